@@ -1,0 +1,549 @@
+"""Configuration: a TOML file (``--config PATH``) and CLI overrides, turned into a frozen Config.
+
+Every error names the file, the key, the bad value and what is expected (:class:`ConfigError`).
+Passwords are never read from the file: the ``[directory]`` table names *where* the password comes
+from (an environment variable, a prompt, or the OS keyring), and a ``password`` key is refused.
+
+The example written by ``adfs-readiness init`` is :data:`EXAMPLE_CONFIG`; it documents every key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = [
+    "ConfigError",
+    "HostPort",
+    "DirectoryConfig",
+    "Thresholds",
+    "Scope",
+    "Config",
+    "load_config",
+    "config_from_mapping",
+    "parse_host_port",
+    "EXAMPLE_CONFIG",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration problem: ``source`` (file or "command line"), ``key`` (dotted), the bad
+    ``value`` and what is ``expected``. ``str()`` gives one line an admin can act on."""
+
+    def __init__(self, source: str, key: str, value: Any, expected: str) -> None:
+        self.source = source
+        self.key = key
+        self.value = value
+        self.expected = expected
+        shown = repr(value) if not isinstance(value, str) or value else '""'
+        super().__init__(f"{source}: {key} = {shown}: expected {expected}")
+
+
+@dataclass(frozen=True)
+class HostPort:
+    """An address to connect to: ``host`` (name, IPv4 or IPv6 without brackets) and ``port`` (int)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
+                       r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$")
+
+
+def _is_hostname(text: str) -> bool:
+    return bool(_HOSTNAME.match(text))
+
+
+def parse_host_port(text: str, default_port: int, *, require_ip: bool = False) -> HostPort:
+    """Parse ``host``, ``host:port``, ``ip``, ``ip:port``, ``[v6]`` or ``[v6]:port``.
+
+    Raises ValueError with the reason when the text is not such an address (or, with
+    ``require_ip``, when the host is not an IP address).
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("empty address")
+    host, port_text = text, None
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ValueError("unclosed '[' in IPv6 address")
+        host, rest = text[1:end], text[end + 1:]
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError("expected ':port' after ']'")
+            port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    port = default_port
+    if port_text is not None:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValueError(f"port {port_text!r} is not a number from 1 to 65535")
+        port = int(port_text)
+    try:
+        ipaddress.ip_address(host)
+        is_ip = True
+    except ValueError:
+        is_ip = False
+    if require_ip and not is_ip:
+        raise ValueError(f"{host!r} is not an IP address")
+    if not is_ip and not _is_hostname(host):
+        raise ValueError(f"{host!r} is neither a host name nor an IP address")
+    return HostPort(host, port)
+
+
+@dataclass(frozen=True)
+class DirectoryConfig:
+    """How to reach Active Directory (read-only).
+
+    Attributes:
+        server: LDAP URL (``ldaps://dc1.corp.contoso.com``, ``ldap://...``); None = find DCs from
+            the AD SRV records.
+        base_dn: search base; None = the RootDSE's defaultNamingContext.
+        bind_user: ``DOMAIN\\user`` or a UPN; None = anonymous RootDSE only.
+        auth: "simple", "ntlm" or "kerberos".
+        start_tls: use StartTLS on an ldap:// URL.
+        password_env: name of the environment variable holding the password.
+        password_source: "env", "prompt" or "keyring".
+        keyring_service: service name for the keyring lookup.
+        ca_bundle: CA certificates for LDAPS/StartTLS verification.
+        service_account: the AD FS service account (sAMAccountName, gMSA names end with $).
+    """
+
+    server: str | None = None
+    base_dn: str | None = None
+    bind_user: str | None = None
+    auth: str = "simple"
+    start_tls: bool = False
+    password_env: str = "ADFS_READINESS_LDAP_PASSWORD"
+    password_source: str = "env"
+    keyring_service: str = "adfs-readiness"
+    ca_bundle: Path | None = None
+    service_account: str | None = None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Day and second limits; defaults are CHECKS.md's rules.
+
+    Attributes (days unless said otherwise):
+        token_signing_fail_days / token_signing_warn_days: token-signing.expiry (14 / 90).
+        token_decrypting_fail_days / token_decrypting_warn_days: token-decrypting.expiry (14 / 90).
+        rollover_warn_days: token-signing.rollover: warn when the primary has fewer days and no
+            successor is published (AD FS CertificateGenerationThreshold, 20).
+        tls_fail_days / tls_warn_days: tls.certificate-expiry (14 / 90).
+        trust_certificate_warn_days: adfs.trust-certificates (30).
+        clock_skew_warn_seconds / clock_skew_fail_seconds: 60 / 300 (Kerberos' default tolerance).
+        latency_warn_ms: endpoints.latency (1500).
+        min_rsa_bits: token-signing.key and tls.certificate-key (2048).
+    """
+
+    token_signing_fail_days: int = 14
+    token_signing_warn_days: int = 90
+    token_decrypting_fail_days: int = 14
+    token_decrypting_warn_days: int = 90
+    rollover_warn_days: int = 20
+    tls_fail_days: int = 14
+    tls_warn_days: int = 90
+    trust_certificate_warn_days: int = 30
+    clock_skew_warn_seconds: int = 60
+    clock_skew_fail_seconds: int = 300
+    latency_warn_ms: int = 1500
+    min_rsa_bits: int = 2048
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which Microsoft 365 / AD FS features are in use; checks for a feature out of scope ``skip``."""
+
+    certificate_authentication: bool = False
+    device_registration: bool = False
+    exchange_online: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """The frozen run configuration.
+
+    Attributes:
+        source: the file it came from ("<defaults>" when none).
+        service_name: the federation service name (e.g. ``sts.contoso.com``).
+        expected_issuer: the entityID / issuer URI; None = ``http://<service_name>/adfs/services/trust``.
+        federated_domains: the Microsoft 365 domains federated (or to be federated) with AD FS.
+        service_address: connect the federation service name to this address instead of resolving
+            it (curl's --resolve): test one node behind a load balancer before DNS moves.
+        farm_nodes / proxies: AD FS servers and WAP servers, each probed with SNI and Host = the
+            federation service name.
+        internal_resolvers / external_resolvers: DNS servers of each view (IP addresses).
+        directory: the LDAP connection.
+        thresholds: day and second limits.
+        scope: features in use.
+        skip_checks: check ids (or ``area.*``) not to run; they are reported as ``skip``.
+        ca_bundle: extra CA certificates (PEM) trusted for HTTPS in addition to the system store.
+        metadata_source: a file path or URL to read federation metadata from instead of the live
+            service.
+        timeout_seconds: per network operation (connect, read, one DNS query).
+        deadline_seconds: the whole run.
+        max_download_bytes: cap on any HTTP body read.
+    """
+
+    source: str = "<defaults>"
+    service_name: str | None = None
+    expected_issuer: str | None = None
+    federated_domains: tuple[str, ...] = ()
+    service_address: HostPort | None = None
+    farm_nodes: tuple[HostPort, ...] = ()
+    proxies: tuple[HostPort, ...] = ()
+    internal_resolvers: tuple[HostPort, ...] = ()
+    external_resolvers: tuple[HostPort, ...] = ()
+    directory: DirectoryConfig = field(default_factory=DirectoryConfig)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    scope: Scope = field(default_factory=Scope)
+    skip_checks: tuple[str, ...] = ()
+    ca_bundle: Path | None = None
+    metadata_source: str | None = None
+    timeout_seconds: float = 10.0
+    deadline_seconds: float = 120.0
+    max_download_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def issuer(self) -> str | None:
+        """The expected entityID: the configured one, or AD FS's default for the service name."""
+        if self.expected_issuer:
+            return self.expected_issuer
+        if self.service_name:
+            return f"http://{self.service_name}/adfs/services/trust"
+        return None
+
+    @property
+    def metadata_url(self) -> str | None:
+        """Where AD FS publishes its federation metadata (the URL Entra polls)."""
+        if not self.service_name:
+            return None
+        return f"https://{self.service_name}/FederationMetadata/2007-06/FederationMetadata.xml"
+
+    def is_skipped(self, check_id: str) -> bool:
+        """True when ``check_id`` is listed in skip_checks directly or by its ``area.*``."""
+        area = check_id.split(".", 1)[0]
+        return check_id in self.skip_checks or f"{area}.*" in self.skip_checks
+
+    def with_overrides(self, **changes: Any) -> "Config":
+        """A copy with the given top-level fields replaced (CLI flags override the file)."""
+        return replace(self, **changes)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+_TOP_LEVEL = {"federation", "dns", "directory", "thresholds", "scope", "checks", "network", "tls"}
+
+
+class _Reader:
+    """Reads typed values out of a TOML table, raising ConfigError with the dotted key."""
+
+    def __init__(self, source: str, table: Mapping[str, Any], prefix: str) -> None:
+        self.source, self.table, self.prefix = source, table, prefix
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def error(self, name: str, value: Any, expected: str) -> ConfigError:
+        return ConfigError(self.source, self.key(name), value, expected)
+
+    def get(self, name: str, kind: type | tuple[type, ...], expected: str, default: Any = None) -> Any:
+        self.used.add(name)
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        # bool is a subclass of int: refuse it where a number is expected.
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+            raise self.error(name, value, expected)
+        return value
+
+    def string(self, name: str, default: str | None = None) -> str | None:
+        value = self.get(name, str, "a string", default)
+        return value if value != "" else default
+
+    def boolean(self, name: str, default: bool) -> bool:
+        return self.get(name, bool, "true or false", default)
+
+    def number(self, name: str, default: float, minimum: float, integer: bool = False) -> Any:
+        kind = int if integer else (int, float)
+        what = "a whole number" if integer else "a number"
+        value = self.get(name, kind, f"{what} >= {minimum}", default)
+        if value < minimum:
+            raise self.error(name, value, f"{what} >= {minimum}")
+        return value
+
+    def string_list(self, name: str) -> tuple[str, ...]:
+        value = self.get(name, list, "a list of strings, e.g. [\"a\", \"b\"]", [])
+        for item in value:
+            if not isinstance(item, str) or not item.strip():
+                raise self.error(name, value, "a list of non-empty strings")
+        return tuple(item.strip() for item in value)
+
+    def addresses(self, name: str, default_port: int, require_ip: bool, what: str) -> tuple[HostPort, ...]:
+        result = []
+        for item in self.string_list(name):
+            try:
+                result.append(parse_host_port(item, default_port, require_ip=require_ip))
+            except ValueError as exc:
+                raise self.error(name, item, f"{what} ({exc})") from None
+        return tuple(result)
+
+    def reject_unknown(self) -> None:
+        for name in self.table:
+            if name not in self.used:
+                raise self.error(name, self.table[name], f"a known key of [{self.prefix}] "
+                                 f"(one of: {', '.join(sorted(self.used))})")
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _table(source: str, data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(source, name, value, f"a table ([{name}])")
+    return value
+
+
+def load_config(path: Path) -> Config:
+    """Read a TOML config file into a Config.
+
+    Raises ConfigError when the file cannot be read, is not valid TOML (with line and column), or
+    has a key with a bad value or an unknown key.
+    """
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(source, "(file)", str(path), f"a readable file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(source, "(file)", "<binary>", "UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "(syntax)", str(exc), "valid TOML (see the example from "
+                          "'adfs-readiness init')") from None
+    return config_from_mapping(data, source=source, base_dir=path.parent)
+
+
+def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
+                        base_dir: Path | None = None) -> Config:
+    """Build a Config from parsed TOML (a mapping of tables). Relative paths are taken relative to
+    ``base_dir`` (the config file's folder). Raises ConfigError as load_config does."""
+    for name in data:
+        if name not in _TOP_LEVEL:
+            raise ConfigError(source, name, data[name], f"one of the tables {sorted(_TOP_LEVEL)}")
+
+    def path_of(reader: _Reader, name: str) -> Path | None:
+        text = reader.string(name)
+        if text is None:
+            return None
+        p = Path(text).expanduser()
+        if not p.is_absolute() and base_dir is not None:
+            p = base_dir / p
+        return p
+
+    fed = _Reader(source, _table(source, data, "federation"), "federation")
+    service_name = fed.string("service_name")
+    if service_name is not None:
+        service_name = service_name.strip().rstrip(".").lower()
+        if not _is_hostname(service_name) or "." not in service_name:
+            raise fed.error("service_name", service_name,
+                            "a fully qualified host name such as sts.contoso.com (no scheme, no path)")
+    domains = tuple(d.lower().rstrip(".") for d in fed.string_list("domains"))
+    for d in domains:
+        if not _is_hostname(d) or "." not in d:
+            raise fed.error("domains", d, "DNS domain names such as contoso.com")
+    service_address = None
+    address_text = fed.string("service_address")
+    if address_text is not None:
+        try:
+            service_address = parse_host_port(address_text, 443)
+        except ValueError as exc:
+            raise fed.error("service_address", address_text, f"host[:port] ({exc})") from None
+    issuer = fed.string("expected_issuer")
+    metadata_source = fed.string("metadata")
+    nodes = fed.addresses("farm_nodes", 443, False, "host[:port]")
+    proxies = fed.addresses("proxies", 443, False, "host[:port]")
+    fed.reject_unknown()
+
+    dns = _Reader(source, _table(source, data, "dns"), "dns")
+    internal = dns.addresses("internal_resolvers", 53, True, "ip[:port] of a DNS server")
+    external = dns.addresses("external_resolvers", 53, True, "ip[:port] of a DNS server")
+    dns.reject_unknown()
+
+    dtab = _table(source, data, "directory")
+    if "password" in dtab:
+        raise ConfigError(source, "directory.password", "<hidden>",
+                          "no password in the file: set password_env (an environment variable), "
+                          "or password_source = \"prompt\" or \"keyring\"")
+    d = _Reader(source, dtab, "directory")
+    server = d.string("server")
+    if server is not None and not re.match(r"^ldaps?://[^/\s]+/?$", server, re.I):
+        raise d.error("server", server, "an LDAP URL such as ldaps://dc1.corp.contoso.com or ldap://10.0.0.4:389")
+    auth = d.string("auth", "simple")
+    if auth not in ("simple", "ntlm", "kerberos"):
+        raise d.error("auth", auth, '"simple", "ntlm" or "kerberos"')
+    password_source = d.string("password_source", "env")
+    if password_source not in ("env", "prompt", "keyring"):
+        raise d.error("password_source", password_source, '"env", "prompt" or "keyring"')
+    directory = DirectoryConfig(
+        server=server,
+        base_dn=d.string("base_dn"),
+        bind_user=d.string("bind_user"),
+        auth=auth,
+        start_tls=d.boolean("start_tls", False),
+        password_env=d.string("password_env", DirectoryConfig.password_env),
+        password_source=password_source,
+        keyring_service=d.string("keyring_service", DirectoryConfig.keyring_service),
+        ca_bundle=path_of(d, "ca_bundle"),
+        service_account=d.string("service_account"),
+    )
+    d.reject_unknown()
+
+    t = _Reader(source, _table(source, data, "thresholds"), "thresholds")
+    threshold_values = {f.name: t.number(f.name, f.default, 0, integer=True) for f in fields(Thresholds)}
+    t.reject_unknown()
+    thresholds = Thresholds(**threshold_values)
+    for low, high in (("token_signing_fail_days", "token_signing_warn_days"),
+                      ("token_decrypting_fail_days", "token_decrypting_warn_days"),
+                      ("tls_fail_days", "tls_warn_days"),
+                      ("clock_skew_warn_seconds", "clock_skew_fail_seconds")):
+        if getattr(thresholds, low) > getattr(thresholds, high):
+            raise t.error(low, getattr(thresholds, low), f"a value not above thresholds.{high} "
+                          f"({getattr(thresholds, high)})")
+
+    s = _Reader(source, _table(source, data, "scope"), "scope")
+    scope = Scope(**{f.name: s.boolean(f.name, f.default) for f in fields(Scope)})
+    s.reject_unknown()
+
+    c = _Reader(source, _table(source, data, "checks"), "checks")
+    skip = c.string_list("skip")
+    for item in skip:
+        if not re.match(r"^[a-z0-9-]+\.([a-z0-9-]+|\*)$", item):
+            raise c.error("skip", item, "check ids such as \"metadata.signature\" or an area such as \"dns.*\"")
+    c.reject_unknown()
+
+    n = _Reader(source, _table(source, data, "network"), "network")
+    timeout = float(n.number("timeout_seconds", Config.timeout_seconds, 0.1))
+    deadline = float(n.number("deadline_seconds", Config.deadline_seconds, 1))
+    max_bytes = n.number("max_download_bytes", Config.max_download_bytes, 1024, integer=True)
+    n.reject_unknown()
+
+    tls = _Reader(source, _table(source, data, "tls"), "tls")
+    ca_bundle = path_of(tls, "ca_bundle")
+    tls.reject_unknown()
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise ConfigError(source, "tls.ca_bundle", str(ca_bundle), "an existing PEM file of CA certificates")
+
+    return Config(
+        source=source,
+        service_name=service_name,
+        expected_issuer=issuer,
+        federated_domains=domains,
+        service_address=service_address,
+        farm_nodes=nodes,
+        proxies=proxies,
+        internal_resolvers=internal,
+        external_resolvers=external,
+        directory=directory,
+        thresholds=thresholds,
+        scope=scope,
+        skip_checks=skip,
+        ca_bundle=ca_bundle,
+        metadata_source=metadata_source,
+        timeout_seconds=timeout,
+        deadline_seconds=deadline,
+        max_download_bytes=max_bytes,
+    )
+
+
+EXAMPLE_CONFIG = '''\
+# adfs-readiness configuration (TOML). Every key is optional unless said otherwise;
+# command-line flags override what is set here. Written by `adfs-readiness init`.
+
+[federation]
+# The federation service name: the host name in https://<name>/adfs/ls/ (required for live checks).
+service_name = "sts.contoso.com"
+# The Microsoft 365 / Entra ID domains federated (or about to be federated) with this service.
+domains = ["contoso.com"]
+# The expected entityID / issuer URI. Default: http://<service_name>/adfs/services/trust
+# expected_issuer = "http://sts.contoso.com/adfs/services/trust"
+# Connect the federation service name to this address instead of resolving it (like curl --resolve):
+# test one node behind a load balancer before DNS moves. host[:port], default port 443.
+# service_address = "10.0.0.10:443"
+# AD FS farm nodes and Web Application Proxy servers, host[:port]. Each is probed with
+# SNI and Host = the federation service name.
+farm_nodes = []          # e.g. ["adfs1.corp.contoso.com", "10.0.0.11:443"]
+proxies = []             # e.g. ["203.0.113.10", "wap1.dmz.contoso.com:443"]
+# Read federation metadata from a file or URL instead of the live service.
+# metadata = "FederationMetadata.xml"
+
+[dns]
+# DNS servers of each view, ip[:port]. Empty = the system resolver (the report says so).
+internal_resolvers = []  # e.g. ["10.0.0.1"]
+external_resolvers = []  # e.g. ["1.1.1.1", "9.9.9.9:53"]
+
+[directory]
+# Active Directory over LDAP, read-only. Empty server = find DCs from the AD SRV records.
+# server = "ldaps://dc1.corp.contoso.com"
+# base_dn = "DC=corp,DC=contoso,DC=com"   # default: the RootDSE's defaultNamingContext
+# bind_user = "CORP\\\\svc-readiness"
+# auth = "simple"                          # "simple", "ntlm" or "kerberos"
+# start_tls = false
+# The password is never stored here. It comes from an environment variable, a prompt or the keyring:
+password_source = "env"                    # "env", "prompt" or "keyring"
+password_env = "ADFS_READINESS_LDAP_PASSWORD"
+# keyring_service = "adfs-readiness"
+# ca_bundle = "corp-root-ca.pem"           # CA for LDAPS / StartTLS
+# service_account = "gmsa-adfs$"           # the AD FS service account (sAMAccountName)
+
+[thresholds]
+# Days before expiry (fail below the first, warn below the second).
+token_signing_fail_days = 14
+token_signing_warn_days = 90
+token_decrypting_fail_days = 14
+token_decrypting_warn_days = 90
+# Warn when the primary token-signing certificate has fewer days than this and no successor is
+# published (AD FS CertificateGenerationThreshold).
+rollover_warn_days = 20
+tls_fail_days = 14
+tls_warn_days = 90
+trust_certificate_warn_days = 30
+clock_skew_warn_seconds = 60
+clock_skew_fail_seconds = 300
+latency_warn_ms = 1500
+min_rsa_bits = 2048
+
+[scope]
+# Features in use; checks for features not in use report "skip".
+certificate_authentication = false
+device_registration = false
+exchange_online = true
+
+[checks]
+# Check ids (or whole areas as "area.*") not to run; they are reported as skipped.
+skip = []                # e.g. ["metadata.claims-offered", "dns.*"]
+
+[network]
+timeout_seconds = 10     # per connection / read / DNS query
+deadline_seconds = 120   # the whole run
+max_download_bytes = 10485760
+
+[tls]
+# Extra CA certificates (PEM) to trust in addition to the system store, e.g. an enterprise root CA.
+# ca_bundle = "corp-root-ca.pem"
+'''

@@ -1,0 +1,242 @@
+"""The result model: statuses, severities, areas, check metadata, findings and the graded run.
+
+This module imports nothing of ours (DESIGN.md, "Layers"): probes, checks, the engine and the
+renderers all speak in these types. Everything here is a frozen dataclass or a ``(str, Enum)``
+so that it serialises to JSON without adapters and cannot be changed after it is made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, Callable, Mapping
+
+__all__ = [
+    "Status",
+    "Severity",
+    "Area",
+    "Verdict",
+    "Reference",
+    "CheckMeta",
+    "Outcome",
+    "Finding",
+    "VerdictReason",
+    "Grade",
+    "RunResult",
+    "STATUS_ORDER",
+]
+
+
+class Status(str, Enum):
+    """What a check concluded. ``error`` means "could not determine" and never counts as a pass."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+    INFO = "info"
+
+
+#: Worst first; used to sort findings and to pick the worst status of a check.
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.FAIL,
+    Status.ERROR,
+    Status.WARN,
+    Status.INFO,
+    Status.PASS,
+    Status.SKIP,
+)
+
+
+class Severity(str, Enum):
+    """How much a problem found by a check matters; weights the score (see grading)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+class Area(str, Enum):
+    """The report sections; each matches a heading of the check catalog (CHECKS.md)."""
+
+    METADATA = "metadata"
+    TLS = "tls"
+    DNS = "dns"
+    DIRECTORY = "directory"
+    ENDPOINTS = "endpoints"
+    CLOUD = "cloud"
+    ADFS = "adfs"
+
+    @property
+    def title(self) -> str:
+        return _AREA_TITLES[self]
+
+
+_AREA_TITLES = {
+    Area.METADATA: "Federation metadata and token certificates",
+    Area.TLS: "Service-communications (SSL) certificate and TLS",
+    Area.DNS: "DNS",
+    Area.DIRECTORY: "Active Directory",
+    Area.ENDPOINTS: "AD FS endpoints",
+    Area.CLOUD: "Entra ID (cloud side)",
+    Area.ADFS: "AD FS server configuration",
+}
+
+
+class Verdict(str, Enum):
+    """The one-word answer for the admin and the exit code for schedulers (Nagios convention)."""
+
+    READY = "READY"
+    READY_WITH_WARNINGS = "READY_WITH_WARNINGS"
+    NOT_READY = "NOT_READY"
+    INCOMPLETE = "INCOMPLETE"
+
+    @property
+    def exit_code(self) -> int:
+        """0 READY, 1 READY_WITH_WARNINGS, 2 NOT_READY, 3 INCOMPLETE (Nagios OK/WARNING/CRITICAL/UNKNOWN)."""
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {
+    Verdict.READY: 0,
+    Verdict.READY_WITH_WARNINGS: 1,
+    Verdict.NOT_READY: 2,
+    Verdict.INCOMPLETE: 3,
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A document a rule comes from: ``title`` (str) and ``url`` (str, https)."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    """Everything a check declares about itself, next to its code.
+
+    Attributes:
+        id: stable ``area.slug`` id from CHECKS.md (used by reports, JSON and suppressions).
+        title: short human title.
+        area: the report section.
+        severity: weight of a ``fail`` in the score.
+        blocker: True when a ``fail`` of this check means SSO will not work (verdict NOT_READY),
+            and an ``error`` means readiness could not be determined (INCOMPLETE). A check may
+            still mark an individual failing outcome as not blocking (``Outcome.blocker=False``),
+            e.g. token-signing.expiry blocks only once the certificate has expired.
+        requires: fact keys (see ``facts``) the check reads; if one could not be gathered the
+            check is not called and an ``error`` finding carries the probe's reason.
+        rule: the default rule in one or two sentences (shown by ``explain``).
+        remediation: what the admin should do when the check does not pass.
+        references: where the rule comes from.
+    """
+
+    id: str
+    title: str
+    area: Area
+    severity: Severity
+    blocker: bool
+    requires: tuple[str, ...]
+    rule: str
+    remediation: str
+    references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check function returns: one judgement, before the engine adds the check's metadata.
+
+    Attributes:
+        status: the judgement.
+        summary: one sentence an admin understands without the evidence.
+        evidence: JSON-serialisable facts that support the judgement (what was observed, where).
+        target: what was judged when a check judges several things (a certificate thumbprint, a
+            node address); None for the service as a whole.
+        blocker: override of ``CheckMeta.blocker`` for this outcome (None = the check's default).
+        remediation: override of the check's remediation text when this outcome needs a
+            specific fix (None = the check's default).
+    """
+
+    status: Status
+    summary: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    blocker: bool | None = None
+    remediation: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One graded line of the report: a check's outcome together with the check's metadata.
+
+    ``blocker`` is True only when this finding blocks SSO now (a blocker check's ``fail``);
+    ``blocker_check`` says whether the check can block at all.
+    """
+
+    check_id: str
+    area: Area
+    title: str
+    status: Status
+    severity: Severity
+    blocker: bool
+    blocker_check: bool
+    summary: str
+    evidence: Mapping[str, Any]
+    remediation: str
+    references: tuple[Reference, ...]
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class VerdictReason:
+    """Why the verdict is what it is: ``kind`` is one of ``blocker_failed``,
+    ``blocker_undetermined``, ``warning``, ``failed``, ``undetermined``, ``nothing_checked``."""
+
+    kind: str
+    check_id: str | None
+    summary: str
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The graded run: score 0-100 (int), letter A-F, verdict and the reasons behind them."""
+
+    score: int
+    letter: str
+    verdict: Verdict
+    reasons: tuple[VerdictReason, ...]
+    counts: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run as the renderers see it.
+
+    Attributes:
+        target: the federation service name (or the metadata source when none is configured).
+        started_at / finished_at: aware UTC datetimes of the run (from the injected clock).
+        findings: every finding, in check order.
+        grade: the graded result.
+        facts: JSON-ready summary of the gathered facts (secrets never included).
+        metadata: tool version, config file, options (JSON-ready).
+    """
+
+    target: str
+    started_at: datetime
+    finished_at: datetime
+    findings: tuple[Finding, ...]
+    grade: Grade
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: The signature of a check function: it receives a ``CheckContext`` and returns one Outcome or
+#: an iterable of them.
+CheckFunction = Callable[..., Any]

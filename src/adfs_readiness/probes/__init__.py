@@ -1,0 +1,56 @@
+"""Probes: all I/O, no judging. Each probe returns a typed fact (see ``adfs_readiness.facts``) or
+a :class:`~adfs_readiness.facts.ProbeError`.
+
+The engine runs the probes that the enabled checks need, concurrently, each within its timeout
+and the whole-run deadline (:class:`ProbeContext.deadline`). Probes never import checks, the
+engine or renderers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from adfs_readiness.config import Config
+from adfs_readiness.facts import ProbeError
+
+__all__ = ["ProbeContext", "ProbeSpec"]
+
+
+@dataclass(frozen=True)
+class ProbeContext:
+    """What a probe gets.
+
+    Attributes:
+        config: the run configuration.
+        now: the run's clock (aware UTC datetime) for anything time-dependent in a fact.
+        deadline: ``time.monotonic()`` value by which the probe must have returned; probes pass
+            ``remaining()`` into their own network timeouts so a slow peer cannot outlive it.
+        log: the run's logger (debug details, tracebacks).
+    """
+
+    config: Config
+    now: datetime
+    deadline: float
+    log: logging.Logger
+
+    def remaining(self) -> float:
+        """Seconds left until the deadline (never negative)."""
+        return max(0.0, self.deadline - time.monotonic())
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """A probe the engine can run: it gathers the fact ``key`` by calling ``function(ctx)``.
+
+    ``timeout`` gives the probe's own time limit in seconds for a config (the engine also caps it
+    at the time left before the run's deadline).
+    """
+
+    key: str
+    function: Callable[[ProbeContext], Any | ProbeError]
+    timeout: Callable[[Config], float]
+    description: str
