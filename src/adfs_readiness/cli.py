@@ -1,0 +1,319 @@
+"""The command line: ``check``, ``demo``, ``list-checks``, ``explain``, ``init``.
+
+Exit codes follow the Nagios plugin convention so schedulers and monitoring can use them as they
+are: 0 READY, 1 READY_WITH_WARNINGS, 2 NOT_READY, 3 INCOMPLETE or the tool could not run (bad
+configuration, bad arguments, unwritable output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from adfs_readiness import __version__
+from adfs_readiness.config import (EXAMPLE_CONFIG, Config, ConfigError, config_from_mapping, load_config,
+                                   parse_host_port)
+from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discover_checks
+from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.model import RunResult
+
+__all__ = ["main", "build_parser", "EXIT_CANNOT_RUN"]
+
+#: Exit code when the tool could not run at all (Nagios UNKNOWN, like INCOMPLETE).
+EXIT_CANNOT_RUN = 3
+
+log = logging.getLogger("adfs_readiness")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a usage error, which would read as NOT_READY: exit 3 instead."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CANNOT_RUN, f"{self.prog}: error: {message}\n")
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    out = p.add_argument_group("output")
+    out.add_argument("--json", metavar="PATH", type=Path, help="write the JSON report to PATH")
+    out.add_argument("--html", metavar="PATH", type=Path, help="write the self-contained HTML report to PATH")
+    out.add_argument("--format", choices=("text", "json"), default="text",
+                     help="what to print on standard output (default: text summary)")
+    out.add_argument("-q", "--quiet", action="store_true", help="print nothing on standard output (for cron)")
+    out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                     help="colour in the text summary (default: auto, when stdout is a terminal)")
+    out.add_argument("--as-of", metavar="DATE", type=_parse_when,
+                     help="judge expiry as of this UTC date or datetime instead of now "
+                          "(e.g. 2027-01-31: will it still pass then?)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = _Parser(prog="adfs-readiness",
+                     description="Grade whether AD FS single sign-on for Microsoft 365 / Entra ID will work.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log details to standard error (-v: debug, with tracebacks of failed probes/checks)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="probe a federation service, judge it and write reports")
+    check.add_argument("--config", metavar="PATH", type=Path, help="TOML configuration (see 'init')")
+    target = check.add_argument_group("target (override the configuration file)")
+    target.add_argument("--service-name", metavar="NAME", help="federation service name, e.g. sts.contoso.com")
+    target.add_argument("--domain", metavar="DOMAIN", action="append", help="federated domain (repeatable)")
+    target.add_argument("--service-address", metavar="HOST[:PORT]",
+                        help="connect the federation service name to this address (like curl --resolve)")
+    target.add_argument("--metadata", metavar="PATH|URL", help="read federation metadata from a file or URL")
+    target.add_argument("--ca-bundle", metavar="PATH", type=Path, help="extra trusted CA certificates (PEM)")
+    run = check.add_argument_group("run")
+    run.add_argument("--skip", metavar="CHECK_ID", action="append", default=[],
+                     help="do not run this check (or 'area.*'); repeatable")
+    run.add_argument("--only", metavar="CHECK_ID", action="append", default=[],
+                     help="run only this check; repeatable")
+    run.add_argument("--deadline", metavar="SECONDS", type=_positive_float,
+                     help="finish the whole run within this many seconds (default 120)")
+    run.add_argument("--timeout", metavar="SECONDS", type=_positive_float,
+                     help="per network operation (default 10)")
+    _add_output_options(check)
+
+    demo = sub.add_parser("demo", help="start the built-in lab on loopback, check it, write the reports")
+    demo.add_argument("--scenario", default="demo", help="lab scenario (see --list-scenarios; default: demo)")
+    demo.add_argument("--list-scenarios", action="store_true", help="list the lab scenarios and exit")
+    demo.add_argument("--deadline", metavar="SECONDS", type=_positive_float, default=60.0,
+                      help="finish the run within this many seconds (default 60)")
+    _add_output_options(demo)
+
+    lc = sub.add_parser("list-checks", help="list the available checks")
+    lc.add_argument("--json", action="store_true", help="as JSON")
+
+    ex = sub.add_parser("explain", help="show what a check demands, why, how to fix it and its sources")
+    ex.add_argument("check_id", metavar="CHECK_ID")
+
+    init = sub.add_parser("init", help="write a commented example configuration")
+    init.add_argument("path", nargs="?", type=Path, default=Path("adfs-readiness.toml"),
+                      help="where to write it (default: adfs-readiness.toml; '-' for standard output)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _parse_when(text: str) -> datetime:
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD) or ISO 8601 datetime") from None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (see the module docstring)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return EXIT_CANNOT_RUN
+    try:
+        if args.command == "init":
+            return _cmd_init(args)
+        registry = discover_checks()
+        for ep, reason in registry.load_errors:
+            print(f"adfs-readiness: warning: check plugin {ep} failed to load: {reason}", file=sys.stderr)
+        if args.command == "list-checks":
+            return _cmd_list_checks(registry, args)
+        if args.command == "explain":
+            return _cmd_explain(registry, args)
+        if args.command == "check":
+            return _cmd_check(registry, args)
+        if args.command == "demo":
+            return _cmd_demo(registry, args)
+    except ConfigError as exc:
+        print(f"adfs-readiness: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except RegistryError as exc:
+        print(f"adfs-readiness: plugin error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except OSError as exc:
+        print(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_CANNOT_RUN
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    if str(args.path) == "-":
+        sys.stdout.write(EXAMPLE_CONFIG)
+        return 0
+    if args.path.exists() and not args.force:
+        print(f"adfs-readiness: {args.path} exists; use --force to overwrite it", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    args.path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    print(f"wrote {args.path}: edit federation.service_name and federation.domains, then run "
+          f"'adfs-readiness check --config {args.path}'")
+    return 0
+
+
+def _cmd_list_checks(registry: CheckRegistry, args: argparse.Namespace) -> int:
+    if args.json:
+        rows = [{"id": c.id, "title": c.meta.title, "area": c.meta.area.value,
+                 "severity": c.meta.severity.value, "blocker": c.meta.blocker,
+                 "requires": list(c.meta.requires), "source": c.source} for c in registry.checks]
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(registry.checks)} checks", show_lines=False)
+    for column in ("id", "area", "severity", "blocker", "title"):
+        table.add_column(column)
+    for c in registry.checks:
+        table.add_row(c.id, c.meta.area.value, c.meta.severity.value, "yes" if c.meta.blocker else "",
+                      c.meta.title)
+    Console(highlight=False).print(table)
+    return 0
+
+
+def _cmd_explain(registry: CheckRegistry, args: argparse.Namespace) -> int:
+    c = registry.get(args.check_id)
+    if c is None:
+        close = [i for i in registry.ids if args.check_id.split(".")[0] in i]
+        hint = f" (checks in that area: {', '.join(close)})" if close else ""
+        print(f"adfs-readiness: no check {args.check_id!r}{hint}; see 'adfs-readiness list-checks'",
+              file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    m = c.meta
+    lines = [
+        f"{m.id} — {m.title}",
+        f"area: {m.area.value} ({m.area.title})   severity: {m.severity.value}   "
+        f"blocks SSO when failing: {'yes' if m.blocker else 'no'}",
+        "",
+        "Rule:", f"  {m.rule}",
+        "",
+        "Remediation:", f"  {m.remediation}",
+        "",
+        "References:",
+        *[f"  - {r.title}: {r.url}" for r in m.references],
+        "",
+        f"Facts read: {', '.join(m.requires) or '(none)'}    defined in: {c.source}",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def _config_from_args(args: argparse.Namespace) -> Config:
+    config = load_config(args.config) if args.config else Config(source="command line")
+    changes: dict = {}
+    src = "command line"
+    if args.service_name:
+        given = {"federation": {"service_name": args.service_name}}
+        changes["service_name"] = config_from_mapping(given, source=src).service_name
+    if args.domain:
+        changes["federated_domains"] = tuple(d.lower().rstrip(".") for d in args.domain)
+    if args.service_address:
+        try:
+            changes["service_address"] = parse_host_port(args.service_address, 443)
+        except ValueError as exc:
+            raise ConfigError(src, "--service-address", args.service_address, f"host[:port] ({exc})") from None
+    if args.metadata:
+        changes["metadata_source"] = args.metadata
+    if args.ca_bundle:
+        if not args.ca_bundle.is_file():
+            raise ConfigError(src, "--ca-bundle", str(args.ca_bundle), "an existing PEM file of CA certificates")
+        changes["ca_bundle"] = args.ca_bundle
+    if args.skip:
+        changes["skip_checks"] = tuple(config.skip_checks) + tuple(args.skip)
+    if args.deadline:
+        changes["deadline_seconds"] = args.deadline
+    if args.timeout:
+        changes["timeout_seconds"] = args.timeout
+    return config.with_overrides(**changes)
+
+
+def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
+    from adfs_readiness.probes.catalog import all_probes
+
+    config = _config_from_args(args)
+    if not config.service_name and not config.metadata_source:
+        raise ConfigError(config.source, "federation.service_name", "",
+                          "a federation service name (--service-name or the config file) or --metadata PATH|URL")
+    unknown = [i for i in args.only if registry.get(i) is None]
+    if unknown:
+        raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
+    now = args.as_of or datetime.now(timezone.utc)
+    result = run_checks(registry, all_probes(), config, now, only=args.only)
+    return _emit(result, args)
+
+
+def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
+    from adfs_readiness.lab import Lab
+    from adfs_readiness.lab.scenarios import SCENARIOS
+    from adfs_readiness.probes.catalog import all_probes
+
+    if args.list_scenarios:
+        for name, scenario in SCENARIOS.items():
+            print(f"{name:28} {scenario.description}")
+        return 0
+    if args.scenario not in SCENARIOS:
+        raise ConfigError("command line", "--scenario", args.scenario,
+                          f"one of: {', '.join(SCENARIOS)}")
+    # The lab's certificates are made relative to the real clock; --as-of then asks "and later?".
+    lab_now = datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="adfs-readiness-lab-") as workdir, \
+            Lab(args.scenario, now=lab_now, workdir=Path(workdir)) as lab:
+        config = Config(source=f"demo lab ({args.scenario})", service_name=lab.fs_name,
+                        federated_domains=("contoso.test",), service_address=lab.address,
+                        ca_bundle=lab.ca_bundle, deadline_seconds=args.deadline,
+                        timeout_seconds=min(5.0, args.deadline / 3))
+        result = run_checks(registry, all_probes(), config, args.as_of or lab_now,
+                            run_metadata={"lab_scenario": args.scenario,
+                                          "lab_address": str(lab.address)})
+    if not args.quiet and args.format == "text":
+        print(f"Demo lab scenario '{args.scenario}': {SCENARIOS[args.scenario].description}")
+    return _emit(result, args)
+
+
+def _emit(result: RunResult, args: argparse.Namespace) -> int:
+    from adfs_readiness.report import render_html, render_json, render_text
+
+    if args.json:
+        _write(args.json, render_json(result))
+    if args.html:
+        _write(args.html, render_html(result))
+    if not args.quiet:
+        if args.format == "json":
+            sys.stdout.write(render_json(result) + "\n")
+        else:
+            color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+            sys.stdout.write(render_text(result, color=color, verbose=bool(args.verbose)))
+            for label, path in (("JSON", args.json), ("HTML", args.html)):
+                if path:
+                    sys.stdout.write(f"{label} report: {path}\n")
+    return result.grade.verdict.exit_code
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a report atomically: a crash or a full disk leaves the previous report intact."""
+    path = path.expanduser()
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+

@@ -1,0 +1,228 @@
+"""The engine: plan the probes the enabled checks need, gather facts concurrently within the
+deadline, run the checks with failures isolated, grade, and return a RunResult.
+
+Why threads and not a ThreadPoolExecutor: an executor joins its workers at interpreter exit, so a
+probe stuck in a C-level call could keep the process alive past the deadline. Daemon threads are
+abandoned at the deadline instead; every probe also passes the time left into its own network
+timeouts, so abandoned threads finish soon after on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from adfs_readiness import __version__
+from adfs_readiness.api import CannotDetermine, Check, CheckContext
+from adfs_readiness.config import Config
+from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.facts import ProbeError, ProbeErrorKind, to_jsonable
+from adfs_readiness.grading import grade
+from adfs_readiness.model import Finding, Outcome, RunResult, Status
+from adfs_readiness.probes import ProbeContext, ProbeSpec
+
+__all__ = ["RunPlan", "plan_run", "gather_facts", "judge", "run_checks"]
+
+log = logging.getLogger("adfs_readiness.engine")
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Which checks run, which are skipped by configuration, and which facts must be gathered."""
+
+    checks: tuple[Check, ...]
+    skipped: tuple[Check, ...]
+    fact_keys: tuple[str, ...]
+
+
+def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) -> RunPlan:
+    """Split the registry into checks to run and checks skipped by ``config.skip_checks``, and
+    collect the fact keys the running checks require (in first-use order). ``only`` limits the
+    run to those check ids (empty = all)."""
+    wanted = set(only)
+    selected = [c for c in registry.checks if not wanted or c.id in wanted]
+    run = tuple(c for c in selected if not config.is_skipped(c.id))
+    skipped = tuple(c for c in selected if config.is_skipped(c.id))
+    keys: list[str] = []
+    for c in run:
+        for key in c.meta.requires:
+            if key not in keys:
+                keys.append(key)
+    return RunPlan(checks=run, skipped=skipped, fact_keys=tuple(keys))
+
+
+def gather_facts(
+    keys: Iterable[str],
+    probes: Mapping[str, ProbeSpec],
+    config: Config,
+    now: datetime,
+    *,
+    deadline: float,
+) -> dict[str, Any]:
+    """Run the probes for ``keys`` concurrently and return key -> fact or ProbeError.
+
+    ``deadline`` is a ``time.monotonic()`` value for the whole run; each probe gets
+    min(its own timeout, the time left). A probe that has not returned by its limit yields
+    ProbeError(TIMEOUT) (or DEADLINE when the run's deadline cut it); an exception inside a probe
+    yields ProbeError(INTERNAL) with the traceback in the debug log. Never raises for probe trouble.
+    """
+    results: dict[str, Any] = {}
+    done: queue.Queue[tuple[str, Any]] = queue.Queue()
+    limits: dict[str, tuple[float, bool]] = {}
+    started = time.monotonic()
+    for key in keys:
+        spec = probes.get(key)
+        if spec is None:
+            results[key] = ProbeError(ProbeErrorKind.NOT_CONFIGURED, f"no probe provides the fact {key!r}")
+            continue
+        own = started + max(0.1, spec.timeout(config))
+        probe_deadline = min(own, deadline)
+        limits[key] = (probe_deadline, probe_deadline == deadline and own > deadline)
+        ctx = ProbeContext(config=config, now=now, deadline=probe_deadline,
+                           log=log.getChild(f"probe.{key}"))
+        thread = threading.Thread(target=_run_probe, args=(spec, ctx, done), daemon=True,
+                                  name=f"probe-{key}")
+        thread.start()
+
+    pending = set(limits)
+    while pending:
+        soonest = min(limits[k][0] for k in pending)
+        try:
+            key, value = done.get(timeout=max(0.0, soonest - time.monotonic()))
+        except queue.Empty:
+            now_mono = time.monotonic()
+            for k in [k for k in pending if limits[k][0] <= now_mono]:
+                cut_by_run = limits[k][1]
+                kind = ProbeErrorKind.DEADLINE if cut_by_run else ProbeErrorKind.TIMEOUT
+                reason = (f"the run's deadline ({config.deadline_seconds:g} s) passed before the probe finished"
+                          if cut_by_run else
+                          f"the probe did not finish within its time limit ({probes[k].timeout(config):g} s)")
+                results[k] = ProbeError(kind, reason)
+                pending.discard(k)
+                log.debug("probe %s abandoned: %s", k, reason)
+            continue
+        if key in pending:
+            results[key] = value
+            pending.discard(key)
+    return results
+
+
+def _run_probe(spec: ProbeSpec, ctx: ProbeContext, done: "queue.Queue[tuple[str, Any]]") -> None:
+    try:
+        value = spec.function(ctx)
+    except Exception as exc:  # isolate: a bug in one probe is an error fact, not a crashed run
+        ctx.log.debug("probe %s raised\n%s", spec.key, traceback.format_exc())
+        value = ProbeError(ProbeErrorKind.INTERNAL, f"the probe failed: {type(exc).__name__}: {exc}")
+    done.put((spec.key, value))
+
+
+def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime) -> list[Finding]:
+    """Run every planned check on the facts (pure: no I/O) and return the findings in check order.
+
+    A check whose required fact is a ProbeError is not called: it gets an ``error`` finding with
+    the probe's reason. CannotDetermine becomes ``error`` with its reason; any other exception
+    becomes ``error`` naming the exception (traceback in the debug log). A check that returns no
+    outcome, or something that is not an Outcome, is an ``error`` too: nothing is silently dropped.
+    """
+    findings: list[Finding] = []
+    for c in plan.skipped:
+        findings.append(_finding(c, Outcome(Status.SKIP, f"Skipped by configuration ({config.source}: checks.skip).")))
+    for c in plan.checks:
+        missing = [(key, facts.get(key)) for key in c.meta.requires
+                   if facts.get(key) is None or isinstance(facts.get(key), ProbeError)]
+        if missing:
+            key, err = missing[0]
+            reason = str(err) if err is not None else f"fact {key!r} was not gathered"
+            findings.append(_finding(c, Outcome(
+                Status.ERROR, f"Could not be determined: the facts it needs could not be gathered ({reason}).",
+                evidence={"fact": key, "probe_error": to_jsonable(err) if err is not None else None})))
+            continue
+        ctx = CheckContext(facts={k: facts[k] for k in c.meta.requires}, config=config, now=now)
+        findings.extend(_finding(c, o) for o in _call_check(c, ctx))
+    return findings
+
+
+def _call_check(c: Check, ctx: CheckContext) -> list[Outcome]:
+    try:
+        returned = c.function(ctx)
+        outcomes = [returned] if isinstance(returned, Outcome) else list(returned or ())
+    except CannotDetermine as exc:
+        return [Outcome(Status.ERROR, f"Could not be determined: {exc.reason}", evidence=exc.evidence)]
+    except Exception as exc:  # isolate: a bug in one check must not crash the run or pass silently
+        log.debug("check %s raised\n%s", c.id, traceback.format_exc())
+        return [Outcome(Status.ERROR, f"The check failed with an internal error: {type(exc).__name__}: {exc}",
+                        evidence={"exception": type(exc).__name__, "check": c.source})]
+    bad = [o for o in outcomes if not isinstance(o, Outcome)]
+    if bad or not outcomes:
+        what = f"returned {type(bad[0]).__name__}" if bad else "returned no outcome"
+        return [Outcome(Status.ERROR, f"The check {what}; its result cannot be trusted.",
+                        evidence={"check": c.source})]
+    return outcomes
+
+
+def _finding(c: Check, o: Outcome) -> Finding:
+    meta = c.meta
+    blocker = o.status is Status.FAIL and (meta.blocker if o.blocker is None else o.blocker)
+    return Finding(
+        check_id=meta.id,
+        area=meta.area,
+        title=meta.title,
+        status=o.status,
+        severity=meta.severity,
+        blocker=blocker,
+        blocker_check=meta.blocker,
+        summary=o.summary,
+        evidence=to_jsonable(dict(o.evidence)),
+        remediation=o.remediation or meta.remediation,
+        references=meta.references,
+        target=o.target,
+    )
+
+
+def run_checks(
+    registry: CheckRegistry,
+    probes: Mapping[str, ProbeSpec],
+    config: Config,
+    now: datetime,
+    *,
+    target: str | None = None,
+    only: Iterable[str] = (),
+    run_metadata: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """The main job: plan, gather facts within ``config.deadline_seconds``, judge and grade.
+
+    ``now`` is the run's clock (aware UTC datetime): checks judge expiry against it, and
+    finished_at = now + the measured duration. Returns a RunResult; never raises for probe or
+    check failures (they are findings).
+    """
+    started = time.monotonic()
+    deadline = started + config.deadline_seconds
+    plan = plan_run(registry, config, only)
+    facts = gather_facts(plan.fact_keys, probes, config, now, deadline=deadline)
+    findings = judge(plan, facts, config, now)
+    graded = grade(findings)
+    elapsed = time.monotonic() - started
+    meta = {
+        "tool_version": __version__,
+        "config_source": config.source,
+        "deadline_seconds": config.deadline_seconds,
+        "checks_run": len(plan.checks),
+        "checks_skipped": len(plan.skipped),
+        "plugin_load_errors": [{"entry_point": ep, "reason": r} for ep, r in registry.load_errors],
+    }
+    meta.update(run_metadata or {})
+    return RunResult(
+        target=target or config.service_name or config.metadata_source or "(not configured)",
+        started_at=now,
+        finished_at=now + timedelta(seconds=elapsed),
+        findings=tuple(findings),
+        grade=graded,
+        facts={k: to_jsonable(v) for k, v in facts.items()},
+        metadata=meta,
+    )

@@ -1,0 +1,97 @@
+"""Grading: findings -> score (0-100), letter grade (A-F) and verdict, with the reasons.
+
+The rules (DESIGN.md, "Grading"):
+
+* Verdict: any failed blocker -> NOT_READY, whatever the score. Otherwise any blocker check that
+  ended in ``error`` (could not be determined) -> INCOMPLETE, never READY. Otherwise any ``fail``,
+  ``warn`` or ``error`` -> READY_WITH_WARNINGS. Otherwise READY. A run in which no check produced a
+  judgement (everything skipped) is INCOMPLETE: nothing was shown to work.
+* Score: each check contributes its severity weight; a check's findings share that weight so a
+  check judging ten certificates does not outweigh one judging the service. A finding loses all
+  of its share on ``fail`` or ``error`` (not demonstrated is not a pass), half on ``warn``, none on
+  ``pass`` or ``info``; ``skip`` takes the finding out of the score.
+* Letter: A >= 90, B >= 80, C >= 70, D >= 60, else F; NOT_READY is always F, because a tenant whose
+  sign-in is broken must not read as "B".
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Iterable
+
+from adfs_readiness.model import Finding, Grade, Severity, Status, Verdict, VerdictReason
+
+__all__ = ["SEVERITY_WEIGHTS", "STATUS_PENALTY", "grade", "letter_for"]
+
+#: Weight of a check in the score, by severity.
+SEVERITY_WEIGHTS: dict[Severity, float] = {
+    Severity.CRITICAL: 10.0,
+    Severity.HIGH: 6.0,
+    Severity.MEDIUM: 3.0,
+    Severity.LOW: 1.0,
+    Severity.INFO: 0.0,
+}
+
+#: Share of a finding's weight lost, by status (skip is excluded from the score).
+STATUS_PENALTY: dict[Status, float] = {
+    Status.PASS: 0.0,
+    Status.INFO: 0.0,
+    Status.WARN: 0.5,
+    Status.FAIL: 1.0,
+    Status.ERROR: 1.0,
+}
+
+
+def letter_for(score: int) -> str:
+    """A >= 90, B >= 80, C >= 70, D >= 60, else F."""
+    for letter, floor in (("A", 90), ("B", 80), ("C", 70), ("D", 60)):
+        if score >= floor:
+            return letter
+    return "F"
+
+
+def grade(findings: Iterable[Finding]) -> Grade:
+    """Grade a run's findings. Returns a Grade with score, letter, verdict, reasons and counts
+    by status (every status key present)."""
+    findings = list(findings)
+    counts = Counter(f.status.value for f in findings)
+    per_check: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.status is not Status.SKIP:
+            per_check[f.check_id].append(f)
+
+    total = lost = 0.0
+    for check_findings in per_check.values():
+        weight = SEVERITY_WEIGHTS[check_findings[0].severity]
+        share = weight / len(check_findings)
+        total += weight
+        lost += sum(share * STATUS_PENALTY[f.status] for f in check_findings)
+    score = 100 if total == 0 else round(100 * (total - lost) / total)
+
+    reasons: list[VerdictReason] = []
+    blocker_failed = [f for f in findings if f.status is Status.FAIL and f.blocker]
+    blocker_unknown = [f for f in findings if f.status is Status.ERROR and f.blocker_check]
+    other_fail = [f for f in findings if f.status is Status.FAIL and not f.blocker]
+    other_error = [f for f in findings if f.status is Status.ERROR and not f.blocker_check]
+    warned = [f for f in findings if f.status is Status.WARN]
+    for kind, group in (("blocker_failed", blocker_failed), ("blocker_undetermined", blocker_unknown),
+                        ("failed", other_fail), ("undetermined", other_error), ("warning", warned)):
+        reasons.extend(VerdictReason(kind, f.check_id, f.summary, f.target) for f in group)
+
+    judged = [f for f in findings if f.status is not Status.SKIP]
+    if blocker_failed:
+        verdict = Verdict.NOT_READY
+    elif blocker_unknown:
+        verdict = Verdict.INCOMPLETE
+    elif not judged:
+        verdict = Verdict.INCOMPLETE
+        reasons.append(VerdictReason("nothing_checked", None,
+                                     "No check produced a judgement: every check was skipped."))
+    elif other_fail or other_error or warned:
+        verdict = Verdict.READY_WITH_WARNINGS
+    else:
+        verdict = Verdict.READY
+
+    letter = "F" if verdict is Verdict.NOT_READY else letter_for(score)
+    all_counts = {s.value: counts.get(s.value, 0) for s in Status}
+    return Grade(score=score, letter=letter, verdict=verdict, reasons=tuple(reasons), counts=all_counts)
