@@ -1,0 +1,20 @@
+"""XML namespaces of SAML / WS-Federation metadata and the one safe lxml parser configuration."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+FED = "http://docs.oasis-open.org/wsfed/federation/200706"
+AUTH = "http://docs.oasis-open.org/wsfed/authorization/200706"
+WSA = "http://www.w3.org/2005/08/addressing"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def safe_parser() -> etree.XMLParser:
+    # A new parser per document: lxml parsers keep state and must not be shared across threads.
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
+    )
