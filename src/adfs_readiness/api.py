@@ -123,8 +123,9 @@ def check(
 ) -> Callable[[Callable[[CheckContext], Any]], Check]:
     """Declare a check. Returns a decorator that wraps the function in a :class:`Check`.
 
-    Raises ValueError at import time when the id is not of the form ``area.slug`` (lower case,
-    digits and hyphens) or its area prefix differs from ``area`` for a built-in area.
+    Raises ValueError at import time when the id is not of the form ``prefix.slug`` (lower case,
+    digits and hyphens). The prefix need not be the area's name: CHECKS.md files
+    ``token-signing.*`` under the metadata area.
     """
     if not _CHECK_ID.match(id):
         raise ValueError(f"check id {id!r} is not of the form 'area.slug' (lower case, digits, hyphens)")

@@ -1,0 +1,276 @@
+"""Tests of token-signing.* and token-decrypting.expiry (checks/token_certificates.py)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FIXED_NOW
+from factories import (
+    HOST,
+    app_service_role,
+    certificate,
+    corpus_document,
+    document,
+    idp_role,
+    metadata_fact,
+    signature,
+    sts_role,
+    undecodable_certificate,
+)
+
+import adfs_readiness_checks.token_certificates as token_checks
+from adfs_readiness.api import CannotDetermine, Check, CheckContext, Status
+from adfs_readiness.config import Config, Thresholds
+from adfs_readiness.facts import METADATA_FACT, SignatureStatus
+
+
+def run(chk: Check, fact, config: Config | None = None):
+    ctx = CheckContext(facts={METADATA_FACT: fact}, config=config or Config(service_name=HOST), now=FIXED_NOW)
+    return chk.function(ctx)
+
+
+def signing_fact(*certs, signer=None, status=SignatureStatus.VALID, encryption=None):
+    """AD FS metadata listing ``certs`` as token-signing certificates (in that order), signed by
+    ``signer`` (default: the first)."""
+    signer = signer if signer is not None else (certs[0] if certs else None)
+    return metadata_fact(document(signing=list(certs), encryption=encryption, sig=signature(status, signer)))
+
+
+# --- token-signing.expiry ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("valid_days, status, blocker, phrase", [
+    (365, Status.PASS, None, "expires in 365 days"),
+    (90, Status.PASS, None, "expires in 90 days"),
+    (89.99, Status.WARN, None, "expires in 89 days"),
+    (14, Status.WARN, None, "expires in 14 days"),
+    (13.99, Status.FAIL, False, "expires in 13 days"),
+    (0.5, Status.FAIL, False, "expires within a day"),
+    (-0.5, Status.FAIL, True, "has expired"),
+    (-30, Status.FAIL, True, "expired 30 days ago"),
+])
+def test_signing_expiry_thresholds(valid_days, status, blocker, phrase):
+    cert = certificate(valid_days=valid_days)
+    out = run(token_checks.token_signing_expiry, signing_fact(cert))
+    assert out.status is status
+    assert out.blocker is blocker
+    assert phrase in out.summary and cert.sha1 in out.summary and f"ADFS Signing - {HOST}" in out.summary
+    assert out.target == cert.sha1
+    ev = out.evidence["certificate"]
+    assert ev["sha1"] == cert.sha1 and ev["not_after"] == cert.not_after.isoformat()
+    assert ev["subject"] == f"CN=ADFS Signing - {HOST}"
+    assert out.evidence["source"].startswith("https://")
+
+
+def test_signing_expiry_exactly_now_is_expired_and_blocking():
+    cert = certificate(valid_days=0)
+    out = run(token_checks.token_signing_expiry, signing_fact(cert))
+    assert out.status is Status.FAIL and out.blocker is True
+
+
+def test_signing_expiry_uses_configured_thresholds():
+    cfg = Config(service_name=HOST, thresholds=Thresholds(token_signing_fail_days=30, token_signing_warn_days=120))
+    assert run(token_checks.token_signing_expiry, signing_fact(certificate(valid_days=100)), cfg).status is Status.WARN
+    assert run(token_checks.token_signing_expiry, signing_fact(certificate(valid_days=29.5)), cfg).status \
+        is Status.FAIL
+
+
+def test_signing_expiry_primary_is_the_signer_and_others_are_reported():
+    old = certificate("ADFS Signing - old", valid_days=3)
+    new = certificate("ADFS Signing - new", valid_days=365)
+    # After promotion AD FS signs with the new certificate even if the old one is listed first.
+    out = run(token_checks.token_signing_expiry, signing_fact(old, new, signer=new))
+    assert out.status is Status.PASS and new.sha1 in out.summary
+    assert out.evidence["primary_selected_by"] == "signed the metadata"
+    others = out.evidence["other_certificates"]
+    assert [o["sha1"] for o in others] == [old.sha1] and others[0]["days_left"] == 3
+
+
+def test_signing_expiry_falls_back_to_first_listed_when_unsigned():
+    first = certificate("first", valid_days=10)
+    second = certificate("second", valid_days=300)
+    out = run(token_checks.token_signing_expiry, signing_fact(first, second, status=SignatureStatus.UNSIGNED))
+    assert out.status is Status.FAIL and first.sha1 in out.summary
+    assert out.evidence["primary_selected_by"] == "listed first"
+
+
+def test_signing_expiry_ignores_an_unknown_signer():
+    listed = certificate("listed", valid_days=200)
+    stranger = certificate("stranger", valid_days=5)
+    fact = metadata_fact(document(signing=[listed], sig=signature(SignatureStatus.UNKNOWN_SIGNER, stranger)))
+    out = run(token_checks.token_signing_expiry, fact)
+    assert out.status is Status.PASS and listed.sha1 in out.summary
+
+
+def test_signing_expiry_cannot_determine_for_undecodable_or_missing_certificates():
+    broken = undecodable_certificate()
+    with pytest.raises(CannotDetermine) as err:
+        run(token_checks.token_signing_expiry, signing_fact(broken, status=SignatureStatus.UNSIGNED))
+    assert broken.sha1 in err.value.reason and "truncated DER" in err.value.reason
+    with pytest.raises(CannotDetermine) as err:
+        run(token_checks.token_signing_expiry, metadata_fact(document(signing=[], sig=signature(
+            SignatureStatus.UNSIGNED))))
+    assert "no signing certificate" in err.value.reason
+
+
+def test_signing_expiry_on_real_expired_adfs_metadata(corpus):
+    doc = corpus_document(corpus / "metadata" / "msidentitymodel_adfs-v4-metadata.xml")
+    out = run(token_checks.token_signing_expiry, metadata_fact(doc), Config(service_name="fs.msidlab11.com"))
+    assert out.status is Status.FAIL and out.blocker is True
+    assert "D5FE73910389B58BBB3B0EBB87FDF110FF79FEBB" in out.summary
+    assert out.evidence["certificate"]["not_after"] == "2018-01-23T21:28:39+00:00"
+
+
+def test_signing_expiry_real_rollover_picks_the_signer(corpus):
+    doc = corpus_document(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_new.xml")
+    out = run(token_checks.token_signing_expiry, metadata_fact(doc), Config())
+    assert out.target == "3270BF5597004DF339A4E62224731B6BD82810A6"  # listed second, but it signed
+    assert [o["sha1"] for o in out.evidence["other_certificates"]] == ["92B88C3DD981BF1EBCB244FCFA63C007706C79E0"]
+
+
+# --- token-signing.key -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("overrides, status, phrase", [
+    ({}, Status.PASS, "an RSA 2048-bit key"),
+    ({"key_bits": 4096}, Status.PASS, "RSA 4096-bit"),
+    ({"key_bits": 2047}, Status.FAIL, "below the 2048-bit minimum"),
+    ({"key_bits": 1024}, Status.FAIL, "RSA 1024-bit"),
+    ({"signature_hash": "sha1"}, Status.WARN, "SHA1"),
+    ({"signature_hash": "md5"}, Status.WARN, "MD5"),
+    ({"key_type": "EC", "key_bits": 256}, Status.WARN, "an EC 256-bit key"),
+])
+def test_signing_key(overrides, status, phrase):
+    cert = certificate(**overrides)
+    outs = run(token_checks.token_signing_key, signing_fact(cert))
+    assert len(outs) == 1
+    out = outs[0]
+    assert out.status is status and phrase in out.summary and cert.sha1 in out.summary
+    assert out.target == cert.sha1 and out.evidence["min_rsa_bits"] == 2048 and out.evidence["role"] == "primary"
+
+
+def test_signing_key_one_outcome_per_certificate_and_configurable_minimum():
+    a = certificate("a", key_bits=3072)
+    b = certificate("b", key_bits=2048, valid_days=400)
+    cfg = Config(service_name=HOST, thresholds=Thresholds(min_rsa_bits=3072))
+    outs = run(token_checks.token_signing_key, signing_fact(a, b), cfg)
+    assert [(o.target, o.status) for o in outs] == [(a.sha1, Status.PASS), (b.sha1, Status.FAIL)]
+    assert [o.evidence["role"] for o in outs] == ["primary", "other"]
+
+
+def test_signing_key_error_for_undecodable_certificate():
+    good, broken = certificate(), undecodable_certificate()
+    outs = run(token_checks.token_signing_key, signing_fact(good, broken))
+    assert [o.status for o in outs] == [Status.PASS, Status.ERROR]
+    assert "could not be decoded" in outs[1].summary and outs[1].target == broken.sha1
+
+
+def test_signing_key_on_real_entra_metadata_warns_for_sha1(corpus):
+    doc = corpus_document(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_old.xml")
+    outs = run(token_checks.token_signing_key, metadata_fact(doc), Config())
+    by_target = {o.target: o for o in outs}
+    assert by_target["92B88C3DD981BF1EBCB244FCFA63C007706C79E0"].status is Status.WARN  # sha1WithRSA, negative serial
+    assert by_target["3270BF5597004DF339A4E62224731B6BD82810A6"].status is Status.PASS
+
+
+# --- token-signing.rollover --------------------------------------------------------------------
+
+def test_rollover_single_certificate_with_time_is_pass():
+    cert = certificate(valid_days=20)
+    out = run(token_checks.token_signing_rollover, signing_fact(cert))
+    assert out.status is Status.PASS and "expires in 20 days" in out.summary and cert.sha1 in out.summary
+
+
+def test_rollover_single_certificate_close_to_expiry_warns():
+    cert = certificate(valid_days=19.99)
+    out = run(token_checks.token_signing_rollover, signing_fact(cert))
+    assert out.status is Status.WARN and out.blocker is None
+    assert "expires in 19 days" in out.summary and "no successor" in out.summary and cert.sha1 in out.summary
+    assert out.evidence["rollover_warn_days"] == 20 and out.evidence["successors"] == []
+
+
+def test_rollover_expired_without_successor_warns():
+    out = run(token_checks.token_signing_rollover, signing_fact(certificate(valid_days=-2)))
+    assert out.status is Status.WARN and "expired 2 days ago" in out.summary
+
+
+def test_rollover_in_progress_reports_primary_and_successor():
+    primary = certificate("ADFS Signing - current", valid_days=12)
+    successor = certificate("ADFS Signing - next", valid_days=377, lifetime_days=385)
+    out = run(token_checks.token_signing_rollover, signing_fact(primary, successor))
+    assert out.status is Status.INFO and "rollover in progress" in out.summary
+    assert primary.sha1 in out.summary and successor.sha1 in out.summary
+    assert "valid from 2026-11-22" in out.summary
+    assert out.evidence["primary"]["sha1"] == primary.sha1
+    assert [s["sha1"] for s in out.evidence["successors"]] == [successor.sha1]
+
+
+def test_rollover_reports_a_successor_not_yet_valid():
+    primary = certificate("current", valid_days=200)
+    successor = certificate("next", valid_days=600, lifetime_days=365)
+    out = run(token_checks.token_signing_rollover, signing_fact(primary, successor))
+    assert out.status is Status.INFO and "not valid before" in out.summary
+
+
+def test_rollover_after_promotion_reports_previous_certificate():
+    old = certificate("ADFS Signing - old", valid_days=10)
+    new = certificate("ADFS Signing - new", valid_days=360)
+    out = run(token_checks.token_signing_rollover, signing_fact(old, new, signer=new))
+    assert out.status is Status.INFO
+    assert f"previous {old.label}" in out.summary and out.evidence["previous"][0]["sha1"] == old.sha1
+    assert out.evidence["primary_selected_by"] == "signed the metadata"
+
+
+def test_rollover_only_older_certificates_and_primary_close_to_expiry_warns():
+    stale = certificate("stale", valid_days=-40)
+    current = certificate("current", valid_days=5)
+    out = run(token_checks.token_signing_rollover, signing_fact(stale, current, signer=current))
+    assert out.status is Status.WARN and current.sha1 in out.summary
+
+
+def test_rollover_cannot_determine_with_undecodable_primary():
+    with pytest.raises(CannotDetermine):
+        run(token_checks.token_signing_rollover, signing_fact(undecodable_certificate(),
+                                                              status=SignatureStatus.UNSIGNED))
+
+
+# --- token-decrypting.expiry -------------------------------------------------------------------
+
+@pytest.mark.parametrize("valid_days, status", [
+    (90, Status.PASS), (89.99, Status.WARN), (14, Status.WARN), (13.99, Status.FAIL), (-1, Status.FAIL),
+])
+def test_decrypting_expiry_thresholds_never_block(valid_days, status):
+    enc = certificate(f"ADFS Encryption - {HOST}", valid_days=valid_days)
+    out = run(token_checks.token_decrypting_expiry, signing_fact(certificate(), encryption=[enc]))
+    assert out.status is status
+    assert out.blocker in (None, False)
+    assert enc.sha1 in out.summary and out.target == enc.sha1
+    assert out.evidence["certificate"]["sha1"] == enc.sha1
+
+
+def test_decrypting_expiry_uses_its_own_thresholds():
+    cfg = Config(service_name=HOST, thresholds=Thresholds(token_decrypting_fail_days=5, token_decrypting_warn_days=10))
+    enc = certificate("enc", valid_days=12)
+    assert run(token_checks.token_decrypting_expiry, signing_fact(certificate(), encryption=[enc]), cfg).status \
+        is Status.PASS
+    # the signing thresholds are untouched by it
+    assert run(token_checks.token_signing_expiry, signing_fact(certificate(valid_days=12)), cfg).status is Status.FAIL
+
+
+def test_decrypting_expiry_skips_without_encryption_certificate():
+    cert = certificate()
+    doc = document(roles=[sts_role([cert]), idp_role([cert])])
+    out = run(token_checks.token_decrypting_expiry, metadata_fact(doc))
+    assert out.status is Status.SKIP and "no token-decrypting" in out.summary
+
+
+def test_decrypting_expiry_reports_other_encryption_certificates():
+    first, second = certificate("enc1", valid_days=100), certificate("enc2", valid_days=400)
+    doc = document(roles=[app_service_role([first, second]), sts_role([certificate()])])
+    out = run(token_checks.token_decrypting_expiry, metadata_fact(doc))
+    assert out.target == first.sha1
+    assert [o["sha1"] for o in out.evidence["other_certificates"]] == [second.sha1]
+
+
+def test_decrypting_expiry_on_real_metadata(corpus):
+    doc = corpus_document(corpus / "metadata" / "rcsj_dev_adfs_FederationMetadata_2023.xml")
+    out = run(token_checks.token_decrypting_expiry, metadata_fact(doc), Config(service_name="d-sts.devrcsj.com"))
+    assert out.status is Status.FAIL and out.blocker is False
+    assert out.target == "4D2F39D4D64FE750498F6FD12B8CD8C033A85069"
