@@ -1,0 +1,139 @@
+"""Helpers shared by the renderers: counting, ordering and JSON-ready conversion of a RunResult.
+
+Nothing here judges: verdicts, grades, scores and reasons come from the graded ``RunResult``
+(DESIGN.md, "Renderers ... never compute verdicts"). This module only reads ``model`` and
+``facts`` so the renderers keep to the layering rules (no probes, no engine).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Iterable, Mapping
+
+from adfs_readiness import __version__
+from adfs_readiness.facts import to_jsonable
+from adfs_readiness.model import STATUS_ORDER, Area, Finding, RunResult, Severity, Status
+
+#: The tool's name as it appears in every report.
+TOOL_NAME = "adfs-readiness"
+
+#: The key of ``RunResult.metadata`` that carries the version of the tool that made the run;
+#: when absent (a result built by hand) the installed version is shown.
+TOOL_VERSION_KEY = "tool_version"
+
+_SEVERITY_ORDER: tuple[Severity, ...] = (
+    Severity.CRITICAL,
+    Severity.HIGH,
+    Severity.MEDIUM,
+    Severity.LOW,
+    Severity.INFO,
+)
+
+#: Words a reader can act on, for each ``VerdictReason.kind`` the grading emits (model.py).
+REASON_LABELS: Mapping[str, str] = {
+    "blocker_failed": "Blocker failed",
+    "blocker_undetermined": "Blocker not determined",
+    "warning": "Warning",
+    "failed": "Failed",
+    "undetermined": "Not determined",
+    "nothing_checked": "Nothing checked",
+}
+
+
+def tool_version(result: RunResult) -> str:
+    """The version of the tool that produced ``result`` (metadata ``tool_version``, else ours)."""
+    value = result.metadata.get(TOOL_VERSION_KEY)
+    return str(value) if value else __version__
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC. A naive datetime is taken to be UTC already (the run clock is UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 / RFC 3339 UTC timestamp, e.g. ``2026-11-30T12:00:00+00:00``."""
+    return utc(moment).isoformat()
+
+
+def human_utc(moment: datetime) -> str:
+    """Timestamp for people, e.g. ``2026-11-30 12:00:00 UTC``."""
+    return utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def duration_seconds(result: RunResult) -> float:
+    """Wall time of the run in seconds (>= 0, rounded to milliseconds)."""
+    seconds = (utc(result.finished_at) - utc(result.started_at)).total_seconds()
+    return round(max(seconds, 0.0), 3)
+
+
+def status_counts(result: RunResult, findings: Iterable[Finding] | None = None) -> dict[str, int]:
+    """Counts by status value, every status present, in ``Status`` order.
+
+    For the whole run (``findings`` None) the grading's own counts are used where it gives them,
+    so every report shows the numbers the grade was computed from; for a subset (an area) the
+    findings are counted.
+    """
+    if findings is None:
+        counted = _count(result.findings)
+        graded = result.grade.counts
+        return {s.value: int(graded.get(s.value, counted[s.value])) for s in Status}
+    return _count(findings)
+
+
+def _count(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Status}
+    for finding in findings:
+        counts[Status(finding.status).value] += 1
+    return counts
+
+
+def finding_sort_key(finding: Finding) -> tuple[int, int, int]:
+    """Sort key putting the worst first: ``STATUS_ORDER``, then blocking, then severity."""
+    return (
+        STATUS_ORDER.index(Status(finding.status)),
+        0 if finding.blocker else 1,
+        _SEVERITY_ORDER.index(Severity(finding.severity)),
+    )
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """``findings`` worst first (:func:`finding_sort_key`); equal ones keep their order."""
+    return sorted(findings, key=finding_sort_key)
+
+
+def findings_by_area(findings: Iterable[Finding]) -> list[tuple[Area, list[Finding]]]:
+    """Areas that have findings, in ``Area`` order, each with its findings in the given order."""
+    grouped: dict[Area, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(Area(finding.area), []).append(finding)
+    return [(area, grouped[area]) for area in Area if area in grouped]
+
+
+def jsonable(value: Any) -> Any:
+    """Like ``facts.to_jsonable`` but total: unknown objects become ``str(value)`` and non-finite
+    floats (NaN, infinity, which JSON cannot carry) become strings, so one odd evidence value
+    never breaks a report."""
+    if isinstance(value, Enum):
+        # Checked first: a (str, Enum) is also a str and would otherwise pass through unchanged.
+        return jsonable(value.value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        # Sets have no order of their own; sort so that the same run renders the same bytes.
+        return [jsonable(v) for v in sorted(value, key=str)]
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    try:
+        return to_jsonable(value)
+    except TypeError:
+        return str(value)

@@ -1,0 +1,294 @@
+"""The HTML report: one self-contained page an AD FS admin can open, mail, archive and print.
+
+The page is rendered with jinja2 from package data (``report/templates/``) with autoescape on and
+``StrictUndefined``, so every value from a directory, a server or a certificate is escaped and a
+missing template variable is an error, not a blank. It has no external assets: CSS is inline,
+the score gauge is inline SVG, there is no web font, no CDN, and no script is needed (findings
+collapse with ``<details>``; a tiny inline script only opens them all before printing, allowed by
+a Content-Security-Policy hash). Only ``http``/``https`` reference URLs become links.
+
+Sections, in order: header (target, run time in UTC, tool version, verdict badge with grade,
+score and counts), "Why this verdict", "What blocks single sign-on", one section per area with
+findings worst first (``model.STATUS_ORDER``), and a footer with the status legend and the
+gathered facts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from adfs_readiness.model import (
+    STATUS_ORDER,
+    Area,
+    Finding,
+    RunResult,
+    Severity,
+    Status,
+    Verdict,
+    VerdictReason,
+)
+from adfs_readiness.report._common import (
+    REASON_LABELS,
+    TOOL_NAME,
+    duration_seconds,
+    finding_sort_key,
+    human_utc,
+    iso_utc,
+    jsonable,
+    status_counts,
+    tool_version,
+)
+
+__all__ = ["render_html"]
+
+_TEMPLATE = "report.html.j2"
+_CSS = "report.css"
+_PRINT_SCRIPT = "print.js"
+
+#: Strings longer than this (characters) are shown shortened, with the full value in <details>.
+_LONG_TEXT = 160
+_SHORT_TEXT = 96
+#: Evidence nested deeper than this is shown as one JSON-like line rather than more nesting.
+_MAX_DEPTH = 8
+_GAUGE_RADIUS = 38
+
+_VERDICT_TEXT: Mapping[Verdict, tuple[str, str]] = {
+    Verdict.READY: ("READY", "Single sign-on through AD FS should work: no check failed, warned "
+                             "or was left undetermined."),
+    Verdict.READY_WITH_WARNINGS: ("READY WITH WARNINGS", "Single sign-on should work, but there "
+                                  "are warnings to act on before they turn into failures."),
+    Verdict.NOT_READY: ("NOT READY", "Single sign-on will not work until the blocking problems "
+                                     "below are fixed."),
+    Verdict.INCOMPLETE: ("INCOMPLETE", "Readiness could not be determined: at least one check "
+                                       "that can block single sign-on could not complete."),
+}
+
+_STATUS_TEXT: Mapping[Status, tuple[str, str]] = {
+    Status.FAIL: ("Fail", "The check found a problem. A failed blocker means single sign-on "
+                          "will not work."),
+    Status.ERROR: ("Not determined", "The check could not reach a judgement (a probe timed out, "
+                                     "was refused, ...). It never counts as a pass."),
+    Status.WARN: ("Warning", "Works today, but should be fixed (weak algorithm, expiry "
+                             "approaching, ...)."),
+    Status.INFO: ("Info", "Reported for your information; not judged."),
+    Status.PASS: ("Pass", "The check found what it requires."),
+    Status.SKIP: ("Skipped", "Not applicable to this deployment, or disabled."),
+}
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One evidence value prepared for the template.
+
+    ``kind`` is "map" (``items``: (key, node) pairs), "list" (``items``: nodes), "table"
+    (``columns`` and ``rows`` of nodes), "text" (``text``, and ``short`` when it is shortened),
+    "bool", "none", "number".
+    """
+
+    kind: str
+    text: str = ""
+    short: str = ""
+    items: tuple[Any, ...] = ()
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = field(default=())
+
+
+def render_html(result: RunResult) -> str:
+    """The report of ``result`` as one self-contained HTML5 document (str).
+
+    Raises:
+        jinja2.TemplateError: the packaged template is damaged or refers to an unknown value.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("adfs_readiness.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template(_TEMPLATE).render(**_view(result))
+
+
+def _view(result: RunResult) -> dict[str, Any]:
+    grade = result.grade
+    verdict = Verdict(grade.verdict)
+    # Anchors by position, so that two equal findings still get distinct ids.
+    cards = [_finding_view(f, f"finding-{i}") for i, f in enumerate(result.findings)]
+    counts = status_counts(result)
+    script = _resource(_PRINT_SCRIPT)
+    score = max(0, min(100, int(grade.score)))
+    circumference = 2 * math.pi * _GAUGE_RADIUS
+    return {
+        "tool_name": TOOL_NAME,
+        "tool_version": tool_version(result),
+        "target": result.target,
+        "started_human": human_utc(result.started_at),
+        "started_iso": iso_utc(result.started_at),
+        "duration": f"{duration_seconds(result):.1f} s",
+        "verdict": {
+            "value": verdict.value,
+            "css": verdict.value.lower().replace("_", "-"),
+            "label": _VERDICT_TEXT[verdict][0],
+            "meaning": _VERDICT_TEXT[verdict][1],
+            "exit_code": verdict.exit_code,
+        },
+        "grade_letter": grade.letter,
+        "score": score,
+        "gauge": {
+            "radius": _GAUGE_RADIUS,
+            "dash": f"{circumference * score / 100:.2f}",
+            "circumference": f"{circumference:.2f}",
+        },
+        "counts": [_count_view(status, counts[status.value]) for status in STATUS_ORDER],
+        "reasons": [_reason_view(reason, cards) for reason in grade.reasons],
+        "blockers": [card for card in cards if card["blocker"]],
+        "undetermined_blockers": [
+            card for card in cards if card["blocker_check"] and card["status"] == "error"
+        ],
+        "areas": [_area_view(area, cards, result) for area in Area if _in_area(area, cards)],
+        "legend": [
+            {"status": s.value, "pill": s.value.upper(), "label": _STATUS_TEXT[s][0],
+             "meaning": _STATUS_TEXT[s][1]}
+            for s in STATUS_ORDER
+        ],
+        "facts": _node(jsonable(dict(result.facts))) if result.facts else None,
+        "run": _node(jsonable(dict(result.metadata))) if result.metadata else None,
+        "css": Markup(_resource(_CSS)),
+        "script": Markup(script),
+        "csp": _content_security_policy(script),
+    }
+
+
+def _resource(name: str) -> str:
+    return resources.files("adfs_readiness.report").joinpath("templates", name).read_text("utf-8")
+
+
+def _content_security_policy(script: str) -> str:
+    """Nothing may load from anywhere; only our own print helper may run (CSP Level 3 hash
+    source, https://www.w3.org/TR/CSP3/#grammardef-hash-source). A defence in depth behind
+    autoescaping: an injected script would not run even if it slipped through."""
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
+
+
+def _count_view(status: Status, n: int) -> dict[str, Any]:
+    return {"status": status.value, "n": n, "label": _STATUS_TEXT[status][0].lower()}
+
+
+def _in_area(area: Area, cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [card for card in cards if card["finding"].area == area]
+
+
+def _area_view(area: Area, cards: list[dict[str, Any]], result: RunResult) -> dict[str, Any]:
+    mine = sorted(_in_area(area, cards), key=lambda card: finding_sort_key(card["finding"]))
+    counts = status_counts(result, [card["finding"] for card in mine])
+    return {
+        "id": f"area-{area.value}",
+        "title": area.title,
+        "counts": [_count_view(s, counts[s.value]) for s in STATUS_ORDER if counts[s.value]],
+        "findings": mine,
+    }
+
+
+def _reason_view(reason: VerdictReason, cards: list[dict[str, Any]]) -> dict[str, Any]:
+    anchor = next(
+        (
+            card["anchor"]
+            for card in cards
+            if card["check_id"] == reason.check_id and reason.target in (None, card["target"])
+        ),
+        None,
+    )
+    return {
+        "kind": reason.kind,
+        "label": REASON_LABELS.get(reason.kind, reason.kind.replace("_", " ").capitalize()),
+        "check_id": reason.check_id,
+        "target": reason.target,
+        "summary": reason.summary,
+        "anchor": anchor,
+    }
+
+
+def _finding_view(finding: Finding, anchor: str) -> dict[str, Any]:
+    status = Status(finding.status)
+    return {
+        "finding": finding,
+        "anchor": anchor,
+        "check_id": finding.check_id,
+        "title": finding.title,
+        "status": status.value,
+        "pill": status.value.upper(),
+        "status_label": _STATUS_TEXT[status][0],
+        "severity": Severity(finding.severity).value,
+        "blocker": finding.blocker,
+        "blocker_check": finding.blocker_check,
+        "target": finding.target,
+        "summary": finding.summary,
+        "evidence": _node(jsonable(dict(finding.evidence))) if finding.evidence else None,
+        # A fix is only relevant when the check did not pass (CheckMeta.remediation says so).
+        "remediation": finding.remediation if status not in (Status.PASS, Status.SKIP) else "",
+        "references": [
+            {"title": ref.title, "url": ref.url, "linkable": _is_web_url(ref.url)}
+            for ref in finding.references
+        ],
+        "open": status not in (Status.PASS, Status.SKIP),
+    }
+
+
+def _is_web_url(url: str) -> bool:
+    """Only absolute http(s) URLs become links: never ``javascript:``, ``data:`` or relative."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _node(value: Any, depth: int = 0) -> _Node:
+    """Prepare a JSON-ready value for display (see :class:`_Node`)."""
+    if value is None:
+        return _Node("none", text="none")
+    if isinstance(value, bool):
+        return _Node("bool", text="yes" if value else "no")
+    if isinstance(value, (int, float)):
+        return _Node("number", text=str(value))
+    if isinstance(value, str):
+        return _text_node(value)
+    if depth >= _MAX_DEPTH:
+        return _text_node(repr(value))
+    if isinstance(value, dict):
+        return _Node("map", items=tuple((str(k), _node(v, depth + 1)) for k, v in value.items()))
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) and v and _all_scalar(v) for v in value):
+            columns: dict[str, None] = {}
+            for row in value:
+                columns.update(dict.fromkeys(row))
+            return _Node(
+                "table",
+                columns=tuple(columns),
+                rows=tuple(tuple(_node(row.get(c), depth + 1) for c in columns) for row in value),
+            )
+        return _Node("list", items=tuple(_node(v, depth + 1) for v in value))
+    return _text_node(str(value))
+
+
+def _all_scalar(mapping: dict[str, Any]) -> bool:
+    return all(not isinstance(v, (dict, list)) for v in mapping.values())
+
+
+def _text_node(text: str) -> _Node:
+    if len(text) > _LONG_TEXT:
+        return _Node("text", text=text, short=text[:_SHORT_TEXT] + "…")
+    return _Node("text", text=text)

@@ -1,0 +1,139 @@
+"""The JSON report: a versioned document with a committed JSON Schema (draft 2020-12).
+
+The document is what schedulers, SIEMs and the ``assess`` command read, so its fixed parts are
+strict (enumerated statuses, severities, verdicts, areas, grade letters; no unknown keys) and it
+carries ``schema_version``. Evidence, facts and run metadata are free-form JSON objects: checks
+and probes add to them without a schema change.
+
+Shape (keys in this order)::
+
+    schema_version, tool {name, version}, target, started_at, finished_at (ISO 8601 UTC),
+    duration_seconds, score, grade, verdict, exit_code,
+    verdict_reasons [{kind, check_id, target, summary}],
+    counts {pass, warn, fail, error, skip, info},
+    areas [{area, title, counts}],
+    findings [{check_id, area, title, status, severity, blocker, blocker_check, target, summary,
+               evidence, remediation, references [{title, url}]}],
+    facts {...}, run {...}
+
+The schema is ``report/schema/report.schema.json`` (package data); JSON Schema draft 2020-12 is
+https://json-schema.org/draft/2020-12/schema, ISO 8601 timestamps follow RFC 3339.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from adfs_readiness.model import Finding, RunResult, VerdictReason
+from adfs_readiness.report._common import (
+    TOOL_NAME,
+    duration_seconds,
+    findings_by_area,
+    iso_utc,
+    jsonable,
+    status_counts,
+    tool_version,
+)
+
+__all__ = ["SCHEMA_VERSION", "report_dict", "render_json", "load_schema", "validate_report"]
+
+#: Version of the document shape. Bump the minor for added optional keys, the major for anything
+#: a reader of the previous version would misread; update report.schema.json with it.
+SCHEMA_VERSION = "1.0"
+
+_SCHEMA_RESOURCE = ("schema", "report.schema.json")
+
+
+def report_dict(result: RunResult) -> dict[str, Any]:
+    """The report document of ``result`` as plain dicts/lists/str/int/float/bool/None.
+
+    Key order is fixed (see the module docstring); findings keep the run's check order. Values
+    that JSON cannot carry (NaN, unknown objects in evidence) are converted to strings rather
+    than raising. ``exit_code`` is ``result.grade.verdict.exit_code``.
+    """
+    grade = result.grade
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": tool_version(result)},
+        "target": result.target,
+        "started_at": iso_utc(result.started_at),
+        "finished_at": iso_utc(result.finished_at),
+        "duration_seconds": duration_seconds(result),
+        "score": int(grade.score),
+        "grade": grade.letter,
+        "verdict": grade.verdict.value,
+        "exit_code": grade.verdict.exit_code,
+        "verdict_reasons": [_reason_dict(reason) for reason in grade.reasons],
+        "counts": status_counts(result),
+        "areas": [
+            {"area": area.value, "title": area.title, "counts": status_counts(result, findings)}
+            for area, findings in findings_by_area(result.findings)
+        ],
+        "findings": [_finding_dict(finding) for finding in result.findings],
+        "facts": jsonable(dict(result.facts)),
+        "run": jsonable(dict(result.metadata)),
+    }
+
+
+def render_json(result: RunResult) -> str:
+    """The report of ``result`` as JSON text (UTF-8 characters kept, 2-space indent, trailing
+    newline). The same result always gives the same text."""
+    return json.dumps(report_dict(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def load_schema() -> dict[str, Any]:
+    """The report's JSON Schema (draft 2020-12) from package data.
+
+    Raises:
+        FileNotFoundError: the package was installed without its data files.
+        json.JSONDecodeError: the schema file is damaged.
+    """
+    resource = resources.files("adfs_readiness.report").joinpath(*_SCHEMA_RESOURCE)
+    return json.loads(resource.read_text(encoding="utf-8"))
+
+
+def validate_report(doc: dict[str, Any]) -> None:
+    """Validate a report document against :func:`load_schema`.
+
+    ``jsonschema`` is a test/optional dependency, imported here only.
+
+    Raises:
+        jsonschema.ValidationError: the document does not match (the best-matching error).
+        ImportError: jsonschema is not installed.
+    """
+    import jsonschema  # noqa: PLC0415 - optional dependency, see docstring
+
+    validator = jsonschema.Draft202012Validator(
+        load_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is not None:
+        raise error
+
+
+def _reason_dict(reason: VerdictReason) -> dict[str, Any]:
+    return {
+        "kind": reason.kind,
+        "check_id": reason.check_id,
+        "target": reason.target,
+        "summary": reason.summary,
+    }
+
+
+def _finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "check_id": finding.check_id,
+        "area": jsonable(finding.area),
+        "title": finding.title,
+        "status": jsonable(finding.status),
+        "severity": jsonable(finding.severity),
+        "blocker": bool(finding.blocker),
+        "blocker_check": bool(finding.blocker_check),
+        "target": finding.target,
+        "summary": finding.summary,
+        "evidence": jsonable(dict(finding.evidence)),
+        "remediation": finding.remediation,
+        "references": [{"title": ref.title, "url": ref.url} for ref in finding.references],
+    }

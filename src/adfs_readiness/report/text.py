@@ -1,0 +1,212 @@
+"""The terminal report: the verdict first, then what did not pass, grouped by area.
+
+Rendered with rich into a string, so the CLI decides where it goes. Every value that comes from
+a directory, a server or a certificate is either a ``rich.text.Text`` (never parsed as markup) or
+passed through ``rich.markup.escape``: an AD display name such as ``[bold]`` or ``[/]`` prints as
+written instead of styling the terminal or raising ``MarkupError``. Emoji codes (``:smile:``) are
+left alone too.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from adfs_readiness.model import STATUS_ORDER, Finding, RunResult, Status, Verdict
+from adfs_readiness.report._common import (
+    REASON_LABELS,
+    TOOL_NAME,
+    duration_seconds,
+    findings_by_area,
+    human_utc,
+    sort_findings,
+    status_counts,
+    tool_version,
+)
+
+__all__ = ["render_text"]
+
+_VERDICT_STYLE = {
+    Verdict.READY: "bold white on green",
+    Verdict.READY_WITH_WARNINGS: "bold black on yellow",
+    Verdict.NOT_READY: "bold white on red",
+    Verdict.INCOMPLETE: "bold white on magenta",
+}
+_STATUS_STYLE = {
+    Status.FAIL: "bold red",
+    Status.ERROR: "bold magenta",
+    Status.WARN: "bold yellow",
+    Status.INFO: "cyan",
+    Status.PASS: "green",
+    Status.SKIP: "dim",
+}
+_BLOCKS = "BLOCKER"
+#: Below this width the target is printed under the summary instead of in its own column.
+_TARGET_COLUMN_MIN_WIDTH = 90
+_STATUS_WORD = {
+    Status.FAIL: "fail",
+    Status.ERROR: "not determined",
+    Status.WARN: "warn",
+    Status.INFO: "info",
+    Status.PASS: "pass",
+    Status.SKIP: "skip",
+}
+
+
+def render_text(
+    result: RunResult, *, color: bool = False, width: int = 100, verbose: bool = False
+) -> str:
+    """The report of ``result`` for a terminal or a log, as a str ending in a newline.
+
+    Args:
+        color: emit ANSI styles (the caller decides, e.g. from ``isatty()`` and ``NO_COLOR``);
+            when False the output is plain text without any escape sequence.
+        width: line width in characters; tables wrap their cells to fit.
+        verbose: list passing findings in the tables too (otherwise they are only counted).
+    """
+    out = StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+        soft_wrap=False,
+    )
+    _header(console, result)
+    _reasons(console, result)
+    shown = [f for f in result.findings if verbose or Status(f.status) is not Status.PASS]
+    # The same column widths in every area's table, so the tables line up under each other.
+    widths = (
+        len(_BLOCKS) if any(f.blocker for f in shown) else max(len(s.value) for s in Status),
+        min(max((len(f.check_id) for f in shown), default=5), max(width // 3, 12)),
+    )
+    for area, findings in findings_by_area(result.findings):
+        _area(
+            console,
+            area.title,
+            sort_findings(findings),
+            verbose=verbose,
+            widths=widths,
+            target_column=width >= _TARGET_COLUMN_MIN_WIDTH,
+        )
+    if not result.findings:
+        console.print()
+        console.print("No check produced a finding.")
+    text = out.getvalue()
+    if not color:
+        # rich pads table cells to the column width; plain text for logs and mail should not
+        # carry that trailing white space.
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return text
+
+
+def _header(console: Console, result: RunResult) -> None:
+    grade = result.grade
+    verdict = Verdict(grade.verdict)
+    title = Text("AD FS readiness of ", style="bold")
+    title.append(result.target, style="bold")
+    console.print(title)
+    console.print(
+        Text(
+            f"Run {human_utc(result.started_at)} · {duration_seconds(result):.1f} s · "
+            f"{TOOL_NAME} {tool_version(result)}",
+            style="dim",
+        )
+    )
+    console.print()
+    line = Text()
+    line.append(f" {verdict.value.replace('_', ' ')} ", style=_VERDICT_STYLE[verdict])
+    line.append(f"  grade {grade.letter}  score {int(grade.score)}/100", style="bold")
+    line.append(f"  (exit code {verdict.exit_code})", style="dim")
+    console.print(line)
+    counts = status_counts(result)
+    summary = Text()
+    for i, status in enumerate(STATUS_ORDER):
+        if i:
+            summary.append(" · ", style="dim")
+        n = counts[status.value]
+        summary.append(f"{n} {_STATUS_WORD[status]}", style=_STATUS_STYLE[status] if n else "dim")
+    console.print(summary)
+
+
+def _reasons(console: Console, result: RunResult) -> None:
+    reasons = result.grade.reasons
+    if not reasons:
+        return
+    console.print()
+    console.print("[bold]Why this verdict[/bold]")
+    # A grid gives each reason a hanging indent when it wraps.
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for reason in reasons:
+        label = REASON_LABELS.get(reason.kind, reason.kind)
+        style = _reason_style(reason.kind)
+        check = f" [bold]{escape(reason.check_id)}[/bold]" if reason.check_id else ""
+        target = f" [dim]({escape(reason.target)})[/dim]" if reason.target else ""
+        # Markup built here, with every outside value escaped: a directory value like "[/]"
+        # must print as written, not close a style or raise MarkupError.
+        line = Text.from_markup(
+            f"[{style}]{escape(label)}[/{style}]{check}: {escape(reason.summary)}{target}",
+            emoji=False,
+        )
+        grid.add_row(" -", line)
+    console.print(grid)
+
+
+def _reason_style(kind: str) -> str:
+    if kind in ("blocker_failed", "failed"):
+        return "bold red"
+    if kind == "warning":
+        return "bold yellow"
+    return "bold magenta"
+
+
+def _area(
+    console: Console,
+    title: str,
+    findings: list[Finding],
+    *,
+    verbose: bool,
+    widths: tuple[int, int],
+    target_column: bool,
+) -> None:
+    shown = [f for f in findings if verbose or Status(f.status) is not Status.PASS]
+    passed = sum(1 for f in findings if Status(f.status) is Status.PASS)
+    console.print()
+    heading = Text(title, style="bold underline")
+    if passed:
+        heading.append(f"  ({passed} passed)", style="green")
+    console.print(heading)
+    if not shown:
+        return
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+    table.add_column("Status", no_wrap=True, width=widths[0])
+    # Check ids are what people search for and paste: keep each on one line when it fits.
+    table.add_column("Check", overflow="fold", width=widths[1])
+    if target_column:
+        table.add_column("Target", overflow="fold", ratio=3)
+    table.add_column("Summary", overflow="fold", ratio=5)
+    for finding in shown:
+        status = Status(finding.status)
+        status_cell = Text(status.value.upper(), style=_STATUS_STYLE[status])
+        if finding.blocker:
+            status_cell.append("\n" + _BLOCKS, style="bold red")
+        summary = Text(finding.summary)
+        if target_column:
+            target = Text(finding.target or "—", style="" if finding.target else "dim")
+            table.add_row(status_cell, Text(finding.check_id), target, summary)
+        else:
+            if finding.target:
+                summary.append(f"\ntarget: {finding.target}", style="dim")
+            table.add_row(status_cell, Text(finding.check_id), summary)
+    console.print(table)
