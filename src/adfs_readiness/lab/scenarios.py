@@ -1,0 +1,215 @@
+"""Named lab scenarios: switches for the STS simulator and the certificates it publishes, each with
+the findings it exists to produce.
+
+A :class:`Scenario` is data. :func:`build_material` turns one into certificates and a metadata
+document for a given ``now``; :class:`adfs_readiness.lab.Lab` serves them.
+
+Certificate lifetimes follow AD FS defaults: token certificates live one year
+(CertificateDuration 365), a successor is generated 20 days before the primary expires
+(CertificateGenerationThreshold) and promoted 5 days later (CertificatePromotionThreshold)
+(https://learn.microsoft.com/en-us/windows-server/identity/ad-fs/operations/configure-ts-td-certs-ad-fs).
+
+``expected`` lists (check id, status) pairs the scenario must produce under the default
+thresholds of CHECKS.md; it is not exhaustive (checks of areas the lab does not serve, and
+``error`` findings of checks whose facts a broken service cannot give, are not listed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Literal
+
+from adfs_readiness.lab.federation_metadata import build_federation_metadata
+from adfs_readiness.lab.pki import LabCertificate, LabPki
+from adfs_readiness.lab.sts import StsBehaviour
+
+__all__ = ["Scenario", "SCENARIOS", "LabMaterial", "build_material", "get_scenario", "with_switches"]
+
+_TOKEN_LIFETIME = timedelta(days=365)  # AD FS CertificateDuration default
+_GENERATION_THRESHOLD = timedelta(days=20)  # AD FS CertificateGenerationThreshold default
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Switches of one lab federation service.
+
+    Attributes:
+        name / description: how the scenario is listed.
+        expected: (check id, status) pairs it exists to produce (see the module docstring).
+        token_signing_days_left: days until the primary token-signing certificate expires
+            (negative = expired).
+        token_signing_successor: publish a successor token-signing certificate (rollover).
+        token_signing_key_bits: RSA size of the token-signing keys.
+        token_decrypting_days_left: days until the token-decrypting certificate expires.
+        signature: "rsa-sha256", "rsa-sha1" or "none" (unsigned metadata).
+        tamper: change the metadata after signing.
+        bom: serve the metadata with a UTF-8 byte-order mark.
+        tls_names: names of the TLS certificate (None = the federation service name).
+        tls_days_left: days until the TLS certificate expires (negative = expired).
+        tls_issuer: "intermediate" (chain leaf + intermediate), "root" or "self" (self-signed).
+        answer: "metadata", "html", "slow", "oversized", "drip" (see StsBehaviour) or "no-answer"
+            (a TCP listener that never speaks TLS).
+        redirects: redirect hops in front of the metadata.
+        slow_seconds: how long a "slow" answer waits (longer than any client timeout used).
+        oversized_bytes / oversized_declares_length / drip_interval_seconds: see StsBehaviour.
+    """
+
+    name: str
+    description: str
+    expected: tuple[tuple[str, str], ...] = ()
+    token_signing_days_left: float = 300.0
+    token_signing_successor: bool = False
+    token_signing_key_bits: int = 2048
+    token_decrypting_days_left: float = 300.0
+    signature: Literal["rsa-sha256", "rsa-sha1", "none"] = "rsa-sha256"
+    tamper: bool = False
+    bom: bool = False
+    tls_names: tuple[str, ...] | None = None
+    tls_days_left: float = 365.0
+    tls_issuer: Literal["intermediate", "root", "self"] = "intermediate"
+    answer: Literal["metadata", "html", "slow", "oversized", "drip", "no-answer"] = "metadata"
+    redirects: int = 0
+    slow_seconds: float = 120.0
+    oversized_bytes: int = 200 * 1024 * 1024
+    oversized_declares_length: bool = False
+    drip_interval_seconds: float = 0.25
+
+    def behaviour(self, metadata: bytes, now: datetime | None = None) -> StsBehaviour:
+        """The STS simulator's behaviour for this scenario, serving ``metadata``, with the lab's
+        clock ``now`` for the Date header."""
+        answer = "metadata" if self.answer == "no-answer" else self.answer
+        return StsBehaviour(metadata=metadata, bom=self.bom, answer=answer, redirects=self.redirects,
+                            slow_seconds=self.slow_seconds, oversized_bytes=self.oversized_bytes,
+                            oversized_declares_length=self.oversized_declares_length,
+                            drip_interval_seconds=self.drip_interval_seconds, now=now)
+
+
+_HEALTHY_EXPECTED = (
+    ("metadata.reachable", "pass"),
+    ("metadata.well-formed", "pass"),
+    ("metadata.signature", "pass"),
+    ("metadata.entity-id", "pass"),
+    ("metadata.endpoints", "pass"),
+    ("metadata.consistency", "pass"),
+    ("metadata.claims-offered", "pass"),
+    ("token-signing.expiry", "pass"),
+    ("token-signing.key", "pass"),
+    ("token-signing.rollover", "pass"),
+    ("token-decrypting.expiry", "pass"),
+)
+
+_PRESETS = (
+    Scenario("healthy", "Everything as it should be: SHA-256 signed metadata, certificates with ~300 days left.",
+             _HEALTHY_EXPECTED),
+    Scenario("demo", "A realistic farm for the demo report: a token-signing rollover in progress (primary "
+             "18 days left, successor published), token-decrypting certificate with 60 days left.",
+             (("metadata.signature", "pass"), ("token-signing.rollover", "info"),
+              ("token-signing.expiry", "warn"), ("token-decrypting.expiry", "warn")),
+             token_signing_days_left=18, token_signing_successor=True, token_decrypting_days_left=60),
+    Scenario("token-signing-expiring", "The token-signing certificate expires in 10 days and no successor "
+             "is published (fail, not yet blocking).",
+             (("token-signing.expiry", "fail"), ("token-signing.rollover", "warn")),
+             token_signing_days_left=10),
+    Scenario("token-signing-expired", "The token-signing certificate expired 3 days ago (fail, blocking).",
+             (("token-signing.expiry", "fail"), ("token-signing.rollover", "warn")),
+             token_signing_days_left=-3),
+    Scenario("token-signing-warn", "The token-signing certificate has 60 days left (warn).",
+             (("token-signing.expiry", "warn"), ("token-signing.rollover", "pass")),
+             token_signing_days_left=60),
+    Scenario("rollover", "Rollover in progress: primary with 15 days left, successor published; both signing "
+             "certificates listed.",
+             (("token-signing.rollover", "info"), ("token-signing.expiry", "warn")),
+             token_signing_days_left=15, token_signing_successor=True),
+    Scenario("rollover-missing", "The primary has 15 days left and no successor is published "
+             "(AutoCertificateRollover should have made one at 20 days).",
+             (("token-signing.rollover", "warn"), ("token-signing.expiry", "warn")),
+             token_signing_days_left=15),
+    Scenario("tampered-signature", "The metadata was changed after it was signed.",
+             (("metadata.signature", "fail"),), tamper=True),
+    Scenario("sha1-signature", "The metadata is signed with RSA-SHA1 and a SHA-1 digest.",
+             (("metadata.signature", "warn"),), signature="rsa-sha1"),
+    Scenario("unsigned", "The metadata carries no signature.", (("metadata.signature", "warn"),), signature="none"),
+    Scenario("bom", "The metadata starts with a UTF-8 byte-order mark (fine).",
+             (("metadata.well-formed", "pass"), ("metadata.signature", "pass")), bom=True),
+    Scenario("redirected", "The metadata URL answers with two redirects on the same host before the document.",
+             (("metadata.reachable", "pass"),), redirects=2),
+    Scenario("wrong-tls-name", "The TLS certificate is for another name (www.fabrikam.test): verification fails "
+             "with a name mismatch.",
+             (("metadata.reachable", "fail"), ("tls.certificate-name", "fail")), tls_names=("www.fabrikam.test",)),
+    Scenario("html-login-page", "The metadata URL answers 200 with an HTML sign-in page.",
+             (("metadata.well-formed", "fail"),), answer="html"),
+    Scenario("slow-answer", "The service accepts the request but answers only after the client gave up "
+             "(timeout).", (("metadata.reachable", "fail"),), answer="slow"),
+    Scenario("oversized-answer", "The metadata URL streams 200 MB (download cap exceeded).",
+             (("metadata.reachable", "fail"),), answer="oversized"),
+    Scenario("weak-signing-key", "The token-signing key is RSA 1024.",
+             (("token-signing.key", "fail"),), token_signing_key_bits=1024),
+    Scenario("token-decrypting-expiring", "The token-decrypting certificate expires in 10 days.",
+             (("token-decrypting.expiry", "fail"),), token_decrypting_days_left=10),
+    Scenario("no-answer", "A TCP listener that accepts connections and never speaks TLS (timeout).",
+             (("metadata.reachable", "fail"),), answer="no-answer"),
+)
+
+#: The named presets, read-only.
+SCENARIOS: Mapping[str, Scenario] = MappingProxyType({s.name: s for s in _PRESETS})
+
+
+def get_scenario(scenario: str | Scenario) -> Scenario:
+    """The Scenario itself, or the preset of that name. Raises KeyError naming the presets."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    try:
+        return SCENARIOS[scenario]
+    except KeyError:
+        raise KeyError(f"no lab scenario {scenario!r}; known: {', '.join(SCENARIOS)}") from None
+
+
+@dataclass(frozen=True)
+class LabMaterial:
+    """What a scenario publishes: the TLS certificate, the token-signing certificates (primary
+    first), the token-decrypting certificates and the metadata document bytes (without BOM)."""
+
+    tls: LabCertificate
+    token_signing: tuple[LabCertificate, ...]
+    token_decrypting: tuple[LabCertificate, ...]
+    metadata: bytes
+
+
+def _token(pki: LabPki, kind: Literal["signing", "encryption"], fs_name: str, not_after: datetime,
+           key_bits: int) -> LabCertificate:
+    return pki.token_certificate(kind, fs_name, not_after - _TOKEN_LIFETIME, not_after, key_size=key_bits)
+
+
+def build_material(scenario: Scenario, pki: LabPki, fs_name: str) -> LabMaterial:
+    """Make the certificates and metadata of ``scenario`` for the federation service ``fs_name``,
+    with validity relative to ``pki.now``."""
+    now = pki.now
+    primary_expiry = now + timedelta(days=scenario.token_signing_days_left)
+    signing = [_token(pki, "signing", fs_name, primary_expiry, scenario.token_signing_key_bits)]
+    if scenario.token_signing_successor:
+        generated = primary_expiry - _GENERATION_THRESHOLD
+        signing.append(_token(pki, "signing", fs_name, generated + _TOKEN_LIFETIME, scenario.token_signing_key_bits))
+    decrypting = [_token(pki, "encryption", fs_name, now + timedelta(days=scenario.token_decrypting_days_left), 2048)]
+    primary = signing[0]
+    metadata = build_federation_metadata(
+        fs_name,
+        [c.cert for c in signing],
+        [c.cert for c in decrypting],
+        signing_key=primary.key,
+        signing_cert=primary.cert,
+        sign=scenario.signature != "none",
+        signature_algorithm="rsa-sha1" if scenario.signature == "rsa-sha1" else "rsa-sha256",
+        tamper=scenario.tamper,
+    )
+    tls = pki.issue_tls(list(scenario.tls_names or (fs_name,)), days_valid=30 + scenario.tls_days_left,
+                        not_before_offset_days=-30, issuer=scenario.tls_issuer)
+    return LabMaterial(tls=tls, token_signing=tuple(signing), token_decrypting=tuple(decrypting), metadata=metadata)
+
+
+def with_switches(scenario: str | Scenario, **switches: object) -> Scenario:
+    """A copy of a scenario (or preset name) with some switches changed, e.g.
+    ``with_switches("oversized-answer", oversized_declares_length=True)``."""
+    return replace(get_scenario(scenario), **switches)  # type: ignore[arg-type]

@@ -1,0 +1,136 @@
+"""TLS probe: the certificate chain a server presents, as sent, for a given SNI name.
+
+Python 3.11's ``ssl`` module returns only the leaf certificate of an unverified connection (the
+peer chain needs ``SSLSocket.get_unverified_chain()``, new in 3.13), so the handshake is done
+with pyOpenSSL, which exposes OpenSSL's ``SSL_get_peer_cert_chain``. No verification happens
+here: a broken chain (wrong name, expired, missing intermediate) is exactly what the tls checks
+judge, so it must be captured rather than refused.
+
+The handshake runs on a socket with a timeout; OpenSSL then sees a non-blocking descriptor and
+pyOpenSSL raises WantReadError/WantWriteError, on which we wait with ``select`` until the time
+left runs out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import select
+import socket
+import time
+
+from OpenSSL import SSL, crypto
+
+from adfs_readiness.config import HostPort
+from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
+from adfs_readiness.probes.certificates import describe_certificate
+
+__all__ = ["capture_peer_chain", "connect_error"]
+
+def connect_error(exc: OSError, target: str, timeout: float) -> ProbeError:
+    """Map a socket error raised while connecting to a :class:`ProbeError` (timeout, refused,
+    name_not_resolved; other OS errors such as "no route to host" count as refused, with the OS
+    message)."""
+    if isinstance(exc, socket.gaierror):
+        return ProbeError(ProbeErrorKind.NAME_NOT_RESOLVED, f"the name does not resolve ({exc.strerror})", target)
+    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError since 3.10
+        return ProbeError(ProbeErrorKind.TIMEOUT, f"no TCP connection within {timeout:g} s", target)
+    if isinstance(exc, ConnectionRefusedError):
+        return ProbeError(ProbeErrorKind.REFUSED, "connection refused (nothing listens on that port)", target)
+    return ProbeError(ProbeErrorKind.REFUSED, f"cannot connect ({exc.strerror or exc})", target)
+
+
+def _openssl_reason(exc: SSL.Error) -> str:
+    """The OpenSSL reason strings of an SSL.Error, e.g. "unsafe legacy renegotiation disabled"."""
+    if isinstance(exc, SSL.SysCallError):
+        code, message = (exc.args + (None, None))[:2]
+        if code == -1 or message == "Unexpected EOF":
+            return "the server closed the connection during the TLS handshake"
+        return f"connection error during the TLS handshake ({message})"
+    if isinstance(exc, SSL.ZeroReturnError):
+        return "the server closed the TLS connection during the handshake"
+    reasons = []
+    for entry in exc.args[0] if exc.args and isinstance(exc.args[0], list) else []:
+        if isinstance(entry, tuple) and entry:
+            reasons.append(str(entry[-1]))
+    if reasons:
+        return "; ".join(dict.fromkeys(reasons))
+    return str(exc) or type(exc).__name__
+
+
+def _handshake(conn: SSL.Connection, sock: socket.socket, deadline: float) -> None:
+    """Drive the handshake until done; raises TimeoutError when ``deadline`` (monotonic) passes."""
+    while True:
+        try:
+            conn.do_handshake()
+            return
+        except SSL.WantReadError:
+            wait_read = True
+        except SSL.WantWriteError:
+            wait_read = False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        readable, writable, _ = select.select([sock] if wait_read else [], [] if wait_read else [sock], [], left)
+        if not readable and not writable:
+            raise TimeoutError
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def capture_peer_chain(address: HostPort, server_name: str, timeout: float) -> TlsPeerChain | ProbeError:
+    """Handshake with ``address`` using SNI ``server_name`` and return the chain the server sent.
+
+    Args:
+        address: where to connect (host name or IP, and port).
+        server_name: the SNI name (not sent when it is an IP address, as RFC 6066 section 3 says:
+            https://www.rfc-editor.org/rfc/rfc6066#section-3).
+        timeout: seconds for the TCP connect, and again for the whole TLS handshake.
+
+    Returns a :class:`TlsPeerChain` (leaf first, each certificate decoded tolerantly, protocol
+    e.g. "TLSv1.3" and cipher suite name), or a :class:`ProbeError` of kind ``refused``,
+    ``timeout``, ``name_not_resolved`` or ``tls`` (with OpenSSL's reason text, e.g. "unsafe
+    legacy renegotiation disabled", which is itself a finding about the server). Never raises for
+    network trouble. No certificate verification is done.
+    """
+    target = f"{address} (SNI {server_name})"
+    try:
+        sock = socket.create_connection((address.host, address.port), timeout=timeout)
+    except OSError as exc:
+        return connect_error(exc, target, timeout)
+    try:
+        context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+        # Unverified on purpose: the chain as sent is the evidence, good or bad.
+        context.set_verify(SSL.VERIFY_NONE, lambda *args: True)
+        conn = SSL.Connection(context, sock)
+        if server_name and not _is_ip(server_name):
+            conn.set_tlsext_host_name(server_name.encode("idna"))
+        conn.set_connect_state()
+        try:
+            _handshake(conn, sock, time.monotonic() + timeout)
+        except TimeoutError:
+            return ProbeError(ProbeErrorKind.TIMEOUT, f"no TLS handshake within {timeout:g} s "
+                              "(the server accepted the connection but did not answer the TLS hello)", target)
+        except SSL.Error as exc:
+            return ProbeError(ProbeErrorKind.TLS, f"TLS handshake failed: {_openssl_reason(exc)}", target)
+        except OSError as exc:
+            return ProbeError(ProbeErrorKind.TLS, f"TLS handshake failed: {exc.strerror or exc}", target)
+        peer = conn.get_peer_cert_chain() or []
+        if not peer:
+            leaf = conn.get_peer_certificate()
+            peer = [leaf] if leaf is not None else []
+        chain = tuple(describe_certificate(crypto.dump_certificate(crypto.FILETYPE_ASN1, c)) for c in peer)
+        return TlsPeerChain(
+            server_name=server_name,
+            address=str(address),
+            protocol=conn.get_protocol_version_name(),
+            cipher=conn.get_cipher_name(),
+            chain=chain,
+        )
+    finally:
+        sock.close()
