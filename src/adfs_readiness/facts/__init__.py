@@ -8,6 +8,10 @@ Facts serialise to JSON (:func:`to_jsonable`) so that a run's evidence can be sa
 later. This module imports nothing of ours (DESIGN.md, "Layers").
 
 Fact keys (the names checks list in ``requires``) are the ``*_FACT`` constants below.
+
+This package holds the facts shared by several areas (errors, certificates, HTTP exchanges, TLS
+chains) and the federation-metadata facts; each further area keeps its facts in a module of its
+own here (``facts.dns``, ``facts.tls``, ``facts.directory``, ...), importing only from this package.
 """
 
 from __future__ import annotations
