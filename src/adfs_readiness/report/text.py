@@ -86,7 +86,7 @@ def render_text(
     shown = [f for f in result.findings if verbose or Status(f.status) is not Status.PASS]
     # The same column widths in every area's table, so the tables line up under each other.
     widths = (
-        len(_BLOCKS) if any(f.blocker for f in shown) else max(len(s.value) for s in Status),
+        max(len("Status"), len(_BLOCKS) if any(f.blocker for f in shown) else max(len(s.value) for s in Status)),
         min(max((len(f.check_id) for f in shown), default=5), max(width // 3, 12)),
     )
     for area, findings in findings_by_area(result.findings):
@@ -152,7 +152,9 @@ def _reasons(console: Console, result: RunResult) -> None:
         label = REASON_LABELS.get(reason.kind, reason.kind)
         style = _reason_style(reason.kind)
         check = f" [bold]{escape(reason.check_id)}[/bold]" if reason.check_id else ""
-        target = f" [dim]({escape(reason.target)})[/dim]" if reason.target else ""
+        # The target is often already named in the summary (a thumbprint): say it once.
+        shown_target = reason.target and reason.target not in reason.summary
+        target = f" [dim]({escape(reason.target)})[/dim]" if shown_target else ""
         # Markup built here, with every outside value escaped: a directory value like "[/]"
         # must print as written, not close a style or raise MarkupError.
         line = Text.from_markup(
