@@ -115,6 +115,12 @@ def reachable(ctx: CheckContext) -> Outcome:
         return Outcome(Status.FAIL, f"{fetch.url} answered 200 with an empty body. {why}", evidence=evidence)
     via = f" via {fetch.connect_address}" if fetch.connect_address else ""
     hops = f" after {len(fetch.redirects)} redirect(s)" if fetch.redirects else ""
+    final_scheme = (fetch.final_url or fetch.url).split(":", 1)[0].lower()
+    if final_scheme != "https":
+        # Metadata over plain HTTP can be altered in transit; AD FS publishes it over HTTPS.
+        return Outcome(Status.WARN, f"{fetch.final_url or fetch.url}{via} answered HTTP 200 with XML, but over "
+                                    f"plain HTTP: anyone on the path can change it. Publish and fetch the "
+                                    f"metadata over HTTPS.", evidence=evidence)
     return Outcome(Status.PASS, f"{fetch.url}{via} answered HTTP 200 with XML ({fetch.body_bytes} bytes, "
                                 f"{evidence['content_type'] or 'no content type'}){hops} in "
                                 f"{fetch.elapsed_seconds:.2f} s.", evidence=evidence)
@@ -210,7 +216,8 @@ def signature(ctx: CheckContext) -> Outcome:
         return Outcome(Status.FAIL, f"The metadata is signed by a certificate it does not list as a signing "
                                     f"certificate (SHA-1 {sig.embedded_certificate_sha1 or sig.signer_sha1 or 'unknown'}"
                                     f"): {sig.reason}.", evidence=evidence)
-    return Outcome(Status.FAIL, f"The metadata signature does not verify: {sig.reason}. The document was changed "
+    reason = sig.reason.removeprefix("the signature does not verify: ")
+    return Outcome(Status.FAIL, f"The metadata signature does not verify: {reason}. The document was changed "
                                 f"after it was signed, or is damaged.", evidence=evidence)
 
 
@@ -402,7 +409,7 @@ def consistency(ctx: CheckContext) -> Outcome:
 
 @check(
     id="metadata.claims-offered",
-    title="UPN and ImmutableID claims offered",
+    title="UPN claim offered (ImmutableID reported)",
     area=Area.METADATA,
     severity=Severity.LOW,
     blocker=False,

@@ -81,16 +81,60 @@ def _expiry_outcome(
         **extra,
     }
     when = f"{describe_days(left, expired)} (not after {primary.not_after.isoformat()})"
+    successor = _valid_successor(primary, others, ctx.now)
+    if successor is not None:
+        evidence["successor"] = certificate_evidence(successor, ctx.now)
     if expired:
         return Outcome(Status.FAIL, f"The {what} {primary.label} {when}.", evidence=evidence,
                        target=primary.sha1, blocker=block_when_expired)
     if left < fail_days:
+        if successor is not None:
+            # Published but not promoted this close to expiry: AD FS promotes a successor
+            # CertificatePromotionThreshold (5) days after generating it at 20 days left.
+            return Outcome(Status.FAIL, f"The {what} {primary.label} {when}: fewer than {fail_days} days left, "
+                                        f"and its successor {successor.label} is published but not yet primary.",
+                           evidence=evidence, target=primary.sha1, blocker=False,
+                           remediation=_promote_remediation(what))
         return Outcome(Status.FAIL, f"The {what} {primary.label} {when}: fewer than {fail_days} days left.",
                        evidence=evidence, target=primary.sha1, blocker=False)
     if left < warn_days:
-        return Outcome(Status.WARN, f"The {what} {primary.label} {when}: fewer than {warn_days} days left.",
+        if successor is not None:
+            # A rollover under way is the healthy state of an AutoCertificateRollover farm at this point;
+            # warning on it would alert every such farm for weeks each year.
+            return Outcome(Status.INFO, f"The {what} {primary.label} {when}; its successor {successor.label} "
+                                        f"is already published, so the rollover is under way.",
+                           evidence=evidence, target=primary.sha1, remediation=_rollover_remediation(what))
+        return Outcome(Status.WARN, f"The {what} {primary.label} {when}: fewer than {warn_days} days left "
+                                    f"and no successor is published.",
                        evidence=evidence, target=primary.sha1)
     return Outcome(Status.PASS, f"The {what} {primary.label} {when}.", evidence=evidence, target=primary.sha1)
+
+
+def _valid_successor(primary: CertificateInfo, others: list[CertificateInfo], now: datetime) -> CertificateInfo | None:
+    """The published certificate that will take over from ``primary``: one that outlives it and
+    has not expired (the latest-expiring of them), else None."""
+    if primary.not_after is None:
+        return None
+    later = [c for c in others if c.not_after is not None and c.not_after > primary.not_after and c.not_after > now]
+    return max(later, key=lambda c: c.not_after) if later else None
+
+
+def _rollover_remediation(what: str) -> str:
+    kind = "Token-Signing" if "signing" in what else "Token-Decrypting"
+    return (f"Nothing to do in AD FS if AutoCertificateRollover is on: it promotes the successor "
+            f"CertificatePromotionThreshold (5) days after generating it. Make sure every relying party has the "
+            f"successor before then; for Entra ID, the successor must be its nextSigningCertificate (metadata "
+            f"polling of https://<fs>/FederationMetadata/2007-06/FederationMetadata.xml, or "
+            f"Update-MgDomainFederationConfiguration -NextSigningCertificate). Check with Get-AdfsCertificate "
+            f"-CertificateType {kind}.")
+
+
+def _promote_remediation(what: str) -> str:
+    kind = "Token-Signing" if "signing" in what else "Token-Decrypting"
+    return (f"The successor should already be primary. Check Get-AdfsProperties | Format-List "
+            f"AutoCertificateRollover, CertificatePromotionThreshold and the AD FS Admin event log. Once every "
+            f"relying party (Entra ID: nextSigningCertificate) has the successor, make it primary with "
+            f"Set-AdfsCertificate -IsPrimary -CertificateType {kind} -Thumbprint <successor>.")
 
 
 def _signing_certificates(ctx: CheckContext) -> tuple[str, list[CertificateInfo], CertificateInfo, str]:
@@ -220,7 +264,10 @@ def token_signing_rollover(ctx: CheckContext) -> Outcome:
                               f"the rollover state is unknown.", {"source": source})
     threshold = ctx.config.thresholds.rollover_warn_days
     others = [c for c in certs if c is not primary]
-    successors = [c for c in others if c.not_after is not None and c.not_after > primary.not_after]
+    # A successor outlives the primary and is still valid; anything else listed is a previous
+    # certificate (or an expired one) that is merely still published.
+    successors = [c for c in others
+                  if c.not_after is not None and c.not_after > primary.not_after and c.not_after > ctx.now]
     previous = [c for c in others if c not in successors]
     left = days_left(primary.not_after, ctx.now)
     expired = primary.not_after <= ctx.now
@@ -233,12 +280,17 @@ def token_signing_rollover(ctx: CheckContext) -> Outcome:
         return Outcome(Status.WARN, f"The {primary_text} and no successor is published: AutoCertificateRollover "
                                     f"would have published one {threshold} days before expiry, so it is off or "
                                     f"failing.", evidence=evidence, target=primary.sha1)
-    if others:
+    if successors:
         parts = [_successor_text(c, ctx.now) for c in successors]
-        parts += [f"previous {c.label} "
-                  f"{_until(c, ctx.now)}" for c in previous]
+        parts += [f"previous {c.label} {_until(c, ctx.now)}" for c in previous]
         return Outcome(Status.INFO, f"Token-signing rollover in progress: the {primary_text} ({how}); "
-                                    f"{'; '.join(parts)}.", evidence=evidence, target=primary.sha1)
+                                    f"{'; '.join(parts)}.", evidence=evidence, target=primary.sha1,
+                       remediation=_rollover_remediation("token-signing certificate"))
+    if previous:
+        listed = "; ".join(f"{c.label} {_until(c, ctx.now)}" for c in previous)
+        return Outcome(Status.PASS, f"No rollover is due: the {primary_text}; no successor is published, and "
+                                    f"{len(previous)} previous certificate(s) are still listed ({listed}).",
+                       evidence=evidence, target=primary.sha1)
     return Outcome(Status.PASS, f"One token-signing certificate is published: the {primary_text}; no rollover is "
                                 f"due yet.", evidence=evidence, target=primary.sha1)
 

@@ -508,9 +508,9 @@ def test_entra_metadata_offers_no_upn_claim(corpus):
 _CORPUS_EXPECTED = {
     "ckanadfs_AzureAD_FederationMetadata_new.xml": dict(signature="pass", claims="warn", rollover="warn",
                                                         key=["warn", "pass"], decrypting="skip"),
-    "ckanadfs_AzureAD_FederationMetadata_old.xml": dict(signature="pass", claims="warn", rollover="info",
+    "ckanadfs_AzureAD_FederationMetadata_old.xml": dict(signature="pass", claims="warn", rollover="warn",
                                                         key=["warn", "pass"], decrypting="skip"),
-    "msidentitymodel_MicrosoftOnline-SP-metadata.xml": dict(signature="warn", claims="skip", rollover="info",
+    "msidentitymodel_MicrosoftOnline-SP-metadata.xml": dict(signature="warn", claims="skip", rollover="warn",
                                                             key=["warn", "pass"], decrypting="skip"),
     "sustainsys_ReadEntityDescriptor_ADFS.xml": dict(signature="fail"),
 }

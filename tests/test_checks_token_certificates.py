@@ -213,8 +213,9 @@ def test_rollover_after_promotion_reports_previous_certificate():
     old = certificate("ADFS Signing - old", valid_days=10)
     new = certificate("ADFS Signing - new", valid_days=360)
     out = run(token_checks.token_signing_rollover, signing_fact(old, new, signer=new))
-    assert out.status is Status.INFO
-    assert f"previous {old.label}" in out.summary and out.evidence["previous"][0]["sha1"] == old.sha1
+    # After promotion the old certificate is merely still listed: no rollover is due.
+    assert out.status is Status.PASS
+    assert old.label in out.summary and out.evidence["previous"][0]["sha1"] == old.sha1
     assert out.evidence["primary_selected_by"] == "signed the metadata"
 
 
@@ -274,3 +275,35 @@ def test_decrypting_expiry_on_real_metadata(corpus):
     out = run(token_checks.token_decrypting_expiry, metadata_fact(doc), Config(service_name="d-sts.devrcsj.com"))
     assert out.status is Status.FAIL and out.blocker is False
     assert out.target == "4D2F39D4D64FE750498F6FD12B8CD8C033A85069"
+
+
+def test_rollover_with_only_expired_others_is_not_in_progress():
+    # Regression: two long-expired certificates were reported as "rollover in progress".
+    primary = certificate("primary", valid_days=200)
+    expired_later = certificate("expired", valid_days=-30, lifetime_days=365)
+    out = run(token_checks.token_signing_rollover, signing_fact(primary, expired_later, signer=primary))
+    assert out.status is Status.PASS and out.evidence["successors"] == []
+
+
+def test_expiry_with_published_successor_is_info_not_warning():
+    primary = certificate("ADFS Signing - old", valid_days=18)
+    successor = certificate("ADFS Signing - new", valid_days=360)
+    out = run(token_checks.token_signing_expiry, signing_fact(primary, successor, signer=primary))
+    assert out.status is Status.INFO and successor.label in out.summary
+    assert out.evidence["successor"]["sha1"] == successor.sha1
+    assert "nextSigningCertificate" in out.remediation
+
+
+def test_expiry_below_fail_days_with_unpromoted_successor_fails_with_promotion_advice():
+    primary = certificate("ADFS Signing - old", valid_days=10)
+    successor = certificate("ADFS Signing - new", valid_days=360)
+    out = run(token_checks.token_signing_expiry, signing_fact(primary, successor, signer=primary))
+    assert out.status is Status.FAIL and out.blocker is False
+    assert "Set-AdfsCertificate -IsPrimary" in out.remediation
+
+
+def test_expiry_with_expired_other_certificate_still_warns():
+    primary = certificate("primary", valid_days=60)
+    stale = certificate("stale", valid_days=-400)
+    out = run(token_checks.token_signing_expiry, signing_fact(primary, stale, signer=primary))
+    assert out.status is Status.WARN and "no successor" in out.summary

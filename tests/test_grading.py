@@ -71,3 +71,20 @@ def test_score_weights_by_severity_and_shares_weight_among_a_checks_findings():
                                            (70, "C"), (69, "D"), (60, "D"), (59, "F"), (0, "F")])
 def test_letters(score, letter):
     assert letter_for(score) == letter
+
+
+def test_a_non_blocking_failure_caps_the_letter_at_c():
+    many = [finding(f"a.p{i}", severity=Severity.CRITICAL) for i in range(20)]
+    g = grade(many + [finding("a.sig", Status.FAIL, Severity.MEDIUM)])
+    assert g.score >= 90 and g.letter == "C" and g.verdict is Verdict.READY_WITH_WARNINGS
+
+
+def test_undetermined_checks_with_the_same_cause_are_one_reason():
+    same = "Could not be determined: the file could not be read."
+    fs = [Finding(check_id=f"m.{i}", area=finding().area, title="t", status=Status.ERROR, severity=Severity.LOW,
+                  blocker=False, blocker_check=i == 0, summary=same, evidence={}, remediation="r", references=())
+          for i in range(4)]
+    g = grade(fs)
+    kinds = [(r.kind, r.check_id) for r in g.reasons]
+    assert kinds == [("blocker_undetermined", "m.0"), ("undetermined", "m.1")]
+    assert g.reasons[1].summary.endswith("(also: m.2, m.3)")

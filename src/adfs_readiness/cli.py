@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     check = sub.add_parser("check", help="probe a federation service, judge it and write reports")
+    _add_verbose(check)
     check.add_argument("--config", metavar="PATH", type=Path, help="TOML configuration (see 'init')")
     target = check.add_argument_group("target (override the configuration file)")
     target.add_argument("--service-name", metavar="NAME", help="federation service name, e.g. sts.contoso.com")
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(check)
 
     demo = sub.add_parser("demo", help="start the built-in lab on loopback, check it, write the reports")
+    _add_verbose(demo)
     demo.add_argument("--scenario", default="demo", help="lab scenario (see --list-scenarios; default: demo)")
     demo.add_argument("--list-scenarios", action="store_true", help="list the lab scenarios and exit")
     demo.add_argument("--deadline", metavar="SECONDS", type=_positive_float, default=60.0,
@@ -100,6 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where to write it (default: adfs-readiness.toml; '-' for standard output)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
+
+
+def _add_verbose(p: argparse.ArgumentParser) -> None:
+    # Also accepted after the command ("check -v"); SUPPRESS keeps a -v given before it.
+    p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                   help="debug log on standard error (-vv: also the libraries' debug output)")
+
+
+def _configure_logging(verbose: int) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    # Library chatter is not the admin's business unless asked for twice: urllib3 logs a WARNING
+    # with the whole peer certificate on a name mismatch (a finding we report ourselves), and
+    # signxml's DEBUG log dumps the canonicalized document.
+    quiet = logging.DEBUG if verbose >= 2 else logging.CRITICAL if not verbose else logging.WARNING
+    for name in ("urllib3", "signxml", "requests"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 def _positive_float(text: str) -> float:
@@ -127,8 +146,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (see the module docstring)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(args.verbose or 0)
+    try:
+        return _dispatch(parser, args)
+    except BrokenPipeError:
+        # "adfs-readiness explain X | head -1": the reader left; not an error of ours.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_CANNOT_RUN
@@ -183,8 +212,11 @@ def _cmd_list_checks(registry: CheckRegistry, args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title=f"{len(registry.checks)} checks", show_lines=False)
-    for column in ("id", "area", "severity", "blocker", "title"):
-        table.add_column(column)
+    # Ids are what people copy: never truncate or wrap them; the title wraps instead.
+    table.add_column("id", no_wrap=True, min_width=max((len(i) for i in registry.ids), default=2))
+    for column in ("area", "severity", "blocker"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", overflow="fold")
     for c in registry.checks:
         table.add_row(c.id, c.meta.area.value, c.meta.severity.value, "yes" if c.meta.blocker else "",
                       c.meta.title)
@@ -258,8 +290,8 @@ def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
     unknown = [i for i in args.only if registry.get(i) is None]
     if unknown:
         raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
-    now = args.as_of or datetime.now(timezone.utc)
-    result = run_checks(registry, all_probes(), config, now, only=args.only)
+    started = datetime.now(timezone.utc)
+    result = run_checks(registry, all_probes(), config, args.as_of or started, only=args.only, started_at=started)
     return _emit(result, args)
 
 
@@ -283,7 +315,7 @@ def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
                         federated_domains=("contoso.test",), service_address=lab.address,
                         ca_bundle=lab.ca_bundle, deadline_seconds=args.deadline,
                         timeout_seconds=min(5.0, args.deadline / 3))
-        result = run_checks(registry, all_probes(), config, args.as_of or lab_now,
+        result = run_checks(registry, all_probes(), config, args.as_of or lab_now, started_at=lab_now,
                             run_metadata={"lab_scenario": args.scenario,
                                           "lab_address": str(lab.address)})
     if not args.quiet and args.format == "text":
@@ -314,6 +346,10 @@ def _write(path: Path, text: str) -> None:
     """Write a report atomically: a crash or a full disk leaves the previous report intact."""
     path = path.expanduser()
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        # Name the report the admin asked for, not our temporary file.
+        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path)) from None
 

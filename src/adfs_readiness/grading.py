@@ -11,7 +11,10 @@ The rules (DESIGN.md, "Grading"):
   of its share on ``fail`` or ``error`` (not demonstrated is not a pass), half on ``warn``, none on
   ``pass`` or ``info``; ``skip`` takes the finding out of the score.
 * Letter: A >= 90, B >= 80, C >= 70, D >= 60, else F; NOT_READY is always F, because a tenant whose
-  sign-in is broken must not read as "B".
+  sign-in is broken must not read as "B"; any other ``fail`` caps the letter at C, because an "A"
+  beside a failed check reads as a contradiction.
+* Reasons: a probe failure typically leaves every check that needs its fact undetermined with the
+  same reason; those are folded into one reason naming all the checks, so the cause reads once.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ def grade(findings: Iterable[Finding]) -> Grade:
     warned = [f for f in findings if f.status is Status.WARN]
     for kind, group in (("blocker_failed", blocker_failed), ("blocker_undetermined", blocker_unknown),
                         ("failed", other_fail), ("undetermined", other_error), ("warning", warned)):
-        reasons.extend(VerdictReason(kind, f.check_id, f.summary, f.target) for f in group)
+        reasons.extend(_fold_same_cause(kind, group) if kind.endswith("undetermined") else
+                       [VerdictReason(kind, f.check_id, f.summary, f.target) for f in group])
 
     judged = [f for f in findings if f.status is not Status.SKIP]
     if blocker_failed:
@@ -93,5 +97,22 @@ def grade(findings: Iterable[Finding]) -> Grade:
         verdict = Verdict.READY
 
     letter = "F" if verdict is Verdict.NOT_READY else letter_for(score)
+    if other_fail and letter in ("A", "B"):
+        letter = "C"
     all_counts = {s.value: counts.get(s.value, 0) for s in Status}
     return Grade(score=score, letter=letter, verdict=verdict, reasons=tuple(reasons), counts=all_counts)
+
+
+def _fold_same_cause(kind: str, group: list[Finding]) -> list[VerdictReason]:
+    """One reason per distinct summary: the first check's id, and the others named in the text."""
+    by_summary: dict[str, list[Finding]] = {}
+    for f in group:
+        by_summary.setdefault(f.summary, []).append(f)
+    folded = []
+    for summary, same in by_summary.items():
+        first = same[0]
+        if len(same) > 1:
+            others = ", ".join(f.check_id for f in same[1:])
+            summary = f"{summary} (also: {others})"
+        folded.append(VerdictReason(kind, first.check_id, summary, first.target if len(same) == 1 else None))
+    return folded

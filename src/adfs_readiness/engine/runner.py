@@ -47,8 +47,13 @@ def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) 
     run to those check ids (empty = all)."""
     wanted = set(only)
     selected = [c for c in registry.checks if not wanted or c.id in wanted]
-    run = tuple(c for c in selected if not config.is_skipped(c.id))
-    skipped = tuple(c for c in selected if config.is_skipped(c.id))
+
+    def skipped_by_config(c: Check) -> bool:
+        # "metadata.*" skips the metadata area, token-signing.* included, as well as the id prefix.
+        return config.is_skipped(c.id) or f"{c.meta.area.value}.*" in config.skip_checks
+
+    run = tuple(c for c in selected if not skipped_by_config(c))
+    skipped = tuple(c for c in selected if skipped_by_config(c))
     keys: list[str] = []
     for c in run:
         for key in c.meta.requires:
@@ -132,7 +137,8 @@ def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime
     """
     findings: list[Finding] = []
     for c in plan.skipped:
-        findings.append(_finding(c, Outcome(Status.SKIP, f"Skipped by configuration ({config.source}: checks.skip).")))
+        findings.append(_finding(c, Outcome(Status.SKIP, f"Skipped by configuration ({config.source}: checks.skip)."),
+                                 config))
     for c in plan.checks:
         missing = [(key, facts.get(key)) for key in c.meta.requires
                    if facts.get(key) is None or isinstance(facts.get(key), ProbeError)]
@@ -141,10 +147,10 @@ def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime
             reason = str(err) if err is not None else f"fact {key!r} was not gathered"
             findings.append(_finding(c, Outcome(
                 Status.ERROR, f"Could not be determined: the facts it needs could not be gathered ({reason}).",
-                evidence={"fact": key, "probe_error": to_jsonable(err) if err is not None else None})))
+                evidence={"fact": key, "probe_error": to_jsonable(err) if err is not None else None}), config))
             continue
         ctx = CheckContext(facts={k: facts[k] for k in c.meta.requires}, config=config, now=now)
-        findings.extend(_finding(c, o) for o in _call_check(c, ctx))
+        findings.extend(_finding(c, o, config) for o in _call_check(c, ctx))
     return findings
 
 
@@ -166,9 +172,13 @@ def _call_check(c: Check, ctx: CheckContext) -> list[Outcome]:
     return outcomes
 
 
-def _finding(c: Check, o: Outcome) -> Finding:
+def _finding(c: Check, o: Outcome, config: Config) -> Finding:
     meta = c.meta
     blocker = o.status is Status.FAIL and (meta.blocker if o.blocker is None else o.blocker)
+    remediation = o.remediation or meta.remediation
+    if config.service_name:
+        # Remediation texts write the federation service name as <fs>; give the admin the real one.
+        remediation = remediation.replace("<fs>", config.service_name)
     return Finding(
         check_id=meta.id,
         area=meta.area,
@@ -179,7 +189,7 @@ def _finding(c: Check, o: Outcome) -> Finding:
         blocker_check=meta.blocker,
         summary=o.summary,
         evidence=to_jsonable(dict(o.evidence)),
-        remediation=o.remediation or meta.remediation,
+        remediation=remediation,
         references=meta.references,
         target=o.target,
     )
@@ -194,12 +204,14 @@ def run_checks(
     target: str | None = None,
     only: Iterable[str] = (),
     run_metadata: Mapping[str, Any] | None = None,
+    started_at: datetime | None = None,
 ) -> RunResult:
     """The main job: plan, gather facts within ``config.deadline_seconds``, judge and grade.
 
     ``now`` is the run's clock (aware UTC datetime): checks judge expiry against it, and
-    finished_at = now + the measured duration. Returns a RunResult; never raises for probe or
-    check failures (they are findings).
+    finished_at = now + the measured duration. ``started_at`` is the real start when ``now`` is a
+    projection (``--as-of``); the JSON then also carries ``run.judged_as_of``. Returns a RunResult;
+    never raises for probe or check failures (they are findings).
     """
     started = time.monotonic()
     deadline = started + config.deadline_seconds
@@ -213,14 +225,17 @@ def run_checks(
         "config_source": config.source,
         "deadline_seconds": config.deadline_seconds,
         "checks_run": len(plan.checks),
-        "checks_skipped": len(plan.skipped),
+        "checks_skipped_by_config": len(plan.skipped),
         "plugin_load_errors": [{"entry_point": ep, "reason": r} for ep, r in registry.load_errors],
     }
+    if started_at is not None and started_at != now:
+        meta["judged_as_of"] = now.isoformat()
     meta.update(run_metadata or {})
+    begun = started_at or now
     return RunResult(
         target=target or config.service_name or config.metadata_source or "(not configured)",
-        started_at=now,
-        finished_at=now + timedelta(seconds=elapsed),
+        started_at=begun,
+        finished_at=begun + timedelta(seconds=elapsed),
         findings=tuple(findings),
         grade=graded,
         facts={k: to_jsonable(v) for k, v in facts.items()},

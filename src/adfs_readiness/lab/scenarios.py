@@ -107,7 +107,7 @@ _PRESETS = (
     Scenario("demo", "A realistic farm for the demo report: a token-signing rollover in progress (primary "
              "18 days left, successor published), token-decrypting certificate with 60 days left.",
              (("metadata.signature", "pass"), ("token-signing.rollover", "info"),
-              ("token-signing.expiry", "warn"), ("token-decrypting.expiry", "warn")),
+              ("token-signing.expiry", "info"), ("token-decrypting.expiry", "warn")),
              token_signing_days_left=18, token_signing_successor=True, token_decrypting_days_left=60),
     Scenario("token-signing-expiring", "The token-signing certificate expires in 10 days and no successor "
              "is published (fail, not yet blocking).",
@@ -121,7 +121,7 @@ _PRESETS = (
              token_signing_days_left=60),
     Scenario("rollover", "Rollover in progress: primary with 15 days left, successor published; both signing "
              "certificates listed.",
-             (("token-signing.rollover", "info"), ("token-signing.expiry", "warn")),
+             (("token-signing.rollover", "info"), ("token-signing.expiry", "info")),
              token_signing_days_left=15, token_signing_successor=True),
     Scenario("rollover-missing", "The primary has 15 days left and no successor is published "
              "(AutoCertificateRollover should have made one at 20 days).",

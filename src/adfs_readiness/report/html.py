@@ -133,6 +133,7 @@ def _view(result: RunResult) -> dict[str, Any]:
         "target": result.target,
         "started_human": human_utc(result.started_at),
         "started_iso": iso_utc(result.started_at),
+        "judged_as_of": str(result.metadata.get("judged_as_of") or ""),
         "duration": f"{duration_seconds(result):.1f} s",
         "verdict": {
             "value": verdict.value,

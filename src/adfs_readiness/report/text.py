@@ -122,6 +122,9 @@ def _header(console: Console, result: RunResult) -> None:
             style="dim",
         )
     )
+    as_of = result.metadata.get("judged_as_of")
+    if as_of:
+        console.print(Text(f"Judged as of {as_of} (a projection: expiry is counted from that date)", style="bold"))
     console.print()
     line = Text()
     line.append(f" {verdict.value.replace('_', ' ')} ", style=_VERDICT_STYLE[verdict])
