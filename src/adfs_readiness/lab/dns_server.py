@@ -228,7 +228,8 @@ class LabDnsServer:
                 truncated = dns.message.make_response(query)
                 truncated.flags |= dns.flags.TC | dns.flags.RA
                 return truncated.to_wire()
-        return response.to_wire()
+        # Over TCP the EDNS payload size does not apply (RFC 6891 section 6.2.5): up to 65535 bytes.
+        return response.to_wire(max_size=65535)
 
     def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
         return next((z for z in self.zones if name.is_subdomain(z.origin)), None)

@@ -227,6 +227,9 @@ class DnsClient:
                 except OSError as exc:
                     failures.append((DnsOutcome.ERROR, f"{label}: network error ({exc.strerror or exc})"))
                     break
+                except EOFError:
+                    failures.append((DnsOutcome.ERROR, f"{label}: the TCP connection closed before the answer"))
+                    break
                 except dns.exception.DNSException as exc:
                     failures.append((DnsOutcome.ERROR, f"{label}: malformed answer ({type(exc).__name__}: {exc})"))
                     break
