@@ -142,7 +142,7 @@ def fs_internal(ctx: CheckContext) -> Outcome:
                 "HTTP/<CNAME target> on the AD FS service account (setspn -S) so Kerberos still finds it.",
     references=(REF_NAME_RESOLUTION_FS, REF_IWA_TROUBLESHOOTING),
 )
-def fs_a_record(ctx: CheckContext) -> list[Outcome]:
+def fs_a_record(ctx: CheckContext) -> Outcome | list[Outcome]:
     """Per view: PASS for A/AAAA records; a CNAME is FAIL inside (WIA) and WARN outside; ERROR when
     the lookup could not be made; SKIP when there is no record to judge (see dns.fs-*)."""
     fs = service_name_or_skip(ctx)
@@ -272,7 +272,7 @@ def split_brain(ctx: CheckContext) -> Outcome:
                 "(Set-AdfsAlternateTlsClientBinding).",
     references=(REF_ALTERNATE_TLS_BINDING, REF_ADFS_REQUIREMENTS),
 )
-def certauth(ctx: CheckContext) -> list[Outcome]:
+def certauth(ctx: CheckContext) -> Outcome | list[Outcome]:
     """Per view: SKIP when certificate authentication is out of scope; PASS when it resolves to the
     federation service name's addresses; WARN when to other addresses; FAIL when it does not
     resolve; ERROR when the lookup could not be made."""
@@ -323,7 +323,7 @@ def certauth(ctx: CheckContext) -> list[Outcome]:
                 "served internally (split-brain DNS).",
     references=(REF_M365_DNS_ANY_HOST, REF_M365_EXTERNAL_DNS),
 )
-def enterpriseregistration(ctx: CheckContext) -> list[Outcome]:
+def enterpriseregistration(ctx: CheckContext) -> Outcome | list[Outcome]:
     """Per view and domain: PASS for the CNAME to enterpriseregistration.windows.net; WARN for
     another target or a host record (on-premises DRS); FAIL when missing (WARN inside); ERROR when
     the lookup could not be made; SKIP when device registration is out of scope or no domain is

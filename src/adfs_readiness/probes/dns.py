@@ -134,7 +134,7 @@ def gather_view(view: str, resolver: dns.resolver.Resolver, config: Config, *, d
     else:
         note = f"Asked the configured {view} resolvers: {servers}."
     if client.unresponsive:
-        note += f" The resolvers stopped answering; later lookups were not attempted."
+        note += " The resolvers stopped answering; later lookups were not attempted."
     return DnsView(view=view, resolvers=client.server_labels, system_resolver=system_resolver,
                    timeout_seconds=client.timeout, lookups=tuple(client.lookups), spf=tuple(spf),
                    unresponsive=client.unresponsive, note=note)
