@@ -297,6 +297,7 @@ def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
 
 def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
     from adfs_readiness.lab import Lab
+    from adfs_readiness.lab.dns_lab import DnsLab
     from adfs_readiness.lab.scenarios import SCENARIOS
     from adfs_readiness.probes.catalog import all_probes
 
@@ -310,14 +311,18 @@ def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
     # The lab's certificates are made relative to the real clock; --as-of then asks "and later?".
     lab_now = datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory(prefix="adfs-readiness-lab-") as workdir, \
-            Lab(args.scenario, now=lab_now, workdir=Path(workdir)) as lab:
+            Lab(args.scenario, now=lab_now, workdir=Path(workdir)) as lab, DnsLab() as dns_lab:
         config = Config(source=f"demo lab ({args.scenario})", service_name=lab.fs_name,
                         federated_domains=("contoso.test",), service_address=lab.address,
                         ca_bundle=lab.ca_bundle, deadline_seconds=args.deadline,
                         timeout_seconds=min(5.0, args.deadline / 3))
+        # The lab's internal and external DNS views (demo zones of contoso.test).
+        config = config.with_overrides(**dns_lab.config_fragment())
         result = run_checks(registry, all_probes(), config, args.as_of or lab_now, started_at=lab_now,
                             run_metadata={"lab_scenario": args.scenario,
-                                          "lab_address": str(lab.address)})
+                                          "lab_address": str(lab.address),
+                                          "lab_dns_internal": str(dns_lab.internal.address),
+                                          "lab_dns_external": str(dns_lab.external.address)})
     if not args.quiet and args.format == "text":
         print(f"Demo lab scenario '{args.scenario}': {SCENARIOS[args.scenario].description}")
     return _emit(result, args)

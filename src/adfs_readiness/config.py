@@ -22,6 +22,7 @@ __all__ = [
     "DirectoryConfig",
     "Thresholds",
     "Scope",
+    "DnsConfig",
     "Config",
     "load_config",
     "config_from_mapping",
@@ -117,6 +118,9 @@ class DirectoryConfig:
         keyring_service: service name for the keyring lookup.
         ca_bundle: CA certificates for LDAPS/StartTLS verification.
         service_account: the AD FS service account (sAMAccountName, gMSA names end with $).
+        ad_domain: the Active Directory DNS domain (``corp.contoso.com``) whose SRV records
+            dns.ad-srv looks up; None = derived from ``base_dn`` (DC= parts), else not checked.
+        forest_root: the forest root domain for ``_gc._tcp``; None = ``ad_domain``.
     """
 
     server: str | None = None
@@ -129,6 +133,40 @@ class DirectoryConfig:
     keyring_service: str = "adfs-readiness"
     ca_bundle: Path | None = None
     service_account: str | None = None
+    ad_domain: str | None = None
+    forest_root: str | None = None
+
+    @property
+    def ad_dns_domain(self) -> str | None:
+        """``ad_domain``, else the DNS name spelled by the DC= parts of ``base_dn``, else None."""
+        if self.ad_domain:
+            return self.ad_domain
+        if self.base_dn:
+            parts = [p.strip()[3:] for p in self.base_dn.split(",") if p.strip().lower().startswith("dc=")]
+            if parts:
+                return ".".join(parts).lower()
+        return None
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    """DNS expectations beyond the resolvers (the ``[dns]`` table).
+
+    Attributes:
+        expected_internal_addresses: what the federation service name should resolve to inside
+            (the farm nodes or the internal load balancer); empty = the IP addresses of
+            ``federation.farm_nodes``.
+        expected_external_addresses: what it should resolve to on the internet (the proxies or the
+            public load balancer / NAT address); empty = the IP addresses of ``federation.proxies``.
+        m365_verification: domain -> the expected ``MS=ms...`` TXT value (dns.m365-verification).
+        certificate_caa_domains: CAA issuer domain names of the CA that issued the SSL certificate,
+            for a CA the built-in table does not know (dns.caa).
+    """
+
+    expected_internal_addresses: tuple[str, ...] = ()
+    expected_external_addresses: tuple[str, ...] = ()
+    m365_verification: Mapping[str, str] = field(default_factory=dict)
+    certificate_caa_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +222,7 @@ class Config:
         farm_nodes / proxies: AD FS servers and WAP servers, each probed with SNI and Host = the
             federation service name.
         internal_resolvers / external_resolvers: DNS servers of each view (IP addresses).
+        dns: DNS expectations (expected addresses per view, verification values, CAA issuers).
         directory: the LDAP connection.
         thresholds: day and second limits.
         scope: features in use.
@@ -205,6 +244,7 @@ class Config:
     proxies: tuple[HostPort, ...] = ()
     internal_resolvers: tuple[HostPort, ...] = ()
     external_resolvers: tuple[HostPort, ...] = ()
+    dns: DnsConfig = field(default_factory=DnsConfig)
     directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     thresholds: Thresholds = field(default_factory=Thresholds)
     scope: Scope = field(default_factory=Scope)
@@ -383,6 +423,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
     dns = _Reader(source, _table(source, data, "dns"), "dns")
     internal = dns.addresses("internal_resolvers", 53, True, "ip[:port] of a DNS server")
     external = dns.addresses("external_resolvers", 53, True, "ip[:port] of a DNS server")
+    dns_config = _dns_config(dns)
     dns.reject_unknown()
 
     dtab = _table(source, data, "directory")
@@ -411,6 +452,8 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         keyring_service=d.string("keyring_service", DirectoryConfig.keyring_service),
         ca_bundle=path_of(d, "ca_bundle"),
         service_account=d.string("service_account"),
+        ad_domain=_domain_name(d, "ad_domain"),
+        forest_root=_domain_name(d, "forest_root"),
     )
     d.reject_unknown()
 
@@ -459,6 +502,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         proxies=proxies,
         internal_resolvers=internal,
         external_resolvers=external,
+        dns=dns_config,
         directory=directory,
         thresholds=thresholds,
         scope=scope,
@@ -468,6 +512,43 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         timeout_seconds=timeout,
         deadline_seconds=deadline,
         max_download_bytes=max_bytes,
+    )
+
+
+def _domain_name(reader: _Reader, name: str) -> str | None:
+    value = reader.string(name)
+    if value is None:
+        return None
+    value = value.strip().rstrip(".").lower()
+    if not _is_hostname(value) or "." not in value:
+        raise reader.error(name, value, "a DNS domain name such as corp.contoso.com")
+    return value
+
+
+def _dns_config(reader: _Reader) -> DnsConfig:
+    def ips(name: str) -> tuple[str, ...]:
+        values = reader.string_list(name)
+        for item in values:
+            try:
+                ipaddress.ip_address(item)
+            except ValueError:
+                raise reader.error(name, item, "IP addresses such as \"203.0.113.10\" or \"2001:db8::10\"") from None
+        return tuple(str(ipaddress.ip_address(v)) for v in values)
+
+    verification = reader.get("m365_verification", dict, "a table of domain = \"MS=ms...\"", {})
+    for domain, value in verification.items():
+        if not isinstance(value, str) or not re.match(r"^MS=ms\d+$", value.strip()):
+            raise reader.error(f"m365_verification.{domain}", value, "the TXT value Microsoft 365 shows, "
+                               "such as \"MS=ms12345678\"")
+    caa = tuple(d.lower().rstrip(".") for d in reader.string_list("certificate_caa_domains"))
+    for d in caa:
+        if not _is_hostname(d):
+            raise reader.error("certificate_caa_domains", d, "CAA issuer domain names such as digicert.com")
+    return DnsConfig(
+        expected_internal_addresses=ips("expected_internal_addresses"),
+        expected_external_addresses=ips("expected_external_addresses"),
+        m365_verification={k.lower().rstrip("."): v.strip() for k, v in verification.items()},
+        certificate_caa_domains=caa,
     )
 
 
@@ -496,6 +577,15 @@ proxies = []             # e.g. ["203.0.113.10", "wap1.dmz.contoso.com:443"]
 # DNS servers of each view, ip[:port]. Empty = the system resolver (the report says so).
 internal_resolvers = []  # e.g. ["10.0.0.1"]
 external_resolvers = []  # e.g. ["1.1.1.1", "9.9.9.9:53"]
+# What the federation service name should resolve to in each view (dns.split-brain).
+# Empty = the IP addresses among federation.farm_nodes (internal) and federation.proxies (external).
+# expected_internal_addresses = ["10.0.0.10"]
+# expected_external_addresses = ["203.0.113.10"]
+# CAA issuer domains of the CA that issued the SSL certificate, when dns.caa does not know the CA.
+# certificate_caa_domains = ["pki.contoso.com"]
+# The MS=ms... TXT value Microsoft 365 gave for each domain (dns.m365-verification).
+# [dns.m365_verification]
+# "contoso.com" = "MS=ms12345678"
 
 [directory]
 # Active Directory over LDAP, read-only. Empty server = find DCs from the AD SRV records.
@@ -510,6 +600,8 @@ password_env = "ADFS_READINESS_LDAP_PASSWORD"
 # keyring_service = "adfs-readiness"
 # ca_bundle = "corp-root-ca.pem"           # CA for LDAPS / StartTLS
 # service_account = "gmsa-adfs$"           # the AD FS service account (sAMAccountName)
+# ad_domain = "corp.contoso.com"           # AD DNS domain for dns.ad-srv (default: from base_dn)
+# forest_root = "contoso.com"              # forest root for _gc._tcp (default: ad_domain)
 
 [thresholds]
 # Days before expiry (fail below the first, warn below the second).

@@ -8,7 +8,9 @@ import logging
 from importlib.metadata import entry_points
 
 from adfs_readiness.facts import METADATA_FACT
+from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT
 from adfs_readiness.probes import ProbeSpec
+from adfs_readiness.probes.dns import dns_probe_timeout, probe_dns_external, probe_dns_internal
 from adfs_readiness.probes.metadata import probe_federation_metadata
 
 __all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes"]
@@ -27,6 +29,18 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             # connect + read, a few redirects: the fetch itself also honours the run's deadline.
             timeout=lambda config: config.timeout_seconds * 3,
             description="Federation metadata (FederationMetadata.xml): fetched or read, parsed, signature verified",
+        ),
+        ProbeSpec(
+            key=DNS_INTERNAL_FACT,
+            function=probe_dns_internal,
+            timeout=dns_probe_timeout,
+            description="DNS, internal view: the federation service name, certauth, enterpriseregistration, AD SRV records",
+        ),
+        ProbeSpec(
+            key=DNS_EXTERNAL_FACT,
+            function=probe_dns_external,
+            timeout=dns_probe_timeout,
+            description="DNS, external view: the federation service name, Microsoft 365 records, SPF tree, CAA climb",
         ),
     ]
     return {s.key: s for s in specs}

@@ -1,0 +1,130 @@
+"""The lab's two DNS views: an internal and an external :class:`LabDnsServer` answering from the
+zone files shipped in ``adfs_readiness/lab/zones/{internal,external}/<origin>.zone``.
+
+Usage, next to the STS lab (this is what ``adfs-readiness demo`` should do)::
+
+    with Lab("demo", now=now, workdir=tmp) as lab, DnsLab() as dns_lab:
+        config = Config(service_name=lab.fs_name, service_address=lab.address, ...)
+        config = config.with_overrides(**dns_lab.config_fragment())
+        result = run_checks(registry, all_probes(), config, now)
+
+The demo zones (contoso.test) are a realistic mix: split-brain DNS done right, Exchange Online
+and device registration records in place, a CAA record permitting the lab CA, and two leftovers
+an admin would find in a real tenant: a stale ``msoid`` CNAME (dns.msoid fails) and a ``_kerberos``
+SRV record of a decommissioned DC (dns.ad-srv warns).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, Iterable, Mapping
+
+import dns.zone
+
+from adfs_readiness.config import DirectoryConfig, DnsConfig, Scope
+from adfs_readiness.lab.dns_server import DnsFault, LabDnsServer, parse_zone
+
+__all__ = ["DnsLab", "load_view_zones", "DEMO_DOMAIN", "DEMO_AD_DOMAIN", "VIEWS"]
+
+VIEWS = ("internal", "external")
+#: The federated domain of the demo zones.
+DEMO_DOMAIN = "contoso.test"
+#: The Active Directory domain of the internal demo zones.
+DEMO_AD_DOMAIN = "corp.contoso.test"
+
+
+def load_view_zones(view: str) -> list[dns.zone.Zone]:
+    """The shipped zones of ``view`` ("internal" or "external"), parsed. Raises ValueError for
+    another view name and dns.exception.DNSException for a broken zone file."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown DNS view {view!r} (expected one of {VIEWS})")
+    folder = resources.files("adfs_readiness.lab") / "zones" / view
+    zones = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".zone"):
+            zones.append(parse_zone(entry.read_text(encoding="utf-8"), origin=entry.name[:-len(".zone")]))
+    return zones
+
+
+class DnsLab:
+    """An internal and an external lab DNS server, started together.
+
+    Args:
+        internal_zones / external_zones: zone lists (None = the shipped demo zones of the view).
+        internal_mode / external_mode: a :class:`DnsFault` for every query of that view.
+        internal_faults / external_faults: name -> fault, per view.
+
+    Attributes (after start): ``internal`` and ``external`` (:class:`LabDnsServer`).
+    """
+
+    def __init__(self, *, internal_zones: Iterable[dns.zone.Zone] | None = None,
+                 external_zones: Iterable[dns.zone.Zone] | None = None,
+                 internal_mode: DnsFault | None = None, external_mode: DnsFault | None = None,
+                 internal_faults: Mapping[str, DnsFault] | None = None,
+                 external_faults: Mapping[str, DnsFault] | None = None) -> None:
+        self.internal = LabDnsServer(load_view_zones("internal") if internal_zones is None else internal_zones,
+                                     mode=internal_mode, faults=internal_faults)
+        self.external = LabDnsServer(load_view_zones("external") if external_zones is None else external_zones,
+                                     mode=external_mode, faults=external_faults)
+
+    def start(self) -> DnsLab:
+        """Start both servers (stopping the first if the second cannot start). Returns self."""
+        self.internal.start()
+        try:
+            self.external.start()
+        except BaseException:
+            self.internal.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop both servers; idempotent."""
+        self.external.stop()
+        self.internal.stop()
+
+    def __enter__(self) -> DnsLab:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def config_fragment(self) -> dict[str, Any]:
+        """The Config fields that point a run at this lab and describe the demo tenant, for
+        ``Config.with_overrides(**fragment)``: both views' resolvers, the federated domain, the
+        scope (Exchange Online, device registration and certificate authentication in use), the AD
+        domain, the expected addresses of each view, the verification value and the lab CA's CAA
+        domain. The federation service name (sts.contoso.test) comes from the STS lab."""
+        return {
+            "internal_resolvers": (self.internal.address,),
+            "external_resolvers": (self.external.address,),
+            "federated_domains": (DEMO_DOMAIN,),
+            "scope": Scope(certificate_authentication=True, device_registration=True, exchange_online=True),
+            "directory": DirectoryConfig(ad_domain=DEMO_AD_DOMAIN),
+            "dns": DnsConfig(
+                expected_internal_addresses=("10.0.10.20",),
+                expected_external_addresses=("203.0.113.10",),
+                m365_verification={DEMO_DOMAIN: "MS=ms12345678"},
+                certificate_caa_domains=("ca.contoso.test",),
+            ),
+        }
+
+    def config_toml(self) -> str:
+        """The same as a TOML fragment an admin could paste (ports are this run's)."""
+        return (
+            "[federation]\n"
+            f'domains = ["{DEMO_DOMAIN}"]\n\n'
+            "[dns]\n"
+            f'internal_resolvers = ["{self.internal.address}"]\n'
+            f'external_resolvers = ["{self.external.address}"]\n'
+            'expected_internal_addresses = ["10.0.10.20"]\n'
+            'expected_external_addresses = ["203.0.113.10"]\n'
+            'certificate_caa_domains = ["ca.contoso.test"]\n\n'
+            "[dns.m365_verification]\n"
+            f'"{DEMO_DOMAIN}" = "MS=ms12345678"\n\n'
+            "[directory]\n"
+            f'ad_domain = "{DEMO_AD_DOMAIN}"\n\n'
+            "[scope]\n"
+            "certificate_authentication = true\n"
+            "device_registration = true\n"
+            "exchange_online = true\n"
+        )
