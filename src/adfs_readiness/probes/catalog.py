@@ -10,6 +10,9 @@ from importlib.metadata import entry_points
 from adfs_readiness.facts import METADATA_FACT
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.probes.metadata import probe_federation_metadata
+from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, TLS_FACT
+from adfs_readiness.probes.tls_endpoints import probe_tls
+from adfs_readiness.probes.tls_file import probe_certificate_file
 
 __all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes"]
 
@@ -27,6 +30,21 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             # connect + read, a few redirects: the fetch itself also honours the run's deadline.
             timeout=lambda config: config.timeout_seconds * 3,
             description="Federation metadata (FederationMetadata.xml): fetched or read, parsed, signature verified",
+        ),
+        ProbeSpec(
+            key=TLS_FACT,
+            function=probe_tls,
+            # All handshakes run in parallel (connect + handshake each); a legacy-only server needs
+            # a second round. Each handshake also honours the time left.
+            timeout=lambda config: config.timeout_seconds * 5,
+            description="TLS: chain, verification (external/internal view) and protocol versions per "
+                        "service name, node, proxy and certificate-authentication port",
+        ),
+        ProbeSpec(
+            key=CERTIFICATE_FILE_FACT,
+            function=probe_certificate_file,
+            timeout=lambda config: config.timeout_seconds,
+            description="A certificate file (--certificate: PEM, DER or PFX) read and verified",
         ),
     ]
     return {s.key: s for s in specs}
