@@ -33,9 +33,8 @@ def lab_now() -> datetime:
 
 
 def run_lab(lab: Lab, now: datetime, **config):
-    cfg = Config(service_name=lab.fs_name, service_address=lab.address, ca_bundle=lab.ca_bundle,
-                 timeout_seconds=config.pop("timeout_seconds", 2.0), deadline_seconds=config.pop("deadline_seconds", 20.0),
-                 **config)
+    cfg = lab.config(timeout_seconds=config.pop("timeout_seconds", 2.0),
+                     deadline_seconds=config.pop("deadline_seconds", 20.0), **config)
     result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     validate_report(report_dict(result))
     return result
@@ -105,7 +104,10 @@ def test_server_that_never_answers_ends_within_the_deadline(tmp_path):
     assert elapsed < 4.0
     (reach,) = [f for f in result.findings if f.check_id == "metadata.reachable"]
     assert reach.status is Status.FAIL and reach.evidence["error_kind"] == "timeout"
-    assert {f.status for f in result.findings if f.check_id != "metadata.reachable"} == {Status.ERROR}
+    metadata_checks = [f for f in result.findings if f.area.value == "metadata" and f.check_id != "metadata.reachable"]
+    assert {f.status for f in metadata_checks} == {Status.ERROR}
+    (tls_reach,) = [f for f in result.findings if f.check_id == "tls.reachable"]
+    assert tls_reach.status is Status.FAIL and tls_reach.evidence["error_kind"] == "timeout"
 
 
 def test_slow_answer_is_cut_by_the_run_deadline(tmp_path):

@@ -279,10 +279,8 @@ def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
     lab_now = datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory(prefix="adfs-readiness-lab-") as workdir, \
             Lab(args.scenario, now=lab_now, workdir=Path(workdir)) as lab:
-        config = Config(source=f"demo lab ({args.scenario})", service_name=lab.fs_name,
-                        federated_domains=("contoso.test",), service_address=lab.address,
-                        ca_bundle=lab.ca_bundle, deadline_seconds=args.deadline,
-                        timeout_seconds=min(5.0, args.deadline / 3))
+        config = lab.config(source=f"demo lab ({args.scenario})", deadline_seconds=args.deadline,
+                            timeout_seconds=min(5.0, args.deadline / 3))
         result = run_checks(registry, all_probes(), config, args.as_of or lab_now,
                             run_metadata={"lab_scenario": args.scenario,
                                           "lab_address": str(lab.address)})
