@@ -48,8 +48,32 @@ _REPLACE_SSL = (
 )
 
 
+class _Offline(Exception):
+    """No federation service name: the run judges files only."""
+
+
 def _facts(ctx: CheckContext) -> TlsFacts:
-    return ctx.fact(TLS_FACT)
+    facts: TlsFacts = ctx.fact(TLS_FACT)
+    if facts.service_name is None:
+        raise _Offline
+    return facts
+
+
+_OFFLINE = Outcome(Status.SKIP, "No federation service name is configured (federation.service_name), so no TLS "
+                                "server was probed.")
+
+
+def _skip_offline(function):
+    """SKIP instead of judging when the run has no federation service name."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(ctx: CheckContext):
+        try:
+            return function(ctx)
+        except _Offline:
+            return _OFFLINE
+    return wrapper
 
 
 def _where(endpoint: TlsEndpoint) -> str:
@@ -91,6 +115,7 @@ def _no_certificate(endpoint: TlsEndpoint, what: str) -> Outcome:
                 "named in the evidence. " + _REPLACE_SSL,
     references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_ENTRA_TLS12),
 )
+@_skip_offline
 def tls_reachable(ctx: CheckContext) -> list[Outcome]:
     """Per address (service, nodes, proxies): PASS when a default modern handshake succeeds; FAIL
     when the address cannot be reached (timeout, refused, name not resolved) or when it answers
@@ -137,6 +162,7 @@ def tls_reachable(ctx: CheckContext) -> list[Outcome]:
                 "SAN is present and many reject certificates without a SAN. " + _REPLACE_SSL,
     references=(REF_ADFS_REQUIREMENTS, REF_RFC6125, REF_SET_ADFS_SSL),
 )
+@_skip_offline
 def tls_certificate_name(ctx: CheckContext) -> list[Outcome]:
     """Per address: PASS when a SAN DNS name covers the service name; WARN when only the subject
     CN does (no SAN at all); FAIL when nothing does; ERROR without a certificate."""
@@ -183,6 +209,7 @@ def tls_certificate_name(ctx: CheckContext) -> list[Outcome]:
                 "thumbprint (tls.node-consistency).",
     references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_SET_WAP_SSL),
 )
+@_skip_offline
 def tls_certificate_expiry(ctx: CheckContext) -> list[Outcome]:
     """Per distinct server certificate: see ``_tls.expiry_outcome`` (FAIL blocking when expired
     or not yet valid). CannotDetermine when no address presented a certificate."""
@@ -215,6 +242,7 @@ def tls_certificate_expiry(ctx: CheckContext) -> list[Outcome]:
                 "apps refuse it.",
     references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_SET_WAP_SSL, REF_RFC5280),
 )
+@_skip_offline
 def tls_certificate_trust(ctx: CheckContext) -> list[Outcome]:
     """Per address, on the chain-only verification (name and expiry are judged by their own
     checks): PASS when trusted in the external view; FAIL otherwise, naming the classified reason
@@ -264,6 +292,7 @@ def tls_certificate_trust(ctx: CheckContext) -> list[Outcome]:
                 "intermediates are SHA-256 too, and bind it everywhere. " + _REPLACE_SSL,
     references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL),
 )
+@_skip_offline
 def tls_certificate_key(ctx: CheckContext) -> list[Outcome]:
     """Per distinct server certificate: FAIL for a weak key, WARN for an MD5/SHA-1 signature on
     it or on a sent intermediate (a sent self-signed root's own signature is not judged), ERROR
@@ -316,6 +345,7 @@ def tls_certificate_key(ctx: CheckContext) -> list[Outcome]:
                 "Microsoft Entra ID and Microsoft 365 accept only TLS 1.2 and later.",
     references=(REF_ENTRA_TLS12, REF_ADFS_REQUIREMENTS),
 )
+@_skip_offline
 def tls_protocols(ctx: CheckContext) -> list[Outcome]:
     """Per address: FAIL when TLS 1.2 is refused, WARN when TLS 1.0/1.1 is accepted, PASS
     otherwise (TLS 1.3 named); ERROR when the TLS 1.2 probe could not reach the server."""
@@ -373,6 +403,7 @@ def _service_leaf(facts: TlsFacts) -> tuple[TlsEndpoint, Any]:
                 "Set-AdfsSslCertificate binds the same certificate on both ports.",
     references=(REF_ALTERNATE_TLS_BINDING, REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL),
 )
+@_skip_offline
 def tls_san_certauth(ctx: CheckContext) -> Outcome:
     """SKIP when out of scope; PASS when certauth.<fs> is covered by the SAN or a certificate-auth
     port answers with the same certificate; FAIL otherwise."""
@@ -416,6 +447,7 @@ def tls_san_certauth(ctx: CheckContext) -> Outcome:
                 "use (AD FS requirements), then bind it on every AD FS server and proxy. " + _REPLACE_SSL,
     references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL),
 )
+@_skip_offline
 def tls_san_enterpriseregistration(ctx: CheckContext) -> Outcome:
     """SKIP when out of scope; PASS when every federated domain has its enterpriseregistration
     name covered; FAIL listing the missing ones; ERROR without federated domains or certificate.
@@ -457,6 +489,7 @@ def tls_san_enterpriseregistration(ctx: CheckContext) -> Outcome:
                 "different key breaks Windows Integrated Authentication through the proxy under Extended Protection.",
     references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_SET_WAP_SSL),
 )
+@_skip_offline
 def tls_node_consistency(ctx: CheckContext) -> Outcome:
     """SKIP without configured nodes/proxies; FAIL when a proxy's key differs from the farm's;
     WARN when certificates differ but keys do not, or farm nodes differ among themselves; ERROR
@@ -503,6 +536,7 @@ def tls_node_consistency(ctx: CheckContext) -> Outcome:
                 "CA does; an enterprise CA needs CDP/AIA extensions configured and reachable by clients).",
     references=(REF_RFC5280, REF_ADFS_REQUIREMENTS),
 )
+@_skip_offline
 def tls_revocation_info(ctx: CheckContext) -> list[Outcome]:
     """Per distinct server certificate: PASS with CRL or OCSP URLs, WARN without, ERROR when the
     extensions could not be read."""

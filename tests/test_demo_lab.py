@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 import pytest
 
 from adfs_readiness.cli import main
-from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.lab import Lab

@@ -115,12 +115,25 @@ def test_reachable_handshake_failure_is_a_server_finding(labs):
     assert one(result, "tls.certificate-name").status is Status.PASS
 
 
-def test_reachable_error_without_service_name():
+def test_without_service_name_every_tls_check_skips():
     from adfs_readiness.config import Config
 
-    result = run(Config(timeout_seconds=1.0, deadline_seconds=5.0), "tls.reachable")
-    finding = one(result, "tls.reachable")
-    assert finding.status is Status.ERROR and "not_configured" in finding.summary
+    result = run(Config(timeout_seconds=1.0, deadline_seconds=5.0))
+    assert {f.check_id: f.status for f in result.findings} == {cid: Status.SKIP for cid in TLS_IDS}
+
+
+def test_every_tls_check_is_an_error_when_the_probe_failed():
+    # The engine's path for a fact that could not be gathered (e.g. the run's deadline cut the probe).
+    from adfs_readiness.config import Config
+    from adfs_readiness.engine.runner import judge, plan_run
+    from adfs_readiness.facts import ProbeError, ProbeErrorKind
+
+    config = Config(service_name=FS)
+    plan = plan_run(REGISTRY, config, TLS_IDS)
+    cut = ProbeError(ProbeErrorKind.DEADLINE, "the run's deadline (1 s) passed before the probe finished")
+    found = judge(plan, {"tls": cut}, config, FIXED_NOW)
+    assert {f.check_id: f.status for f in found} == {cid: Status.ERROR for cid in TLS_IDS}
+    assert all("deadline" in f.summary for f in found)
 
 
 # --- tls.certificate-name ------------------------------------------------------------------------

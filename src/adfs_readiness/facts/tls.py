@@ -198,13 +198,14 @@ class TlsFacts:
     """The TLS fact (key ``tls``).
 
     Attributes:
-        service_name: the federation service name every address was asked for (SNI).
+        service_name: the federation service name every address was asked for (SNI); None when
+            none is configured (an offline run: nothing was probed).
         endpoints: service first, then nodes, proxies, then certificate-authentication ports.
         trust_stores: the external and internal stores used.
         certauth_port: the port probed for certificate authentication (None when out of scope).
     """
 
-    service_name: str
+    service_name: str | None
     endpoints: tuple[TlsEndpoint, ...]
     trust_stores: tuple[TrustStoreInfo, ...]
     certauth_port: int | None = None

@@ -76,7 +76,8 @@ def _protocol(result: TlsPeerChain | ProbeError, version: str, lowered: bool) ->
 def probe_tls(ctx: ProbeContext) -> TlsFacts | ProbeError:
     """Gather the ``tls`` fact.
 
-    Returns ProbeError(NOT_CONFIGURED) without a federation service name. Unreachable addresses
+    Without a federation service name (an offline run) the fact has no endpoints and
+    ``service_name`` None: the tls checks skip. Unreachable addresses
     and failed handshakes are data inside the fact (``TlsEndpoint.error``); when the modern
     handshake fails but a legacy version (TLS 1.0/1.1, security level 0) is accepted, the chain of
     that legacy handshake is kept (``chain_from_legacy_handshake``) so that the certificate can
@@ -84,8 +85,8 @@ def probe_tls(ctx: ProbeContext) -> TlsFacts | ProbeError:
     """
     config = ctx.config
     if not config.service_name:
-        return ProbeError(ProbeErrorKind.NOT_CONFIGURED,
-                          "no federation service name (federation.service_name) is configured")
+        # An offline run (--metadata FILE only): there is no service to connect to.
+        return TlsFacts(service_name=None, endpoints=(), trust_stores=())
     name = config.service_name
     targets = [_Target(role, address, _label(role, address, config), of_role)
                for role, address, of_role in planned_addresses(config)]
