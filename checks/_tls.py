@@ -60,6 +60,8 @@ _FAILURE_TEXT = {
                                        "certificate(s) are missing (browsers may fetch them, most other clients "
                                        "do not)",
     TrustFailure.WRONG_EKU: "the certificate lacks the Server Authentication extended key usage",
+    TrustFailure.WEAK_SIGNATURE: "a certificate of the chain is signed with an algorithm clients refuse (SHA-1 or MD5)",
+    TrustFailure.WEAK_KEY: "a certificate of the chain has a public key clients refuse",
     TrustFailure.NO_CERTIFICATE: "no decodable certificate was presented",
     TrustFailure.OTHER: "the verifier refused the chain",
 }

@@ -253,6 +253,12 @@ def test_trust_self_signed_and_wrong_eku(labs, pki, tmp_path):
     assert finding.evidence["server_auth_eku"] is False
 
 
+def test_trust_sha1_signed_leaf_is_a_weak_signature_not_an_untrusted_root(labs):
+    finding = one(run(base_config(labs["tls-sha1"]), "tls.certificate-trust"), "tls.certificate-trust")
+    assert finding.status is Status.FAIL and finding.evidence["failure"] == "weak_signature"
+    assert "SHA-1" in finding.summary
+
+
 def test_trust_error_without_certificate(labs):
     with closed_port() as dead:
         finding = one(run(base_config(labs["healthy"], service_address=dead), "tls.certificate-trust"),

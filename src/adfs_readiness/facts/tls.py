@@ -54,6 +54,8 @@ class TrustFailure(str, Enum):
     UNTRUSTED_ROOT = "untrusted_root"  # the chain ends at a CA the trust store does not hold
     INTERMEDIATE_MISSING = "intermediate_missing"  # only the leaf was sent; its issuer is unknown
     WRONG_EKU = "wrong_eku"  # no serverAuth extended key usage
+    WEAK_SIGNATURE = "weak_signature"  # signed with an algorithm the verifier forbids (RSA-SHA1, MD5)
+    WEAK_KEY = "weak_key"  # a public key the verifier forbids (too small, unsupported)
     NO_CERTIFICATE = "no_certificate"  # nothing (decodable) to verify
     OTHER = "other"  # anything else the verifier refused (see the message)
 

@@ -170,6 +170,11 @@ def _classify(message: str, chain: Sequence[CertificateInfo], at: datetime, stor
         return TrustFailure.WRONG_EKU
     if leaf.self_signed:
         return TrustFailure.SELF_SIGNED
+    # The verifier names a forbidden algorithm inside "candidates exhausted": not a trust anchor problem.
+    if "forbidden signature algorithm" in text:
+        return TrustFailure.WEAK_SIGNATURE
+    if "forbidden public key" in text or "public key" in text and "forbidden" in text:
+        return TrustFailure.WEAK_KEY
     if "candidates exhausted" in text:
         # Only the leaf was sent and its issuer is not a root we know of: the server left out the
         # intermediate(s). An issuer that is a known (but here untrusted) root is a trust problem.
