@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 import pytest
 
 from adfs_readiness.cli import main
-from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.lab import Lab
@@ -35,9 +34,9 @@ def lab_now() -> datetime:
 def run_lab(lab: Lab, now: datetime, **config):
     # DNS is judged against the lab DNS server in test_dns_end_to_end.py; here no resolver is
     # configured, so the dns.* checks are skipped rather than asking the system resolver.
-    cfg = Config(service_name=lab.fs_name, service_address=lab.address, ca_bundle=lab.ca_bundle,
-                 timeout_seconds=config.pop("timeout_seconds", 2.0), deadline_seconds=config.pop("deadline_seconds", 20.0),
-                 skip_checks=config.pop("skip_checks", ("dns.*",)), **config)
+    cfg = lab.config(timeout_seconds=config.pop("timeout_seconds", 2.0),
+                     deadline_seconds=config.pop("deadline_seconds", 20.0),
+                     skip_checks=config.pop("skip_checks", ("dns.*",)), **config)
     result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     validate_report(report_dict(result))
     return result
@@ -104,11 +103,13 @@ def test_server_that_never_answers_ends_within_the_deadline(tmp_path):
         t0 = time.monotonic()
         result = run_lab(lab, now, timeout_seconds=0.5, deadline_seconds=3.0)
         elapsed = time.monotonic() - t0
-    assert elapsed < 4.0
+    assert elapsed < 3.0 + 5  # bounded by the deadline (plus slack for a loaded machine), not by the silent peer
     (reach,) = [f for f in result.findings if f.check_id == "metadata.reachable"]
     assert reach.status is Status.FAIL and reach.evidence["error_kind"] == "timeout"
-    assert {f.status for f in result.findings
-            if f.check_id != "metadata.reachable" and not f.check_id.startswith("dns.")} == {Status.ERROR}
+    metadata_checks = [f for f in result.findings if f.area.value == "metadata" and f.check_id != "metadata.reachable"]
+    assert {f.status for f in metadata_checks} == {Status.ERROR}
+    (tls_reach,) = [f for f in result.findings if f.check_id == "tls.reachable"]
+    assert tls_reach.status is Status.FAIL and tls_reach.evidence["error_kind"] == "timeout"
 
 
 def test_slow_answer_is_cut_by_the_run_deadline(tmp_path):
@@ -117,7 +118,7 @@ def test_slow_answer_is_cut_by_the_run_deadline(tmp_path):
         t0 = time.monotonic()
         result = run_lab(lab, now, timeout_seconds=30.0, deadline_seconds=1.5)
         elapsed = time.monotonic() - t0
-    assert elapsed < 3.0
+    assert elapsed < 1.5 + 5  # bounded by the deadline (plus slack), not by the 120 s stall
     (reach,) = [f for f in result.findings if f.check_id == "metadata.reachable"]
     assert reach.status in (Status.FAIL, Status.ERROR)
     assert result.grade.verdict in (Verdict.NOT_READY, Verdict.INCOMPLETE)

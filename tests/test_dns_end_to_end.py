@@ -34,8 +34,7 @@ def statuses(result, prefix="dns."):
 def test_demo_zones_give_the_expected_dns_findings(tmp_path):
     now = datetime.now(timezone.utc)
     with Lab("healthy", now=now, workdir=tmp_path) as lab, DnsLab() as dns_lab:
-        cfg = Config(service_name=lab.fs_name, service_address=lab.address, ca_bundle=lab.ca_bundle,
-                     timeout_seconds=2.0, deadline_seconds=20.0).with_overrides(**dns_lab.config_fragment())
+        cfg = lab.config(timeout_seconds=2.0, deadline_seconds=20.0).with_overrides(**dns_lab.config_fragment())
         result = run_checks(REGISTRY, builtin_probes(), cfg, now)
         toml = dns_lab.config_toml()
     validate_report(report_dict(result))
@@ -52,8 +51,7 @@ def test_demo_zones_give_the_expected_dns_findings(tmp_path):
 def test_external_resolver_that_never_answers_ends_in_time_with_errors_and_the_rest_intact(tmp_path):
     now = datetime.now(timezone.utc)
     with Lab("healthy", now=now, workdir=tmp_path) as lab, DnsLab(external_mode=DnsFault.SILENT) as dns_lab:
-        cfg = Config(service_name=lab.fs_name, service_address=lab.address, ca_bundle=lab.ca_bundle,
-                     timeout_seconds=0.5, deadline_seconds=6.0).with_overrides(**dns_lab.config_fragment())
+        cfg = lab.config(timeout_seconds=0.5, deadline_seconds=6.0).with_overrides(**dns_lab.config_fragment())
         started = time.monotonic()
         result = run_checks(REGISTRY, builtin_probes(), cfg, now)
         elapsed = time.monotonic() - started

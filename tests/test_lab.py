@@ -40,6 +40,8 @@ CATALOG_IDS = {
     "metadata.valid-until", "metadata.endpoints", "metadata.consistency", "metadata.claims-offered",
     "token-signing.expiry", "token-signing.key", "token-signing.rollover", "token-decrypting.expiry",
     "tls.reachable", "tls.certificate-name", "tls.certificate-expiry", "tls.certificate-trust",
+    "tls.certificate-key", "tls.protocols", "tls.san-certauth", "tls.san-enterpriseregistration",
+    "tls.node-consistency", "tls.revocation-info",
 }
 
 
@@ -257,6 +259,10 @@ def test_every_preset_starts_serves_and_stops_cleanly(name: str, now: datetime, 
         if scenario.answer == "no-answer":
             with pytest.raises(TimeoutError):
                 _unverified_get(lab, path, timeout=0.3)
+        elif scenario.tls_protocols == "tls1.0-only":
+            # The point of the scenario: a modern client cannot complete the handshake.
+            with pytest.raises(ssl.SSLError):
+                _unverified_get(lab, path)
         elif scenario.answer == "slow":
             with closing(_unverified_get(lab, path, timeout=0.3)) as connection, pytest.raises(TimeoutError):
                 connection.getresponse()

@@ -19,7 +19,7 @@ from adfs_readiness.report.json_report import SCHEMA_VERSION, load_schema, valid
 TOP_LEVEL_KEYS = [
     "schema_version", "tool", "target", "started_at", "finished_at", "duration_seconds",
     "score", "grade", "verdict", "exit_code", "verdict_reasons", "counts", "areas",
-    "findings", "facts", "run",
+    "findings", "facts", "run", "certificates",
 ]
 
 

@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="connect the federation service name to this address (like curl --resolve)")
     target.add_argument("--metadata", metavar="PATH|URL", help="read federation metadata from a file or URL")
     target.add_argument("--ca-bundle", metavar="PATH", type=Path, help="extra trusted CA certificates (PEM)")
+    target.add_argument("--certificate", metavar="FILE", type=Path,
+                        help="judge a new SSL certificate before deployment (PEM, DER or PFX/PKCS#12)")
+    target.add_argument("--certificate-password-env", metavar="VAR",
+                        help="environment variable holding the PFX / key password (else a prompt when interactive)")
     run = check.add_argument_group("run")
     run.add_argument("--skip", metavar="CHECK_ID", action="append", default=[],
                      help="do not run this check (or 'area.*'); repeatable")
@@ -271,6 +275,11 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         if not args.ca_bundle.is_file():
             raise ConfigError(src, "--ca-bundle", str(args.ca_bundle), "an existing PEM file of CA certificates")
         changes["ca_bundle"] = args.ca_bundle
+    if args.certificate:
+        if not args.certificate.is_file():
+            raise ConfigError(src, "--certificate", str(args.certificate), "an existing certificate file")
+        changes["certificate_file"] = args.certificate
+        changes["certificate_password"] = _certificate_password(args)
     if args.skip:
         changes["skip_checks"] = tuple(config.skip_checks) + tuple(args.skip)
     if args.deadline:
@@ -278,6 +287,30 @@ def _config_from_args(args: argparse.Namespace) -> Config:
     if args.timeout:
         changes["timeout_seconds"] = args.timeout
     return config.with_overrides(**changes)
+
+
+def _certificate_password(args: argparse.Namespace) -> str | None:
+    """The password of the --certificate file: from the environment variable named by
+    --certificate-password-env, else a getpass prompt when the file looks like PFX/PKCS#12 (not
+    PEM, not a DER certificate) and stdin is a terminal, else None. Never from the command line."""
+    import os  # noqa: PLC0415
+
+    if args.certificate_password_env:
+        value = os.environ.get(args.certificate_password_env)
+        if value is None:
+            raise ConfigError("command line", "--certificate-password-env", args.certificate_password_env,
+                              "the name of a set environment variable holding the password")
+        return value
+    try:
+        head = args.certificate.read_bytes()[:4096]
+    except OSError:
+        return None
+    looks_pem = b"-----BEGIN" in head
+    if not looks_pem and args.certificate.suffix.lower() in (".pfx", ".p12") and sys.stdin.isatty():
+        import getpass  # noqa: PLC0415
+
+        return getpass.getpass(f"Password for {args.certificate} (empty for none): ")
+    return None
 
 
 def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
@@ -312,10 +345,8 @@ def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
     lab_now = datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory(prefix="adfs-readiness-lab-") as workdir, \
             Lab(args.scenario, now=lab_now, workdir=Path(workdir)) as lab, DnsLab() as dns_lab:
-        config = Config(source=f"demo lab ({args.scenario})", service_name=lab.fs_name,
-                        federated_domains=("contoso.test",), service_address=lab.address,
-                        ca_bundle=lab.ca_bundle, deadline_seconds=args.deadline,
-                        timeout_seconds=min(5.0, args.deadline / 3))
+        config = lab.config(source=f"demo lab ({args.scenario})", deadline_seconds=args.deadline,
+                            timeout_seconds=min(5.0, args.deadline / 3))
         # The lab's internal and external DNS views (demo zones of contoso.test).
         config = config.with_overrides(**dns_lab.config_fragment())
         result = run_checks(registry, all_probes(), config, args.as_of or lab_now, started_at=lab_now,

@@ -233,6 +233,15 @@ class Config:
         timeout_seconds: per network operation (connect, read, one DNS query).
         deadline_seconds: the whole run.
         max_download_bytes: cap on any HTTP body read.
+        external_ca_bundle: CA certificates (PEM) treated as publicly trusted in the external TLS
+            view, in addition to the system store and certifi (a lab, or a service used only by
+            managed devices that all trust this CA). None = only public roots.
+        certauth_port: the port AD FS serves certificate authentication on (49443) when
+            ``scope.certificate_authentication`` is set.
+        certificate_file: a certificate (PEM, DER or PFX/PKCS#12) to judge before deployment
+            (``check --certificate FILE``).
+        certificate_password: the PFX password (from an environment variable or a prompt; never
+            from the file or the command line; never shown).
     """
 
     source: str = "<defaults>"
@@ -254,6 +263,10 @@ class Config:
     timeout_seconds: float = 10.0
     deadline_seconds: float = 120.0
     max_download_bytes: int = 10 * 1024 * 1024
+    external_ca_bundle: Path | None = None
+    certauth_port: int = 49443
+    certificate_file: Path | None = None
+    certificate_password: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def issuer(self) -> str | None:
@@ -488,9 +501,14 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
 
     tls = _Reader(source, _table(source, data, "tls"), "tls")
     ca_bundle = path_of(tls, "ca_bundle")
+    external_ca_bundle = path_of(tls, "external_ca_bundle")
+    certauth_port = tls.number("certauth_port", Config.certauth_port, 1, integer=True)
     tls.reject_unknown()
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise ConfigError(source, "tls.ca_bundle", str(ca_bundle), "an existing PEM file of CA certificates")
+    if certauth_port > 65535:
+        raise tls.error("certauth_port", certauth_port, "a port number from 1 to 65535")
+    for key, bundle in (("ca_bundle", ca_bundle), ("external_ca_bundle", external_ca_bundle)):
+        if bundle is not None and not bundle.is_file():
+            raise ConfigError(source, f"tls.{key}", str(bundle), "an existing PEM file of CA certificates")
 
     return Config(
         source=source,
@@ -512,6 +530,8 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         timeout_seconds=timeout,
         deadline_seconds=deadline,
         max_download_bytes=max_bytes,
+        external_ca_bundle=external_ca_bundle,
+        certauth_port=certauth_port,
     )
 
 
@@ -638,4 +658,9 @@ max_download_bytes = 10485760
 [tls]
 # Extra CA certificates (PEM) to trust in addition to the system store, e.g. an enterprise root CA.
 # ca_bundle = "corp-root-ca.pem"
+# CA certificates to count as publicly trusted in the external view (default: only the system store
+# and certifi). Set it only when every external client trusts this CA (managed devices, a lab).
+# external_ca_bundle = "lab-root-ca.pem"
+# The certificate-authentication port probed when scope.certificate_authentication is true.
+# certauth_port = 49443
 '''

@@ -226,6 +226,8 @@ class RunResult:
         grade: the graded result.
         facts: JSON-ready summary of the gathered facts (secrets never included).
         metadata: tool version, config file, options (JSON-ready).
+        certificates: the certificate calendar (``adfs_readiness.calendar.CalendarEntry``
+            objects, soonest expiry first): every certificate seen in the run.
     """
 
     target: str
@@ -235,6 +237,7 @@ class RunResult:
     grade: Grade
     facts: Mapping[str, Any] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    certificates: tuple = ()
 
 
 #: The signature of a check function: it receives a ``CheckContext`` and returns one Outcome or

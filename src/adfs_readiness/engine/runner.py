@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping
 
 from adfs_readiness import __version__
 from adfs_readiness.api import CannotDetermine, Check, CheckContext
+from adfs_readiness.calendar import build_calendar
 from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, to_jsonable
@@ -240,4 +241,5 @@ def run_checks(
         grade=graded,
         facts={k: to_jsonable(v) for k, v in facts.items()},
         metadata=meta,
+        certificates=build_calendar(facts, now),
     )

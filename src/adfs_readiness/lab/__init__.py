@@ -12,11 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from adfs_readiness.config import HostPort
+from typing import Any
+
+from adfs_readiness.config import Config, HostPort
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.lab.scenarios import SCENARIOS, LabMaterial, Scenario, build_material, get_scenario
-from adfs_readiness.lab.sts import SilentListener, StsSimulator
+from adfs_readiness.lab.pki import LabCertificate
+from adfs_readiness.lab.sts import SilentListener, StsSimulator, legacy_tls_server, weak_tls_server
 
 __all__ = ["Lab", "Scenario", "SCENARIOS"]
 
@@ -33,7 +36,8 @@ class Lab:
     Attributes (after start): ``fs_name``, ``scenario``, ``address`` (HostPort 127.0.0.1:port to
     pin the name to), ``ca_bundle`` (Path), ``metadata_url`` (https://<fs_name>/FederationMetadata/
     2007-06/FederationMetadata.xml, reachable only through ``address``), ``material`` (the
-    certificates and the metadata bytes served), ``pki``.
+    certificates and the metadata bytes served), ``pki``, ``farm_nodes`` / ``proxies`` (HostPorts
+    of the extra simulators a scenario asks for). :meth:`config` gives the Config to check the lab.
     """
 
     def __init__(self, scenario: str | Scenario, now: datetime, workdir: Path,
@@ -47,6 +51,7 @@ class Lab:
         self.pki = LabPki(now)
         self.material: LabMaterial | None = None
         self._server: StsSimulator | SilentListener | None = None
+        self._extra: dict[str, list[StsSimulator]] = {"node": [], "proxy": []}
 
     @property
     def address(self) -> HostPort:
@@ -60,6 +65,42 @@ class Lab:
         """SNI names the STS simulator received (empty for the no-answer listener)."""
         return self._server.server_names_seen if isinstance(self._server, StsSimulator) else ()
 
+    @property
+    def farm_nodes(self) -> tuple[HostPort, ...]:
+        """Addresses of the extra farm-node simulators (empty unless the scenario has nodes)."""
+        return tuple(s.address for s in self._extra["node"])
+
+    @property
+    def proxies(self) -> tuple[HostPort, ...]:
+        """Addresses of the extra proxy simulators."""
+        return tuple(s.address for s in self._extra["proxy"])
+
+    def config(self, **changes: Any) -> Config:
+        """The Config that checks this lab: the service name pinned to :attr:`address`, the farm
+        nodes and proxies, the lab root CA as the enterprise CA (``ca_bundle``) and, because the lab
+        cannot be publicly trusted, also as ``external_ca_bundle``; ``changes`` override fields."""
+        values: dict[str, Any] = dict(source=f"lab ({self.scenario.name})", service_name=self.fs_name,
+                                      federated_domains=("contoso.test",), service_address=self.address,
+                                      farm_nodes=self.farm_nodes, proxies=self.proxies, ca_bundle=self.ca_bundle,
+                                      external_ca_bundle=self.ca_bundle)
+        values.update(changes)
+        return Config(**values)
+
+    def _tls_setup(self) -> Any:
+        scenario = self.scenario
+        if scenario.tls_protocols == "tls1.0-only":
+            return legacy_tls_server
+        if scenario.tls_key_bits < 2048 or scenario.tls_hash == "sha1":
+            return weak_tls_server
+        return None
+
+    def _simulator(self, certificate: LabCertificate, name: str) -> StsSimulator:
+        chain_file, key_file = self.workdir / f"{name}-chain.pem", self.workdir / f"{name}-key.pem"
+        certificate.write_pem(chain_file, key_file)
+        assert self.material is not None
+        return StsSimulator(self.scenario.behaviour(self.material.metadata, self.now), chain_file, key_file,
+                            configure_tls=self._tls_setup())
+
     def start(self) -> Lab:
         """Make the certificates, write the PEM files and start serving. Returns self."""
         if self._server is not None:
@@ -67,18 +108,24 @@ class Lab:
         self.material = build_material(self.scenario, self.pki, self.fs_name)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ca_bundle.write_bytes(self.pki.ca_bundle_pem())
-        chain_file, key_file = self.workdir / "tls-chain.pem", self.workdir / "tls-key.pem"
-        self.material.tls.write_pem(chain_file, key_file)
         if self.scenario.answer == "no-answer":
             server: StsSimulator | SilentListener = SilentListener()
         else:
-            server = StsSimulator(self.scenario.behaviour(self.material.metadata, self.now), chain_file, key_file)
+            server = self._simulator(self.material.tls, "tls")
         server.start()
         self._server = server
+        for role, certificates in (("node", self.material.node_tls), ("proxy", self.material.proxy_tls)):
+            for index, certificate in enumerate(certificates):
+                extra = self._simulator(certificate, f"{role}{index}")
+                extra.start()
+                self._extra[role].append(extra)
         return self
 
     def stop(self) -> None:
         """Stop serving; quick, idempotent, leaves no thread or port behind."""
+        for simulators in self._extra.values():
+            while simulators:
+                simulators.pop().stop()
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -62,6 +62,32 @@ def _general_name(name: str) -> x509.GeneralName:
         return x509.DNSName(name)
 
 
+# DER of the AlgorithmIdentifiers (RFC 4055 / RFC 3279): sha256WithRSAEncryption and
+# sha1WithRSAEncryption, each with NULL parameters; the OIDs have the same length.
+_SHA256_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
+_SHA1_RSA = bytes.fromhex("300d06092a864886f70d0101050500")
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _sha1_signed(cert: x509.Certificate, signer_key: rsa.RSAPrivateKey) -> x509.Certificate:
+    """``cert`` re-signed with RSA-SHA1 (a weak certificate for the lab). cryptography refuses
+    SHA-1 in CertificateBuilder.sign, so the TBS bytes get the SHA-1 algorithm identifier and are
+    signed directly; the Certificate SEQUENCE is assembled per RFC 5280 section 4.1."""
+    from cryptography.hazmat.primitives.asymmetric import padding  # noqa: PLC0415 - lab-only path
+
+    tbs = cert.tbs_certificate_bytes.replace(_SHA256_RSA, _SHA1_RSA, 1)
+    signature = signer_key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - a weak lab certificate
+    bit_string = b"\x03" + _der_length(len(signature) + 1) + b"\x00" + signature
+    body = tbs + _SHA1_RSA + bit_string
+    return x509.load_der_x509_certificate(b"\x30" + _der_length(len(body)) + body)
+
+
 @dataclass(frozen=True)
 class LabCertificate:
     """A certificate the lab issued, with its private key.
@@ -190,6 +216,8 @@ class LabPki:
         key_size: int = 2048,
         hash: hashes.HashAlgorithm | None = None,  # noqa: A002 - the name the lab's callers use
         issuer: Literal["intermediate", "root", "self"] = "intermediate",
+        server_auth: bool = True,
+        key_slot: str | None = None,
     ) -> LabCertificate:
         """Issue a TLS server certificate for ``names`` (DNS names or IP addresses, first = CN).
 
@@ -199,18 +227,23 @@ class LabPki:
             not_before_offset_days: notBefore relative to ``now`` in days (negative = in the past);
                 the defaults give a certificate issued 30 days ago with 365 days left.
             key_size: RSA modulus size in bits of the leaf key.
-            hash: the signature hash (default SHA-256; SHA-1 makes a weak certificate).
+            hash: the signature hash (default SHA-256; SHA-1 makes a weak certificate: cryptography
+                no longer signs with SHA-1, so the certificate is re-signed, see :func:`_sha1_signed`).
             issuer: "intermediate" (chain = leaf + intermediate), "root" (chain = leaf) or
                 "self" (a self-signed leaf).
+            server_auth: the EKU is serverAuth (False: clientAuth only, a wrong-EKU certificate).
+            key_slot: a key slot name of its own (default: one key per issuer kind), for a
+                certificate with a different key pair.
 
         Returns a :class:`LabCertificate`. Raises ValueError for an empty ``names``.
         """
         if not names:
             raise ValueError("a TLS certificate needs at least one name")
-        key = _rsa_key(key_size, f"tls-{issuer}")
+        key = _rsa_key(key_size, key_slot or f"tls-{issuer}")
         not_before = self.now + timedelta(days=not_before_offset_days)
         not_after = not_before + timedelta(days=days_valid)
-        label = f"tls|{issuer}|{','.join(names)}|{not_before.isoformat()}|{not_after.isoformat()}|{key_size}"
+        label = (f"tls|{issuer}|{','.join(names)}|{not_before.isoformat()}|{not_after.isoformat()}|{key_size}"
+                 f"|{server_auth}|{key_slot}|{type(hash).__name__}")
         subject = _name(names[0])
         if issuer == "self":
             signer_key, issuer_name, chain_tail = key, subject, ()
@@ -232,7 +265,8 @@ class LabPki:
                 digital_signature=True, content_commitment=False, key_encipherment=True,
                 data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
                 encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server_auth
+                                                  else ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         )
         if issuer != "self":
@@ -241,7 +275,10 @@ class LabPki:
             builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
                 full_name=[x509.UniformResourceIdentifier("http://pki.contoso.test/crl/issuing.crl")],
                 relative_name=None, reasons=None, crl_issuer=None)]), critical=False)
-        cert = builder.sign(signer_key, hash or hashes.SHA256())
+        if isinstance(hash, hashes.SHA1):
+            cert = _sha1_signed(builder.sign(signer_key, hashes.SHA256()), signer_key)
+        else:
+            cert = builder.sign(signer_key, hash or hashes.SHA256())
         return LabCertificate(cert, key, (cert, *chain_tail))
 
     # --- AD FS token certificates -------------------------------------------------------------

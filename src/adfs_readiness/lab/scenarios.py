@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Literal
 
+from cryptography.hazmat.primitives import hashes
+
 from adfs_readiness.lab.federation_metadata import build_federation_metadata
 from adfs_readiness.lab.pki import LabCertificate, LabPki
 from adfs_readiness.lab.sts import StsBehaviour
@@ -55,6 +57,13 @@ class Scenario:
         redirects: redirect hops in front of the metadata.
         slow_seconds: how long a "slow" answer waits (longer than any client timeout used).
         oversized_bytes / oversized_declares_length / drip_interval_seconds: see StsBehaviour.
+        tls_key_bits / tls_hash: RSA size and signature hash ("sha256" or "sha1") of the TLS
+            certificate (weak ones are served with OpenSSL's security level 0).
+        tls_send_chain: send the intermediate CA certificate (False: the leaf only).
+        tls_protocols: "default" or "tls1.0-only" (a legacy server).
+        farm_nodes / proxies: one extra STS simulator per entry, serving the same metadata with
+            "same" (the service's certificate), "renewed" (another certificate, same key) or
+            "other-key" (another certificate and key).
     """
 
     name: str
@@ -76,6 +85,12 @@ class Scenario:
     oversized_bytes: int = 200 * 1024 * 1024
     oversized_declares_length: bool = False
     drip_interval_seconds: float = 0.25
+    tls_key_bits: int = 2048
+    tls_hash: Literal["sha256", "sha1"] = "sha256"
+    tls_send_chain: bool = True
+    tls_protocols: Literal["default", "tls1.0-only"] = "default"
+    farm_nodes: tuple[Literal["same", "renewed", "other-key"], ...] = ()
+    proxies: tuple[Literal["same", "renewed", "other-key"], ...] = ()
 
     def behaviour(self, metadata: bytes, now: datetime | None = None) -> StsBehaviour:
         """The STS simulator's behaviour for this scenario, serving ``metadata``, with the lab's
@@ -87,7 +102,20 @@ class Scenario:
                             drip_interval_seconds=self.drip_interval_seconds, now=now)
 
 
-_HEALTHY_EXPECTED = (
+_TLS_HEALTHY = (
+    ("tls.reachable", "pass"),
+    ("tls.certificate-name", "pass"),
+    ("tls.certificate-expiry", "pass"),
+    ("tls.certificate-trust", "pass"),
+    ("tls.certificate-key", "pass"),
+    ("tls.protocols", "pass"),
+    ("tls.revocation-info", "pass"),
+    ("tls.node-consistency", "skip"),
+    ("tls.san-certauth", "skip"),
+    ("tls.san-enterpriseregistration", "skip"),
+)
+
+_HEALTHY_EXPECTED = _TLS_HEALTHY + (
     ("metadata.reachable", "pass"),
     ("metadata.well-formed", "pass"),
     ("metadata.signature", "pass"),
@@ -138,7 +166,35 @@ _PRESETS = (
              (("metadata.reachable", "pass"),), redirects=2),
     Scenario("wrong-tls-name", "The TLS certificate is for another name (www.fabrikam.test): verification fails "
              "with a name mismatch.",
-             (("metadata.reachable", "fail"), ("tls.certificate-name", "fail")), tls_names=("www.fabrikam.test",)),
+             (("metadata.reachable", "fail"), ("tls.certificate-name", "fail"), ("tls.certificate-trust", "pass")),
+             tls_names=("www.fabrikam.test",)),
+    Scenario("tls-leaf-only", "The server sends only its own certificate, not the issuing CA's: clients that do not "
+             "fetch intermediates fail (intermediate missing).",
+             (("tls.certificate-trust", "fail"), ("tls.certificate-name", "pass"), ("tls.reachable", "pass")),
+             tls_send_chain=False),
+    Scenario("tls-expired", "The TLS certificate expired 5 days ago.",
+             (("tls.certificate-expiry", "fail"), ("tls.certificate-trust", "pass"), ("metadata.reachable", "fail")),
+             tls_days_left=-5),
+    Scenario("tls-expiring", "The TLS certificate expires in 45 days.",
+             (("tls.certificate-expiry", "warn"),), tls_days_left=45),
+    Scenario("tls-self-signed", "The TLS certificate is self-signed.",
+             (("tls.certificate-trust", "fail"), ("tls.revocation-info", "warn")), tls_issuer="self"),
+    Scenario("tls-sha1", "The TLS certificate is signed with SHA-1.",
+             (("tls.certificate-key", "warn"),), tls_hash="sha1"),
+    Scenario("tls-weak-key", "The TLS certificate has an RSA 1024-bit key.",
+             (("tls.certificate-key", "fail"),), tls_key_bits=1024),
+    Scenario("tls-1.0-only", "The server speaks only TLS 1.0 (a modern client cannot connect).",
+             (("tls.protocols", "fail"), ("tls.reachable", "fail"), ("tls.certificate-name", "pass")),
+             tls_protocols="tls1.0-only"),
+    Scenario("farm-consistent", "Two farm nodes and a proxy, all presenting the service's certificate.",
+             (("tls.node-consistency", "pass"), ("tls.reachable", "pass")), farm_nodes=("same", "same"),
+             proxies=("same",)),
+    Scenario("farm-renewed-node", "One farm node still presents another certificate with the same key "
+             "(renewed on one node only).",
+             (("tls.node-consistency", "warn"),), farm_nodes=("same", "renewed")),
+    Scenario("farm-different-certs", "Nodes and a proxy with different certificates; the proxy's key differs from "
+             "the farm's (Extended Protection breaks).",
+             (("tls.node-consistency", "fail"),), farm_nodes=("same", "renewed"), proxies=("other-key",)),
     Scenario("html-login-page", "The metadata URL answers 200 with an HTML sign-in page.",
              (("metadata.well-formed", "fail"),), answer="html"),
     Scenario("slow-answer", "The service accepts the request but answers only after the client gave up "
@@ -169,10 +225,13 @@ def get_scenario(scenario: str | Scenario) -> Scenario:
 
 @dataclass(frozen=True)
 class LabMaterial:
-    """What a scenario publishes: the TLS certificate, the token-signing certificates (primary
-    first), the token-decrypting certificates and the metadata document bytes (without BOM)."""
+    """What a scenario publishes: the TLS certificate (and those of the extra farm nodes and
+    proxies), the token-signing certificates (primary first), the token-decrypting certificates and
+    the metadata document bytes (without BOM)."""
 
     tls: LabCertificate
+    node_tls: tuple[LabCertificate, ...]
+    proxy_tls: tuple[LabCertificate, ...]
     token_signing: tuple[LabCertificate, ...]
     token_decrypting: tuple[LabCertificate, ...]
     metadata: bytes
@@ -204,9 +263,24 @@ def build_material(scenario: Scenario, pki: LabPki, fs_name: str) -> LabMaterial
         signature_algorithm="rsa-sha1" if scenario.signature == "rsa-sha1" else "rsa-sha256",
         tamper=scenario.tamper,
     )
-    tls = pki.issue_tls(list(scenario.tls_names or (fs_name,)), days_valid=30 + scenario.tls_days_left,
-                        not_before_offset_days=-30, issuer=scenario.tls_issuer)
-    return LabMaterial(tls=tls, token_signing=tuple(signing), token_decrypting=tuple(decrypting), metadata=metadata)
+    names = list(scenario.tls_names or (fs_name,))
+    hash_algorithm = hashes.SHA1() if scenario.tls_hash == "sha1" else None
+    tls = pki.issue_tls(names, days_valid=30 + scenario.tls_days_left, not_before_offset_days=-30,
+                        issuer=scenario.tls_issuer, key_size=scenario.tls_key_bits, hash=hash_algorithm)
+    if not scenario.tls_send_chain:
+        tls = replace(tls, chain=tls.chain[:1])
+
+    def variant(kind: str, index: int) -> LabCertificate:
+        if kind == "same":
+            return tls
+        # "renewed": another certificate (issued 10 days ago) on the same key; "other-key": its own key.
+        return pki.issue_tls(names, days_valid=400, not_before_offset_days=-10, issuer=scenario.tls_issuer,
+                             key_size=scenario.tls_key_bits,
+                             key_slot=f"tls-other-{index}" if kind == "other-key" else None)
+
+    return LabMaterial(tls=tls, node_tls=tuple(variant(k, i) for i, k in enumerate(scenario.farm_nodes)),
+                       proxy_tls=tuple(variant(k, 100 + i) for i, k in enumerate(scenario.proxies)),
+                       token_signing=tuple(signing), token_decrypting=tuple(decrypting), metadata=metadata)
 
 
 def with_switches(scenario: str | Scenario, **switches: object) -> Scenario:

@@ -19,17 +19,18 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 from adfs_readiness.config import HostPort
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 
-__all__ = ["StsBehaviour", "StsSimulator", "SilentListener", "SIGN_IN_PAGE"]
+__all__ = ["StsBehaviour", "StsSimulator", "SilentListener", "SIGN_IN_PAGE", "weak_tls_server", "legacy_tls_server"]
 
 _log = logging.getLogger(__name__)
 
@@ -79,6 +80,22 @@ class StsBehaviour:
     oversized_declares_length: bool = False
     drip_interval_seconds: float = 0.25
     now: datetime | None = None
+
+
+def weak_tls_server(context: ssl.SSLContext) -> None:
+    """Security level 0 on a server context, so that OpenSSL 3 accepts a weak certificate (RSA
+    1024, SHA-1) for the lab (https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/)."""
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+
+
+def legacy_tls_server(context: ssl.SSLContext) -> None:
+    """A TLS 1.0-only server (security level 0: OpenSSL 3 refuses TLS 1.0 above it)."""
+    weak_tls_server(context)
+    with warnings.catch_warnings():
+        # ssl.TLSVersion.TLSv1 is deprecated: exactly the point of this lab server.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1
 
 
 class _Server(ThreadingHTTPServer):
@@ -251,15 +268,20 @@ class StsSimulator:
         behaviour: what to serve (see :class:`StsBehaviour`).
         chain_file / key_file: PEM files of the TLS certificate chain (leaf first) and its key.
         host: the loopback address to listen on.
+        configure_tls: called with the server's ``ssl.SSLContext`` before the certificate is
+            loaded (protocol versions, security level; see :func:`legacy_tls_server`).
 
     Use :meth:`start` (returns the HostPort listened on) and :meth:`stop` (idempotent, quick).
     """
 
-    def __init__(self, behaviour: StsBehaviour, chain_file: Path, key_file: Path, host: str = "127.0.0.1") -> None:
+    def __init__(self, behaviour: StsBehaviour, chain_file: Path, key_file: Path, host: str = "127.0.0.1",
+                 configure_tls: Callable[[ssl.SSLContext], None] | None = None) -> None:
         self.behaviour = behaviour
         self.host = host
         self.stopping = threading.Event()
         self.tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if configure_tls is not None:
+            configure_tls(self.tls_context)
         self.tls_context.load_cert_chain(str(chain_file), str(key_file))
         self.tls_context.sni_callback = self._record_server_name
         self._lock = threading.Lock()

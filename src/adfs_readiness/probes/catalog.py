@@ -9,9 +9,16 @@ from importlib.metadata import entry_points
 
 from adfs_readiness.facts import METADATA_FACT
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT
+from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, TLS_FACT
 from adfs_readiness.probes import ProbeSpec
-from adfs_readiness.probes.dns import dns_probe_timeout, probe_dns_external, probe_dns_internal
+from adfs_readiness.probes.dns import (
+    dns_probe_timeout,
+    probe_dns_external,
+    probe_dns_internal,
+)
 from adfs_readiness.probes.metadata import probe_federation_metadata
+from adfs_readiness.probes.tls_endpoints import probe_tls
+from adfs_readiness.probes.tls_file import probe_certificate_file
 
 __all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes"]
 
@@ -41,6 +48,21 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             function=probe_dns_external,
             timeout=dns_probe_timeout,
             description="DNS, external view: the federation service name, Microsoft 365 records, SPF tree, CAA climb",
+        ),
+        ProbeSpec(
+            key=TLS_FACT,
+            function=probe_tls,
+            # All handshakes run in parallel (connect + handshake each); a legacy-only server needs
+            # a second round. Each handshake also honours the time left.
+            timeout=lambda config: config.timeout_seconds * 5,
+            description="TLS: chain, verification (external/internal view) and protocol versions per "
+                        "service name, node, proxy and certificate-authentication port",
+        ),
+        ProbeSpec(
+            key=CERTIFICATE_FILE_FACT,
+            function=probe_certificate_file,
+            timeout=lambda config: config.timeout_seconds,
+            description="A certificate file (--certificate: PEM, DER or PFX) read and verified",
         ),
     ]
     return {s.key: s for s in specs}

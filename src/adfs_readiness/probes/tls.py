@@ -24,7 +24,7 @@ from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
 from adfs_readiness.probes.certificates import describe_certificate
 
-__all__ = ["capture_peer_chain", "connect_error"]
+__all__ = ["capture_peer_chain", "connect_error", "TLS_VERSIONS"]
 
 def connect_error(exc: OSError, target: str, timeout: float) -> ProbeError:
     """Map a socket error raised while connecting to a :class:`ProbeError` (timeout, refused,
@@ -83,7 +83,17 @@ def _is_ip(name: str) -> bool:
     return True
 
 
-def capture_peer_chain(address: HostPort, server_name: str, timeout: float) -> TlsPeerChain | ProbeError:
+#: OpenSSL protocol version constants by the names ``get_protocol_version_name`` uses.
+TLS_VERSIONS = {
+    "TLSv1": SSL.TLS1_VERSION,
+    "TLSv1.1": SSL.TLS1_1_VERSION,
+    "TLSv1.2": SSL.TLS1_2_VERSION,
+    "TLSv1.3": SSL.TLS1_3_VERSION,
+}
+
+
+def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, pin_version: str | None = None,
+                       lower_security_level: bool = False) -> TlsPeerChain | ProbeError:
     """Handshake with ``address`` using SNI ``server_name`` and return the chain the server sent.
 
     Args:
@@ -91,6 +101,12 @@ def capture_peer_chain(address: HostPort, server_name: str, timeout: float) -> T
         server_name: the SNI name (not sent when it is an IP address, as RFC 6066 section 3 says:
             https://www.rfc-editor.org/rfc/rfc6066#section-3).
         timeout: seconds for the TCP connect, and again for the whole TLS handshake.
+        pin_version: offer only this protocol version (a key of :data:`TLS_VERSIONS`, e.g.
+            "TLSv1.1"); None = whatever OpenSSL allows by default.
+        lower_security_level: use the cipher string ``DEFAULT:@SECLEVEL=0`` for this connection
+            only: OpenSSL 3 refuses TLS 1.0/1.1 (and SHA-1 handshake signatures) at its default
+            level, which would hide what a legacy server accepts
+            (https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/).
 
     Returns a :class:`TlsPeerChain` (leaf first, each certificate decoded tolerantly, protocol
     e.g. "TLSv1.3" and cipher suite name), or a :class:`ProbeError` of kind ``refused``,
@@ -107,6 +123,11 @@ def capture_peer_chain(address: HostPort, server_name: str, timeout: float) -> T
         context = SSL.Context(SSL.TLS_CLIENT_METHOD)
         # Unverified on purpose: the chain as sent is the evidence, good or bad.
         context.set_verify(SSL.VERIFY_NONE, lambda *args: True)
+        if pin_version is not None:
+            context.set_min_proto_version(TLS_VERSIONS[pin_version])
+            context.set_max_proto_version(TLS_VERSIONS[pin_version])
+        if lower_security_level:
+            context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
         conn = SSL.Connection(context, sock)
         if server_name and not _is_ip(server_name):
             conn.set_tlsext_host_name(server_name.encode("idna"))

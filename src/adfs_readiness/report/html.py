@@ -163,10 +163,35 @@ def _view(result: RunResult) -> dict[str, Any]:
         ],
         "facts": _node(jsonable(dict(result.facts))) if result.facts else None,
         "run": _node(jsonable(dict(result.metadata))) if result.metadata else None,
+        "certificates": _calendar_view(result),
         "css": Markup(_resource(_CSS)),
         "script": Markup(script),
         "csp": _content_security_policy(script),
     }
+
+
+def _calendar_view(result: RunResult) -> list[dict[str, Any]]:
+    """The certificate calendar as timeline rows: band "fail" when expired or under 14 days left,
+    "warn" under 90 (CHECKS.md's default TLS/token thresholds), "pass" otherwise, "error" when the
+    date is unreadable; bar width = days left relative to the longest shown (at least a year)."""
+    entries = [jsonable(e) for e in getattr(result, "certificates", ())]
+    longest = max([365] + [e["days_left"] for e in entries if isinstance(e.get("days_left"), int)])
+    rows = []
+    for e in entries:
+        days = e.get("days_left")
+        if not isinstance(days, int):
+            band, text = "error", "expiry unreadable"
+        elif days < 0:
+            band, text = "fail", f"expired {-days} day{'s' if days != -1 else ''} ago"
+        else:
+            band = "fail" if days < 14 else "warn" if days < 90 else "pass"
+            text = f"{days} day{'s' if days != 1 else ''} left"
+        rows.append({"role": e.get("role"), "subject": e.get("subject") or "(undecodable)", "sha1": e.get("sha1"),
+                     "sha256": e.get("sha256"), "where": e.get("where") or [], "band": band, "days_text": text,
+                     "not_after_iso": e.get("not_after"),
+                     "not_after_text": (e.get("not_after") or "unknown")[:10],
+                     "width": max(0, min(100, round(100 * max(days, 0) / longest))) if isinstance(days, int) else 0})
+    return rows
 
 
 def _resource(name: str) -> str:

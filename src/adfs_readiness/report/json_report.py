@@ -14,7 +14,8 @@ Shape (keys in this order)::
     areas [{area, title, counts}],
     findings [{check_id, area, title, status, severity, blocker, blocker_check, target, summary,
                evidence, remediation, references [{title, url}]}],
-    facts {...}, run {...}
+    facts {...}, run {...},
+    certificates [{role, subject, sha1, sha256, not_after, days_left, where []}]  (the calendar)
 
 The schema is ``report/schema/report.schema.json`` (package data); JSON Schema draft 2020-12 is
 https://json-schema.org/draft/2020-12/schema, ISO 8601 timestamps follow RFC 3339.
@@ -74,6 +75,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
         "findings": [_finding_dict(finding) for finding in result.findings],
         "facts": jsonable(dict(result.facts)),
         "run": jsonable(dict(result.metadata)),
+        "certificates": [jsonable(entry) for entry in result.certificates],
     }
 
 

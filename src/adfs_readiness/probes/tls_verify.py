@@ -1,0 +1,231 @@
+"""Chain verification with cryptography's X.509 verifier (``cryptography.x509.verification``):
+trust stores for the external and internal views, server verification for the federation service
+name, and the classification of a failure into :class:`~adfs_readiness.facts.tls.TrustFailure`.
+
+The path building and RFC 5280 / CA/Browser Forum profile checks are cryptography's
+(``PolicyBuilder().store(...).time(...).build_server_verifier(DNSName(...)).verify(leaf,
+intermediates)``, https://cryptography.io/en/latest/x509/verification/); this module only
+chooses the stores and explains the verifier's refusal in the admin's words.
+
+Views:
+  * external: the system trust store (OpenSSL's default CA file) and certifi (Mozilla's roots),
+    plus ``tls.external_ca_bundle`` when configured: what a browser on the internet trusts.
+  * internal: the external store plus ``tls.ca_bundle`` (an enterprise CA): what a domain-joined
+    client trusts.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Sequence
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import verification
+
+from adfs_readiness.config import Config
+from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts.tls import ChainVerification, TrustFailure, TrustStoreInfo, ViewVerification
+from adfs_readiness.probes.certificates import load_x509_quietly
+
+__all__ = ["TrustStore", "load_trust_stores", "verify_views", "public_key_sha256", "x509_of"]
+
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    """A loaded store: its ``info`` (for the facts), the cryptography ``store`` (None when it
+    holds no certificate) and the RFC 4514 ``subjects`` of its certificates."""
+
+    info: TrustStoreInfo
+    store: verification.Store | None
+    subjects: frozenset[str]
+
+
+def _system_ca_files() -> list[Path]:
+    paths = ssl.get_default_verify_paths()
+    found = []
+    for candidate in (paths.cafile, paths.openssl_cafile):
+        if candidate and Path(candidate).is_file() and Path(candidate) not in found:
+            found.append(Path(candidate))
+    return found
+
+
+def _certifi_file() -> Path | None:
+    try:
+        import certifi  # noqa: PLC0415 - requests' dependency; optional here
+    except ImportError:
+        return None
+    path = Path(certifi.where())
+    return path if path.is_file() else None
+
+
+def _read_pem_file(path: Path, problems: list[str]) -> list[x509.Certificate]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(f"{path}: cannot be read ({exc.strerror or exc})")
+        return []
+    certs = []
+    for index, match in enumerate(_PEM.finditer(data)):
+        try:
+            der = base64.b64decode(b"".join(match.group(1).split()), validate=True)
+        except ValueError:
+            problems.append(f"{path}: certificate block {index + 1} is not valid base64")
+            continue
+        cert, cert_problems = load_x509_quietly(der)
+        if cert is None:
+            problems.append(f"{path}: certificate block {index + 1} skipped ({'; '.join(cert_problems)})")
+        else:
+            certs.append(cert)
+    return certs
+
+
+def _store(view: str, files: Sequence[Path]) -> TrustStore:
+    problems: list[str] = []
+    certs: list[x509.Certificate] = []
+    for path in files:
+        certs.extend(_read_pem_file(path, problems))
+    subjects = frozenset(c.subject.rfc4514_string() for c in certs)
+    store = verification.Store(certs) if certs else None
+    info = TrustStoreInfo(view=view, sources=tuple(str(p) for p in files), certificates=len(certs),
+                          problems=tuple(problems))
+    return TrustStore(info, store, subjects)
+
+
+def load_trust_stores(config: Config) -> tuple[TrustStore, TrustStore]:
+    """The (external, internal) trust stores for ``config`` (see the module docstring). Files that
+    cannot be read and certificates that cannot be decoded are skipped and listed in
+    ``info.problems``; never raises."""
+    external_files = _system_ca_files()
+    certifi_file = _certifi_file()
+    if certifi_file is not None and certifi_file not in external_files:
+        external_files.append(certifi_file)
+    if config.external_ca_bundle is not None:
+        external_files.append(Path(config.external_ca_bundle))
+    internal_files = list(external_files)
+    if config.ca_bundle is not None and Path(config.ca_bundle) not in internal_files:
+        internal_files.append(Path(config.ca_bundle))
+    return _store("external", external_files), _store("internal", internal_files)
+
+
+def x509_of(info: CertificateInfo) -> x509.Certificate | None:
+    """The cryptography certificate of a decoded CertificateInfo (None when undecodable)."""
+    if not info.decodable:
+        return None
+    cert, _ = load_x509_quietly(info.der)
+    return cert
+
+
+def public_key_sha256(info: CertificateInfo) -> str | None:
+    """SHA-256 (upper-case hex) of the certificate's SubjectPublicKeyInfo, None when unreadable."""
+    cert = x509_of(info)
+    if cert is None:
+        return None
+    try:
+        spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+    except Exception:  # noqa: BLE001 - an unsupported key is simply not comparable
+        return None
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(spki)
+    return digest.finalize().hex().upper()
+
+
+def _own_name(leaf: CertificateInfo, fallback: str | None) -> str | None:
+    """A DNS name the leaf itself is for (wildcards made concrete), to verify the path alone."""
+    for name in leaf.san_dns:
+        return "path-check." + name[2:] if name.startswith("*.") else name
+    if leaf.subject_cn and "." in leaf.subject_cn and " " not in leaf.subject_cn:
+        return leaf.subject_cn
+    return fallback
+
+
+def _within_validity(leaf: CertificateInfo, now: datetime) -> datetime:
+    if leaf.not_before is not None and now < leaf.not_before:
+        return leaf.not_before + timedelta(seconds=1)
+    if leaf.not_after is not None and now > leaf.not_after:
+        return leaf.not_after - timedelta(seconds=1)
+    return now
+
+
+def _classify(message: str, chain: Sequence[CertificateInfo], at: datetime, store: TrustStore,
+              known_roots: frozenset[str]) -> TrustFailure:
+    text = message.lower()
+    leaf = chain[0]
+    if "not valid at validation time" in text or "expired" in text:
+        for cert in chain:
+            if cert.not_before is not None and at < cert.not_before:
+                return TrustFailure.NOT_YET_VALID
+        return TrustFailure.EXPIRED
+    if "subjectaltname" in text or "no matching" in text:
+        return TrustFailure.NAME_MISMATCH
+    if "eku" in text:
+        return TrustFailure.WRONG_EKU
+    if leaf.self_signed:
+        return TrustFailure.SELF_SIGNED
+    # The verifier names a forbidden algorithm inside "candidates exhausted": not a trust anchor problem.
+    if "forbidden signature algorithm" in text:
+        return TrustFailure.WEAK_SIGNATURE
+    if "forbidden public key" in text or "public key" in text and "forbidden" in text:
+        return TrustFailure.WEAK_KEY
+    if "candidates exhausted" in text:
+        # Only the leaf was sent and its issuer is not a root we know of: the server left out the
+        # intermediate(s). An issuer that is a known (but here untrusted) root is a trust problem.
+        if len(chain) == 1 and leaf.issuer not in store.subjects and leaf.issuer not in known_roots:
+            return TrustFailure.INTERMEDIATE_MISSING
+        return TrustFailure.UNTRUSTED_ROOT
+    return TrustFailure.OTHER
+
+
+def _verify(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate], name: str | None,
+            at: datetime, store: TrustStore, known_roots: frozenset[str]) -> ChainVerification:
+    when = at.isoformat()
+    if name is None:
+        return ChainVerification(False, TrustFailure.OTHER, "no DNS name to verify the certificate for", None, when)
+    if store.store is None:
+        return ChainVerification(False, TrustFailure.UNTRUSTED_ROOT,
+                                 "the trust store holds no certificate", name, when)
+    try:
+        verifier = verification.PolicyBuilder().store(store.store).time(at).build_server_verifier(
+            x509.DNSName(name))
+        path = verifier.verify(certs[0], list(certs[1:]))
+    except verification.VerificationError as exc:
+        message = str(exc)
+        return ChainVerification(False, _classify(message, chain, at, store, known_roots), message, name, when)
+    except (ValueError, TypeError) as exc:
+        return ChainVerification(False, TrustFailure.OTHER, f"the verifier refused the input: {exc}", name, when)
+    thumbprints = tuple(c.fingerprint(hashes.SHA1()).hex().upper() for c in path)  # noqa: S303 - thumbprint
+    return ChainVerification(True, None, "verified", name, when, thumbprints)
+
+
+def verify_views(chain: Sequence[CertificateInfo], service_name: str | None, now: datetime,
+                 stores: Sequence[TrustStore]) -> tuple[ViewVerification, ...]:
+    """Verify ``chain`` (as sent, leaf first) in every view of ``stores``.
+
+    For each view: ``service`` = server verification for ``service_name`` at ``now``; ``path`` =
+    verification of the chain alone (the leaf's own name, a time inside the leaf's validity).
+    A chain whose leaf cannot be decoded gives NO_CERTIFICATE in every view; undecodable
+    intermediates are left out (the verifier then reports what is missing). Never raises.
+    """
+    known_roots = frozenset().union(*(s.subjects for s in stores)) if stores else frozenset()
+    leaf_cert = x509_of(chain[0]) if chain else None
+    views = []
+    for store in stores:
+        if leaf_cert is None:
+            missing = ChainVerification(False, TrustFailure.NO_CERTIFICATE,
+                                        "no decodable server certificate", service_name, now.isoformat())
+            views.append(ViewVerification(store.info.view, missing, missing))
+            continue
+        certs = [leaf_cert] + [c for c in (x509_of(i) for i in chain[1:]) if c is not None]
+        service = _verify(chain, certs, service_name, now, store, known_roots)
+        path = _verify(chain, certs, _own_name(chain[0], service_name), _within_validity(chain[0], now),
+                       store, known_roots)
+        views.append(ViewVerification(store.info.view, service, path))
+    return tuple(views)
