@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from importlib.metadata import entry_points
 
-from adfs_readiness.facts import METADATA_FACT
+from adfs_readiness.facts import METADATA_FACT, FederationMetadata
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.probes.metadata import probe_federation_metadata
 
-__all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes"]
+__all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes", "fact_types"]
 
 PROBE_ENTRY_POINT_GROUP = "adfs_readiness.probes"
 
@@ -27,6 +27,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             # connect + read, a few redirects: the fetch itself also honours the run's deadline.
             timeout=lambda config: config.timeout_seconds * 3,
             description="Federation metadata (FederationMetadata.xml): fetched or read, parsed, signature verified",
+            fact_type=FederationMetadata,
         ),
     ]
     return {s.key: s for s in specs}
@@ -47,3 +48,10 @@ def all_probes() -> dict[str, ProbeSpec]:
             else:
                 log.warning("probe entry point %s: ignored %r (not a ProbeSpec, or a built-in key)", ep.value, spec)
     return probes
+
+
+def fact_types(probes: dict[str, ProbeSpec] | None = None) -> dict[str, type]:
+    """Fact key -> the dataclass its probe returns, for the probes that declare ``fact_type``
+    (evidence snapshots decode facts with it). ``probes`` defaults to :func:`all_probes`."""
+    probes = all_probes() if probes is None else probes
+    return {key: spec.fact_type for key, spec in probes.items() if spec.fact_type is not None}
