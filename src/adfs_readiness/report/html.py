@@ -165,6 +165,34 @@ def _view(result: RunResult) -> dict[str, Any]:
         "css": Markup(_resource(_CSS)),
         "script": Markup(script),
         "csp": _content_security_policy(script),
+        "since": _since_view(result),
+    }
+
+
+def _since_view(result: RunResult) -> dict[str, Any] | None:
+    """The "Since last run" section (``_since_last_run.html.j2``), None when there is no previous run."""
+    changes = result.changes
+    if changes is None:
+        return None
+    delta = int(result.grade.score) - changes.previous_score
+
+    def row(kind: str, c: Any) -> dict[str, Any]:
+        return {"kind": kind, "check_id": c.check_id, "target": c.target, "title": c.title, "summary": c.summary,
+                "before": c.before.value if c.before else "absent", "after": c.after.value if c.after else "absent"}
+
+    return {
+        "previous_id": changes.previous_run_id,
+        "previous_human": human_utc(changes.previous_started_at),
+        "previous_verdict": changes.previous_verdict.value,
+        "previous_grade": changes.previous_grade,
+        "previous_score": changes.previous_score,
+        "delta": f"{'+' if delta >= 0 else ''}{delta}",
+        "trend": list(changes.score_trend),
+        "rows": [row("new", c) for c in changes.new] + [row("resolved", c) for c in changes.resolved]
+        + [row("changed", c) for c in changes.changed],
+        "certificates": [{"purpose": c.purpose, "subject": c.subject, "sha1": c.sha1,
+                          "not_after": human_utc(c.not_after), "before": c.days_left_before,
+                          "after": c.days_left_after} for c in changes.certificates],
     }
 
 
@@ -244,6 +272,9 @@ def _finding_view(finding: Finding, anchor: str) -> dict[str, Any]:
             for ref in finding.references
         ],
         "open": status not in (Status.PASS, Status.SKIP),
+        "suppression": None if finding.suppression is None else {
+            "reason": finding.suppression.reason, "accepted_by": finding.suppression.accepted_by,
+            "expires": finding.suppression.expires.isoformat()},
     }
 
 
