@@ -22,3 +22,12 @@ def corpus() -> Path:
 @pytest.fixture
 def now() -> datetime:
     return FIXED_NOW
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data folder (run history, locks): tests never write to the user's
+    real one, and parallel tests never share a lock or a history."""
+    path = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("ADFS_READINESS_DATA_DIR", str(path))
+    return path

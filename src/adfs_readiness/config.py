@@ -194,6 +194,9 @@ class Config:
         timeout_seconds: per network operation (connect, read, one DNS query).
         deadline_seconds: the whole run.
         max_download_bytes: cap on any HTTP body read.
+        history_path / history_enabled: the run history database (None = the default in the
+            user data folder) and whether runs are recorded (``[history]``, see history.py).
+        suppressions_file: accepted risks (``[suppressions] file``, see suppressions.py).
     """
 
     source: str = "<defaults>"
@@ -214,6 +217,9 @@ class Config:
     timeout_seconds: float = 10.0
     deadline_seconds: float = 120.0
     max_download_bytes: int = 10 * 1024 * 1024
+    history_path: Path | None = None
+    history_enabled: bool = True
+    suppressions_file: Path | None = None
 
     @property
     def issuer(self) -> str | None:
@@ -244,6 +250,7 @@ class Config:
 # --- loading ---------------------------------------------------------------------------------
 
 _TOP_LEVEL = {"federation", "dns", "directory", "thresholds", "scope", "checks", "network", "tls"}
+_TOP_LEVEL |= {"history", "suppressions"}
 
 
 class _Reader:
@@ -449,6 +456,16 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
     if ca_bundle is not None and not ca_bundle.is_file():
         raise ConfigError(source, "tls.ca_bundle", str(ca_bundle), "an existing PEM file of CA certificates")
 
+    hist = _Reader(source, _table(source, data, "history"), "history")
+    history_path = path_of(hist, "path")
+    history_enabled = hist.boolean("enabled", True)
+    hist.reject_unknown()
+    sup = _Reader(source, _table(source, data, "suppressions"), "suppressions")
+    suppressions_file = path_of(sup, "file")
+    sup.reject_unknown()
+    if suppressions_file is not None and not suppressions_file.is_file():
+        raise ConfigError(source, "suppressions.file", str(suppressions_file), "an existing suppressions file (TOML)")
+
     return Config(
         source=source,
         service_name=service_name,
@@ -468,6 +485,9 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         timeout_seconds=timeout,
         deadline_seconds=deadline,
         max_download_bytes=max_bytes,
+        history_path=history_path,
+        history_enabled=history_enabled,
+        suppressions_file=suppressions_file,
     )
 
 
@@ -546,4 +566,14 @@ max_download_bytes = 10485760
 [tls]
 # Extra CA certificates (PEM) to trust in addition to the system store, e.g. an enterprise root CA.
 # ca_bundle = "corp-root-ca.pem"
+
+[history]
+# Every run is recorded (SQLite) so reports can say what changed since the last run.
+# Default path: the user data folder (see `adfs-readiness history list`).
+enabled = true
+# path = "/var/lib/adfs-readiness/history.sqlite3"
+
+[suppressions]
+# Accepted risks: findings that stay visible, marked, but do not lower the grade (docs/scheduling.md).
+# file = "accepted-risks.toml"
 '''
