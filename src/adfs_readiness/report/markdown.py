@@ -18,7 +18,9 @@ from adfs_readiness.report._common import human_utc, sort_findings
 
 __all__ = ["render_markdown", "md_escape"]
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+# Enough to keep server text inert: no emphasis, code, links or images ([ ] escaped), no table
+# cell breaks (|), no strike-through; "<" and "&" become entities so no HTML passes.
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def md_escape(text: str) -> str:

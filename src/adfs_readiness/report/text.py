@@ -91,6 +91,8 @@ def render_text(
         len(_BLOCKS) if any(f.blocker for f in shown) else max(len(s.value) for s in Status),
         min(max((len(f.check_id) for f in shown), default=5), max(width // 3, 12)),
     )
+    if any(f.suppression is not None for f in shown):
+        widths = (max(widths[0], len("SUPPRESSED")), widths[1])
     for area, findings in findings_by_area(result.findings):
         _area(
             console,
