@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from webhook_receiver import WebhookReceiver
 
 from adfs_readiness.cli import main
