@@ -16,6 +16,7 @@ gathered facts.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -108,6 +109,14 @@ def render_html(result: RunResult) -> str:
     Raises:
         jinja2.TemplateError: the packaged template is damaged or refers to an unknown value.
     """
+    return _template().render(**_view(result))
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    # Compiled once per process: compiling the templates costs several times the rendering, and
+    # a fleet renders hundreds of reports. A compiled template is immutable, so this is no
+    # shared mutable state.
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("adfs_readiness.report", "templates"),
         autoescape=True,
@@ -115,7 +124,7 @@ def render_html(result: RunResult) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template(_TEMPLATE).render(**_view(result))
+    return env.get_template(_TEMPLATE)
 
 
 def _view(result: RunResult) -> dict[str, Any]:
