@@ -129,3 +129,12 @@ def test_cli_suppressions_option(tmp_path, risks_file):
     assert code == doc["exit_code"]
     assert [f["check_id"] for f in doc["findings"] if f["check_id"] == EXPIRED_CHECK_ID] == [EXPIRED_CHECK_ID]
     assert doc["run"]["accepted_risks"]["files"] == [str(risks_file)]
+
+
+def test_the_example_file_loads():
+    from pathlib import Path
+
+    example = Path(__file__).parent.parent / "examples" / "scheduling" / "accepted-risks.toml"
+    entries = load_suppressions(example)
+    assert [(e.check, e.target) for e in entries] == [("metadata.signature", None),
+                                                     ("token-signing.rollover", "sts.contoso.com")]
