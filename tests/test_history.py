@@ -20,6 +20,8 @@ from adfs_readiness.history import (
     finding_rows,
 )
 from adfs_readiness.model import Status, Verdict
+from adfs_readiness.report import render_html, render_text, report_dict
+from adfs_readiness.report.json_report import validate_report
 
 
 def test_default_path_follows_the_data_dir_variable(_private_data_dir):
@@ -69,6 +71,19 @@ def test_changes_between_new_resolved_changed_and_certificates(tmp_path):
     assert [(c.purpose, c.sha1, c.days_left_before, c.days_left_after) for c in changes.certificates][:2] == [
         ("token-signing", SIGNING_SHA1, -11, -13), ("token-decrypting", DECRYPT_SHA1, 10, 8)]
     assert changes.score_trend == (38, 40) and changes.previous_verdict is Verdict.NOT_READY and changes.any
+
+    # Every format shows it.
+    shown = dataclasses.replace(later, changes=changes)
+    text = render_text(shown, width=200)
+    assert "Since last run" in text and "new      metadata.valid-until absent -> fail: validUntil is in the past." in text
+    assert "resolved metadata.reachable error -> pass" in text and "changed  metadata.signature warn -> fail" in text
+    assert f"token-decrypting CN=ADFS Encryption - {FS} (A1B2C3D4): 10 -> 8 days left" in text
+    page = render_html(shown)
+    assert 'id="since"' in page and "Compared with run 1 of 2026-11-30 12:00:00 UTC" in page
+    doc = report_dict(shown)
+    validate_report(doc)
+    assert doc["since_last_run"]["score_delta"] == doc["score"] - 38
+    assert [c["check_id"] for c in doc["since_last_run"]["new"]] == ["metadata.valid-until"]
 
 
 def test_failing_checks_leave_out_accepted_risks_and_warnings():

@@ -2,7 +2,7 @@
 
 The database lives in the user data folder (``platformdirs.user_data_path("adfs-readiness")``,
 e.g. ``~/.local/share/adfs-readiness/history.sqlite3`` on Linux,
-``%LOCALAPPDATA%\\adfs-readiness\\adfs-readiness\\history.sqlite3`` on Windows); the environment
+``%LOCALAPPDATA%\\adfs-readiness\\history.sqlite3`` on Windows); the environment
 variable ``ADFS_READINESS_DATA_DIR`` or ``--history PATH`` moves it. The schema is versioned
 (``PRAGMA user_version``): a database made by a newer release is refused rather than misread.
 
