@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import ipaddress
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,3 +25,62 @@ def corpus() -> Path:
 @pytest.fixture
 def now() -> datetime:
     return FIXED_NOW
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data folder (run history, locks): tests never write to the user's
+    real one, and parallel tests never share a lock or a history."""
+    path = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("ADFS_READINESS_DATA_DIR", str(path))
+    return path
+
+
+def _is_loopback_host(host: object) -> bool:
+    if not isinstance(host, str):
+        return True  # AF_UNIX paths and the like: not the network
+    host = host.split("%", 1)[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Safety net for the project's network rule: inside the test process, a connection, a
+    datagram or a name lookup for anything but loopback fails at once, as on a machine with no
+    network. A test that forgets to pin an address or configure a resolver then sees
+    "not resolved"/"unreachable" instead of reaching a real host. (Not a mock of any library:
+    the libraries run unchanged on top of it.)"""
+    real_connect, real_connect_ex, real_sendto = socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto
+    real_getaddrinfo = socket.getaddrinfo
+
+    def refuse(address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else address
+        if not _is_loopback_host(host):
+            raise OSError(errno.ENETUNREACH, f"test network guard: {host} is not a loopback address")
+
+    def connect(self, address):  # noqa: ANN001
+        refuse(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):  # noqa: ANN001
+        refuse(address)
+        return real_connect_ex(self, address)
+
+    def sendto(self, data, *args):  # noqa: ANN001
+        refuse(args[-1])
+        return real_sendto(self, data, *args)
+
+    def getaddrinfo(host, *args, **kwargs):  # noqa: ANN001
+        if host is not None and not _is_loopback_host(host.decode() if isinstance(host, bytes) else host):
+            raise socket.gaierror(socket.EAI_NONAME, f"test network guard: {host} is not resolved in tests")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket.socket, "sendto", sendto)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

@@ -1,4 +1,5 @@
-"""The command line: ``check``, ``demo``, ``list-checks``, ``explain``, ``init``.
+"""The command line: ``check``, ``demo``, ``list-checks``, ``explain``, ``init``, and (cli_schedule.py)
+``history``, ``collect``, ``assess``.
 
 Exit codes follow the Nagios plugin convention so schedulers and monitoring can use them as they
 are: 0 READY, 1 READY_WITH_WARNINGS, 2 NOT_READY, 3 INCOMPLETE or the tool could not run (bad
@@ -16,12 +17,15 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from adfs_readiness import __version__
+from adfs_readiness import __version__, cli_schedule
 from adfs_readiness.config import (EXAMPLE_CONFIG, Config, ConfigError, config_from_mapping, load_config,
                                    parse_host_port)
 from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discover_checks
 from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.history import HistoryError
+from adfs_readiness.locking import LockBusy
 from adfs_readiness.model import RunResult
+from adfs_readiness.snapshot import SnapshotError
 
 __all__ = ["main", "build_parser", "EXIT_CANNOT_RUN"]
 
@@ -51,6 +55,7 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     out.add_argument("--as-of", metavar="DATE", type=_parse_when,
                      help="judge expiry as of this UTC date or datetime instead of now "
                           "(e.g. 2027-01-31: will it still pass then?)")
+    cli_schedule.add_machine_output_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="probe a federation service, judge it and write reports")
     _add_verbose(check)
-    check.add_argument("--config", metavar="PATH", type=Path, help="TOML configuration (see 'init')")
+    check.add_argument("--config", metavar="PATH", type=Path, action="append",
+                       help="TOML configuration (see 'init'); repeat it, or give a folder, to check a fleet")
     target = check.add_argument_group("target (override the configuration file)")
     target.add_argument("--service-name", metavar="NAME", help="federation service name, e.g. sts.contoso.com")
     target.add_argument("--domain", metavar="DOMAIN", action="append", help="federated domain (repeatable)")
@@ -86,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", metavar="SECONDS", type=_positive_float,
                      help="per network operation (default 10)")
     _add_output_options(check)
+    cli_schedule.add_schedule_options(check)
 
     demo = sub.add_parser("demo", help="start the built-in lab on loopback, check it, write the reports")
     _add_verbose(demo)
@@ -105,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("path", nargs="?", type=Path, default=Path("adfs-readiness.toml"),
                       help="where to write it (default: adfs-readiness.toml; '-' for standard output)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    cli_schedule.add_schedule_commands(sub, _add_output_options, check, _Parser)
     return parser
 
 
@@ -179,11 +187,16 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return _cmd_check(registry, args)
         if args.command == "demo":
             return _cmd_demo(registry, args)
+        if args.command in cli_schedule.SCHEDULE_COMMANDS:
+            return cli_schedule.run_schedule_command(registry, args, _config_from_args, _emit, _write)
     except ConfigError as exc:
         print(f"adfs-readiness: configuration error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except RegistryError as exc:
         print(f"adfs-readiness: plugin error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except (LockBusy, HistoryError, SnapshotError) as exc:
+        print(f"adfs-readiness: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except OSError as exc:
         print(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
@@ -275,7 +288,7 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         if not args.ca_bundle.is_file():
             raise ConfigError(src, "--ca-bundle", str(args.ca_bundle), "an existing PEM file of CA certificates")
         changes["ca_bundle"] = args.ca_bundle
-    if args.certificate:
+    if getattr(args, "certificate", None):
         if not args.certificate.is_file():
             raise ConfigError(src, "--certificate", str(args.certificate), "an existing certificate file")
         changes["certificate_file"] = args.certificate
@@ -316,6 +329,9 @@ def _certificate_password(args: argparse.Namespace) -> str | None:
 def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
     from adfs_readiness.probes.catalog import all_probes
 
+    if cli_schedule.is_fleet(args):
+        return cli_schedule.cmd_fleet(registry, args, _config_from_args, _write)
+    args.config = args.config[0] if args.config else None
     config = _config_from_args(args)
     if not config.service_name and not config.metadata_source:
         raise ConfigError(config.source, "federation.service_name", "",
@@ -324,8 +340,8 @@ def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
     started = datetime.now(timezone.utc)
-    result = run_checks(registry, all_probes(), config, args.as_of or started, only=args.only, started_at=started)
-    return _emit(result, args)
+    run = cli_schedule.run_check(registry, all_probes(), config, args.as_of or started, args, started_at=started)
+    return _emit(run.result, args, config)
 
 
 def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
@@ -359,20 +375,25 @@ def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
     return _emit(result, args)
 
 
-def _emit(result: RunResult, args: argparse.Namespace) -> int:
+def _emit(result: RunResult, args: argparse.Namespace, config: Config | None = None) -> int:
     from adfs_readiness.report import render_html, render_json, render_text
+    from adfs_readiness.report.nagios import render_nagios
 
     if args.json:
         _write(args.json, render_json(result))
     if args.html:
         _write(args.html, render_html(result))
-    if not args.quiet:
+    machine = cli_schedule.write_machine_outputs(result, args, config, _write)
+    if args.nagios:
+        # A plugin prints exactly its one line; the exit code already follows the Nagios convention.
+        sys.stdout.write(render_nagios(result, cli_schedule.day_thresholds_of(config)))
+    elif not args.quiet:
         if args.format == "json":
             sys.stdout.write(render_json(result) + "\n")
         else:
             color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
             sys.stdout.write(render_text(result, color=color, verbose=bool(args.verbose)))
-            for label, path in (("JSON", args.json), ("HTML", args.html)):
+            for label, path in (("JSON", args.json), ("HTML", args.html), *machine):
                 if path:
                     sys.stdout.write(f"{label} report: {path}\n")
     return result.grade.verdict.exit_code

@@ -242,6 +242,9 @@ class Config:
             (``check --certificate FILE``).
         certificate_password: the PFX password (from an environment variable or a prompt; never
             from the file or the command line; never shown).
+        history_path / history_enabled: the run history database (None = the default in the
+            user data folder) and whether runs are recorded (``[history]``, see history.py).
+        suppressions_file: accepted risks (``[suppressions] file``, see suppressions.py).
     """
 
     source: str = "<defaults>"
@@ -267,6 +270,9 @@ class Config:
     certauth_port: int = 49443
     certificate_file: Path | None = None
     certificate_password: str | None = field(default=None, repr=False, compare=False)
+    history_path: Path | None = None
+    history_enabled: bool = True
+    suppressions_file: Path | None = None
 
     @property
     def issuer(self) -> str | None:
@@ -297,6 +303,7 @@ class Config:
 # --- loading ---------------------------------------------------------------------------------
 
 _TOP_LEVEL = {"federation", "dns", "directory", "thresholds", "scope", "checks", "network", "tls"}
+_TOP_LEVEL |= {"history", "suppressions"}
 
 
 class _Reader:
@@ -510,6 +517,16 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         if bundle is not None and not bundle.is_file():
             raise ConfigError(source, f"tls.{key}", str(bundle), "an existing PEM file of CA certificates")
 
+    hist = _Reader(source, _table(source, data, "history"), "history")
+    history_path = path_of(hist, "path")
+    history_enabled = hist.boolean("enabled", True)
+    hist.reject_unknown()
+    sup = _Reader(source, _table(source, data, "suppressions"), "suppressions")
+    suppressions_file = path_of(sup, "file")
+    sup.reject_unknown()
+    if suppressions_file is not None and not suppressions_file.is_file():
+        raise ConfigError(source, "suppressions.file", str(suppressions_file), "an existing suppressions file (TOML)")
+
     return Config(
         source=source,
         service_name=service_name,
@@ -532,6 +549,9 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         max_download_bytes=max_bytes,
         external_ca_bundle=external_ca_bundle,
         certauth_port=certauth_port,
+        history_path=history_path,
+        history_enabled=history_enabled,
+        suppressions_file=suppressions_file,
     )
 
 
@@ -570,6 +590,7 @@ def _dns_config(reader: _Reader) -> DnsConfig:
         m365_verification={k.lower().rstrip("."): v.strip() for k, v in verification.items()},
         certificate_caa_domains=caa,
     )
+
 
 
 EXAMPLE_CONFIG = '''\
@@ -663,4 +684,14 @@ max_download_bytes = 10485760
 # external_ca_bundle = "lab-root-ca.pem"
 # The certificate-authentication port probed when scope.certificate_authentication is true.
 # certauth_port = 49443
+
+[history]
+# Every run is recorded (SQLite) so reports can say what changed since the last run.
+# Default path: the user data folder (see `adfs-readiness history list`).
+enabled = true
+# path = "/var/lib/adfs-readiness/history.sqlite3"
+
+[suppressions]
+# Accepted risks: findings that stay visible, marked, but do not lower the grade (docs/scheduling.md).
+# file = "accepted-risks.toml"
 '''

@@ -8,7 +8,7 @@ so that it serialises to JSON without adapters and cannot be changed after it is
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Callable, Mapping
 
@@ -25,6 +25,10 @@ __all__ = [
     "Grade",
     "RunResult",
     "STATUS_ORDER",
+    "AcceptedRisk",
+    "FindingChange",
+    "CertificateChange",
+    "RunChanges",
 ]
 
 
@@ -172,11 +176,29 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class AcceptedRisk:
+    """An accepted risk (suppression) that applies to a finding: the finding stays in every
+    report, marked, and does not count against the grade or the verdict.
+
+    Attributes:
+        reason: why the risk is accepted. accepted_by: who accepted it.
+        expires: the last day (UTC) the acceptance holds; after it the finding counts again.
+        source: the suppressions file it comes from.
+    """
+
+    reason: str
+    accepted_by: str
+    expires: date
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     """One graded line of the report: a check's outcome together with the check's metadata.
 
     ``blocker`` is True only when this finding blocks SSO now (a blocker check's ``fail``);
-    ``blocker_check`` says whether the check can block at all.
+    ``blocker_check`` says whether the check can block at all. ``suppression`` is set when an
+    accepted risk covers the finding (it is then left out of the grade).
     """
 
     check_id: str
@@ -191,6 +213,7 @@ class Finding:
     remediation: str
     references: tuple[Reference, ...]
     target: str | None = None
+    suppression: AcceptedRisk | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +261,67 @@ class RunResult:
     facts: Mapping[str, Any] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
     certificates: tuple = ()
+    changes: RunChanges | None = None
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    """A finding that differs from the previous run of the same target, keyed by (check id,
+    target). ``before`` / ``after`` are the statuses (None = no such finding in that run);
+    ``summary`` is the latest summary known."""
+
+    check_id: str
+    target: str | None
+    title: str
+    before: Status | None
+    after: Status | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class CertificateChange:
+    """A certificate seen in both runs whose days left went down: ``purpose`` (token-signing,
+    token-decrypting, tls, ...), ``subject``, ``sha1``, ``not_after`` (aware UTC) and the whole
+    days left at the previous and the current run."""
+
+    purpose: str
+    subject: str
+    sha1: str
+    not_after: datetime
+    days_left_before: int
+    days_left_after: int
+
+
+@dataclass(frozen=True)
+class RunChanges:
+    """What changed since the previous recorded run of the same target ("since last run").
+
+    Attributes:
+        previous_run_id: the history id of the run compared with.
+        previous_started_at: when it ran (aware UTC).
+        previous_score / previous_grade / previous_verdict: its grade.
+        new: findings that do not pass now and passed (or were absent) before.
+        resolved: findings that did not pass before and pass (or are gone) now.
+        changed: findings that did not pass in either run, with a different status.
+        certificates: certificates that moved closer to expiry, soonest first.
+        score_trend: scores of the recent runs, oldest first, the current run last.
+    """
+
+    previous_run_id: int
+    previous_started_at: datetime
+    previous_score: int
+    previous_grade: str
+    previous_verdict: Verdict
+    new: tuple[FindingChange, ...] = ()
+    resolved: tuple[FindingChange, ...] = ()
+    changed: tuple[FindingChange, ...] = ()
+    certificates: tuple[CertificateChange, ...] = ()
+    score_trend: tuple[int, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        """True when at least one finding is new, resolved or changed status."""
+        return bool(self.new or self.resolved or self.changed)
 
 
 #: The signature of a check function: it receives a ``CheckContext`` and returns one Outcome or

@@ -86,6 +86,18 @@ class Lab:
         values.update(changes)
         return Config(**values)
 
+    def config_toml(self) -> str:
+        """The same settings as :meth:`config` as a TOML configuration file's text (for tests and
+        examples that go through ``--config``). DNS is not configured here: use the DNS lab's
+        ``config_toml()`` or skip ``dns.*``, so nothing asks the system resolver."""
+        def quoted(items: Any) -> str:
+            return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+        return (f'[federation]\nservice_name = "{self.fs_name}"\ndomains = ["contoso.test"]\n'
+                f'service_address = "{self.address}"\nfarm_nodes = {quoted(self.farm_nodes)}\n'
+                f'proxies = {quoted(self.proxies)}\n'
+                f'[tls]\nca_bundle = "{self.ca_bundle}"\nexternal_ca_bundle = "{self.ca_bundle}"\n')
+
     def _tls_setup(self) -> Any:
         scenario = self.scenario
         if scenario.tls_protocols == "tls1.0-only":

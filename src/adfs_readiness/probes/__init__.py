@@ -47,10 +47,12 @@ class ProbeSpec:
     """A probe the engine can run: it gathers the fact ``key`` by calling ``function(ctx)``.
 
     ``timeout`` gives the probe's own time limit in seconds for a config (the engine also caps it
-    at the time left before the run's deadline).
+    at the time left before the run's deadline). ``fact_type`` is the dataclass the probe returns,
+    so an evidence snapshot can decode the fact back (``facts.codec``); None = not snapshot-able.
     """
 
     key: str
     function: Callable[[ProbeContext], Any | ProbeError]
     timeout: Callable[[Config], float]
     description: str
+    fact_type: type | None = None

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from importlib.metadata import entry_points
 
-from adfs_readiness.facts import METADATA_FACT
-from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT
-from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, TLS_FACT
+from adfs_readiness.facts import METADATA_FACT, FederationMetadata
+from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsView
+from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, TLS_FACT, CertificateFile, TlsFacts
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.probes.dns import (
     dns_probe_timeout,
@@ -20,7 +20,7 @@ from adfs_readiness.probes.metadata import probe_federation_metadata
 from adfs_readiness.probes.tls_endpoints import probe_tls
 from adfs_readiness.probes.tls_file import probe_certificate_file
 
-__all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes"]
+__all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes", "fact_types"]
 
 PROBE_ENTRY_POINT_GROUP = "adfs_readiness.probes"
 
@@ -36,22 +36,26 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             # connect + read, a few redirects: the fetch itself also honours the run's deadline.
             timeout=lambda config: config.timeout_seconds * 3,
             description="Federation metadata (FederationMetadata.xml): fetched or read, parsed, signature verified",
+            fact_type=FederationMetadata,
         ),
         ProbeSpec(
             key=DNS_INTERNAL_FACT,
             function=probe_dns_internal,
             timeout=dns_probe_timeout,
+            fact_type=DnsView,
             description="DNS, internal view: the federation service name, certauth, enterpriseregistration, AD SRV records",
         ),
         ProbeSpec(
             key=DNS_EXTERNAL_FACT,
             function=probe_dns_external,
             timeout=dns_probe_timeout,
+            fact_type=DnsView,
             description="DNS, external view: the federation service name, Microsoft 365 records, SPF tree, CAA climb",
         ),
         ProbeSpec(
             key=TLS_FACT,
             function=probe_tls,
+            fact_type=TlsFacts,
             # All handshakes run in parallel (connect + handshake each); a legacy-only server needs
             # a second round. Each handshake also honours the time left.
             timeout=lambda config: config.timeout_seconds * 5,
@@ -61,6 +65,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
         ProbeSpec(
             key=CERTIFICATE_FILE_FACT,
             function=probe_certificate_file,
+            fact_type=CertificateFile,
             timeout=lambda config: config.timeout_seconds,
             description="A certificate file (--certificate: PEM, DER or PFX) read and verified",
         ),
@@ -83,3 +88,10 @@ def all_probes() -> dict[str, ProbeSpec]:
             else:
                 log.warning("probe entry point %s: ignored %r (not a ProbeSpec, or a built-in key)", ep.value, spec)
     return probes
+
+
+def fact_types(probes: dict[str, ProbeSpec] | None = None) -> dict[str, type]:
+    """Fact key -> the dataclass its probe returns, for the probes that declare ``fact_type``
+    (evidence snapshots decode facts with it). ``probes`` defaults to :func:`all_probes`."""
+    probes = all_probes() if probes is None else probes
+    return {key: spec.fact_type for key, spec in probes.items() if spec.fact_type is not None}

@@ -16,6 +16,7 @@ gathered facts.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -108,6 +109,14 @@ def render_html(result: RunResult) -> str:
     Raises:
         jinja2.TemplateError: the packaged template is damaged or refers to an unknown value.
     """
+    return _template().render(**_view(result))
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    # Compiled once per process: compiling the templates costs several times the rendering, and
+    # a fleet renders hundreds of reports. A compiled template is immutable, so this is no
+    # shared mutable state.
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("adfs_readiness.report", "templates"),
         autoescape=True,
@@ -115,7 +124,7 @@ def render_html(result: RunResult) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template(_TEMPLATE).render(**_view(result))
+    return env.get_template(_TEMPLATE)
 
 
 def _view(result: RunResult) -> dict[str, Any]:
@@ -167,6 +176,34 @@ def _view(result: RunResult) -> dict[str, Any]:
         "css": Markup(_resource(_CSS)),
         "script": Markup(script),
         "csp": _content_security_policy(script),
+        "since": _since_view(result),
+    }
+
+
+def _since_view(result: RunResult) -> dict[str, Any] | None:
+    """The "Since last run" section (``_since_last_run.html.j2``), None when there is no previous run."""
+    changes = result.changes
+    if changes is None:
+        return None
+    delta = int(result.grade.score) - changes.previous_score
+
+    def row(kind: str, c: Any) -> dict[str, Any]:
+        return {"kind": kind, "check_id": c.check_id, "target": c.target, "title": c.title, "summary": c.summary,
+                "before": c.before.value if c.before else "absent", "after": c.after.value if c.after else "absent"}
+
+    return {
+        "previous_id": changes.previous_run_id,
+        "previous_human": human_utc(changes.previous_started_at),
+        "previous_verdict": changes.previous_verdict.value,
+        "previous_grade": changes.previous_grade,
+        "previous_score": changes.previous_score,
+        "delta": f"{'+' if delta >= 0 else ''}{delta}",
+        "trend": list(changes.score_trend),
+        "rows": [row("new", c) for c in changes.new] + [row("resolved", c) for c in changes.resolved]
+        + [row("changed", c) for c in changes.changed],
+        "certificates": [{"purpose": c.purpose, "subject": c.subject, "sha1": c.sha1,
+                          "not_after": human_utc(c.not_after), "before": c.days_left_before,
+                          "after": c.days_left_after} for c in changes.certificates],
     }
 
 
@@ -270,6 +307,9 @@ def _finding_view(finding: Finding, anchor: str) -> dict[str, Any]:
             for ref in finding.references
         ],
         "open": status not in (Status.PASS, Status.SKIP),
+        "suppression": None if finding.suppression is None else {
+            "reason": finding.suppression.reason, "accepted_by": finding.suppression.accepted_by,
+            "expires": finding.suppression.expires.isoformat()},
     }
 
 

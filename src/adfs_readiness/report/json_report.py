@@ -16,8 +16,10 @@ Shape (keys in this order)::
                evidence, remediation, references [{title, url}]}],
     facts {...}, run {...},
     certificates [{role, subject, sha1, sha256, not_after, days_left, where []}]  (the calendar)
+    since_last_run {...}      (only when the run was compared with a previous one, see history)
 
-The schema is ``report/schema/report.schema.json`` (package data); JSON Schema draft 2020-12 is
+A finding covered by an accepted risk carries ``suppression {reason, accepted_by, expires, source}``
+(only then). The schema is ``report/schema/report.schema.json`` (package data); JSON Schema draft 2020-12 is
 https://json-schema.org/draft/2020-12/schema, ISO 8601 timestamps follow RFC 3339.
 """
 
@@ -27,7 +29,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from adfs_readiness.model import Finding, RunResult, VerdictReason
+from adfs_readiness.model import Finding, FindingChange, RunChanges, RunResult, VerdictReason
 from adfs_readiness.report._common import (
     TOOL_NAME,
     duration_seconds,
@@ -55,7 +57,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
     than raising. ``exit_code`` is ``result.grade.verdict.exit_code``.
     """
     grade = result.grade
-    return {
+    doc = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": tool_version(result)},
         "target": result.target,
@@ -76,6 +78,34 @@ def report_dict(result: RunResult) -> dict[str, Any]:
         "facts": jsonable(dict(result.facts)),
         "run": jsonable(dict(result.metadata)),
         "certificates": [jsonable(entry) for entry in result.certificates],
+    }
+    if result.changes is not None:
+        doc["since_last_run"] = changes_dict(result.changes, int(grade.score))
+    return doc
+
+
+def changes_dict(changes: RunChanges, score: int) -> dict[str, Any]:
+    """The ``since_last_run`` object: the previous run, the score delta and trend, the new,
+    resolved and changed findings and the certificates that moved closer to expiry."""
+
+    def finding(c: FindingChange) -> dict[str, Any]:
+        return {"check_id": c.check_id, "target": c.target, "title": c.title,
+                "before": c.before.value if c.before else None, "after": c.after.value if c.after else None,
+                "summary": c.summary}
+
+    return {
+        "previous_run": {"id": changes.previous_run_id, "started_at": iso_utc(changes.previous_started_at),
+                         "verdict": changes.previous_verdict.value, "grade": changes.previous_grade,
+                         "score": changes.previous_score},
+        "score_delta": score - changes.previous_score,
+        "score_trend": list(changes.score_trend),
+        "new": [finding(c) for c in changes.new],
+        "resolved": [finding(c) for c in changes.resolved],
+        "changed": [finding(c) for c in changes.changed],
+        "certificates_closer_to_expiry": [
+            {"purpose": c.purpose, "subject": c.subject, "sha1": c.sha1, "not_after": iso_utc(c.not_after),
+             "days_left_before": c.days_left_before, "days_left_after": c.days_left_after}
+            for c in changes.certificates],
     }
 
 
@@ -125,7 +155,7 @@ def _reason_dict(reason: VerdictReason) -> dict[str, Any]:
 
 
 def _finding_dict(finding: Finding) -> dict[str, Any]:
-    return {
+    doc = {
         "check_id": finding.check_id,
         "area": jsonable(finding.area),
         "title": finding.title,
@@ -139,3 +169,8 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "remediation": finding.remediation,
         "references": [{"title": ref.title, "url": ref.url} for ref in finding.references],
     }
+    if finding.suppression is not None:
+        s = finding.suppression
+        doc["suppression"] = {"reason": s.reason, "accepted_by": s.accepted_by, "expires": s.expires.isoformat(),
+                              "source": s.source}
+    return doc

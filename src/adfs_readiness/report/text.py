@@ -83,12 +83,16 @@ def render_text(
     )
     _header(console, result)
     _reasons(console, result)
+    if result.changes is not None:
+        _since_last_run(console, result)
     shown = [f for f in result.findings if verbose or Status(f.status) is not Status.PASS]
     # The same column widths in every area's table, so the tables line up under each other.
     widths = (
         max(len("Status"), len(_BLOCKS) if any(f.blocker for f in shown) else max(len(s.value) for s in Status)),
         min(max((len(f.check_id) for f in shown), default=5), max(width // 3, 12)),
     )
+    if any(f.suppression is not None for f in shown):
+        widths = (max(widths[0], len("SUPPRESSED")), widths[1])
     for area, findings in findings_by_area(result.findings):
         _area(
             console,
@@ -168,6 +172,41 @@ def _reasons(console: Console, result: RunResult) -> None:
     console.print(grid)
 
 
+def _since_last_run(console: Console, result: RunResult) -> None:
+    changes = result.changes
+    assert changes is not None
+    delta = int(result.grade.score) - changes.previous_score
+    console.print()
+    console.print("[bold]Since last run[/bold]")
+    line = Text(f" run {changes.previous_run_id} of {human_utc(changes.previous_started_at)}: "
+                f"{changes.previous_verdict.value}, grade {changes.previous_grade}, score {changes.previous_score}; "
+                f"score now {'+' if delta >= 0 else ''}{delta}")
+    if changes.score_trend:
+        line.append(f" (trend {' > '.join(str(s) for s in changes.score_trend)})", style="dim")
+    console.print(line)
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, style, items in (("new", "bold red", changes.new), ("resolved", "green", changes.resolved),
+                                ("changed", "bold yellow", changes.changed)):
+        for c in items:
+            text = Text(f"{label:8}", style=style)
+            text.append(f" {c.check_id}")
+            text.append(f" {c.before.value if c.before else 'absent'} -> {c.after.value if c.after else 'absent'}")
+            if c.target:
+                text.append(f" ({c.target})", style="dim")
+            text.append(f": {c.summary}")
+            grid.add_row(" -", text)
+    for cert in changes.certificates:
+        text = Text("closer  ", style="yellow")
+        text.append(f" {cert.purpose} {cert.subject} ({cert.sha1[:8]}): {cert.days_left_before} -> "
+                    f"{cert.days_left_after} days left")
+        grid.add_row(" -", text)
+    if not (changes.any or changes.certificates):
+        grid.add_row(" -", Text("no finding changed"))
+    console.print(grid)
+
+
 def _reason_style(kind: str) -> str:
     if kind in ("blocker_failed", "failed"):
         return "bold red"
@@ -207,6 +246,12 @@ def _area(
         if finding.blocker:
             status_cell.append("\n" + _BLOCKS, style="bold red")
         summary = Text(finding.summary)
+        if finding.suppression is not None:
+            # Accepted risks stay visible, marked, with who accepted them and until when.
+            status_cell.append("\nSUPPRESSED", style="dim")
+            s = finding.suppression
+            summary.append(f"\naccepted risk: {s.reason} (by {s.accepted_by}, until {s.expires.isoformat()})",
+                           style="dim")
         if target_column:
             target = Text(finding.target or "—", style="" if finding.target else "dim")
             table.add_row(status_cell, Text(finding.check_id), target, summary)

@@ -1,0 +1,282 @@
+"""Run history: every run recorded in SQLite (stdlib ``sqlite3``), and what changed since the last one.
+
+The database lives in the user data folder (``platformdirs.user_data_path("adfs-readiness")``,
+e.g. ``~/.local/share/adfs-readiness/history.sqlite3`` on Linux,
+``%LOCALAPPDATA%\\adfs-readiness\\history.sqlite3`` on Windows); the environment
+variable ``ADFS_READINESS_DATA_DIR`` or ``--history PATH`` moves it. The schema is versioned
+(``PRAGMA user_version``): a database made by a newer release is refused rather than misread.
+
+One row per run: the target key (the federation service name, or a tenant name in a fleet), when
+it ran, verdict, score, grade, exit code, the findings (JSON: check id, target, status, severity,
+blocker, summary, suppressed) and the certificates with their days left (JSON, see
+:mod:`adfs_readiness.cert_inventory`). Reports are not stored: they can be made again from the
+JSON report; the history keeps what comparisons need.
+
+Concurrent writers (a fleet's tenants, overlapping cron runs of different tenants) are fine:
+each opens its own connection, WAL journaling lets readers go on while one writes, and a busy
+database is waited for (``timeout``) rather than failing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from adfs_readiness.cert_inventory import certificate_rows_from_json, run_certificates
+from adfs_readiness.model import (
+    CertificateChange,
+    FindingChange,
+    RunChanges,
+    RunResult,
+    Status,
+    Verdict,
+)
+
+__all__ = [
+    "HISTORY_SCHEMA_VERSION",
+    "DATA_DIR_ENV",
+    "HistoryError",
+    "RunRecord",
+    "History",
+    "data_dir",
+    "default_history_path",
+    "finding_rows",
+    "changes_between",
+    "failing_checks",
+]
+
+#: Version of the database layout (``PRAGMA user_version``).
+HISTORY_SCHEMA_VERSION = 1
+#: Environment variable that moves the data folder (history database and run locks).
+DATA_DIR_ENV = "ADFS_READINESS_DATA_DIR"
+#: Scores kept in a "since last run" trend (the current run included).
+TREND_LENGTH = 10
+_NOT_PASSING = {Status.WARN.value, Status.FAIL.value, Status.ERROR.value}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    target_key TEXT NOT NULL,
+    target TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    grade TEXT NOT NULL,
+    exit_code INTEGER NOT NULL,
+    tool_version TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    certificates TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_target ON runs (target_key, id);
+"""
+
+
+class HistoryError(RuntimeError):
+    """The history database cannot be used (unreadable, damaged, or made by a newer release)."""
+
+
+def data_dir() -> Path:
+    """The folder for the history database and run locks: ``$ADFS_READINESS_DATA_DIR`` when set,
+    else the platform's user data folder for adfs-readiness (not created here)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_data_path("adfs-readiness", appauthor=False)
+
+
+def default_history_path() -> Path:
+    """``data_dir() / "history.sqlite3"``."""
+    return data_dir() / "history.sqlite3"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One recorded run.
+
+    Attributes:
+        id: history id (increasing). target_key: what runs are grouped by. target: as reported.
+        started_at / finished_at: aware UTC datetimes.
+        verdict / score (0-100) / grade (letter) / exit_code: the grade.
+        findings: dicts with check_id, target, title, status, severity, blocker, summary, suppressed.
+        certificates: dicts with purpose, subject, sha1, not_after (ISO 8601), days_left.
+    """
+
+    id: int
+    target_key: str
+    target: str
+    started_at: datetime
+    finished_at: datetime
+    verdict: Verdict
+    score: int
+    grade: str
+    exit_code: int
+    tool_version: str
+    findings: tuple[Mapping[str, Any], ...]
+    certificates: tuple[Mapping[str, Any], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``history show --json``)."""
+        return {"id": self.id, "target_key": self.target_key, "target": self.target,
+                "started_at": self.started_at.isoformat(), "finished_at": self.finished_at.isoformat(),
+                "verdict": self.verdict.value, "score": self.score, "grade": self.grade,
+                "exit_code": self.exit_code, "tool_version": self.tool_version,
+                "findings": [dict(f) for f in self.findings],
+                "certificates": [dict(c) for c in self.certificates]}
+
+
+def finding_rows(result: RunResult) -> list[dict[str, Any]]:
+    """The findings of ``result`` in the form the history stores and compares."""
+    return [{"check_id": f.check_id, "target": f.target, "title": f.title, "status": Status(f.status).value,
+             "severity": f.severity.value, "blocker": bool(f.blocker), "summary": f.summary,
+             "suppressed": f.suppression is not None}
+            for f in result.findings]
+
+
+def failing_checks(findings: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """Check ids with a ``fail`` or ``error`` finding that no accepted risk covers: the set whose
+    change triggers a notification."""
+    return frozenset(f["check_id"] for f in findings
+                     if f["status"] in (Status.FAIL.value, Status.ERROR.value) and not f.get("suppressed"))
+
+
+class History:
+    """The run history database at ``path`` (created with its folder on first use).
+
+    Use as a context manager or call :meth:`close`. One instance per thread (sqlite3
+    connections are not shared between threads).
+
+    Raises:
+        HistoryError: the file is not a database, is damaged, or has a newer schema version.
+    """
+
+    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
+        self.path = Path(path).expanduser()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=timeout)
+            self._db.row_factory = sqlite3.Row
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > HISTORY_SCHEMA_VERSION:
+                raise HistoryError(f"{self.path}: history schema version {version} is newer than this "
+                                   f"release understands ({HISTORY_SCHEMA_VERSION}); upgrade adfs-readiness")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            with self._db:
+                self._db.executescript(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version = {HISTORY_SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"{self.path}: not a usable history database ({exc})") from None
+        except OSError as exc:
+            raise HistoryError(f"{self.path}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def record(self, result: RunResult, target_key: str | None = None) -> int:
+        """Store ``result`` under ``target_key`` (default ``result.target``); returns its id."""
+        certs = [row.as_dict() for row in run_certificates(result)]
+        grade = result.grade
+        with self._db:
+            cursor = self._db.execute(
+                "INSERT INTO runs (target_key, target, started_at, finished_at, verdict, score, grade, "
+                "exit_code, tool_version, findings, certificates) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (target_key or result.target, result.target, _iso(result.started_at), _iso(result.finished_at),
+                 grade.verdict.value, int(grade.score), grade.letter, grade.verdict.exit_code,
+                 str(result.metadata.get("tool_version", "")), json.dumps(finding_rows(result)),
+                 json.dumps(certs)))
+        return int(cursor.lastrowid)
+
+    def get(self, run_id: int) -> RunRecord | None:
+        """The run with this id, or None."""
+        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _record(row) if row else None
+
+    def latest(self, target_key: str) -> RunRecord | None:
+        """The most recently recorded run of ``target_key``, or None."""
+        row = self._db.execute("SELECT * FROM runs WHERE target_key = ? ORDER BY id DESC LIMIT 1",
+                               (target_key,)).fetchone()
+        return _record(row) if row else None
+
+    def runs(self, target_key: str | None = None, limit: int = 50) -> list[RunRecord]:
+        """Recorded runs, newest first, of one target key or all; at most ``limit``."""
+        if target_key is None:
+            rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        else:
+            rows = self._db.execute("SELECT * FROM runs WHERE target_key = ? ORDER BY id DESC LIMIT ?",
+                                    (target_key, limit)).fetchall()
+        return [_record(r) for r in rows]
+
+    def scores(self, target_key: str, limit: int = TREND_LENGTH) -> list[int]:
+        """Scores of the last ``limit`` runs of ``target_key``, oldest first."""
+        rows = self._db.execute("SELECT score FROM runs WHERE target_key = ? ORDER BY id DESC LIMIT ?",
+                                (target_key, limit)).fetchall()
+        return [int(r[0]) for r in reversed(rows)]
+
+
+def changes_between(previous: RunRecord, findings: Iterable[Mapping[str, Any]],
+                    certificates: Iterable[Mapping[str, Any]], trend: Iterable[int] = ()) -> RunChanges:
+    """What changed from ``previous`` to a later run given by its finding rows (:func:`finding_rows`
+    or a record's ``findings``) and certificate dicts.
+
+    Findings are matched by (check id, target). New: not passing now (warn, fail, error) and
+    passing, info, skipped or absent before. Resolved: the reverse. Changed: not passing in
+    both, with another status. Certificates: those in both runs (same purpose and thumbprint)
+    whose days left went down, soonest expiry first.
+    """
+    before = {(f["check_id"], f.get("target")): f for f in previous.findings}
+    after = {(f["check_id"], f.get("target")): f for f in findings}
+    new, resolved, changed = [], [], []
+    for key in list(after) + [k for k in before if k not in after]:
+        b, a = before.get(key), after.get(key)
+        b_bad = b is not None and b["status"] in _NOT_PASSING
+        a_bad = a is not None and a["status"] in _NOT_PASSING
+        latest = a or b
+        change = FindingChange(check_id=key[0], target=key[1], title=str(latest.get("title", "")),
+                               before=Status(b["status"]) if b else None, after=Status(a["status"]) if a else None,
+                               summary=str(latest.get("summary", "")))
+        if a_bad and not b_bad:
+            new.append(change)
+        elif b_bad and not a_bad:
+            resolved.append(change)
+        elif a_bad and b_bad and a["status"] != b["status"]:
+            changed.append(change)
+    old_certs = {(c.purpose, c.sha1): c for c in certificate_rows_from_json(previous.certificates)}
+    moved = []
+    for cert in certificate_rows_from_json(list(certificates)):
+        old = old_certs.get((cert.purpose, cert.sha1))
+        if old is not None and cert.days_left < old.days_left:
+            moved.append(CertificateChange(cert.purpose, cert.subject, cert.sha1, cert.not_after,
+                                           old.days_left, cert.days_left))
+    moved.sort(key=lambda c: (c.not_after, c.purpose))
+    return RunChanges(previous_run_id=previous.id, previous_started_at=previous.started_at,
+                      previous_score=previous.score, previous_grade=previous.grade,
+                      previous_verdict=previous.verdict, new=tuple(new), resolved=tuple(resolved),
+                      changed=tuple(changed), certificates=tuple(moved), score_trend=tuple(trend))
+
+
+def _iso(moment: datetime) -> str:
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.isoformat()
+
+
+def _record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        id=int(row["id"]), target_key=row["target_key"], target=row["target"],
+        started_at=datetime.fromisoformat(row["started_at"]), finished_at=datetime.fromisoformat(row["finished_at"]),
+        verdict=Verdict(row["verdict"]), score=int(row["score"]), grade=row["grade"],
+        exit_code=int(row["exit_code"]), tool_version=row["tool_version"],
+        findings=tuple(json.loads(row["findings"])), certificates=tuple(json.loads(row["certificates"])),
+    )

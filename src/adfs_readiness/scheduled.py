@@ -1,0 +1,133 @@
+"""One scheduled run of one target, end to end: lock, run, accepted risks, history and "since last
+run", notification. The CLI's ``check`` and the fleet both use it; the CLI only adds writing the
+reports.
+
+Order matters: the lock is taken first (so two overlapping runs of a tenant cannot both read the
+same "previous run" and record in between), accepted risks are applied before the comparison
+(so "failing checks" means what the admin has not accepted), and the run is recorded before
+the notification goes out (a failed post is never retried against a run that was not recorded).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+from adfs_readiness.cert_inventory import run_certificates
+from adfs_readiness.config import Config
+from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.history import TREND_LENGTH, History, HistoryError, RunRecord, changes_between, finding_rows
+from adfs_readiness.locking import run_lock
+from adfs_readiness.model import RunResult
+from adfs_readiness.notify import NotifyResult, change_since, post_webhook, webhook_payload
+from adfs_readiness.probes import ProbeSpec
+from adfs_readiness.suppressions import Suppression, apply_suppressions
+
+__all__ = ["ScheduleOptions", "ScheduledRun", "target_key", "run_scheduled", "finish_run"]
+
+log = logging.getLogger("adfs_readiness.scheduled")
+
+
+@dataclass(frozen=True)
+class ScheduleOptions:
+    """How a scheduled run is wrapped.
+
+    Attributes:
+        history_path: the SQLite history (None = do not record or compare).
+        lock_dir: folder of the per-target lock files (None = no lock).
+        lock_wait_seconds: how long to wait for another run of the same target (0 = refuse at once).
+        suppressions: accepted risks to apply.
+        webhook_url: post a change notification here (None = no notification).
+        webhook_timeout_seconds: time limit of the post.
+        target_key: what history and the lock group runs by (None = the service name / target).
+        only: run only these check ids.
+        run_metadata: added to the run's metadata (tenant name, ...).
+    """
+
+    history_path: Path | None = None
+    lock_dir: Path | None = None
+    lock_wait_seconds: float = 0.0
+    suppressions: tuple[Suppression, ...] = ()
+    webhook_url: str | None = None
+    webhook_timeout_seconds: float = 10.0
+    target_key: str | None = None
+    only: tuple[str, ...] = ()
+    run_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    """The outcome: the final ``result`` (suppressions applied, ``changes`` set when a previous
+    run exists), its history ``run_id`` (None when not recorded), the ``notification`` (None when
+    none was due) and ``warnings`` for the operator (history or webhook trouble)."""
+
+    result: RunResult
+    run_id: int | None = None
+    notification: NotifyResult | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def target_key(config: Config, explicit: str | None = None) -> str:
+    """What runs of ``config`` are grouped by: ``explicit`` (a tenant name), else the service
+    name, else the metadata source."""
+    return explicit or config.service_name or config.metadata_source or "(not configured)"
+
+
+def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Config, now: datetime,
+                  options: ScheduleOptions, started_at: datetime | None = None) -> ScheduledRun:
+    """Lock the target, run the checks at ``now`` and finish the run (:func:`finish_run`).
+
+    Raises:
+        locking.LockBusy: another run of the same target holds the lock.
+    """
+    key = target_key(config, options.target_key)
+
+    def work() -> ScheduledRun:
+        result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
+                            started_at=started_at)
+        return finish_run(result, key, now, options)
+
+    if options.lock_dir is None:
+        return work()
+    with run_lock(options.lock_dir, key, options.lock_wait_seconds):
+        return work()
+
+
+def finish_run(result: RunResult, key: str, now: datetime, options: ScheduleOptions) -> ScheduledRun:
+    """Apply accepted risks, compare with and record in the history, and notify on a change.
+    History and webhook trouble become ``warnings``; nothing here raises for them."""
+    warnings: list[str] = []
+    result = apply_suppressions(result, options.suppressions, now)
+    previous: RunRecord | None = None
+    run_id = None
+    if options.history_path is not None:
+        try:
+            with History(options.history_path) as history:
+                previous = history.latest(key)
+                if previous is not None:
+                    trend = history.scores(key, TREND_LENGTH - 1) + [int(result.grade.score)]
+                    certs = [c.as_dict() for c in run_certificates(result)]
+                    result = dataclasses.replace(
+                        result, changes=changes_between(previous, finding_rows(result), certs, trend))
+                run_id = history.record(result, key)
+        except HistoryError as exc:
+            warnings.append(f"history not recorded: {exc}")
+    notification = None
+    if options.webhook_url:
+        if options.history_path is None:
+            warnings.append("--notify-webhook needs the history to know what changed; nothing posted (--no-history)")
+        else:
+            change = change_since(previous, result)
+            if change is not None:
+                notification = post_webhook(options.webhook_url, webhook_payload(result, change, run_id),
+                                            timeout=options.webhook_timeout_seconds)
+                if not notification.sent:
+                    warnings.append(f"notification not delivered: {notification.detail}")
+    for w in warnings:
+        log.warning("%s: %s", key, w)
+    return ScheduledRun(result=result, run_id=run_id, notification=notification, warnings=tuple(warnings))
