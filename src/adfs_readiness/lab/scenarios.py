@@ -132,11 +132,17 @@ _HEALTHY_EXPECTED = _TLS_HEALTHY + (
 _PRESETS = (
     Scenario("healthy", "Everything as it should be: SHA-256 signed metadata, certificates with ~300 days left.",
              _HEALTHY_EXPECTED),
-    Scenario("demo", "A realistic farm for the demo report: a token-signing rollover in progress (primary "
-             "18 days left, successor published), token-decrypting certificate with 60 days left.",
+    Scenario("demo", "A realistic farm for the demo report: two AD FS nodes and a proxy with one SSL "
+             "certificate (certauth and enterpriseregistration names included), a token-signing rollover in "
+             "progress (primary 18 days left, successor published), a token-decrypting certificate with 60 "
+             "days left.",
              (("metadata.signature", "pass"), ("token-signing.rollover", "info"),
-              ("token-signing.expiry", "info"), ("token-decrypting.expiry", "warn")),
-             token_signing_days_left=18, token_signing_successor=True, token_decrypting_days_left=60),
+              ("token-signing.expiry", "info"), ("token-decrypting.expiry", "warn"),
+              ("tls.node-consistency", "pass"), ("tls.san-certauth", "pass"),
+              ("tls.san-enterpriseregistration", "pass")),
+             token_signing_days_left=18, token_signing_successor=True, token_decrypting_days_left=60,
+             tls_names=("sts.contoso.test", "certauth.sts.contoso.test", "enterpriseregistration.contoso.test"),
+             farm_nodes=("same", "same"), proxies=("same",)),
     Scenario("token-signing-expiring", "The token-signing certificate expires in 10 days and no successor "
              "is published (fail, not yet blocking).",
              (("token-signing.expiry", "fail"), ("token-signing.rollover", "warn")),
