@@ -142,6 +142,13 @@ def test_demo_command_writes_valid_reports(tmp_path, capsys):
     doc = json.loads(js.read_text())
     validate_report(doc)
     assert code == doc["exit_code"] == 1 and doc["verdict"] == "READY_WITH_WARNINGS"
+    status = {f["check_id"]: f["status"] for f in doc["findings"] if f["target"] in (None, "contoso.test")
+              or f["check_id"].startswith("tls.san")}
+    # The demo's scope includes certificate authentication and device registration (its DNS lab
+    # config), and its SSL certificate covers both names; its one stale DNS record fails.
+    assert status["tls.san-certauth"] == "pass" and status["tls.san-enterpriseregistration"] == "pass"
+    assert status["dns.msoid"] == "fail"
+    assert {f["status"] for f in doc["findings"] if f["check_id"] == "tls.node-consistency"} == {"pass"}
     page = html.read_text()
     assert "sts.contoso.test" in page and "READY" in page and "token-signing.rollover" in page
     out = capsys.readouterr().out
