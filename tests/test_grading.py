@@ -73,10 +73,17 @@ def test_letters(score, letter):
     assert letter_for(score) == letter
 
 
-def test_a_non_blocking_failure_caps_the_letter_at_c():
-    many = [finding(f"a.p{i}", severity=Severity.CRITICAL) for i in range(20)]
-    g = grade(many + [finding("a.sig", Status.FAIL, Severity.MEDIUM)])
-    assert g.score >= 90 and g.letter == "C" and g.verdict is Verdict.READY_WITH_WARNINGS
+@pytest.mark.parametrize("severity, cap", [(Severity.LOW, "B"), (Severity.MEDIUM, "B"),
+                                           (Severity.HIGH, "C"), (Severity.CRITICAL, "C")])
+def test_a_non_blocking_failure_caps_the_letter(severity, cap):
+    many = [finding(f"a.p{i}", severity=Severity.CRITICAL) for i in range(40)]
+    g = grade(many + [finding("a.failing", Status.FAIL, severity)])
+    assert g.score >= 90 and g.letter == cap and g.verdict is Verdict.READY_WITH_WARNINGS
+
+
+def test_the_cap_never_improves_a_worse_letter():
+    g = grade([finding("a.failing", Status.FAIL, Severity.LOW), finding("a.w", Status.WARN, Severity.CRITICAL)])
+    assert g.letter == "F"  # score 50/110 -> F, and a cap at B must not lift it
 
 
 def test_undetermined_checks_with_the_same_cause_are_one_reason():

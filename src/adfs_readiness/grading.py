@@ -11,8 +11,10 @@ The rules (DESIGN.md, "Grading"):
   of its share on ``fail`` or ``error`` (not demonstrated is not a pass), half on ``warn``, none on
   ``pass`` or ``info``; ``skip`` takes the finding out of the score.
 * Letter: A >= 90, B >= 80, C >= 70, D >= 60, else F; NOT_READY is always F, because a tenant whose
-  sign-in is broken must not read as "B"; any other ``fail`` caps the letter at C, because an "A"
-  beside a failed check reads as a contradiction.
+  sign-in is broken must not read as "B"; any other ``fail`` caps the letter, because an "A"
+  beside a failed check reads as a contradiction: at B for a low or medium severity check, at C
+  for a high or critical one (a critical check failing without blocking, such as a token-signing
+  certificate with days left, is an emergency in the making).
 * Reasons: a probe failure typically leaves every check that needs its fact undetermined with the
   same reason; those are folded into one reason naming all the checks, so the cause reads once.
 """
@@ -97,8 +99,10 @@ def grade(findings: Iterable[Finding]) -> Grade:
         verdict = Verdict.READY
 
     letter = "F" if verdict is Verdict.NOT_READY else letter_for(score)
-    if other_fail and letter in ("A", "B"):
-        letter = "C"
+    if other_fail:
+        serious = any(f.severity in (Severity.CRITICAL, Severity.HIGH) for f in other_fail)
+        cap = "C" if serious else "B"
+        letter = max(letter, cap)  # letters sort A < B < ... < F: max() is the worse one
     all_counts = {s.value: counts.get(s.value, 0) for s in Status}
     return Grade(score=score, letter=letter, verdict=verdict, reasons=tuple(reasons), counts=all_counts)
 
