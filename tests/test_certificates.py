@@ -234,8 +234,11 @@ def test_unparseable_extension_keeps_other_fields() -> None:
     assert info.decodable
     assert info.subject_cn == "sts.contoso.example"
     assert info.serial_number == str(0x1234ABCD)
-    assert info.san_dns == () and info.eku == () and info.is_ca is None and info.crl_urls == ()
-    assert len(info.problems) == 1 and info.problems[0].startswith("extensions could not be parsed")
+    # The damaged SAN is named; the other extensions are read one by one by the lenient parser.
+    assert info.san_dns == ()
+    assert info.eku == ("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2")
+    assert info.problems[0].startswith("extensions could not be parsed")
+    assert any(p.startswith("extension subject_alt_name could not be read") for p in info.problems)
 
 
 def test_non_utf8_name_keeps_other_fields() -> None:
@@ -290,3 +293,50 @@ def test_pem_bundle_with_garbage_between_blocks(corpus: Path, generated_der: byt
     assert "not valid base64" in infos[1].problems[0]
     assert "could not decode the certificate DER" in infos[3].problems[0]
     assert load_pem_certificates(b"no certificates here") == []
+
+
+def test_explicitly_encoded_default_keeps_the_other_extensions():
+    """Regression (issue 5, tolerance): basicConstraints with cA FALSE spelled out (a DER
+    violation some older CAs produce) makes cryptography refuse every extension; the SAN, EKU,
+    CRL and AIA locations are still read, and the problem is said."""
+    import datetime as _dt
+    import subprocess
+    import sys
+
+    from cryptography import x509 as _x509
+    from cryptography.hazmat.primitives import hashes as _hashes
+    from cryptography.hazmat.primitives import serialization as _ser
+    from cryptography.hazmat.primitives.asymmetric import ec as _ec
+    from cryptography.x509.oid import AuthorityInformationAccessOID as _AIA
+    from cryptography.x509.oid import ExtendedKeyUsageOID as _EKU
+    from cryptography.x509.oid import ExtensionOID as _EXT
+    from cryptography.x509.oid import NameOID as _N
+
+    key = _ec.generate_private_key(_ec.SECP256R1())
+    name = _x509.Name([_x509.NameAttribute(_N.COMMON_NAME, "sts.contoso.test")])
+    start = _dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc)
+    cert = (_x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(start).not_valid_after(start + _dt.timedelta(days=90))
+            .add_extension(_x509.UnrecognizedExtension(_EXT.BASIC_CONSTRAINTS, b"\x30\x03\x01\x01\x00"), critical=True)
+            .add_extension(_x509.SubjectAlternativeName([_x509.DNSName("sts.contoso.test"),
+                                                         _x509.DNSName("certauth.sts.contoso.test")]), critical=False)
+            .add_extension(_x509.ExtendedKeyUsage([_EKU.SERVER_AUTH]), critical=False)
+            .add_extension(_x509.CRLDistributionPoints([_x509.DistributionPoint(
+                [_x509.UniformResourceIdentifier("http://pki.contoso.test/root.crl")], None, None, None)]), critical=False)
+            .add_extension(_x509.AuthorityInformationAccess([_x509.AccessDescription(
+                _AIA.OCSP, _x509.UniformResourceIdentifier("http://ocsp.contoso.test"))]), critical=False)
+            .sign(key, _hashes.SHA256()))
+    der = cert.public_bytes(_ser.Encoding.DER)
+    info = describe_certificate(der)
+    assert info.decodable and info.subject == "CN=sts.contoso.test"
+    assert info.san_dns == ("sts.contoso.test", "certauth.sts.contoso.test")
+    assert info.eku == ("1.3.6.1.5.5.7.3.1",)
+    assert info.is_ca is False
+    assert info.crl_urls == ("http://pki.contoso.test/root.crl",) and info.ocsp_urls == ("http://ocsp.contoso.test",)
+    assert any("EncodedDefault" in p for p in info.problems)
+    assert any("lenient parser" in p for p in info.problems)
+    code = ("import sys; from adfs_readiness.probes.certificates import describe_certificate;"
+            "i = describe_certificate(sys.stdin.buffer.read()); print(i.san_dns)")
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], input=der, capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert b"certauth.sts.contoso.test" in out.stdout

@@ -49,7 +49,8 @@ class Scenario:
         signature: "rsa-sha256", "rsa-sha1" or "none" (unsigned metadata).
         tamper: change the metadata after signing.
         bom: serve the metadata with a UTF-8 byte-order mark.
-        tls_names: names of the TLS certificate (None = the federation service name).
+        tls_names: names of the TLS certificate (None = the federation service name); "{fs}" in a
+            name stands for the lab's federation service name.
         tls_days_left: days until the TLS certificate expires (negative = expired).
         tls_issuer: "intermediate" (chain leaf + intermediate), "root" or "self" (self-signed).
         answer: "metadata", "html", "slow", "oversized", "drip" (see StsBehaviour) or "no-answer"
@@ -140,7 +141,7 @@ _PRESETS = (
               ("token-signing.expiry", "info"), ("token-decrypting.expiry", "warn"),
               ("tls.node-consistency", "pass")),
              token_signing_days_left=18, token_signing_successor=True, token_decrypting_days_left=60,
-             tls_names=("sts.contoso.test", "certauth.sts.contoso.test", "enterpriseregistration.contoso.test"),
+             tls_names=("{fs}", "certauth.{fs}", "enterpriseregistration.contoso.test"),
              farm_nodes=("same", "same"), proxies=("same",)),
     Scenario("token-signing-expiring", "The token-signing certificate expires in 10 days and no successor "
              "is published (fail, not yet blocking).",
@@ -268,7 +269,7 @@ def build_material(scenario: Scenario, pki: LabPki, fs_name: str) -> LabMaterial
         signature_algorithm="rsa-sha1" if scenario.signature == "rsa-sha1" else "rsa-sha256",
         tamper=scenario.tamper,
     )
-    names = list(scenario.tls_names or (fs_name,))
+    names = [n.format(fs=fs_name) for n in scenario.tls_names or (fs_name,)]
     hash_algorithm = hashes.SHA1() if scenario.tls_hash == "sha1" else None
     tls = pki.issue_tls(names, days_valid=30 + scenario.tls_days_left, not_before_offset_days=-30,
                         issuer=scenario.tls_issuer, key_size=scenario.tls_key_bits, hash=hash_algorithm)

@@ -169,6 +169,7 @@ def _extensions(cert: x509.Certificate, fields: dict[str, Any], problems: list[s
     extensions, error = _quiet(lambda: cert.extensions)
     if error:
         problems.append(f"extensions could not be parsed: {error}")
+        _lenient_extensions(cert, fields, problems)
         return
     for extension in extensions:
         value = extension.value
@@ -193,6 +194,49 @@ def _extensions(cert: x509.Certificate, fields: dict[str, Any], problems: list[s
                 if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS
                 for url in _uris([d.access_location])
             )
+
+
+def _lenient_extensions(cert: x509.Certificate, fields: dict[str, Any], problems: list[str]) -> None:
+    """Read the extensions one by one with asn1crypto, which tolerates what cryptography's strict
+    DER parser refuses (e.g. an explicitly encoded default such as cA FALSE in basicConstraints,
+    which some older CAs produce): an admin still needs the SAN names of such a certificate.
+    Each extension that still fails is named in ``problems``; the rest are kept."""
+    from asn1crypto import x509 as asn1_x509  # lazy: only damaged certificates need it
+
+    tbs, error = _quiet(lambda: asn1_x509.TbsCertificate.load(cert.tbs_certificate_bytes))
+    if error:
+        problems.append(f"extensions could not be read leniently either: {error}")
+        return
+    for extension in tbs["extensions"] or ():
+        name = extension["extn_id"].native
+
+        def read(ext: Any = extension) -> Any:
+            return ext["extn_value"].parsed.native
+
+        value, error = _quiet(read)
+        if error:
+            problems.append(f"extension {name} could not be read: {error}")
+            continue
+        if name == "subject_alt_name":
+            fields["san_dns"] = tuple(v for v in value if isinstance(v, str) and not v.startswith(("http", "urn:")))
+        elif name == "extended_key_usage":
+            fields["eku"] = tuple(_purpose_oid(p) for p in value)
+        elif name == "basic_constraints":
+            fields["is_ca"] = bool(value.get("ca"))
+        elif name == "crl_distribution_points":
+            fields["crl_urls"] = tuple(u for point in value for u in (point.get("distribution_point") or [])
+                                       if isinstance(u, str))
+        elif name == "authority_information_access":
+            fields["ocsp_urls"] = tuple(d["access_location"] for d in value if d["access_method"] == "ocsp")
+            fields["ca_issuer_urls"] = tuple(d["access_location"] for d in value if d["access_method"] == "ca_issuers")
+    problems.append("the extensions above were read with a lenient parser; strict clients may reject this certificate")
+
+
+def _purpose_oid(purpose: str) -> str:
+    """asn1crypto names well-known key purposes ("server_auth"); the facts hold dotted OIDs."""
+    from asn1crypto import x509 as asn1_x509
+
+    return asn1_x509.KeyPurposeId.unmap(purpose) if purpose in asn1_x509.KeyPurposeId._map.values() else purpose
 
 
 def _verify_own_signature(cert: x509.Certificate) -> bool:
