@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from adfs_readiness import __version__, cli_schedule
-from adfs_readiness.config import (EXAMPLE_CONFIG, Config, ConfigError, config_from_mapping, load_config,
+from adfs_readiness.config import (EXAMPLE_CONFIG, Config, ConfigError, Scope, config_from_mapping, load_config,
                                    parse_host_port)
 from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discover_checks
 from adfs_readiness.engine.runner import run_checks
@@ -365,6 +365,10 @@ def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
                             timeout_seconds=min(5.0, args.deadline / 3))
         # The lab's internal and external DNS views (demo zones of contoso.test).
         config = config.with_overrides(**dns_lab.config_fragment())
+        if args.scenario != "demo":
+            # Fault scenarios serve a certificate for the service name only: keep certificate
+            # authentication and device registration out of scope so each shows its own fault.
+            config = config.with_overrides(scope=Scope())
         result = run_checks(registry, all_probes(), config, args.as_of or lab_now, started_at=lab_now,
                             run_metadata={"lab_scenario": args.scenario,
                                           "lab_address": str(lab.address),
