@@ -45,7 +45,8 @@ def probe_federation_metadata(ctx: ProbeContext) -> FederationMetadata | ProbeEr
     if exchange.error is not None or exchange.status != 200:
         return _not_parsed(url, exchange)
     return parse_metadata(body, source=url, source_kind="url", fetch=exchange,
-                          content_type=exchange.headers.get("content-type"))
+                          content_type=exchange.headers.get("content-type"),
+                          max_bytes=config.max_download_bytes)
 
 
 def _not_parsed(url: str, exchange: HttpExchange) -> FederationMetadata:
