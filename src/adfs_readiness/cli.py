@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import tempfile
 from datetime import date, datetime, timezone
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Sequence
 
 from adfs_readiness import __version__, cli_schedule
-from adfs_readiness.config import (EXAMPLE_CONFIG, Config, ConfigError, config_from_mapping, load_config,
-                                   parse_host_port)
+from adfs_readiness.config import (EXAMPLE_CONFIG, MAX_DEADLINE_SECONDS, MAX_TIMEOUT_SECONDS, Config, ConfigError,
+                                   config_from_mapping, load_config, parse_host_port)
 from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.history import HistoryError
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run only this check; repeatable")
     run.add_argument("--deadline", metavar="SECONDS", type=_positive_float,
                      help="finish the whole run within this many seconds (default 120)")
-    run.add_argument("--timeout", metavar="SECONDS", type=_positive_float,
+    run.add_argument("--timeout", metavar="SECONDS", type=_timeout_seconds,
                      help="per network operation (default 10)")
     _add_output_options(check)
     cli_schedule.add_schedule_options(check)
@@ -133,14 +134,22 @@ def _configure_logging(verbose: int) -> None:
         logging.getLogger(name).setLevel(quiet)
 
 
-def _positive_float(text: str) -> float:
+def _positive_float(text: str, maximum: float = MAX_DEADLINE_SECONDS) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    if value > maximum:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at most {maximum} seconds")
     return value
+
+
+def _timeout_seconds(text: str) -> float:
+    return _positive_float(text, MAX_TIMEOUT_SECONDS)
 
 
 def _parse_when(text: str) -> datetime:

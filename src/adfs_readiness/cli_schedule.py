@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from adfs_readiness.config import Config, ConfigError
+from adfs_readiness.config import MAX_DEADLINE_SECONDS, Config, ConfigError
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.history import History, changes_between, data_dir, default_history_path
 from adfs_readiness.model import RunResult
@@ -49,6 +50,17 @@ def add_machine_output_options(p: argparse.ArgumentParser) -> None:
     out.add_argument("--markdown", metavar="PATH", type=Path, help="write a Markdown summary")
 
 
+def _finite_seconds(text: str) -> float:
+    """argparse type: 0 <= seconds <= MAX_DEADLINE_SECONDS (float() accepts inf and nan)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 <= value <= MAX_DEADLINE_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds from 0 to {MAX_DEADLINE_SECONDS}")
+    return value
+
+
 def add_schedule_options(p: argparse.ArgumentParser) -> None:
     """The ``check`` options of scheduled runs and fleets."""
     g = p.add_argument_group("scheduled runs")
@@ -59,9 +71,9 @@ def add_schedule_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--notify-webhook", metavar="URL",
                    help=f"post a JSON summary (Teams/Slack) when the verdict or failing checks changed "
                         f"(or set ${WEBHOOK_ENV})")
-    g.add_argument("--notify-timeout", metavar="SECONDS", type=float, default=10.0,
+    g.add_argument("--notify-timeout", metavar="SECONDS", type=_finite_seconds, default=10.0,
                    help="time limit of the webhook post (default 10)")
-    g.add_argument("--lock-wait", metavar="SECONDS", type=float, default=0.0,
+    g.add_argument("--lock-wait", metavar="SECONDS", type=_finite_seconds, default=0.0,
                    help="wait this long for another run of the same target to finish (default 0: refuse at once)")
     g.add_argument("--tenant", metavar="NAME", help="group this run's history and lock under NAME instead of the "
                                                      "service name")
