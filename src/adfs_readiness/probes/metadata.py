@@ -36,7 +36,10 @@ def probe_federation_metadata(ctx: ProbeContext) -> FederationMetadata | ProbeEr
         return ProbeError(ProbeErrorKind.NOT_CONFIGURED,
                           "no federation service name (federation.service_name) and no metadata "
                           "source (--metadata) are configured")
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a malformed URL ("https://[::1/"): fetch reports it as an http error
+        host = ""
     # Pin only the federation service name: a partner URL on another host resolves normally.
     pinned = config.service_address if host == (config.service_name or "") else None
     exchange, body = fetch(url, timeout=config.timeout_seconds, deadline=ctx.deadline,
