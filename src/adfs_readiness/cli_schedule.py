@@ -24,6 +24,7 @@ from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.history import History, changes_between, data_dir, default_history_path
 from adfs_readiness.model import RunResult
 from adfs_readiness.report._outputs import DayThresholds
+from adfs_readiness.report._terminal import terminal_safe
 from adfs_readiness.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
 from adfs_readiness.suppressions import load_suppressions
 
@@ -307,7 +308,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 return 0
             print(f"{'id':>5}  {'started (UTC)':19}  {'target':32} {'verdict':20} grade score")
             for r in runs:
-                print(f"{r.id:>5}  {r.started_at.strftime('%Y-%m-%d %H:%M:%S'):19}  {r.target_key[:32]:32} "
+                print(f"{r.id:>5}  {r.started_at.strftime('%Y-%m-%d %H:%M:%S'):19}  {terminal_safe(r.target_key)[:32]:32} "
                       f"{r.verdict.value:20} {r.grade:5} {r.score:>5}")
             return 0
         if args.history_command == "show":
@@ -318,14 +319,15 @@ def _cmd_history(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(run.as_dict(), indent=2, ensure_ascii=False))
                 return 0
-            print(f"run {run.id}: {run.target_key} at {run.started_at.isoformat()} — {run.verdict.value}, "
+            print(f"run {run.id}: {terminal_safe(run.target_key)} at {run.started_at.isoformat()} — {run.verdict.value}, "
                   f"grade {run.grade}, score {run.score}, exit code {run.exit_code}")
             for f in run.findings:
                 mark = " (suppressed)" if f.get("suppressed") else ""
                 target = f" [{f['target']}]" if f.get("target") else ""
-                print(f"  {f['status'].upper():5} {f['check_id']}{target}{mark}: {f['summary']}")
+                print(terminal_safe(f"  {f['status'].upper():5} {f['check_id']}{target}{mark}: {f['summary']}"))
             for c in run.certificates:
-                print(f"  cert  {c['purpose']} {c['subject']} ({c['sha1'][:8]}): {c['days_left']} days left")
+                print(terminal_safe(f"  cert  {c['purpose']} {c['subject']} ({c['sha1'][:8]}): {c['days_left']} days "
+                                    "left"))
             return 0
         first, second = (history.get(i) for i in args.run_ids)
         missing = [i for i, r in zip(args.run_ids, (first, second)) if r is None]
@@ -344,10 +346,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
         for label, items in (("new", changes.new), ("resolved", changes.resolved), ("changed", changes.changed)):
             for c in items:
                 target = f" [{c.target}]" if c.target else ""
-                print(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
-                      f"{c.after.value if c.after else 'absent'}: {c.summary}")
+                print(terminal_safe(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
+                                    f"{c.after.value if c.after else 'absent'}: {c.summary}"))
         for c in changes.certificates:
-            print(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> {c.days_left_after} days")
+            print(terminal_safe(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> "
+                                f"{c.days_left_after} days"))
         if not (changes.any or changes.certificates) and first.verdict is second.verdict:
             print("  no change")
         return 0
