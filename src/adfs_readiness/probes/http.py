@@ -28,7 +28,6 @@ import contextlib
 import re
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,14 +36,14 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import certifi
 import requests
-import urllib3.connection
-import urllib3.connectionpool
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.ssl_match_hostname import CertificateError
 
 from adfs_readiness.config import HostPort
 from adfs_readiness.facts import HttpExchange, ProbeError, ProbeErrorKind, Redirect, TlsPeerChain
+from adfs_readiness.probes._http_watchdog import Watchdog as _Watchdog
+from adfs_readiness.probes._http_watchdog import watched_pool_classes as _watched_pool_classes
 from adfs_readiness.probes.tls import capture_peer_chain
 
 __all__ = ["fetch", "KEPT_HEADERS"]
@@ -57,77 +56,6 @@ _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # X509_V_ERR_HOSTNAME_MISMATCH (OpenSSL include/openssl/x509_vfy.h).
 _OPENSSL_HOSTNAME_MISMATCH = 62
-
-
-class _Watchdog:
-    """Shuts down every socket of one fetch when the deadline passes, so that a read blocked
-    anywhere (status line, headers, 1xx answers, TLS handshake, body, chunked trailers) ends.
-
-    It holds a duplicate of each socket (``socket.dup``): shutdown acts on the connection, not the
-    descriptor, and the duplicates are closed only by :meth:`close`, so no descriptor is ever
-    shut down after the operating system reused its number."""
-
-    def __init__(self, deadline: float) -> None:
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self.fired = False
-        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
-        self._timer.daemon = True
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            try:
-                duplicate = sock.dup()
-            except OSError:
-                return
-            self._sockets.append(duplicate)
-            if self.fired:
-                self._shutdown(duplicate)
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            for sock in self._sockets:
-                self._shutdown(sock)
-
-    @staticmethod
-    def _shutdown(sock: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        self._timer.cancel()
-        with self._lock:
-            for sock in self._sockets:
-                sock.close()
-            self._sockets.clear()
-
-
-def _watched_pool_classes(watchdog: _Watchdog) -> dict[str, type]:
-    """urllib3 pool classes whose connections hand each new socket to ``watchdog``."""
-
-    class _Connection(urllib3.connection.HTTPConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            watchdog.watch(sock)
-            return sock
-
-    class _TlsConnection(urllib3.connection.HTTPSConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            watchdog.watch(sock)
-            return sock
-
-    class _Pool(urllib3.connectionpool.HTTPConnectionPool):
-        ConnectionCls = _Connection
-
-    class _TlsPool(urllib3.connectionpool.HTTPSConnectionPool):
-        ConnectionCls = _TlsConnection
-
-    return {"http": _Pool, "https": _TlsPool}
 
 
 class _TrustAdapter(HTTPAdapter):
