@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import tempfile
 from datetime import date, datetime, timezone
@@ -18,13 +19,14 @@ from pathlib import Path
 from typing import Sequence
 
 from adfs_readiness import __version__, cli_schedule
-from adfs_readiness.config import (EXAMPLE_CONFIG, Config, ConfigError, Scope, config_from_mapping, load_config,
-                                   parse_host_port)
+from adfs_readiness.config import (EXAMPLE_CONFIG, MAX_DEADLINE_SECONDS, MAX_TIMEOUT_SECONDS, Config, ConfigError,
+                                   Scope, config_from_mapping, load_config, parse_host_port)
 from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.history import HistoryError
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.model import RunResult
+from adfs_readiness.report._terminal import terminal_safe
 from adfs_readiness.snapshot import SnapshotError
 
 __all__ = ["main", "build_parser", "EXIT_CANNOT_RUN"]
@@ -89,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run only this check; repeatable")
     run.add_argument("--deadline", metavar="SECONDS", type=_positive_float,
                      help="finish the whole run within this many seconds (default 120)")
-    run.add_argument("--timeout", metavar="SECONDS", type=_positive_float,
+    run.add_argument("--timeout", metavar="SECONDS", type=_timeout_seconds,
                      help="per network operation (default 10)")
     _add_output_options(check)
     cli_schedule.add_schedule_options(check)
@@ -122,9 +124,18 @@ def _add_verbose(p: argparse.ArgumentParser) -> None:
                    help="debug log on standard error (-vv: also the libraries' debug output)")
 
 
+class _TerminalSafeFormatter(logging.Formatter):
+    """Log lines carry server and document content (signxml's debug log dumps whole documents):
+    their control characters are made visible like in the text report."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return terminal_safe(super().formatMessage(record))
+
+
 def _configure_logging(verbose: int) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
     # Library chatter is not the admin's business unless asked for twice: urllib3 logs a WARNING
     # with the whole peer certificate on a name mismatch (a finding we report ourselves), and
     # signxml's DEBUG log dumps the canonicalized document.
@@ -133,14 +144,22 @@ def _configure_logging(verbose: int) -> None:
         logging.getLogger(name).setLevel(quiet)
 
 
-def _positive_float(text: str) -> float:
+def _positive_float(text: str, maximum: float = MAX_DEADLINE_SECONDS) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    if value > maximum:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at most {maximum} seconds")
     return value
+
+
+def _timeout_seconds(text: str) -> float:
+    return _positive_float(text, MAX_TIMEOUT_SECONDS)
 
 
 def _parse_when(text: str) -> datetime:
@@ -227,6 +246,7 @@ def _cmd_list_checks(registry: CheckRegistry, args: argparse.Namespace) -> int:
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{len(registry.checks)} checks", show_lines=False)
     # Ids are what people copy: never truncate or wrap them; the title wraps instead.
@@ -235,8 +255,9 @@ def _cmd_list_checks(registry: CheckRegistry, args: argparse.Namespace) -> int:
         table.add_column(column, no_wrap=True)
     table.add_column("title", overflow="fold")
     for c in registry.checks:
-        table.add_row(c.id, c.meta.area.value, c.meta.severity.value, "yes" if c.meta.blocker else "",
-                      c.meta.title)
+        # Plugins are third-party code: their strings are shown, never parsed as markup or escapes.
+        table.add_row(Text(terminal_safe(c.id)), c.meta.area.value, c.meta.severity.value,
+                      "yes" if c.meta.blocker else "", Text(terminal_safe(c.meta.title)))
     Console(highlight=False).print(table)
     return 0
 
@@ -246,7 +267,7 @@ def _cmd_explain(registry: CheckRegistry, args: argparse.Namespace) -> int:
     if c is None:
         close = [i for i in registry.ids if args.check_id.split(".")[0] in i]
         hint = f" (checks in that area: {', '.join(close)})" if close else ""
-        print(f"adfs-readiness: no check {args.check_id!r}{hint}; see 'adfs-readiness list-checks'",
+        print(terminal_safe(f"adfs-readiness: no check {args.check_id!r}{hint}; see 'adfs-readiness list-checks'"),
               file=sys.stderr)
         return EXIT_CANNOT_RUN
     m = c.meta
@@ -264,7 +285,7 @@ def _cmd_explain(registry: CheckRegistry, args: argparse.Namespace) -> int:
         "",
         f"Facts read: {', '.join(m.requires) or '(none)'}    defined in: {c.source}",
     ]
-    print("\n".join(lines))
+    print("\n".join(terminal_safe(line) for line in lines))
     return 0
 
 

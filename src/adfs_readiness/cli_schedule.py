@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from adfs_readiness.config import Config, ConfigError
+from adfs_readiness.config import MAX_DEADLINE_SECONDS, Config, ConfigError
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.history import History, changes_between, data_dir, default_history_path
 from adfs_readiness.model import RunResult
 from adfs_readiness.report._outputs import DayThresholds
+from adfs_readiness.report._terminal import terminal_safe
 from adfs_readiness.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
 from adfs_readiness.suppressions import load_suppressions
 
@@ -49,6 +51,17 @@ def add_machine_output_options(p: argparse.ArgumentParser) -> None:
     out.add_argument("--markdown", metavar="PATH", type=Path, help="write a Markdown summary")
 
 
+def _finite_seconds(text: str) -> float:
+    """argparse type: 0 <= seconds <= MAX_DEADLINE_SECONDS (float() accepts inf and nan)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 <= value <= MAX_DEADLINE_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds from 0 to {MAX_DEADLINE_SECONDS}")
+    return value
+
+
 def add_schedule_options(p: argparse.ArgumentParser) -> None:
     """The ``check`` options of scheduled runs and fleets."""
     g = p.add_argument_group("scheduled runs")
@@ -59,9 +72,9 @@ def add_schedule_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--notify-webhook", metavar="URL",
                    help=f"post a JSON summary (Teams/Slack) when the verdict or failing checks changed "
                         f"(or set ${WEBHOOK_ENV})")
-    g.add_argument("--notify-timeout", metavar="SECONDS", type=float, default=10.0,
+    g.add_argument("--notify-timeout", metavar="SECONDS", type=_finite_seconds, default=10.0,
                    help="time limit of the webhook post (default 10)")
-    g.add_argument("--lock-wait", metavar="SECONDS", type=float, default=0.0,
+    g.add_argument("--lock-wait", metavar="SECONDS", type=_finite_seconds, default=0.0,
                    help="wait this long for another run of the same target to finish (default 0: refuse at once)")
     g.add_argument("--tenant", metavar="NAME", help="group this run's history and lock under NAME instead of the "
                                                      "service name")
@@ -295,7 +308,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 return 0
             print(f"{'id':>5}  {'started (UTC)':19}  {'target':32} {'verdict':20} grade score")
             for r in runs:
-                print(f"{r.id:>5}  {r.started_at.strftime('%Y-%m-%d %H:%M:%S'):19}  {r.target_key[:32]:32} "
+                print(f"{r.id:>5}  {r.started_at.strftime('%Y-%m-%d %H:%M:%S'):19}  {terminal_safe(r.target_key)[:32]:32} "
                       f"{r.verdict.value:20} {r.grade:5} {r.score:>5}")
             return 0
         if args.history_command == "show":
@@ -306,14 +319,15 @@ def _cmd_history(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(run.as_dict(), indent=2, ensure_ascii=False))
                 return 0
-            print(f"run {run.id}: {run.target_key} at {run.started_at.isoformat()} — {run.verdict.value}, "
+            print(f"run {run.id}: {terminal_safe(run.target_key)} at {run.started_at.isoformat()} — {run.verdict.value}, "
                   f"grade {run.grade}, score {run.score}, exit code {run.exit_code}")
             for f in run.findings:
                 mark = " (suppressed)" if f.get("suppressed") else ""
                 target = f" [{f['target']}]" if f.get("target") else ""
-                print(f"  {f['status'].upper():5} {f['check_id']}{target}{mark}: {f['summary']}")
+                print(terminal_safe(f"  {f['status'].upper():5} {f['check_id']}{target}{mark}: {f['summary']}"))
             for c in run.certificates:
-                print(f"  cert  {c['purpose']} {c['subject']} ({c['sha1'][:8]}): {c['days_left']} days left")
+                print(terminal_safe(f"  cert  {c['purpose']} {c['subject']} ({c['sha1'][:8]}): {c['days_left']} days "
+                                    "left"))
             return 0
         first, second = (history.get(i) for i in args.run_ids)
         missing = [i for i, r in zip(args.run_ids, (first, second)) if r is None]
@@ -332,10 +346,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
         for label, items in (("new", changes.new), ("resolved", changes.resolved), ("changed", changes.changed)):
             for c in items:
                 target = f" [{c.target}]" if c.target else ""
-                print(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
-                      f"{c.after.value if c.after else 'absent'}: {c.summary}")
+                print(terminal_safe(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
+                                    f"{c.after.value if c.after else 'absent'}: {c.summary}"))
         for c in changes.certificates:
-            print(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> {c.days_left_after} days")
+            print(terminal_safe(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> "
+                                f"{c.days_left_after} days"))
         if not (changes.any or changes.certificates) and first.verdict is second.verdict:
             print("  no change")
         return 0

@@ -10,6 +10,7 @@ The example written by ``adfs-readiness init`` is :data:`EXAMPLE_CONFIG`; it doc
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -28,7 +29,16 @@ __all__ = [
     "config_from_mapping",
     "parse_host_port",
     "EXAMPLE_CONFIG",
+    "MAX_TIMEOUT_SECONDS",
+    "MAX_DEADLINE_SECONDS",
+    "MAX_DOWNLOAD_BYTES",
 ]
+
+#: Upper bounds of the network settings (file and command line): beyond them a value is a typo or
+#: an attempt to switch a limit off (TOML and float() accept inf and nan), not a wish.
+MAX_TIMEOUT_SECONDS = 3600
+MAX_DEADLINE_SECONDS = 86400
+MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -230,9 +240,9 @@ class Config:
         ca_bundle: extra CA certificates (PEM) trusted for HTTPS in addition to the system store.
         metadata_source: a file path or URL to read federation metadata from instead of the live
             service.
-        timeout_seconds: per network operation (connect, read, one DNS query).
-        deadline_seconds: the whole run.
-        max_download_bytes: cap on any HTTP body read.
+        timeout_seconds: per network operation (connect, read, one DNS query); 0.1 .. 3600 in a file.
+        deadline_seconds: the whole run; 1 .. 86400 in a file.
+        max_download_bytes: cap on any HTTP body read; 1024 .. 1 GiB in a file.
         external_ca_bundle: CA certificates (PEM) treated as publicly trusted in the external TLS
             view, in addition to the system store and certifi (a lab, or a service used only by
             managed devices that all trust this CA). None = only public roots.
@@ -336,12 +346,15 @@ class _Reader:
     def boolean(self, name: str, default: bool) -> bool:
         return self.get(name, bool, "true or false", default)
 
-    def number(self, name: str, default: float, minimum: float, integer: bool = False) -> Any:
+    def number(self, name: str, default: float, minimum: float, integer: bool = False,
+               maximum: float | None = None) -> Any:
         kind = int if integer else (int, float)
-        what = "a whole number" if integer else "a number"
-        value = self.get(name, kind, f"{what} >= {minimum}", default)
-        if value < minimum:
-            raise self.error(name, value, f"{what} >= {minimum}")
+        what = "a whole number" if integer else "a finite number"
+        expected = f"{what} >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+        value = self.get(name, kind, expected, default)
+        # TOML has inf and nan; nan compares False with everything, so test finiteness first.
+        if not math.isfinite(value) or value < minimum or (maximum is not None and value > maximum):
+            raise self.error(name, value, expected)
         return value
 
     def string_list(self, name: str) -> tuple[str, ...]:
@@ -501,9 +514,10 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
     c.reject_unknown()
 
     n = _Reader(source, _table(source, data, "network"), "network")
-    timeout = float(n.number("timeout_seconds", Config.timeout_seconds, 0.1))
-    deadline = float(n.number("deadline_seconds", Config.deadline_seconds, 1))
-    max_bytes = n.number("max_download_bytes", Config.max_download_bytes, 1024, integer=True)
+    timeout = float(n.number("timeout_seconds", Config.timeout_seconds, 0.1, maximum=MAX_TIMEOUT_SECONDS))
+    deadline = float(n.number("deadline_seconds", Config.deadline_seconds, 1, maximum=MAX_DEADLINE_SECONDS))
+    max_bytes = n.number("max_download_bytes", Config.max_download_bytes, 1024, integer=True,
+                         maximum=MAX_DOWNLOAD_BYTES)
     n.reject_unknown()
 
     tls = _Reader(source, _table(source, data, "tls"), "tls")

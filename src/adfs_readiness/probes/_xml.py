@@ -18,3 +18,15 @@ def safe_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
     )
+
+
+def element_text(element: etree._Element) -> str:
+    """The character data directly inside ``element``: every text node, comments and processing
+    instructions skipped. ``element.text`` stops at the first comment, so
+    ``https://sts.example<!-- -->/adfs/ls/`` would read as ``https://sts.example`` while the
+    signature (computed over c14n without comments) still covers the whole URL: the
+    CVE-2017-11427 class of SAML bugs
+    (https://duo.com/blog/duo-finds-saml-vulnerabilities-affecting-multiple-implementations)."""
+    parts = [element.text or ""]
+    parts.extend(child.tail or "" for child in element)
+    return "".join(parts)

@@ -5,8 +5,10 @@ What it guarantees, because federation servers and the networks in front of them
 * **Time**: ``timeout`` bounds each connect and each socket read; ``deadline`` (a
   ``time.monotonic()`` value) bounds the whole exchange. The body is read with ``read1`` (returns
   as soon as *some* bytes arrive) and the clock is checked between reads, and each read's socket
-  timeout is cut to the time left, so a server that drips a byte every few seconds cannot outlive
-  the deadline.
+  timeout is cut to the time left. A per-read timeout cannot stop a server that drips a header
+  line every second, sends 100 Continue forever or never ends its chunked trailers (those reads
+  happen inside http.client/urllib3), so a watchdog timer shuts down every socket of the fetch
+  at the deadline: whatever read is blocked then ends, and the exchange reports ``deadline``.
 * **Memory**: the body is streamed and reading stops once it exceeds ``max_bytes`` (a
   Content-Length above the cap is refused before reading), so a 200 MB answer is never held.
 * **Pinning** (curl's ``--resolve``): with ``connect_address`` the TCP connection goes to that
@@ -16,6 +18,8 @@ What it guarantees, because federation servers and the networks in front of them
 * **Trust**: the system trust store, certifi's bundle and an optional extra CA bundle.
 * **Evidence**: redirects are recorded, and for https the peer chain as sent is captured with
   :func:`adfs_readiness.probes.tls.capture_peer_chain` (also when verification failed).
+* **Redirects**: only to URLs that parse; a redirect from https to plain http is refused, since
+  anyone on the path could then answer in the server's name.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from urllib3.util.ssl_match_hostname import CertificateError
 
 from adfs_readiness.config import HostPort
 from adfs_readiness.facts import HttpExchange, ProbeError, ProbeErrorKind, Redirect, TlsPeerChain
+from adfs_readiness.probes._http_watchdog import Watchdog as _Watchdog
+from adfs_readiness.probes._http_watchdog import watched_pool_classes as _watched_pool_classes
 from adfs_readiness.probes.tls import capture_peer_chain
 
 __all__ = ["fetch", "KEPT_HEADERS"]
@@ -54,11 +60,14 @@ _OPENSSL_HOSTNAME_MISMATCH = 62
 
 class _TrustAdapter(HTTPAdapter):
     """An adapter whose pool manager uses our SSL context and, when pinned, the URL's host name
-    for SNI and certificate name matching while the connection goes to an IP address."""
+    for SNI and certificate name matching while the connection goes to an IP address; its
+    sockets are watched by the fetch's watchdog."""
 
-    def __init__(self, ssl_context: ssl.SSLContext | None, server_hostname: str | None = None) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None, server_hostname: str | None = None,
+                 watchdog: _Watchdog | None = None) -> None:
         self._ssl_context = ssl_context
         self._server_hostname = server_hostname
+        self._watchdog = watchdog
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):  # noqa: ANN001
@@ -68,6 +77,8 @@ class _TrustAdapter(HTTPAdapter):
             pool_kwargs["server_hostname"] = self._server_hostname
             pool_kwargs["assert_hostname"] = self._server_hostname
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        if self._watchdog is not None:
+            self.poolmanager.pool_classes_by_scheme = _watched_pool_classes(self._watchdog)
 
 
 @dataclass
@@ -177,8 +188,11 @@ def _keep_headers(response: requests.Response) -> dict[str, str]:
     return {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
 
 
+_DEADLINE_REASON = "the run's deadline passed while waiting for the server"
+
+
 def _read_body(response: requests.Response, progress: _Progress, *, timeout: float, deadline: float,
-               max_bytes: int, target: str) -> None:
+               max_bytes: int, target: str, watchdog: _Watchdog) -> None:
     declared = response.headers.get("content-length", "")
     if declared.strip().isdigit() and int(declared) > max_bytes:
         progress.truncated = True
@@ -197,9 +211,14 @@ def _read_body(response: requests.Response, progress: _Progress, *, timeout: flo
         try:
             chunk = response.raw.read1(_CHUNK_BYTES, decode_content=True)
         except Exception as exc:  # noqa: BLE001 - urllib3/ssl/OS errors while streaming are data
-            progress.error = _request_error(exc, target, wait, deadline_bound=wait < timeout)
+            progress.error = (ProbeError(ProbeErrorKind.DEADLINE, f"{_DEADLINE_REASON} ({len(body)} bytes read)",
+                                         target) if watchdog.fired
+                              else _request_error(exc, target, wait, deadline_bound=wait < timeout))
             return
         if not chunk:
+            if watchdog.fired:  # the end came from the watchdog's shutdown, not from the server
+                progress.error = ProbeError(ProbeErrorKind.DEADLINE, f"{_DEADLINE_REASON} ({len(body)} bytes "
+                                            "read)", target)
             return
         body += chunk
         if len(body) > max_bytes:
@@ -241,18 +260,25 @@ def fetch(
         session: a requests.Session to use (its https adapters are replaced by ours); by default a
             fresh one, closed afterwards.
 
-    Returns ``(HttpExchange, body)``. Never raises for network trouble: ``HttpExchange.error``
-    is a ProbeError of kind timeout, refused, name_not_resolved, tls (certificate name mismatch,
-    self-signed, expired, unknown CA, as OpenSSL says), too_large (``truncated`` is then True),
-    http (too many redirects, an answer that is not HTTP, a bad URL) or deadline. Any complete
-    answer, whatever its status (404, 500, ...), has ``error`` None: callers judge the status.
+    Returns ``(HttpExchange, body)``. Never raises for network trouble or a malformed URL:
+    ``HttpExchange.error`` is a ProbeError of kind timeout, refused, name_not_resolved, tls
+    (certificate name mismatch, self-signed, expired, unknown CA, as OpenSSL says), too_large
+    (``truncated`` is then True), http (too many redirects, a redirect from https to http, a
+    malformed URL or redirect Location, an answer that is not HTTP) or deadline (also when the
+    server drips its status line, headers, 1xx answers or chunked trailers past the deadline). Any
+    complete answer, whatever its status (404, 500, ...), has ``error`` None: callers judge it.
     """
     started = time.monotonic()
     progress = _Progress(url=url, final_url=url)
-    pinned_origin = _origin(urlsplit(url))
+    try:
+        pinned_origin = _origin(urlsplit(url))
+    except ValueError as exc:  # e.g. "http://[::1/", a port above 65535
+        progress.error = ProbeError(ProbeErrorKind.HTTP, f"malformed URL {url!r}: {exc}", url)
+        return _result(progress, url, connect_address, started, None), b""
     own_session = session is None
     http = session if session is not None else requests.Session()
     final_pinned: HostPort | None = None
+    watchdog = _Watchdog(deadline)
     try:
         try:
             context = _trust_context(ca_bundle)
@@ -261,19 +287,26 @@ def fetch(
                                         f"({exc})", url)
             context = None
         if context is not None:
-            http.mount("https://", _TrustAdapter(context))
-            http.mount("http://", _TrustAdapter(None))
+            http.mount("https://", _TrustAdapter(context, watchdog=watchdog))
+            http.mount("http://", _TrustAdapter(None, watchdog=watchdog))
+            watchdog.start()
             final_pinned = _exchange(http, progress, context, timeout=timeout, deadline=deadline,
                                      max_bytes=max_bytes, connect_address=connect_address,
-                                     pinned_origin=pinned_origin, accept=accept, max_redirects=max_redirects)
+                                     pinned_origin=pinned_origin, accept=accept, max_redirects=max_redirects,
+                                     watchdog=watchdog)
     finally:
+        watchdog.close()
         if own_session:
             http.close()
-    elapsed = time.monotonic() - started
     tls = None
     if capture_tls:
         tls = _capture(progress, final_pinned, timeout, deadline)
-    exchange = HttpExchange(
+    return _result(progress, url, connect_address, started, tls), bytes(progress.body)
+
+
+def _result(progress: _Progress, url: str, connect_address: HostPort | None, started: float,
+            tls: TlsPeerChain | None) -> HttpExchange:
+    return HttpExchange(
         url=url,
         final_url=progress.final_url,
         connect_address=str(connect_address) if connect_address is not None else None,
@@ -281,18 +314,18 @@ def fetch(
         reason=progress.reason,
         headers=progress.headers,
         redirects=tuple(progress.redirects),
-        elapsed_seconds=round(elapsed, 6),
+        elapsed_seconds=round(time.monotonic() - started, 6),
         body_bytes=len(progress.body),
         truncated=progress.truncated,
         error=progress.error,
         tls=tls,
     )
-    return exchange, bytes(progress.body)
 
 
 def _exchange(http: requests.Session, progress: _Progress, context: ssl.SSLContext, *, timeout: float,
               deadline: float, max_bytes: int, connect_address: HostPort | None,
-              pinned_origin: tuple[str, str, int], accept: str, max_redirects: int) -> HostPort | None:
+              pinned_origin: tuple[str, str, int], accept: str, max_redirects: int,
+              watchdog: _Watchdog) -> HostPort | None:
     """Run the request/redirect loop; returns the pinned address of the last request (or None)."""
     current = progress.url
     for hop in range(max_redirects + 1):
@@ -307,26 +340,47 @@ def _exchange(http: requests.Session, progress: _Progress, context: ssl.SSLConte
             request_url = urlunsplit((scheme, f"{ip}:{pinned.port}", parts.path or "/", parts.query, ""))
             headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
             if scheme == "https":
-                http.mount(f"https://{ip}:{pinned.port}/", _TrustAdapter(context, server_hostname=host))
+                http.mount(f"https://{ip}:{pinned.port}/", _TrustAdapter(context, server_hostname=host,
+                                                                         watchdog=watchdog))
         left = deadline - time.monotonic()
         if left <= 0:
             progress.error = ProbeError(ProbeErrorKind.DEADLINE, "the run's deadline passed before the request",
                                         current)
             return pinned
         wait = min(timeout, left)
+        # requests parses a redirect's Location even with allow_redirects=False (to offer
+        # Response.next) and raises ValueError for one like "http://[::1/"; the hook keeps the
+        # answer, whose Location is then judged below like any other.
+        answers: list[requests.Response] = []
         try:
             response = http.get(request_url, headers=headers, timeout=(wait, wait), allow_redirects=False,
-                                stream=True)
+                                stream=True, hooks={"response": lambda r, *args, **kwargs: answers.append(r)})
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes data
-            progress.error = _request_error(exc, current, wait, deadline_bound=wait < timeout)
-            return pinned
+            if answers and isinstance(exc, ValueError) and answers[-1].status_code in _REDIRECT_STATUSES:
+                response = answers[-1]
+            else:
+                progress.error = (ProbeError(ProbeErrorKind.DEADLINE, _DEADLINE_REASON, current) if watchdog.fired
+                                  else _request_error(exc, current, wait, deadline_bound=wait < timeout))
+                return pinned
         with response:
             progress.status, progress.reason = response.status_code, response.reason
             progress.headers = _keep_headers(response)
             location = response.headers.get("location")
             if response.status_code in _REDIRECT_STATUSES and location:
-                target = urljoin(current, location)
+                try:
+                    target = urljoin(current, location)
+                    target_scheme = _origin(urlsplit(target))[0]
+                except ValueError as exc:  # "http://[::1/", "http://a:b:c/", a port above 65535
+                    progress.redirects.append(Redirect(response.status_code, current, location))
+                    progress.error = ProbeError(ProbeErrorKind.HTTP, f"malformed redirect Location {location!r}: "
+                                                f"{exc}", current)
+                    return pinned
                 progress.redirects.append(Redirect(response.status_code, current, target))
+                if scheme == "https" and target_scheme == "http":
+                    progress.error = ProbeError(ProbeErrorKind.HTTP, f"redirect from https to http refused: "
+                                                f"{current} -> {target} (plain http can be altered in transit)",
+                                                current)
+                    return pinned
                 if hop == max_redirects:
                     progress.error = ProbeError(ProbeErrorKind.HTTP, f"more than {max_redirects} redirects; "
                                                 f"the last one pointed at {target}", current)
@@ -334,7 +388,7 @@ def _exchange(http: requests.Session, progress: _Progress, context: ssl.SSLConte
                 current = target
                 continue
             _read_body(response, progress, timeout=timeout, deadline=deadline, max_bytes=max_bytes,
-                       target=current)
+                       target=current, watchdog=watchdog)
             return pinned
     return None
 

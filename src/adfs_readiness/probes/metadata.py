@@ -36,7 +36,10 @@ def probe_federation_metadata(ctx: ProbeContext) -> FederationMetadata | ProbeEr
         return ProbeError(ProbeErrorKind.NOT_CONFIGURED,
                           "no federation service name (federation.service_name) and no metadata "
                           "source (--metadata) are configured")
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a malformed URL ("https://[::1/"): fetch reports it as an http error
+        host = ""
     # Pin only the federation service name: a partner URL on another host resolves normally.
     pinned = config.service_address if host == (config.service_name or "") else None
     exchange, body = fetch(url, timeout=config.timeout_seconds, deadline=ctx.deadline,
@@ -45,7 +48,8 @@ def probe_federation_metadata(ctx: ProbeContext) -> FederationMetadata | ProbeEr
     if exchange.error is not None or exchange.status != 200:
         return _not_parsed(url, exchange)
     return parse_metadata(body, source=url, source_kind="url", fetch=exchange,
-                          content_type=exchange.headers.get("content-type"))
+                          content_type=exchange.headers.get("content-type"),
+                          max_bytes=config.max_download_bytes)
 
 
 def _not_parsed(url: str, exchange: HttpExchange) -> FederationMetadata:

@@ -31,6 +31,7 @@ import dataclasses
 import hashlib
 import pyexpat
 import re
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,8 +48,9 @@ from adfs_readiness.facts import (
     SignatureInfo,
     SignatureStatus,
 )
-from adfs_readiness.probes._xml import AUTH, DS, FED, MD, SAML, WSA, XSI, safe_parser
+from adfs_readiness.probes._xml import AUTH, DS, FED, MD, SAML, WSA, XSI, element_text, safe_parser
 from adfs_readiness.probes.certificates import certificate_from_base64
+from adfs_readiness.probes.metadata_limits import MetadataLimits, exceeded_limit
 from adfs_readiness.probes.metadata_signature import verify_metadata_signature
 
 __all__ = ["parse_metadata", "read_metadata_file"]
@@ -101,11 +103,16 @@ class _Prolog:
         scanner.EntityDeclHandler = self._entity
         scanner.StartElementHandler = self._element
         try:
-            scanner.Parse(data, True)
+            with warnings.catch_warnings():
+                # pyexpat's unknown-encoding handler asks Python's codecs, which may warn (and so
+                # raise under -W error) or fail for names like "base64", "mbcs" or "iso-2022-kr".
+                warnings.simplefilter("ignore")
+                scanner.Parse(data, True)
         except _StopScan:
             pass
-        except pyexpat.ExpatError:
-            # Not well-formed (or an encoding expat lacks): lxml reports the details below.
+        except Exception:  # noqa: BLE001 - ExpatError, LookupError, ValueError, UnicodeError, ...
+            # Not well-formed, or an encoding expat cannot read: lxml's own parse (with the safe
+            # parser, and its docinfo checked for a DOCTYPE) is authoritative and reports why.
             self.completed = False
 
     def _doctype(self, name: str, system_id: str | None, public_id: str | None, has_subset: int) -> None:
@@ -161,7 +168,7 @@ def _html_like_content_type(content_type: str | None) -> bool:
     return bool(content_type) and "html" in content_type.split(";")[0].lower()
 
 
-def _read_root(data: bytes, content_type: str | None) -> etree._Element | _Rejection:
+def _read_root(data: bytes, content_type: str | None, limits: MetadataLimits) -> etree._Element | _Rejection:
     """The EntityDescriptor element of ``data``, or why there is none."""
     if not data.strip(b" \t\r\n" + _BOM):
         return _Rejection("the document is empty")
@@ -191,6 +198,10 @@ def _read_root(data: bytes, content_type: str | None) -> etree._Element | _Rejec
             "refused for safety: the document contains XInclude elements, which are never processed",
             refused="external reference",
         )
+    # Before any signature check or judging: bound the work the document can cause.
+    too_costly = exceeded_limit(root, len(data), limits)
+    if too_costly:
+        return _Rejection(f"refused as too costly to process: {too_costly}")
 
     if root.tag != f"{{{MD}}}EntityDescriptor":
         qname = etree.QName(root)
@@ -210,6 +221,7 @@ def parse_metadata(
     source_kind: str,
     fetch: HttpExchange | None = None,
     content_type: str | None = None,
+    max_bytes: int | None = None,
 ) -> FederationMetadata:
     """Parse and verify federation metadata bytes. Never raises for bad input.
 
@@ -219,12 +231,17 @@ def parse_metadata(
         fetch: the HTTP exchange that produced ``data`` (None for a file). When it says the body
             was truncated at the download cap, the bytes are not parsed.
         content_type: the Content-Type header, recorded as is.
+        max_bytes: the run's download cap (``config.max_download_bytes``; None: the default); the
+            work limits of :class:`~adfs_readiness.probes.metadata_limits.MetadataLimits` scale with it.
 
     Returns:
         A FederationMetadata fact. ``document`` is None when ``parse_error`` says why the bytes are
         not a usable EntityDescriptor; ``refused_construct`` is "DTD", "entity declaration" or
         "external reference" when the document was refused for safety; ``looks_like_html`` when an
-        HTML page (typically a sign-in page) came back instead of metadata.
+        HTML page (typically a sign-in page) came back instead of metadata. A document over a
+        work limit (elements, role descriptors, certificates, namespace URI length, estimated
+        canonical size) has ``parse_error`` "refused as too costly to process: ..." and is neither
+        verified nor judged.
     """
     data = data or b""
 
@@ -250,7 +267,7 @@ def parse_metadata(
                 "so it was not parsed"
             )
         )
-    root = _read_root(data, content_type)
+    root = _read_root(data, content_type, MetadataLimits.for_download_cap(max_bytes))
     if isinstance(root, _Rejection):
         return fact(root)
 
@@ -293,7 +310,7 @@ def read_metadata_file(path: Path, max_bytes: int) -> FederationMetadata:
             parse_error=f"the file is larger than the size cap of {max_bytes} bytes; it was not parsed",
             document=None,
         )
-    return parse_metadata(data, source=source, source_kind="file")
+    return parse_metadata(data, source=source, source_kind="file", max_bytes=max_bytes)
 
 
 def _parse_datetime(raw: str | None) -> datetime | None:
@@ -319,9 +336,9 @@ def _is_role(element: etree._Element) -> bool:
 
 
 def _text(element: etree._Element | None) -> str | None:
-    if element is None or element.text is None:
+    if element is None:
         return None
-    return element.text.strip() or None
+    return element_text(element).strip() or None
 
 
 def _role_type(element: etree._Element) -> str:
@@ -378,7 +395,7 @@ def _key_descriptor(element: etree._Element) -> KeyDescriptorInfo:
         use = KeyUse.UNSPECIFIED
         problems.append(f"unknown use {raw_use!r} (SAML allows signing, encryption); treated as unspecified")
     found = element.iterfind(f"{{{DS}}}KeyInfo//{{{DS}}}X509Certificate")
-    certificates = tuple(certificate_from_base64(e.text or "") for e in found)
+    certificates = tuple(certificate_from_base64(element_text(e)) for e in found)
     if not certificates:
         problems.append("no ds:X509Certificate in its KeyInfo")
     for index, cert in enumerate(certificates, 1):

@@ -16,7 +16,7 @@ from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XM
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidSignature, SignXMLException
 
 from adfs_readiness.facts import CertificateInfo, KeyUse, MetadataDocument, SignatureInfo, SignatureStatus
-from adfs_readiness.probes._xml import DS, MD, safe_parser
+from adfs_readiness.probes._xml import DS, MD, element_text, safe_parser
 from adfs_readiness.probes.certificates import certificate_from_base64, load_x509_quietly
 
 __all__ = ["verify_metadata_signature"]
@@ -35,8 +35,14 @@ def _sha1_parts(signature_method: str | None, digest_methods: tuple[str, ...]) -
     return parts
 
 
+class _ContentChanged(Exception):
+    """The SignatureValue verified but the digest of the signed content did not match: no other
+    key can change that, so no other certificate is tried (each try canonicalises the document)."""
+
+
 def _try_verify(data: bytes, root_id: str | None, uri: str, cert: CertificateInfo) -> str | None:
     """Verify the enveloped signature with ``cert``'s key; None on success, else the reason.
+    Raises _ContentChanged (with the reason) when the key fits but the content was changed.
 
     verification_time is the certificate's own notBefore: expiry is judged by the
     token-signing.expiry check, this only judges the signature itself."""
@@ -55,7 +61,9 @@ def _try_verify(data: bytes, root_id: str | None, uri: str, cert: CertificateInf
         try:
             result = XMLVerifier().verify(data, x509_cert=x509_cert, expect_config=config, parser=safe_parser())
         except InvalidDigest as exc:
-            return f"the signed content does not match its digest: the document was changed after signing ({exc})"
+            raise _ContentChanged(
+                f"the signed content does not match its digest: the document was changed after signing ({exc})"
+            ) from None
         except InvalidCertificate as exc:
             return f"the certificate was not accepted: {exc}"
         except InvalidSignature as exc:
@@ -88,7 +96,7 @@ def verify_metadata_signature(data: bytes, root: etree._Element, document: Metad
     digests = (d.get("Algorithm") for r in references for d in r.iterfind(f"{{{DS}}}DigestMethod"))
     digest_methods = tuple(dict.fromkeys(a for a in digests if a))
     embedded_element = signature.find(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate")
-    embedded = certificate_from_base64(embedded_element.text or "") if embedded_element is not None else None
+    embedded = certificate_from_base64(element_text(embedded_element)) if embedded_element is not None else None
     reference_uri = references[0].get("URI") if references else None
 
     def info(status: SignatureStatus, reason: str, signer: str | None = None) -> SignatureInfo:
@@ -112,9 +120,22 @@ def verify_metadata_signature(data: bytes, root: etree._Element, document: Metad
 
     legacy = _sha1_parts(signature_method, digest_methods)
     listed = [c for c in document.certificates(KeyUse.SIGNING) if c.decodable]
+    candidates = [(cert, f"with {cert.label}") for cert in listed]
+    # The embedded certificate is worth trying only when it is not one of the listed ones.
+    if embedded is not None and embedded.decodable and embedded.sha1 not in {c.sha1 for c in listed}:
+        candidates.append((embedded, f"with the embedded {embedded.label}"))
     first_failure: str | None = None
-    for cert in listed:
-        failure = _try_verify(data, root_id, reference_uri, cert)
+    for cert, label in candidates:
+        try:
+            failure = _try_verify(data, root_id, reference_uri, cert)
+        except _ContentChanged as changed:
+            return info(SignatureStatus.INVALID, f"the signature does not verify: {label}: {changed}")
+        if failure is None and cert is embedded:
+            return info(
+                SignatureStatus.UNKNOWN_SIGNER,
+                f"verifies only with the certificate embedded in the signature, {embedded.label}, which the "
+                "metadata does not list as a signing certificate",
+            )
         if failure is None:
             algorithm = "SHA-1: " + ", ".join(legacy) if legacy else signature_method
             return info(
@@ -122,18 +143,7 @@ def verify_metadata_signature(data: bytes, root: etree._Element, document: Metad
                 f"verifies with the listed signing certificate {cert.label} ({algorithm})",
                 signer=cert.sha1,
             )
-        first_failure = first_failure or f"with {cert.label}: {failure}"
-
-    # The embedded certificate is worth trying only when it is not one of those that just failed.
-    if embedded is not None and embedded.decodable and embedded.sha1 not in {c.sha1 for c in listed}:
-        failure = _try_verify(data, root_id, reference_uri, embedded)
-        if failure is None:
-            return info(
-                SignatureStatus.UNKNOWN_SIGNER,
-                f"verifies only with the certificate embedded in the signature, {embedded.label}, which the "
-                "metadata does not list as a signing certificate",
-            )
-        first_failure = first_failure or f"with the embedded {embedded.label}: {failure}"
+        first_failure = first_failure or f"{label}: {failure}"
     if first_failure is None:
         return info(SignatureStatus.INVALID, "no decodable certificate to verify with (none listed, none embedded)")
     return info(SignatureStatus.INVALID, f"the signature does not verify: {first_failure}")

@@ -21,6 +21,7 @@ from typing import Mapping
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.model import RunResult, Status
 from adfs_readiness.report._outputs import DayThresholds, day_thresholds
+from adfs_readiness.report._terminal import terminal_safe
 
 __all__ = ["render_nagios", "NAGIOS_STATES"]
 
@@ -62,8 +63,9 @@ def render_nagios(result: RunResult, thresholds: Mapping[str, DayThresholds] | N
 
 
 def _clean(text: str) -> str:
-    # The plugin output's first line must not carry '|' (it starts the perfdata) or line breaks.
-    return text.replace("|", "/").replace("\n", " ").replace("\r", " ")
+    # The plugin output's first line must not carry '|' (it starts the perfdata) or line breaks;
+    # nor, as it is also read on terminals, control characters.
+    return terminal_safe(text.replace("|", "/").replace("\n", " ").replace("\r", " "))
 
 
 def _label(label: str) -> str:

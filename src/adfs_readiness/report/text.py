@@ -4,7 +4,10 @@ Rendered with rich into a string, so the CLI decides where it goes. Every value 
 a directory, a server or a certificate is either a ``rich.text.Text`` (never parsed as markup) or
 passed through ``rich.markup.escape``: an AD display name such as ``[bold]`` or ``[/]`` prints as
 written instead of styling the terminal or raising ``MarkupError``. Emoji codes (``:smile:``) are
-left alone too.
+left alone too. And every such value goes through
+:func:`~adfs_readiness.report._terminal.terminal_safe` first: a certificate CN carrying ESC[31m,
+an OSC 8 hyperlink, CR or a newline prints as visible escapes, so it can neither drive the
+terminal nor forge a line of the report.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from adfs_readiness.report._common import (
     status_counts,
     tool_version,
 )
+from adfs_readiness.report._terminal import terminal_safe
 
 __all__ = ["render_text"]
 
@@ -117,18 +121,18 @@ def _header(console: Console, result: RunResult) -> None:
     grade = result.grade
     verdict = Verdict(grade.verdict)
     title = Text("AD FS readiness of ", style="bold")
-    title.append(result.target, style="bold")
+    title.append(terminal_safe(result.target), style="bold")
     console.print(title)
     console.print(
         Text(
             f"Run {human_utc(result.started_at)} · {duration_seconds(result):.1f} s · "
-            f"{TOOL_NAME} {tool_version(result)}",
+            f"{TOOL_NAME} {terminal_safe(tool_version(result))}",
             style="dim",
         )
     )
     as_of = result.metadata.get("judged_as_of")
     if as_of:
-        console.print(Text(f"Judged as of {as_of} (a projection: expiry is counted from that date)", style="bold"))
+        console.print(Text(f"Judged as of {terminal_safe(as_of)} (a projection: expiry is counted from that date)", style="bold"))
     console.print()
     line = Text()
     line.append(f" {verdict.value.replace('_', ' ')} ", style=_VERDICT_STYLE[verdict])
@@ -158,14 +162,15 @@ def _reasons(console: Console, result: RunResult) -> None:
     for reason in reasons:
         label = REASON_LABELS.get(reason.kind, reason.kind)
         style = _reason_style(reason.kind)
-        check = f" [bold]{escape(reason.check_id)}[/bold]" if reason.check_id else ""
+        check = f" [bold]{escape(terminal_safe(reason.check_id))}[/bold]" if reason.check_id else ""
         # The target is often already named in the summary (a thumbprint): say it once.
         shown_target = reason.target and reason.target not in reason.summary
-        target = f" [dim]({escape(reason.target)})[/dim]" if shown_target else ""
+        target = f" [dim]({escape(terminal_safe(reason.target))})[/dim]" if shown_target else ""
         # Markup built here, with every outside value escaped: a directory value like "[/]"
         # must print as written, not close a style or raise MarkupError.
         line = Text.from_markup(
-            f"[{style}]{escape(label)}[/{style}]{check}: {escape(reason.summary)}{target}",
+            f"[{style}]{escape(terminal_safe(label))}[/{style}]{check}: {escape(terminal_safe(reason.summary))}"
+            f"{target}",
             emoji=False,
         )
         grid.add_row(" -", line)
@@ -178,9 +183,10 @@ def _since_last_run(console: Console, result: RunResult) -> None:
     delta = int(result.grade.score) - changes.previous_score
     console.print()
     console.print("[bold]Since last run[/bold]")
-    line = Text(f" run {changes.previous_run_id} of {human_utc(changes.previous_started_at)}: "
-                f"{changes.previous_verdict.value}, grade {changes.previous_grade}, score {changes.previous_score}; "
-                f"score now {'+' if delta >= 0 else ''}{delta}")
+    line = Text(terminal_safe(
+        f" run {changes.previous_run_id} of {human_utc(changes.previous_started_at)}: "
+        f"{changes.previous_verdict.value}, grade {changes.previous_grade}, score {changes.previous_score}; "
+        f"score now {'+' if delta >= 0 else ''}{delta}"))
     if changes.score_trend:
         line.append(f" (trend {' > '.join(str(s) for s in changes.score_trend)})", style="dim")
     console.print(line)
@@ -191,16 +197,16 @@ def _since_last_run(console: Console, result: RunResult) -> None:
                                 ("changed", "bold yellow", changes.changed)):
         for c in items:
             text = Text(f"{label:8}", style=style)
-            text.append(f" {c.check_id}")
+            text.append(f" {terminal_safe(c.check_id)}")
             text.append(f" {c.before.value if c.before else 'absent'} -> {c.after.value if c.after else 'absent'}")
             if c.target:
-                text.append(f" ({c.target})", style="dim")
-            text.append(f": {c.summary}")
+                text.append(f" ({terminal_safe(c.target)})", style="dim")
+            text.append(f": {terminal_safe(c.summary)}")
             grid.add_row(" -", text)
     for cert in changes.certificates:
         text = Text("closer  ", style="yellow")
-        text.append(f" {cert.purpose} {cert.subject} ({cert.sha1[:8]}): {cert.days_left_before} -> "
-                    f"{cert.days_left_after} days left")
+        text.append(terminal_safe(f" {cert.purpose} {cert.subject} ({cert.sha1[:8]}): {cert.days_left_before} -> "
+                                  f"{cert.days_left_after} days left"))
         grid.add_row(" -", text)
     if not (changes.any or changes.certificates):
         grid.add_row(" -", Text("no finding changed"))
@@ -245,18 +251,18 @@ def _area(
         status_cell = Text(status.value.upper(), style=_STATUS_STYLE[status])
         if finding.blocker:
             status_cell.append("\n" + _BLOCKS, style="bold red")
-        summary = Text(finding.summary)
+        summary = Text(terminal_safe(finding.summary))
         if finding.suppression is not None:
             # Accepted risks stay visible, marked, with who accepted them and until when.
             status_cell.append("\nSUPPRESSED", style="dim")
             s = finding.suppression
-            summary.append(f"\naccepted risk: {s.reason} (by {s.accepted_by}, until {s.expires.isoformat()})",
-                           style="dim")
+            summary.append(f"\naccepted risk: {terminal_safe(s.reason)} (by {terminal_safe(s.accepted_by)}, "
+                           f"until {s.expires.isoformat()})", style="dim")
         if target_column:
-            target = Text(finding.target or "—", style="" if finding.target else "dim")
-            table.add_row(status_cell, Text(finding.check_id), target, summary)
+            target = Text(terminal_safe(finding.target or "—"), style="" if finding.target else "dim")
+            table.add_row(status_cell, Text(terminal_safe(finding.check_id)), target, summary)
         else:
             if finding.target:
-                summary.append(f"\ntarget: {finding.target}", style="dim")
-            table.add_row(status_cell, Text(finding.check_id), summary)
+                summary.append(f"\ntarget: {terminal_safe(finding.target)}", style="dim")
+            table.add_row(status_cell, Text(terminal_safe(finding.check_id)), summary)
     console.print(table)
