@@ -117,6 +117,9 @@ class DirectoryConfig:
         keyring_service: service name for the keyring lookup.
         ca_bundle: CA certificates for LDAPS/StartTLS verification.
         service_account: the AD FS service account (sAMAccountName, gMSA names end with $).
+        csv_dir: write every object-level directory problem to ``directory-problems.csv`` here.
+        adfs_version: the AD FS version targeted ("2012r2", "2016", "2019", "2022", "2025"); from
+            2016 on, directory.functional-level also wants schema objectVersion >= 85.
     """
 
     server: str | None = None
@@ -129,6 +132,8 @@ class DirectoryConfig:
     keyring_service: str = "adfs-readiness"
     ca_bundle: Path | None = None
     service_account: str | None = None
+    csv_dir: Path | None = None
+    adfs_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -411,7 +416,11 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         keyring_service=d.string("keyring_service", DirectoryConfig.keyring_service),
         ca_bundle=path_of(d, "ca_bundle"),
         service_account=d.string("service_account"),
+        csv_dir=path_of(d, "csv_dir"),
+        adfs_version=d.string("adfs_version"),
     )
+    if directory.adfs_version not in (None, "2012r2", "2016", "2019", "2022", "2025"):
+        raise d.error("adfs_version", directory.adfs_version, '"2012r2", "2016", "2019", "2022" or "2025"')
     d.reject_unknown()
 
     t = _Reader(source, _table(source, data, "thresholds"), "thresholds")
@@ -510,6 +519,8 @@ password_env = "ADFS_READINESS_LDAP_PASSWORD"
 # keyring_service = "adfs-readiness"
 # ca_bundle = "corp-root-ca.pem"           # CA for LDAPS / StartTLS
 # service_account = "gmsa-adfs$"           # the AD FS service account (sAMAccountName)
+# adfs_version = "2019"                    # AD FS version targeted: 2016+ wants schema objectVersion >= 85
+# csv_dir = "directory-report"             # every object-level problem as CSV (also --csv-dir)
 
 [thresholds]
 # Days before expiry (fail below the first, warn below the second).

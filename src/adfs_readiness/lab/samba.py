@@ -49,6 +49,7 @@ __all__ = [
     "SambaDcInfo",
     "SambaDc",
     "samba_missing_reason",
+    "netns_missing_reason",
     "shared_dc",
     "ldif_entry",
     "filetime",
@@ -73,6 +74,17 @@ def samba_missing_reason() -> str | None:
                     f"--no-install-recommends {' '.join(SAMBA_PACKAGES)}")
     if os.geteuid() != 0:
         return "a Samba AD DC must run as root (it binds LDAP port 389)"
+    return None
+
+
+def netns_missing_reason() -> str | None:
+    """None when a private network namespace can be made here (unshare + ip), else why not."""
+    for tool in ("unshare", "nsenter", "ip"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (util-linux / iproute2)"
+    proc = subprocess.run(["unshare", "--net", "ip", "link", "set", "lo", "up"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"cannot create a network namespace here: {proc.stderr.strip()[:200]}"
     return None
 
 
@@ -275,10 +287,19 @@ class SambaDc:
                 raise RuntimeError(f"samba exited with {proc.returncode}: "
                                    + (self.dc / "log" / "samba.stdout").read_text(errors="replace")[-2000:])
             if _ldap_answers(self.address, proc.pid if self.private_network else None):
+                # Provision registers the SRV records but no A record for the DC's own name.
+                self.dns_add(self.host_name.lower(), "A", self.address)
                 return self.info()
             time.sleep(0.1)  # polling a child process that has no readiness signal
         self.stop()
         raise RuntimeError(f"samba did not answer LDAP on {self.address}:389 within {timeout:g} s")
+
+    def dns_add(self, name: str, kind: str, data: str) -> None:
+        """Add a record to the DC's DNS zone (the DC must be running)."""
+        pid = self._pid()
+        prefix = ["nsenter", f"--net=/proc/{pid}/ns/net"] if self.private_network and pid else []
+        _run(prefix + ["samba-tool", "dns", "add", self.address, self.DNS_NAME, name, kind, data,
+                       "-s", str(self.conf), "-U", f"Administrator%{self.ADMIN_PASSWORD}"], "samba-tool dns add")
 
     def _pid(self) -> int | None:
         try:

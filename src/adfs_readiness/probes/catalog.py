@@ -10,6 +10,8 @@ from importlib.metadata import entry_points
 from adfs_readiness.facts import METADATA_FACT
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.probes.metadata import probe_federation_metadata
+from adfs_readiness.facts.directory import DIRECTORY_FACT
+from adfs_readiness.probes.directory import probe_directory
 
 __all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes"]
 
@@ -27,6 +29,13 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             # connect + read, a few redirects: the fetch itself also honours the run's deadline.
             timeout=lambda config: config.timeout_seconds * 3,
             description="Federation metadata (FederationMetadata.xml): fetched or read, parsed, signature verified",
+        ),
+        ProbeSpec(
+            key=DIRECTORY_FACT,
+            function=probe_directory,
+            # A large directory streams for minutes: the scan is bounded by the run's deadline.
+            timeout=lambda config: config.deadline_seconds,
+            description="Active Directory over LDAP (read-only): bind, RootDSE, forest, accounts, streamed attribute scan",
         ),
     ]
     return {s.key: s for s in specs}
