@@ -178,6 +178,7 @@ def _lab_users(b: str) -> str:
     out += ldif_entry(f"CN=svc-expired,{ou}", {"objectClass": "user", "sAMAccountName": "svc-expired",
                                               "userAccountControl": _NORMAL,
                                               "msDS-SupportedEncryptionTypes": "24"})
+    out += _user(f"CN=svc-http,{ou}", "svc-http")  # gets HTTP/sts3.contoso.test below (Samba refuses the alias)
     out += _user(f"CN=svc-aes,{ou}", "svc-aes", msDS_SupportedEncryptionTypes="24",
                  servicePrincipalName=["HOST/sts3.contoso.test"])
     # A computer account: skipped by the attribute rules (name ends with $).
@@ -229,6 +230,7 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
     raw = "".join([
         _modify(f"CN=dupb,{lab}", "userPrincipalName", "dup.user@contoso.com"),
         _modify(f"CN=svc-dup,{lab}", "servicePrincipalName", "HOST/sts.contoso.test", op="add"),
+        _modify(f"CN=svc-http,{lab}", "servicePrincipalName", "HTTP/sts3.contoso.test", op="add"),
         _modify(f"CN=displong,{lab}", "displayName", "D" * 257),
         _modify(f"CN=samlong,{lab}", "sAMAccountName", "samlong-abcdefghijklmn"),
         _modify(f"CN=sambad,{lab}", "sAMAccountName", "sam[bad]"),

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import dns.resolver
-from ldap3 import BASE, SUBTREE, Connection
+from ldap3 import SUBTREE, Connection
 
 from adfs_readiness.config import Config, DirectoryConfig
 from adfs_readiness.facts.directory import (
@@ -192,7 +193,7 @@ def _connect_any(cfg: DirectoryConfig, password: str | None, timeout: float, res
         conn, info = connect(target, cfg, password, timeout=timeout, ca_file=ca, connect_host=address)
         info = DirectoryConnection(**{**info.__dict__, "discovered_from": srv, "servers_tried": tuple(tried)})
         if conn is not None:
-            return conn, info, target
+            return conn, info, replace(target, address=address)
         last = info
         if info.result != BindResult.UNREACHABLE:
             break  # a refused password is not a reason to try the next DC
@@ -418,7 +419,7 @@ def _spns(conn: Connection, connection: DirectoryConnection, target: LdapTarget 
     if target is not None:
         gc_target = LdapTarget(target.host, 3269 if target.use_ssl else 3268, target.use_ssl,
                                f"{'ldaps' if target.use_ssl else 'ldap'}://{target.host}:{3269 if target.use_ssl else 3268}",
-                               tls_name=target.tls_name)
+                               tls_name=target.tls_name, address=target.address)
         gc, info = connect(gc_target, cfg, password, timeout=timeout,
                            ca_file=str(cfg.ca_bundle) if cfg.ca_bundle else None, connect_host=None)
         if gc is not None:

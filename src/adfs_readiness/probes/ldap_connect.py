@@ -38,6 +38,7 @@ from adfs_readiness.facts.directory import BindResult, DirectoryConnection
 from adfs_readiness.probes.certificates import describe_certificate
 
 __all__ = [
+    "ReadOnlyConnection",
     "LdapTarget",
     "md4_provider",
     "nt_hash",
@@ -46,6 +47,40 @@ __all__ = [
     "parse_ldap_url",
     "connect",
 ]
+
+
+#: Extended operations that change nothing: StartTLS (RFC 4511 4.14) and Who am I? (RFC 4532).
+_READ_ONLY_EXTENDED = {"1.3.6.1.4.1.1466.20037", "1.3.6.1.4.1.4203.1.11.3"}
+
+
+class ReadOnlyConnection(Connection):
+    """An ldap3 Connection that refuses every write before anything is sent.
+
+    ``read_only=True`` alone is not enough: ldap3 2.9.1 checks it in modify, delete and modify_dn
+    but not in add, and extended operations (password modify, ...) bypass it. Raises
+    LDAPConnectionIsReadOnlyError for add, delete, modify, modify_dn and any extended operation
+    other than StartTLS and Who am I?.
+    """
+
+    def _refuse(self, what: str) -> None:
+        raise ldap_exc.LDAPConnectionIsReadOnlyError(f"connection is read-only: adfs-readiness never writes ({what})")
+
+    def add(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse("add")
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse("delete")
+
+    def modify(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse("modify")
+
+    def modify_dn(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse("modify_dn")
+
+    def extended(self, request_name: str, *args: Any, **kwargs: Any) -> Any:
+        if request_name not in _READ_ONLY_EXTENDED:
+            self._refuse(f"extended operation {request_name}")
+        return super().extended(request_name, *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -58,6 +93,7 @@ class LdapTarget:
     use_ssl: bool
     url: str
     tls_name: str | None = None
+    address: str | None = None  # the IP to open when the name was resolved through the run's resolver
 
 
 def parse_ldap_url(url: str) -> LdapTarget:
@@ -181,7 +217,7 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
     if target.use_ssl or cfg.start_tls:
         tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file,
                   valid_names=[target.tls_name or target.host], version=ssl.PROTOCOL_TLS_CLIENT)
-    server = Server(connect_host or target.host, port=target.port, use_ssl=target.use_ssl, tls=tls,
+    server = Server(connect_host or target.address or target.host, port=target.port, use_ssl=target.use_ssl, tls=tls,
                     get_info=NONE, connect_timeout=timeout)
     kwargs: dict[str, Any] = dict(read_only=True, auto_bind=False, receive_timeout=max(1, int(timeout + 0.999)),
                                   raise_exceptions=False, return_empty_attributes=False, auto_range=False,
@@ -192,7 +228,7 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
         kwargs.update(user=cfg.bind_user, password=password, authentication=NTLM)
     elif auth == "kerberos":
         kwargs.update(authentication=SASL, sasl_mechanism="GSSAPI", user=cfg.bind_user)
-    conn = Connection(server, **kwargs)
+    conn = ReadOnlyConnection(server, **kwargs)
     stage = "connect"
     try:
         conn.open()
