@@ -20,8 +20,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import warnings
+
 import dns.resolver
-from ldap3 import SUBTREE, Connection
+
+with warnings.catch_warnings():
+    # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix, and it must
+    # not break a run under -W error.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from ldap3 import SUBTREE, Connection
 
 from adfs_readiness.config import Config, DirectoryConfig
 from adfs_readiness.facts.directory import (

@@ -29,8 +29,14 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from ldap3 import NONE, NTLM, SASL, SIMPLE, Connection, Server, Tls
-from ldap3.core import exceptions as ldap_exc
+import warnings
+
+with warnings.catch_warnings():
+    # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix, and it must
+    # not break a run under -W error.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from ldap3 import NONE, NTLM, SASL, SIMPLE, Connection, Server, Tls
+    from ldap3.core import exceptions as ldap_exc
 
 from adfs_readiness.config import DirectoryConfig
 from adfs_readiness.facts import CertificateInfo

@@ -19,9 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
-from ldap3 import BASE, SUBTREE, Connection
-from ldap3.core import exceptions as ldap_exc
-from ldap3.utils.conv import escape_filter_chars
+import warnings
+
+with warnings.catch_warnings():
+    # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix, and it must
+    # not break a run under -W error.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from ldap3 import BASE, SUBTREE, Connection
+    from ldap3.core import exceptions as ldap_exc
+    from ldap3.utils.conv import escape_filter_chars
 
 __all__ = ["PAGED_RESULTS_OID", "SearchStatus", "eq_filter", "paged_search", "read_entry", "ranged_values",
            "DEFAULT_PAGE_SIZE"]
