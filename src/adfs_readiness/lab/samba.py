@@ -453,9 +453,13 @@ def shared_dc(state_dir: Path, build: "callable[[], SambaDc]", seed_version: str
         if not (dc.running and state.get("seed_version") == seed_version and state.get("info")):
             dc.stop()
             holders = []
-            dc.provision()
-            make(dc)
-            info = dc.start()
+            try:
+                dc.provision()
+                make(dc)
+                info = dc.start()
+            except BaseException:
+                dc.stop()  # never leave a half-made DC running
+                raise
             state = {"seed_version": seed_version, "info": asdict(info)}
         state["holders"] = holders + [me]
         state_path.write_text(json.dumps(state))
@@ -469,6 +473,7 @@ def shared_dc(state_dir: Path, build: "callable[[], SambaDc]", seed_version: str
             state["holders"] = holders
             if not holders:
                 dc.stop()
+                shutil.rmtree(dc.root, ignore_errors=True)  # a throwaway DC: nothing to keep
                 state.pop("info", None)
             state_path.write_text(json.dumps(state))
 
