@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="connect the federation service name to this address (like curl --resolve)")
     target.add_argument("--metadata", metavar="PATH|URL", help="read federation metadata from a file or URL")
     target.add_argument("--ca-bundle", metavar="PATH", type=Path, help="extra trusted CA certificates (PEM)")
+    target.add_argument("--csv-dir", metavar="DIR", type=Path,
+                        help="write every object-level directory problem to DIR/directory-problems.csv")
     run = check.add_argument_group("run")
     run.add_argument("--skip", metavar="CHECK_ID", action="append", default=[],
                      help="do not run this check (or 'area.*'); repeatable")
@@ -245,6 +247,10 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         changes["deadline_seconds"] = args.deadline
     if args.timeout:
         changes["timeout_seconds"] = args.timeout
+    if getattr(args, "csv_dir", None):
+        from dataclasses import replace as _replace
+
+        changes["directory"] = _replace(config.directory, csv_dir=args.csv_dir)
     return config.with_overrides(**changes)
 
 
