@@ -65,16 +65,29 @@ def eq_filter(attribute: str, value: str) -> str:
 
 def paged_search(conn: Connection, base: str, ldap_filter: str, attributes: list[str], *,
                  status: SearchStatus, scope: str = SUBTREE, page_size: int = DEFAULT_PAGE_SIZE,
-                 size_limit: int = 0, max_page_size: int | None = None) -> Iterator[Entry]:
+                 size_limit: int = 0, max_page_size: int | None = None, prefetch: bool = False) -> Iterator[Entry]:
     """Yield (dn, raw attributes) for every entry, one page at a time (bounded memory).
 
     ``page_size`` is capped at ``max_page_size`` (the server's MaxPageSize, when known).
     ``size_limit`` > 0 asks the server to stop after that many entries (a sizeLimitExceeded then
-    marks ``status`` partial). Never raises for LDAP trouble: it ends the generator and marks
+    marks ``status`` partial). With ``prefetch`` a helper thread asks for the next page while the
+    caller is still working through the current one (at most two pages in memory), so the DC's
+    work and ours overlap. Never raises for LDAP trouble: it ends the generator and marks
     ``status`` partial with the reason.
     """
     if max_page_size:
         page_size = min(page_size, max_page_size)
+    pages = _pages(conn, base, ldap_filter, attributes, status, scope, page_size, size_limit)
+    if prefetch:
+        pages = _prefetched(pages, status)
+    for page in pages:
+        for item in page:
+            status.entries += 1
+            yield item
+
+
+def _pages(conn: Connection, base: str, ldap_filter: str, attributes: list[str], status: SearchStatus,
+           scope: str, page_size: int, size_limit: int) -> Iterator[list[Entry]]:
     cookie: bytes | None = None
     while True:
         try:
@@ -85,13 +98,14 @@ def paged_search(conn: Connection, base: str, ldap_filter: str, attributes: list
             return
         status.pages += 1
         result = conn.result or {}
+        page: list[Entry] = []
         for item in conn.response or ():
             kind = item.get("type")
             if kind == "searchResEntry":
-                status.entries += 1
-                yield item["dn"], item.get("raw_attributes") or {}
+                page.append((item["dn"], item.get("raw_attributes") or {}))
             elif kind == "searchResRef":
                 status.referrals.extend(item.get("uri") or ())
+        yield page
         code = result.get("result")
         status.result_code = code
         if code == 4:
@@ -106,6 +120,51 @@ def paged_search(conn: Connection, base: str, ldap_filter: str, attributes: list
         cookie = (control.get("value") or {}).get("cookie")
         if not cookie:
             return
+
+
+_DONE = object()
+
+
+def _prefetched(pages: Iterator[list[Entry]], status: SearchStatus) -> Iterator[list[Entry]]:
+    """Run ``pages`` in a helper thread, one page ahead of the consumer."""
+    import queue
+    import threading
+
+    box: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        box.put(page, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except Exception as exc:  # handed to the consumer as a partial search
+            status.cut(f"the search was interrupted: {type(exc).__name__}: {exc}")
+        finally:
+            while not stop.is_set():
+                try:
+                    box.put(_DONE, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+
+    thread = threading.Thread(target=produce, name="ldap-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            page = box.get()
+            if page is _DONE:
+                return
+            yield page
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def read_entry(conn: Connection, dn: str, attributes: list[str]) -> Mapping[str, list[bytes]] | None:
