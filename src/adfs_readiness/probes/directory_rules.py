@@ -12,7 +12,7 @@ without IdFix's known false results:
 Why the probe applies them and not the checks: the scan streams (bounded memory at 100k+ objects),
 so the per-object observations are made while reading and only counts, the first rows and the
 CSV of every row leave the probe; the checks decide the status from those. Duplicate detection
-keeps an 8-byte hash of each normalised value with the first holder's DN and value, nothing else
+keeps a 64-bit hash (Python's SipHash) of each normalised value with the first holder's DN and value, nothing else
 (a 64-bit collision among a million values has odds of about 1 in 30 million).
 
 :class:`AttributeScanner` is fed raw entries and produces the ScanResult pieces; system objects
@@ -22,7 +22,6 @@ and AD FS's own objects are skipped and counted.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from collections import Counter
 from pathlib import Path
@@ -48,6 +47,11 @@ _UPN_BAD = set('\\%&*+/=?{}|<>();:,[]"') | {" "}
 _NICK_BAD = set('\\!#$%&*+/=?^`{}|~<>()\';:,[]"@') | {" "}
 _SAM_BAD = set('"[]:;|=+*?<>/\\,@')
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# Fast paths: a value matching these has none of the problems the detailed rules look for (the
+# detailed rules run only on values that do not match, so the results are the same).
+_CLEAN_LOCAL = r"[A-Za-z0-9'!#^~_-]+(?:\.[A-Za-z0-9'!#^~_-]+)*"
+_CLEAN_DOMAIN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+_CLEAN_ADDRESS = re.compile(f"^{_CLEAN_LOCAL}@{_CLEAN_DOMAIN}$")
 _SYSTEM_PREFIXES = ("healthmailbox", "systemmailbox", "cas_", "federatedemail.", "discoverysearchmailbox",
                     "migration.", "supportmailbox")
 
@@ -72,6 +76,10 @@ def _domain_problems(domain: str) -> list[str]:
 
 def upn_problems(upn: str) -> list[tuple[str, str]]:
     """(problem, suggested fix) pairs for a userPrincipalName, [] when valid."""
+    if len(upn) <= 113 and _CLEAN_ADDRESS.match(upn):
+        local, _, domain = upn.partition("@")
+        if len(local) <= 64 and len(domain) <= 48:
+            return []
     problems: list[tuple[str, str]] = []
     if upn.strip() == "":
         return [("blank", "set a UPN in a verified domain, e.g. first.last@contoso.com")]
@@ -100,6 +108,9 @@ def upn_problems(upn: str) -> list[tuple[str, str]]:
 
 def smtp_problems(address: str) -> list[tuple[str, str]]:
     """(problem, fix) pairs for an SMTP address (mail, or an SMTP: proxyAddresses value)."""
+    if len(address) <= 256 and "'" not in address and _CLEAN_ADDRESS.match(address) \
+            and len(address.partition("@")[2]) <= 48:
+        return []
     if address.strip() == "":
         return [("blank", "remove the empty value")]
     problems: list[tuple[str, str]] = []
@@ -211,7 +222,7 @@ class AttributeScanner:
             self.csv_rows += 1
 
     def _duplicate(self, check_id: str, attribute: str, dn: str, value: str, key: str, touched: set[str]) -> None:
-        digest = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+        digest = hash(key)  # SipHash, 64-bit: stable within the run, which is all duplicate detection needs
         seen = self._seen.setdefault(check_id, {})
         first = seen.get(digest)
         if first is None:
