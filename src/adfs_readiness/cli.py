@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="judge a new SSL certificate before deployment (PEM, DER or PFX/PKCS#12)")
     target.add_argument("--certificate-password-env", metavar="VAR",
                         help="environment variable holding the PFX / key password (else a prompt when interactive)")
+    target.add_argument("--csv-dir", metavar="DIR", type=Path,
+                        help="write every object-level directory problem to DIR/directory-problems.csv")
     run = check.add_argument_group("run")
     run.add_argument("--skip", metavar="CHECK_ID", action="append", default=[],
                      help="do not run this check (or 'area.*'); repeatable")
@@ -320,6 +322,10 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         changes["deadline_seconds"] = args.deadline
     if args.timeout:
         changes["timeout_seconds"] = args.timeout
+    if getattr(args, "csv_dir", None):
+        from dataclasses import replace as _replace
+
+        changes["directory"] = _replace(config.directory, csv_dir=args.csv_dir)
     return config.with_overrides(**changes)
 
 

@@ -131,6 +131,9 @@ class DirectoryConfig:
         ad_domain: the Active Directory DNS domain (``corp.contoso.com``) whose SRV records
             dns.ad-srv looks up; None = derived from ``base_dn`` (DC= parts), else not checked.
         forest_root: the forest root domain for ``_gc._tcp``; None = ``ad_domain``.
+        csv_dir: write every object-level directory problem to ``directory-problems.csv`` here.
+        adfs_version: the AD FS version targeted ("2012r2", "2016", "2019", "2022", "2025"); from
+            2016 on, directory.functional-level also wants schema objectVersion >= 85.
     """
 
     server: str | None = None
@@ -145,6 +148,8 @@ class DirectoryConfig:
     service_account: str | None = None
     ad_domain: str | None = None
     forest_root: str | None = None
+    csv_dir: Path | None = None
+    adfs_version: str | None = None
 
     @property
     def ad_dns_domain(self) -> str | None:
@@ -487,7 +492,11 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         service_account=d.string("service_account"),
         ad_domain=_domain_name(d, "ad_domain"),
         forest_root=_domain_name(d, "forest_root"),
+        csv_dir=path_of(d, "csv_dir"),
+        adfs_version=d.string("adfs_version"),
     )
+    if directory.adfs_version not in (None, "2012r2", "2016", "2019", "2022", "2025"):
+        raise d.error("adfs_version", directory.adfs_version, '"2012r2", "2016", "2019", "2022" or "2025"')
     d.reject_unknown()
 
     t = _Reader(source, _table(source, data, "thresholds"), "thresholds")
@@ -657,6 +666,8 @@ password_env = "ADFS_READINESS_LDAP_PASSWORD"
 # service_account = "gmsa-adfs$"           # the AD FS service account (sAMAccountName)
 # ad_domain = "corp.contoso.com"           # AD DNS domain for dns.ad-srv (default: from base_dn)
 # forest_root = "contoso.com"              # forest root for _gc._tcp (default: ad_domain)
+# adfs_version = "2019"                    # AD FS version targeted: 2016+ wants schema objectVersion >= 85
+# csv_dir = "directory-report"             # every object-level problem as CSV (also --csv-dir)
 
 [thresholds]
 # Days before expiry (fail below the first, warn below the second).

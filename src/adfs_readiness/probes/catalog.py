@@ -8,9 +8,16 @@ import logging
 from importlib.metadata import entry_points
 
 from adfs_readiness.facts import METADATA_FACT, FederationMetadata
+from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsView
-from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, TLS_FACT, CertificateFile, TlsFacts
+from adfs_readiness.facts.tls import (
+    CERTIFICATE_FILE_FACT,
+    TLS_FACT,
+    CertificateFile,
+    TlsFacts,
+)
 from adfs_readiness.probes import ProbeSpec
+from adfs_readiness.probes.directory import probe_directory
 from adfs_readiness.probes.dns import (
     dns_probe_timeout,
     probe_dns_external,
@@ -68,6 +75,14 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             fact_type=CertificateFile,
             timeout=lambda config: config.timeout_seconds,
             description="A certificate file (--certificate: PEM, DER or PFX) read and verified",
+        ),
+        ProbeSpec(
+            key=DIRECTORY_FACT,
+            function=probe_directory,
+            fact_type=DirectoryFacts,
+            # A large directory streams for minutes: the scan is bounded by the run's deadline.
+            timeout=lambda config: config.deadline_seconds,
+            description="Active Directory over LDAP (read-only): bind, RootDSE, forest, accounts, streamed attribute scan",
         ),
     ]
     return {s.key: s for s in specs}

@@ -1,0 +1,112 @@
+"""Helpers shared by the directory checks (private to ``adfs_readiness_checks``): the gate every
+directory check passes through, evidence builders and the references the rules come from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from adfs_readiness.api import CannotDetermine, CheckContext, Outcome, Reference, Status
+from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, RuleResult, filetime_to_datetime
+
+__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_KDS",
+           "REF_SSO_ROLLOVER", "REF_SCUBA", "REF_FUNCTIONAL_LEVELS", "REF_KERBEROS_SKEW",
+           "REF_LDAP_SIGNING", "gate", "rule_outcome", "when"]
+
+REF_PREP_SYNC = Reference("Prepare for directory synchronization to Microsoft 365",
+                          "https://learn.microsoft.com/en-us/microsoft-365/enterprise/prepare-for-directory-synchronization")
+REF_NONROUTABLE = Reference("Prepare a nonroutable domain for directory synchronization",
+                            "https://learn.microsoft.com/en-us/microsoft-365/enterprise/"
+                            "prepare-a-non-routable-domain-for-directory-synchronization")
+REF_ADFS_REQUIREMENTS = Reference("AD FS requirements",
+                                  "https://learn.microsoft.com/en-us/windows-server/identity/ad-fs/overview/ad-fs-requirements")
+REF_DESIGN_CONCEPTS = Reference("Microsoft Entra Connect: design concepts (sourceAnchor, ms-DS-ConsistencyGuid)",
+                                "https://learn.microsoft.com/en-us/azure/active-directory/hybrid/plan-connect-design-concepts")
+REF_KDS = Reference("Add-KdsRootKey (EffectiveTime; keys are used 10 hours after creation)",
+                    "https://learn.microsoft.com/en-us/previous-versions/windows/powershell-scripting/jj852117(v=wps.620)")
+REF_SSO_ROLLOVER = Reference("Seamless SSO: roll over the Kerberos decryption key of AZUREADSSOACC at least every "
+                             "30 days (Entra documentation, quoted in MicrosoftDocs/entra-docs#701)",
+                             "https://github.com/MicrosoftDocs/entra-docs/issues/701")
+REF_SCUBA = Reference("CISA SCuBA MS.AAD.7.3: privileged users SHALL be cloud-only accounts (as tested by Maester)",
+                      "https://www.powershellgallery.com/packages/Maester/2.0.0/Content/"
+                      "maester-tests%5Ccisa%5Centra%5CTest-MtCisaCloudGlobalAdmin.Tests.ps1")
+REF_FUNCTIONAL_LEVELS = Reference("MS-ADTS 6.1.4.2 msDS-Behavior-Version: functional level values",
+                                  "https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-adts/"
+                                  "8f0d9838-d9f2-44b8-b018-b41b62c0580c")
+REF_KERBEROS_SKEW = Reference("MS-GPSB 2.2.2 Kerberos Policy (MaxClockSkew, default 5 minutes)",
+                              "https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-gpsb/"
+                              "0fce5b92-bcc1-4b96-9c2b-56397c3f144f")
+REF_LDAP_SIGNING = Reference("RFC 4513: LDAP authentication methods and security mechanisms (simple bind needs TLS)",
+                             "https://www.rfc-editor.org/rfc/rfc4513")
+
+
+def gate(ctx: CheckContext, section: str | None = None, *, scan: bool = False) -> DirectoryFacts | Outcome:
+    """The fact, or the Outcome to return instead: SKIP when no directory is configured;
+    CannotDetermine (-> error) when the bind failed, ``section`` could not be read, or the scan
+    was cut short (a truncated list must never pass)."""
+    facts: DirectoryFacts = ctx.fact(DIRECTORY_FACT)
+    if not facts.configured:
+        return Outcome(Status.SKIP, "No Active Directory connection is configured ([directory] in the config).")
+    if not facts.connection.bound:
+        raise CannotDetermine(f"no directory connection ({facts.connection.result}: {facts.connection.reason})",
+                              {"server": facts.connection.server, "result": facts.connection.result})
+    for name in (section, "scan" if scan else None):
+        if name and name in facts.section_errors:
+            raise CannotDetermine(f"the directory's {name} could not be read: {facts.section_errors[name]}")
+    if scan:
+        if facts.scan is None:
+            raise CannotDetermine("the directory scan did not run")
+        if facts.scan.partial:
+            raise CannotDetermine(f"the directory scan was cut short, so its results are incomplete: "
+                                  f"{facts.scan.partial_reason}",
+                                  {"base_dn": facts.scan.base_dn, "objects_scanned": facts.scan.objects_scanned})
+    return facts
+
+
+def when(filetime: int | None) -> str | None:
+    """ISO 8601 of a FILETIME for evidence ("never"/None/"after 9999" handled)."""
+    if filetime is None:
+        return None
+    moment = filetime_to_datetime(filetime)
+    if moment is not None:
+        return moment.isoformat()
+    return "never" if filetime in (0, 9223372036854775807) else f"FILETIME {filetime}"
+
+
+def _scan_evidence(facts: DirectoryFacts, rule: RuleResult) -> dict[str, Any]:
+    scan = facts.scan
+    assert scan is not None
+    return {
+        "base_dn": scan.base_dn, "objects_scanned": scan.objects_scanned,
+        "objects_with_value": rule.objects_with_value, "objects_with_problem": rule.objects_with_problem,
+        "problem_rows": rule.problems, "by_problem": dict(rule.by_problem),
+        "first_objects": [{"dn": s.dn, "value": s.value, "problem": s.problem, "fix": s.fix} for s in rule.samples],
+        "skipped": dict(scan.skipped), "csv": scan.csv_path,
+    }
+
+
+def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: Status = Status.WARN) -> Outcome:
+    """PASS when no scanned object breaks the attribute rules of ``check_id``, else
+    ``problem_status`` with counts, the first objects and the CSV path."""
+    facts = gate(ctx, scan=True)
+    if isinstance(facts, Outcome):
+        return facts
+    assert facts.scan is not None
+    rule = facts.scan.rules[check_id]
+    if not rule.attribute_in_schema:
+        return Outcome(Status.SKIP, f"The directory's schema has no {rule.attribute} attribute (no Exchange "
+                                    "schema extension), so there is nothing to check.",
+                       evidence={"attribute": rule.attribute})
+    evidence = _scan_evidence(facts, rule)
+    if rule.objects_with_problem == 0:
+        return Outcome(Status.PASS, f"All {rule.objects_with_value} objects with a {rule.attribute} follow the "
+                                    f"rules for {what}.", evidence=evidence)
+    more = f"; every row is in {facts.scan.csv_path}" if facts.scan.csv_path else " (use --csv-dir for the full list)"
+    return Outcome(problem_status, f"{rule.objects_with_problem} object(s) have {what} problems in {rule.attribute} "
+                                   f"({rule.problems} problem rows){more}.", evidence=evidence)
+
+
+def now_filetime(now: datetime) -> int:
+    from adfs_readiness.facts.directory import filetime_from_datetime
+
+    return filetime_from_datetime(now)

@@ -1,0 +1,290 @@
+"""Active Directory checks (the ``directory.*`` ids of CHECKS.md; the account checks are in
+directory_accounts.py), judged from the ``directory`` fact.
+
+Object-level rules (UPN, proxyAddresses, mail, mailNickname, sAMAccountName, displayName) are
+observed while the probe streams the directory (see probes/directory_rules.py); these checks turn
+the counts into a status with the first objects as evidence and the CSV for the full list. Times
+are compared as FILETIME integers against ``ctx.now`` (no OverflowError at year 10000).
+"""
+
+from __future__ import annotations
+
+import re
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
+
+from ._directory_common import (
+    REF_ADFS_REQUIREMENTS,
+    REF_DESIGN_CONCEPTS,
+    REF_FUNCTIONAL_LEVELS,
+    REF_KERBEROS_SKEW,
+    REF_LDAP_SIGNING,
+    REF_NONROUTABLE,
+    REF_PREP_SYNC,
+    gate,
+    rule_outcome,
+)
+
+_REQ = (DIRECTORY_FACT,)
+_LEVELS = {0: "Windows 2000", 1: "Windows Server 2003 interim", 2: "Windows Server 2003", 3: "Windows Server 2008",
+           4: "Windows Server 2008 R2", 5: "Windows Server 2012", 6: "Windows Server 2012 R2",
+           7: "Windows Server 2016", 10: "Windows Server 2025"}
+
+
+@check(id="directory.connect", title="Directory connection", area=Area.DIRECTORY, severity=Severity.HIGH,
+       blocker=True, requires=_REQ,
+       rule="A bind to a domain controller works; a simple bind over plain LDAP is a warning (the password "
+            "crosses the network in clear).",
+       remediation="Check directory.server, the bind account and its password source. Prefer ldaps:// (636) or "
+                   "start_tls = true; a simple bind over plain LDAP sends the password in clear.",
+       references=(REF_LDAP_SIGNING, REF_ADFS_REQUIREMENTS))
+def connect(ctx: CheckContext) -> Outcome:
+    facts: DirectoryFacts = ctx.fact(DIRECTORY_FACT)
+    c = facts.connection
+    evidence = {"server": c.server, "transport": c.transport, "auth": c.auth, "result": c.result,
+                "bind_user": c.bind_user, "discovered_from": c.discovered_from, "servers_tried": list(c.servers_tried)}
+    if not facts.configured:
+        return Outcome(Status.SKIP, "No Active Directory connection is configured ([directory] in the config).",
+                       evidence=evidence)
+    if not c.bound:
+        what = {"auth_failed": "the DC refused the credentials", "unreachable": "the DC could not be reached",
+                "tls_failed": "TLS to the DC failed", "method_unavailable": f"the {c.auth} bind method cannot work",
+                "no_password": "no password was available"}.get(c.result, c.result)
+        return Outcome(Status.FAIL, f"Could not bind to Active Directory: {what}: {c.reason}", evidence=evidence)
+    if c.transport == "plain" and c.auth == "simple":
+        return Outcome(Status.WARN, f"Bound to {c.server} with a simple bind over plain LDAP: the password crossed "
+                                    "the network in clear. Use LDAPS or StartTLS.", evidence=evidence)
+    return Outcome(Status.PASS, f"Bound to {c.server} ({c.auth} bind over {c.transport}).", evidence=evidence)
+
+
+@check(id="directory.functional-level", title="Domain and forest functional level", area=Area.DIRECTORY,
+       severity=Severity.MEDIUM, blocker=False, requires=_REQ,
+       rule="Domain and forest functional level at least Windows Server 2003 (fail below), below 2008 R2 warn; "
+            "schema objectVersion >= 85 when AD FS 2016 or later is targeted.",
+       remediation="Raise the domain and forest functional levels once every DC runs a supported Windows Server "
+                   "(Set-ADDomainMode / Set-ADForestMode); for AD FS 2016+ run adprep /forestprep from Windows "
+                   "Server 2016 or later to bring the schema to objectVersion 85+.",
+       references=(REF_FUNCTIONAL_LEVELS, REF_ADFS_REQUIREMENTS))
+def functional_level(ctx: CheckContext) -> Outcome:
+    facts = gate(ctx, "root_dse")
+    if isinstance(facts, Outcome):
+        return facts
+    r = facts.root_dse
+    if r is None or r.domain_functionality is None or r.forest_functionality is None:
+        raise CannotDetermine("the RootDSE did not give domainFunctionality / forestFunctionality")
+    lowest = min(r.domain_functionality, r.forest_functionality)
+    target = ctx.config.directory.adfs_version
+    evidence = {"domain_functionality": r.domain_functionality, "domain_level": _LEVELS.get(r.domain_functionality),
+                "forest_functionality": r.forest_functionality, "forest_level": _LEVELS.get(r.forest_functionality),
+                "schema_object_version": facts.schema_object_version, "adfs_version": target}
+    levels = f"domain {_LEVELS.get(r.domain_functionality)}, forest {_LEVELS.get(r.forest_functionality)}"
+    if lowest < 2:
+        return Outcome(Status.FAIL, f"Functional level below Windows Server 2003 ({levels}).", evidence=evidence)
+    if lowest < 4:
+        return Outcome(Status.WARN, f"Functional level below Windows Server 2008 R2 ({levels}).", evidence=evidence)
+    if target and target != "2012r2" and (facts.schema_object_version or 0) < 85:
+        return Outcome(Status.WARN, f"AD FS {target} is targeted but the schema is at objectVersion "
+                                    f"{facts.schema_object_version} (Windows Server 2016 schema is 87; at least 85 "
+                                    "is expected).", evidence=evidence)
+    return Outcome(Status.PASS, f"Functional levels are sufficient ({levels}, schema objectVersion "
+                                f"{facts.schema_object_version}).", evidence=evidence)
+
+
+@check(id="directory.clock-skew", title="Domain controller clock", area=Area.DIRECTORY, severity=Severity.MEDIUM,
+       blocker=False, requires=_REQ,
+       rule="The DC's currentTime against the local clock: fail above 300 s (Kerberos' default tolerance), "
+            "warn above 60 s.",
+       remediation="Synchronise the clocks: the PDC emulator from a reliable time source (w32tm /config "
+                   "/manualpeerlist:... /syncfromflags:manual /reliable:yes /update), the other machines from the "
+                   "domain hierarchy (w32tm /config /syncfromflags:domhier /update).",
+       references=(REF_KERBEROS_SKEW,))
+def clock_skew(ctx: CheckContext) -> Outcome:
+    facts = gate(ctx, "root_dse")
+    if isinstance(facts, Outcome):
+        return facts
+    r = facts.root_dse
+    if r is None or r.current_time is None or r.local_before is None or r.local_after is None:
+        raise CannotDetermine("the DC did not report its currentTime")
+    middle = r.local_before + (r.local_after - r.local_before) / 2
+    skew = (r.current_time - middle).total_seconds()
+    # currentTime has whole seconds: allow one second plus half the read's round trip.
+    slack = 1 + (r.local_after - r.local_before).total_seconds() / 2
+    effective = max(0.0, abs(skew) - slack)
+    t = ctx.config.thresholds
+    evidence = {"dc_time": r.current_time.isoformat(), "local_time": middle.isoformat(),
+                "skew_seconds": round(skew, 1), "uncertainty_seconds": round(slack, 1), "dc": r.dns_host_name,
+                "warn_seconds": t.clock_skew_warn_seconds, "fail_seconds": t.clock_skew_fail_seconds}
+    direction = "ahead of" if skew > 0 else "behind"
+    if effective > t.clock_skew_fail_seconds:
+        return Outcome(Status.FAIL, f"The DC clock is {abs(skew):.0f} s {direction} this machine (over "
+                                    f"{t.clock_skew_fail_seconds} s: Kerberos fails).", evidence=evidence)
+    if effective > t.clock_skew_warn_seconds:
+        return Outcome(Status.WARN, f"The DC clock is {abs(skew):.0f} s {direction} this machine.", evidence=evidence)
+    return Outcome(Status.PASS, f"The DC clock is within {max(abs(skew), slack):.0f} s of this machine.",
+                   evidence=evidence)
+
+
+def _os_version(dc_version: str | None) -> tuple[int, int] | None:
+    m = re.match(r"^\s*(\d+)\.(\d+)", dc_version or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _gmsa_used(facts: DirectoryFacts) -> bool:
+    if facts.service_account is not None:
+        return facts.service_account.is_gmsa
+    return bool(facts.gmsa_accounts)
+
+
+@check(id="directory.domain-controllers", title="Domain controllers", area=Area.DIRECTORY, severity=Severity.LOW,
+       blocker=False, requires=_REQ,
+       rule="At least two domain controllers; where gMSAs are used, DCs run Windows Server 2012 or later.",
+       remediation="Add a second domain controller for resilience; upgrade or retire DCs older than Windows Server "
+                   "2012 where the AD FS service account is a gMSA.",
+       references=(REF_ADFS_REQUIREMENTS,))
+def domain_controllers(ctx: CheckContext) -> Outcome:
+    facts = gate(ctx, "domain_controllers")
+    if isinstance(facts, Outcome):
+        return facts
+    dcs = facts.domain_controllers
+    listed = [{"dn": d.dn, "dns_host_name": d.dns_host_name, "operating_system": d.operating_system,
+               "operating_system_version": d.operating_system_version} for d in dcs]
+    evidence = {"count": len(dcs), "domain_controllers": listed, "gmsa_used": _gmsa_used(facts)}
+    problems = []
+    if len(dcs) < 2:
+        problems.append(f"only {len(dcs)} domain controller (a single point of failure for sign-in)")
+    if _gmsa_used(facts):
+        old = [d.dns_host_name or d.dn for d in dcs
+               if (v := _os_version(d.operating_system_version)) is not None and v < (6, 2)
+               and (d.operating_system or "").lower().startswith("windows")]
+        if old:
+            problems.append(f"gMSAs are used but {', '.join(old)} run(s) a Windows Server older than 2012")
+    if problems:
+        return Outcome(Status.WARN, "; ".join(problems).capitalize() + ".", evidence=evidence)
+    return Outcome(Status.PASS, f"{len(dcs)} domain controllers.", evidence=evidence)
+
+
+def _federated(suffix: str, domains: tuple[str, ...]) -> bool:
+    return any(suffix == d or suffix.endswith("." + d) for d in domains)
+
+
+@check(id="directory.upn-suffixes", title="UPN suffixes in use", area=Area.DIRECTORY, severity=Severity.INFO,
+       blocker=False, requires=_REQ,
+       rule="Inventory: each UPN suffix in use with its user count, whether it is routable, listed in the forest's "
+            "uPNSuffixes, and a configured federated domain.",
+       remediation="Add a routable UPN suffix for every Microsoft 365 domain (Active Directory Domains and Trusts) "
+                   "and move users to it.", references=(REF_NONROUTABLE,))
+def upn_suffixes(ctx: CheckContext) -> Outcome:
+    facts = gate(ctx, "upn_suffixes", scan=True)
+    if isinstance(facts, Outcome):
+        return facts
+    assert facts.scan is not None
+    domains = ctx.config.federated_domains
+    rows = [{"suffix": u.suffix, "users": u.users, "routable": u.routable, "listed_in_forest": u.listed,
+             "federated": _federated(u.suffix, domains)} for u in facts.scan.upn_suffixes]
+    summary = ", ".join(f"{r['suffix']} ({r['users']})" for r in rows[:10]) or "none"
+    return Outcome(Status.INFO, f"{len(rows)} UPN suffix(es) in use: {summary}.",
+                   evidence={"suffixes": rows, "forest_upn_suffixes": list(facts.forest_upn_suffixes),
+                             "forest_dns_names": list(facts.forest_dns_names), "users_with_upn": facts.scan.users_with_upn})
+
+
+@check(id="directory.upn-routable", title="Routable UPN suffixes", area=Area.DIRECTORY, severity=Severity.HIGH,
+       blocker=True, requires=_REQ,
+       rule="Users whose UPN suffix is not routable on the internet (.local, .lan, .internal, ...) fail; blocking "
+            "when every user in scope is affected.",
+       remediation="Add a routable UPN suffix verified in Microsoft 365 (Active Directory Domains and Trusts) and "
+                   "change the affected users' UPNs to it; otherwise they sync as user@<tenant>.onmicrosoft.com and "
+                   "cannot sign in through AD FS.", references=(REF_NONROUTABLE, REF_PREP_SYNC))
+def upn_routable(ctx: CheckContext) -> Outcome:
+    outcome = rule_outcome(ctx, "directory.upn-routable", "UPN suffix routability", Status.FAIL)
+    if outcome.status is Status.FAIL:
+        facts = ctx.fact(DIRECTORY_FACT)
+        rule = facts.scan.rules["directory.upn-routable"]
+        every = rule.objects_with_problem >= facts.scan.users_with_upn
+        summary = (f"Every user in scope ({rule.objects_with_problem}) has a non-routable UPN suffix."
+                   if every else outcome.summary)
+        return Outcome(Status.FAIL, summary, evidence={**outcome.evidence, "all_users_affected": every},
+                       blocker=every)
+    return outcome
+
+
+@check(id="directory.upn-format", title="UPN format", area=Area.DIRECTORY, severity=Severity.MEDIUM, blocker=False,
+       requires=_REQ,
+       rule="userPrincipalName: allowed characters (an apostrophe is fine), name@domain, at most 113 characters, "
+            "64 before @ and 48 after, no leading/trailing white space, not blank.",
+       remediation="Correct the listed UPNs (IdFix can apply the suggested fixes); the CSV has every object.",
+       references=(REF_PREP_SYNC,))
+def upn_format(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.upn-format", "UPN format")
+
+
+@check(id="directory.upn-duplicates", title="Duplicate UPNs", area=Area.DIRECTORY, severity=Severity.HIGH,
+       blocker=False, requires=_REQ, rule="No two objects share a userPrincipalName (case-insensitive).",
+       remediation="Give each listed object a unique UPN; Entra Connect cannot sync duplicates.",
+       references=(REF_PREP_SYNC,))
+def upn_duplicates(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.upn-duplicates", "duplicate UPN")
+
+
+@check(id="directory.proxyaddresses", title="proxyAddresses", area=Area.DIRECTORY, severity=Severity.MEDIUM,
+       blocker=False, requires=_REQ,
+       rule="Each value at most 256 characters with a type prefix; SMTP values valid addresses without spaces; one "
+            "primary SMTP:; no SMTP address on two objects (case-insensitive). X500 values are not judged as "
+            "addresses.", remediation="Correct the listed values; the CSV has every object.",
+       references=(REF_PREP_SYNC,))
+def proxy_addresses(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.proxyaddresses", "proxyAddresses")
+
+
+@check(id="directory.mail", title="mail", area=Area.DIRECTORY, severity=Severity.MEDIUM, blocker=False,
+       requires=_REQ, rule="mail is a valid address, at most 256 characters, unique (case-insensitive).",
+       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC,))
+def mail(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.mail", "mail")
+
+
+@check(id="directory.mailnickname", title="mailNickname", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
+       requires=_REQ, rule="mailNickname at most 64 characters, allowed characters, no leading or trailing period, "
+                           "unique (case-insensitive).",
+       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC,))
+def mail_nickname(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.mailnickname", "mailNickname")
+
+
+@check(id="directory.samaccountname", title="sAMAccountName", area=Area.DIRECTORY, severity=Severity.LOW,
+       blocker=False, requires=_REQ, rule="sAMAccountName at most 20 characters for users, allowed characters, "
+                                          "unique (case-insensitive).",
+       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC,))
+def sam_account_name(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.samaccountname", "sAMAccountName")
+
+
+@check(id="directory.displayname", title="displayName", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
+       requires=_REQ, rule="displayName at most 256 characters, not blank, no leading or trailing white space.",
+       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC,))
+def display_name(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.displayname", "displayName")
+
+
+@check(id="directory.source-anchor", title="Source anchor", area=Area.DIRECTORY, severity=Severity.MEDIUM,
+       blocker=False, requires=_REQ,
+       rule="Every object has an objectGUID (the default sourceAnchor); ms-DS-ConsistencyGuid population reported.",
+       remediation="Objects without objectGUID cannot be anchored; with ms-DS-ConsistencyGuid as sourceAnchor, "
+                   "Entra Connect fills it from objectGUID on first sync.", references=(REF_DESIGN_CONCEPTS,))
+def source_anchor(ctx: CheckContext) -> Outcome:
+    facts = gate(ctx, scan=True)
+    if isinstance(facts, Outcome):
+        return facts
+    assert facts.scan is not None
+    s = facts.scan.source_anchor
+    evidence = {"objects": s.objects, "with_object_guid": s.with_object_guid,
+                "with_consistency_guid": s.with_consistency_guid, "examples": [dict(e) for e in s.examples]}
+    if s.with_object_guid < s.objects:
+        return Outcome(Status.FAIL, f"{s.objects - s.with_object_guid} of {s.objects} objects have no objectGUID.",
+                       evidence=evidence)
+    return Outcome(Status.PASS, f"All {s.objects} objects have an objectGUID; {s.with_consistency_guid} have "
+                                "ms-DS-ConsistencyGuid set.", evidence=evidence)
+
+
+__all__ = ["connect", "functional_level", "clock_skew", "domain_controllers", "upn_suffixes", "upn_routable",
+           "upn_format", "upn_duplicates", "proxy_addresses", "mail", "mail_nickname", "sam_account_name",
+           "display_name", "source_anchor"]

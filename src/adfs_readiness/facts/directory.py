@@ -1,0 +1,320 @@
+"""Facts of the directory area: what the LDAP probe read from Active Directory (fact key ``directory``).
+
+The scan of user/contact/group objects streams: the fact keeps counts, the first few problem
+objects per rule (``samples``) and the path of the CSV with every problem row, never the whole
+directory. Windows times are kept as the raw integers AD stores (FILETIME: 100-ns intervals since
+1601-01-01 UTC; intervals such as maxPwdAge: negative 100-ns counts) and compared as integers, so
+dates past year 9999 cannot raise OverflowError; :func:`filetime_to_datetime` gives a datetime for
+display and None for the "never" values.
+
+This module imports only the shared facts package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Mapping
+
+from adfs_readiness.facts import CertificateInfo
+
+__all__ = [
+    "DIRECTORY_FACT",
+    "FILETIME_NEVER",
+    "INTERVAL_NEVER",
+    "filetime_from_datetime",
+    "filetime_to_datetime",
+    "filetime_is_never",
+    "BindResult",
+    "DirectoryConnection",
+    "RootDse",
+    "DomainController",
+    "ProblemSample",
+    "RuleResult",
+    "UpnSuffixUsage",
+    "SourceAnchorSummary",
+    "ScanResult",
+    "AccountInfo",
+    "SpnRegistration",
+    "KdsRootKey",
+    "PrivilegedMember",
+    "DirectoryFacts",
+]
+
+#: Fact key of :class:`DirectoryFacts`.
+DIRECTORY_FACT = "directory"
+
+#: accountExpires "never": 0 and 0x7FFFFFFFFFFFFFFF (MS-ADA1 Account-Expires).
+FILETIME_NEVER = (0, 9223372036854775807)
+#: maxPwdAge / lockoutDuration "never": the minimum int64 (MS-ADA3 Max-Pwd-Age, Lockout-Duration).
+INTERVAL_NEVER = -9223372036854775808
+
+_EPOCH_1601 = datetime(1601, 1, 1, tzinfo=timezone.utc)
+_MAX_FILETIME_DATETIME = 2650467743999999990  # 9999-12-31 23:59:59.999999 UTC
+
+
+def filetime_from_datetime(moment: datetime) -> int:
+    """An aware datetime as FILETIME (int, 100-ns intervals since 1601-01-01 UTC), computed with
+    integers only."""
+    delta = moment.astimezone(timezone.utc) - _EPOCH_1601
+    return (delta.days * 86400 + delta.seconds) * 10**7 + delta.microseconds * 10
+
+
+def filetime_is_never(value: int | None) -> bool:
+    """True for the values AD uses for "never" in accountExpires (0 and max int64)."""
+    return value is None or value in FILETIME_NEVER
+
+
+def filetime_to_datetime(value: int | None) -> datetime | None:
+    """FILETIME -> aware UTC datetime; None for None, "never" (0, max int64), negative values and
+    values past 9999-12-31 (which datetime cannot hold)."""
+    if value is None or filetime_is_never(value) or value < 0 or value > _MAX_FILETIME_DATETIME:
+        return None
+    from datetime import timedelta
+
+    return _EPOCH_1601 + timedelta(microseconds=value // 10)
+
+
+class BindResult:
+    """The outcomes of a connection attempt (string constants, JSON-friendly)."""
+
+    OK = "ok"
+    AUTH_FAILED = "auth_failed"  # the server refused the credentials
+    UNREACHABLE = "unreachable"  # no TCP connection (refused, timeout, name not resolved)
+    TLS_FAILED = "tls_failed"  # LDAPS/StartTLS handshake or certificate verification failed
+    METHOD_UNAVAILABLE = "method_unavailable"  # the bind method cannot work here (which and why in reason)
+    NO_PASSWORD = "no_password"  # the password source gave nothing
+    NOT_CONFIGURED = "not_configured"
+
+
+@dataclass(frozen=True)
+class DirectoryConnection:
+    """How the probe connected (or why it could not).
+
+    Attributes:
+        server: the LDAP URL used (the last one tried when all failed).
+        transport: "ldaps", "starttls" or "plain".
+        auth: "simple", "ntlm", "kerberos" or "anonymous".
+        result: a :class:`BindResult` value. reason: in words, when not "ok".
+        bind_user: who bound (never the password).
+        discovered_from: the SRV name the server came from (None when configured).
+        servers_tried: every URL tried, in order.
+        tls_certificate: the LDAPS/StartTLS server certificate (for the certificate calendar).
+    """
+
+    server: str | None
+    transport: str
+    auth: str
+    result: str
+    reason: str | None = None
+    bind_user: str | None = None
+    discovered_from: str | None = None
+    servers_tried: tuple[str, ...] = ()
+    tls_certificate: CertificateInfo | None = None
+
+    @property
+    def bound(self) -> bool:
+        return self.result == BindResult.OK
+
+
+@dataclass(frozen=True)
+class RootDse:
+    """The RootDSE as read (ints for functional levels: 0 = 2000, 2 = 2003, 3 = 2008, 4 = 2008 R2,
+    5 = 2012, 6 = 2012 R2, 7 = 2016, 10 = 2025; MS-ADTS 6.1.4.4).
+
+    ``current_time`` is the DC's clock; ``local_before``/``local_after`` the probe's clock around
+    the read, so the skew is known within the read's round trip.
+    """
+
+    default_naming_context: str | None
+    configuration_naming_context: str | None
+    schema_naming_context: str | None
+    root_domain_naming_context: str | None
+    dns_host_name: str | None
+    domain_functionality: int | None
+    forest_functionality: int | None
+    dc_functionality: int | None
+    current_time: datetime | None
+    local_before: datetime | None
+    local_after: datetime | None
+    supported_controls: tuple[str, ...] = ()
+    supported_sasl_mechanisms: tuple[str, ...] = ()
+    global_catalog_ready: bool | None = None
+
+
+@dataclass(frozen=True)
+class DomainController:
+    """A DC computer account (userAccountControl SERVER_TRUST_ACCOUNT)."""
+
+    dn: str
+    dns_host_name: str | None
+    operating_system: str | None
+    operating_system_version: str | None
+
+
+@dataclass(frozen=True)
+class ProblemSample:
+    """One problem of one object: what the CSV row says (DN, attribute, value, problem, fix)."""
+
+    dn: str
+    attribute: str
+    value: str
+    problem: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The attribute rules of one check over the scanned objects.
+
+    Attributes:
+        check_id: the directory.* id the rules belong to.
+        attribute: the attribute judged (lDAPDisplayName).
+        objects_with_value: scanned objects that have the attribute.
+        objects_with_problem: objects with at least one problem.
+        problems: problem rows (an object can have several).
+        by_problem: problem text -> rows.
+        samples: the first rows (bounded).
+        attribute_in_schema: False when the directory's schema lacks the attribute (no Exchange).
+    """
+
+    check_id: str
+    attribute: str
+    objects_with_value: int
+    objects_with_problem: int
+    problems: int
+    by_problem: Mapping[str, int]
+    samples: tuple[ProblemSample, ...]
+    attribute_in_schema: bool = True
+
+
+@dataclass(frozen=True)
+class UpnSuffixUsage:
+    """A UPN suffix in use: user count, routable on the internet (public suffix list), listed in
+    the forest's uPNSuffixes or equal to a domain DNS name of the forest."""
+
+    suffix: str
+    users: int
+    routable: bool
+    listed: bool
+
+
+@dataclass(frozen=True)
+class SourceAnchorSummary:
+    """objectGUID / ms-DS-ConsistencyGuid population over the scanned objects, with examples of
+    the ImmutableID Entra Connect derives (base64 of the GUID's raw bytes)."""
+
+    objects: int
+    with_object_guid: int
+    with_consistency_guid: int
+    examples: tuple[Mapping[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The streamed scan of users, contacts and groups under ``base_dn``.
+
+    ``partial`` is True when the search was cut (sizeLimitExceeded, timeout, connection lost):
+    every count is then a lower bound and the checks that depend on it report ``error``.
+    """
+
+    base_dn: str
+    objects_scanned: int
+    users: int
+    skipped: Mapping[str, int]
+    partial: bool
+    partial_reason: str | None
+    referrals: tuple[str, ...]
+    rules: Mapping[str, RuleResult]
+    upn_suffixes: tuple[UpnSuffixUsage, ...]
+    users_with_upn: int
+    source_anchor: SourceAnchorSummary
+    page_size: int
+    csv_path: str | None = None
+    csv_rows: int = 0
+    elapsed_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An account as read, times as raw FILETIME ints (see module docstring).
+
+    ``object_classes`` are lower case; ``user_account_control`` the raw flags; ``password_last_set``
+    / ``lockout_time`` / ``account_expires`` FILETIMEs (None when absent).
+    """
+
+    dn: str
+    sam_account_name: str | None
+    user_principal_name: str | None
+    object_classes: tuple[str, ...]
+    user_account_control: int | None
+    password_last_set: int | None
+    lockout_time: int | None
+    account_expires: int | None
+    supported_encryption_types: int | None
+    service_principal_names: tuple[str, ...] = ()
+
+    @property
+    def is_gmsa(self) -> bool:
+        return "msds-groupmanagedserviceaccount" in self.object_classes
+
+
+@dataclass(frozen=True)
+class SpnRegistration:
+    """Who holds ``spn`` forest-wide (from the Global Catalog when available)."""
+
+    spn: str
+    holders: tuple[str, ...]  # DNs
+    holder_accounts: tuple[str, ...]  # sAMAccountNames, same order
+    source: str  # "global catalog" or "domain"
+
+
+@dataclass(frozen=True)
+class KdsRootKey:
+    """A KDS root key: ``created`` and ``use_start`` as FILETIME ints (msKds-CreateTime,
+    msKds-UseStartTime, the moment DCs start using it)."""
+
+    dn: str
+    created: int | None
+    use_start: int | None
+
+
+@dataclass(frozen=True)
+class PrivilegedMember:
+    """A (transitive) member of Domain Admins / Enterprise Admins and its UPN."""
+
+    group: str
+    dn: str
+    sam_account_name: str | None
+    user_principal_name: str | None
+
+
+@dataclass(frozen=True)
+class DirectoryFacts:
+    """The directory fact (key ``directory``).
+
+    ``configured`` is False when the run has no [directory] settings (the checks skip).
+    ``section_errors`` maps a section name ("root_dse", "scan", "domain_controllers", "spn",
+    "kds", "service_account", "seamless_sso", "privileged", "upn_suffixes", "policy") to why it
+    could not be read: the checks that need it report ``error`` with that reason.
+    """
+
+    configured: bool
+    connection: DirectoryConnection
+    root_dse: RootDse | None = None
+    schema_object_version: int | None = None
+    forest_upn_suffixes: tuple[str, ...] = ()
+    forest_dns_names: tuple[str, ...] = ()
+    max_pwd_age: int | None = None
+    lockout_duration: int | None = None
+    domain_controllers: tuple[DomainController, ...] = ()
+    scan: ScanResult | None = None
+    service_account_name: str | None = None
+    service_account: AccountInfo | None = None
+    service_name: str | None = None
+    spn_registrations: tuple[SpnRegistration, ...] = ()
+    gmsa_accounts: tuple[str, ...] = ()
+    kds_root_keys: tuple[KdsRootKey, ...] = ()
+    seamless_sso_account: AccountInfo | None = None
+    privileged_members: tuple[PrivilegedMember, ...] = ()
+    section_errors: Mapping[str, str] = field(default_factory=dict)

@@ -1,0 +1,300 @@
+"""Connecting to Active Directory read-only: server discovery, password sources, binds.
+
+Every connection is made with ``read_only=True`` (ldap3 then refuses add/modify/delete/modify_dn
+client-side, before anything is sent) and ``get_info=NONE``: ldap3's schema loading makes a whole
+search fail with LDAPAttributeError when an attribute such as mailNickname is not in the
+directory's schema (a forest without Exchange), so the RootDSE is read by hand instead.
+
+Bind methods and what can stop them:
+
+* simple over LDAPS (636), StartTLS (389 + extended operation), or plain LDAP (the password then
+  crosses the network in clear: directory.connect warns);
+* NTLM (ldap3's "Sicily" bind) needs MD4, which OpenSSL 3 no longer provides: ldap3 falls back to
+  pycryptodome's MD4 (a dependency of ours). Servers that do not implement Sicily (Samba) drop the
+  connection: reported as METHOD_UNAVAILABLE saying so, never as "directory unreachable";
+* Kerberos (SASL GSSAPI) needs the optional ``gssapi`` package and a ticket (kinit).
+
+Domain controllers come from the SRV record ``_ldap._tcp.dc._msdcs.<domain>`` (RFC 2782,
+MS-ADTS 6.3.2.3) when no server is configured; the resolver is passed in.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import warnings
+
+with warnings.catch_warnings():
+    # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix, and it must
+    # not break a run under -W error.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from ldap3 import NONE, NTLM, SASL, SIMPLE, Connection, Server, Tls
+    from ldap3.core import exceptions as ldap_exc
+
+from adfs_readiness.config import DirectoryConfig
+from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts.directory import BindResult, DirectoryConnection
+from adfs_readiness.probes.certificates import describe_certificate
+
+__all__ = [
+    "ReadOnlyConnection",
+    "LdapTarget",
+    "md4_provider",
+    "nt_hash",
+    "resolve_password",
+    "discover_domain_controllers",
+    "parse_ldap_url",
+    "connect",
+]
+
+
+#: Extended operations that change nothing: StartTLS (RFC 4511 4.14) and Who am I? (RFC 4532).
+_READ_ONLY_EXTENDED = {"1.3.6.1.4.1.1466.20037", "1.3.6.1.4.1.4203.1.11.3"}
+
+
+class ReadOnlyConnection(Connection):
+    """An ldap3 Connection that refuses every write before anything is sent.
+
+    ``read_only=True`` alone is not enough: ldap3 2.9.1 checks it in modify, delete and modify_dn
+    but not in add, and extended operations (password modify, ...) bypass it. Raises
+    LDAPConnectionIsReadOnlyError for add, delete, modify, modify_dn and any extended operation
+    other than StartTLS and Who am I?.
+    """
+
+    def _refuse(self, what: str) -> None:
+        raise ldap_exc.LDAPConnectionIsReadOnlyError(f"connection is read-only: adfs-readiness never writes ({what})")
+
+    def add(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse("add")
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse("delete")
+
+    def modify(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse("modify")
+
+    def modify_dn(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse("modify_dn")
+
+    def extended(self, request_name: str, *args: Any, **kwargs: Any) -> Any:
+        if request_name not in _READ_ONLY_EXTENDED:
+            self._refuse(f"extended operation {request_name}")
+        return super().extended(request_name, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class LdapTarget:
+    """Where to connect: ``host`` (name or IP), ``port``, ``use_ssl`` (LDAPS), ``tls_name`` (the
+    name the certificate must carry; defaults to host) and ``url`` (for reports)."""
+
+    host: str
+    port: int
+    use_ssl: bool
+    url: str
+    tls_name: str | None = None
+    address: str | None = None  # the IP to open when the name was resolved through the run's resolver
+
+
+def parse_ldap_url(url: str) -> LdapTarget:
+    """``ldaps://dc1:636`` / ``ldap://10.0.0.4`` -> LdapTarget (default ports 636 / 389).
+    Raises ValueError for another scheme or a missing host."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("ldap", "ldaps") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an ldap:// or ldaps:// URL with a host")
+    use_ssl = scheme == "ldaps"
+    port = parts.port or (636 if use_ssl else 389)
+    return LdapTarget(parts.hostname, port, use_ssl, f"{scheme}://{parts.netloc}")
+
+
+def md4_provider() -> tuple[str | None, str | None]:
+    """Which MD4 implementation NTLM would use: ("openssl", None), ("pycryptodome", None), or
+    (None, why not). OpenSSL 3 moved MD4 to its legacy provider, so hashlib usually lacks it."""
+    try:
+        hashlib.new("md4", b"")
+        return "openssl", None
+    except ValueError:
+        pass
+    try:
+        from Crypto.Hash import MD4  # noqa: F401  (pycryptodome)
+    except ImportError:
+        return None, ("NTLM needs MD4, which this OpenSSL does not provide (OpenSSL 3 moved it to the "
+                      "legacy provider) and pycryptodome is not installed: pip install pycryptodome")
+    return "pycryptodome", None
+
+
+def nt_hash(password: str) -> bytes:
+    """The NT hash (MD4 of the UTF-16LE password, MS-NLMP 3.3.1) with the provider ldap3 would use.
+    Raises ValueError when no MD4 is available."""
+    data = password.encode("utf-16-le")
+    try:
+        return hashlib.new("md4", data).digest()
+    except ValueError:
+        try:
+            from Crypto.Hash import MD4
+        except ImportError:
+            raise ValueError(md4_provider()[1]) from None
+        return MD4.new(data).digest()
+
+
+def resolve_password(cfg: DirectoryConfig, *, environ: dict[str, str] | None = None,
+                     prompt: Callable[[str], str] = getpass.getpass,
+                     keyring_get: Callable[[str, str], str | None] | None = None) -> tuple[str | None, str | None]:
+    """The bind password from ``cfg.password_source``: "env" (``cfg.password_env``), "prompt"
+    (no echo) or "keyring" (service ``cfg.keyring_service``, user ``cfg.bind_user``).
+
+    Returns (password, None) or (None, why not). The password is never logged or stored in facts.
+    """
+    source = cfg.password_source
+    if source == "env":
+        env = os.environ if environ is None else environ
+        value = env.get(cfg.password_env)
+        if not value:
+            return None, f"the environment variable {cfg.password_env} is not set (directory.password_env)"
+        return value, None
+    if source == "prompt":
+        try:
+            value = prompt(f"LDAP password for {cfg.bind_user}: ")
+        except (EOFError, OSError) as exc:
+            return None, f"could not prompt for the password: {exc or 'no terminal'}"
+        return (value, None) if value else (None, "no password was entered")
+    if source == "keyring":
+        if keyring_get is None:
+            try:
+                import keyring
+            except ImportError:
+                return None, "password_source = \"keyring\" needs the keyring package: pip install adfs-readiness[keyring]"
+            keyring_get = keyring.get_password
+        try:
+            value = keyring_get(cfg.keyring_service, cfg.bind_user or "")
+        except Exception as exc:  # keyring backends raise their own types
+            return None, f"the keyring could not be read: {type(exc).__name__}: {exc}"
+        if not value:
+            return None, f"no password in the keyring for service {cfg.keyring_service!r}, user {cfg.bind_user!r}"
+        return value, None
+    return None, f"unknown password_source {source!r}"
+
+
+def discover_domain_controllers(domain: str, resolver: Any) -> list[tuple[str, int]]:
+    """(host, port) of the DCs of ``domain`` from ``_ldap._tcp.dc._msdcs.<domain>``, by SRV
+    priority then descending weight. ``resolver`` is a dns.resolver.Resolver. Raises the resolver's
+    exceptions (NXDOMAIN, NoAnswer, timeout) to the caller."""
+    answer = resolver.resolve(f"_ldap._tcp.dc._msdcs.{domain}", "SRV")
+    records = sorted(answer, key=lambda r: (r.priority, -r.weight))
+    return [(str(r.target).rstrip("."), int(r.port)) for r in records]
+
+
+def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, timeout: float,
+            ca_file: str | None = None, connect_host: str | None = None
+            ) -> tuple[Connection | None, DirectoryConnection]:
+    """Open and bind one read-only connection.
+
+    ``connect_host`` is the address to open (e.g. the A record found through the run's resolver)
+    when it differs from ``target.host``, whose name is then the one the certificate must match.
+    Returns (connection, description); the connection is None unless the bind succeeded.
+    """
+    transport = "ldaps" if target.use_ssl else ("starttls" if cfg.start_tls else "plain")
+    auth = cfg.auth if cfg.bind_user else "anonymous"
+    info = dict(server=target.url, transport=transport, auth=auth, bind_user=cfg.bind_user)
+
+    if auth == "ntlm":
+        provider, why = md4_provider()
+        if provider is None:
+            return None, DirectoryConnection(result=BindResult.METHOD_UNAVAILABLE, reason=why, **info)
+    if auth == "kerberos":
+        try:
+            import gssapi  # noqa: F401
+        except ImportError:
+            return None, DirectoryConnection(
+                result=BindResult.METHOD_UNAVAILABLE, **info,
+                reason="Kerberos (GSSAPI) needs the optional gssapi package (pip install adfs-readiness[kerberos]) "
+                       "and a ticket from kinit")
+    if auth in ("simple", "ntlm") and not password:
+        return None, DirectoryConnection(result=BindResult.NO_PASSWORD, reason="no password available", **info)
+
+    tls = None
+    if target.use_ssl or cfg.start_tls:
+        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file,
+                  valid_names=[target.tls_name or target.host], version=ssl.PROTOCOL_TLS_CLIENT)
+    server = Server(connect_host or target.address or target.host, port=target.port, use_ssl=target.use_ssl, tls=tls,
+                    get_info=NONE, connect_timeout=timeout)
+    kwargs: dict[str, Any] = dict(read_only=True, auto_bind=False, receive_timeout=max(1, int(timeout + 0.999)),
+                                  raise_exceptions=False, return_empty_attributes=False, auto_range=False,
+                                  check_names=False)
+    if auth == "simple":
+        kwargs.update(user=cfg.bind_user, password=password, authentication=SIMPLE)
+    elif auth == "ntlm":
+        kwargs.update(user=cfg.bind_user, password=password, authentication=NTLM)
+    elif auth == "kerberos":
+        kwargs.update(authentication=SASL, sasl_mechanism="GSSAPI", user=cfg.bind_user)
+    conn = ReadOnlyConnection(server, **kwargs)
+    stage = "connect"
+    try:
+        conn.open()
+        cert = _peer_certificate(conn)
+        if cfg.start_tls and not target.use_ssl:
+            stage = "starttls"
+            if not conn.start_tls():
+                raise ldap_exc.LDAPStartTLSError(f"StartTLS refused: {conn.result.get('description')} "
+                                                 f"{conn.result.get('message') or ''}".strip())
+            cert = _peer_certificate(conn)
+        stage = "bind"
+        ok = conn.bind() if auth != "anonymous" else True
+    except ldap_exc.LDAPSocketOpenError as exc:
+        conn.unbind()
+        text = str(exc)
+        if "ssl" in text.lower() or "certificate" in text.lower() or "handshake" in text.lower():
+            return None, DirectoryConnection(result=BindResult.TLS_FAILED, reason=f"TLS failed: {_short(text)}", **info)
+        return None, DirectoryConnection(result=BindResult.UNREACHABLE,
+                                         reason=f"no connection to {target.host}:{target.port}: {_short(text)}", **info)
+    except (ldap_exc.LDAPStartTLSError, ssl.SSLError) as exc:
+        conn.unbind()
+        return None, DirectoryConnection(result=BindResult.TLS_FAILED, reason=f"StartTLS failed: {_short(str(exc))}", **info)
+    except (ldap_exc.LDAPSocketReceiveError, ldap_exc.LDAPSessionTerminatedByServerError,
+            ldap_exc.LDAPSocketSendError, socket.error) as exc:
+        conn.unbind()
+        if stage == "bind" and auth == "ntlm":
+            return None, DirectoryConnection(
+                result=BindResult.METHOD_UNAVAILABLE, **info,
+                reason=("the server closed the connection during the NTLM bind: it does not implement the "
+                        "Sicily NTLM bind ldap3 uses (Samba does not; Windows DCs do). Use a simple bind over "
+                        f"LDAPS or Kerberos. ({_short(str(exc))})"))
+        return None, DirectoryConnection(result=BindResult.UNREACHABLE,
+                                         reason=f"the connection broke during {stage}: {_short(str(exc))}", **info)
+    except ldap_exc.LDAPException as exc:
+        conn.unbind()
+        kind = BindResult.METHOD_UNAVAILABLE if auth in ("ntlm", "kerberos") else BindResult.AUTH_FAILED
+        return None, DirectoryConnection(result=kind, reason=f"{auth} bind failed: {_short(str(exc))}", **info)
+    if not ok:
+        result = conn.result or {}
+        conn.unbind()
+        description = result.get("description") or "bind refused"
+        message = (result.get("message") or "").strip()
+        if description == "strongerAuthRequired":
+            reason = ("the DC requires signing or TLS for binds (LDAP server signing requirements): use LDAPS or "
+                      f"StartTLS. ({message})")
+            return None, DirectoryConnection(result=BindResult.METHOD_UNAVAILABLE, reason=reason, **info)
+        return None, DirectoryConnection(result=BindResult.AUTH_FAILED,
+                                         reason=f"{auth} bind refused: {description} {message}".strip(), **info)
+    return conn, DirectoryConnection(result=BindResult.OK, tls_certificate=cert, **info)
+
+
+def _peer_certificate(conn: Connection) -> CertificateInfo | None:
+    sock = getattr(conn, "socket", None)
+    if isinstance(sock, ssl.SSLSocket):
+        der = sock.getpeercert(binary_form=True)
+        if der:
+            return describe_certificate(der)
+    return None
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."

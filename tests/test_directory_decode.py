@@ -1,0 +1,111 @@
+"""Decoding of AD values, the attribute rules, MD4 for NTLM and password sources (no server needed)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+from datetime import datetime, timezone
+
+from publicsuffixlist import PublicSuffixList
+
+from adfs_readiness.config import DirectoryConfig
+from adfs_readiness.facts.directory import filetime_from_datetime, filetime_is_never, filetime_to_datetime
+from adfs_readiness.probes.directory_rules import AttributeScanner, is_routable_suffix, smtp_problems, upn_problems
+from adfs_readiness.probes.ldap_connect import md4_provider, nt_hash, parse_ldap_url, resolve_password
+from adfs_readiness.probes.ldap_decode import (
+    guid_from_bytes,
+    immutable_id,
+    interval_seconds,
+    parse_generalized_time,
+    sid_from_bytes,
+)
+from adfs_readiness.probes.ldap_search import eq_filter
+
+
+def test_object_guid_is_little_endian_and_immutable_id_is_base64_of_the_raw_bytes():
+    g = uuid.UUID("11111111-2222-3333-4444-555555555555")
+    raw = g.bytes_le
+    assert raw[:4] == bytes.fromhex("11111111")[::-1]
+    assert guid_from_bytes(raw) == "11111111-2222-3333-4444-555555555555"
+    assert immutable_id(raw) == base64.b64encode(raw).decode() == "ERERESIiMzNERFVVVVVVVQ=="
+
+
+def test_sid_decoding():
+    raw = bytes([1, 4, 0, 0, 0, 0, 0, 5]) + (21).to_bytes(4, "little") + (1).to_bytes(4, "little") \
+        + (2).to_bytes(4, "little") + (512).to_bytes(4, "little")
+    assert sid_from_bytes(raw) == "S-1-5-21-1-2-512"
+
+
+def test_generalized_time_and_year_10000_do_not_raise():
+    assert parse_generalized_time("20261130120000.0Z") == datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+    assert parse_generalized_time("202611301200Z") == datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+    assert parse_generalized_time("20261130140000+0200") == datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+    assert parse_generalized_time("100000101000000Z") is None  # year 10000: no OverflowError
+    assert parse_generalized_time("garbage") is None
+
+
+def test_filetime_never_values_and_integer_arithmetic():
+    moment = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+    ft = filetime_from_datetime(moment)
+    assert ft == (int(moment.timestamp()) + 11644473600) * 10**7 == 134405136000000000
+    assert filetime_to_datetime(ft) == moment
+    for never in (0, 9223372036854775807):
+        assert filetime_is_never(never) and filetime_to_datetime(never) is None
+    assert filetime_to_datetime(2650467743999999999 + 10) is None  # past 9999-12-31: None, no OverflowError
+    assert interval_seconds(-9223372036854775808) is None  # maxPwdAge "never"
+    assert interval_seconds(-36288000000000) == 42 * 86400
+
+
+def test_upn_rules_allow_the_apostrophe_and_flag_real_problems():
+    assert upn_problems("o'neil@contoso.com") == []
+    assert [p for p, _ in upn_problems("bad(char)@contoso.com")] == ["invalid characters '()' before @"]
+    assert [p for p, _ in upn_problems("trail@contoso.com ")] == ["leading or trailing white space"]
+    assert [p for p, _ in upn_problems("l" * 65 + "@contoso.com")] == ["65 characters before @ (at most 64)"]
+    assert [p for p, _ in upn_problems("   ")] == ["blank"]
+    assert smtp_problems("a b@contoso.com")[0][0] == "contains white space"
+
+
+def test_routable_suffixes_come_from_the_public_suffix_list():
+    psl = PublicSuffixList()
+    assert is_routable_suffix("contoso.com", psl) and is_routable_suffix("x.co.uk", psl)
+    assert not any(is_routable_suffix(s, psl) for s in ("contoso.local", "corp.lan", "ad.internal", "co.uk"))
+
+
+def test_x500_with_parentheses_is_fine_and_duplicates_list_every_object():
+    out = io.StringIO()
+    scanner = AttributeScanner(set(), PublicSuffixList(), out)
+    x500 = b"X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=a"
+    for i, addr in enumerate([b"SMTP:A@contoso.com", b"SMTP:a@CONTOSO.com", b"SMTP:a@contoso.com"]):
+        scanner.add(f"CN=u{i},DC=x", {"objectClass": [b"user"], "sAMAccountName": [f"u{i}".encode()],
+                                     "proxyAddresses": [addr, x500]})
+    rule = scanner.rule_results({})["directory.proxyaddresses"]
+    assert rule.objects_with_problem == 3 and rule.problems == 3
+    assert [s.dn for s in rule.samples] == ["CN=u0,DC=x", "CN=u1,DC=x", "CN=u2,DC=x"]
+    assert set(rule.by_problem) == {"duplicate (case-insensitive)"}
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "check_id,dn,attribute,value,problem,suggested_fix" and len(lines) == 4
+
+
+def test_md4_for_ntlm_works_without_openssl_md4():
+    provider, why = md4_provider()
+    assert provider in ("openssl", "pycryptodome") and why is None
+    assert nt_hash("password").hex() == "8846f7eaee8fb117ad06bdd830b7586c"  # MS-NLMP NTOWFv1 of "password"
+
+
+def test_password_sources_never_echo_and_say_what_is_missing():
+    cfg = DirectoryConfig(bind_user="CORP\\svc", password_env="PW")
+    assert resolve_password(cfg, environ={"PW": "s3cret"}) == ("s3cret", None)
+    assert resolve_password(cfg, environ={}) == (None, "the environment variable PW is not set (directory.password_env)")
+    prompt = DirectoryConfig(bind_user="CORP\\svc", password_source="prompt")
+    assert resolve_password(prompt, prompt=lambda text: "typed") == ("typed", None)
+    ring = DirectoryConfig(bind_user="svc", password_source="keyring", keyring_service="svc-name")
+    assert resolve_password(ring, keyring_get=lambda s, u: f"{s}/{u}") == ("svc-name/svc", None)
+    assert resolve_password(ring, keyring_get=lambda s, u: None)[0] is None
+
+
+def test_filter_values_are_escaped_and_urls_parsed():
+    assert eq_filter("sAMAccountName", "a*)(x=1") == r"(sAMAccountName=a\2a\29\28x=1)"
+    t = parse_ldap_url("ldaps://dc1.contoso.test")
+    assert (t.host, t.port, t.use_ssl) == ("dc1.contoso.test", 636, True)
+    assert parse_ldap_url("ldap://10.0.0.4").port == 389

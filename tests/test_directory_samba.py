@@ -1,0 +1,389 @@
+"""The directory probe and every directory.* check against a real Samba AD DC, over the wire.
+
+The DCs (tests/conftest.py: samba_dc, samba_legacy_dc) run in private network namespaces; every
+LDAP/DNS call goes through SambaDcInfo.run_in_network. Statuses are varied through the DC's data
+(OUs as search bases, two domains), the configuration and the injected clocks.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import socket
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from ldap3.core.exceptions import LDAPConnectionIsReadOnlyError
+
+from adfs_readiness.api import CannotDetermine, CheckContext
+from adfs_readiness.config import config_from_mapping
+from adfs_readiness.engine.registry import discover_checks
+from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
+from adfs_readiness.model import Status
+from adfs_readiness.probes.directory import gather_directory, make_resolver
+from adfs_readiness.probes.ldap_connect import connect, parse_ldap_url
+from adfs_readiness.probes.ldap_search import SearchStatus, paged_search, ranged_values
+
+from conftest import FIXED_NOW
+
+CHECKS = {c.id: c for c in discover_checks().checks if c.id.startswith("directory.")}
+B = "DC=contoso,DC=test"
+
+
+def make_config(dc, base_dn=None, server="ldaps://dc1.contoso.test", **directory):
+    fed = directory.pop("federation", {"service_name": "sts2.contoso.test", "domains": ["contoso.com"]})
+    d = {"server": server, "bind_user": dc.admin_upn, "ca_bundle": dc.ca_pem, **directory}
+    if base_dn:
+        d["base_dn"] = base_dn
+    d = {k: v for k, v in d.items() if v is not None}
+    return config_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
+                                "directory": d, "federation": fed})
+
+
+def gather(dc, cfg, password="default", **kw):
+    pw = dc.admin_password if password == "default" else password
+    return dc.run_in_network(lambda: gather_directory(cfg, password=pw, resolver=make_resolver(cfg, 5), timeout=5, **kw))
+
+
+def judge(check_id, facts, cfg, now=FIXED_NOW):
+    """Run one check as the engine does: (status, outcome or reason)."""
+    ctx = CheckContext(facts={DIRECTORY_FACT: facts}, config=cfg, now=now)
+    try:
+        outcome = CHECKS[check_id].function(ctx)
+    except CannotDetermine as exc:
+        return Status.ERROR, exc.reason
+    return outcome.status, outcome
+
+
+@pytest.fixture(scope="module")
+def lab(samba_dc):
+    cfg = make_config(samba_dc, f"OU=Lab,{B}", service_account="svc-adfs",
+                      federation={"service_name": "sts.contoso.test", "domains": ["contoso.com"]})
+    return cfg, gather(samba_dc, cfg)
+
+
+@pytest.fixture(scope="module")
+def clean(samba_dc):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account="gmsa-adfs")
+    return cfg, gather(samba_dc, cfg)
+
+
+@pytest.fixture(scope="module")
+def root(samba_dc, tmp_path_factory):
+    csv_dir = tmp_path_factory.mktemp("csv")
+    cfg = make_config(samba_dc, None, service_account="gmsa-adfs", csv_dir=str(csv_dir))
+    return cfg, gather(samba_dc, cfg)
+
+
+# --- connection ---------------------------------------------------------------------------------
+
+def test_ldaps_simple_bind_passes_and_records_the_dc_certificate(clean):
+    cfg, facts = clean
+    status, o = judge("directory.connect", facts, cfg)
+    assert status is Status.PASS and o.evidence["transport"] == "ldaps"
+    assert facts.connection.tls_certificate.subject_cn == "DC1.contoso.test"
+
+
+def test_starttls_simple_bind_passes(samba_dc):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", server="ldap://dc1.contoso.test", start_tls=True)
+    facts = gather(samba_dc, cfg)
+    status, o = judge("directory.connect", facts, cfg)
+    assert status is Status.PASS and facts.connection.transport == "starttls"
+    assert facts.connection.tls_certificate is not None
+
+
+def test_plain_simple_bind_warns_password_in_clear(samba_dc):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", server="ldap://dc1.contoso.test")
+    facts = gather(samba_dc, cfg)
+    status, o = judge("directory.connect", facts, cfg)
+    assert status is Status.WARN and "in clear" in o.summary
+    assert facts.scan.objects_scanned == 3  # the read itself worked
+
+
+def test_wrong_password_is_an_auth_failure_not_unreachable(samba_dc):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}")
+    facts = gather(samba_dc, cfg, password="wrong")
+    assert facts.connection.result == BindResult.AUTH_FAILED
+    status, o = judge("directory.connect", facts, cfg)
+    assert status is Status.FAIL and "refused the credentials" in o.summary and "invalidCredentials" in o.summary
+    assert judge("directory.upn-format", facts, cfg)[0] is Status.ERROR
+
+
+def test_ntlm_against_samba_says_the_method_cannot_work_and_why(samba_dc):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", server="ldap://dc1.contoso.test", auth="ntlm",
+                      bind_user="CONTOSO\\Administrator")
+    facts = gather(samba_dc, cfg)
+    assert facts.connection.result == BindResult.METHOD_UNAVAILABLE
+    assert "Sicily" in facts.connection.reason
+    status, o = judge("directory.connect", facts, cfg)
+    assert status is Status.FAIL and "ntlm bind method cannot work" in o.summary
+
+
+def test_unreachable_server_and_not_configured(samba_dc):
+    cfg = make_config(samba_dc, None, server="ldap://127.0.0.1:1")
+    facts = gather(samba_dc, cfg)
+    assert facts.connection.result == BindResult.UNREACHABLE
+    assert judge("directory.connect", facts, cfg)[0] is Status.FAIL
+    empty = config_from_mapping({})
+    none = gather_directory(empty)
+    for check_id in CHECKS:
+        assert judge(check_id, none, empty)[0] is Status.SKIP, check_id
+
+
+def test_dc_found_from_srv_records_when_no_server_is_given(samba_dc):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", server=None, bind_user="Administrator@contoso.test")
+    facts = gather(samba_dc, cfg)
+    assert facts.connection.discovered_from == "_ldap._tcp.dc._msdcs.contoso.test"
+    assert facts.connection.server == "ldaps://dc1.contoso.test:636" and facts.connection.bound
+
+
+def test_the_connection_is_read_only(samba_dc):
+    cfg = make_config(samba_dc)
+
+    def attempt_write():
+        conn, info = connect(parse_ldap_url("ldaps://dc1.contoso.test"), cfg.directory, samba_dc.admin_password,
+                             timeout=5, ca_file=samba_dc.ca_pem, connect_host=samba_dc.address)
+        assert info.bound
+        try:
+            with pytest.raises(LDAPConnectionIsReadOnlyError):
+                conn.modify(f"CN=clean1,OU=Clean,{B}", {"displayName": [("MODIFY_REPLACE", ["changed"])]})
+            with pytest.raises(LDAPConnectionIsReadOnlyError):
+                conn.add(f"CN=new,OU=Clean,{B}", "user")
+            with pytest.raises(LDAPConnectionIsReadOnlyError):
+                conn.delete(f"CN=clean1,OU=Clean,{B}")
+            with pytest.raises(LDAPConnectionIsReadOnlyError):
+                conn.modify_dn(f"CN=clean1,OU=Clean,{B}", "CN=renamed")
+            with pytest.raises(LDAPConnectionIsReadOnlyError):
+                conn.extend.standard.modify_password(f"CN=clean1,OU=Clean,{B}", None, "N3w!pass")
+        finally:
+            conn.unbind()
+
+    samba_dc.run_in_network(attempt_write)
+    again = gather(samba_dc, make_config(samba_dc, f"OU=Clean,{B}"))
+    assert again.scan.objects_scanned == 3
+
+
+def test_paging_ranging_and_referrals(samba_dc, root):
+    _, facts = root
+    assert facts.scan.referrals and all("contoso.test/" in r for r in facts.scan.referrals)
+    cfg = make_config(samba_dc)
+
+    def read():
+        conn, _ = connect(parse_ldap_url("ldaps://dc1.contoso.test"), cfg.directory, samba_dc.admin_password,
+                          timeout=5, ca_file=samba_dc.ca_pem, connect_host=samba_dc.address)
+        status = SearchStatus()
+        names = [dn for dn, _ in paged_search(conn, f"OU=Lab,{B}", "(objectClass=user)", ["cn"], status=status,
+                                              page_size=5)]
+        members = ranged_values(conn, f"CN=Domain Admins,CN=Users,{B}", "member", step=1)
+        conn.unbind()
+        return status, names, members
+
+    status, names, members = samba_dc.run_in_network(read)
+    assert status.pages >= len(names) // 5 and not status.partial and len(names) > 40
+    assert sorted(m.decode().split(",")[0] for m in members) == ["CN=Administrator", "CN=adminfed", "CN=clean1"]
+
+
+def test_an_interrupted_search_is_partial_and_its_checks_error(samba_dc, lab):
+    cfg = make_config(samba_dc)
+
+    def interrupted():
+        conn, _ = connect(parse_ldap_url("ldaps://dc1.contoso.test"), cfg.directory, samba_dc.admin_password,
+                          timeout=5, ca_file=samba_dc.ca_pem, connect_host=samba_dc.address)
+        status = SearchStatus()
+        seen = 0
+        for _ in paged_search(conn, f"OU=Lab,{B}", "(objectClass=user)", ["cn"], status=status, page_size=5):
+            seen += 1
+            if seen == 5:  # the connection drops after the first page
+                conn.socket.shutdown(socket.SHUT_RDWR)
+        return status, seen
+
+    status, seen = samba_dc.run_in_network(interrupted)
+    assert seen == 5 and status.partial and "interrupted" in status.reason
+    # Samba ignores a client sizeLimit (AD honours it), so the fact below is the real scan marked
+    # the way an interrupted or size-limited scan marks it.
+    cfg, facts = lab
+    facts = dataclasses.replace(facts, scan=dataclasses.replace(facts.scan, partial=True, partial_reason=status.reason))
+    for check_id in ("directory.upn-routable", "directory.upn-format", "directory.source-anchor",
+                     "directory.upn-suffixes", "directory.displayname"):
+        status, reason = judge(check_id, facts, cfg)
+        assert status is Status.ERROR and "cut short" in reason, check_id
+
+
+# --- forest and DC checks ---------------------------------------------------------------------
+
+def test_functional_level(clean, samba_dc, samba_legacy_dc):
+    cfg, facts = clean
+    status, o = judge("directory.functional-level", facts, cfg)
+    assert status is Status.PASS and o.evidence["domain_functionality"] == 4
+    cfg2016 = make_config(samba_dc, f"OU=Clean,{B}", adfs_version="2016")
+    status, o = judge("directory.functional-level", facts, cfg2016)
+    assert status is Status.WARN and "objectVersion 69" in o.summary
+    legacy_cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1")
+    legacy = gather(samba_legacy_dc, legacy_cfg)
+    status, o = judge("directory.functional-level", legacy, legacy_cfg)
+    assert status is Status.FAIL and o.evidence["forest_level"] == "Windows 2000"
+
+
+@pytest.mark.parametrize("offset, expected", [(0, Status.PASS), (-120, Status.WARN), (400, Status.FAIL)])
+def test_clock_skew(samba_dc, offset, expected):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}")
+    clock = lambda: datetime.now(timezone.utc) + timedelta(seconds=offset)  # noqa: E731
+    facts = gather(samba_dc, cfg, clock=clock)
+    status, o = judge("directory.clock-skew", facts, cfg)
+    assert status is expected
+    assert abs(o.evidence["skew_seconds"] + offset) <= 2
+
+
+def test_domain_controllers(clean, samba_legacy_dc):
+    cfg, facts = clean
+    status, o = judge("directory.domain-controllers", facts, cfg)
+    assert status is Status.PASS and o.evidence["count"] == 2
+    legacy_cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1", service_account="gmsa-adfs")
+    legacy = gather(samba_legacy_dc, legacy_cfg)
+    status, o = judge("directory.domain-controllers", legacy, legacy_cfg)
+    assert status is Status.WARN and "dc2.contoso.test" in o.summary and "older than 2012" in o.summary
+
+
+# --- attribute rules --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("check_id, bad_cns", [
+    ("directory.upn-format", {"longupn", "trail", "badchar"}),
+    ("directory.upn-duplicates", {"dupa", "dupb"}),
+    ("directory.proxyaddresses", {"pdup1", "pdup2", "pnoprim", "ptwo", "pbad", "plong"}),
+    ("directory.mail", {"mailbad", "maildup1", "maildup2"}),
+    ("directory.mailnickname", {"nickdot", "nickspace", "nickdup1", "nickdup2"}),
+    ("directory.samaccountname", {"samlong", "sambad", "samdup", "samdup2"}),
+    ("directory.displayname", {"dispspace", "dispblank", "displong", "xss"}),
+])
+def test_attribute_rules_pass_on_clean_and_warn_with_every_bad_object(clean, lab, check_id, bad_cns):
+    status, o = judge(check_id, clean[1], clean[0])
+    assert status is Status.PASS, o.summary
+    status, o = judge(check_id, lab[1], lab[0])
+    assert status is Status.WARN
+    assert {s["dn"].split(",")[0][3:] for s in o.evidence["first_objects"]} == bad_cns
+    assert o.evidence["objects_with_problem"] == len(bad_cns)
+
+
+def test_mailnickname_skips_without_the_exchange_schema(samba_legacy_dc):
+    cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1")
+    facts = gather(samba_legacy_dc, cfg)
+    status, o = judge("directory.mailnickname", facts, cfg)
+    assert status is Status.SKIP and "no Exchange schema" in o.summary
+
+
+def test_upn_routable_and_suffix_inventory(clean, lab, samba_dc):
+    assert judge("directory.upn-routable", *clean[::-1])[0] is Status.PASS
+    status, o = judge("directory.upn-routable", lab[1], lab[0])
+    assert status is Status.FAIL and o.blocker is False
+    assert {s["value"] for s in o.evidence["first_objects"]} == {
+        "local1@contoso.local", "test1@contoso.test", "svc-adfs@contoso.test", "svc-dup@contoso.test"}
+    all_cfg = make_config(samba_dc, f"OU=AllLocal,{B}")
+    status, o = judge("directory.upn-routable", gather(samba_dc, all_cfg), all_cfg)
+    assert status is Status.FAIL and o.blocker is True and o.evidence["all_users_affected"]
+    status, o = judge("directory.upn-suffixes", lab[1], lab[0])
+    rows = {r["suffix"]: r for r in o.evidence["suffixes"]}
+    assert status is Status.INFO
+    assert rows["contoso.com"] == {"suffix": "contoso.com", "users": 8, "routable": True, "listed_in_forest": True,
+                                   "federated": True}
+    assert rows["fabrikam.com"]["listed_in_forest"] is False and rows["fabrikam.com"]["routable"] is True
+    assert rows["contoso.local"]["routable"] is False and rows["contoso.local"]["listed_in_forest"] is True
+
+
+def test_skipped_objects_are_counted_and_the_csv_has_every_row(root):
+    cfg, facts = root
+    skipped = facts.scan.skipped
+    assert skipped["AD FS certificate-sharing container (CN=ADFS,CN=Microsoft,CN=Program Data)"] == 1
+    assert skipped["Exchange system mailbox (HealthMailbox*, SystemMailbox*, CAS_*, ...)"] == 2
+    assert skipped["critical system object (isCriticalSystemObject)"] >= 10
+    with open(facts.scan.csv_path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == facts.scan.csv_rows
+    assert {"check_id", "dn", "attribute", "value", "problem", "suggested_fix"} == set(rows[0])
+    dup = [r for r in rows if r["check_id"] == "directory.upn-duplicates"]
+    assert sorted(r["dn"] for r in dup) == [f"CN=dupa,OU=Lab,{B}", f"CN=dupb,OU=Lab,{B}"]
+    assert not [r for r in rows if "o'neil" in r["value"] and r["check_id"] == "directory.upn-format"]
+    assert not [r for r in rows if r["value"].lower().startswith("x500:")]
+
+
+def test_source_anchor(clean):
+    status, o = judge("directory.source-anchor", clean[1], clean[0])
+    assert status is Status.PASS
+    assert (o.evidence["objects"], o.evidence["with_object_guid"], o.evidence["with_consistency_guid"]) == (3, 3, 1)
+    example = o.evidence["examples"][0]
+    import base64
+    import uuid
+    assert base64.b64decode(example["immutable_id"]) == uuid.UUID(example["objectGUID"]).bytes_le
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("account, expected, words", [
+    ("gmsa-adfs", Status.PASS, "usable gMSA"),
+    ("svc-adfs", Status.WARN, "not a group managed service account"),
+    ("svc-aes", Status.WARN, "is a user account"),
+    ("svc-disabled", Status.FAIL, "disabled"),
+    ("svc-locked", Status.FAIL, "locked out since 2026-11-30T11:55:00"),
+    ("svc-expired", Status.FAIL, "the password expired on 2026-10-03"),
+    ("nobody", Status.FAIL, "does not exist"),
+    (None, Status.SKIP, "No AD FS service account"),
+])
+def test_service_account(samba_dc, account, expected, words):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account=account)
+    status, o = judge("directory.service-account", gather(samba_dc, cfg), cfg)
+    assert status is expected and words in o.summary, o.summary
+
+
+@pytest.mark.parametrize("fs, account, expected, words", [
+    ("sts2.contoso.test", "gmsa-adfs", Status.PASS, "registered once, on gmsa-adfs$"),
+    ("sts.contoso.test", "svc-adfs", Status.FAIL, "registered on 2 accounts"),
+    ("sts3.contoso.test", "gmsa-adfs", Status.FAIL, "not on the AD FS service account"),
+    ("sts3.contoso.test", "svc-aes", Status.WARN, "HTTP/sts3.contoso.test is registered on svc-http"),
+    ("sts9.contoso.test", None, Status.FAIL, "not registered on any account"),
+])
+def test_spn_from_the_global_catalog(samba_dc, fs, account, expected, words):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account=account,
+                      federation={"service_name": fs, "domains": ["contoso.com"]})
+    facts = gather(samba_dc, cfg)
+    assert {r.source for r in facts.spn_registrations} == {"global catalog"}
+    status, o = judge("directory.spn", facts, cfg)
+    assert status is expected and words in o.summary, o.summary
+
+
+def test_spn_skips_without_a_service_name(samba_dc):
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", federation={"domains": ["contoso.com"]})
+    assert judge("directory.spn", gather(samba_dc, cfg), cfg)[0] is Status.SKIP
+
+
+def test_kds_root_key(clean, samba_dc, samba_legacy_dc):
+    cfg, facts = clean
+    status, o = judge("directory.kds-root-key", facts, cfg)
+    assert status is Status.PASS and len(o.evidence["keys"]) == 2
+    assert [k["in_effect"] for k in o.evidence["keys"]] == [True, False]
+    early = FIXED_NOW - timedelta(days=30) + timedelta(hours=5)  # the old key is then only 5 hours old
+    status, o = judge("directory.kds-root-key", facts, cfg, now=early)
+    assert status is Status.FAIL and "none is in effect yet" in o.summary
+    legacy_cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1", service_account="gmsa-adfs")
+    status, o = judge("directory.kds-root-key", gather(samba_legacy_dc, legacy_cfg), legacy_cfg)
+    assert status is Status.FAIL and "no KDS root key" in o.summary
+    user_cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account="svc-adfs")
+    assert judge("directory.kds-root-key", gather(samba_dc, user_cfg), user_cfg)[0] is Status.SKIP
+
+
+def test_seamless_sso_account(root, lab, samba_legacy_dc):
+    status, o = judge("directory.seamless-sso-account", root[1], root[0])
+    assert status is Status.WARN and o.evidence["password_age_days"] == 400
+    legacy_cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1")
+    status, o = judge("directory.seamless-sso-account", gather(samba_legacy_dc, legacy_cfg), legacy_cfg)
+    assert status is Status.PASS and o.evidence["password_age_days"] == 10
+    assert judge("directory.seamless-sso-account", lab[1], lab[0])[0] is Status.SKIP  # not under OU=Lab
+
+
+def test_privileged_federated(clean, samba_dc):
+    cfg, facts = clean
+    status, o = judge("directory.privileged-federated", facts, cfg)
+    assert status is Status.FAIL
+    assert sorted(m["sam_account_name"] for m in o.evidence["federated_members"]) == ["adminfed", "clean1"]
+    other = make_config(samba_dc, f"OU=Clean,{B}", federation={"domains": ["fabrikam.com"]})
+    assert judge("directory.privileged-federated", facts, other)[0] is Status.PASS
+    none = make_config(samba_dc, f"OU=Clean,{B}", federation={})
+    assert judge("directory.privileged-federated", facts, none)[0] is Status.SKIP
