@@ -160,7 +160,7 @@ def test_demo_scenario_option_and_listing(tmp_path, capsys):
     listing = capsys.readouterr().out
     assert all(name in listing for name in SCENARIOS)
     js = tmp_path / "r.json"
-    assert main(["demo", "--scenario", "tampered-signature", "--json", str(js), "-q"]) == 1
+    assert main(["demo", "--no-directory", "--scenario", "tampered-signature", "--json", str(js), "-q"]) == 1
     doc = json.loads(js.read_text())
     sig = [f for f in doc["findings"] if f["check_id"] == "metadata.signature"][0]
     assert sig["status"] == "fail"
@@ -174,3 +174,28 @@ def test_html_of_a_lab_run_is_self_contained(tmp_path):
     page = render_html(result)
     assert "<script src" not in page and "<link" not in page
     assert "HTML page" in page
+
+
+def test_demo_includes_the_directory_when_samba_is_there(tmp_path, capsys):
+    from adfs_readiness.lab.samba import netns_missing_reason, samba_missing_reason
+
+    js = tmp_path / "r.json"
+    reason = samba_missing_reason() or netns_missing_reason()
+    main(["demo", "--json", str(js)])
+    out = capsys.readouterr().out
+    doc = json.loads(js.read_text())
+    directory = {f["check_id"]: f["status"] for f in doc["findings"] if f["check_id"].startswith("directory.")}
+    if reason:
+        assert "no Samba AD lab on this machine" in out and set(directory.values()) == {"skip"}
+        return
+    assert "Samba AD domain controller DC1.contoso.test" in out
+    assert directory["directory.connect"] == "pass" and directory["directory.spn"] == "fail"
+    assert len(directory) == 19
+
+
+def test_demo_without_the_directory_says_so(tmp_path, capsys):
+    js = tmp_path / "r.json"
+    main(["demo", "--no-directory", "--json", str(js)])
+    assert "not started (--no-directory)" in capsys.readouterr().out
+    doc = json.loads(js.read_text())
+    assert {f["status"] for f in doc["findings"] if f["check_id"].startswith("directory.")} == {"skip"}

@@ -83,7 +83,7 @@ def test_system_resolver_is_said_in_the_facts_when_no_resolver_is_configured():
 
 def test_demo_report_shows_the_dns_area(tmp_path, capsys):
     js, html = tmp_path / "r.json", tmp_path / "r.html"
-    code = main(["demo", "--json", str(js), "--html", str(html), "-q"])
+    code = main(["demo", "--no-directory", "--json", str(js), "--html", str(html), "-q"])
     doc = json.loads(js.read_text())
     assert code == doc["exit_code"] == 1
     dns_findings = [f for f in doc["findings"] if f["check_id"].startswith("dns.")]

@@ -13,16 +13,14 @@ import json
 import logging
 import math
 import sys
-import tempfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
 from adfs_readiness import __version__, cli_schedule
 from adfs_readiness.config import (EXAMPLE_CONFIG, MAX_DEADLINE_SECONDS, MAX_TIMEOUT_SECONDS, Config, ConfigError,
-                                   Scope, config_from_mapping, load_config, parse_host_port)
+                                   config_from_mapping, load_config, parse_host_port)
 from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discover_checks
-from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.history import HistoryError
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.model import RunResult
@@ -102,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verbose(demo)
     demo.add_argument("--scenario", default="demo", help="lab scenario (see --list-scenarios; default: demo)")
     demo.add_argument("--list-scenarios", action="store_true", help="list the lab scenarios and exit")
+    demo.add_argument("--no-directory", action="store_true",
+                      help="do not start the Samba AD domain controller (the directory checks are skipped)")
     demo.add_argument("--deadline", metavar="SECONDS", type=_positive_float, default=60.0,
                       help="finish the run within this many seconds (default 60)")
     _add_output_options(demo)
@@ -372,8 +372,7 @@ def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
-    from adfs_readiness.lab import Lab
-    from adfs_readiness.lab.dns_lab import DnsLab
+    from adfs_readiness.demo import run_demo
     from adfs_readiness.lab.scenarios import SCENARIOS
     from adfs_readiness.probes.catalog import all_probes
 
@@ -384,26 +383,14 @@ def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
     if args.scenario not in SCENARIOS:
         raise ConfigError("command line", "--scenario", args.scenario,
                           f"one of: {', '.join(SCENARIOS)}")
-    # The lab's certificates are made relative to the real clock; --as-of then asks "and later?".
-    lab_now = datetime.now(timezone.utc)
-    with tempfile.TemporaryDirectory(prefix="adfs-readiness-lab-") as workdir, \
-            Lab(args.scenario, now=lab_now, workdir=Path(workdir)) as lab, DnsLab() as dns_lab:
-        config = lab.config(source=f"demo lab ({args.scenario})", deadline_seconds=args.deadline,
-                            timeout_seconds=min(5.0, args.deadline / 3))
-        # The lab's internal and external DNS views (demo zones of contoso.test).
-        config = config.with_overrides(**dns_lab.config_fragment())
-        if args.scenario != "demo":
-            # Fault scenarios serve a certificate for the service name only: keep certificate
-            # authentication and device registration out of scope so each shows its own fault.
-            config = config.with_overrides(scope=Scope())
-        result = run_checks(registry, all_probes(), config, args.as_of or lab_now, started_at=lab_now,
-                            run_metadata={"lab_scenario": args.scenario,
-                                          "lab_address": str(lab.address),
-                                          "lab_dns_internal": str(dns_lab.internal.address),
-                                          "lab_dns_external": str(dns_lab.external.address)})
-    if not args.quiet and args.format == "text":
+    talk = not args.quiet and args.format == "text"
+    demo = run_demo(registry, all_probes(), args.scenario, deadline_seconds=args.deadline, as_of=args.as_of,
+                    with_directory=not args.no_directory, log=print if talk else (lambda line: None))
+    if talk:
         print(f"Demo lab scenario '{args.scenario}': {SCENARIOS[args.scenario].description}")
-    return _emit(result, args)
+        for note in demo.notes:
+            print(note)
+    return _emit(demo.result, args)
 
 
 def _emit(result: RunResult, args: argparse.Namespace, config: Config | None = None) -> int:
