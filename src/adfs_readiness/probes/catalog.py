@@ -19,6 +19,13 @@ from adfs_readiness.probes.dns import (
 from adfs_readiness.probes.metadata import probe_federation_metadata
 from adfs_readiness.probes.tls_endpoints import probe_tls
 from adfs_readiness.probes.tls_file import probe_certificate_file
+from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
+from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, REALM_FACT, EntraFederationFacts, RealmFacts
+from adfs_readiness.facts.endpoints import ENDPOINTS_FACT, EndpointsFacts
+from adfs_readiness.probes.adfs_export import probe_adfs_export
+from adfs_readiness.probes.cloud import probe_realm
+from adfs_readiness.probes.endpoints import probe_endpoints
+from adfs_readiness.probes.entra import probe_entra_federation
 
 __all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes", "fact_types"]
 
@@ -68,6 +75,37 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             fact_type=CertificateFile,
             timeout=lambda config: config.timeout_seconds,
             description="A certificate file (--certificate: PEM, DER or PFX) read and verified",
+        ),
+        ProbeSpec(
+            key=ENDPOINTS_FACT,
+            function=probe_endpoints,
+            fact_type=EndpointsFacts,
+            # Every request runs in parallel; each honours the time left.
+            timeout=lambda config: config.timeout_seconds * 3,
+            description="AD FS endpoints: passive, MEX, usernamemixed, windowstransport, IdP-initiated sign-on, "
+                        "OpenID configuration through the external path; /adfs/probe per node; latency; Date headers",
+        ),
+        ProbeSpec(
+            key=REALM_FACT,
+            function=probe_realm,
+            fact_type=RealmFacts,
+            timeout=lambda config: config.timeout_seconds * 3,
+            description="Entra ID realm discovery (getuserrealm.srf) and OpenID Connect discovery per federated domain",
+        ),
+        ProbeSpec(
+            key=ENTRA_FEDERATION_FACT,
+            function=probe_entra_federation,
+            fact_type=EntraFederationFacts,
+            timeout=lambda config: config.timeout_seconds * 4,
+            description="Entra federation settings per domain (Graph internalDomainFederation): exported JSON or "
+                        "live Microsoft Graph",
+        ),
+        ProbeSpec(
+            key=ADFS_EXPORT_FACT,
+            function=probe_adfs_export,
+            fact_type=AdfsExport,
+            timeout=lambda config: config.timeout_seconds,
+            description="AD FS server export (the bundled collector's JSON)",
         ),
     ]
     return {s.key: s for s in specs}
