@@ -24,7 +24,8 @@ from ._refs_entra import (
     REF_UPDATE_MG_FEDERATION,
 )
 
-_NO_DOMAINS = "No federated domains are configured (federation.domains)."
+_NO_DOMAINS = ("No federated domains are configured (federation.domains), or realm discovery is off "
+               "([cloud] realm_discovery = false).")
 _NO_ENTRA = ("No Entra federation settings are configured: give [cloud] federation_export (a JSON file from "
              "Get-MgDomainFederationConfiguration) or tenant_id and client_id for live Microsoft Graph.")
 

@@ -202,7 +202,8 @@ def windowstransport_exposed(ctx: CheckContext) -> list[Outcome] | Outcome:
     """WCF endpoints: served = any status but 404/503 (see ``usernamemixed``). Requiring these
     endpoints, as an older tool does, is wrong: they must be absent from the extranet. PASS when no
     proxy serves them; FAIL per proxy that does; without configured proxies the federation service
-    name is judged and an answer is a WARN (the run may have gone to the farm from inside)."""
+    name is looked at and an answer is INFO (the run may have gone to the farm from inside, where
+    the endpoints belong)."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
@@ -219,7 +220,7 @@ def windowstransport_exposed(ctx: CheckContext) -> list[Outcome] | Outcome:
                                                  f"authentication is reachable from the internet, without "
                                                  f"Extranet Lockout.", evidence=evidence, target=place))
         else:
-            outcomes.append(Outcome(Status.WARN, f"The federation service name ({place}) serves "
+            outcomes.append(Outcome(Status.INFO, f"The federation service name ({place}) serves "
                                                  f"{', '.join(exposed)}; if this run went through the internet, the "
                                                  f"endpoints are exposed (configure federation.proxies to judge each "
                                                  f"proxy).", evidence=evidence, target=place))

@@ -226,6 +226,8 @@ class CloudConfig:
         client_secret_env: environment variable holding the client secret.
         client_certificate: PEM file with the app's certificate and private key (instead of a
             secret).
+        realm_discovery: ask the login host about each federated domain (cloud.realm-discovery,
+            cloud.tenant); false = those checks skip (offline runs, labs without a login service).
     """
 
     login_host: str = "login.microsoftonline.com"
@@ -239,6 +241,7 @@ class CloudConfig:
     client_id: str | None = None
     client_secret_env: str = "ADFS_READINESS_GRAPH_SECRET"
     client_certificate: Path | None = None
+    realm_discovery: bool = True
 
     @property
     def graph_configured(self) -> bool:
@@ -635,6 +638,7 @@ def _cloud_adfs_endpoints(source: str, data: Mapping[str, Any], path_of: Any) ->
         client_id=c.string("client_id"),
         client_secret_env=c.string("client_secret_env", CloudConfig.client_secret_env),
         client_certificate=path_of(c, "client_certificate"),
+        realm_discovery=c.boolean("realm_discovery", True),
     )
     if "client_secret" in c.table:
         raise ConfigError(source, "cloud.client_secret", "<hidden>",
@@ -798,6 +802,7 @@ enabled = true
 # Microsoft's sign-in host for realm discovery: login.microsoftonline.com (worldwide),
 # login.microsoftonline.us (US Government), login.chinacloudapi.cn (China, 21Vianet).
 # login_host = "login.microsoftonline.com"
+# realm_discovery = true   # false: do not ask the login host (cloud.realm-discovery and cloud.tenant skip)
 # Entra federation settings exported with Microsoft Graph PowerShell (docs/cloud.md):
 # federation_export = "entra-federation.json"
 # ...or read live from Microsoft Graph with an app registration (Domain.Read.All):

@@ -69,10 +69,11 @@ def _tenant(domain: str, exchange: HttpExchange, body: bytes) -> TenantDiscovery
 
 def probe_realm(ctx: ProbeContext) -> RealmFacts:
     """Gather the ``cloud_realm`` fact: one realm discovery and one OIDC discovery per configured
-    federated domain, in parallel. ``configured=False`` without domains."""
+    federated domain, in parallel. ``configured=False`` without domains or with
+    ``[cloud] realm_discovery = false``."""
     config, cloud = ctx.config, ctx.config.cloud
     pinned = str(cloud.login_address) if cloud.login_address else None
-    if not config.federated_domains:
+    if not config.federated_domains or not cloud.realm_discovery:
         return RealmFacts(configured=False, login_host=cloud.login_host, login_address=pinned,
                           service_name=config.service_name)
 

@@ -43,7 +43,7 @@ PASSIVE_QUERY = "?wa=wsignin1.0&wtrealm=urn%3afederation%3aMicrosoftOnline"
 #: Paths fetched through each external place, in this order.
 ENDPOINT_PATHS = (PATH_PASSIVE, PATH_MEX, *PATH_USERNAMEMIXED, *PATH_WINDOWSTRANSPORT, PATH_IDP_INITIATED,
                   PATH_OPENID)
-_MAX_WORKERS = 16
+_MAX_WORKERS = 4
 
 
 def _places(ctx: ProbeContext) -> list[tuple[EndpointVia, str, HostPort | None]]:
@@ -97,8 +97,10 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
                 url = f"https://{config.service_name}{path}{query}"
                 jobs.append(("path", path, via, label, pool.submit(get, url, pinned)))
             latency_url = f"https://{config.service_name}{PATH_PASSIVE}{PASSIVE_QUERY}"
-            for _ in range(config.latency_samples):
-                jobs.append(("latency", latency_url, via, label, pool.submit(get, latency_url, pinned)))
+            # One after another: concurrent samples would measure our own parallel handshakes.
+            jobs.append(("latency", latency_url, via, label,
+                         pool.submit(lambda u, p: [get(u, p) for _ in range(config.latency_samples)],
+                                     latency_url, pinned)))
         for via, url in _probe_targets(ctx):
             jobs.append(("probe", url, via, url, pool.submit(get, url, None)))
         results = [(kind, what, via, label, future.result()) for kind, what, via, label, future in jobs]
@@ -106,14 +108,15 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
     answers, probes, clocks, mex, openid = [], [], [], None, None
     latency: dict[tuple[EndpointVia, str], list] = {}
     clocked: set[str] = set()
-    for kind, what, via, label, (exchange, body, arrived) in results:
+    for kind, what, via, label, result in results:
         if kind == "latency":
-            latency.setdefault((via, label), [what, [], []])
-            entry = latency[(via, label)]
-            entry[1].append(round(exchange.elapsed_seconds, 6) if exchange.error is None else None)
-            if exchange.error is not None:
-                entry[2].append(str(exchange.error))
+            entry = latency.setdefault((via, label), [what, [], []])
+            for exchange, _, _ in result:
+                entry[1].append(round(exchange.elapsed_seconds, 6) if exchange.error is None else None)
+                if exchange.error is not None:
+                    entry[2].append(str(exchange.error))
             continue
+        exchange, body, arrived = result
         excerpt, sign_in = _excerpt(body)
         answer = EndpointAnswer(path=urlsplit(what).path if kind == "probe" else what, via=via, address=label,
                                 exchange=exchange, body_excerpt=excerpt, looks_like_sign_in_page=sign_in)
