@@ -3,7 +3,9 @@
 
 Each endpoint has a state (:data:`ENDPOINT_STATES`): "proxied" (enabled and published through the
 Web Application Proxy), "enabled" (enabled on the farm, not published: a proxy answers 404) or
-"disabled" (404 everywhere). The answers follow what AD FS does for a plain GET (see the docstrings
+"disabled" (404 everywhere); for faults, "broken" (published, but a 200 HTML page answers instead
+of the document) and, for the OpenID configuration, "wrong-issuer" (published, issuer on another
+host). The answers follow what AD FS does for a plain GET (see the docstrings
 of ``adfs_readiness_checks.endpoints``): the passive endpoint and the IdP-initiated page answer HTML
 (the latter its error page, without a form, when EnableIdpInitiatedSignonPage is off), MEX answers
 its WSDL listing the enabled WS-Trust endpoints, the WS-Trust (WCF) endpoints answer a GET with
@@ -22,7 +24,7 @@ from adfs_readiness.config import HostPort
 __all__ = ["ENDPOINT_STATES", "DEFAULT_ENDPOINTS", "endpoint_answer", "mex_document", "ProbeListener",
            "IDP_INITIATED_PAGE", "IDP_INITIATED_DISABLED_PAGE"]
 
-ENDPOINT_STATES = ("proxied", "enabled", "disabled")
+ENDPOINT_STATES = ("proxied", "enabled", "disabled", "broken", "wrong-issuer")
 
 #: AD FS 2016+ defaults as Microsoft 365 needs them, windowstransport kept off the proxy (the hardening guide).
 DEFAULT_ENDPOINTS: Mapping[str, str] = {
@@ -77,7 +79,9 @@ def endpoint_answer(path: str, states: Mapping[str, str], role: str, fs_name: st
     if path not in states:
         return None
     state = states[path]
-    visible = state == "proxied" or (state == "enabled" and role == "farm")
+    if state == "broken":
+        return 200, b"<!DOCTYPE html><html><body><form method='post'>Sign in</form></body></html>", "text/html"
+    visible = state in ("proxied", "wrong-issuer") or (state == "enabled" and role == "farm")
     if path == "/adfs/ls/IdpInitiatedSignon.aspx":
         # Disabled in AD FS = the page is off (error page); unpublished = 404 on the proxy.
         if role == "proxy" and states.get("/adfs/ls/", "proxied") != "proxied":
@@ -89,7 +93,7 @@ def endpoint_answer(path: str, states: Mapping[str, str], role: str, fs_name: st
         enabled = [p for p, s in states.items() if s == "proxied" or (s == "enabled" and role == "farm")]
         return 200, mex_document(fs_name, enabled), "text/xml"
     if path == "/adfs/.well-known/openid-configuration":
-        base = f"https://{fs_name}/adfs"
+        base = f"https://{'other.' + fs_name if state == 'wrong-issuer' else fs_name}/adfs"
         document = {"issuer": base, "authorization_endpoint": f"{base}/oauth2/authorize/",
                     "token_endpoint": f"{base}/oauth2/token/", "jwks_uri": f"{base}/discovery/keys",
                     "access_token_issuer": f"http://{fs_name}/adfs/services/trust"}
