@@ -80,8 +80,8 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=ENDPOINTS_FACT,
             function=probe_endpoints,
             fact_type=EndpointsFacts,
-            # Every request runs in parallel; each honours the time left.
-            timeout=lambda config: config.timeout_seconds * 3,
+            # Each place's requests run in sequence (a dead place is asked once); each honours the time left.
+            timeout=lambda config: config.timeout_seconds * 4,
             description="AD FS endpoints: passive, MEX, usernamemixed, windowstransport, IdP-initiated sign-on, "
                         "OpenID configuration through the external path; /adfs/probe per node; latency; Date headers",
         ),

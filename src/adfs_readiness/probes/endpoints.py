@@ -3,11 +3,13 @@ Web Application Proxy, else the federation service name) with SNI and Host = the
 service name, ``/adfs/probe`` over HTTP on every node and proxy, the MEX and OpenID documents,
 latency samples and the servers' Date headers.
 
-All requests run in parallel threads, each bounded by the run's deadline (``fetch`` honours it).
+Each place's requests run one after another (places and /adfs/probe targets in parallel), each
+bounded by the run's deadline (``fetch`` honours it); a place that does not answer is asked once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -15,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from adfs_readiness.config import HostPort
-from adfs_readiness.facts import HttpExchange
+from adfs_readiness.facts import HttpExchange, ProbeErrorKind
 from adfs_readiness.facts.endpoints import (
     PATH_IDP_INITIATED,
     PATH_MEX,
@@ -44,6 +46,8 @@ PASSIVE_QUERY = "?wa=wsignin1.0&wtrealm=urn%3afederation%3aMicrosoftOnline"
 ENDPOINT_PATHS = (PATH_PASSIVE, PATH_MEX, *PATH_USERNAMEMIXED, *PATH_WINDOWSTRANSPORT, PATH_IDP_INITIATED,
                   PATH_OPENID)
 _MAX_WORKERS = 4
+_UNREACHABLE = (ProbeErrorKind.TIMEOUT, ProbeErrorKind.REFUSED, ProbeErrorKind.DEADLINE,
+                ProbeErrorKind.NAME_NOT_RESOLVED, ProbeErrorKind.TLS)
 
 
 def _places(ctx: ProbeContext) -> list[tuple[EndpointVia, str, HostPort | None]]:
@@ -89,21 +93,32 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
                                ca_bundle=config.ca_bundle, accept=accept, max_redirects=0, capture_tls=False)
         return exchange, body, time.monotonic()
 
-    jobs = []
-    with ThreadPoolExecutor(max_workers=_MAX_WORKERS, thread_name_prefix="endpoints") as pool:
-        for via, label, pinned in places:
-            for path in ENDPOINT_PATHS:
-                query = PASSIVE_QUERY if path == PATH_PASSIVE else ""
-                url = f"https://{config.service_name}{path}{query}"
-                jobs.append(("path", path, via, label, pool.submit(get, url, pinned)))
+    def place_sequence(via: EndpointVia, label: str, pinned: HostPort | None) -> list:
+        # One place's requests one after another (a farm sees one client, not a burst); when the
+        # place does not answer at all, the remaining paths get the same failure without waiting again.
+        out, dead = [], None
+        for path in ENDPOINT_PATHS:
+            query = PASSIVE_QUERY if path == PATH_PASSIVE else ""
+            url = f"https://{config.service_name}{path}{query}"
+            if dead is not None:
+                out.append(("path", path, via, label, (dataclasses.replace(dead, url=url, final_url=url), b"",
+                                                       time.monotonic())))
+                continue
+            result = get(url, pinned)
+            out.append(("path", path, via, label, result))
+            if result[0].error is not None and result[0].error.kind in _UNREACHABLE:
+                dead = result[0]
+        if dead is None:
             latency_url = f"https://{config.service_name}{PATH_PASSIVE}{PASSIVE_QUERY}"
-            # One after another: concurrent samples would measure our own parallel handshakes.
-            jobs.append(("latency", latency_url, via, label,
-                         pool.submit(lambda u, p: [get(u, p) for _ in range(config.latency_samples)],
-                                     latency_url, pinned)))
-        for via, url in _probe_targets(ctx):
-            jobs.append(("probe", url, via, url, pool.submit(get, url, None)))
-        results = [(kind, what, via, label, future.result()) for kind, what, via, label, future in jobs]
+            out.append(("latency", latency_url, via, label,
+                        [get(latency_url, pinned) for _ in range(config.latency_samples - 1)]))
+        return out
+
+    with ThreadPoolExecutor(max_workers=_MAX_WORKERS, thread_name_prefix="endpoints") as pool:
+        place_jobs = [pool.submit(place_sequence, via, label, pinned) for via, label, pinned in places]
+        probe_jobs = [(via, url, pool.submit(get, url, None)) for via, url in _probe_targets(ctx)]
+        results = [item for job in place_jobs for item in job.result()]
+        results += [("probe", url, via, url, job.result()) for via, url, job in probe_jobs]
 
     answers, probes, clocks, mex, openid = [], [], [], None, None
     latency: dict[tuple[EndpointVia, str], list] = {}
@@ -117,6 +132,12 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
                     entry[2].append(str(exchange.error))
             continue
         exchange, body, arrived = result
+        if kind == "path" and what == PATH_PASSIVE:
+            # The passive GET is the first latency sample of its place (fewer handshakes on the farm).
+            entry = latency.setdefault((via, label), [exchange.url, [], []])
+            entry[1].insert(0, round(exchange.elapsed_seconds, 6) if exchange.error is None else None)
+            if exchange.error is not None:
+                entry[2].insert(0, str(exchange.error))
         excerpt, sign_in = _excerpt(body)
         answer = EndpointAnswer(path=urlsplit(what).path if kind == "probe" else what, via=via, address=label,
                                 exchange=exchange, body_excerpt=excerpt, looks_like_sign_in_page=sign_in)
