@@ -52,7 +52,8 @@ password_env = "LAB_LDAP_PASSWORD"
     proc = subprocess.run(["nsenter", f"--net={samba_dc.netns}", sys.executable, "-m", "adfs_readiness", "check",
                            "--config", str(config), "--skip", "metadata.*", "--skip", "token-signing.*",
                            "--skip", "token-decrypting.*", "--skip", "tls.*", "--skip", "certificate-file.*",
-                           "--skip", "dns.*", "--json", str(out_json), "--html", str(out_html),
+                           "--skip", "dns.*", "--skip", "endpoints.*", "--skip", "cloud.*", "--skip", "adfs.*",
+                           "--json", str(out_json), "--html", str(out_html),
                            "--csv-dir", str(csv_dir), "-q"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -84,7 +85,8 @@ password_env = "LAB_LDAP_PASSWORD"
     # and judging it offline gives the same directory findings.
     snap, offline = tmp_path / "evidence.json", tmp_path / "offline.json"
     skips = ["--skip", "metadata.*", "--skip", "token-signing.*", "--skip", "token-decrypting.*", "--skip", "tls.*",
-             "--skip", "certificate-file.*", "--skip", "dns.*"]
+             "--skip", "certificate-file.*", "--skip", "dns.*", "--skip", "endpoints.*", "--skip", "cloud.*",
+             "--skip", "adfs.*"]
     collected = subprocess.run(["nsenter", f"--net={samba_dc.netns}", sys.executable, "-m", "adfs_readiness", "collect",
                                 "--config", str(config), *skips, "--out", str(snap), "-q"],
                                capture_output=True, text=True, env=env, timeout=120)

@@ -17,7 +17,9 @@ SCENARIOS = {"alpha": "healthy", "bravo": "token-signing-expired", "charlie": "d
 
 def write_config(folder, name, lab):
     path = folder / f"{name}.toml"
-    path.write_text(lab.config_toml() + '[checks]\nskip = ["dns.*"]\n'
+    # endpoints.* are judged in test_endpoints_area.py; here three labs answer at once on a busy CI
+    # machine, and their many endpoint requests would only test the machine's load.
+    path.write_text(lab.config_toml() + '[checks]\nskip = ["dns.*", "endpoints.*"]\n'
                     '[network]\ntimeout_seconds = 2\ndeadline_seconds = 20\n', encoding="utf-8")
     return path
 

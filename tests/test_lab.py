@@ -42,6 +42,9 @@ CATALOG_IDS = {
     "tls.reachable", "tls.certificate-name", "tls.certificate-expiry", "tls.certificate-trust",
     "tls.certificate-key", "tls.protocols", "tls.san-certauth", "tls.san-enterpriseregistration",
     "tls.node-consistency", "tls.revocation-info",
+    "endpoints.probe", "endpoints.passive", "endpoints.mex", "endpoints.usernamemixed",
+    "endpoints.windowstransport-exposed", "endpoints.idp-initiated-signon", "endpoints.openid-configuration",
+    "endpoints.latency", "endpoints.clock-skew",
 }
 
 

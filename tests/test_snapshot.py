@@ -102,6 +102,8 @@ password_env = "ADFS_READINESS_LDAP_PASSWORD"
 [tls]
 ca_bundle = "{lab.ca_bundle}"
 external_ca_bundle = "{lab.ca_bundle}"
+[cloud]
+realm_discovery = false
 [checks]
 # DNS and the directory are configured only to put their secrets in the snapshot; they are judged elsewhere.
 skip = ["dns.*", "directory.*"]
@@ -131,7 +133,11 @@ skip = ["dns.*", "directory.*"]
     assert evidence["config"]["directory"]["bind_user"] == "CONTOSO\\svc-readiness"
     assert evidence["fact_types"] == {"metadata": "adfs_readiness.facts:FederationMetadata",
                                       "tls": "adfs_readiness.facts.tls:TlsFacts",
-                                      "certificate_file": "adfs_readiness.facts.tls:CertificateFile"}
+                                      "certificate_file": "adfs_readiness.facts.tls:CertificateFile",
+                                      "endpoints": "adfs_readiness.facts.endpoints:EndpointsFacts",
+                                      "cloud_realm": "adfs_readiness.facts.cloud:RealmFacts",
+                                      "entra_federation": "adfs_readiness.facts.cloud:EntraFederationFacts",
+                                      "adfs_export": "adfs_readiness.facts.adfs_export:AdfsExport"}
     for path in [snap, *live.values(), *offline.values()]:
         text = path.read_text(encoding="utf-8")
         for secret in secrets:

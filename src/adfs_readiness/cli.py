@@ -8,6 +8,8 @@ configuration, bad arguments, unwritable output).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import argparse
 import json
 import logging
@@ -84,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="environment variable holding the PFX / key password (else a prompt when interactive)")
     target.add_argument("--csv-dir", metavar="DIR", type=Path,
                         help="write every object-level directory problem to DIR/directory-problems.csv")
+    target.add_argument("--adfs-export", metavar="FILE", type=Path,
+                        help="the AD FS server export written by the collector (adfs-readiness collector)")
+    target.add_argument("--entra-export", metavar="FILE", type=Path,
+                        help="Entra federation settings: Get-MgDomainFederationConfiguration ... | ConvertTo-Json")
     run = check.add_argument_group("run")
     run.add_argument("--skip", metavar="CHECK_ID", action="append", default=[],
                      help="do not run this check (or 'area.*'); repeatable")
@@ -105,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--deadline", metavar="SECONDS", type=_positive_float, default=60.0,
                       help="finish the run within this many seconds (default 60)")
     _add_output_options(demo)
+
+    sub.add_parser("collector", help="print the read-only AD FS collector (PowerShell) to run on an AD FS server: "
+                                     "adfs-readiness collector > collect-adfs.ps1")
 
     lc = sub.add_parser("list-checks", help="list the available checks")
     lc.add_argument("--json", action="store_true", help="as JSON")
@@ -197,6 +206,11 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if args.command == "init":
             return _cmd_init(args)
+        if args.command == "collector":
+            from adfs_readiness.collector import collector_script
+
+            sys.stdout.write(collector_script())
+            return 0
         registry = discover_checks()
         for ep, reason in registry.load_errors:
             print(f"adfs-readiness: warning: check plugin {ep} failed to load: {reason}", file=sys.stderr)
@@ -316,6 +330,14 @@ def _config_from_args(args: argparse.Namespace) -> Config:
             raise ConfigError(src, "--certificate", str(args.certificate), "an existing certificate file")
         changes["certificate_file"] = args.certificate
         changes["certificate_password"] = _certificate_password(args)
+    for flag, attribute in (("--adfs-export", "adfs_export"), ("--entra-export", "entra_export")):
+        path = getattr(args, attribute, None)
+        if path is not None and not path.is_file():
+            raise ConfigError(src, flag, str(path), "an existing JSON file")
+    if getattr(args, "adfs_export", None):
+        changes["adfs_export"] = args.adfs_export
+    if getattr(args, "entra_export", None):
+        changes["cloud"] = replace(config.cloud, federation_export=args.entra_export)
     if args.skip:
         changes["skip_checks"] = tuple(config.skip_checks) + tuple(args.skip)
     if args.deadline:
@@ -360,9 +382,10 @@ def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
         return cli_schedule.cmd_fleet(registry, args, _config_from_args, _write)
     args.config = args.config[0] if args.config else None
     config = _config_from_args(args)
-    if not config.service_name and not config.metadata_source:
+    if not config.service_name and not config.metadata_source and not config.adfs_export:
         raise ConfigError(config.source, "federation.service_name", "",
-                          "a federation service name (--service-name or the config file) or --metadata PATH|URL")
+                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
+                          "or --adfs-export FILE")
     unknown = [i for i in args.only if registry.get(i) is None]
     if unknown:
         raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")

@@ -261,9 +261,10 @@ def _cmd_collect(registry: CheckRegistry, args: argparse.Namespace,
         raise ConfigError("command line", "--config", str(args.config[1]), "one configuration: collect one tenant at a time")
     args.config = args.config[0] if args.config else None
     config = config_from_args(args)
-    if not config.service_name and not config.metadata_source:
+    if not config.service_name and not config.metadata_source and not config.adfs_export:
         raise ConfigError(config.source, "federation.service_name", "",
-                          "a federation service name (--service-name or the config file) or --metadata PATH|URL")
+                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
+                          "or --adfs-export FILE")
     unknown = [i for i in args.only if registry.get(i) is None]
     if unknown:
         raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")

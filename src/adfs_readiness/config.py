@@ -24,6 +24,7 @@ __all__ = [
     "Thresholds",
     "Scope",
     "DnsConfig",
+    "CloudConfig",
     "Config",
     "load_config",
     "config_from_mapping",
@@ -224,6 +225,46 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class CloudConfig:
+    """The Entra ID side (the ``[cloud]`` table; docs/cloud.md).
+
+    Attributes:
+        login_host: Microsoft's sign-in host for realm and OIDC discovery: login.microsoftonline.com
+            (worldwide), login.microsoftonline.us (US Government), login.chinacloudapi.cn (China).
+        login_address: connect the login host to this address (curl --resolve; tests and labs).
+        federation_export: JSON written by ``Get-MgDomainFederationConfiguration -DomainId <d> |
+            ConvertTo-Json -Depth 5`` (one or several domains).
+        graph_host / graph_address: Microsoft Graph host (graph.microsoft.com,
+            graph.microsoft.us, microsoftgraph.chinacloudapi.cn) and an optional pinned address.
+        authority_host / authority_address: the token authority host (default: login_host).
+        tenant_id / client_id: the app registration used for live Graph (client credentials).
+        client_secret_env: environment variable holding the client secret.
+        client_certificate: PEM file with the app's certificate and private key (instead of a
+            secret).
+        realm_discovery: ask the login host about each federated domain (cloud.realm-discovery,
+            cloud.tenant); false = those checks skip (offline runs, labs without a login service).
+    """
+
+    login_host: str = "login.microsoftonline.com"
+    login_address: HostPort | None = None
+    federation_export: Path | None = None
+    graph_host: str = "graph.microsoft.com"
+    graph_address: HostPort | None = None
+    authority_host: str | None = None
+    authority_address: HostPort | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str = "ADFS_READINESS_GRAPH_SECRET"
+    client_certificate: Path | None = None
+    realm_discovery: bool = True
+
+    @property
+    def graph_configured(self) -> bool:
+        """True when live Graph is configured (a tenant and an app id)."""
+        return bool(self.tenant_id and self.client_id)
+
+
+@dataclass(frozen=True)
 class Config:
     """The frozen run configuration.
 
@@ -288,6 +329,10 @@ class Config:
     history_path: Path | None = None
     history_enabled: bool = True
     suppressions_file: Path | None = None
+    cloud: CloudConfig = field(default_factory=CloudConfig)
+    adfs_export: Path | None = None
+    endpoint_probe_urls: tuple[str, ...] = ()
+    latency_samples: int = 3
 
     @property
     def issuer(self) -> str | None:
@@ -319,6 +364,7 @@ class Config:
 
 _TOP_LEVEL = {"federation", "dns", "directory", "thresholds", "scope", "checks", "network", "tls"}
 _TOP_LEVEL |= {"history", "suppressions"}
+_TOP_LEVEL |= {"cloud", "adfs", "endpoints"}
 
 
 class _Reader:
@@ -550,7 +596,13 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
     if suppressions_file is not None and not suppressions_file.is_file():
         raise ConfigError(source, "suppressions.file", str(suppressions_file), "an existing suppressions file (TOML)")
 
+    cloud, adfs_export, probe_urls, latency_samples = _cloud_adfs_endpoints(source, data, path_of)
+
     return Config(
+        cloud=cloud,
+        adfs_export=adfs_export,
+        endpoint_probe_urls=probe_urls,
+        latency_samples=latency_samples,
         source=source,
         service_name=service_name,
         expected_issuer=issuer,
@@ -576,6 +628,56 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         history_enabled=history_enabled,
         suppressions_file=suppressions_file,
     )
+
+
+def _cloud_adfs_endpoints(source: str, data: Mapping[str, Any], path_of: Any) -> tuple:
+    """The [cloud], [adfs] and [endpoints] tables (docs/cloud.md, docs/endpoints.md)."""
+    c = _Reader(source, _table(source, data, "cloud"), "cloud")
+
+    def host(name: str, default: str | None) -> str | None:
+        value = c.string(name, default)
+        if value is not None and (not _is_hostname(value) or "." not in value):
+            raise c.error(name, value, "a host name such as login.microsoftonline.com (no scheme, no path)")
+        return value.lower() if value else value
+
+    def pinned(name: str) -> HostPort | None:
+        text = c.string(name)
+        if text is None:
+            return None
+        try:
+            return parse_host_port(text, 443)
+        except ValueError as exc:
+            raise c.error(name, text, f"host[:port] ({exc})") from None
+
+    cloud = CloudConfig(
+        login_host=host("login_host", CloudConfig.login_host) or CloudConfig.login_host,
+        login_address=pinned("login_address"),
+        federation_export=path_of(c, "federation_export"),
+        graph_host=host("graph_host", CloudConfig.graph_host) or CloudConfig.graph_host,
+        graph_address=pinned("graph_address"),
+        authority_host=host("authority_host", None),
+        authority_address=pinned("authority_address"),
+        tenant_id=c.string("tenant_id"),
+        client_id=c.string("client_id"),
+        client_secret_env=c.string("client_secret_env", CloudConfig.client_secret_env),
+        client_certificate=path_of(c, "client_certificate"),
+        realm_discovery=c.boolean("realm_discovery", True),
+    )
+    if "client_secret" in c.table:
+        raise ConfigError(source, "cloud.client_secret", "<hidden>",
+                          "no secret in the file: put it in the environment variable named by client_secret_env")
+    c.reject_unknown()
+    a = _Reader(source, _table(source, data, "adfs"), "adfs")
+    adfs_export = path_of(a, "export")
+    a.reject_unknown()
+    e = _Reader(source, _table(source, data, "endpoints"), "endpoints")
+    probe_urls = e.string_list("probe_urls")
+    for url in probe_urls:
+        if not re.match(r"^https?://[^/\s]+/", url):
+            raise e.error("probe_urls", url, "URLs such as http://adfs1.corp.contoso.com/adfs/probe")
+    samples = e.number("latency_samples", Config.latency_samples, 1, integer=True)
+    e.reject_unknown()
+    return cloud, adfs_export, probe_urls, samples
 
 
 def _domain_name(reader: _Reader, name: str) -> str | None:
@@ -715,6 +817,28 @@ max_download_bytes = 10485760
 # Default path: the user data folder (see `adfs-readiness history list`).
 enabled = true
 # path = "/var/lib/adfs-readiness/history.sqlite3"
+
+[endpoints]
+# /adfs/probe URLs (HTTP) for the load balancer health probe. Default: http://<node or proxy>/adfs/probe
+# probe_urls = ["http://adfs1.corp.contoso.com/adfs/probe"]
+# latency_samples = 3    # requests per place for endpoints.latency (the median is judged)
+
+[cloud]
+# Microsoft's sign-in host for realm discovery: login.microsoftonline.com (worldwide),
+# login.microsoftonline.us (US Government), login.chinacloudapi.cn (China, 21Vianet).
+# login_host = "login.microsoftonline.com"
+# realm_discovery = true   # false: do not ask the login host (cloud.realm-discovery and cloud.tenant skip)
+# Entra federation settings exported with Microsoft Graph PowerShell (docs/cloud.md):
+# federation_export = "entra-federation.json"
+# ...or read live from Microsoft Graph with an app registration (Domain.Read.All):
+# tenant_id = "00000000-0000-0000-0000-000000000000"
+# client_id = "00000000-0000-0000-0000-000000000000"
+# client_secret_env = "ADFS_READINESS_GRAPH_SECRET"   # or client_certificate = "app.pem"
+# graph_host = "graph.microsoft.com"
+
+[adfs]
+# The JSON written on an AD FS server by the bundled collector (adfs-readiness collector > collect-adfs.ps1).
+# export = "adfs-export.json"
 
 [suppressions]
 # Accepted risks: findings that stay visible, marked, but do not lower the grade (docs/scheduling.md).

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from typing import Any
 
-from adfs_readiness.config import Config, HostPort
+from adfs_readiness.config import CloudConfig, Config, HostPort
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.lab.scenarios import SCENARIOS, LabMaterial, Scenario, build_material, get_scenario
 from adfs_readiness.lab.pki import LabCertificate
+from adfs_readiness.lab.endpoints_lab import ProbeListener
 from adfs_readiness.lab.sts import SilentListener, StsSimulator, legacy_tls_server, weak_tls_server
 
 __all__ = ["Lab", "Scenario", "SCENARIOS"]
@@ -52,6 +53,7 @@ class Lab:
         self.material: LabMaterial | None = None
         self._server: StsSimulator | SilentListener | None = None
         self._extra: dict[str, list[StsSimulator]] = {"node": [], "proxy": []}
+        self._probes: list[ProbeListener] = []
 
     @property
     def address(self) -> HostPort:
@@ -75,6 +77,11 @@ class Lab:
         """Addresses of the extra proxy simulators."""
         return tuple(s.address for s in self._extra["proxy"])
 
+    @property
+    def probe_urls(self) -> tuple[str, ...]:
+        """The HTTP /adfs/probe URLs of the nodes and proxies (one plain-HTTP listener each)."""
+        return tuple(p.url for p in self._probes)
+
     def config(self, **changes: Any) -> Config:
         """The Config that checks this lab: the service name pinned to :attr:`address`, the farm
         nodes and proxies, the lab root CA as the enterprise CA (``ca_bundle``) and, because the lab
@@ -82,7 +89,10 @@ class Lab:
         values: dict[str, Any] = dict(source=f"lab ({self.scenario.name})", service_name=self.fs_name,
                                       federated_domains=("contoso.test",), service_address=self.address,
                                       farm_nodes=self.farm_nodes, proxies=self.proxies, ca_bundle=self.ca_bundle,
-                                      external_ca_bundle=self.ca_bundle)
+                                      external_ca_bundle=self.ca_bundle, endpoint_probe_urls=self.probe_urls,
+                                      # No login service here: never ask Microsoft about a lab domain
+                                      # (a CloudLab's config_changes() turns realm discovery back on).
+                                      cloud=CloudConfig(realm_discovery=False))
         values.update(changes)
         return Config(**values)
 
@@ -96,6 +106,8 @@ class Lab:
         return (f'[federation]\nservice_name = "{self.fs_name}"\ndomains = ["contoso.test"]\n'
                 f'service_address = "{self.address}"\nfarm_nodes = {quoted(self.farm_nodes)}\n'
                 f'proxies = {quoted(self.proxies)}\n'
+                f'[endpoints]\nprobe_urls = {quoted(self.probe_urls)}\n'
+                f'[cloud]\nrealm_discovery = false\n'
                 f'[tls]\nca_bundle = "{self.ca_bundle}"\nexternal_ca_bundle = "{self.ca_bundle}"\n')
 
     def _tls_setup(self) -> Any:
@@ -106,12 +118,13 @@ class Lab:
             return weak_tls_server
         return None
 
-    def _simulator(self, certificate: LabCertificate, name: str) -> StsSimulator:
+    def _simulator(self, certificate: LabCertificate, name: str, role: str = "farm") -> StsSimulator:
         chain_file, key_file = self.workdir / f"{name}-chain.pem", self.workdir / f"{name}-key.pem"
         certificate.write_pem(chain_file, key_file)
         assert self.material is not None
-        return StsSimulator(self.scenario.behaviour(self.material.metadata, self.now), chain_file, key_file,
-                            configure_tls=self._tls_setup())
+        behaviour = self.scenario.behaviour(self.material.metadata, self.now, role=role,  # type: ignore[arg-type]
+                                            fs_name=self.fs_name)
+        return StsSimulator(behaviour, chain_file, key_file, configure_tls=self._tls_setup())
 
     def start(self) -> Lab:
         """Make the certificates, write the PEM files and start serving. Returns self."""
@@ -128,13 +141,18 @@ class Lab:
         self._server = server
         for role, certificates in (("node", self.material.node_tls), ("proxy", self.material.proxy_tls)):
             for index, certificate in enumerate(certificates):
-                extra = self._simulator(certificate, f"{role}{index}")
+                extra = self._simulator(certificate, f"{role}{index}", "proxy" if role == "proxy" else "farm")
                 extra.start()
                 self._extra[role].append(extra)
+                probe = ProbeListener(self.scenario.probe_status)
+                probe.start()
+                self._probes.append(probe)
         return self
 
     def stop(self) -> None:
         """Stop serving; quick, idempotent, leaves no thread or port behind."""
+        while self._probes:
+            self._probes.pop().stop()
         for simulators in self._extra.values():
             while simulators:
                 simulators.pop().stop()

@@ -24,6 +24,7 @@ from typing import Literal
 
 from cryptography.hazmat.primitives import hashes
 
+from adfs_readiness.lab.endpoints_lab import DEFAULT_ENDPOINTS
 from adfs_readiness.lab.federation_metadata import build_federation_metadata
 from adfs_readiness.lab.pki import LabCertificate, LabPki
 from adfs_readiness.lab.sts import StsBehaviour
@@ -92,15 +93,25 @@ class Scenario:
     tls_protocols: Literal["default", "tls1.0-only"] = "default"
     farm_nodes: tuple[Literal["same", "renewed", "other-key"], ...] = ()
     proxies: tuple[Literal["same", "renewed", "other-key"], ...] = ()
+    endpoints: tuple[tuple[str, str], ...] = ()
+    clock_offset_seconds: float = 0.0
+    probe_status: int = 200
 
-    def behaviour(self, metadata: bytes, now: datetime | None = None) -> StsBehaviour:
+    def behaviour(self, metadata: bytes, now: datetime | None = None, role: Literal["farm", "proxy"] = "farm",
+                  fs_name: str = "sts.contoso.test") -> StsBehaviour:
         """The STS simulator's behaviour for this scenario, serving ``metadata``, with the lab's
-        clock ``now`` for the Date header."""
+        clock ``now`` for the Date header; ``role`` "proxy" serves only the endpoints published
+        through the proxy. ``endpoints`` overrides states of DEFAULT_ENDPOINTS (path, state);
+        ``clock_offset_seconds`` shifts the Date header; ``probe_status`` is what /adfs/probe over
+        HTTP answers on every node and proxy."""
         answer = "metadata" if self.answer == "no-answer" else self.answer
+        states = {**DEFAULT_ENDPOINTS, **dict(self.endpoints)}
         return StsBehaviour(metadata=metadata, bom=self.bom, answer=answer, redirects=self.redirects,
                             slow_seconds=self.slow_seconds, oversized_bytes=self.oversized_bytes,
                             oversized_declares_length=self.oversized_declares_length,
-                            drip_interval_seconds=self.drip_interval_seconds, now=now)
+                            drip_interval_seconds=self.drip_interval_seconds, now=now,
+                            endpoints=MappingProxyType(states), role=role, fs_name=fs_name,
+                            clock_offset_seconds=self.clock_offset_seconds)
 
 
 _TLS_HEALTHY = (
@@ -211,6 +222,23 @@ _PRESETS = (
              (("token-signing.key", "fail"),), token_signing_key_bits=1024),
     Scenario("token-decrypting-expiring", "The token-decrypting certificate expires in 10 days.",
              (("token-decrypting.expiry", "fail"),), token_decrypting_days_left=10),
+    Scenario("endpoints-windowstransport-exposed", "A farm node and a proxy; the proxy publishes both "
+             "windowstransport endpoints (against Microsoft's hardening guide).",
+             (("endpoints.windowstransport-exposed", "fail"), ("endpoints.passive", "pass")),
+             farm_nodes=("same",), proxies=("same",),
+             endpoints=(("/adfs/services/trust/2005/windowstransport", "proxied"),
+                        ("/adfs/services/trust/13/windowstransport", "proxied"))),
+    Scenario("endpoints-unpublished", "The proxy publishes neither the passive endpoint, MEX nor usernamemixed; "
+             "the IdP-initiated page is on; the OpenID configuration is disabled; /adfs/probe answers 503.",
+             (("endpoints.passive", "fail"), ("endpoints.mex", "fail"), ("endpoints.usernamemixed", "fail"),
+              ("endpoints.probe", "fail"), ("endpoints.openid-configuration", "info")),
+             proxies=("same",), probe_status=503,
+             endpoints=(("/adfs/ls/", "enabled"), ("/adfs/services/trust/mex", "enabled"),
+                        ("/adfs/services/trust/2005/usernamemixed", "disabled"),
+                        ("/adfs/services/trust/13/usernamemixed", "enabled"),
+                        ("/adfs/.well-known/openid-configuration", "disabled"))),
+    Scenario("clock-skew", "The federation service's clock is 10 minutes ahead.",
+             (("endpoints.clock-skew", "fail"),), clock_offset_seconds=600),
     Scenario("no-answer", "A TCP listener that accepts connections and never speaks TLS (timeout).",
              (("metadata.reachable", "fail"),), answer="no-answer"),
 )

@@ -20,14 +20,16 @@ import ssl
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Literal
+from types import MappingProxyType
+from typing import Callable, Literal, Mapping
 
 from adfs_readiness.config import HostPort
+from adfs_readiness.lab.endpoints_lab import DEFAULT_ENDPOINTS, endpoint_answer
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 
 __all__ = ["StsBehaviour", "StsSimulator", "SilentListener", "SIGN_IN_PAGE", "weak_tls_server", "legacy_tls_server"]
@@ -80,6 +82,10 @@ class StsBehaviour:
     oversized_declares_length: bool = False
     drip_interval_seconds: float = 0.25
     now: datetime | None = None
+    endpoints: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(dict(DEFAULT_ENDPOINTS)))
+    role: Literal["farm", "proxy"] = "farm"
+    fs_name: str = "sts.contoso.test"
+    clock_offset_seconds: float = 0.0
 
 
 def weak_tls_server(context: ssl.SSLContext) -> None:
@@ -142,7 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
     def date_time_string(self, timestamp: float | None = None) -> str:
         simulator = self.server.simulator
         if timestamp is None and simulator.behaviour.now is not None:
-            elapsed = timedelta(seconds=time.monotonic() - simulator.started)
+            elapsed = timedelta(seconds=time.monotonic() - simulator.started
+                                + simulator.behaviour.clock_offset_seconds)
             return format_datetime(simulator.behaviour.now + elapsed, usegmt=True)
         return super().date_time_string(timestamp)
 
@@ -192,8 +199,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._metadata()
         elif path == "/adfs/probe":
             self._send(200, b"", "text/plain")
-        elif path == "/adfs/ls/":
+        elif path == "/adfs/ls/" and behaviour.endpoints.get(path, "proxied") == "proxied" or (
+                path == "/adfs/ls/" and behaviour.endpoints.get(path) == "enabled" and behaviour.role == "farm"):
             self._send(200, SIGN_IN_PAGE, "text/html; charset=utf-8")
+        elif (answer := endpoint_answer(path, behaviour.endpoints, behaviour.role, behaviour.fs_name)) is not None:
+            self._send(*answer)
         else:
             self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
 

@@ -8,8 +8,16 @@ import logging
 from importlib.metadata import entry_points
 
 from adfs_readiness.facts import METADATA_FACT, FederationMetadata
+from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
+from adfs_readiness.facts.cloud import (
+    ENTRA_FEDERATION_FACT,
+    REALM_FACT,
+    EntraFederationFacts,
+    RealmFacts,
+)
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsView
+from adfs_readiness.facts.endpoints import ENDPOINTS_FACT, EndpointsFacts
 from adfs_readiness.facts.tls import (
     CERTIFICATE_FILE_FACT,
     TLS_FACT,
@@ -17,12 +25,16 @@ from adfs_readiness.facts.tls import (
     TlsFacts,
 )
 from adfs_readiness.probes import ProbeSpec
+from adfs_readiness.probes.adfs_export import probe_adfs_export
+from adfs_readiness.probes.cloud import probe_realm
 from adfs_readiness.probes.directory import probe_directory
 from adfs_readiness.probes.dns import (
     dns_probe_timeout,
     probe_dns_external,
     probe_dns_internal,
 )
+from adfs_readiness.probes.endpoints import probe_endpoints
+from adfs_readiness.probes.entra import probe_entra_federation
 from adfs_readiness.probes.metadata import probe_federation_metadata
 from adfs_readiness.probes.tls_endpoints import probe_tls
 from adfs_readiness.probes.tls_file import probe_certificate_file
@@ -83,6 +95,37 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             # A large directory streams for minutes: the scan is bounded by the run's deadline.
             timeout=lambda config: config.deadline_seconds,
             description="Active Directory over LDAP (read-only): bind, RootDSE, forest, accounts, streamed attribute scan",
+        ),
+        ProbeSpec(
+            key=ENDPOINTS_FACT,
+            function=probe_endpoints,
+            fact_type=EndpointsFacts,
+            # Each place's requests run in sequence (a dead place is asked once); each honours the time left.
+            timeout=lambda config: config.timeout_seconds * 4,
+            description="AD FS endpoints: passive, MEX, usernamemixed, windowstransport, IdP-initiated sign-on, "
+                        "OpenID configuration through the external path; /adfs/probe per node; latency; Date headers",
+        ),
+        ProbeSpec(
+            key=REALM_FACT,
+            function=probe_realm,
+            fact_type=RealmFacts,
+            timeout=lambda config: config.timeout_seconds * 3,
+            description="Entra ID realm discovery (getuserrealm.srf) and OpenID Connect discovery per federated domain",
+        ),
+        ProbeSpec(
+            key=ENTRA_FEDERATION_FACT,
+            function=probe_entra_federation,
+            fact_type=EntraFederationFacts,
+            timeout=lambda config: config.timeout_seconds * 4,
+            description="Entra federation settings per domain (Graph internalDomainFederation): exported JSON or "
+                        "live Microsoft Graph",
+        ),
+        ProbeSpec(
+            key=ADFS_EXPORT_FACT,
+            function=probe_adfs_export,
+            fact_type=AdfsExport,
+            timeout=lambda config: config.timeout_seconds,
+            description="AD FS server export (the bundled collector's JSON)",
         ),
     ]
     return {s.key: s for s in specs}

@@ -1,0 +1,311 @@
+"""Checks of the Entra ID side (the ``cloud.*`` ids of CHECKS.md): what Microsoft's realm
+discovery says about each domain, which tenant the domains belong to, and whether Entra's
+federation settings (Graph ``internalDomainFederation``) match what AD FS publishes — above all
+the token-signing certificates, whose mismatch after a rollover is the classic tenant-wide outage
+(AADSTS50008).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+from adfs_readiness.facts import METADATA_FACT, CertificateInfo
+from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, REALM_FACT, EntraFederationFacts, RealmFacts
+
+from ._common import primary_certificate, require_document, token_signing_certificates
+from ._refs_entra import (
+    REF_ENTRA_TRUST,
+    REF_GET_MG_FEDERATION,
+    REF_INTERNAL_DOMAIN_FEDERATION,
+    REF_MULTIPLE_DOMAINS,
+    REF_RENEW_FEDERATION_CERTS,
+    REF_UPDATE_MG_FEDERATION,
+)
+
+_NO_DOMAINS = ("No federated domains are configured (federation.domains), or realm discovery is off "
+               "([cloud] realm_discovery = false).")
+_NO_ENTRA = ("No Entra federation settings are configured: give [cloud] federation_export (a JSON file from "
+             "Get-MgDomainFederationConfiguration) or tenant_id and client_id for live Microsoft Graph.")
+
+
+def _realm(ctx: CheckContext) -> RealmFacts | None:
+    facts: RealmFacts = ctx.fact(REALM_FACT)
+    return facts if facts.configured else None
+
+
+def _entra(ctx: CheckContext) -> EntraFederationFacts:
+    facts: EntraFederationFacts = ctx.fact(ENTRA_FEDERATION_FACT)
+    if facts.configured and not facts.domains:
+        raise CannotDetermine("The Entra federation settings hold no domain configuration"
+                              + (f": {'; '.join(facts.problems)}" if facts.problems else "."),
+                              {"source": facts.source, "problems": list(facts.problems),
+                               "not_federated": list(facts.not_federated)})
+    return facts
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return (urlsplit(url).hostname or "").lower() or None if url else None
+    except ValueError:
+        return None
+
+
+def _cert(cert: CertificateInfo | None) -> dict[str, Any] | None:
+    if cert is None:
+        return None
+    return {"sha1": cert.sha1, "subject": cert.subject, "not_after": cert.not_after.isoformat() if cert.not_after else None}
+
+
+@check(id="cloud.realm-discovery", title="Realm discovery says the domain is federated with this service",
+       area=Area.CLOUD, severity=Severity.CRITICAL, blocker=True, requires=(REALM_FACT,),
+       rule="For each domain, Microsoft's realm discovery (getuserrealm.srf) answers Federated with AuthURL on the "
+            "federation service name; Managed = info (not yet federated); federated elsewhere or unknown = fail.",
+       remediation="Federate the domain with this service (New-MgDomainFederationConfiguration or Microsoft Entra "
+                   "Connect), or correct its passiveSignInUri (Update-MgDomainFederationConfiguration). A domain "
+                   "Microsoft does not know must first be added and verified in the tenant.",
+       references=(REF_ENTRA_TRUST, REF_UPDATE_MG_FEDERATION))
+def realm_discovery(ctx: CheckContext) -> list[Outcome] | Outcome:
+    """Microsoft's realm discovery answers per domain (the made-up user need not exist):
+    NameSpaceType Federated with AuthURL (where browsers are sent), Managed (cloud
+    authentication) or Unknown (no tenant has the domain). PASS / INFO / FAIL as the rule says;
+    ERROR when no usable answer came back."""
+    facts = _realm(ctx)
+    if facts is None:
+        return Outcome(Status.SKIP, _NO_DOMAINS)
+    outcomes = []
+    for realm in facts.realms:
+        evidence = {"url": realm.exchange.url, "login_host": facts.login_host, "status": realm.exchange.status,
+                    "namespace_type": realm.namespace_type, "auth_url": realm.auth_url,
+                    "sts_auth_url": realm.sts_auth_url, "mex_url": realm.mex_url,
+                    "expected_host": facts.service_name}
+        kind = (realm.namespace_type or "").lower()
+        if realm.parse_error or not kind:
+            outcomes.append(Outcome(Status.ERROR, f"Realm discovery for {realm.domain} gave no usable answer: "
+                                                  f"{realm.parse_error or 'no NameSpaceType'}.",
+                                    evidence=evidence, target=realm.domain))
+        elif kind == "managed":
+            outcomes.append(Outcome(Status.INFO, f"{realm.domain} is Managed (cloud authentication): not yet "
+                                                 f"federated.", evidence=evidence, target=realm.domain))
+        elif kind == "federated" and _host(realm.auth_url) == (facts.service_name or "").lower():
+            outcomes.append(Outcome(Status.PASS, f"{realm.domain} is federated with {facts.service_name}.",
+                                    evidence=evidence, target=realm.domain))
+        elif kind == "federated":
+            outcomes.append(Outcome(Status.FAIL, f"{realm.domain} is federated with {_host(realm.auth_url)!s}, not "
+                                                 f"with {facts.service_name}: its users are sent elsewhere.",
+                                    evidence=evidence, target=realm.domain))
+        else:
+            outcomes.append(Outcome(Status.FAIL, f"Microsoft does not know {realm.domain} (NameSpaceType "
+                                                 f"{realm.namespace_type}): add and verify it in the tenant.",
+                                    evidence=evidence, target=realm.domain))
+    return outcomes
+
+
+@check(id="cloud.tenant", title="Every domain belongs to the same tenant", area=Area.CLOUD, severity=Severity.MEDIUM,
+       blocker=False, requires=(REALM_FACT,),
+       rule="OpenID Connect discovery (/<domain>/v2.0/.well-known/openid-configuration) gives the same tenant id "
+            "for every configured domain.",
+       remediation="A domain of another tenant cannot be federated from this one: remove it there (or federate it "
+                   "from that tenant). A domain no tenant knows must be added and verified first.",
+       references=(REF_ENTRA_TRUST,))
+def tenant(ctx: CheckContext) -> Outcome:
+    """The issuer of each domain's discovery document is ``https://<login host>/<tenant id>/v2.0``;
+    an unknown domain gets HTTP 400 with AADSTS90002. PASS when all domains share one tenant, FAIL
+    when they differ, WARN when some domain is unknown, ERROR when none could be read."""
+    facts = _realm(ctx)
+    if facts is None:
+        return Outcome(Status.SKIP, _NO_DOMAINS)
+    by_domain = {t.domain: t.tenant_id for t in facts.tenants}
+    evidence = {"tenants": by_domain, "errors": {t.domain: t.error_code or t.parse_error for t in facts.tenants
+                                                 if not t.tenant_id}}
+    ids = {i for i in by_domain.values() if i}
+    unknown = [d for d, i in by_domain.items() if not i]
+    if not ids:
+        raise CannotDetermine("No domain's tenant id could be read.", evidence)
+    if len(ids) > 1:
+        return Outcome(Status.FAIL, f"The domains belong to {len(ids)} different tenants: {by_domain}.", evidence=evidence)
+    if unknown:
+        return Outcome(Status.WARN, f"Tenant {next(iter(ids))}; no tenant found for {', '.join(unknown)}.",
+                       evidence=evidence)
+    return Outcome(Status.PASS, f"Every domain belongs to tenant {next(iter(ids))}.", evidence=evidence)
+
+
+@check(id="cloud.signing-cert-match", title="Entra trusts AD FS's token-signing certificate", area=Area.CLOUD,
+       severity=Severity.CRITICAL, blocker=True, requires=(METADATA_FACT, ENTRA_FEDERATION_FACT),
+       rule="For each domain, Entra's signingCertificate or nextSigningCertificate is AD FS's primary token-signing "
+            "certificate; a published successor should be Entra's other certificate.",
+       remediation="Push AD FS's current token-signing certificates to Entra ID: Update-MgDomainFederationConfiguration "
+                   "-DomainId <domain> -InternalDomainFederationId <id> -SigningCertificate <primary, base64> "
+                   "-NextSigningCertificate <successor, base64> (or the Entra Connect federation trust repair). "
+                   "Then make sure the metadata URL is reachable from the internet, so that Entra picks up the next "
+                   "rollover by itself.",
+       references=(REF_RENEW_FEDERATION_CERTS, REF_INTERNAL_DOMAIN_FEDERATION, REF_UPDATE_MG_FEDERATION))
+def signing_cert_match(ctx: CheckContext) -> list[Outcome] | Outcome:
+    """Entra ID accepts tokens signed by either certificate it holds for a domain. FAIL (blocking:
+    every federated sign-in fails with AADSTS50008) when AD FS's primary is neither; WARN when the
+    primary matches but a successor AD FS publishes is not held (the next promotion breaks sign-in
+    unless Entra picks it up from the metadata); PASS otherwise; SKIP without Entra settings."""
+    entra = _entra(ctx)
+    if not entra.configured:
+        return Outcome(Status.SKIP, _NO_ENTRA)
+    _, doc = require_document(ctx)
+    certs = token_signing_certificates(doc)
+    if not certs:
+        raise CannotDetermine("The federation metadata lists no token-signing certificate.")
+    primary, how = primary_certificate(doc, certs)
+    successors = [c for c in certs if c.sha1 != primary.sha1]
+    outcomes = []
+    for fed in entra.domains:
+        held = {c.sha1 for c in (fed.signing_certificate, fed.next_signing_certificate) if c is not None}
+        evidence = {"adfs_primary": _cert(primary), "primary_decided_by": how,
+                    "adfs_successors": [_cert(c) for c in successors],
+                    "entra_signing_certificate": _cert(fed.signing_certificate),
+                    "entra_next_signing_certificate": _cert(fed.next_signing_certificate),
+                    "source": entra.source, "problems": list(fed.certificate_problems)}
+        if primary.sha1 not in held:
+            outcomes.append(Outcome(Status.FAIL, f"Entra ID does not trust AD FS's primary token-signing certificate "
+                                                 f"{primary.label} for {fed.domain}: it holds "
+                                                 f"{', '.join(sorted(held)) or 'no certificate'}. Every federated "
+                                                 f"sign-in fails (AADSTS50008).", evidence=evidence, target=fed.domain))
+        elif successors and not any(s.sha1 in held for s in successors):
+            outcomes.append(Outcome(Status.WARN, f"Entra ID trusts the primary for {fed.domain}, but not the successor "
+                                                 f"{successors[0].label} AD FS already publishes: the promotion will "
+                                                 f"break sign-in unless Entra picks it up.",
+                                    evidence=evidence, target=fed.domain))
+        else:
+            outcomes.append(Outcome(Status.PASS, f"Entra ID trusts AD FS's primary token-signing certificate for "
+                                                 f"{fed.domain}" + (" and its successor." if successors else "."),
+                                    evidence=evidence, target=fed.domain))
+    return outcomes
+
+
+def _parent(domain: str, domains: set[str]) -> str | None:
+    parents = [d for d in domains if domain != d and domain.endswith("." + d)]
+    return min(parents, key=len) if parents else None
+
+
+@check(id="cloud.issuer-uri", title="Issuer URI per domain", area=Area.CLOUD, severity=Severity.CRITICAL,
+       blocker=True, requires=(ENTRA_FEDERATION_FACT,),
+       rule="issuerUri is AD FS's identifier (http://<fs>/adfs/services/trust) for a single domain, or "
+            "http://<domain>/adfs/services/trust/ with SupportMultipleDomain; a subdomain inherits its parent's; no "
+            "two other domains share one.",
+       remediation="Entra ID matches the issuerid claim AD FS issues against the user's domain issuerUri "
+                   "(AADSTS50107 when they differ). With several top-level domains, every domain needs its own "
+                   "http://<domain>/adfs/services/trust/ issuerUri and the Microsoft Office 365 Identity Platform "
+                   "relying party needs the multiple-domain issuerid claim rule (Microsoft Entra Connect sets both).",
+       references=(REF_MULTIPLE_DOMAINS, REF_INTERNAL_DOMAIN_FEDERATION))
+def issuer_uri(ctx: CheckContext) -> list[Outcome] | Outcome:
+    """PASS per domain whose issuerUri is the identifier (one domain style) or its own
+    multiple-domain URI (or its parent's, for a subdomain); WARN when both styles are mixed across
+    domains (one claim rule cannot serve both); FAIL for anything else, and for two unrelated
+    domains sharing one issuerUri."""
+    entra = _entra(ctx)
+    if not entra.configured:
+        return Outcome(Status.SKIP, _NO_ENTRA)
+    identifier = (ctx.config.issuer or "").rstrip("/").lower()
+    by_domain = {f.domain: (f.issuer_uri or "") for f in entra.domains}
+    names = set(by_domain)
+    styles = {}
+    for domain, uri in by_domain.items():
+        parent = _parent(domain, names)
+        if parent:
+            styles[domain] = "inherits" if uri == by_domain[parent] else "wrong"
+        elif uri.rstrip("/").lower() == identifier:
+            styles[domain] = "identifier"
+        elif uri.lower() == f"http://{domain}/adfs/services/trust/":
+            styles[domain] = "multiple"
+        else:
+            styles[domain] = "wrong"
+    mixed = {"identifier", "multiple"} <= set(styles.values())
+    outcomes = []
+    for domain, uri in sorted(by_domain.items()):
+        parent = _parent(domain, names)
+        sharing = sorted(d for d, u in by_domain.items() if d != domain and u and u == uri
+                         and _parent(d, names) != domain and parent != d
+                         and not (_parent(d, names) and _parent(d, names) == parent))
+        evidence = {"issuer_uri": uri, "adfs_identifier": ctx.config.issuer, "style": styles[domain],
+                    "parent": parent, "shared_with": sharing}
+        if sharing:
+            outcomes.append(Outcome(Status.FAIL, f"{domain} shares its issuerUri {uri!r} with {', '.join(sharing)}.",
+                                    evidence=evidence, target=domain))
+        elif styles[domain] == "wrong":
+            expected = (f"its parent {parent}'s ({by_domain[parent]!r})" if parent else
+                        f"{ctx.config.issuer!r} or 'http://{domain}/adfs/services/trust/'")
+            outcomes.append(Outcome(Status.FAIL, f"{domain}'s issuerUri is {uri!r}, expected {expected}; sign-in "
+                                                 f"fails with AADSTS50107.", evidence=evidence, target=domain))
+        elif mixed and styles[domain] in ("identifier", "multiple"):
+            outcomes.append(Outcome(Status.WARN, f"{domain} uses the {styles[domain]} issuerUri style while other "
+                                                 f"domains use the other: one issuerid claim rule cannot match both.",
+                                    evidence=evidence, target=domain))
+        else:
+            outcomes.append(Outcome(Status.PASS, f"{domain}'s issuerUri {uri!r} fits ({styles[domain]}).",
+                                    evidence=evidence, target=domain))
+    return outcomes
+
+
+_EXPECTED_PATHS = (("passive_sign_in_uri", "/adfs/ls/", True),
+                   ("active_sign_in_uri", "/adfs/services/trust/", False),
+                   ("metadata_exchange_uri", "/adfs/services/trust/mex", False),
+                   ("sign_out_uri", "/adfs/ls/", False))
+
+
+@check(id="cloud.sign-in-uris", title="Sign-in, MEX and sign-out URIs point at the federation service",
+       area=Area.CLOUD, severity=Severity.HIGH, blocker=False, requires=(ENTRA_FEDERATION_FACT,),
+       rule="passiveSignInUri https://<fs>/adfs/ls/, activeSignInUri https://<fs>/adfs/services/trust/…"
+            "/usernamemixed, metadataExchangeUri https://<fs>/adfs/services/trust/mex, signOutUri https://<fs>/adfs/ls/.",
+       remediation="Correct the URIs with Update-MgDomainFederationConfiguration (or re-run the Entra Connect "
+                   "federation configuration) so every URI uses https and the federation service name.",
+       references=(REF_INTERNAL_DOMAIN_FEDERATION, REF_GET_MG_FEDERATION))
+def sign_in_uris(ctx: CheckContext) -> list[Outcome] | Outcome:
+    """Per domain: FAIL when a URI is on another host, not https, or on the wrong path; WARN when an
+    optional URI (active, MEX, sign-out) is missing; PASS otherwise."""
+    entra = _entra(ctx)
+    if not entra.configured:
+        return Outcome(Status.SKIP, _NO_ENTRA)
+    fs = (ctx.config.service_name or "").lower()
+    outcomes = []
+    for fed in entra.domains:
+        wrong, missing, seen = [], [], {}
+        for attr, path, required in _EXPECTED_PATHS:
+            value = getattr(fed, attr)
+            seen[attr] = value
+            if not value:
+                (wrong if required else missing).append(f"{attr} is empty")
+                continue
+            parts = urlsplit(value)
+            if parts.scheme != "https" or (parts.hostname or "").lower() != fs or not parts.path.lower().startswith(path):
+                wrong.append(f"{attr} = {value}")
+        evidence = {"uris": seen, "federation_service": fs, "wrong": wrong, "missing": missing}
+        if wrong:
+            outcomes.append(Outcome(Status.FAIL, f"{fed.domain}: {'; '.join(wrong)} (expected https://{fs}/…).",
+                                    evidence=evidence, target=fed.domain))
+        elif missing:
+            outcomes.append(Outcome(Status.WARN, f"{fed.domain}: {'; '.join(missing)}.", evidence=evidence,
+                                    target=fed.domain))
+        else:
+            outcomes.append(Outcome(Status.PASS, f"{fed.domain}'s URIs point at {fs}.", evidence=evidence,
+                                    target=fed.domain))
+    return outcomes
+
+
+@check(id="cloud.mfa-behavior", title="Federated MFA and prompt-login behaviour", area=Area.CLOUD,
+       severity=Severity.INFO, blocker=False, requires=(ENTRA_FEDERATION_FACT,),
+       rule="Reports federatedIdpMfaBehavior and promptLoginBehavior per domain.",
+       remediation="federatedIdpMfaBehavior decides whether Entra accepts MFA done by AD FS "
+                   "(acceptIfMfaDoneByFederatedIdp), requires it there (enforceMfaByFederatedIdp) or always does its "
+                   "own (rejectMfaByFederatedIdp); choose deliberately before moving MFA to Entra ID.",
+       references=(REF_INTERNAL_DOMAIN_FEDERATION,))
+def mfa_behavior(ctx: CheckContext) -> list[Outcome] | Outcome:
+    """INFO per domain with both values as Entra holds them (absent = Entra's default)."""
+    entra = _entra(ctx)
+    if not entra.configured:
+        return Outcome(Status.SKIP, _NO_ENTRA)
+    return [Outcome(Status.INFO, f"{f.domain}: federatedIdpMfaBehavior {f.federated_idp_mfa_behavior or '(not set)'}, "
+                                 f"promptLoginBehavior {f.prompt_login_behavior or '(not set)'}.",
+                    evidence={"federatedIdpMfaBehavior": f.federated_idp_mfa_behavior,
+                              "promptLoginBehavior": f.prompt_login_behavior,
+                              "preferredAuthenticationProtocol": f.preferred_authentication_protocol,
+                              "unknown_fields": list(f.unknown_fields), "missing_fields": list(f.missing_fields)},
+                    target=f.domain)
+            for f in entra.domains]

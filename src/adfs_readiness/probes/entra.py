@@ -1,0 +1,229 @@
+"""Entra federation settings: Graph's ``internalDomainFederation`` per domain, from (a) a JSON file
+exported with Microsoft Graph PowerShell::
+
+    Get-MgDomainFederationConfiguration -DomainId contoso.com | ConvertTo-Json -Depth 5 > entra-federation.json
+
+(one object, an array of them, or a Graph REST answer ``{"value": [...]}``; several domains may be
+exported into one array, each object then needs the ``domainId`` key the docs describe — see
+docs/cloud.md), or (b) live Microsoft Graph ``GET /v1.0/domains/{id}/federationConfiguration``
+with app credentials (msal client credentials; secret from an environment variable or a
+certificate; https://learn.microsoft.com/graph/api/resources/internaldomainfederation).
+
+Property names are matched case-insensitively: Graph REST answers camelCase, Graph PowerShell
+objects serialise PascalCase.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+
+from adfs_readiness.config import Config, HostPort
+from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
+from adfs_readiness.probes import ProbeContext
+from adfs_readiness.probes.certificates import certificate_from_base64
+from adfs_readiness.probes.http import _TrustAdapter, _trust_context
+
+__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES"]
+
+#: internalDomainFederation's documented properties (v1.0), lower-cased -> canonical name.
+GRAPH_PROPERTIES = {name.lower(): name for name in (
+    "activeSignInUri", "displayName", "federatedIdpMfaBehavior", "id", "isSignedAuthenticationRequestRequired",
+    "issuerUri", "metadataExchangeUri", "nextSigningCertificate", "passiveSignInUri", "passwordResetUri",
+    "preferredAuthenticationProtocol", "promptLoginBehavior", "signingCertificate", "signOutUri",
+    "signingCertificateUpdateStatus")}
+# Keys a Graph PowerShell object or a REST answer adds around the resource (not findings).
+_ENVELOPE = {"@odata.context", "@odata.type", "additionalproperties", "domainid", "domain"}
+_REQUIRED = ("issuerUri", "passiveSignInUri", "signingCertificate")
+
+
+def _certificate(value: Any, what: str, problems: list[str]):
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{what} is not a base64 string")
+        return None
+    info = certificate_from_base64(value)
+    if not info.decodable:
+        problems.append(f"{what} is not a decodable X.509 certificate ({'; '.join(info.problems)})")
+    return info
+
+
+def _domain_federation(obj: dict, domain: str) -> DomainFederation:
+    by_lower = {k.lower(): v for k, v in obj.items()}
+    known = {k: by_lower.get(k.lower()) for k in GRAPH_PROPERTIES.values()}
+    unknown = tuple(sorted(k for k in obj if k.lower() not in GRAPH_PROPERTIES and k.lower() not in _ENVELOPE))
+    missing = tuple(name for name in _REQUIRED if known.get(name) in (None, ""))
+    problems: list[str] = []
+
+    def text(name: str) -> str | None:
+        value = known.get(name)
+        return value if isinstance(value, str) and value else (str(value) if isinstance(value, int) else None)
+
+    return DomainFederation(
+        domain=domain, issuer_uri=text("issuerUri"), passive_sign_in_uri=text("passiveSignInUri"),
+        active_sign_in_uri=text("activeSignInUri"), metadata_exchange_uri=text("metadataExchangeUri"),
+        sign_out_uri=text("signOutUri"), display_name=text("displayName"),
+        signing_certificate=_certificate(known.get("signingCertificate"), "signingCertificate", problems),
+        next_signing_certificate=_certificate(known.get("nextSigningCertificate"), "nextSigningCertificate",
+                                              problems),
+        certificate_problems=tuple(problems), federated_idp_mfa_behavior=text("federatedIdpMfaBehavior"),
+        prompt_login_behavior=text("promptLoginBehavior"),
+        preferred_authentication_protocol=text("preferredAuthenticationProtocol"),
+        unknown_fields=unknown, missing_fields=missing)
+
+
+def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[DomainFederation], list[str]]:
+    """Turn exported JSON into DomainFederation objects. ``data`` is one object, a list, or
+    ``{"value": [...]}``. An object names its domain with ``domainId``/``domain``; without one,
+    a lone object is taken to belong to the only configured domain. Returns (federations,
+    problems); never raises."""
+    if isinstance(data, dict) and isinstance(data.get("value"), list):
+        data = data["value"]
+    items = data if isinstance(data, list) else [data]
+    result, problems = [], []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(f"item {index} is not a JSON object")
+            continue
+        lower = {k.lower(): v for k, v in item.items()}
+        domain = lower.get("domainid") or lower.get("domain")
+        if not isinstance(domain, str) or not domain:
+            if len(items) == 1 and len(domains) == 1:
+                domain = domains[0]
+            else:
+                problems.append(f"item {index} does not say which domain it belongs to (add \"domainId\")")
+                continue
+        result.append(_domain_federation(item, domain.lower()))
+    return result, problems
+
+
+def _from_file(path: Path, config: Config) -> EntraFederationFacts:
+    try:
+        raw = path.read_bytes()
+        data = json.loads(raw.decode("utf-8-sig"))
+    except OSError as exc:
+        return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
+                                    problems=(f"cannot read {path}: {exc.strerror or exc}",))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
+                                    problems=(f"{path} is not JSON: {exc}",))
+    federations, problems = parse_federation_json(data, config.federated_domains)
+    return _facts(str(path), "file", federations, problems, config)
+
+
+def _facts(source: str, kind: str, federations: list[DomainFederation], problems: list[str],
+           config: Config) -> EntraFederationFacts:
+    found = {f.domain for f in federations}
+    return EntraFederationFacts(configured=True, source=source, source_kind=kind, domains=tuple(federations),
+                                not_federated=tuple(d for d in config.federated_domains if d not in found),
+                                problems=tuple(problems))
+
+
+class _PinnedSession(requests.Session):
+    """A requests session that sends requests for the pinned hosts to their address (SNI, Host and
+    certificate verification keep the name, as curl --resolve does)."""
+
+    def __init__(self, pins: dict[str, HostPort], context: ssl.SSLContext) -> None:
+        super().__init__()
+        self._pins, self._context = pins, context
+        self.mount("https://", _TrustAdapter(context))
+
+    def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN201 - requests' signature
+        parts = urlsplit(url)
+        pin = self._pins.get((parts.hostname or "").lower())
+        if pin is not None:
+            ip = f"[{pin.host}]" if ":" in pin.host else pin.host
+            self.mount(f"https://{ip}:{pin.port}/", _TrustAdapter(self._context, server_hostname=parts.hostname))
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers["Host"] = parts.netloc
+            kwargs["headers"] = headers
+            url = urlunsplit((parts.scheme, f"{ip}:{pin.port}", parts.path, parts.query, ""))
+        return super().request(method, url, *args, **kwargs)
+
+
+def _credential(config: Config) -> dict | str | None:
+    cloud = config.cloud
+    if cloud.client_certificate is not None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        # msal's certificate credential: the PEM private key and the certificate's SHA-1 thumbprint.
+        pem = cloud.client_certificate.read_bytes()
+        certificate = x509.load_pem_x509_certificate(pem)
+        return {"private_key": pem.decode("ascii"), "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),
+                "public_certificate": certificate.public_bytes(Encoding.PEM).decode("ascii")}
+    return os.environ.get(cloud.client_secret_env) or None
+
+
+def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
+    import msal
+
+    config, cloud = ctx.config, ctx.config.cloud
+    base = f"https://{cloud.graph_host}/v1.0"
+    credential = _credential(config)
+    if credential is None:
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
+                                    problems=(f"no client secret in the environment variable {cloud.client_secret_env} "
+                                              f"and no client_certificate configured",))
+    authority_host = cloud.authority_host or cloud.login_host
+    pins = {h: a for h, a in ((cloud.graph_host, cloud.graph_address),
+                              (authority_host, cloud.authority_address or (
+                                  cloud.login_address if authority_host == cloud.login_host else None)))
+            if a is not None}
+    session = _PinnedSession(pins, _trust_context(config.ca_bundle))
+    timeout = max(0.1, min(config.timeout_seconds, ctx.remaining()))
+    try:
+        app = msal.ConfidentialClientApplication(
+            cloud.client_id, authority=f"https://{authority_host}/{cloud.tenant_id}", client_credential=credential,
+            http_client=session, instance_discovery=False, timeout=timeout)
+        token = app.acquire_token_for_client(scopes=[f"https://{cloud.graph_host}/.default"])
+    except Exception as exc:  # noqa: BLE001 - msal raises ValueError / requests errors on a bad authority
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
+                                    problems=(f"could not get a token from {authority_host}: {type(exc).__name__}: {exc}",))
+    if "access_token" not in token:
+        # msal's error answer: never echo anything but the error code and description.
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
+                                    problems=(f"token request refused: {token.get('error')}: "
+                                              f"{str(token.get('error_description', '')).splitlines()[0:1]}",))
+    federations, problems = [], []
+    for domain in config.federated_domains:
+        url = f"{base}/domains/{quote(domain)}/federationConfiguration"
+        try:
+            response = session.get(url, headers={"Authorization": f"Bearer {token['access_token']}",
+                                                 "Accept": "application/json"},
+                                   timeout=max(0.1, min(config.timeout_seconds, ctx.remaining())))
+            data = response.json() if response.content else None
+        except (requests.RequestException, ValueError) as exc:
+            problems.append(f"{domain}: Graph request failed: {type(exc).__name__}")
+            continue
+        if response.status_code != 200:
+            error = (data or {}).get("error", {}) if isinstance(data, dict) else {}
+            problems.append(f"{domain}: Graph answered HTTP {response.status_code} "
+                            f"{error.get('code', '') if isinstance(error, dict) else ''}".rstrip())
+            continue
+        values = data.get("value") if isinstance(data, dict) else None
+        if isinstance(values, list):
+            for item in values:
+                if isinstance(item, dict):
+                    federations.append(_domain_federation(item, domain))
+    session.close()
+    return _facts(base, "graph", federations, problems, config)
+
+
+def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts:
+    """Gather the ``entra_federation`` fact: from ``[cloud] federation_export`` when set, else live
+    Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
+    cloud = ctx.config.cloud
+    if cloud.federation_export is not None:
+        return _from_file(cloud.federation_export, ctx.config)
+    if cloud.graph_configured:
+        return _from_graph(ctx)
+    return EntraFederationFacts(configured=False)

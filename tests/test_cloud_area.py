@@ -1,0 +1,234 @@
+"""cloud.* end to end: realm and OIDC discovery against the lab's login service (HTTPS on loopback,
+answering for federated, managed and unknown domains as Microsoft's does), Entra federation
+settings from an exported JSON file (Graph PowerShell's ConvertTo-Json shape) and from the lab's
+Graph through msal (client credentials). The classic outage: AD FS rolled its token-signing
+certificate and Entra still holds the old one."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from adfs_readiness.config import HostPort
+from adfs_readiness.engine.registry import discover_checks
+from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.lab import Lab
+from adfs_readiness.lab.cloud_lab import LAB_TENANT_ID, CloudDomain, CloudLab, federation_configuration
+from adfs_readiness.model import Status
+from adfs_readiness.probes.catalog import builtin_probes
+from adfs_readiness.probes.entra import parse_federation_json
+
+REGISTRY = discover_checks(strict=True)
+OTHER_TENANT = "0f0f0f0f-1111-4222-8333-444444444444"
+SKIP = ("dns.*", "tls.*", "metadata.*", "token-signing.*", "token-decrypting.*", "endpoints.*", "adfs.*")
+
+
+@pytest.fixture(scope="module")
+def labs(tmp_path_factory):
+    now = datetime.now(timezone.utc)
+    workdir = tmp_path_factory.mktemp("cloud")
+    with Lab("healthy", now=now, workdir=workdir) as lab:
+        domains = {"contoso.test": CloudDomain("federated", auth_host=lab.fs_name),
+                   "fabrikam.test": CloudDomain("managed"),
+                   "elsewhere.test": CloudDomain("federated", auth_host="sts.elsewhere.test", tenant_id=OTHER_TENANT)}
+        with CloudLab(lab.pki, workdir, domains=domains) as cloud:
+            yield lab, cloud, now
+
+
+def run(lab, cloud, now, domains, *, graph=False, export=None, **changes):
+    cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0, skip_checks=SKIP, federated_domains=tuple(domains),
+                     **cloud.config_changes(graph=graph, federation_export=export), **changes)
+    return run_checks(REGISTRY, builtin_probes(), cfg, now)
+
+
+def by_target(result, check_id):
+    return {f.target: (f.status.value, f.evidence) for f in result.findings if f.check_id == check_id}
+
+
+def test_realm_discovery_federated_managed_elsewhere_unknown(labs):
+    lab, cloud, now = labs
+    result = run(lab, cloud, now, ["contoso.test", "fabrikam.test", "elsewhere.test", "nowhere.test"])
+    found = by_target(result, "cloud.realm-discovery")
+    assert {d: s for d, (s, _) in found.items()} == {"contoso.test": "pass", "fabrikam.test": "info",
+                                                     "elsewhere.test": "fail", "nowhere.test": "fail"}
+    assert found["contoso.test"][1]["auth_url"].startswith(f"https://{lab.fs_name}/adfs/ls/?username=")
+    assert found["contoso.test"][1]["mex_url"] == f"https://{lab.fs_name}/adfs/services/trust/mex"
+    assert found["nowhere.test"][1]["namespace_type"] == "Unknown"
+    assert found["contoso.test"][1]["login_host"] == "login.lab.test"
+    (tenant,) = [f for f in result.findings if f.check_id == "cloud.tenant"]
+    assert tenant.status is Status.FAIL and tenant.evidence["tenants"] == {
+        "contoso.test": LAB_TENANT_ID, "fabrikam.test": LAB_TENANT_ID, "elsewhere.test": OTHER_TENANT,
+        "nowhere.test": None}
+    assert tenant.evidence["errors"] == {"nowhere.test": "AADSTS90002"}
+    assert result.grade.verdict.value == "NOT_READY"
+
+
+@pytest.mark.parametrize("domains, expected", [(["contoso.test", "fabrikam.test"], "pass"),
+                                               (["contoso.test", "nowhere.test"], "warn")])
+def test_tenant(labs, domains, expected):
+    lab, cloud, now = labs
+    result = run(lab, cloud, now, domains)
+    (finding,) = [f for f in result.findings if f.check_id == "cloud.tenant"]
+    assert finding.status.value == expected and LAB_TENANT_ID in finding.summary
+
+
+def test_login_host_unreachable_is_error_not_pass(labs, tmp_path):
+    lab, cloud, now = labs
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    cfg_changes = cloud.config_changes()
+    from dataclasses import replace
+
+    cfg = lab.config(timeout_seconds=2.0, skip_checks=SKIP, federated_domains=("contoso.test",),
+                     cloud=replace(cfg_changes["cloud"], login_address=HostPort("127.0.0.1", port)))
+    result = run_checks(REGISTRY, builtin_probes(), cfg, now)
+    statuses = {f.check_id: f.status.value for f in result.findings if f.check_id in ("cloud.realm-discovery", "cloud.tenant")}
+    assert statuses == {"cloud.realm-discovery": "error", "cloud.tenant": "error"}
+    assert result.grade.verdict.value == "INCOMPLETE"
+
+
+def _export(tmp_path, items, name="entra.json"):
+    path = tmp_path / name
+    # ConvertTo-Json of Get-MgDomainFederationConfiguration output: PascalCase, UTF-8 with a BOM.
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(items, indent=2).encode())
+    return path
+
+
+def _old_signing(lab, now):
+    return lab.pki.token_certificate("signing", lab.fs_name, now - timedelta(days=400), now - timedelta(days=30))
+
+
+def test_rolled_certificate_with_the_old_one_in_entra_fails_and_next_passes(labs, tmp_path):
+    lab, cloud, now = labs
+    new, old = lab.material.token_signing[0], _old_signing(lab, now)
+    stale = _export(tmp_path, federation_configuration("contoso.test", lab.fs_name, old, pascal_case=True), "stale.json")
+    result = run(lab, cloud, now, ["contoso.test"], export=stale)
+    (finding,) = [f for f in result.findings if f.check_id == "cloud.signing-cert-match"]
+    assert finding.status is Status.FAIL and finding.blocker and "AADSTS50008" in finding.summary
+    assert finding.evidence["entra_signing_certificate"]["sha1"] == old.sha1
+    assert finding.evidence["adfs_primary"]["sha1"] == new.sha1
+    assert result.grade.verdict.value == "NOT_READY"
+    fixed = _export(tmp_path, federation_configuration("contoso.test", lab.fs_name, old, new, pascal_case=True), "ok.json")
+    result = run(lab, cloud, now, ["contoso.test"], export=fixed)
+    (finding,) = [f for f in result.findings if f.check_id == "cloud.signing-cert-match"]
+    assert finding.status is Status.PASS and finding.evidence["entra_next_signing_certificate"]["sha1"] == new.sha1
+
+
+def test_successor_not_in_entra_warns(tmp_path):
+    now = datetime.now(timezone.utc)
+    with Lab("rollover", now=now, workdir=tmp_path) as lab:
+        primary, successor = lab.material.token_signing
+        path = _export(tmp_path, federation_configuration("contoso.test", lab.fs_name, primary, pascal_case=True))
+        cfg = lab.config(timeout_seconds=3.0, skip_checks=SKIP)
+        from dataclasses import replace
+
+        cfg = replace(cfg, cloud=replace(cfg.cloud, federation_export=path))
+        result = run_checks(REGISTRY, builtin_probes(), cfg, now)
+    (finding,) = [f for f in result.findings if f.check_id == "cloud.signing-cert-match"]
+    assert finding.status is Status.WARN and finding.evidence["adfs_successors"][0]["sha1"] == successor.sha1
+
+
+def test_live_graph_through_msal(labs, monkeypatch):
+    lab, cloud, now = labs
+    new, old = lab.material.token_signing[0], _old_signing(lab, now)
+    monkeypatch.setenv(cloud.secret_env, cloud.client_secret)
+    cloud.domains["contoso.test"] = CloudDomain("federated", auth_host=lab.fs_name,
+                                                federation=federation_configuration("contoso.test", lab.fs_name, old))
+    issued = cloud.tokens_issued
+    result = run(lab, cloud, now, ["contoso.test"], graph=True)
+    (finding,) = [f for f in result.findings if f.check_id == "cloud.signing-cert-match"]
+    assert finding.status is Status.FAIL and finding.evidence["source"] == "https://graph.lab.test/v1.0"
+    assert cloud.tokens_issued == issued + 1
+    cloud.domains["contoso.test"] = CloudDomain("federated", auth_host=lab.fs_name,
+                                                federation=federation_configuration("contoso.test", lab.fs_name, new))
+    result = run(lab, cloud, now, ["contoso.test"], graph=True)
+    assert {f.check_id: f.status.value for f in result.findings if f.check_id.startswith("cloud.")} == {
+        "cloud.realm-discovery": "pass", "cloud.tenant": "pass", "cloud.signing-cert-match": "pass",
+        "cloud.issuer-uri": "pass", "cloud.sign-in-uris": "pass", "cloud.mfa-behavior": "info"}
+    # A wrong secret: the token request is refused; the checks cannot run (error), never pass, never a secret shown.
+    monkeypatch.setenv(cloud.secret_env, "wrong")
+    result = run(lab, cloud, now, ["contoso.test"], graph=True)
+    (finding,) = [f for f in result.findings if f.check_id == "cloud.signing-cert-match"]
+    assert finding.status is Status.ERROR and "invalid_client" in finding.summary
+    assert cloud.client_secret not in json.dumps([f.summary for f in result.findings])
+
+
+def test_not_configured_skips_and_empty_export_errors(labs, tmp_path):
+    lab, cloud, now = labs
+    result = run(lab, cloud, now, ["contoso.test"])
+    entra = {f.check_id: f.status.value for f in result.findings
+             if f.check_id in ("cloud.signing-cert-match", "cloud.issuer-uri", "cloud.sign-in-uris", "cloud.mfa-behavior")}
+    assert set(entra.values()) == {"skip"}
+    empty = _export(tmp_path, [], "empty.json")
+    result = run(lab, cloud, now, ["contoso.test"], export=empty)
+    assert {f.status.value for f in result.findings if f.check_id == "cloud.issuer-uri"} == {"error"}
+
+
+def _multi(lab, specs):
+    items = []
+    for domain, issuer, extra in specs:
+        item = federation_configuration(domain, lab.fs_name, lab.material.token_signing[0], issuer_uri=issuer,
+                                        pascal_case=True)
+        item["DomainId"] = domain
+        item.update(extra)
+        items.append(item)
+    return items
+
+
+def test_issuer_uri_rules(labs, tmp_path):
+    lab, cloud, now = labs
+    fs = lab.fs_name
+    specs = [("contoso.test", "http://contoso.test/adfs/services/trust/", {}),
+             ("sub.contoso.test", "http://contoso.test/adfs/services/trust/", {}),  # inherits the parent
+             ("fabrikam.test", "http://fabrikam.test/adfs/services/trust/", {}),
+             ("tailspin.test", "http://wrong.test/adfs/services/trust/", {}),
+             ("a.test", "http://shared.test/adfs/services/trust/", {}),
+             ("b.test", "http://shared.test/adfs/services/trust/", {})]
+    path = _export(tmp_path, _multi(lab, specs))
+    result = run(lab, cloud, now, [d for d, _, _ in specs], export=path)
+    found = {d: s for d, (s, _) in by_target(result, "cloud.issuer-uri").items()}
+    assert found == {"contoso.test": "pass", "sub.contoso.test": "pass", "fabrikam.test": "pass",
+                     "tailspin.test": "fail", "a.test": "fail", "b.test": "fail"}
+    mixed = _export(tmp_path, _multi(lab, [("contoso.test", f"http://{fs}/adfs/services/trust", {}),
+                                            ("fabrikam.test", "http://fabrikam.test/adfs/services/trust/", {})]), "m.json")
+    found = by_target(run(lab, cloud, now, ["contoso.test", "fabrikam.test"], export=mixed), "cloud.issuer-uri")
+    assert {d: s for d, (s, _) in found.items()} == {"contoso.test": "warn", "fabrikam.test": "warn"}
+
+
+def test_sign_in_uris_and_mfa(labs, tmp_path):
+    lab, cloud, now = labs
+    specs = [("contoso.test", None, {}),
+             ("fabrikam.test", None, {"PassiveSignInUri": "https://sts.elsewhere.test/adfs/ls/"}),
+             ("tailspin.test", None, {"SignOutUri": None, "FederatedIdpMfaBehavior": "acceptIfMfaDoneByFederatedIdp"})]
+    items = _multi(lab, specs)
+    items[1]["IssuerUri"], items[2]["IssuerUri"] = "http://fabrikam.test/adfs/services/trust/", \
+        "http://tailspin.test/adfs/services/trust/"
+    path = _export(tmp_path, items)
+    result = run(lab, cloud, now, [d for d, _, _ in specs], export=path)
+    uris = by_target(result, "cloud.sign-in-uris")
+    assert {d: s for d, (s, _) in uris.items()} == {"contoso.test": "pass", "fabrikam.test": "fail", "tailspin.test": "warn"}
+    assert uris["fabrikam.test"][1]["wrong"] == ["passive_sign_in_uri = https://sts.elsewhere.test/adfs/ls/"]
+    mfa = by_target(result, "cloud.mfa-behavior")
+    assert mfa["tailspin.test"] == ("info", mfa["tailspin.test"][1])
+    assert mfa["tailspin.test"][1]["federatedIdpMfaBehavior"] == "acceptIfMfaDoneByFederatedIdp"
+    assert mfa["contoso.test"][1]["promptLoginBehavior"] == "nativeSupport"
+
+
+def test_export_shapes_and_unknown_fields(labs):
+    lab, _, _ = labs
+    cert = lab.material.token_signing[0]
+    rest = {"value": [dict(federation_configuration("contoso.test", lab.fs_name, cert), newThing=1)]}
+    (fed,), problems = parse_federation_json(rest, ("contoso.test",))
+    assert problems == [] and fed.unknown_fields == ("newThing",) and fed.signing_certificate.sha1 == cert.sha1
+    bad = federation_configuration("contoso.test", lab.fs_name, None, pascal_case=True)
+    bad["SigningCertificate"] = "not base64!"
+    (fed,), _ = parse_federation_json(bad, ("contoso.test",))
+    assert fed.certificate_problems and "signingCertificate" in fed.missing_fields or fed.signing_certificate.decodable is False
+    feds, problems = parse_federation_json([{"IssuerUri": "x"}, {"IssuerUri": "y"}], ("a.test", "b.test"))
+    assert feds == [] and len(problems) == 2 and "domainId" in problems[0]

@@ -1,0 +1,180 @@
+"""endpoints.* end to end over HTTPS/HTTP on loopback: the lab's STS simulators (farm nodes,
+proxies, the service name) answer each endpoint enabled / disabled / published, and each check
+takes each status it can take; the MEX and OpenID parsers on the public corpus."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from adfs_readiness.api import CheckContext
+from adfs_readiness.engine.registry import discover_checks
+from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.facts.endpoints import EndpointsFacts, EndpointVia, LatencySample
+from adfs_readiness.lab import Lab
+from adfs_readiness.lab.scenarios import with_switches
+from adfs_readiness.model import Status
+from adfs_readiness.probes.catalog import builtin_probes
+from adfs_readiness.probes.mex import parse_mex, parse_openid_configuration
+from adfs_readiness_checks import endpoints as endpoint_checks
+
+REGISTRY = discover_checks(strict=True)
+WT = ("/adfs/services/trust/2005/windowstransport", "/adfs/services/trust/13/windowstransport")
+
+
+def run(lab: Lab, now: datetime, **config):
+    cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0, skip_checks=("dns.*", "tls.*", "metadata.*",
+                                                                                  "token-signing.*", "token-decrypting.*"),
+                     **config)
+    return run_checks(REGISTRY, builtin_probes(), cfg, now)
+
+
+def found(result, check_id):
+    return [(f.status, f.target, f.evidence) for f in result.findings if f.check_id == check_id]
+
+
+def statuses(result, check_id):
+    return sorted(f.status.value for f in result.findings if f.check_id == check_id)
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory):
+    """The demo farm: two nodes and a proxy, default endpoint states."""
+    now = datetime.now(timezone.utc)
+    with Lab("demo", now=now, workdir=tmp_path_factory.mktemp("farm")) as lab:
+        yield lab, now, run(lab, now)
+
+
+def test_healthy_farm_through_the_proxy(farm):
+    lab, now, result = farm
+    assert statuses(result, "endpoints.probe") == ["pass", "pass", "pass"]
+    assert [t for _, t, _ in found(result, "endpoints.probe")] == list(lab.probe_urls)
+    (status, target, evidence), = found(result, "endpoints.passive")
+    assert status is Status.PASS and target == str(lab.proxies[0]) and evidence["status"] == 200
+    (status, _, evidence), = found(result, "endpoints.mex")
+    # Through the proxy the MEX document lists only the published WS-Trust endpoints.
+    assert status is Status.PASS and [e["address"] for e in evidence["endpoints"]] == [
+        f"https://{lab.fs_name}/adfs/services/trust/2005/usernamemixed",
+        f"https://{lab.fs_name}/adfs/services/trust/13/usernamemixed"]
+    assert statuses(result, "endpoints.usernamemixed") == ["pass"]
+    (status, _, evidence), = found(result, "endpoints.windowstransport-exposed")
+    assert status is Status.PASS and evidence["exposed"] == []
+    assert [a["status"] for a in evidence["answers"]] == [404, 404]
+    (status, _, evidence), = found(result, "endpoints.idp-initiated-signon")
+    assert status is Status.INFO and evidence["enabled_through"] == []
+    (status, _, evidence), = found(result, "endpoints.openid-configuration")
+    assert status is Status.PASS and evidence["issuer"] == f"https://{lab.fs_name}/adfs"
+    (status, _, evidence), = found(result, "endpoints.latency")
+    assert status is Status.PASS and len(evidence["samples_ms"]) == 3 and evidence["threshold_ms"] == 1500
+    assert statuses(result, "endpoints.clock-skew") == ["pass"] * 4  # the proxy and three probe listeners
+
+
+def test_latency_over_the_threshold_warns(farm):
+    lab, now, _ = farm
+    cfg = lab.config(skip_checks=("dns.*", "tls.*", "metadata.*"), timeout_seconds=3.0)
+    cfg = dataclasses.replace(cfg, thresholds=dataclasses.replace(cfg.thresholds, latency_warn_ms=0))
+    result = run_checks(REGISTRY, builtin_probes(), cfg, now)
+    (status, _, evidence), = found(result, "endpoints.latency")
+    assert status is Status.WARN and evidence["median_ms"] >= 0 and evidence["threshold_ms"] == 0
+
+
+def test_windowstransport_through_the_proxy_fails(tmp_path):
+    now = datetime.now(timezone.utc)
+    with Lab("endpoints-windowstransport-exposed", now=now, workdir=tmp_path) as lab:
+        result = run(lab, now)
+        proxy = str(lab.proxies[0])
+    (status, target, evidence), = found(result, "endpoints.windowstransport-exposed")
+    assert status is Status.FAIL and target == proxy and evidence["exposed"] == list(WT)
+    assert [a["status"] for a in evidence["answers"]] == [400, 400]  # WCF refusing a plain GET = served
+
+
+def test_unpublished_endpoints(tmp_path):
+    now = datetime.now(timezone.utc)
+    with Lab("endpoints-unpublished", now=now, workdir=tmp_path) as lab:
+        result = run(lab, now)
+    assert statuses(result, "endpoints.passive") == ["fail"]
+    assert found(result, "endpoints.passive")[0][2]["status"] == 404
+    assert statuses(result, "endpoints.mex") == ["fail"]
+    (status, _, evidence), = found(result, "endpoints.usernamemixed")
+    assert status is Status.FAIL and evidence["missing"] == ["/adfs/services/trust/2005/usernamemixed",
+                                                              "/adfs/services/trust/13/usernamemixed"]
+    assert statuses(result, "endpoints.probe") == ["fail"]
+    assert found(result, "endpoints.probe")[0][2]["status"] == 503
+    assert statuses(result, "endpoints.openid-configuration") == ["info"]
+    assert statuses(result, "endpoints.idp-initiated-signon") == ["info"]
+
+
+@pytest.mark.parametrize("switches, check_id, expected", [
+    ({"endpoints": (("/adfs/services/trust/13/usernamemixed", "disabled"),)}, "endpoints.usernamemixed", "warn"),
+    ({"endpoints": (("/adfs/services/trust/mex", "broken"),)}, "endpoints.mex", "warn"),
+    ({"endpoints": (("/adfs/.well-known/openid-configuration", "broken"),)}, "endpoints.openid-configuration", "warn"),
+    ({"endpoints": (("/adfs/.well-known/openid-configuration", "wrong-issuer"),)},
+     "endpoints.openid-configuration", "fail"),
+    ({"endpoints": (("/adfs/ls/IdpInitiatedSignon.aspx", "proxied"),)}, "endpoints.idp-initiated-signon", "info"),
+    ({"clock_offset_seconds": 120}, "endpoints.clock-skew", "warn"),
+    ({"clock_offset_seconds": -600}, "endpoints.clock-skew", "fail"),
+    ({}, "endpoints.windowstransport-exposed", "info"),  # no proxy configured: the service name serves them
+    ({}, "endpoints.probe", "skip"),
+])
+def test_single_node_variants(tmp_path, switches, check_id, expected):
+    now = datetime.now(timezone.utc)
+    with Lab(with_switches("healthy", **switches), now=now, workdir=tmp_path) as lab:
+        result = run(lab, now)
+        address = str(lab.address)
+    assert statuses(result, check_id) == [expected], [f.summary for f in result.findings if f.check_id == check_id]
+    if check_id == "endpoints.idp-initiated-signon":
+        assert found(result, check_id)[0][2]["enabled_through"] == [address]
+    if check_id == "endpoints.clock-skew":
+        skew = found(result, check_id)[0][2]["skew_seconds"]
+        assert abs(skew - switches["clock_offset_seconds"]) <= 2
+
+
+def test_no_service_name_skips_and_no_answer_is_latency_error(now):
+    from adfs_readiness.config import Config
+
+    result = run_checks(REGISTRY, builtin_probes(), Config(skip_checks=("dns.*", "tls.*", "metadata.*")), now)
+    assert {f.status for f in result.findings if f.check_id.startswith("endpoints.")} == {Status.SKIP}
+    facts = EndpointsFacts(configured=True, service_name="sts.contoso.test", latency=(
+        LatencySample(url="https://sts.contoso.test/adfs/ls/", via=EndpointVia.SERVICE, address="127.0.0.1:1",
+                      seconds=(None, None, None), errors=("refused",) * 3),))
+    ctx = CheckContext(facts={"endpoints": facts}, config=Config(), now=now)
+    (outcome,) = endpoint_checks.latency.function(ctx)
+    assert outcome.status is Status.ERROR and outcome.evidence["samples_ms"] == [None, None, None]
+
+
+@pytest.mark.parametrize("name, count, bom", [("adal_mex_microsoft_corp.xml", 12, False),
+                                              ("adal_mex_usystech_BOM.xml", 10, True),
+                                              ("adal_mex_arupela_no_wia13.xml", 12, False)])
+def test_mex_corpus(corpus, name, count, bom):
+    doc = parse_mex((corpus / "mex" / name).read_bytes(), url="u", via=EndpointVia.SERVICE, address="a")
+    assert doc.parse_error is None and len(doc.endpoints) == count and doc.has_bom is bom
+    assert all(e.address == e.address.strip() for e in doc.endpoints)
+    if bom:
+        assert "https://sts.usystech.net/adfs/services/trust/13/certificatemixed" in [e.address for e in doc.endpoints]
+        assert "http://sts.usystech.net/adfs/services/trust/2005/username" in [e.address for e in doc.endpoints]
+    if "no_wia13" in name:
+        assert "/adfs/services/trust/13/windowstransport" not in [e.path for e in doc.endpoints]
+
+
+def test_mex_refuses_dtd_and_reports_html():
+    evil = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "boom">]><wsdl:definitions xmlns:wsdl="x">&x;</wsdl:definitions>'
+    doc = parse_mex(evil, url="u", via=EndpointVia.SERVICE, address="a")
+    assert doc.refused_construct == "DTD" and doc.endpoints == ()
+    html = parse_mex(b"<html><body>Sign in</body></html>", url="u", via=EndpointVia.SERVICE, address="a")
+    assert html.parse_error.startswith("the root element is") and html.root_element == "html"
+
+
+def test_openid_corpus(corpus):
+    doc = parse_openid_configuration((corpus / "oidc" / "djangoadfs_adfs-openid-configuration.json").read_bytes(),
+                                     url="u", via=EndpointVia.SERVICE, address="a")
+    assert doc.issuer == "https://adfs.example.com/adfs" and doc.token_endpoint == "https://adfs.example.com/adfs/oauth2/token/"
+    assert parse_openid_configuration(b"[1]", url="u", via=EndpointVia.SERVICE, address="a").parse_error
+
+
+def test_clock_skew_uses_the_run_clock_not_the_wall_clock(farm):
+    lab, now, _ = farm
+    # Judged as of a day later, the same Date headers are a day behind: the check reads ctx.now only.
+    result = run(lab, now + timedelta(days=1))
+    assert set(statuses(result, "endpoints.clock-skew")) == {"fail"}
