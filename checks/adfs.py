@@ -154,7 +154,7 @@ def judge_lockout(adfs_threshold: int, domain_threshold: int | None) -> tuple[St
 
 
 @check(id="adfs.extranet-lockout", title="Extranet lockout below the AD lockout threshold", area=Area.ADFS,
-       severity=Severity.MEDIUM, blocker=False, requires=(ADFS_EXPORT_FACT,),
+       severity=Severity.MEDIUM, blocker=False, requires=(ADFS_EXPORT_FACT,), optional=(_DIRECTORY_FACT,),
        rule="Extranet (smart) lockout is enabled, with a threshold below the domain's lockoutThreshold (read over "
             "LDAP when the directory is configured).",
        remediation="Set-AdfsProperties -EnableExtranetLockout $true -ExtranetLockoutThreshold <below the AD "

@@ -387,3 +387,51 @@ def test_privileged_federated(clean, samba_dc):
     assert judge("directory.privileged-federated", facts, other)[0] is Status.PASS
     none = make_config(samba_dc, f"OU=Clean,{B}", federation={})
     assert judge("directory.privileged-federated", facts, none)[0] is Status.SKIP
+
+
+def test_extranet_lockout_is_compared_with_the_domains_lockout_threshold_over_the_wire(samba_dc, lab, tmp_path):
+    """adfs.extranet-lockout reads the domain's lockoutThreshold from the directory fact (an
+    optional fact: the engine passes it when it was gathered) and judges AD FS's threshold against it."""
+    from adfs_readiness.engine.runner import plan_run, judge as engine_judge
+    from adfs_readiness.engine.registry import CheckRegistry
+    from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT
+    from adfs_readiness.lab.adfs_samples import adfs_export_document, write_adfs_export
+    from adfs_readiness.lab.pki import LabPki
+    from adfs_readiness.probes.adfs_export import read_adfs_export
+
+    cfg, facts = lab
+    domain_threshold = samba_dc.run_in_network(lambda: _read_lockout_threshold(samba_dc))
+    assert facts.lockout_threshold == domain_threshold == 10  # read by the probe, equal to what LDAP says
+    extranet = CHECKS_ALL["adfs.extranet-lockout"]
+    registry = CheckRegistry(checks=(extranet,))
+    plan = plan_run(registry, cfg)
+    assert DIRECTORY_FACT in plan.fact_keys  # the optional fact is gathered when the check runs
+    pki = LabPki(FIXED_NOW)
+    signing = pki.token_certificate("signing", "sts.contoso.test", FIXED_NOW - timedelta(days=10),
+                                    FIXED_NOW + timedelta(days=300))
+    for adfs_threshold in (3, 50):
+        path = write_adfs_export(tmp_path / f"export-{adfs_threshold}.json",
+                                 adfs_export_document(pki, "sts.contoso.test", signing,
+                                                      extranet_lockout_threshold=adfs_threshold))
+        export = read_adfs_export(path)
+        (finding,) = engine_judge(plan, {ADFS_EXPORT_FACT: export, DIRECTORY_FACT: facts}, cfg, FIXED_NOW)
+        assert finding.evidence["domain_lockout_threshold"] == domain_threshold
+        expected = Status.PASS if adfs_threshold < domain_threshold else Status.FAIL
+        assert finding.status is expected, finding.summary
+    # Without the directory fact the comparison is not made (INFO), and the check never errors.
+    (alone,) = engine_judge(plan, {ADFS_EXPORT_FACT: export}, cfg, FIXED_NOW)
+    assert alone.status is Status.INFO and alone.evidence["domain_lockout_threshold"] is None
+
+
+def _read_lockout_threshold(dc) -> int:
+    from ldap3 import BASE, Connection, Server
+
+    conn = Connection(Server(dc.address, port=389), user=dc.admin_upn, password=dc.admin_password, auto_bind=True)
+    try:
+        conn.search(B, "(objectClass=*)", BASE, attributes=["lockoutThreshold"])
+        return int(conn.entries[0]["lockoutThreshold"].value)
+    finally:
+        conn.unbind()
+
+
+CHECKS_ALL = {c.id: c for c in discover_checks().checks}

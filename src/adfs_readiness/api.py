@@ -73,8 +73,9 @@ class CheckContext:
     """What a check may read.
 
     Attributes:
-        facts: fact key -> fact (only the keys the check declared in ``requires``, each gathered
-            successfully; the engine does not call a check whose facts failed).
+        facts: fact key -> fact (the keys the check declared in ``requires``, each gathered
+            successfully — the engine does not call a check whose facts failed — plus those of
+            ``optional`` that were gathered).
         config: the frozen run configuration (thresholds, expectations, scope).
         now: the run's clock, an aware UTC datetime; checks never read the system clock.
     """
@@ -120,6 +121,7 @@ def check(
     rule: str,
     remediation: str,
     references: Iterable[Reference] = (),
+    optional: Iterable[str] = (),
 ) -> Callable[[Callable[[CheckContext], Any]], Check]:
     """Declare a check. Returns a decorator that wraps the function in a :class:`Check`.
 
@@ -139,6 +141,7 @@ def check(
         rule=rule,
         remediation=remediation,
         references=tuple(references),
+        optional=tuple(optional),
     )
 
     def decorate(function: Callable[[CheckContext], Any]) -> Check:

@@ -136,6 +136,9 @@ class CheckMeta:
             e.g. token-signing.expiry blocks only once the certificate has expired.
         requires: fact keys (see ``facts``) the check reads; if one could not be gathered the
             check is not called and an ``error`` finding carries the probe's reason.
+        optional: fact keys the check uses when they were gathered (e.g. the directory's
+            lockoutThreshold for adfs.extranet-lockout); missing or failed ones are simply absent
+            from ``ctx.facts`` and never turn the check into an error.
         rule: the default rule in one or two sentences (shown by ``explain``).
         remediation: what the admin should do when the check does not pass.
         references: where the rule comes from.
@@ -150,6 +153,7 @@ class CheckMeta:
     rule: str
     remediation: str
     references: tuple[Reference, ...] = ()
+    optional: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

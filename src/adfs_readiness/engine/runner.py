@@ -57,7 +57,7 @@ def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) 
     skipped = tuple(c for c in selected if skipped_by_config(c))
     keys: list[str] = []
     for c in run:
-        for key in c.meta.requires:
+        for key in (*c.meta.requires, *c.meta.optional):
             if key not in keys:
                 keys.append(key)
     return RunPlan(checks=run, skipped=skipped, fact_keys=tuple(keys))
@@ -150,7 +150,9 @@ def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime
                 Status.ERROR, f"Could not be determined: the facts it needs could not be gathered ({reason}).",
                 evidence={"fact": key, "probe_error": to_jsonable(err) if err is not None else None}), config))
             continue
-        ctx = CheckContext(facts={k: facts[k] for k in c.meta.requires}, config=config, now=now)
+        available = {k: facts[k] for k in c.meta.optional
+                     if facts.get(k) is not None and not isinstance(facts.get(k), ProbeError)}
+        ctx = CheckContext(facts={**available, **{k: facts[k] for k in c.meta.requires}}, config=config, now=now)
         findings.extend(_finding(c, o, config) for o in _call_check(c, ctx))
     return findings
 

@@ -307,6 +307,7 @@ class DirectoryFacts:
     forest_dns_names: tuple[str, ...] = ()
     max_pwd_age: int | None = None
     lockout_duration: int | None = None
+    lockout_threshold: int | None = None  # failed logons before lockout; 0 = never locks out
     domain_controllers: tuple[DomainController, ...] = ()
     scan: ScanResult | None = None
     service_account_name: str | None = None

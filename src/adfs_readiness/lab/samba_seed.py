@@ -240,6 +240,8 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
         _modify(f"CN=svc-adfs,{lab}", "pwdLastSet", str(filetime(reference - timedelta(days=10)))),
         _modify(f"CN=AZUREADSSOACC,CN=Computers,{b}", "pwdLastSet",
                 str(filetime(reference - timedelta(days=400)))),
+        # An account lockout policy (Samba provisions 0, "never"): adfs.extranet-lockout compares with it.
+        _modify(b, "lockoutThreshold", "10"),
     ])
     dc.ldbmodify(raw, url=dc.domain_partition)
 

@@ -254,11 +254,13 @@ def _read_all(conn: Connection, connection: DirectoryConnection, target: LdapTar
     forest = section("upn_suffixes", lambda: _forest(conn, conf_nc))
     if forest:
         out["forest_upn_suffixes"], out["forest_dns_names"] = forest
-    policy = section("policy_domain", lambda: read_entry(conn, domain_nc, ["maxPwdAge", "lockoutDuration", "objectSid"]))
+    policy = section("policy_domain", lambda: read_entry(conn, domain_nc, ["maxPwdAge", "lockoutDuration",
+                                                                          "lockoutThreshold", "objectSid"]))
     domain_sid = None
     if policy:
         out["max_pwd_age"] = parse_int(text(policy["maxPwdAge"][0])) if policy.get("maxPwdAge") else None
         out["lockout_duration"] = parse_int(text(policy["lockoutDuration"][0])) if policy.get("lockoutDuration") else None
+        out["lockout_threshold"] = parse_int(text(policy["lockoutThreshold"][0])) if policy.get("lockoutThreshold") else None
         domain_sid = sid_from_bytes(policy["objectSid"][0]) if policy.get("objectSid") else None
     dcs = section("domain_controllers", lambda: _domain_controllers(conn, domain_nc))
     if dcs is not None:
