@@ -44,7 +44,8 @@ class RunPlan:
 
 def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) -> RunPlan:
     """Split the registry into checks to run and checks skipped by ``config.skip_checks``, and
-    collect the fact keys the running checks require (in first-use order). ``only`` limits the
+    collect the fact keys the running checks require (in first-use order; optional facts only
+    when some running check requires them). ``only`` limits the
     run to those check ids (empty = all)."""
     wanted = set(only)
     selected = [c for c in registry.checks if not wanted or c.id in wanted]
@@ -57,9 +58,11 @@ def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) 
     skipped = tuple(c for c in selected if skipped_by_config(c))
     keys: list[str] = []
     for c in run:
-        for key in (*c.meta.requires, *c.meta.optional):
+        for key in c.meta.requires:
             if key not in keys:
                 keys.append(key)
+    # Optional facts ride along: never gathered for them alone (skipping "directory.*" must mean
+    # no LDAP traffic), only passed on when a running check requires them anyway.
     return RunPlan(checks=run, skipped=skipped, fact_keys=tuple(keys))
 
 
