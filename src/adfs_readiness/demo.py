@@ -2,7 +2,8 @@
 
 What runs: the STS simulator of one federation service (a lab scenario, see
 :mod:`adfs_readiness.lab.scenarios`) with its farm nodes and proxy, the lab DNS server with an
-internal and an external view, and — where Samba is installed and network namespaces are
+internal and an external view, a lab Entra ID (realm discovery, OIDC discovery, a token endpoint
+and Graph's domain federation configuration), an AD FS server export, and — where Samba is installed and network namespaces are
 available (root on Linux) — a throwaway Samba AD domain controller with the directory area's seed
 data. Without Samba the demo says so and the directory checks are skipped.
 
@@ -25,11 +26,13 @@ from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.model import RunResult
 
-__all__ = ["DemoRun", "run_demo", "DEMO_LDAP_PASSWORD_ENV"]
+__all__ = ["DemoRun", "run_demo", "DEMO_LDAP_PASSWORD_ENV", "DEMO_GRAPH_SECRET_ENV"]
 
 #: The environment variable the demo puts the lab DC's throwaway password in (the directory probe
 #: reads passwords from the environment, never from the configuration).
 DEMO_LDAP_PASSWORD_ENV = "ADFS_READINESS_LAB_LDAP_PASSWORD"
+#: ... and the lab Graph app registration's client secret.
+DEMO_GRAPH_SECRET_ENV = "ADFS_READINESS_LAB_GRAPH_SECRET"
 
 
 @dataclass(frozen=True)
@@ -52,19 +55,28 @@ def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, 
     from adfs_readiness.lab import Lab
     from adfs_readiness.lab.dns_lab import DnsLab
 
-    lab_now = datetime.now(timezone.utc)
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="adfs-readiness-lab-") as tmp:
         workdir = Path(tmp)
-        dc, info = _start_directory_lab(workdir, lab_now, notes, log) if with_directory else (None, None)
+        dc, info = (_start_directory_lab(workdir, datetime.now(timezone.utc), notes, log) if with_directory
+                    else (None, None))
         if not with_directory:
             notes.append("Directory area: not started (--no-directory); its checks are skipped.")
 
         def run() -> RunResult:
+            # The lab's clock starts here, after the DC (which takes seconds): the simulators'
+            # Date headers and the run's clock then agree.
+            lab_now = datetime.now(timezone.utc)
             with Lab(scenario, now=lab_now, workdir=workdir / "sts") as lab, \
-                    DnsLab(internal_zones=_internal_zones(info)) as dns_lab:
+                    DnsLab(internal_zones=_internal_zones(info)) as dns_lab, \
+                    _cloud_lab(lab, workdir) as cloud:
+                # Entra ID's side comes from the lab's Graph (app credentials), the AD FS side from an
+                # export shaped like the bundled collector's.
+                os.environ[cloud.secret_env] = cloud.client_secret
+                export = _adfs_export(lab, workdir)
                 config = lab.config(source=f"demo lab ({scenario})", deadline_seconds=deadline_seconds,
-                                    timeout_seconds=min(5.0, deadline_seconds / 3))
+                                    timeout_seconds=min(5.0, deadline_seconds / 3),
+                                    adfs_export=export, **cloud.config_changes(graph=True))
                 # The lab's internal and external DNS views (demo zones of contoso.test).
                 config = config.with_overrides(**dns_lab.config_fragment())
                 if scenario != "demo":
@@ -83,8 +95,29 @@ def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, 
         finally:
             if dc is not None:
                 dc.stop()
-                os.environ.pop(DEMO_LDAP_PASSWORD_ENV, None)
+            for name in (DEMO_LDAP_PASSWORD_ENV, DEMO_GRAPH_SECRET_ENV):
+                os.environ.pop(name, None)
     return DemoRun(result=result, notes=tuple(notes))
+
+
+def _cloud_lab(lab: Any, workdir: Path) -> Any:
+    """The lab's Entra ID: realm discovery says contoso.test is federated with the lab's service,
+    and Graph holds the token-signing certificates AD FS publishes (primary, and the successor as
+    nextSigningCertificate during a rollover)."""
+    from adfs_readiness.lab.cloud_lab import CloudDomain, CloudLab, federation_configuration
+
+    signing = list(lab.material.token_signing)[:2]
+    federation = federation_configuration("contoso.test", lab.fs_name, *signing)
+    return CloudLab(lab.pki, workdir / "cloud", secret_env=DEMO_GRAPH_SECRET_ENV,
+                    domains={"contoso.test": CloudDomain("federated", auth_host=lab.fs_name, federation=federation)})
+
+
+def _adfs_export(lab: Any, workdir: Path) -> Path:
+    """An AD FS server export of the lab farm, as `collect-adfs.ps1` writes it."""
+    from adfs_readiness.lab.adfs_samples import adfs_export_document, write_adfs_export
+
+    return write_adfs_export(workdir / "adfs-export.json",
+                             adfs_export_document(lab.pki, lab.fs_name, lab.material.token_signing[0]))
 
 
 def _start_directory_lab(workdir: Path, now: datetime, notes: list[str],
