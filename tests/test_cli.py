@@ -111,3 +111,20 @@ def test_unwritable_report_path_names_the_report(tmp_path, capsys):
     assert main(["check", "--metadata", V4, "--json", "/nonexistent-dir/r.json", "-q"]) == 3
     err = capsys.readouterr().err
     assert "/nonexistent-dir/r.json" in err and ".tmp" not in err
+
+
+def test_as_of_does_not_fake_clock_skew(tmp_path):
+    """Regression: with --as-of, a server's Date header was compared with the projected date, so
+    every endpoint showed years of clock skew. Probes record at the real time; checks judge at --as-of."""
+    from datetime import datetime, timezone
+
+    from adfs_readiness.lab import Lab
+
+    out = tmp_path / "o.json"
+    with Lab("healthy", now=datetime.now(timezone.utc), workdir=tmp_path / "lab") as lab:
+        cfg = tmp_path / "lab.toml"
+        cfg.write_text(lab.config_toml() + '[checks]\nskip = ["dns.*"]\n', encoding="utf-8")
+        main(["check", "--config", str(cfg), "--as-of", "2027-03-01", "--only", "endpoints.clock-skew",
+              "--json", str(out), "-q", "--no-history"])
+    skews = [f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "endpoints.clock-skew"]
+    assert skews and all(f["status"] == "pass" and abs(f["evidence"]["skew_seconds"]) < 60 for f in skews)

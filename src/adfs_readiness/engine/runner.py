@@ -222,7 +222,9 @@ def run_checks(
     started = time.monotonic()
     deadline = started + config.deadline_seconds
     plan = plan_run(registry, config, only)
-    facts = gather_facts(plan.fact_keys, probes, config, now, deadline=deadline)
+    # Probes record what they saw at the real time of the run (a Date header is compared with the
+    # moment it arrived); only the checks judge at ``now``, which --as-of may move.
+    facts = gather_facts(plan.fact_keys, probes, config, started_at or now, deadline=deadline)
     findings = judge(plan, facts, config, now)
     graded = grade(findings)
     elapsed = time.monotonic() - started
