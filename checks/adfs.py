@@ -213,9 +213,13 @@ def endpoint_exposure(ctx: CheckContext) -> Outcome:
 
 @check(id="adfs.audit", title="Success and failure audits logged", area=Area.ADFS, severity=Severity.LOW,
        blocker=False, requires=(ADFS_EXPORT_FACT,),
-       rule="LogLevel includes SuccessAudits and FailureAudits.",
-       remediation="Set-AdfsProperties -LogLevel (Get-AdfsProperties).LogLevel + 'SuccessAudits','FailureAudits' "
-                   "(and auditpol /set /subcategory:\"Application Generated\" /failure:enable /success:enable).",
+       rule="LogLevel includes SuccessAudits and FailureAudits. (The Windows side — the audit policy for "
+            "Application Generated events and the 'Generate security audits' right of the AD FS service account — "
+            "is not in the export; the finding reminds to verify it.)",
+       remediation="Set-AdfsProperties -LogLevel ((Get-AdfsProperties).LogLevel + 'SuccessAudits','FailureAudits'); "
+                   "then on every AD FS server: auditpol.exe /set /subcategory:\"Application Generated\" "
+                   "/failure:enable /success:enable, and make sure the AD FS service account holds the "
+                   "'Generate security audits' user right (Local Security Policy, User Rights Assignment).",
        references=(REF_SET_ADFSPROPERTIES, REF_SECURING_ADFS))
 def audit(ctx: CheckContext) -> Outcome:
     """PASS when both audit levels are logged, WARN naming the missing ones."""
@@ -227,7 +231,9 @@ def audit(ctx: CheckContext) -> Outcome:
     evidence = {"LogLevel": list(levels), "missing": missing}
     if missing:
         return Outcome(Status.WARN, f"LogLevel lacks {', '.join(missing)}: sign-ins are not audited.", evidence=evidence)
-    return Outcome(Status.PASS, "Success and failure audits are logged.", evidence=evidence)
+    return Outcome(Status.PASS, "AD FS's LogLevel includes SuccessAudits and FailureAudits; the Windows audit "
+                                "policy (auditpol: Application Generated) is not in the export, so verify it on "
+                                "each server.", evidence=evidence)
 
 
 @check(id="adfs.extended-protection", title="Extended Protection for authentication", area=Area.ADFS,

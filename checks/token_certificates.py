@@ -15,6 +15,7 @@ from typing import Any
 
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check, days_left
 from adfs_readiness.facts import METADATA_FACT, CertificateInfo
+from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT
 
 from ._common import (
     REF_ADFS_REQUIREMENTS,
@@ -86,7 +87,10 @@ def _expiry_outcome(
         evidence["successor"] = certificate_evidence(successor, ctx.now)
     if expired:
         return Outcome(Status.FAIL, f"The {what} {primary.label} {when}.", evidence=evidence,
-                       target=primary.sha1, blocker=block_when_expired)
+                       target=primary.sha1, blocker=block_when_expired, remediation=_expired_remediation(what))
+    auto = _auto_rollover(ctx)
+    if auto is not None:
+        evidence["adfs_export"] = auto
     if left < fail_days:
         if successor is not None:
             # Published but not promoted this close to expiry: AD FS promotes a successor
@@ -104,6 +108,14 @@ def _expiry_outcome(
             return Outcome(Status.INFO, f"The {what} {primary.label} {when}; its successor {successor.label} "
                                         f"is already published, so the rollover is under way.",
                            evidence=evidence, target=primary.sha1, remediation=_rollover_remediation(what))
+        generation = (auto or {}).get("CertificateGenerationThreshold") or 20
+        if auto and auto.get("AutoCertificateRollover") and left >= generation:
+            # With AutoCertificateRollover on, no successor before CertificateGenerationThreshold is the
+            # normal state: AD FS generates one then. Warning on it would alert healthy farms for weeks.
+            return Outcome(Status.INFO, f"The {what} {primary.label} {when}; no successor is published yet, which "
+                                        f"is expected: the AD FS export shows AutoCertificateRollover on, so AD FS "
+                                        f"generates one when {generation} days are left.",
+                           evidence=evidence, target=primary.sha1, remediation=_rollover_remediation(what))
         return Outcome(Status.WARN, f"The {what} {primary.label} {when}: fewer than {warn_days} days left "
                                     f"and no successor is published.",
                        evidence=evidence, target=primary.sha1)
@@ -117,6 +129,33 @@ def _valid_successor(primary: CertificateInfo, others: list[CertificateInfo], no
         return None
     later = [c for c in others if c.not_after is not None and c.not_after > primary.not_after and c.not_after > now]
     return max(later, key=lambda c: c.not_after) if later else None
+
+
+def _auto_rollover(ctx: CheckContext) -> dict[str, Any] | None:
+    """AutoCertificateRollover and its thresholds from the AD FS server export, when one was read
+    (an optional fact); None without an export."""
+    export = ctx.facts.get(ADFS_EXPORT_FACT)
+    props = getattr(export, "properties", None) if getattr(export, "configured", False) else None
+    if props is None or props.auto_certificate_rollover is None:
+        return None
+    return {"AutoCertificateRollover": props.auto_certificate_rollover,
+            "CertificateGenerationThreshold": props.certificate_generation_threshold,
+            "CertificatePromotionThreshold": props.certificate_promotion_threshold}
+
+
+def _expired_remediation(what: str) -> str:
+    if "signing" not in what:
+        return ("Replace it now: Update-AdfsCertificate -CertificateType Token-Decrypting -Urgent (AutoCertificateRollover "
+                "on), or Add-AdfsCertificate and Set-AdfsCertificate -IsPrimary -CertificateType Token-Decrypting with "
+                "your own certificate; then update every claims-provider trust partner that encrypts tokens to AD FS.")
+    return ("Sign-in is down now: every relying party, Entra ID included, rejects tokens signed with an expired "
+            "certificate. With AutoCertificateRollover on, run Update-AdfsCertificate -CertificateType Token-Signing "
+            "-Urgent (it makes the new certificate primary at once); with your own PKI, Add-AdfsCertificate "
+            "-CertificateType Token-Signing -Thumbprint <new> and Set-AdfsCertificate -IsPrimary -CertificateType "
+            "Token-Signing -Thumbprint <new>. Then push the new certificate to Entra ID at once — do not wait for "
+            "metadata polling: Update-MgDomainFederationConfiguration -SigningCertificate <base64> for each federated "
+            "domain (Microsoft Graph PowerShell), or the Entra Connect federation trust repair — and send it to "
+            "every other relying party.")
 
 
 def _rollover_remediation(what: str) -> str:
@@ -156,8 +195,11 @@ def _signing_certificates(ctx: CheckContext) -> tuple[str, list[CertificateInfo]
     severity=Severity.CRITICAL,
     blocker=True,
     requires=(METADATA_FACT,),
+    optional=(ADFS_EXPORT_FACT,),
     rule="The primary token-signing certificate has not expired (fail, blocking SSO) and has at least "
-         "token_signing_fail_days (14) days left (fail) and token_signing_warn_days (90) days left (warn).",
+         "token_signing_fail_days (14) days left (fail) and token_signing_warn_days (90) days left (warn). A "
+         "published successor makes 'close to expiry' a rollover under way (info); so does an AD FS export showing "
+         "AutoCertificateRollover on while more than CertificateGenerationThreshold (20) days are left.",
     remediation=_SIGNING_REMEDIATION,
     references=(REF_RENEW_FEDERATION_CERTS, REF_TS_TD_CERTS, REF_UPDATE_ADFSCERTIFICATE, REF_SET_ADFSCERTIFICATE,
                 REF_UPDATE_MG_FEDERATION, REF_EMERGENCY_ROTATION),
@@ -317,6 +359,7 @@ def _successor_text(cert: CertificateInfo, now: datetime) -> str:
     severity=Severity.MEDIUM,
     blocker=False,
     requires=(METADATA_FACT,),
+    optional=(ADFS_EXPORT_FACT,),
     rule="The token-decrypting certificate (use=\"encryption\") has at least token_decrypting_fail_days (14) "
          "days left (fail below, or when expired) and token_decrypting_warn_days (90) days left (warn).",
     remediation="Claims providers that send encrypted tokens to AD FS encrypt them with this certificate. With "

@@ -307,3 +307,33 @@ def test_expiry_with_expired_other_certificate_still_warns():
     stale = certificate("stale", valid_days=-400)
     out = run(token_checks.token_signing_expiry, signing_fact(primary, stale, signer=primary))
     assert out.status is Status.WARN and "no successor" in out.summary
+
+
+def _export_with(auto: bool, generation: int = 20):
+    from adfs_readiness.facts.adfs_export import AdfsExport, AdfsProperties
+
+    return AdfsExport(configured=True, properties=AdfsProperties(
+        auto_certificate_rollover=auto, certificate_generation_threshold=generation, certificate_promotion_threshold=5))
+
+
+@pytest.mark.parametrize("auto, days, expected", [(True, 60, Status.INFO), (False, 60, Status.WARN),
+                                                  (True, 19, Status.WARN), (None, 60, Status.WARN)])
+def test_auto_rollover_in_the_adfs_export_makes_no_successor_yet_normal(auto, days, expected):
+    from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT
+
+    primary = certificate("ADFS Signing", valid_days=days)
+    fact = signing_fact(primary, signer=primary)
+    facts = {METADATA_FACT: fact}
+    if auto is not None:
+        facts[ADFS_EXPORT_FACT] = _export_with(auto)
+    out = token_checks.token_signing_expiry.function(CheckContext(facts=facts, config=Config(), now=FIXED_NOW))
+    assert out.status is expected, out.summary
+    if expected is Status.INFO:
+        assert "AutoCertificateRollover on" in out.summary and out.evidence["adfs_export"]["AutoCertificateRollover"]
+
+
+def test_expired_token_signing_remediation_is_urgent_and_pushes_to_entra():
+    primary = certificate("ADFS Signing", valid_days=-3)
+    out = run(token_checks.token_signing_expiry, signing_fact(primary, signer=primary))
+    assert out.status is Status.FAIL and out.blocker is True
+    assert "-Urgent" in out.remediation and "Update-MgDomainFederationConfiguration -SigningCertificate" in out.remediation

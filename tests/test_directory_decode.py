@@ -109,3 +109,15 @@ def test_filter_values_are_escaped_and_urls_parsed():
     t = parse_ldap_url("ldaps://dc1.contoso.test")
     assert (t.host, t.port, t.use_ssl) == ("dc1.contoso.test", 636, True)
     assert parse_ldap_url("ldap://10.0.0.4").port == 389
+
+
+def test_configured_federated_domains_count_as_routable():
+    """Regression: the demo's federated (verified) domain contoso.test was reported non-routable
+    because .test is not a public suffix; a configured federated domain and its subdomains are
+    verified in Microsoft 365 by definition. Other .test / .local suffixes stay non-routable."""
+    scanner = AttributeScanner(set(), PublicSuffixList(), None, verified_domains={"contoso.test"})
+    for i, upn in enumerate([b"a@contoso.test", b"b@eu.contoso.test", b"c@fabrikam.test", b"d@corp.local"]):
+        scanner.add(f"CN=u{i},DC=x", {"objectClass": [b"user"], "sAMAccountName": [f"u{i}".encode()],
+                                     "userPrincipalName": [upn]})
+    rule = scanner.rule_results({})["directory.upn-routable"]
+    assert sorted(s.dn for s in rule.samples) == ["CN=u2,DC=x", "CN=u3,DC=x"]

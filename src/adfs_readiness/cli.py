@@ -233,6 +233,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except (LockBusy, HistoryError, SnapshotError) as exc:
         print(f"adfs-readiness: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+    except BrokenPipeError:
+        raise  # the reader of our output went away: handled quietly in main()
     except OSError as exc:
         print(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_CANNOT_RUN
@@ -259,6 +261,13 @@ def _cmd_list_checks(registry: CheckRegistry, args: argparse.Namespace) -> int:
                  "severity": c.meta.severity.value, "blocker": c.meta.blocker,
                  "requires": list(c.meta.requires), "source": c.source} for c in registry.checks]
         print(json.dumps(rows, indent=2))
+        return 0
+    if not sys.stdout.isatty():
+        # Piped or redirected: one line per check, tab-separated, so grep and cut work and nothing
+        # is squeezed into 80 columns.
+        for c in registry.checks:
+            print("\t".join((c.id, c.meta.area.value, c.meta.severity.value, "blocker" if c.meta.blocker else "-",
+                             terminal_safe(c.meta.title))))
         return 0
     from rich.console import Console
     from rich.table import Table

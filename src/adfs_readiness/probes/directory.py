@@ -286,7 +286,7 @@ def _read_all(conn: Connection, connection: DirectoryConnection, target: LdapTar
             out["spn_registrations"] = spns
     scan = section("scan", lambda: _scan(conn, scan_base, out.get("forest_upn_suffixes", ()),
                                          out.get("forest_dns_names", ()), has_nick, page_size, max_page,
-                                         size_limit, cfg.csv_dir, progress))
+                                         size_limit, cfg.csv_dir, progress, config.federated_domains))
     if scan is not None:
         out["scan"] = scan
     return DirectoryFacts(configured=True, connection=connection, root_dse=root,
@@ -479,14 +479,15 @@ class _LazyProgress:
 
 def _scan(conn: Connection, base: str, forest_suffixes: tuple[str, ...], forest_names: tuple[str, ...],
           has_nick: bool, page_size: int, max_page: int, size_limit: int, csv_dir: Path | None,
-          progress: bool) -> ScanResult:
+          progress: bool, verified_domains: tuple[str, ...] = ()) -> ScanResult:
     from publicsuffixlist import PublicSuffixList
 
     started = time.monotonic()
     csv_file = open_csv(csv_dir) if csv_dir is not None else None
     bar = _LazyProgress(progress)
     try:
-        scanner = AttributeScanner(set(forest_suffixes) | set(forest_names), PublicSuffixList(), csv_file)
+        scanner = AttributeScanner(set(forest_suffixes) | set(forest_names), PublicSuffixList(), csv_file,
+                                   verified_domains=set(verified_domains))
         status = SearchStatus()
         attributes = [a for a in SCAN_ATTRIBUTES if has_nick or a != "mailNickname"]
         for dn, attrs in paged_search(conn, base, _SCAN_FILTER, attributes, status=status, page_size=page_size,

@@ -141,10 +141,15 @@ class AttributeScanner:
         forest_suffixes: lower-case uPNSuffixes of the forest plus its domain DNS names.
         psl: a publicsuffixlist.PublicSuffixList.
         csv_file: an open text file to write every problem row to (None = no CSV).
+        verified_domains: the configured federated domains: verified in Microsoft 365 by
+            definition, so they and their subdomains count as routable whatever their top-level
+            domain (a lab's .test domain, a newly delegated TLD the public suffix list lacks).
     """
 
-    def __init__(self, forest_suffixes: set[str], psl: object, csv_file: IO[str] | None = None) -> None:
+    def __init__(self, forest_suffixes: set[str], psl: object, csv_file: IO[str] | None = None,
+                 verified_domains: set[str] | None = None) -> None:
         self.forest_suffixes = forest_suffixes
+        self.verified_domains = {d.lower().rstrip(".") for d in verified_domains or ()}
         self.psl = psl
         self.objects = 0
         self.users = 0
@@ -249,7 +254,8 @@ class AttributeScanner:
         if suffix:
             routable = self._routable.get(suffix)
             if routable is None:
-                routable = self._routable[suffix] = is_routable_suffix(suffix, self.psl)
+                verified = any(suffix == d or suffix.endswith("." + d) for d in self.verified_domains)
+                routable = self._routable[suffix] = verified or is_routable_suffix(suffix, self.psl)
             if not routable:
                 self._problem("directory.upn-routable", "userPrincipalName", dn, upn,
                               f"non-routable UPN suffix {suffix}",
