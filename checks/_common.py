@@ -131,9 +131,9 @@ def describe_days(days: int, expired: bool) -> str:
     returned by :func:`adfs_readiness.api.days_left` (negative once expired)."""
     if expired:
         ago = -days
-        if ago <= 1:
-            return "has expired"
-        return f"expired {ago} days ago"
+        if ago < 1:
+            return "expired today"
+        return f"expired {ago} day{'s' if ago != 1 else ''} ago"
     if days == 0:
         return "expires within a day"
     return f"expires in {days} day{'s' if days != 1 else ''}"

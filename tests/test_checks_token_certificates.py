@@ -44,7 +44,7 @@ def signing_fact(*certs, signer=None, status=SignatureStatus.VALID, encryption=N
     (14, Status.WARN, None, "expires in 14 days"),
     (13.99, Status.FAIL, False, "expires in 13 days"),
     (0.5, Status.FAIL, False, "expires within a day"),
-    (-0.5, Status.FAIL, True, "has expired"),
+    (-0.5, Status.FAIL, True, "expired today"),
     (-30, Status.FAIL, True, "expired 30 days ago"),
 ])
 def test_signing_expiry_thresholds(valid_days, status, blocker, phrase):
@@ -337,3 +337,12 @@ def test_expired_token_signing_remediation_is_urgent_and_pushes_to_entra():
     out = run(token_checks.token_signing_expiry, signing_fact(primary, signer=primary))
     assert out.status is Status.FAIL and out.blocker is True
     assert "-Urgent" in out.remediation and "Update-MgDomainFederationConfiguration -SigningCertificate" in out.remediation
+
+
+@pytest.mark.parametrize("hours_ago, words, days", [(3 * 24 + 2, "expired 3 days ago", -3), (24 + 1, "expired 1 day ago", -1),
+                                                    (2, "expired today", 0)])
+def test_expired_days_are_counted_as_people_count_them(hours_ago, words, days):
+    """Regression: a certificate that expired 3 days and 2 hours ago read "expired 4 days ago"."""
+    primary = certificate("ADFS Signing", valid_days=-hours_ago / 24)
+    out = run(token_checks.token_signing_expiry, signing_fact(primary, signer=primary))
+    assert words in out.summary and out.evidence["certificate"]["days_left"] == days

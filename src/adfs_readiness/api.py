@@ -151,6 +151,9 @@ def check(
 
 
 def days_left(not_after: datetime, now: datetime) -> int:
-    """Whole days from ``now`` until ``not_after`` (negative once expired), rounding down, so a
-    certificate expiring in 13 days 23 hours has 13 days left. Both datetimes must be aware."""
-    return (not_after - now).days
+    """Whole days from ``now`` until ``not_after``, counted toward zero: a certificate expiring in
+    13 days 23 hours has 13 days left, and one that expired 3 days 2 hours ago has -3 ("expired 3
+    days ago"). Whether it has expired is ``not_after <= now``, not the sign (0 covers both the
+    last day and the first day after). Both datetimes must be aware."""
+    delta = not_after - now
+    return delta.days if delta.days >= 0 else -((now - not_after).days)
