@@ -8,8 +8,14 @@ intervals (maxPwdAge, lockoutDuration) are negative 100-ns counts with the minim
 
 from __future__ import annotations
 
-from adfs_readiness.api import Area, CheckContext, Outcome, Severity, Status, check
-from adfs_readiness.facts.directory import DIRECTORY_FACT, INTERVAL_NEVER, AccountInfo, filetime_is_never
+from adfs_readiness.api import Area, CheckContext, Outcome, Reference, Severity, Status, check
+from adfs_readiness.facts.directory import (
+    DIRECTORY_FACT,
+    INTERVAL_NEVER,
+    AccountInfo,
+    SpnRegistration,
+    filetime_is_never,
+)
 
 from ._directory_common import (
     REF_ADFS_REQUIREMENTS,
@@ -92,15 +98,44 @@ def service_account(ctx: CheckContext) -> Outcome:
                    evidence=evidence)
 
 
+REF_TSHOOT_IWA = Reference("AD FS troubleshooting: Integrated Windows Authentication (SPN misconfiguration)",
+                           "https://learn.microsoft.com/en-us/windows-server/identity/ad-fs/troubleshooting/ad-fs-tshoot-iwa")
+REF_SETSPN = Reference("setspn (-Q query, -S add after a duplicate check, -D delete)",
+                       "https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/setspn")
+
+
+def _same_account(a: str | None, b: str | None) -> bool:
+    """sAMAccountNames are compared case-insensitively; a gMSA's ends with ``$``, which
+    configurations often leave out (``gmsa-adfs`` = ``gmsa-adfs$``)."""
+    return bool(a) and bool(b) and a.lower().rstrip("$") == b.lower().rstrip("$")  # type: ignore[union-attr]
+
+
+def _holders(reg: SpnRegistration) -> list[str]:
+    """The holders' sAMAccountNames (the DN when it was not read), sorted: the Global Catalog
+    returns them in no stable order, and a reordering must not look like a change between runs."""
+    names = [name or dn for dn, name in zip(reg.holders, reg.holder_accounts)]
+    return sorted(names, key=str.lower)
+
+
 @check(id="directory.spn", title="Federation service SPN", area=Area.DIRECTORY, severity=Severity.HIGH,
        blocker=False, requires=_REQ,
-       rule="HOST/<federation service name> is registered exactly once forest-wide, on the service account; "
-            "HTTP/<fs>, if present, on the same account.",
-       remediation="setspn -Q HOST/<fs> lists the holders; remove the duplicates (setspn -D HOST/<fs> <account>) and "
-                   "register it on the AD FS service account (setspn -S HOST/<fs> <account>). A duplicate SPN breaks "
-                   "Windows integrated authentication (Kerberos) for everyone.",
-       references=(REF_ADFS_REQUIREMENTS,))
+       rule="HOST/<federation service name> is registered exactly once forest-wide, on the configured AD FS service "
+            "account (directory.service_account); HTTP/<fs>, if present, also only on that account.",
+       remediation="setspn -Q HOST/<fs> lists the holders; remove it from every other account (setspn -D HOST/<fs> "
+                   "<account>) and register it on the AD FS service account (setspn -S HOST/<fs> <account>). A "
+                   "duplicate or misplaced SPN breaks Windows integrated authentication (Kerberos) for everyone.",
+       references=(REF_TSHOOT_IWA, REF_SETSPN, REF_ADFS_REQUIREMENTS))
 def spn(ctx: CheckContext) -> Outcome:
+    """Browsers ask the KDC for a ticket to ``HTTP/<fs>``; without an explicit HTTP/ SPN the KDC
+    maps it to ``HOST/<fs>`` (the HOST alias), so HOST/<fs> on the AD FS service account covers
+    them. The ticket is encrypted for whichever account holds the SPN: on another account, or on
+    two accounts, AD FS cannot decrypt it and integrated authentication fails (Microsoft Learn, AD
+    FS IWA troubleshooting). FAIL for: no HOST/<fs>; HOST/<fs> on several accounts (every holder
+    named, sorted, and whether the service account is among them); HOST/<fs> on another account
+    than ``directory.service_account``; HTTP/<fs> on several accounts or on another account than
+    the service account (or, without a configured account, than HOST/<fs>'s holder) — an explicit
+    HTTP/ SPN wins over the HOST alias, so browsers get tickets AD FS cannot read. PASS otherwise;
+    SKIP without a service name or when the holders were not read."""
     facts = gate(ctx, "spn")
     if isinstance(facts, Outcome):
         return facts
@@ -111,24 +146,55 @@ def spn(ctx: CheckContext) -> Outcome:
     host, http = regs.get("HOST"), regs.get("HTTP")
     if host is None:
         return Outcome(Status.SKIP, "The SPN holders were not read.")
-    evidence = {r.spn: {"holders": list(r.holders), "accounts": list(r.holder_accounts), "source": r.source}
-                for r in facts.spn_registrations}
-    expected = facts.service_account.dn if facts.service_account else None
-    evidence["service_account"] = expected
-    if not host.holders:
-        return Outcome(Status.FAIL, f"HOST/{fs} is not registered on any account: Kerberos to the federation "
-                                    "service fails.", evidence=evidence)
-    if len(host.holders) > 1:
-        return Outcome(Status.FAIL, f"HOST/{fs} is registered on {len(host.holders)} accounts "
-                                    f"({', '.join(host.holder_accounts)}): Kerberos tickets fail (duplicate SPN).",
-                       evidence=evidence)
-    if expected and host.holders[0].lower() != expected.lower():
-        return Outcome(Status.FAIL, f"HOST/{fs} is registered on {host.holder_accounts[0]}, not on the AD FS service "
-                                    "account.", evidence=evidence)
-    if http is not None and http.holders and [h.lower() for h in http.holders] != [host.holders[0].lower()]:
-        return Outcome(Status.WARN, f"HTTP/{fs} is registered on {', '.join(http.holder_accounts)}, not on the "
-                                    f"account holding HOST/{fs} ({host.holder_accounts[0]}).", evidence=evidence)
-    return Outcome(Status.PASS, f"HOST/{fs} is registered once, on {host.holder_accounts[0]}.", evidence=evidence)
+    configured = ctx.config.directory.service_account
+    found = facts.service_account
+    account = found.sam_account_name if found is not None and found.sam_account_name else configured
+    evidence: dict = {r.spn: {"holders": sorted(r.holders, key=str.lower), "accounts": _holders(r), "source": r.source}
+                      for r in facts.spn_registrations}
+    evidence["service_account"] = account
+    evidence["service_account_dn"] = found.dn if found is not None else None
+    problems: list[str] = []
+    commands: list[str] = []
+    host_names = _holders(host)
+    keep = account or "<AD FS service account>"
+    if not host_names:
+        problems.append(f"HOST/{fs} is not registered on any account: Kerberos to the federation service fails")
+        commands.append(f"setspn -S HOST/{fs} {keep}")
+    elif len(host_names) > 1:
+        among = any(_same_account(n, configured) for n in host_names)
+        where = ("" if not configured else
+                 f"; the AD FS service account {account} is among them" if among else
+                 f"; the AD FS service account {account} is NOT among them")
+        problems.append(f"HOST/{fs} is registered on {len(host_names)} accounts ({', '.join(host_names)}): Kerberos "
+                        f"tickets fail (duplicate SPN){where}")
+        commands += [f"setspn -D HOST/{fs} {n}" for n in host_names if not _same_account(n, configured)]
+        if not among:
+            commands.append(f"setspn -S HOST/{fs} {keep}")
+    elif configured and not _same_account(host_names[0], configured):
+        problems.append(f"HOST/{fs} is on {host_names[0]}, not on the AD FS service account {account}")
+        commands += [f"setspn -D HOST/{fs} {host_names[0]}", f"setspn -S HOST/{fs} {account}"]
+    http_names = _holders(http) if http is not None else []
+    # Whom HTTP/<fs> must belong to: the service account, or (not configured) HOST/<fs>'s single holder.
+    owner = account if configured else host_names[0] if len(host_names) == 1 else None
+    if len(http_names) > 1:
+        problems.append(f"HTTP/{fs} is registered on {len(http_names)} accounts ({', '.join(http_names)}): browsers' "
+                        f"Kerberos tickets fail (duplicate SPN)")
+        commands += [f"setspn -D HTTP/{fs} {n}" for n in http_names if not _same_account(n, owner)]
+    elif http_names and owner and not _same_account(http_names[0], owner):
+        whose = f"the AD FS service account {owner}" if configured else f"the account holding HOST/{fs} ({owner})"
+        problems.append(f"HTTP/{fs} is on {http_names[0]}, not on {whose}: browsers ask for HTTP/{fs} and get a "
+                        f"ticket for {http_names[0]}, which AD FS cannot decrypt (integrated authentication fails)")
+        commands += [f"setspn -D HTTP/{fs} {http_names[0]}", f"setspn -S HTTP/{fs} {owner}"]
+    evidence["commands"] = commands
+    if problems:
+        return Outcome(Status.FAIL, "; ".join(problems) + ".", evidence=evidence,
+                       remediation=("Run, as a domain admin: " + "; then ".join(commands) + ". setspn -S refuses to "
+                                    "add an SPN another account holds, so remove first. HOST/<fs> alone also covers "
+                                    "browsers (the KDC maps HTTP/ to HOST/ when no HTTP/ SPN exists)."))
+    where = (f"the AD FS service account {host_names[0]}" if configured else
+             f"{host_names[0]} (directory.service_account is not configured, so the holder was not compared with it)")
+    extra = f"; HTTP/{fs} too" if http_names else ""
+    return Outcome(Status.PASS, f"HOST/{fs} is registered once, on {where}{extra}.", evidence=evidence)
 
 
 @check(id="directory.kds-root-key", title="KDS root key", area=Area.DIRECTORY, severity=Severity.HIGH,

@@ -7,6 +7,13 @@ and "disabled" look like and where that comes from. Common to all: an endpoint t
 -Proxy $false) is not registered with http.sys on that server, which answers 404; a WAP answers
 404 (or 503 when it has no backend) for a path it does not publish. So "served" means: a complete
 HTTP answer whose status is neither 404 nor 503.
+
+An endpoint is judged only from an answer actually received. When OUR client's TLS handshake or
+certificate verification fails (only the leaf sent, an untrusted root, a name mismatch), nothing
+is known about the endpoint behind it: browsers may well succeed (Windows fetches a missing
+intermediate through AIA), so these checks say "could not be determined" (error) and point at the
+tls.* checks, which judge the certificate; they never fail the endpoint for it. A timeout or a
+refused connection is reported as exactly that ("no answer"), never as "disabled".
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.facts.endpoints import (
     ENDPOINTS_FACT,
     PATH_IDP_INITIATED,
@@ -52,6 +60,32 @@ def _seen(answer: EndpointAnswer) -> dict[str, Any]:
     return {"path": answer.path, "via": answer.via.value, "address": answer.address, "url": ex.url,
             "status": ex.status, "content_type": ex.headers.get("content-type"),
             "location": ex.headers.get("location"), "error": str(ex.error) if ex.error else None}
+
+
+def _tls_failed(answers: list[EndpointAnswer]) -> EndpointAnswer | None:
+    """The first answer whose request failed in our client's TLS handshake/verification."""
+    return next((a for a in answers if a.exchange.error is not None and a.exchange.error.kind is ProbeErrorKind.TLS),
+                None)
+
+
+def _tls_reason(answer: EndpointAnswer) -> str:
+    reason = answer.exchange.error.reason if answer.exchange.error else "unknown"
+    return (f"the TLS handshake/verification failed ({reason}); see tls.certificate-trust / tls.certificate-name / "
+            f"tls.reachable")
+
+
+def _tls_error(answer: EndpointAnswer, what: str) -> Outcome:
+    """An ERROR outcome for ``what`` through the answer's place: our TLS client failed, so the
+    endpoint itself is unknown."""
+    return Outcome(Status.ERROR, f"{what} through {answer.address}: could not be determined: {_tls_reason(answer)}.",
+                   evidence={**_seen(answer), "tls_error": answer.exchange.error.reason if answer.exchange.error
+                             else None}, target=answer.address)
+
+
+def _cannot_tls(answer: EndpointAnswer, answers: list[EndpointAnswer]) -> CannotDetermine:
+    return CannotDetermine(f"{_tls_reason(answer)} (through {answer.address}).",
+                           evidence={"answers": [_seen(a) for a in answers],
+                                     "tls_error": answer.exchange.error.reason if answer.exchange.error else None})
 
 
 def _state(answer: EndpointAnswer) -> str:
@@ -103,12 +137,16 @@ def passive(ctx: CheckContext) -> list[Outcome] | Outcome:
     """The probe sends what Entra ID sends: ``GET /adfs/ls/?wa=wsignin1.0&wtrealm=urn:federation:
     MicrosoftOnline``. Enabled: 200 with the sign-in page (forms authentication) or a redirect
     within /adfs/ (into Windows or certificate authentication). Not published / stopped: 404 or
-    503 (WAP), or no answer. PASS / FAIL per external place."""
+    503 (WAP), or no answer (timeout, refused). PASS / FAIL per external place; ERROR for a place
+    where our TLS client failed (the certificate is judged by tls.*, the endpoint is unknown)."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
     outcomes = []
     for answer in facts.external_answers(PATH_PASSIVE):
+        if _tls_failed([answer]):
+            outcomes.append(_tls_error(answer, "/adfs/ls/"))
+            continue
         status = answer.exchange.status
         location = answer.exchange.headers.get("location") or ""
         ok = answer.answered and (status == 200 or (status in (301, 302, 303, 307) and "/adfs/" in location))
@@ -136,7 +174,7 @@ def mex(ctx: CheckContext) -> Outcome:
     elements carry the endpoint addresses (the corpus holds real ones; a UTF-8 BOM and addresses
     wrapped in white space occur); only enabled endpoints are listed. Disabled: 404. PASS on a
     parsed document, WARN when it answers but does not parse (HTML, refused DTD), FAIL when not
-    served."""
+    served (404/503) or no answer came (timeout, refused); ERROR when our TLS client failed."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
@@ -145,6 +183,11 @@ def mex(ctx: CheckContext) -> Outcome:
         raise CannotDetermine("The MEX endpoint was not requested.")
     first = answers[0]
     evidence = _seen(first)
+    if _tls_failed([first]):
+        raise _cannot_tls(first, [first])
+    if not first.answered:
+        return Outcome(Status.FAIL, f"/adfs/services/trust/mex through {first.address}: {_state(first)}; clients "
+                                    f"cannot fetch the MEX document through this path.", evidence=evidence)
     if not first.served:
         return Outcome(Status.FAIL, f"/adfs/services/trust/mex through {first.address}: {_state(first)}; the "
                                     f"MEX endpoint is disabled or not published.", evidence=evidence)
@@ -171,20 +214,28 @@ def usernamemixed(ctx: CheckContext) -> Outcome:
     """The WS-Trust endpoints are WCF SOAP services: a plain GET is not a SOAP request and an
     enabled endpoint answers it with a SOAP fault or an HTTP error (400/405, seen from WCF), never
     404; a disabled or unpublished endpoint is not registered and answers 404 (503 on a WAP).
-    PASS when both are served, WARN when one is, FAIL when neither."""
+    PASS when both are served, WARN when one is, FAIL when neither (each missing path with what
+    came back: HTTP 404/503, or no answer); ERROR when our TLS client failed."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
-    served, evidence = [], []
+    everything = [a for path in PATH_USERNAMEMIXED for a in facts.external_answers(path)]
+    failed = _tls_failed(everything)
+    if failed is not None:
+        raise _cannot_tls(failed, everything)
+    served, evidence, why = [], [], []
     for path in PATH_USERNAMEMIXED:
         answers = facts.external_answers(path)
         evidence += [_seen(a) for a in answers]
         if answers and all(a.served for a in answers):
             served.append(path)
+        else:
+            why.append(f"{path} ({'; '.join(f'{_state(a)} through {a.address}' for a in answers if not a.served)})"
+                       if answers else f"{path} (not requested)")
     missing = [p for p in PATH_USERNAMEMIXED if p not in served]
     status = Status.PASS if not missing else Status.WARN if served else Status.FAIL
     summary = ("Both usernamemixed endpoints are served through the external path." if not missing else
-               f"Not served through the external path: {', '.join(missing)}.")
+               f"Not served through the external path: {', '.join(why)}.")
     return Outcome(status, summary, evidence={"answers": evidence, "missing": missing})
 
 
@@ -203,7 +254,8 @@ def windowstransport_exposed(ctx: CheckContext) -> list[Outcome] | Outcome:
     endpoints, as an older tool does, is wrong: they must be absent from the extranet. PASS when no
     proxy serves them; FAIL per proxy that does; without configured proxies the federation service
     name is looked at and an answer is INFO (the run may have gone to the farm from inside, where
-    the endpoints belong)."""
+    the endpoints belong). A place where no answer came (TLS failure of our client, timeout,
+    refused) is ERROR: "not served" is only said from a received 404/503."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
@@ -212,7 +264,16 @@ def windowstransport_exposed(ctx: CheckContext) -> list[Outcome] | Outcome:
         answers = [a for p in PATH_WINDOWSTRANSPORT for a in facts.external_answers(p) if a.address == place]
         exposed = [a.path for a in answers if a.served]
         evidence = {"answers": [_seen(a) for a in answers], "exposed": exposed}
-        if not exposed:
+        failed = _tls_failed(answers)
+        unanswered = [a for a in answers if not a.answered]
+        if not exposed and failed is not None:
+            outcomes.append(Outcome(Status.ERROR, f"windowstransport through {place}: could not be determined: "
+                                                  f"{_tls_reason(failed)}.", evidence=evidence, target=place))
+        elif not exposed and (unanswered or not answers):
+            what = "; ".join(f"{a.path}: {_state(a)}" for a in unanswered) or "not requested"
+            outcomes.append(Outcome(Status.ERROR, f"windowstransport through {place}: could not be determined: no "
+                                                  f"answer ({what}).", evidence=evidence, target=place))
+        elif not exposed:
             outcomes.append(Outcome(Status.PASS, f"windowstransport is not served through {place}.",
                                     evidence=evidence, target=place))
         elif facts.proxies_configured:
@@ -237,7 +298,7 @@ def windowstransport_exposed(ctx: CheckContext) -> list[Outcome] | Outcome:
 def idp_initiated_signon(ctx: CheckContext) -> Outcome:
     """Enabled: 200 with the page's sign-in form. Disabled (EnableIdpInitiatedSignonPage false):
     AD FS answers its error page instead of the form; unpublished: 404/503. Always INFO (the state
-    is reported, not judged)."""
+    is reported, not judged); ERROR when no place showed the page and our TLS client failed."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
@@ -245,8 +306,17 @@ def idp_initiated_signon(ctx: CheckContext) -> Outcome:
     if not answers:
         raise CannotDetermine("The IdP-initiated sign-on page was not requested.")
     enabled = [a.address for a in answers if a.served and a.exchange.status == 200 and a.looks_like_sign_in_page]
-    summary = (f"The IdP-initiated sign-on page is enabled and reachable through {', '.join(enabled)}."
-               if enabled else "The IdP-initiated sign-on page is disabled or not reachable through the external path.")
+    failed = _tls_failed(answers)
+    if not enabled and failed is not None:
+        raise _cannot_tls(failed, answers)
+    unanswered = [a for a in answers if not a.answered]
+    if enabled:
+        summary = f"The IdP-initiated sign-on page is enabled and reachable through {', '.join(enabled)}."
+    elif unanswered:
+        summary = ("The IdP-initiated sign-on page was not seen: no answer ("
+                   + "; ".join(f"{_state(a)} through {a.address}" for a in unanswered) + ").")
+    else:
+        summary = "The IdP-initiated sign-on page is disabled or not published through the external path."
     return Outcome(Status.INFO, summary, evidence={"enabled_through": enabled, "answers": [_seen(a) for a in answers]})
 
 
@@ -261,13 +331,19 @@ def idp_initiated_signon(ctx: CheckContext) -> Outcome:
 def openid_configuration(ctx: CheckContext) -> Outcome:
     """Enabled (AD FS 2016+): 200 JSON with ``issuer`` = ``https://<fs>/adfs`` (the corpus holds a
     real one). Absent (AD FS 2012 R2, or disabled): 404 → INFO. PASS when issuer and endpoint hosts
-    name the federation service; FAIL otherwise; WARN when the answer is not a discovery document."""
+    name the federation service; FAIL otherwise; WARN when the answer is not a discovery document;
+    ERROR when no answer came (our TLS client failed, timeout, refused)."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
     answers = facts.external_answers(PATH_OPENID)
     if not answers:
         raise CannotDetermine("The OpenID configuration was not requested.")
+    if _tls_failed(answers[:1]):
+        raise _cannot_tls(answers[0], answers[:1])
+    if not answers[0].answered:
+        raise CannotDetermine(f"no answer from {answers[0].address} for the OpenID configuration "
+                              f"({_state(answers[0])}).", evidence=_seen(answers[0]))
     if not answers[0].served:
         return Outcome(Status.INFO, f"No OpenID Connect discovery document ({_state(answers[0])}): AD FS 2012 R2, "
                                     f"or the endpoint is disabled/unpublished.", evidence=_seen(answers[0]))
@@ -309,7 +385,11 @@ def latency(ctx: CheckContext) -> list[Outcome] | Outcome:
         evidence = {"url": sample.url, "samples_ms": [round(s * 1000) if s is not None else None for s in sample.seconds],
                     "errors": list(sample.errors), "threshold_ms": limit}
         if not times:
-            outcomes.append(Outcome(Status.ERROR, f"No request to {sample.address} succeeded; latency unknown.",
+            failed = _tls_failed([a for a in facts.answers_for(PATH_PASSIVE, sample.via)
+                                  if a.address == sample.address])
+            why = (f"could not be determined: {_tls_reason(failed)}" if failed is not None
+                   else "no request succeeded; latency unknown")
+            outcomes.append(Outcome(Status.ERROR, f"Latency through {sample.address}: {why}.",
                                     evidence=evidence, target=sample.address))
             continue
         median_ms = round(statistics.median(times) * 1000)
@@ -334,7 +414,8 @@ def latency(ctx: CheckContext) -> list[Outcome] | Outcome:
 def clock_skew(ctx: CheckContext) -> list[Outcome] | Outcome:
     """Compares each place's ``Date`` header (RFC 9110, one-second resolution) with the run's clock
     at the moment the answer arrived. PASS / WARN / FAIL by the thresholds; ERROR without any
-    readable Date header."""
+    readable Date header; ERROR per external place our TLS client could not talk to (its clock is
+    unknown)."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
@@ -353,6 +434,11 @@ def clock_skew(ctx: CheckContext) -> list[Outcome] | Outcome:
         direction = "ahead of" if skew > 0 else "behind"
         outcomes.append(Outcome(status, f"{sample.address}'s clock is {abs(skew)} s {direction} ours.",
                                 evidence=evidence, target=sample.address))
+    sampled = {s.address for s in facts.clocks}
+    for place in facts.external_places:
+        failed = _tls_failed([a for a in facts.answers if a.address == place])
+        if place not in sampled and failed is not None:
+            outcomes.append(_tls_error(failed, "The server clock"))
     if not outcomes:
         raise CannotDetermine("No server sent a Date header.")
     return outcomes

@@ -333,20 +333,83 @@ def test_service_account(samba_dc, account, expected, words):
     assert status is expected and words in o.summary, o.summary
 
 
-@pytest.mark.parametrize("fs, account, expected, words", [
-    ("sts2.contoso.test", "gmsa-adfs", Status.PASS, "registered once, on gmsa-adfs$"),
-    ("sts.contoso.test", "svc-adfs", Status.FAIL, "registered on 2 accounts"),
-    ("sts3.contoso.test", "gmsa-adfs", Status.FAIL, "not on the AD FS service account"),
-    ("sts3.contoso.test", "svc-aes", Status.WARN, "HTTP/sts3.contoso.test is registered on svc-http"),
-    ("sts9.contoso.test", None, Status.FAIL, "not registered on any account"),
+_DUP = "HOST/sts.contoso.test is registered on 2 accounts (svc-adfs, svc-dup): Kerberos tickets fail (duplicate SPN)"
+_HTTP3 = ("HTTP/sts3.contoso.test is on svc-http, not on {whose}: browsers ask for HTTP/sts3.contoso.test and get a "
+          "ticket for svc-http, which AD FS cannot decrypt (integrated authentication fails)")
+
+
+@pytest.mark.parametrize("fs, account, expected, summary, commands", [
+    ("sts2.contoso.test", "gmsa-adfs", Status.PASS,
+     "HOST/sts2.contoso.test is registered once, on the AD FS service account gmsa-adfs$; HTTP/sts2.contoso.test too.",
+     []),
+    # Case and the gMSA's trailing $ do not matter when comparing with the configured account.
+    ("sts2.contoso.test", "GMSA-ADFS$", Status.PASS,
+     "HOST/sts2.contoso.test is registered once, on the AD FS service account gmsa-adfs$; HTTP/sts2.contoso.test too.",
+     []),
+    ("sts2.contoso.test", None, Status.PASS,
+     "HOST/sts2.contoso.test is registered once, on gmsa-adfs$ (directory.service_account is not configured, so the "
+     "holder was not compared with it); HTTP/sts2.contoso.test too.", []),
+    ("sts.contoso.test", "svc-adfs", Status.FAIL, f"{_DUP}; the AD FS service account svc-adfs is among them.",
+     ["setspn -D HOST/sts.contoso.test svc-dup"]),
+    ("sts.contoso.test", "svc-dup", Status.FAIL,
+     f"{_DUP}; the AD FS service account svc-dup is among them; HTTP/sts.contoso.test is on svc-adfs, not on the AD FS "
+     "service account svc-dup: browsers ask for HTTP/sts.contoso.test and get a ticket for svc-adfs, which AD FS cannot "
+     "decrypt (integrated authentication fails).",
+     ["setspn -D HOST/sts.contoso.test svc-adfs", "setspn -D HTTP/sts.contoso.test svc-adfs",
+      "setspn -S HTTP/sts.contoso.test svc-dup"]),
+    ("sts.contoso.test", "gmsa-adfs", Status.FAIL,
+     f"{_DUP}; the AD FS service account gmsa-adfs$ is NOT among them; HTTP/sts.contoso.test is on svc-adfs, not on the "
+     "AD FS service account gmsa-adfs$: browsers ask for HTTP/sts.contoso.test and get a ticket for svc-adfs, which AD "
+     "FS cannot decrypt (integrated authentication fails).",
+     ["setspn -D HOST/sts.contoso.test svc-adfs", "setspn -D HOST/sts.contoso.test svc-dup",
+      "setspn -S HOST/sts.contoso.test gmsa-adfs$", "setspn -D HTTP/sts.contoso.test svc-adfs",
+      "setspn -S HTTP/sts.contoso.test gmsa-adfs$"]),
+    ("sts3.contoso.test", "gmsa-adfs", Status.FAIL,
+     "HOST/sts3.contoso.test is on svc-aes, not on the AD FS service account gmsa-adfs$; "
+     + _HTTP3.format(whose="the AD FS service account gmsa-adfs$") + ".",
+     ["setspn -D HOST/sts3.contoso.test svc-aes", "setspn -S HOST/sts3.contoso.test gmsa-adfs$",
+      "setspn -D HTTP/sts3.contoso.test svc-http", "setspn -S HTTP/sts3.contoso.test gmsa-adfs$"]),
+    ("sts3.contoso.test", "svc-aes", Status.FAIL, _HTTP3.format(whose="the AD FS service account svc-aes") + ".",
+     ["setspn -D HTTP/sts3.contoso.test svc-http", "setspn -S HTTP/sts3.contoso.test svc-aes"]),
+    ("sts3.contoso.test", None, Status.FAIL,
+     _HTTP3.format(whose="the account holding HOST/sts3.contoso.test (svc-aes)") + ".",
+     ["setspn -D HTTP/sts3.contoso.test svc-http", "setspn -S HTTP/sts3.contoso.test svc-aes"]),
+    ("sts9.contoso.test", None, Status.FAIL,
+     "HOST/sts9.contoso.test is not registered on any account: Kerberos to the federation service fails.",
+     ["setspn -S HOST/sts9.contoso.test <AD FS service account>"]),
 ])
-def test_spn_from_the_global_catalog(samba_dc, fs, account, expected, words):
+def test_spn_from_the_global_catalog(samba_dc, fs, account, expected, summary, commands):
     cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account=account,
                       federation={"service_name": fs, "domains": ["contoso.com"]})
     facts = gather(samba_dc, cfg)
     assert {r.source for r in facts.spn_registrations} == {"global catalog"}
     status, o = judge("directory.spn", facts, cfg)
-    assert status is expected and words in o.summary, o.summary
+    assert (status, o.summary) == (expected, summary)
+    assert o.evidence["commands"] == commands
+    if commands:
+        # The remediation names the real accounts, in the order to run the commands.
+        assert o.remediation.startswith("Run, as a domain admin: " + "; then ".join(commands) + ". ")
+    else:
+        assert o.remediation is None
+    if fs == "sts.contoso.test":
+        assert o.evidence["HOST/sts.contoso.test"]["accounts"] == ["svc-adfs", "svc-dup"]
+
+
+def test_spn_holders_are_sorted_whatever_order_the_directory_returns(samba_dc):
+    """The GC returns holders in no stable order; a reordering must not read as a change in the run history."""
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account="svc-adfs",
+                      federation={"service_name": "sts.contoso.test", "domains": ["contoso.com"]})
+    facts = gather(samba_dc, cfg)
+    reversed_regs = tuple(dataclasses.replace(r, holders=r.holders[::-1], holder_accounts=r.holder_accounts[::-1])
+                          for r in facts.spn_registrations)
+    host = next(r for r in facts.spn_registrations if r.spn.upper().startswith("HOST/"))
+    assert len(host.holders) == 2  # so reversing really changes the order
+    outs = []
+    for regs in (facts.spn_registrations, reversed_regs):
+        status, o = judge("directory.spn", dataclasses.replace(facts, spn_registrations=regs), cfg)
+        outs.append((status, o.summary, o.evidence, o.remediation))
+    assert outs[0] == outs[1] and outs[0][0] is Status.FAIL
+    assert outs[0][2]["HOST/sts.contoso.test"]["holders"] == [f"CN=svc-adfs,OU=Lab,{B}", f"CN=svc-dup,OU=Lab,{B}"]
 
 
 def test_spn_skips_without_a_service_name(samba_dc):

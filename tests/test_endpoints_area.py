@@ -178,3 +178,71 @@ def test_clock_skew_uses_the_run_clock_not_the_wall_clock(farm):
     # Judged as of a day later, the same Date headers are a day behind: the check reads ctx.now only.
     result = run(lab, now + timedelta(days=1))
     assert set(statuses(result, "endpoints.clock-skew")) == {"fail"}
+
+
+HTTPS_CHECKS = ("endpoints.passive", "endpoints.mex", "endpoints.usernamemixed", "endpoints.windowstransport-exposed",
+                "endpoints.idp-initiated-signon", "endpoints.openid-configuration", "endpoints.latency",
+                "endpoints.clock-skew")
+
+
+@pytest.mark.parametrize("scenario, tls_reason, tls_failing", [
+    ("tls-leaf-only", "certificate verification failed: unable to get local issuer certificate",
+     "tls.certificate-trust"),
+    ("wrong-tls-name", "certificate name mismatch: hostname 'sts.contoso.test' doesn't match 'www.fabrikam.test'",
+     "tls.certificate-name"),
+])
+def test_tls_failure_of_our_client_is_error_not_a_verdict_on_the_endpoint(tmp_path, scenario, tls_reason, tls_failing):
+    # Regression: a leaf-only chain (browsers fetch the intermediate) or a name mismatch made the
+    # endpoint checks claim "cannot sign in" / "disabled or not published" without any answer.
+    now = datetime.now(timezone.utc)
+    with Lab(scenario, now=now, workdir=tmp_path) as lab:
+        cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0,
+                         skip_checks=("dns.*", "metadata.*", "token-signing.*", "token-decrypting.*"))
+        result = run_checks(REGISTRY, builtin_probes(), cfg, now)
+        place = str(lab.address)
+    expected = (f"the TLS handshake/verification failed ({tls_reason}); see tls.certificate-trust / "
+                f"tls.certificate-name / tls.reachable")
+    for check_id in HTTPS_CHECKS:
+        findings = [f for f in result.findings if f.check_id == check_id]
+        assert [f.status for f in findings] == [Status.ERROR], (check_id, [f.summary for f in findings])
+        summary = findings[0].summary
+        assert expected in summary and "could not be determined" in summary.lower(), (check_id, summary)
+        assert "disabled" not in summary and "cannot sign in" not in summary and "Not served" not in summary
+        assert place in summary
+    assert statuses(result, tls_failing) == ["fail"]
+    assert statuses(result, "tls.reachable") == ["pass"]
+    assert all(f.status is not Status.FAIL for f in result.findings if f.check_id.startswith("endpoints."))
+
+
+def test_no_answer_is_reported_as_no_answer_not_as_disabled(now):
+    from adfs_readiness.config import Config
+    from adfs_readiness.facts import HttpExchange, ProbeError, ProbeErrorKind
+    from adfs_readiness.facts.endpoints import EndpointAnswer
+
+    def dead(path):
+        url = f"https://sts.contoso.test{path}"
+        return EndpointAnswer(path=path, via=EndpointVia.SERVICE, address="127.0.0.1:1", exchange=HttpExchange(
+            url=url, final_url=url, connect_address="127.0.0.1:1", status=None, reason=None, headers={},
+            redirects=(), elapsed_seconds=3.0, body_bytes=0, truncated=False,
+            error=ProbeError(ProbeErrorKind.TIMEOUT, "timed out after 3 s")))
+
+    paths = ("/adfs/ls/", "/adfs/services/trust/mex", *endpoint_checks.PATH_USERNAMEMIXED, *WT,
+             "/adfs/ls/IdpInitiatedSignon.aspx", "/adfs/.well-known/openid-configuration")
+    facts = EndpointsFacts(configured=True, service_name="sts.contoso.test", external_places=("127.0.0.1:1",),
+                           answers=tuple(dead(p) for p in paths))
+    ctx = CheckContext(facts={"endpoints": facts}, config=Config(), now=now)
+    (passive,) = endpoint_checks.passive.function(ctx)
+    assert passive.status is Status.FAIL and "no answer (timeout: timed out after 3 s)" in passive.summary
+    mex = endpoint_checks.mex.function(ctx)
+    assert mex.status is Status.FAIL and "disabled" not in mex.summary and "no answer (timeout" in mex.summary
+    um = endpoint_checks.usernamemixed.function(ctx)
+    assert um.status is Status.FAIL and um.summary == (
+        "Not served through the external path: /adfs/services/trust/2005/usernamemixed (no answer (timeout: timed out "
+        "after 3 s) through 127.0.0.1:1), /adfs/services/trust/13/usernamemixed (no answer (timeout: timed out after "
+        "3 s) through 127.0.0.1:1).")
+    (wt,) = endpoint_checks.windowstransport_exposed.function(ctx)
+    assert wt.status is Status.ERROR and "could not be determined: no answer" in wt.summary
+    idp = endpoint_checks.idp_initiated_signon.function(ctx)
+    assert idp.status is Status.INFO and "disabled" not in idp.summary and "no answer (timeout" in idp.summary
+    with pytest.raises(endpoint_checks.CannotDetermine, match=r"no answer from 127\.0\.0\.1:1 .*timeout"):
+        endpoint_checks.openid_configuration.function(ctx)
