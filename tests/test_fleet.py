@@ -48,7 +48,7 @@ def test_fleet_of_lab_tenants(tmp_path, capsys):
     assert (rows["alpha"]["verdict"], rows["alpha"]["grade"], rows["alpha"]["score"]) == ("READY", "A", 100)
     assert rows["bravo"]["blockers"] == ["token-signing.expiry"] and rows["bravo"]["target"] == "sts1.contoso.test"
     soonest = rows["bravo"]["soonest_certificate"]
-    assert soonest["purpose"] == "token-signing" and soonest["days_left"] == -4  # expired 3 days before the lab's now
+    assert soonest["purpose"] == "token-signing" and soonest["days_left"] == -3  # expired 3 days before the lab's now
     assert rows["charlie"]["soonest_certificate"]["days_left"] == 17
     # The second run compared each tenant with its first.
     assert rows["alpha"]["change"] == {"previous_verdict": "READY", "previous_score": 100, "score_delta": 0,

@@ -69,7 +69,7 @@ def test_changes_between_new_resolved_changed_and_certificates(tmp_path):
     assert [(c.check_id, c.before, c.after) for c in changes.changed] == [
         ("metadata.signature", Status.WARN, Status.FAIL)]
     assert [(c.purpose, c.sha1, c.days_left_before, c.days_left_after) for c in changes.certificates][:2] == [
-        ("token-signing", SIGNING_SHA1, -11, -13), ("token-decrypting", DECRYPT_SHA1, 10, 8)]
+        ("token-signing", SIGNING_SHA1, -10, -12), ("token-decrypting", DECRYPT_SHA1, 10, 8)]
     assert changes.score_trend == (38, 40) and changes.previous_verdict is Verdict.NOT_READY and changes.any
 
     # Every format shows it.

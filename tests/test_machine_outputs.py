@@ -34,7 +34,7 @@ def result():
 def test_certificates_are_read_from_the_facts_soonest_first(result):
     rows = [(c.purpose, c.sha1, c.days_left) for c in run_certificates(result)]
     # 2026-11-30 12:00 is the run's clock: the primary expired 10 days ago.
-    assert rows == [("token-signing", SIGNING_SHA1, -11), ("token-decrypting", DECRYPT_SHA1, 10),
+    assert rows == [("token-signing", SIGNING_SHA1, -10), ("token-decrypting", DECRYPT_SHA1, 10),
                     ("tls", TLS_SHA1, 182), ("token-signing", SUCCESSOR_SHA1, 335)]
 
 
@@ -110,7 +110,7 @@ def test_prometheus_textfile_parses_with_exact_samples(result):
     assert status["metadata.signature"] == ("warn", "true")
     assert status["metadata.reachable"] == ("error", "false")
     days = {(s[0]["purpose"], s[0]["sha1"]): s[1] for s in samples("adfs_readiness_certificate_days_left")}
-    assert days == {("token-signing", SIGNING_SHA1): -11.0, ("token-decrypting", DECRYPT_SHA1): 10.0,
+    assert days == {("token-signing", SIGNING_SHA1): -10.0, ("token-decrypting", DECRYPT_SHA1): 10.0,
                     ("tls", TLS_SHA1): 182.0, ("token-signing", SUCCESSOR_SHA1): 335.0}
     assert all(f.type == "gauge" for f in families.values())
 
@@ -127,11 +127,11 @@ def test_nagios_line_status_text_and_perfdata(result):
     text, perf = line.rstrip("\n").split(" | ")
     assert text.startswith(f"ADFS-READINESS CRITICAL - {FS} NOT_READY, grade F, score 38/100, 1 fail, 0 warn, "
                            "1 not determined")
-    assert f"soonest certificate: token-signing {SIGNING_SHA1[:8]} in -11 days" in text
+    assert f"soonest certificate: token-signing {SIGNING_SHA1[:8]} in -10 days" in text
     assert text.endswith("blockers: token-signing.expiry, metadata.reachable")
     items = perf.split(" ")
     assert items[0] == "score=38;90:;60:;0;100"
-    assert f"days_token-signing_{SIGNING_SHA1[:8]}=-11;90:;14:;;" in items
+    assert f"days_token-signing_{SIGNING_SHA1[:8]}=-10;90:;14:;;" in items
     assert f"days_token-decrypting_{DECRYPT_SHA1[:8]}=10;90:;14:;;" in items
     assert f"days_tls_{TLS_SHA1[:8]}=182;90:;14:;;" in items
     # Every item is 'label'=value[UOM];warn;crit;min;max (Monitoring Plugins guidelines).

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+from adfs_readiness.api import days_left
 from adfs_readiness.facts import METADATA_FACT, CertificateInfo, FederationMetadata, KeyUse, ProbeError
 
 __all__ = ["CalendarEntry", "build_calendar", "calendar_dicts"]
@@ -83,7 +84,7 @@ def build_calendar(facts: Mapping[str, Any], now: datetime) -> tuple[CalendarEnt
             entry[1].append(where)
     entries = [
         CalendarEntry(role=role, subject=cert.subject, sha1=cert.sha1, sha256=cert.sha256, not_after=cert.not_after,
-                      days_left=(cert.not_after - now).days if cert.not_after else None, where=tuple(where))
+                      days_left=days_left(cert.not_after, now) if cert.not_after else None, where=tuple(where))
         for (role, _), (cert, where) in merged.items()
     ]
     far = datetime.max.replace(tzinfo=now.tzinfo)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
+from adfs_readiness.api import days_left
 from adfs_readiness.model import RunResult
 
 __all__ = ["CertificateRow", "run_certificates", "certificate_rows_from_json"]
@@ -88,8 +89,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _days_left(not_after: datetime, now: datetime) -> int:
-    # The same rounding as api.days_left: 13 days 23 hours is 13 days.
-    return (not_after - now).days
+    # One rule for days everywhere (the checks', the calendar's, the history's): api.days_left.
+    return days_left(not_after, now)
 
 
 def _first(obj: Any, *names: str) -> Any:
