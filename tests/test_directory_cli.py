@@ -62,6 +62,10 @@ password_env = "LAB_LDAP_PASSWORD"
     validate_report(doc)
     status = {f["check_id"]: f["status"] for f in doc["findings"] if f["check_id"].startswith("directory.")}
     assert len(status) == 19
+    # The DC's LDAPS certificate is in the certificate calendar.
+    ldaps = [c for c in doc["certificates"] if c["role"] == "LDAPS"]
+    assert len(ldaps) == 1 and ldaps[0]["where"] == ["domain controller ldaps://dc1.contoso.test"]
+    assert "CN=DC1.CONTOSO.TEST" in ldaps[0]["subject"].upper()
     assert status["directory.connect"] == "pass" and status["directory.upn-routable"] == "fail"
     assert status["directory.displayname"] == "warn" and status["directory.spn"] == "pass"
     # The verdict: upn-routable is a blocker check but not every user is affected -> not blocking.

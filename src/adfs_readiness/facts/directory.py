@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Mapping
+from typing import Any, Mapping
 
 from adfs_readiness.facts import CertificateInfo
 
@@ -319,3 +319,13 @@ class DirectoryFacts:
     seamless_sso_account: AccountInfo | None = None
     privileged_members: tuple[PrivilegedMember, ...] = ()
     section_errors: Mapping[str, str] = field(default_factory=dict)
+
+    def calendar_certificates(self) -> list[Any]:
+        """The domain controller's LDAPS/StartTLS certificate for the certificate calendar (role
+        "LDAPS"): an expired DC certificate breaks LDAPS binds of AD FS and of this tool alike."""
+        from adfs_readiness.facts.tls import SeenCertificate
+
+        cert = self.connection.tls_certificate if self.connection is not None else None
+        if cert is None:
+            return []
+        return [SeenCertificate("LDAPS", cert, f"domain controller {self.connection.server}")]
