@@ -19,13 +19,14 @@ database is waited for (``timeout``) rather than failing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from adfs_readiness.cert_inventory import certificate_rows_from_json, run_certificates
 from adfs_readiness.model import (
@@ -161,15 +162,25 @@ class History:
         self.path = Path(path).expanduser()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=timeout)
+            # Autocommit mode with explicit BEGIN IMMEDIATE for every write: concurrent runs (a fleet,
+            # overlapping cron jobs) then wait for the write lock (``timeout``) instead of two deferred
+            # transactions deadlocking on the upgrade to a write lock ("database is locked").
+            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             self._db.row_factory = sqlite3.Row
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > HISTORY_SCHEMA_VERSION:
                 raise HistoryError(f"{self.path}: history schema version {version} is newer than this "
                                    f"release understands ({HISTORY_SCHEMA_VERSION}); upgrade adfs-readiness")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            with self._db:
-                self._db.executescript(_SCHEMA)
+            try:
+                # WAL lets readers and a writer overlap; switching needs a moment alone with the file and
+                # SQLite does not wait for that, so a concurrent first run simply keeps the current mode.
+                self._db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:
+                pass
+            with self._write():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {HISTORY_SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.path}: not a usable history database ({exc})") from None
@@ -185,11 +196,22 @@ class History:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction that takes the write lock up front (waiting up to the timeout)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def record(self, result: RunResult, target_key: str | None = None) -> int:
         """Store ``result`` under ``target_key`` (default ``result.target``); returns its id."""
         certs = [row.as_dict() for row in run_certificates(result)]
         grade = result.grade
-        with self._db:
+        with self._write():
             cursor = self._db.execute(
                 "INSERT INTO runs (target_key, target, started_at, finished_at, verdict, score, grade, "
                 "exit_code, tool_version, findings, certificates) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
