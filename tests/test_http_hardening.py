@@ -107,7 +107,7 @@ def test_fetch_returns_by_its_deadline_whatever_the_server_drips(behaviour: str)
         elapsed = time.monotonic() - started
     assert exchange.error is not None and exchange.error.kind is ProbeErrorKind.DEADLINE, exchange.error
     assert exchange.error.reason.startswith("the run's deadline passed while ")
-    assert budget - 0.05 <= elapsed < budget + 1.0
+    assert budget - 0.05 <= elapsed < budget + 5.0
 
 
 def _redirect_to(location: bytes, status: int = 302) -> Handler:
