@@ -39,13 +39,14 @@ def test_certificates_are_read_from_the_facts_soonest_first(result):
 
 
 def test_a_certificate_calendar_on_the_result_is_preferred(result):
-    class Calendar:  # the shape the certificate-calendar work adds: objects with these attributes
-        purpose, subject, sha1 = "tls", "CN=wap1", "ABCDEF0123"
-        not_after = result.started_at.replace(year=2027)
-
     import dataclasses
-    base = dataclasses.replace(result)
-    object.__setattr__(base, "certificates", (Calendar(),))
+
+    from adfs_readiness.calendar import CalendarEntry
+
+    not_after = result.started_at.replace(year=2027)
+    entry = CalendarEntry(role="tls", subject="CN=wap1", sha1="ABCDEF0123", sha256="00" * 32, not_after=not_after,
+                          days_left=(not_after - result.started_at).days, where=("proxy wap1",))
+    base = dataclasses.replace(result, certificates=(entry,))
     assert [(c.purpose, c.sha1, c.days_left) for c in run_certificates(base)] == [("tls", "ABCDEF0123", 365)]
 
 

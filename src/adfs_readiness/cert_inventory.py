@@ -1,9 +1,10 @@
 """The certificates of a run and the days each has left, read generically from a RunResult.
 
 Machine outputs (Nagios perfdata, Prometheus, CSV), the history ("moved closer to expiry") and
-the fleet index all need "which certificates, and how long until each expires". When the run
-carries a certificate calendar (``RunResult.certificates``, added by the certificate-calendar
-work) it is used as it is. Otherwise the certificates are found in the gathered facts' JSON form:
+the fleet index all need "which certificates, and how long until each expires". The engine's
+certificate calendar (``RunResult.certificates``, see :mod:`adfs_readiness.calendar`) is used as
+it is. A result without one (built by hand, or from facts alone) is read from the gathered
+facts' JSON form:
 
 * the federation metadata fact: the certificates of ``KeyDescriptor use="signing"`` are
   token-signing, ``use="encryption"`` token-decrypting (an unspecified use serves both, as the
@@ -22,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
 from adfs_readiness.api import days_left
+from adfs_readiness.calendar import CalendarEntry
 from adfs_readiness.model import RunResult
 
 __all__ = ["CertificateRow", "run_certificates", "certificate_rows_from_json"]
@@ -58,8 +60,7 @@ def run_certificates(result: RunResult) -> list[CertificateRow]:
     module docstring). Days left are counted from ``result.started_at`` (the run's clock).
     """
     now = _utc(result.started_at)
-    calendar = getattr(result, "certificates", ()) or ()
-    rows = [r for r in (_from_calendar(item, now) for item in calendar) if r is not None]
+    rows = [r for r in (_from_calendar(entry, now) for entry in result.certificates) if r is not None]
     if not rows:
         rows = list(_from_facts(result.facts, now))
     return _dedupe(rows)
@@ -93,33 +94,13 @@ def _days_left(not_after: datetime, now: datetime) -> int:
     return days_left(not_after, now)
 
 
-def _first(obj: Any, *names: str) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-        if value not in (None, ""):
-            return value
-    return None
-
-
-def _from_calendar(item: Any, now: datetime) -> CertificateRow | None:
-    not_after = _first(item, "not_after", "expires", "expires_at")
-    if isinstance(not_after, str):
-        try:
-            not_after = datetime.fromisoformat(not_after)
-        except ValueError:
-            return None
-    if not isinstance(not_after, datetime):
+def _from_calendar(entry: CalendarEntry, now: datetime) -> CertificateRow | None:
+    """A row from the engine's certificate calendar (an entry without a readable expiry has none)."""
+    if entry.not_after is None:
         return None
-    not_after = _utc(not_after)
-    days = _first(item, "days_left")
-    purpose = _first(item, "purpose", "role", "kind", "usage", "source") or "certificate"
-    return CertificateRow(
-        purpose=str(getattr(purpose, "value", purpose)),
-        subject=str(_first(item, "subject", "subject_cn", "label", "name") or ""),
-        sha1=str(_first(item, "sha1", "thumbprint") or ""),
-        not_after=not_after,
-        days_left=int(days) if isinstance(days, int) else _days_left(not_after, now),
-    )
+    not_after = _utc(entry.not_after)
+    return CertificateRow(purpose=entry.role, subject=entry.subject or "", sha1=entry.sha1, not_after=not_after,
+                          days_left=entry.days_left if entry.days_left is not None else _days_left(not_after, now))
 
 
 def _cert_row(obj: Mapping[str, Any], purpose: str, now: datetime) -> CertificateRow | None:

@@ -211,7 +211,7 @@ def _calendar_view(result: RunResult) -> list[dict[str, Any]]:
     """The certificate calendar as timeline rows: band "fail" when expired or under 14 days left,
     "warn" under 90 (CHECKS.md's default TLS/token thresholds), "pass" otherwise, "error" when the
     date is unreadable; bar width = days left relative to the longest shown (at least a year)."""
-    entries = [jsonable(e) for e in getattr(result, "certificates", ())]
+    entries = [jsonable(e) for e in result.certificates]
     longest = max([365] + [e["days_left"] for e in entries if isinstance(e.get("days_left"), int)])
     rows = []
     for e in entries:
