@@ -491,7 +491,7 @@ def _scan(conn: Connection, base: str, forest_suffixes: tuple[str, ...], forest_
         status = SearchStatus()
         attributes = [a for a in SCAN_ATTRIBUTES if has_nick or a != "mailNickname"]
         for dn, attrs in paged_search(conn, base, _SCAN_FILTER, attributes, status=status, page_size=page_size,
-                                      max_page_size=max_page, size_limit=size_limit, prefetch=True):
+                                      max_page_size=max_page, size_limit=size_limit, pipeline=True):
             scanner.add(dn, attrs)
             bar.update(status.entries)
     finally:
