@@ -140,7 +140,7 @@ class _PagedReader:
         """The raw entry/reference messages of the outstanding page and its decoded result."""
         message_id, self.outstanding = self.outstanding, None
         strategy = self.conn.strategy
-        strategy._outstanding.pop(message_id, None)  # ldap3's own bookkeeping of unanswered requests
+        getattr(strategy, "_outstanding", {}).pop(message_id, None)  # ldap3's own list of unanswered requests
         messages: list[bytes] = []
         while True:
             batch = strategy.receiving()
