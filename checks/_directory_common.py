@@ -9,7 +9,7 @@ from typing import Any
 from adfs_readiness.api import CannotDetermine, CheckContext, Outcome, Reference, Status
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, RuleResult, filetime_to_datetime
 
-__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_KDS",
+__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG", "REF_KDS",
            "REF_SSO_ROLLOVER", "REF_SCUBA", "REF_FUNCTIONAL_LEVELS", "REF_KERBEROS_SKEW",
            "REF_LDAP_SIGNING", "gate", "rule_outcome", "when"]
 
@@ -22,6 +22,9 @@ REF_ADFS_REQUIREMENTS = Reference("AD FS requirements",
                                   "https://learn.microsoft.com/en-us/windows-server/identity/ad-fs/overview/ad-fs-requirements")
 REF_DESIGN_CONCEPTS = Reference("Microsoft Entra Connect: design concepts (sourceAnchor, ms-DS-ConsistencyGuid)",
                                 "https://learn.microsoft.com/en-us/azure/active-directory/hybrid/plan-connect-design-concepts")
+REF_ADSYNC_CONFIG = Reference("Microsoft Entra Connect: ADSyncConfig PowerShell reference (AD DS connector account "
+                              "permissions, Get-ADSyncObjectsWithInheritanceDisabled)",
+                              "https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/reference-connect-adsyncconfig")
 REF_KDS = Reference("Add-KdsRootKey (EffectiveTime; keys are used 10 hours after creation)",
                     "https://learn.microsoft.com/en-us/previous-versions/windows/powershell-scripting/jj852117(v=wps.620)")
 REF_SSO_ROLLOVER = Reference("Seamless SSO: roll over the Kerberos decryption key of AZUREADSSOACC at least every "

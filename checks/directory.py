@@ -15,6 +15,7 @@ from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
 
 from ._directory_common import (
     REF_ADFS_REQUIREMENTS,
+    REF_ADSYNC_CONFIG,
     REF_DESIGN_CONCEPTS,
     REF_FUNCTIONAL_LEVELS,
     REF_KERBEROS_SKEW,
@@ -270,9 +271,15 @@ def display_name(ctx: CheckContext) -> Outcome:
 
 @check(id="directory.source-anchor", title="Source anchor", area=Area.DIRECTORY, severity=Severity.MEDIUM,
        blocker=False, requires=_REQ,
-       rule="Every object has an objectGUID (the default sourceAnchor); ms-DS-ConsistencyGuid population reported.",
-       remediation="Objects without objectGUID cannot be anchored; with ms-DS-ConsistencyGuid as sourceAnchor, "
-                   "Entra Connect fills it from objectGUID on first sync.", references=(REF_DESIGN_CONCEPTS,))
+       rule="Every object has an objectGUID (the default sourceAnchor) that the reading account can see: AD "
+            "gives every object one, so an object returned without it has a deny entry for objectGUID in its "
+            "permissions, which hides it from Entra Connect's AD DS connector account too; ms-DS-ConsistencyGuid "
+            "population reported.",
+       remediation="Remove the deny entry on objectGUID from the objects listed (dsacls \"<DN>\" shows it; "
+                   "Get-ADSyncObjectsWithInheritanceDisabled finds objects that stopped inheriting permissions), "
+                   "or exclude them from synchronisation. With ms-DS-ConsistencyGuid as sourceAnchor, Entra "
+                   "Connect fills it from objectGUID on first sync.",
+       references=(REF_DESIGN_CONCEPTS, REF_ADSYNC_CONFIG))
 def source_anchor(ctx: CheckContext) -> Outcome:
     facts = gate(ctx, scan=True)
     if isinstance(facts, Outcome):
@@ -280,9 +287,14 @@ def source_anchor(ctx: CheckContext) -> Outcome:
     assert facts.scan is not None
     s = facts.scan.source_anchor
     evidence = {"objects": s.objects, "with_object_guid": s.with_object_guid,
-                "with_consistency_guid": s.with_consistency_guid, "examples": [dict(e) for e in s.examples]}
+                "with_consistency_guid": s.with_consistency_guid, "examples": [dict(e) for e in s.examples],
+                "without_object_guid": list(s.without_object_guid), "bind_user": facts.connection.bind_user}
     if s.with_object_guid < s.objects:
-        return Outcome(Status.FAIL, f"{s.objects - s.with_object_guid} of {s.objects} objects have no objectGUID.",
+        missing = s.objects - s.with_object_guid
+        first = ", ".join(s.without_object_guid[:3])
+        return Outcome(Status.FAIL, f"{missing} of {s.objects} objects were returned without an objectGUID "
+                                    f"(first: {first}): the reading account is denied it, and so would be a "
+                                    "sync account with the same rights; these objects cannot be anchored.",
                        evidence=evidence)
     return Outcome(Status.PASS, f"All {s.objects} objects have an objectGUID; {s.with_consistency_guid} have "
                                 "ms-DS-ConsistencyGuid set.", evidence=evidence)

@@ -106,9 +106,12 @@ def _samba_lab(variant: str):
     if variant == "contoso":
         build = lambda: samba.SambaDc(state / "lab")  # noqa: E731
         make = lambda dc: samba_seed.seed_contoso(dc, FIXED_NOW)  # noqa: E731
-    else:
+    elif variant == "legacy":
         build = lambda: samba.SambaDc(state / "lab", function_level="2000")  # noqa: E731
         make = lambda dc: samba_seed.seed_legacy(dc, FIXED_NOW)  # noqa: E731
+    else:
+        build = lambda: samba.SambaDc(state / "lab", function_level="2003")  # noqa: E731
+        make = lambda dc: samba_seed.seed_single(dc, FIXED_NOW)  # noqa: E731
     return samba.shared_dc(state, build, version, make)
 
 
@@ -116,6 +119,14 @@ def _samba_lab(variant: str):
 def samba_dc():
     """The seeded ``contoso`` Samba AD DC (functional level 2008 R2): a SambaDcInfo."""
     with _samba_lab("contoso") as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def samba_single_dc():
+    """The ``single`` Samba AD DC (functional level 2003, one DC, an object whose objectGUID every
+    reader is denied): a SambaDcInfo."""
+    with _samba_lab("single") as info:
         yield info
 
 

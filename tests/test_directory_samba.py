@@ -211,6 +211,26 @@ def test_an_interrupted_search_is_partial_and_its_checks_error(samba_dc, lab):
 
 # --- forest and DC checks ---------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def single(samba_single_dc, tmp_path_factory):
+    """The one-DC domain at functional level 2003, scanned from its root (CSV written)."""
+    csv_dir = tmp_path_factory.mktemp("csv-single")
+    cfg = make_config(samba_single_dc, None, server="ldap://127.0.0.1", csv_dir=str(csv_dir))
+    return cfg, gather(samba_single_dc, cfg)
+
+
+def test_functional_level_2003_and_a_single_dc_warn(single):
+    cfg, facts = single
+    status, o = judge("directory.functional-level", facts, cfg)
+    assert status is Status.WARN and "below Windows Server 2008 R2" in o.summary
+    assert (o.evidence["domain_functionality"], o.evidence["forest_functionality"]) == (2, 2)
+    assert o.evidence["domain_level"] == "Windows Server 2003"
+    status, o = judge("directory.domain-controllers", facts, cfg)
+    assert status is Status.WARN and o.evidence["count"] == 1
+    assert "only 1 domain controller" in o.summary.lower()
+    assert [d["dns_host_name"].lower() for d in o.evidence["domain_controllers"]] == ["dc1.contoso.test"]
+
+
 def test_functional_level(clean, samba_dc, samba_legacy_dc):
     cfg, facts = clean
     status, o = judge("directory.functional-level", facts, cfg)
@@ -313,6 +333,23 @@ def test_source_anchor(clean):
     import base64
     import uuid
     assert base64.b64decode(example["immutable_id"]) == uuid.UUID(example["objectGUID"]).bytes_le
+
+
+def test_source_anchor_fails_for_an_object_whose_objectguid_the_reader_is_denied(single, samba_single_dc):
+    cfg, facts = single
+    status, o = judge("directory.source-anchor", facts, cfg)
+    ghost = f"CN=ghost,OU=Hidden,{B}"
+    assert status is Status.FAIL
+    assert o.evidence["objects"] - o.evidence["with_object_guid"] == 1
+    assert o.evidence["without_object_guid"] == [ghost]
+    assert ghost in o.summary and "denied" in o.summary
+    rows = list(csv.DictReader(open(facts.scan.csv_path, encoding="utf-8-sig")))
+    anchor = [r for r in rows if r["check_id"] == "directory.source-anchor"]
+    assert [(r["dn"], r["attribute"]) for r in anchor] == [(ghost, "objectGUID")]
+    # The same domain read below OU=Lab (no such object) passes.
+    lab_cfg = make_config(samba_single_dc, f"OU=Lab,{B}", server="ldap://127.0.0.1")
+    status, o = judge("directory.source-anchor", gather(samba_single_dc, lab_cfg), lab_cfg)
+    assert status is Status.PASS and o.evidence["without_object_guid"] == []
 
 
 # --- accounts -----------------------------------------------------------------------------------

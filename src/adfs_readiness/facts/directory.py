@@ -202,12 +202,14 @@ class UpnSuffixUsage:
 @dataclass(frozen=True)
 class SourceAnchorSummary:
     """objectGUID / ms-DS-ConsistencyGuid population over the scanned objects, with examples of
-    the ImmutableID Entra Connect derives (base64 of the GUID's raw bytes)."""
+    the ImmutableID Entra Connect derives (base64 of the GUID's raw bytes) and the DNs of the first
+    objects returned without an objectGUID (AD always has one: the reading account is denied it)."""
 
     objects: int
     with_object_guid: int
     with_consistency_guid: int
     examples: tuple[Mapping[str, str], ...] = ()
+    without_object_guid: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

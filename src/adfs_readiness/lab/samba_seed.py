@@ -13,6 +13,8 @@ Two domains, both CONTOSO.TEST:
   a second DC, a Domain Admin with a UPN in the federated domain contoso.com.
 * ``legacy`` (functional level 2000): a gMSA but no KDS root key, a second DC on Windows Server
   2008 R2, a recently rolled AZUREADSSOACC password.
+* ``single`` (functional level 2003): one DC only, and ``OU=Hidden`` with a user whose permissions
+  deny everyone (Authenticated Users, so the administrator too) read access to its objectGUID.
 
 Times are relative to ``reference`` (the tests' fixed clock) so the checks judge them the same
 way on every run. Users of the optional bulk set (``bulk_users``) are for the benchmark.
@@ -27,7 +29,8 @@ from typing import Iterator
 
 from adfs_readiness.lab.samba import SambaDc, filetime, ldif_entry
 
-__all__ = ["SEED_VERSION", "seed_contoso", "seed_legacy", "bulk_user_ldif", "XSS_DISPLAY_NAME"]
+__all__ = ["SEED_VERSION", "seed_contoso", "seed_legacy", "seed_single", "bulk_user_ldif", "XSS_DISPLAY_NAME",
+           "OBJECT_GUID_SCHEMA_ID"]
 
 #: Bump when the seed changes, so a DC seeded by an older version is not reused.
 SEED_VERSION = "3"
@@ -259,6 +262,26 @@ def seed_legacy(dc: SambaDc, reference: datetime) -> None:
     dc.ldbadd(ldif)
     dc.ldbmodify(_modify(f"CN=AZUREADSSOACC,CN=Computers,{b}", "pwdLastSet",
                          str(filetime(reference - timedelta(days=10)))), url=dc.domain_partition)
+
+
+#: schemaIDGUID of the objectGUID attribute (MS-ADA3), the object type of an ACE about it.
+OBJECT_GUID_SCHEMA_ID = "bf9679e7-0de6-11d0-a285-00aa003049e2"
+
+
+def seed_single(dc: SambaDc, reference: datetime) -> None:
+    """Seed a DC provisioned at functional level 2003 with the ``single`` data: no second DC; one
+    ordinary user in ``OU=Lab`` and ``ghost`` in ``OU=Hidden``, whose security descriptor (not
+    inherited) denies Read Property on objectGUID to Authenticated Users, so a search by any account
+    returns ghost without its objectGUID, as AD does for such an object."""
+    b = dc.BASE_DN
+    ldif = ldif_entry(f"OU=Lab,{b}", {"objectClass": "organizationalUnit"})
+    ldif += _user(f"CN=user1,OU=Lab,{b}", "user1", userPrincipalName="user1@contoso.com")
+    ldif += ldif_entry(f"OU=Hidden,{b}", {"objectClass": "organizationalUnit"})
+    ldif += _user(f"CN=visible,OU=Hidden,{b}", "visible", userPrincipalName="visible@contoso.com")
+    ldif += _user(f"CN=ghost,OU=Hidden,{b}", "ghost", userPrincipalName="ghost@contoso.com",
+                  nTSecurityDescriptor=f"O:DAG:DAD:(OD;;RP;{OBJECT_GUID_SCHEMA_ID};;AU)(A;;RPLCLORC;;;AU)"
+                                       "(A;;GA;;;DA)(A;;GA;;;SY)")
+    dc.ldbadd(ldif)
 
 
 _FIRST = ["Anna", "Björn", "Chen", "Dmitri", "Élodie", "Fatima", "Gustav", "Hiro", "Ingrid", "José",

@@ -52,6 +52,9 @@ _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _CLEAN_LOCAL = r"[A-Za-z0-9'!#^~_-]+(?:\.[A-Za-z0-9'!#^~_-]+)*"
 _CLEAN_DOMAIN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 _CLEAN_ADDRESS = re.compile(f"^{_CLEAN_LOCAL}@{_CLEAN_DOMAIN}$")
+_NO_GUID = "objectGUID not returned: the account reading the directory is denied read access to it"
+_NO_GUID_FIX = ("remove the deny entry for objectGUID from the object's permissions (dsacls <DN>), so Entra "
+                "Connect's AD DS connector account can read it")
 _SYSTEM_PREFIXES = ("healthmailbox", "systemmailbox", "cas_", "federatedemail.", "discoverysearchmailbox",
                     "migration.", "supportmailbox")
 
@@ -167,6 +170,7 @@ class AttributeScanner:
         self.with_guid = 0
         self.with_consistency = 0
         self.anchor_examples: list[dict[str, str]] = []
+        self.without_guid: list[str] = []
         self._seen: dict[str, dict[int, tuple[str, str]]] = {}
         self._reported_first: set[tuple[str, int]] = set()
         self.csv_rows = 0
@@ -354,6 +358,12 @@ class AttributeScanner:
             if len(self.anchor_examples) < 3:
                 self.anchor_examples.append({"dn": dn, "objectGUID": guid_from_bytes(guid[0]),
                                              "immutable_id": immutable_id(guid[0])})
+        else:
+            if len(self.without_guid) < _SAMPLES:
+                self.without_guid.append(dn)
+            if self._csv is not None:
+                self._csv.writerow(["directory.source-anchor", dn, "objectGUID", "", _NO_GUID, _NO_GUID_FIX])
+                self.csv_rows += 1
         if attrs.get("ms-ds-consistencyguid"):
             self.with_consistency += 1
 
@@ -381,7 +391,7 @@ class AttributeScanner:
 
     def source_anchor(self) -> SourceAnchorSummary:
         return SourceAnchorSummary(self.guid_objects, self.with_guid, self.with_consistency,
-                                   tuple(self.anchor_examples))
+                                   tuple(self.anchor_examples), tuple(self.without_guid))
 
 
 def _first(attrs: Mapping[str, list[bytes]], key: str) -> str | None:
