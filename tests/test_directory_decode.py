@@ -78,7 +78,7 @@ def test_x500_with_parentheses_is_fine_and_duplicates_list_every_object():
     x500 = b"X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=a"
     for i, addr in enumerate([b"SMTP:A@contoso.com", b"SMTP:a@CONTOSO.com", b"SMTP:a@contoso.com"]):
         scanner.add(f"CN=u{i},DC=x", {"objectClass": [b"user"], "sAMAccountName": [f"u{i}".encode()],
-                                     "proxyAddresses": [addr, x500]})
+                                     "objectGUID": [bytes([i]) * 16], "proxyAddresses": [addr, x500]})
     rule = scanner.rule_results({})["directory.proxyaddresses"]
     assert rule.objects_with_problem == 3 and rule.problems == 3
     assert [s.dn for s in rule.samples] == ["CN=u0,DC=x", "CN=u1,DC=x", "CN=u2,DC=x"]
