@@ -48,7 +48,7 @@ def connect(ctx: CheckContext) -> Outcome:
         return Outcome(Status.SKIP, "No Active Directory connection is configured ([directory] in the config).",
                        evidence=evidence)
     if not c.bound:
-        what = {"auth_failed": "the DC refused the credentials", "unreachable": "the DC could not be reached",
+        what = {"auth_failed": "the Kerberos bind failed" if c.auth == "kerberos" else "the DC refused the credentials", "unreachable": "the DC could not be reached",
                 "tls_failed": "TLS to the DC failed", "method_unavailable": f"the {c.auth} bind method cannot work",
                 "no_password": "no password was available"}.get(c.result, c.result)
         return Outcome(Status.FAIL, f"Could not bind to Active Directory: {what}: {c.reason}", evidence=evidence)

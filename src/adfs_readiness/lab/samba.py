@@ -171,6 +171,7 @@ class SambaDc:
     DOMAIN = "CONTOSO"
     BASE_DN = "DC=contoso,DC=test"
     DNS_NAME = "contoso.test"
+    KDC_PORT = 10088  # Kerberos (the KDC), moved off 88 like DNS so it never clashes on the host
     ADMIN_PASSWORD = "Passw0rd!Lab"  # a throwaway lab secret, never a real one
     DNS_PORT = 10053
 
@@ -238,11 +239,18 @@ class SambaDc:
         at = lines.index("[global]") + 1
         lines[at:at] = ["\tldap server require strong auth = no",
                         "\tserver services = rpc, ldap, cldap, kdc, dns",
-                        f"\tdns port = {self.DNS_PORT}", "\tkrb5 port = 10088", "\tkpasswd port = 10464",
+                        f"\tdns port = {self.DNS_PORT}", f"\tkrb5 port = {self.KDC_PORT}", "\tkpasswd port = 10464",
                         "\tcldap port = 10389", "\tdsdb:schema update allowed = true"]
         self.conf.write_text("\n".join(lines) + "\n")
         for sub in ("run", "log", "cache"):
             (self.dc / sub).mkdir(parents=True, exist_ok=True)
+        # The DC's LDAP service principals, which samba_spnupdate would register if the lab ran the
+        # dnsupdate service: a Kerberos (GSSAPI) bind asks for a ticket to ldap/<DC name>.
+        fqdn = f"{self.host_name}.{self.DNS_NAME}"
+        spns = [f"ldap/{fqdn}", f"ldap/{self.host_name}", f"ldap/{fqdn}/{self.DNS_NAME}", f"ldap/{fqdn}/{self.DOMAIN}",
+                f"GC/{fqdn}/{self.DNS_NAME}"]
+        self.ldbmodify("".join([f"dn: CN={self.host_name},OU=Domain Controllers,{self.BASE_DN}\n", "changetype: modify\n",
+                                "add: servicePrincipalName\n", *(f"servicePrincipalName: {spn}\n" for spn in spns), "\n"]))
 
     def ldbadd(self, ldif: str, *, url: str | None = None) -> None:
         """Add LDIF records offline (DC stopped) through Samba's module stack, in batch mode."""

@@ -12,7 +12,11 @@ Bind methods and what can stop them:
 * NTLM (ldap3's "Sicily" bind) needs MD4, which OpenSSL 3 no longer provides: ldap3 falls back to
   pycryptodome's MD4 (a dependency of ours). Servers that do not implement Sicily (Samba) drop the
   connection: reported as METHOD_UNAVAILABLE saying so, never as "directory unreachable";
-* Kerberos (SASL GSSAPI) needs the optional ``gssapi`` package and a ticket (kinit).
+* Kerberos (SASL GSSAPI) needs the optional ``gssapi`` package (``winkerberos`` on Windows, which
+  uses the signed-in account's tickets) and a ticket (kinit). The service principal is
+  ``ldap/<DC name>``: the ticket is asked for the configured or discovered DC name, never for the
+  address the connection was opened to. No bind_user or password is needed (the ticket cache
+  says who binds); a KDC failure is reported with its Kerberos reason and what to do about it.
 
 Domain controllers come from the SRV record ``_ldap._tcp.dc._msdcs.<domain>`` (RFC 2782,
 MS-ADTS 6.3.2.3) when no server is configured; the resolver is passed in.
@@ -44,6 +48,8 @@ from adfs_readiness.facts.directory import BindResult, DirectoryConnection
 from adfs_readiness.probes.certificates import describe_certificate
 
 __all__ = [
+    "kerberos_available",
+    "kerberos_failure",
     "ReadOnlyConnection",
     "LdapTarget",
     "md4_provider",
@@ -201,21 +207,19 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
     Returns (connection, description); the connection is None unless the bind succeeded.
     """
     transport = "ldaps" if target.use_ssl else ("starttls" if cfg.start_tls else "plain")
-    auth = cfg.auth if cfg.bind_user else "anonymous"
+    auth = cfg.auth if (cfg.bind_user or cfg.auth == "kerberos") else "anonymous"
     info = dict(server=target.url, transport=transport, auth=auth, bind_user=cfg.bind_user)
 
     if auth == "ntlm":
         provider, why = md4_provider()
         if provider is None:
             return None, DirectoryConnection(result=BindResult.METHOD_UNAVAILABLE, reason=why, **info)
-    if auth == "kerberos":
-        try:
-            import gssapi  # noqa: F401
-        except ImportError:
-            return None, DirectoryConnection(
-                result=BindResult.METHOD_UNAVAILABLE, **info,
-                reason="Kerberos (GSSAPI) needs the optional gssapi package (pip install adfs-readiness[kerberos]) "
-                       "and a ticket from kinit")
+    if auth == "kerberos" and not kerberos_available():
+        return None, DirectoryConnection(
+            result=BindResult.METHOD_UNAVAILABLE, **info,
+            reason="Kerberos (GSSAPI) needs the optional gssapi package (winkerberos on Windows): pip install "
+                   "'adfs-readiness[kerberos]' (building gssapi needs the Kerberos development files, e.g. "
+                   "Debian's libkrb5-dev), then a ticket from kinit")
     if auth in ("simple", "ntlm") and not password:
         return None, DirectoryConnection(result=BindResult.NO_PASSWORD, reason="no password available", **info)
 
@@ -233,7 +237,9 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
     elif auth == "ntlm":
         kwargs.update(user=cfg.bind_user, password=password, authentication=NTLM)
     elif auth == "kerberos":
-        kwargs.update(authentication=SASL, sasl_mechanism="GSSAPI", user=cfg.bind_user)
+        # The ticket must be for ldap/<DC name>: name the DC explicitly, since the connection may
+        # be opened to an address found through the run's resolver.
+        kwargs.update(authentication=SASL, sasl_mechanism="GSSAPI", sasl_credentials=(target.tls_name or target.host,))
     conn = ReadOnlyConnection(server, **kwargs)
     stage = "connect"
     try:
@@ -272,6 +278,12 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
         conn.unbind()
         kind = BindResult.METHOD_UNAVAILABLE if auth in ("ntlm", "kerberos") else BindResult.AUTH_FAILED
         return None, DirectoryConnection(result=kind, reason=f"{auth} bind failed: {_short(str(exc))}", **info)
+    except Exception as exc:  # gssapi.GSSError / winkerberos.GSSError: the KDC or the ticket cache said no
+        if auth != "kerberos" or stage != "bind":
+            raise
+        conn.unbind()
+        return None, DirectoryConnection(result=BindResult.AUTH_FAILED, reason=kerberos_failure(str(exc), target),
+                                         **info)
     if not ok:
         result = conn.result or {}
         conn.unbind()
@@ -284,6 +296,44 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
         return None, DirectoryConnection(result=BindResult.AUTH_FAILED,
                                          reason=f"{auth} bind refused: {description} {message}".strip(), **info)
     return conn, DirectoryConnection(result=BindResult.OK, tls_certificate=cert, **info)
+
+
+def kerberos_available() -> bool:
+    """True when ldap3 can do a GSSAPI bind here: the gssapi package (MIT/Heimdal) or winkerberos
+    (Windows SSPI) is importable."""
+    import importlib.util
+
+    return any(importlib.util.find_spec(name) is not None for name in ("gssapi", "winkerberos"))
+
+
+def kerberos_failure(message: str, target: LdapTarget) -> str:
+    """The reason for a failed Kerberos bind: the GSSAPI message, then what it means for an AD
+    admin. Rules: MIT krb5 error texts; a service ticket is for ``ldap/<DC name>`` (MS-ADTS 6.1.1.2.1
+    ldap service principal names); Kerberos' default clock tolerance is 5 minutes (MS-GPSB 2.2.2)."""
+    import ipaddress
+
+    text = " ".join(message.split())
+    lower = text.lower()
+    hints = []
+    if "server not found" in lower:
+        name = target.tls_name or target.host
+        try:
+            ipaddress.ip_address(name)
+            hints.append(f"the KDC has no ldap/{name} service principal: Kerberos needs the DC's DNS name, not "
+                         "an IP address (set directory.server to ldap://<dc fqdn>)")
+        except ValueError:
+            hints.append(f"the KDC has no ldap/{name} service principal: use the DC's own DNS name (an alias or "
+                         "load-balancer name has no SPN), or register the SPN on the DC account")
+    elif "no credentials" in lower or "credentials cache" in lower or "no kerberos credentials" in lower:
+        hints.append("there is no Kerberos ticket: run kinit <account>@<REALM> first (on Windows, run as a "
+                     "signed-in domain account)")
+    elif "clock skew" in lower:
+        hints.append("this machine's clock and the KDC's differ by more than Kerberos allows (5 minutes by default)")
+    elif "expired" in lower:
+        hints.append("the Kerberos ticket has expired: run kinit again")
+    elif "cannot find kdc" in lower or "cannot contact any kdc" in lower:
+        hints.append("no KDC for the realm could be reached (krb5.conf, or DNS _kerberos._tcp SRV records)")
+    return f"Kerberos bind failed: {_short(text)}" + (f" — {hints[0]}" if hints else "")
 
 
 def _peer_certificate(conn: Connection) -> CertificateInfo | None:

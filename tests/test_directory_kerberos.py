@@ -1,0 +1,103 @@
+"""Kerberos (SASL GSSAPI) binds against the Samba DC's own KDC, over the wire.
+
+The admin's path: a krb5.conf naming the realm's KDC, a ticket from ``kinit`` (run inside the DC's
+network namespace, where the KDC listens on 127.0.0.1), then a run with ``auth = "kerberos"`` and
+no bind_user or password. Needs the optional gssapi package and kinit (``.ci/run`` installs both);
+skipped, with the reason, where they are missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from adfs_readiness.api import CheckContext
+from adfs_readiness.config import config_from_mapping
+from adfs_readiness.engine.registry import discover_checks
+from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
+from adfs_readiness.lab.samba import SambaDc
+from adfs_readiness.model import Status
+from adfs_readiness.probes.directory import gather_directory, make_resolver
+from adfs_readiness.probes.ldap_connect import kerberos_available
+
+from conftest import FIXED_NOW
+
+pytestmark = pytest.mark.skipif(not kerberos_available() or shutil.which("kinit") is None,
+                                reason="Kerberos tests need the gssapi package (pip install 'adfs-readiness[kerberos]') "
+                                       "and kinit (Debian: krb5-user)")
+
+B = "DC=contoso,DC=test"
+CONNECT = next(c for c in discover_checks().checks if c.id == "directory.connect")
+
+
+@pytest.fixture(scope="module")
+def krb5(samba_single_dc, tmp_path_factory):
+    """KRB5_CONFIG for the lab realm and a ticket cache holding Administrator's TGT."""
+    d = tmp_path_factory.mktemp("krb5")
+    conf = d / "krb5.conf"
+    conf.write_text(f"""[libdefaults]
+ default_realm = {SambaDc.REALM}
+ dns_lookup_kdc = false
+ dns_lookup_realm = false
+ rdns = false
+ dns_canonicalize_hostname = false
+[realms]
+ {SambaDc.REALM} = {{
+  kdc = 127.0.0.1:{SambaDc.KDC_PORT}
+ }}
+[domain_realm]
+ .{SambaDc.DNS_NAME} = {SambaDc.REALM}
+""")
+    cache = d / "ccache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KRB5_CONFIG", str(conf))
+        mp.setenv("KRB5CCNAME", f"FILE:{cache}")
+        done = subprocess.run(["nsenter", f"--net={samba_single_dc.netns}", "kinit", samba_single_dc.admin_upn],
+                              input=samba_single_dc.admin_password + "\n", capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        yield mp, d
+
+
+def gather(dc, server, **directory):
+    cfg = config_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
+                               "directory": {"server": server, "auth": "kerberos", "base_dn": f"OU=Lab,{B}",
+                                             **directory}})
+    facts = dc.run_in_network(lambda: gather_directory(cfg, resolver=make_resolver(cfg, 5), timeout=5))
+    return cfg, facts
+
+
+def judge(facts, cfg):
+    outcome = CONNECT.function(CheckContext(facts={DIRECTORY_FACT: facts}, config=cfg, now=FIXED_NOW))
+    return outcome.status, outcome
+
+
+def test_a_kerberos_bind_with_a_ticket_reads_the_directory_without_a_password(samba_single_dc, krb5):
+    cfg, facts = gather(samba_single_dc, "ldap://dc1.contoso.test")
+    c = facts.connection
+    assert c.result == BindResult.OK and c.auth == "kerberos" and c.transport == "plain", c.reason
+    assert facts.scan is not None and not facts.scan.partial and facts.scan.objects_scanned == 1
+    assert facts.root_dse.domain_functionality == 2
+    status, o = judge(facts, cfg)
+    assert status is Status.PASS and "kerberos bind over plain" in o.summary
+
+
+def test_a_kerberos_bind_to_an_ip_address_says_to_use_the_dc_name(samba_single_dc, krb5):
+    cfg, facts = gather(samba_single_dc, "ldap://127.0.0.1")
+    c = facts.connection
+    assert c.result == BindResult.AUTH_FAILED
+    assert "Server not found in Kerberos database" in c.reason and "not an IP address" in c.reason
+    status, o = judge(facts, cfg)
+    assert status is Status.FAIL and "the Kerberos bind failed" in o.summary
+
+
+def test_a_kerberos_bind_without_a_ticket_says_to_run_kinit(samba_single_dc, krb5):
+    mp, d = krb5
+    with pytest.MonkeyPatch.context() as inner:
+        inner.setenv("KRB5CCNAME", f"FILE:{d}/no-such-cache")
+        cfg, facts = gather(samba_single_dc, "ldap://dc1.contoso.test")
+    c = facts.connection
+    assert c.result == BindResult.AUTH_FAILED and "run kinit" in c.reason, c.reason
+    status, o = judge(facts, cfg)
+    assert status is Status.FAIL and "unreachable" not in o.summary
