@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import io
+import sys
 import uuid
 from datetime import datetime, timezone
 
 from publicsuffixlist import PublicSuffixList
 
-from adfs_readiness.config import DirectoryConfig
+from adfs_readiness.config import DirectoryConfig, config_from_mapping
+from adfs_readiness.facts.directory import BindResult
 from adfs_readiness.facts.directory import filetime_from_datetime, filetime_is_never, filetime_to_datetime
 from adfs_readiness.probes.directory_rules import AttributeScanner, is_routable_suffix, smtp_problems, upn_problems
-from adfs_readiness.probes.ldap_connect import md4_provider, nt_hash, parse_ldap_url, resolve_password
+from adfs_readiness.probes.ldap_connect import connect, md4_provider, nt_hash, parse_ldap_url, resolve_password
 from adfs_readiness.probes.ldap_decode import (
     guid_from_bytes,
     immutable_id,
@@ -121,3 +123,12 @@ def test_configured_federated_domains_count_as_routable():
                                      "userPrincipalName": [upn]})
     rule = scanner.rule_results({})["directory.upn-routable"]
     assert sorted(s.dn for s in rule.samples) == ["CN=u2,DC=x", "CN=u3,DC=x"]
+
+
+def test_without_a_gssapi_package_the_method_is_unavailable_and_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gssapi", None)  # as if neither were installed
+    monkeypatch.setitem(sys.modules, "winkerberos", None)
+    cfg = config_from_mapping({"directory": {"server": "ldap://dc1.contoso.test", "auth": "kerberos"}})
+    conn, info = connect(parse_ldap_url("ldap://dc1.contoso.test"), cfg.directory, None, timeout=1)
+    assert conn is None and info.result == BindResult.METHOD_UNAVAILABLE and info.auth == "kerberos"
+    assert "pip install 'adfs-readiness[kerberos]'" in info.reason and "libkrb5-dev" in info.reason

@@ -101,3 +101,4 @@ def test_a_kerberos_bind_without_a_ticket_says_to_run_kinit(samba_single_dc, krb
     assert c.result == BindResult.AUTH_FAILED and "run kinit" in c.reason, c.reason
     status, o = judge(facts, cfg)
     assert status is Status.FAIL and "unreachable" not in o.summary
+
