@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -345,25 +346,35 @@ class FederationMetadata:
     document: MetadataDocument | None
 
 
-def to_jsonable(value: Any) -> Any:
+def to_jsonable(value: Any, *, total: bool = False) -> Any:
     """Convert facts, model objects, enums, datetimes and bytes to JSON-ready values.
 
     Dataclasses become dicts (field order kept), enums their value, datetimes ISO 8601 strings,
-    bytes base64, tuples and sets lists. Raises TypeError for anything else unknown.
+    bytes base64, tuples lists, sets sorted lists (the same facts give the same bytes). Raises
+    TypeError for anything else unknown. With ``total`` it never raises (what reports use, so one
+    odd evidence value never breaks a report): unknown objects become ``str(value)`` and non-finite
+    floats (NaN, infinity, which JSON cannot carry) strings.
     """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
     if isinstance(value, Enum):
-        return value.value
+        # Checked before str: a (str, Enum) is also a str and would otherwise pass through unchanged.
+        return to_jsonable(value.value, total=total)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return str(value) if total and not math.isfinite(value) else value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_jsonable(getattr(value, f.name), total=total) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in value]
+        return {str(k): to_jsonable(v, total=total) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return [to_jsonable(v, total=total) for v in sorted(value, key=str)]
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v, total=total) for v in value]
+    if total:
+        return str(value)
     raise TypeError(f"cannot convert {type(value).__name__} to JSON")
 

@@ -7,10 +7,7 @@ Nothing here judges: verdicts, grades, scores and reasons come from the graded `
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from datetime import datetime, timezone
-from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from adfs_readiness import __version__
@@ -116,24 +113,6 @@ def findings_by_area(findings: Iterable[Finding]) -> list[tuple[Area, list[Findi
 
 
 def jsonable(value: Any) -> Any:
-    """Like ``facts.to_jsonable`` but total: unknown objects become ``str(value)`` and non-finite
-    floats (NaN, infinity, which JSON cannot carry) become strings, so one odd evidence value
-    never breaks a report."""
-    if isinstance(value, Enum):
-        # Checked first: a (str, Enum) is also a str and would otherwise pass through unchanged.
-        return jsonable(value.value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (set, frozenset)):
-        # Sets have no order of their own; sort so that the same run renders the same bytes.
-        return [jsonable(v) for v in sorted(value, key=str)]
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    try:
-        return to_jsonable(value)
-    except TypeError:
-        return str(value)
+    """``facts.to_jsonable`` in its total mode: never raises, so one odd evidence value never
+    breaks a report."""
+    return to_jsonable(value, total=True)
