@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from report_samples import FS, SIGNING_SHA1, finding, sample_result
-from sched_samples import DECRYPT_SHA1, facts_with_certificates, run_with_certificates_and_a_risk
+from sched_samples import DECRYPT_SHA1, result_with_certificates, run_with_certificates_and_a_risk
 
 from adfs_readiness.history import (
     HISTORY_SCHEMA_VERSION,
@@ -50,14 +50,14 @@ def test_record_and_read_back(tmp_path):
 
 
 def test_changes_between_new_resolved_changed_and_certificates(tmp_path):
-    before = sample_result(facts=facts_with_certificates())
+    before = result_with_certificates()
     # Later: reachable now passes (resolved), the signature fails instead of warning (changed),
     # a new failing check appears (new); the decrypting certificate is 2 days closer to expiry.
     later_findings = [dataclasses.replace(f, status=Status.PASS) if f.check_id == "metadata.reachable"
                       else dataclasses.replace(f, status=Status.FAIL) if f.check_id == "metadata.signature"
                       else f for f in before.findings]
     later_findings.append(finding("metadata.valid-until", Status.FAIL, "validUntil is in the past."))
-    later = sample_result(facts=facts_with_certificates(), findings=tuple(later_findings),
+    later = result_with_certificates(findings=tuple(later_findings),
                           started_at=before.started_at + timedelta(days=2))
     with History(tmp_path / "h.sqlite3") as history:
         previous = history.get(history.record(before))

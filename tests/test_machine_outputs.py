@@ -35,7 +35,7 @@ def test_certificates_are_read_from_the_facts_soonest_first(result):
     rows = [(c.purpose, c.sha1, c.days_left) for c in run_certificates(result)]
     # 2026-11-30 12:00 is the run's clock: the primary expired 10 days ago.
     assert rows == [("token-signing", SIGNING_SHA1, -10), ("token-decrypting", DECRYPT_SHA1, 10),
-                    ("tls", TLS_SHA1, 182), ("token-signing", SUCCESSOR_SHA1, 335)]
+                    ("SSL", TLS_SHA1, 182), ("token-signing", SUCCESSOR_SHA1, 335)]
 
 
 def test_a_certificate_calendar_on_the_result_is_preferred(result):
@@ -112,7 +112,7 @@ def test_prometheus_textfile_parses_with_exact_samples(result):
     assert status["metadata.reachable"] == ("error", "false")
     days = {(s[0]["purpose"], s[0]["sha1"]): s[1] for s in samples("adfs_readiness_certificate_days_left")}
     assert days == {("token-signing", SIGNING_SHA1): -10.0, ("token-decrypting", DECRYPT_SHA1): 10.0,
-                    ("tls", TLS_SHA1): 182.0, ("token-signing", SUCCESSOR_SHA1): 335.0}
+                    ("SSL", TLS_SHA1): 182.0, ("token-signing", SUCCESSOR_SHA1): 335.0}
     assert all(f.type == "gauge" for f in families.values())
 
 
@@ -134,7 +134,7 @@ def test_nagios_line_status_text_and_perfdata(result):
     assert items[0] == "score=38;90:;60:;0;100"
     assert f"days_token-signing_{SIGNING_SHA1[:8]}=-10;90:;14:;;" in items
     assert f"days_token-decrypting_{DECRYPT_SHA1[:8]}=10;90:;14:;;" in items
-    assert f"days_tls_{TLS_SHA1[:8]}=182;90:;14:;;" in items
+    assert f"days_SSL_{TLS_SHA1[:8]}=182;90:;14:;;" in items
     # Every item is 'label'=value[UOM];warn;crit;min;max (Monitoring Plugins guidelines).
     for item in items:
         assert re.fullmatch(r"[^=' ]+=-?\d+(\.\d+)?;[\d:]*;[\d:]*;\d*;\d*", item), item

@@ -1,17 +1,11 @@
-"""The certificates of a run and the days each has left, read generically from a RunResult.
+"""The certificates of a run and the days each has left, as machine outputs and history need them.
 
 Machine outputs (Nagios perfdata, Prometheus, CSV), the history ("moved closer to expiry") and
-the fleet index all need "which certificates, and how long until each expires". The engine's
-certificate calendar (``RunResult.certificates``, see :mod:`adfs_readiness.calendar`) is used as
-it is. A result without one (built by hand, or from facts alone) is read from the gathered
-facts' JSON form:
-
-* the federation metadata fact: the certificates of ``KeyDescriptor use="signing"`` are
-  token-signing, ``use="encryption"`` token-decrypting (an unspecified use serves both, as the
-  SAML metadata specification says; it is listed as token-signing);
-* any other object in any fact with a ``sha1`` thumbprint and a ``not_after`` date is a
-  certificate; its purpose is the fact key, or ``tls`` when it sits under a ``tls`` / ``chain``
-  key (a TLS peer chain).
+the fleet index all need "which certificates, and how long until each expires": that is the
+engine's certificate calendar (``RunResult.certificates``, built by
+:func:`adfs_readiness.calendar.build_calendar` from the facts), flattened to one row per (role,
+thumbprint) with a readable expiry. A result without a calendar has no certificates here: the
+facts are not searched a second way.
 
 Only model-level data is read (no probes, no engine), so renderers may import this module.
 """
@@ -20,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from adfs_readiness.api import days_left
 from adfs_readiness.calendar import CalendarEntry
@@ -34,7 +28,8 @@ class CertificateRow:
     """One certificate of a run.
 
     Attributes:
-        purpose: "token-signing", "token-decrypting", "tls", or the fact key it was found under.
+        purpose: the calendar role: "token-signing", "token-decrypting", "SSL", "SSL chain", the
+            domain controller's LDAPS certificate, ... (:class:`adfs_readiness.calendar.CalendarEntry`).
         subject: RFC 4514 subject (or the common name) as found.
         sha1: SHA-1 thumbprint, upper-case hex.
         not_after: expiry, aware UTC.
@@ -56,13 +51,11 @@ class CertificateRow:
 def run_certificates(result: RunResult) -> list[CertificateRow]:
     """The certificates of ``result``, soonest expiry first, one row per (purpose, thumbprint).
 
-    Prefers ``result.certificates`` when present and non-empty; else reads the facts (see the
-    module docstring). Days left are counted from ``result.started_at`` (the run's clock).
+    Rows come from ``result.certificates`` (the calendar); entries without a readable expiry are
+    left out. Days left are the calendar's, else counted from ``result.started_at``.
     """
     now = _utc(result.started_at)
     rows = [r for r in (_from_calendar(entry, now) for entry in result.certificates) if r is not None]
-    if not rows:
-        rows = list(_from_facts(result.facts, now))
     return _dedupe(rows)
 
 
@@ -101,44 +94,3 @@ def _from_calendar(entry: CalendarEntry, now: datetime) -> CertificateRow | None
     not_after = _utc(entry.not_after)
     return CertificateRow(purpose=entry.role, subject=entry.subject or "", sha1=entry.sha1, not_after=not_after,
                           days_left=entry.days_left if entry.days_left is not None else _days_left(not_after, now))
-
-
-def _cert_row(obj: Mapping[str, Any], purpose: str, now: datetime) -> CertificateRow | None:
-    try:
-        not_after = _utc(datetime.fromisoformat(str(obj["not_after"])))
-    except (KeyError, ValueError):
-        return None
-    return CertificateRow(purpose, str(obj.get("subject") or obj.get("subject_cn") or ""), str(obj["sha1"]),
-                          not_after, _days_left(not_after, now))
-
-
-def _from_facts(facts: Mapping[str, Any], now: datetime) -> Iterator[CertificateRow]:
-    for key, fact in facts.items():
-        if not isinstance(fact, Mapping):
-            continue
-        document = fact.get("document") if key == "metadata" else None
-        if isinstance(document, Mapping):
-            for role in document.get("roles") or ():
-                for kd in (role or {}).get("key_descriptors") or ():
-                    purpose = "token-decrypting" if kd.get("use") == "encryption" else "token-signing"
-                    for cert in kd.get("certificates") or ():
-                        row = _cert_row(cert, purpose, now) if isinstance(cert, Mapping) else None
-                        if row is not None:
-                            yield row
-        yield from _walk(fact, key, now, skip_document=isinstance(document, Mapping))
-
-
-def _walk(value: Any, purpose: str, now: datetime, skip_document: bool = False) -> Iterator[CertificateRow]:
-    if isinstance(value, Mapping):
-        if "sha1" in value and "not_after" in value:
-            row = _cert_row(value, purpose, now)
-            if row is not None:
-                yield row
-            return
-        for k, v in value.items():
-            if skip_document and k == "document":
-                continue
-            yield from _walk(v, "tls" if k in ("tls", "chain") else purpose, now)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _walk(v, purpose, now)
