@@ -9,9 +9,9 @@ from typing import Any
 from adfs_readiness.api import CannotDetermine, CheckContext, Outcome, Reference, Status
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, RuleResult, filetime_to_datetime
 
-__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG", "REF_KDS",
+__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG", "REF_KDS", "REF_KDS_CREATE", "REF_GMSA",
            "REF_SSO_ROLLOVER", "REF_SCUBA", "REF_FUNCTIONAL_LEVELS", "REF_KERBEROS_SKEW",
-           "REF_LDAP_SIGNING", "gate", "rule_outcome", "when"]
+           "REF_LDAP_SIGNING", "bind_account_privileged", "gate", "rule_outcome", "when"]
 
 REF_PREP_SYNC = Reference("Prepare for directory synchronization to Microsoft 365",
                           "https://learn.microsoft.com/en-us/microsoft-365/enterprise/prepare-for-directory-synchronization")
@@ -27,6 +27,13 @@ REF_ADSYNC_CONFIG = Reference("Microsoft Entra Connect: ADSyncConfig PowerShell 
                               "https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/reference-connect-adsyncconfig")
 REF_KDS = Reference("Add-KdsRootKey (EffectiveTime; keys are used 10 hours after creation)",
                     "https://learn.microsoft.com/en-us/previous-versions/windows/powershell-scripting/jj852117(v=wps.620)")
+REF_KDS_CREATE = Reference("Create the Key Distribution Services KDS root key (10 hours; Domain Admins or Enterprise "
+                           "Admins)", "https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/manage/"
+                           "group-managed-service-accounts/group-managed-service-accounts/"
+                           "create-the-key-distribution-services-kds-root-key")
+REF_GMSA = Reference("Get started with group managed service accounts (requirements: a domain controller running "
+                     "Windows Server 2012 or later)", "https://learn.microsoft.com/en-us/windows-server/security/"
+                     "group-managed-service-accounts/getting-started-with-group-managed-service-accounts")
 REF_SSO_ROLLOVER = Reference("Seamless SSO: roll over the Kerberos decryption key of AZUREADSSOACC at least every "
                              "30 days (Entra documentation, quoted in MicrosoftDocs/entra-docs#701)",
                              "https://github.com/MicrosoftDocs/entra-docs/issues/701")
@@ -43,17 +50,18 @@ REF_LDAP_SIGNING = Reference("RFC 4513: LDAP authentication methods and security
                              "https://www.rfc-editor.org/rfc/rfc4513")
 
 
-def gate(ctx: CheckContext, section: str | None = None, *, scan: bool = False) -> DirectoryFacts | Outcome:
+def gate(ctx: CheckContext, *sections: str, scan: bool = False) -> DirectoryFacts | Outcome:
     """The fact, or the Outcome to return instead: SKIP when no directory is configured;
-    CannotDetermine (-> error) when the bind failed, ``section`` could not be read, or the scan
-    was cut short (a truncated list must never pass)."""
+    CannotDetermine (-> error) when the bind failed, any of ``sections`` (names from
+    facts.directory.DIRECTORY_SECTIONS) could not be read, or the scan was cut short (a truncated
+    list must never pass). A check names every section whose data it judges."""
     facts: DirectoryFacts = ctx.fact(DIRECTORY_FACT)
     if not facts.configured:
         return Outcome(Status.SKIP, "No Active Directory connection is configured ([directory] in the config).")
     if not facts.connection.bound:
         raise CannotDetermine(f"no directory connection ({facts.connection.result}: {facts.connection.reason})",
                               {"server": facts.connection.server, "result": facts.connection.result})
-    for name in (section, "scan" if scan else None):
+    for name in (*sections, "scan" if scan else None):
         if name and name in facts.section_errors:
             raise CannotDetermine(f"the directory's {name} could not be read: {facts.section_errors[name]}")
     if scan:
@@ -64,6 +72,25 @@ def gate(ctx: CheckContext, section: str | None = None, *, scan: bool = False) -
                                   f"{facts.scan.partial_reason}",
                                   {"base_dn": facts.scan.base_dn, "objects_scanned": facts.scan.objects_scanned})
     return facts
+
+
+def bind_account_privileged(facts: DirectoryFacts) -> bool | None:
+    """Whether the account the probe bound as is among the privileged members read (Domain Admins,
+    Enterprise Admins, ...): True / False, or None when that cannot be told (no bind user, e.g.
+    Kerberos; or the members were not read). ``bind_user`` may be a UPN, ``DOMAIN\\name``, a
+    plain sAMAccountName or a DN; ``name@<AD DNS domain>`` also matches the sAMAccountName (the
+    implicit UPN every account has)."""
+    user = (facts.connection.bind_user or "").strip()
+    if not user or "privileged" in facts.section_errors:
+        return None
+    lower = user.lower()
+    sam = lower.rsplit("\\", 1)[-1] if "\\" in lower else lower.split("@", 1)[0] if "@" in lower else lower
+    for member in facts.privileged_members:
+        if lower in ((member.user_principal_name or "").lower(), member.dn.lower()):
+            return True
+        if "=" not in lower and sam == (member.sam_account_name or "").lower():
+            return True
+    return False
 
 
 def when(filetime: int | None) -> str | None:

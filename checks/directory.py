@@ -17,6 +17,7 @@ from ._directory_common import (
     REF_ADFS_REQUIREMENTS,
     REF_ADSYNC_CONFIG,
     REF_DESIGN_CONCEPTS,
+    REF_GMSA,
     REF_FUNCTIONAL_LEVELS,
     REF_KERBEROS_SKEW,
     REF_LDAP_SIGNING,
@@ -83,6 +84,9 @@ def functional_level(ctx: CheckContext) -> Outcome:
         return Outcome(Status.FAIL, f"Functional level below Windows Server 2003 ({levels}).", evidence=evidence)
     if lowest < 4:
         return Outcome(Status.WARN, f"Functional level below Windows Server 2008 R2 ({levels}).", evidence=evidence)
+    if target and target != "2012r2" and "schema" in facts.section_errors:
+        raise CannotDetermine(f"AD FS {target} needs schema objectVersion 85 or later, and the schema could not be "
+                              f"read: {facts.section_errors['schema']}", evidence)
     if target and target != "2012r2" and (facts.schema_object_version or 0) < 85:
         return Outcome(Status.WARN, f"AD FS {target} is targeted but the schema is at objectVersion "
                                     f"{facts.schema_object_version} (Windows Server 2016 schema is 87; at least 85 "
@@ -138,12 +142,13 @@ def _gmsa_used(facts: DirectoryFacts) -> bool:
 
 @check(id="directory.domain-controllers", title="Domain controllers", area=Area.DIRECTORY, severity=Severity.LOW,
        blocker=False, requires=_REQ,
-       rule="At least two domain controllers; where gMSAs are used, DCs run Windows Server 2012 or later.",
-       remediation="Add a second domain controller for resilience; upgrade or retire DCs older than Windows Server "
-                   "2012 where the AD FS service account is a gMSA.",
-       references=(REF_ADFS_REQUIREMENTS,))
+       rule="At least two domain controllers; where gMSAs are used, at least one DC runs Windows Server 2012 or "
+            "later (its Key Distribution Service computes gMSA passwords; older DCs beside it are fine).",
+       remediation="Add a second domain controller for resilience; where the AD FS service account is a gMSA, "
+                   "add a domain controller running Windows Server 2012 or later.",
+       references=(REF_ADFS_REQUIREMENTS, REF_GMSA))
 def domain_controllers(ctx: CheckContext) -> Outcome:
-    facts = gate(ctx, "domain_controllers")
+    facts = gate(ctx, "domain_controllers", "gmsa", "service_account")
     if isinstance(facts, Outcome):
         return facts
     dcs = facts.domain_controllers
@@ -154,13 +159,23 @@ def domain_controllers(ctx: CheckContext) -> Outcome:
     if len(dcs) < 2:
         problems.append(f"only {len(dcs)} domain controller (a single point of failure for sign-in)")
     if _gmsa_used(facts):
-        old = [d.dns_host_name or d.dn for d in dcs
-               if (v := _os_version(d.operating_system_version)) is not None and v < (6, 2)
-               and (d.operating_system or "").lower().startswith("windows")]
-        if old:
-            problems.append(f"gMSAs are used but {', '.join(old)} run(s) a Windows Server older than 2012")
+        windows = [(d, _os_version(d.operating_system_version)) for d in dcs
+                   if (d.operating_system or "").lower().startswith("windows")]
+        new = [d for d, v in windows if v is not None and v >= (6, 2)]
+        old = [f"{d.dns_host_name or d.dn} ({d.operating_system} {d.operating_system_version})"
+               for d, v in windows if v is not None and v < (6, 2)]
+        others = [f"{d.dns_host_name or d.dn} ({d.operating_system or 'operating system not recorded'})"
+                  for d in dcs if d not in [w for w, _ in windows]]
+        evidence["windows_2012_or_later"] = [d.dns_host_name or d.dn for d in new]
+        if not new and old:
+            problems.append("group managed service accounts (gMSAs) are used but no domain controller runs Windows "
+                            "Server 2012 or later, so none can "
+                            f"compute gMSA passwords: {', '.join(old)}"
+                            + (f"; not Windows: {', '.join(others)}" if others else ""))
     if problems:
-        return Outcome(Status.WARN, "; ".join(problems).capitalize() + ".", evidence=evidence)
+        text = "; ".join(problems)
+        # Only the first letter: str.capitalize() would lower-case DC names, "gMSA", "Windows Server".
+        return Outcome(Status.WARN, text[:1].upper() + text[1:] + ".", evidence=evidence)
     return Outcome(Status.PASS, f"{len(dcs)} domain controllers.", evidence=evidence)
 
 

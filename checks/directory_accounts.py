@@ -8,7 +8,7 @@ intervals (maxPwdAge, lockoutDuration) are negative 100-ns counts with the minim
 
 from __future__ import annotations
 
-from adfs_readiness.api import Area, CheckContext, Outcome, Reference, Severity, Status, check
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts.directory import (
     DIRECTORY_FACT,
     INTERVAL_NEVER,
@@ -20,8 +20,10 @@ from adfs_readiness.facts.directory import (
 from ._directory_common import (
     REF_ADFS_REQUIREMENTS,
     REF_KDS,
+    REF_KDS_CREATE,
     REF_SCUBA,
     REF_SSO_ROLLOVER,
+    bind_account_privileged,
     gate,
     now_filetime,
     when,
@@ -136,7 +138,7 @@ def spn(ctx: CheckContext) -> Outcome:
     the service account (or, without a configured account, than HOST/<fs>'s holder) — an explicit
     HTTP/ SPN wins over the HOST alias, so browsers get tickets AD FS cannot read. PASS otherwise;
     SKIP without a service name or when the holders were not read."""
-    facts = gate(ctx, "spn")
+    facts = gate(ctx, "spn", "service_account")
     if isinstance(facts, Outcome):
         return facts
     fs = ctx.config.service_name
@@ -191,6 +193,14 @@ def spn(ctx: CheckContext) -> Outcome:
                        remediation=("Run, as a domain admin: " + "; then ".join(commands) + ". setspn -S refuses to "
                                     "add an SPN another account holds, so remove first. HOST/<fs> alone also covers "
                                     "browsers (the KDC maps HTTP/ to HOST/ when no HTTP/ SPN exists)."))
+    domain_only = any(r.source != "global catalog" for r in facts.spn_registrations)
+    if domain_only and len(facts.forest_dns_names) > 1:
+        evidence["forest_domains"] = list(facts.forest_dns_names)
+        return Outcome(Status.WARN, f"HOST/{fs} is registered once in this domain, but the Global Catalog could not be "
+                                    f"read, so the forest's other domains ({', '.join(facts.forest_dns_names)}) were "
+                                    "not searched for a duplicate.", evidence=evidence,
+                       remediation="Make the Global Catalog reachable from this machine (port 3268, or 3269 for "
+                                   "LDAPS) and run again, or run setspn -Q HOST/<fs> against the forest (setspn -F).")
     where = (f"the AD FS service account {host_names[0]}" if configured else
              f"{host_names[0]} (directory.service_account is not configured, so the holder was not compared with it)")
     extra = f"; HTTP/{fs} too" if http_names else ""
@@ -200,12 +210,15 @@ def spn(ctx: CheckContext) -> Outcome:
 @check(id="directory.kds-root-key", title="KDS root key", area=Area.DIRECTORY, severity=Severity.HIGH,
        blocker=False, requires=_REQ,
        rule="When a gMSA is used, a KDS root key exists that is in effect (msKds-UseStartTime, 10 hours after "
-            "creation by default, has passed).",
+            "creation by default, has passed). Only Domain Admins and Enterprise Admins can read KDS root keys: "
+            "none visible to another account proves nothing, while gMSAs (which cannot be created without a key) "
+            "exist.",
        remediation="Create one with Add-KdsRootKey (it takes effect 10 hours later so that every DC has it; do not "
-                   "use -EffectiveImmediately in production) and wait before creating or using the gMSA.",
-       references=(REF_KDS,))
+                   "use -EffectiveImmediately in production) and wait before creating or using the gMSA. To read "
+                   "the keys, bind as a member of Domain Admins (Get-KdsRootKey shows them too).",
+       references=(REF_KDS, REF_KDS_CREATE))
 def kds_root_key(ctx: CheckContext) -> Outcome:
-    facts = gate(ctx, "kds")
+    facts = gate(ctx, "kds", "gmsa", "service_account")
     if isinstance(facts, Outcome):
         return facts
     gmsa = facts.service_account.is_gmsa if facts.service_account is not None else bool(facts.gmsa_accounts)
@@ -215,7 +228,9 @@ def kds_root_key(ctx: CheckContext) -> Outcome:
     keys = [{"dn": k.dn, "created": when(k.created), "in_effect_from": when(k.use_start),
              "age_hours": (now - k.created) // _HOUR if k.created else None,
              "in_effect": k.use_start is not None and k.use_start <= now} for k in facts.kds_root_keys]
-    evidence = {"keys": keys, "gmsa_accounts": list(facts.gmsa_accounts)}
+    privileged = bind_account_privileged(facts)
+    evidence = {"keys": keys, "gmsa_accounts": list(facts.gmsa_accounts), "bind_user": facts.connection.bind_user,
+                "bind_user_privileged": privileged}
     usable = [k for k in keys if k["in_effect"]]
     if usable:
         return Outcome(Status.PASS, f"{len(usable)} KDS root key(s) in effect (the oldest created "
@@ -223,8 +238,13 @@ def kds_root_key(ctx: CheckContext) -> Outcome:
     if keys:
         return Outcome(Status.FAIL, f"{len(keys)} KDS root key(s) exist but none is in effect yet (younger than 10 "
                                     "hours): gMSA passwords cannot be retrieved until then.", evidence=evidence)
-    return Outcome(Status.FAIL, "gMSAs are used but the forest has no KDS root key: no gMSA password can be "
-                                "computed.", evidence=evidence)
+    if not privileged:
+        who = facts.connection.bind_user or "the account this run bound as"
+        raise CannotDetermine(f"no KDS root key is visible to {who}, which is not a member of Domain Admins or "
+                              "Enterprise Admins (only they can read the keys); gMSAs exist, and they cannot be "
+                              "created without a key. Bind as a domain admin, or run Get-KdsRootKey.", evidence)
+    return Outcome(Status.FAIL, "gMSAs are used but the forest has no KDS root key (read as the domain admin "
+                                f"{facts.connection.bind_user}): no gMSA password can be computed.", evidence=evidence)
 
 
 @check(id="directory.seamless-sso-account", title="Seamless SSO computer account", area=Area.DIRECTORY,

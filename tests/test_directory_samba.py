@@ -106,7 +106,41 @@ def test_wrong_password_is_an_auth_failure_not_unreachable(samba_dc):
     assert facts.connection.result == BindResult.AUTH_FAILED
     status, o = judge("directory.connect", facts, cfg)
     assert status is Status.FAIL and "refused the credentials" in o.summary and "invalidCredentials" in o.summary
-    assert judge("directory.upn-format", facts, cfg)[0] is Status.ERROR
+    for check_id in CHECKS.keys() - {"directory.connect"}:  # nothing is judged from a directory never read
+        status, reason = judge(check_id, facts, cfg)
+        assert status is Status.ERROR and "no directory connection (auth_failed" in reason, check_id
+
+
+def test_tls_failure_and_missing_password_say_so(samba_dc):
+    untrusted = make_config(samba_dc, f"OU=Clean,{B}", ca_bundle=None)  # the lab CA is not trusted
+    facts = gather(samba_dc, untrusted)
+    assert facts.connection.result == BindResult.TLS_FAILED and "certificate verify failed" in facts.connection.reason
+    status, o = judge("directory.connect", facts, untrusted)
+    assert status is Status.FAIL and "TLS to the DC failed" in o.summary
+    wrong_name = make_config(samba_dc, f"OU=Clean,{B}", server="ldaps://127.0.0.1")  # the certificate names DC1
+    facts = gather(samba_dc, wrong_name)
+    assert facts.connection.result == BindResult.TLS_FAILED
+    no_pw = make_config(samba_dc, f"OU=Clean,{B}", password_env="ADFS_READINESS_TEST_UNSET")
+    facts = samba_dc.run_in_network(lambda: gather_directory(no_pw, environ={}, resolver=make_resolver(no_pw, 5),
+                                                             timeout=5))
+    assert facts.connection.result == BindResult.NO_PASSWORD and "ADFS_READINESS_TEST_UNSET" in facts.connection.reason
+    status, o = judge("directory.connect", facts, no_pw)
+    assert status is Status.FAIL and "no password was available" in o.summary
+
+
+def test_a_scan_base_that_does_not_exist_makes_every_scan_check_error(samba_dc):
+    cfg = make_config(samba_dc, f"OU=NoSuch,{B}")
+    facts = gather(samba_dc, cfg)
+    assert facts.scan.partial and "noSuchObject (32)" in facts.scan.partial_reason
+    scan_checks = ["directory.upn-suffixes", "directory.upn-routable", "directory.upn-format",
+                   "directory.upn-duplicates", "directory.proxyaddresses", "directory.mail", "directory.mailnickname",
+                   "directory.samaccountname", "directory.displayname", "directory.source-anchor"]
+    for check_id in scan_checks:
+        status, reason = judge(check_id, facts, cfg)
+        assert status is Status.ERROR and "cut short" in reason and "noSuchObject" in reason, check_id
+    # The forest-level sections do not depend on the scan base.
+    assert judge("directory.seamless-sso-account", facts, cfg)[0] is Status.WARN
+    assert judge("directory.functional-level", facts, cfg)[0] is Status.PASS
 
 
 def test_ntlm_against_samba_says_the_method_cannot_work_and_why(samba_dc):
@@ -261,7 +295,12 @@ def test_domain_controllers(clean, samba_legacy_dc):
     legacy_cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1", service_account="gmsa-adfs")
     legacy = gather(samba_legacy_dc, legacy_cfg)
     status, o = judge("directory.domain-controllers", legacy, legacy_cfg)
-    assert status is Status.WARN and "dc2.contoso.test" in o.summary and "older than 2012" in o.summary
+    assert status is Status.WARN and o.summary == (
+        "Group managed service accounts (gMSAs) are used but no domain controller runs Windows Server 2012 or "
+        "later, so none can compute gMSA "
+        "passwords: dc2.contoso.test (Windows Server 2008 R2 Standard 6.1 (7601)); not Windows: DC1.contoso.test "
+        "(Samba).")
+    assert o.evidence["windows_2012_or_later"] == []
 
 
 # --- attribute rules --------------------------------------------------------------------------
@@ -333,6 +372,21 @@ def test_source_anchor(clean):
     import base64
     import uuid
     assert base64.b64decode(example["immutable_id"]) == uuid.UUID(example["objectGUID"]).bytes_le
+
+
+def test_kds_root_keys_invisible_to_an_ordinary_account_are_an_error_not_a_missing_key(single, samba_single_dc):
+    from adfs_readiness.lab.samba_seed import READER_PASSWORD
+
+    cfg, facts = single  # bound as Administrator: the key is there and in effect
+    status, o = judge("directory.kds-root-key", facts, cfg)
+    assert status is Status.PASS and len(o.evidence["keys"]) == 1 and o.evidence["bind_user_privileged"] is True
+    reader_cfg = make_config(samba_single_dc, None, server="ldap://127.0.0.1", bind_user="reader@contoso.test")
+    as_reader = gather(samba_single_dc, reader_cfg, password=READER_PASSWORD)
+    assert as_reader.connection.bound and as_reader.gmsa_accounts == ("gmsa-adfs$",)
+    assert as_reader.kds_root_keys == ()  # only Domain Admins / Enterprise Admins may read them
+    status, reason = judge("directory.kds-root-key", as_reader, reader_cfg)
+    assert status is Status.ERROR
+    assert "no KDS root key is visible to reader@contoso.test" in reason and "not a member of Domain Admins" in reason
 
 
 def test_source_anchor_fails_for_an_object_whose_objectguid_the_reader_is_denied(single, samba_single_dc):
@@ -432,6 +486,21 @@ def test_spn_from_the_global_catalog(samba_dc, fs, account, expected, summary, c
         assert o.evidence["HOST/sts.contoso.test"]["accounts"] == ["svc-adfs", "svc-dup"]
 
 
+def test_spn_found_once_without_the_global_catalog_in_a_multi_domain_forest_warns(samba_dc):
+    """Built from the real facts: the lab forest has one domain and its DC is always a GC."""
+    cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account="gmsa-adfs")
+    facts = gather(samba_dc, cfg)
+    assert judge("directory.spn", facts, cfg)[0] is Status.PASS
+    assert {r.source for r in facts.spn_registrations} == {"global catalog"} and facts.forest_dns_names == ("contoso.test",)
+    domain_only = tuple(dataclasses.replace(r, source="domain") for r in facts.spn_registrations)
+    single = dataclasses.replace(facts, spn_registrations=domain_only)
+    assert judge("directory.spn", single, cfg)[0] is Status.PASS  # one domain: the domain search is the forest
+    forest = dataclasses.replace(single, forest_dns_names=("contoso.test", "emea.contoso.test"))
+    status, o = judge("directory.spn", forest, cfg)
+    assert status is Status.WARN and "emea.contoso.test" in o.summary and "were not searched" in o.summary
+    assert o.evidence["forest_domains"] == ["contoso.test", "emea.contoso.test"]
+
+
 def test_spn_holders_are_sorted_whatever_order_the_directory_returns(samba_dc):
     """The GC returns holders in no stable order; a reordering must not read as a change in the run history."""
     cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account="svc-adfs",
@@ -464,7 +533,7 @@ def test_kds_root_key(clean, samba_dc, samba_legacy_dc):
     assert status is Status.FAIL and "none is in effect yet" in o.summary
     legacy_cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1", service_account="gmsa-adfs")
     status, o = judge("directory.kds-root-key", gather(samba_legacy_dc, legacy_cfg), legacy_cfg)
-    assert status is Status.FAIL and "no KDS root key" in o.summary
+    assert status is Status.FAIL and "no KDS root key" in o.summary and o.evidence["bind_user_privileged"] is True
     user_cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account="svc-adfs")
     assert judge("directory.kds-root-key", gather(samba_dc, user_cfg), user_cfg)[0] is Status.SKIP
 
@@ -475,7 +544,15 @@ def test_seamless_sso_account(root, lab, samba_legacy_dc):
     legacy_cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1")
     status, o = judge("directory.seamless-sso-account", gather(samba_legacy_dc, legacy_cfg), legacy_cfg)
     assert status is Status.PASS and o.evidence["password_age_days"] == 10
-    assert judge("directory.seamless-sso-account", lab[1], lab[0])[0] is Status.SKIP  # not under OU=Lab
+    # AZUREADSSOACC is in CN=Computers: found from any scan base (the whole domain is searched).
+    status, o = judge("directory.seamless-sso-account", lab[1], lab[0])
+    assert status is Status.WARN and o.evidence["dn"] == f"CN=AZUREADSSOACC,CN=Computers,{B}"
+
+
+def test_seamless_sso_skips_without_the_account(single):
+    cfg, facts = single
+    status, o = judge("directory.seamless-sso-account", facts, cfg)
+    assert status is Status.SKIP and "No AZUREADSSOACC" in o.summary
 
 
 def test_privileged_federated(clean, samba_dc):

@@ -19,6 +19,8 @@ from adfs_readiness.config import config_from_mapping
 from adfs_readiness.probes.ldap_connect import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import PAGED_RESULTS_OID, SearchStatus, paged_search, read_entry
 
+from conftest import FIXED_NOW
+
 
 def tlv(tag: int, content: bytes) -> bytes:
     n = len(content)
@@ -233,3 +235,33 @@ def test_a_caller_that_stops_early_leaves_the_connection_usable(scripted):
     assert server.searches == 2
     attrs = read_entry(conn, "CN=x,DC=contoso,DC=test", ["description"])
     assert attrs is not None and attrs["description"] == [b"the base read"]
+
+
+def test_a_dc_that_drops_the_rootdse_read_makes_every_directory_check_error_not_judge_empty_data():
+    from adfs_readiness.api import CannotDetermine, CheckContext
+    from adfs_readiness.engine.registry import discover_checks
+    from adfs_readiness.facts.directory import DIRECTORY_FACT, DIRECTORY_SECTIONS
+    from adfs_readiness.model import Status
+    from adfs_readiness.probes.directory import gather_directory
+
+    server = ScriptedLdapServer([[CLOSE]])  # binds, then closes the connection on the RootDSE read
+    try:
+        cfg = config_from_mapping({
+            "federation": {"service_name": "sts.contoso.test", "domains": ["contoso.com"]},
+            "directory": {"server": f"ldap://127.0.0.1:{server.port}", "bind_user": "reader@contoso.test",
+                          "service_account": "gmsa-adfs"}})
+        facts = gather_directory(cfg, password="pw", timeout=5)
+    finally:
+        server.close()
+    assert facts.connection.bound and set(facts.section_errors) == set(DIRECTORY_SECTIONS)
+    assert all(why.startswith("the RootDSE could not be read") for why in facts.section_errors.values())
+    for check in discover_checks().checks:
+        if not check.id.startswith("directory."):
+            continue
+        ctx = CheckContext(facts={DIRECTORY_FACT: facts}, config=cfg, now=FIXED_NOW)
+        try:
+            status = check.function(ctx).status
+        except CannotDetermine as exc:
+            status = Status.ERROR
+            assert "RootDSE could not be read" in exc.reason, check.id
+        assert status is (Status.WARN if check.id == "directory.connect" else Status.ERROR), check.id

@@ -291,14 +291,19 @@ class PrivilegedMember:
     user_principal_name: str | None
 
 
+#: The sections the directory probe reads, in order (the keys of DirectoryFacts.section_errors).
+DIRECTORY_SECTIONS = ("root_dse", "policy", "schema", "upn_suffixes", "policy_domain", "domain_controllers",
+                      "service_account", "gmsa", "kds", "seamless_sso", "privileged", "spn", "scan")
+
+
 @dataclass(frozen=True)
 class DirectoryFacts:
     """The directory fact (key ``directory``).
 
     ``configured`` is False when the run has no [directory] settings (the checks skip).
-    ``section_errors`` maps a section name ("root_dse", "scan", "domain_controllers", "spn",
-    "kds", "service_account", "seamless_sso", "privileged", "upn_suffixes", "policy") to why it
-    could not be read: the checks that need it report ``error`` with that reason.
+    ``section_errors`` maps a section name (one of :data:`DIRECTORY_SECTIONS`) to why it could not
+    be read: every check that needs it reports ``error`` with that reason, never a judgement of
+    the empty default. When the RootDSE cannot be read nothing else is, and every section says so.
     """
 
     configured: bool

@@ -14,7 +14,9 @@ Two domains, both CONTOSO.TEST:
 * ``legacy`` (functional level 2000): a gMSA but no KDS root key, a second DC on Windows Server
   2008 R2, a recently rolled AZUREADSSOACC password.
 * ``single`` (functional level 2003): one DC only, and ``OU=Hidden`` with a user whose permissions
-  deny everyone (Authenticated Users, so the administrator too) read access to its objectGUID.
+  deny everyone (Authenticated Users, so the administrator too) read access to its objectGUID; a
+  gMSA with a KDS root key in effect, and ``reader``, an ordinary user with a password
+  (:data:`READER_PASSWORD`) to bind as: what a non-admin account can and cannot see.
 
 Times are relative to ``reference`` (the tests' fixed clock) so the checks judge them the same
 way on every run. Users of the optional bulk set (``bulk_users``) are for the benchmark.
@@ -30,7 +32,7 @@ from typing import Iterator
 from adfs_readiness.lab.samba import SambaDc, filetime, ldif_entry
 
 __all__ = ["SEED_VERSION", "seed_contoso", "seed_legacy", "seed_single", "bulk_user_ldif", "XSS_DISPLAY_NAME",
-           "OBJECT_GUID_SCHEMA_ID"]
+           "OBJECT_GUID_SCHEMA_ID", "READER_PASSWORD"]
 
 #: Bump when the seed changes, so a DC seeded by an older version is not reused.
 SEED_VERSION = "3"
@@ -264,6 +266,9 @@ def seed_legacy(dc: SambaDc, reference: datetime) -> None:
                          str(filetime(reference - timedelta(days=10)))), url=dc.domain_partition)
 
 
+#: The password of ``reader`` in the ``single`` domain (an ordinary user, not an admin).
+READER_PASSWORD = "Passw0rd!Reader"
+
 #: schemaIDGUID of the objectGUID attribute (MS-ADA3), the object type of an ACE about it.
 OBJECT_GUID_SCHEMA_ID = "bf9679e7-0de6-11d0-a285-00aa003049e2"
 
@@ -281,6 +286,12 @@ def seed_single(dc: SambaDc, reference: datetime) -> None:
     ldif += _user(f"CN=ghost,OU=Hidden,{b}", "ghost", userPrincipalName="ghost@contoso.com",
                   nTSecurityDescriptor=f"O:DAG:DAD:(OD;;RP;{OBJECT_GUID_SCHEMA_ID};;AU)(A;;RPLCLORC;;;AU)"
                                        "(A;;GA;;;DA)(A;;GA;;;SY)")
+    ldif += _user(f"CN=reader,CN=Users,{b}", "reader", userPrincipalName="reader@contoso.test",
+                  unicodePwd=f'"{READER_PASSWORD}"'.encode("utf-16-le"))
+    conf = f"CN=Configuration,{b}"
+    ldif += _kds_containers(conf)
+    ldif += _kds_key(conf, reference - timedelta(days=30), "single")
+    ldif += _gmsa(f"CN=gmsa-adfs,CN=Managed Service Accounts,{b}", "gmsa-adfs$", ["HOST/sts.contoso.test"], "24")
     dc.ldbadd(ldif)
 
 

@@ -32,6 +32,7 @@ with warnings.catch_warnings():
 
 from adfs_readiness.config import Config, DirectoryConfig
 from adfs_readiness.facts.directory import (
+    DIRECTORY_SECTIONS,
     AccountInfo,
     BindResult,
     DirectoryConnection,
@@ -220,8 +221,11 @@ def _read_all(conn: Connection, connection: DirectoryConnection, target: LdapTar
                                     "forestFunctionality", "domainControllerFunctionality", "currentTime",
                                     "supportedControl", "supportedSASLMechanisms", "isGlobalCatalogReady"]) or {}
     except Exception as exc:
+        # Nothing else can be read without the naming contexts: every section says why, so no
+        # check judges an empty default (no DCs, no account, no members) as if it were read.
+        why = f"the RootDSE could not be read: {type(exc).__name__}: {exc}"
         return DirectoryFacts(configured=True, connection=connection,
-                              section_errors={"root_dse": f"the RootDSE could not be read: {exc}"})
+                              section_errors={name: why for name in DIRECTORY_SECTIONS})
     after = clock()
     one = lambda key: text(raw[key][0]) if raw.get(key) else None  # noqa: E731
     root = RootDse(
@@ -275,7 +279,9 @@ def _read_all(conn: Connection, connection: DirectoryConnection, target: LdapTar
     kds = section("kds", lambda: _kds(conn, conf_nc))
     if kds is not None:
         out["kds_root_keys"] = kds
-    out["seamless_sso_account"] = section("seamless_sso", lambda: _account(conn, scan_base, "AZUREADSSOACC$", exact=True))
+    # AZUREADSSOACC is looked for in the whole domain (Entra Connect puts it in CN=Computers by
+    # default, or in an OU the admin picks), not just under the scan's base_dn.
+    out["seamless_sso_account"] = section("seamless_sso", lambda: _account(conn, domain_nc, "AZUREADSSOACC$", exact=True))
     priv = section("privileged", lambda: _privileged(conn, domain_nc, domain_sid, root, range_step))
     if priv is not None:
         out["privileged_members"] = priv
