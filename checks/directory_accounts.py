@@ -4,6 +4,11 @@ directory.seamless-sso-account and directory.privileged-federated (CHECKS.md, di
 Windows times stay FILETIME integers and are compared with ``filetime_from_datetime(ctx.now)``;
 intervals (maxPwdAge, lockoutDuration) are negative 100-ns counts with the minimum int64 meaning
 "never" (MS-ADA3).
+
+Password expiry and lockout are what the domain controller computes (msDS-UserPasswordExpiryTimeComputed,
+msDS-User-Account-Control-Computed), so a fine-grained password policy (PSO) that applies to the
+account counts; the domain's maxPwdAge / lockoutDuration are only the fallback when the DC does not
+return them, and the evidence says which was used.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ from __future__ import annotations
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts.directory import (
     DIRECTORY_FACT,
+    FILETIME_NEVER,
     INTERVAL_NEVER,
     AccountInfo,
+    DirectoryFacts,
+    PasswordSettings,
     SpnRegistration,
     filetime_is_never,
 )
@@ -35,7 +43,64 @@ _REQ = (DIRECTORY_FACT,)
 _HOUR = 3600 * 10**7  # FILETIME units (100 ns) per hour
 _DAY = 24 * _HOUR
 _UF_ACCOUNTDISABLE, _UF_DONT_EXPIRE_PASSWD = 0x2, 0x10000
+# Bits only msDS-User-Account-Control-Computed carries (MS-ADTS 3.1.1.4.5.17).
+_UF_LOCKOUT, _UF_PASSWORD_EXPIRED = 0x10, 0x800000
+_EXPIRY_NEVER = FILETIME_NEVER[1]  # msDS-UserPasswordExpiryTimeComputed 0x7FFFFFFFFFFFFFFF
 _AES = 0x8 | 0x10  # AES128_CTS_HMAC_SHA1_96 | AES256_CTS_HMAC_SHA1_96 (MS-KILE 2.2.7)
+_EXPIRY_ATTR, _UAC_ATTR = "msDS-UserPasswordExpiryTimeComputed", "msDS-User-Account-Control-Computed"
+
+REF_EXPIRY_COMPUTED = Reference("MS-ADTS 3.1.1.4.5.33 msDS-UserPasswordExpiryTimeComputed (0x7FFFFFFFFFFFFFFF: never; "
+                                "0: pwdLastSet is 0; else pwdLastSet + the effective maximum password age)",
+                                "https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-adts/"
+                                "f9e9b7e2-c7ac-4db6-ba38-71d9696981e9")
+REF_UAC_COMPUTED = Reference("MS-ADTS 3.1.1.4.5.17 msDS-User-Account-Control-Computed (UF_LOCKOUT, UF_PASSWORD_EXPIRED "
+                             "with the effective lockout duration)",
+                             "https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-adts/"
+                             "b80798ae-1f8c-4d30-9d80-a1f3281e96e2")
+REF_FGPP = Reference("Configure fine grained password policies for Active Directory Domain Services",
+                     "https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/get-started/adac/"
+                     "fine-grained-password-policies")
+
+
+def _days(interval: int) -> int:
+    return abs(interval) // _DAY
+
+
+def _rdn(dn: str) -> str:
+    """The first RDN's value (``CN=pso-svc,CN=Password Settings Container,...`` -> ``pso-svc``)."""
+    first = dn.split(",", 1)[0]
+    return first.split("=", 1)[1] if "=" in first else first
+
+
+def _expiry_text(value: int | None) -> str | None:
+    """msDS-UserPasswordExpiryTimeComputed for evidence: 0 is "must change", not "never" as in
+    accountExpires (MS-ADTS 3.1.1.4.5.33)."""
+    if value == 0:
+        return "at next logon (pwdLastSet is 0)"
+    return "never" if value == _EXPIRY_NEVER else when(value)
+
+
+def _pso_phrase(a: AccountInfo) -> str | None:
+    """"fine-grained password policy <name>" when a PSO applies (None = the domain policy)."""
+    return f"fine-grained password policy {_rdn(a.resultant_pso)}" if a.resultant_pso else None
+
+
+def _lockout_words(duration: int | None) -> str:
+    if duration is None:
+        return "lockout duration not read"
+    if duration >= 0 or duration == INTERVAL_NEVER:  # MS-ADTS 3.1.1.4.5.17: locked until unlocked
+        return "lockout until an administrator unlocks it"
+    return f"lockout duration {abs(duration) // (60 * 10**7)} minutes"
+
+
+def _pso_evidence(p: PasswordSettings | None) -> dict | None:
+    if p is None:
+        return None
+    return {"dn": p.dn, "precedence": p.precedence,
+            "max_password_age_days": None if p.max_pwd_age is None else
+            ("never" if p.max_pwd_age == INTERVAL_NEVER else _days(p.max_pwd_age)),
+            "lockout": None if p.lockout_duration is None else _lockout_words(p.lockout_duration),
+            "lockout_threshold": p.lockout_threshold}
 
 
 def _account_evidence(a: AccountInfo) -> dict:
@@ -46,15 +111,87 @@ def _account_evidence(a: AccountInfo) -> dict:
             "service_principal_names": list(a.service_principal_names)}
 
 
+def _lockout(a: AccountInfo, facts: DirectoryFacts, now: int) -> tuple[str | None, str]:
+    """(the lockout failure or None, where the verdict came from). The DC's UF_LOCKOUT is its verdict
+    at the moment of the read, with the lockout duration of the PSO in effect; without it, the
+    domain's lockoutDuration (0 and the minimum int64: until an administrator unlocks)."""
+    since = f" since {when(a.lockout_time)}" if a.lockout_time else ""
+    if a.account_control_computed is not None:
+        if not a.account_control_computed & _UF_LOCKOUT:
+            return None, _UAC_ATTR
+        policy = _pso_phrase(a)
+        if policy and a.password_settings is not None:
+            policy += f": {_lockout_words(a.password_settings.lockout_duration)}"
+        return f"locked out{since} (per {_UAC_ATTR}{'; ' + policy if policy else ''})", _UAC_ATTR
+    source = (f"domain policy ({_lockout_words(facts.lockout_duration)}); the domain controller did "
+              f"not return {_UAC_ATTR}, so a fine-grained password policy is not taken into account")
+    duration = facts.lockout_duration
+    if a.lockout_time and (duration is None or duration >= 0 or duration == INTERVAL_NEVER
+                           or a.lockout_time + abs(duration) > now):
+        return f"locked out{since}", source
+    return None, source
+
+
+def _password(a: AccountInfo, facts: DirectoryFacts, now: int, uac: int) -> tuple[str | None, str, str | None]:
+    """(the password failure or None, where the verdict came from, when the password expires): the
+    DC's computed expiry time (absolute, judged against the run's clock), else its
+    UF_PASSWORD_EXPIRED bit, else pwdLastSet + the domain's maxPwdAge."""
+    expiry = a.password_expiry_computed
+    if expiry is not None:
+        policy = _pso_phrase(a)
+        if policy and a.password_settings is not None and a.password_settings.max_pwd_age not in (None, INTERVAL_NEVER):
+            policy += f": maximum password age {_days(a.password_settings.max_pwd_age or 0)} days"
+        elif not policy and facts.max_pwd_age not in (None, 0, INTERVAL_NEVER):
+            policy = f"domain policy: maximum password age {_days(facts.max_pwd_age or 0)} days"
+        expires = _expiry_text(expiry)
+        if expiry == 0:
+            return "the password must be changed at next logon (pwdLastSet is 0)", _EXPIRY_ATTR, expires
+        if expiry != _EXPIRY_NEVER and expiry <= now:
+            return (f"the password expired on {when(expiry)} (per {_EXPIRY_ATTR}{'; ' + policy if policy else ''})",
+                    _EXPIRY_ATTR, expires)
+        return None, _EXPIRY_ATTR, expires
+    if a.account_control_computed is not None:
+        if a.account_control_computed & _UF_PASSWORD_EXPIRED:
+            return f"the password has expired (per {_UAC_ATTR})", _UAC_ATTR, None
+        return None, _UAC_ATTR, None
+    source = (f"domain policy (maxPwdAge); the domain controller did not return {_EXPIRY_ATTR}, so a fine-grained "
+              "password policy is not taken into account")
+    if a.is_gmsa or uac & _UF_DONT_EXPIRE_PASSWD:
+        return None, source, "never"
+    if a.password_last_set == 0:
+        return "the password must be changed at next logon (pwdLastSet is 0)", source, _expiry_text(0)
+    if a.password_last_set and facts.max_pwd_age not in (None, 0, INTERVAL_NEVER):
+        expires = a.password_last_set + abs(facts.max_pwd_age or 0)
+        if expires <= now:
+            return (f"the password expired on {when(expires)} (domain policy: maximum password age "
+                    f"{_days(facts.max_pwd_age or 0)} days)", source, when(expires))
+        return None, source, when(expires)
+    return None, source, None
+
+
 @check(id="directory.service-account", title="AD FS service account", area=Area.DIRECTORY, severity=Severity.HIGH,
        blocker=False, requires=_REQ,
        rule="The configured AD FS service account exists, is enabled, not locked out, its password and the account "
-            "have not expired; a gMSA is preferred; msDS-SupportedEncryptionTypes includes AES.",
+            "have not expired and it need not change its password at next logon, as the domain controller computes "
+            "them (msDS-User-Account-Control-Computed, msDS-UserPasswordExpiryTimeComputed: a fine-grained password "
+            "policy counts); a gMSA is preferred; msDS-SupportedEncryptionTypes includes AES.",
        remediation="Enable or unlock the account, reset its password (or better, move AD FS to a gMSA: "
                    "New-ADServiceAccount ... then Set-AdfsProperties / Install-AdfsFarm -GroupServiceAccountIdentifier), "
+                   "check the fine-grained password policy that applies to it (Get-ADUserResultantPasswordPolicy), "
                    "and set msDS-SupportedEncryptionTypes to include AES (0x18).",
-       references=(REF_ADFS_REQUIREMENTS,))
+       references=(REF_ADFS_REQUIREMENTS, REF_EXPIRY_COMPUTED, REF_UAC_COMPUTED, REF_FGPP))
 def service_account(ctx: CheckContext) -> Outcome:
+    """FAIL when the account is missing, disabled (userAccountControl 0x2), locked out, expired
+    (accountExpires in the past), or its password expired or must be changed at next logon.
+    Lockout: the DC's UF_LOCKOUT bit of msDS-User-Account-Control-Computed, computed at the read
+    with the effective lockout duration (a PSO's msDS-LockoutDuration wins over the domain's
+    lockoutDuration; MS-ADTS 3.1.1.4.5.17). Password: msDS-UserPasswordExpiryTimeComputed, an
+    absolute FILETIME judged against ``ctx.now`` (0x7FFFFFFFFFFFFFFF never; 0 = pwdLastSet is 0,
+    must change; MS-ADTS 3.1.1.4.5.33). Without those attributes (a DC before Windows Server 2008,
+    or a reader denied them) the domain's lockoutDuration and maxPwdAge are used and the evidence
+    says so (``lockout_source``, ``password_expiry_source``). WARN for a user account instead of a
+    gMSA, or no AES in msDS-SupportedEncryptionTypes; PASS otherwise; SKIP without
+    ``directory.service_account``; error when the account could not be read."""
     facts = gate(ctx, "service_account")
     if isinstance(facts, Outcome):
         return facts
@@ -70,21 +207,19 @@ def service_account(ctx: CheckContext) -> Outcome:
     failures = []
     if uac & _UF_ACCOUNTDISABLE:
         failures.append("disabled")
-    if a.lockout_time:
-        duration = facts.lockout_duration
-        if duration in (None, INTERVAL_NEVER) or a.lockout_time + abs(duration) > now:
-            failures.append(f"locked out since {when(a.lockout_time)}")
+    locked, lockout_source = _lockout(a, facts, now)
+    if locked:
+        failures.append(locked)
     if not filetime_is_never(a.account_expires) and a.account_expires is not None and a.account_expires <= now:
         failures.append(f"the account expired on {when(a.account_expires)}")
-    if not a.is_gmsa and not uac & _UF_DONT_EXPIRE_PASSWD:
-        if a.password_last_set == 0:
-            failures.append("the password must be changed at next logon")
-        elif a.password_last_set and facts.max_pwd_age not in (None, 0, INTERVAL_NEVER):
-            expires = a.password_last_set + abs(facts.max_pwd_age or 0)
-            if expires <= now:
-                failures.append(f"the password expired on {when(expires)} (maxPwdAge "
-                                f"{abs(facts.max_pwd_age or 0) // _DAY} days)")
+    expired, password_source, expires = _password(a, facts, now, uac)
+    if expired:
+        failures.append(expired)
     evidence = _account_evidence(a)
+    evidence.update({"password_expires": expires,
+                     "account_control_computed": a.account_control_computed,
+                     "password_expiry_source": password_source, "lockout_source": lockout_source,
+                     "resultant_pso": a.resultant_pso, "password_settings": _pso_evidence(a.password_settings)})
     if failures:
         return Outcome(Status.FAIL, f"The AD FS service account {a.sam_account_name}: " + "; ".join(failures) + ".",
                        evidence=evidence)
@@ -274,14 +409,32 @@ def seamless_sso_account(ctx: CheckContext) -> Outcome:
     return Outcome(Status.PASS, f"The AZUREADSSOACC password is {days} days old.", evidence=evidence)
 
 
+REF_PRIVILEGED_GROUPS = Reference("Appendix B: Privileged Accounts and Groups in Active Directory (Enterprise Admins, "
+                                  "Domain Admins, built-in Administrators)",
+                                  "https://learn.microsoft.com/en-us/windows-server/identity/ad-ds/plan/"
+                                  "security-best-practices/appendix-b--privileged-accounts-and-groups-in-active-directory")
+REF_MEMBER = Reference("MS-ADA2 2.43 member: a group's member does not list the accounts whose primaryGroupID is the "
+                       "group", "https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-ada2/"
+                                "763d0861-f4f6-4251-847e-7e8dedcfe73f")
+
+
 @check(id="directory.privileged-federated", title="Federated privileged accounts", area=Area.DIRECTORY,
        severity=Severity.HIGH, blocker=False, requires=_REQ,
-       rule="No member of Domain Admins or Enterprise Admins has a UPN in a federated domain (privileged cloud "
-            "roles belong to cloud-only accounts).",
+       rule="No member of Domain Admins, Enterprise Admins or BUILTIN\\Administrators (direct, through nested groups "
+            "or through primaryGroupID) has a UPN in a federated domain (privileged cloud roles belong to "
+            "cloud-only accounts).",
        remediation="Give these administrators separate on-premises admin accounts whose UPN is not in a federated "
-                   "domain (or keep them out of sync), and use cloud-only accounts for Entra roles.",
-       references=(REF_SCUBA,))
+                   "domain (or keep them out of sync), and use cloud-only accounts for Entra roles. An account whose "
+                   "primaryGroupID is 512 (Domain Admins) is an administrator although no group lists it: set its "
+                   "primary group back to Domain Users (513) unless that is intended.",
+       references=(REF_SCUBA, REF_PRIVILEGED_GROUPS, REF_MEMBER))
 def privileged_federated(ctx: CheckContext) -> Outcome:
+    """FAIL when an account of Domain Admins, Enterprise Admins or BUILTIN\\Administrators (as
+    the probe read them: nested groups followed, primary-group members included) has a UPN whose
+    suffix is a federated domain or a subdomain of one; each such account is listed once with the
+    ways it belongs (``groups``, e.g. "Administrators > Domain Admins", "Domain Admins (primary
+    group)"). PASS when none has; SKIP without federated domains; error when the groups could not
+    be read."""
     facts = gate(ctx, "privileged")
     if isinstance(facts, Outcome):
         return facts
@@ -292,13 +445,14 @@ def privileged_federated(ctx: CheckContext) -> Outcome:
     for m in facts.privileged_members:
         suffix = (m.user_principal_name or "").rsplit("@", 1)[-1].lower() if m.user_principal_name else ""
         if suffix and any(suffix == d or suffix.endswith("." + d) for d in domains):
-            hits.append({"group": m.group, "dn": m.dn, "sam_account_name": m.sam_account_name,
-                         "user_principal_name": m.user_principal_name})
+            hits.append({"group": m.group, "groups": list(m.groups) or [m.group], "dn": m.dn,
+                         "sam_account_name": m.sam_account_name, "user_principal_name": m.user_principal_name})
     evidence = {"members_examined": len(facts.privileged_members), "federated_domains": list(domains),
                 "federated_members": hits}
     if hits:
-        names = ", ".join(sorted({h["sam_account_name"] or h["dn"] for h in hits}))
-        return Outcome(Status.FAIL, f"{len(hits)} privileged membership(s) with a UPN in a federated domain: {names}.",
+        names = ", ".join(sorted({h["sam_account_name"] or h["dn"] for h in hits}, key=str.lower))
+        return Outcome(Status.FAIL, f"{len(hits)} privileged account(s) with a UPN in a federated domain: {names}.",
                        evidence=evidence)
-    return Outcome(Status.PASS, f"None of the {len(facts.privileged_members)} Domain/Enterprise Admins members has a "
-                                "UPN in a federated domain.", evidence=evidence)
+    return Outcome(Status.PASS, f"None of the {len(facts.privileged_members)} members of Domain Admins, Enterprise "
+                                "Admins and Administrators (nested and primary-group members included) has a UPN in a "
+                                "federated domain.", evidence=evidence)

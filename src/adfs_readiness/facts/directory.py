@@ -35,6 +35,7 @@ __all__ = [
     "SourceAnchorSummary",
     "ScanResult",
     "AccountInfo",
+    "PasswordSettings",
     "SpnRegistration",
     "KdsRootKey",
     "PrivilegedMember",
@@ -238,11 +239,36 @@ class ScanResult:
 
 
 @dataclass(frozen=True)
+class PasswordSettings:
+    """A fine-grained password policy (msDS-PasswordSettings object, "PSO") as read: intervals as
+    AD stores them (negative 100-ns counts; ``lockout_duration`` 0 = locked until an administrator
+    unlocks, the minimum int64 = never), None when the attribute was not returned."""
+
+    dn: str
+    precedence: int | None = None
+    max_pwd_age: int | None = None
+    lockout_duration: int | None = None
+    lockout_threshold: int | None = None
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     """An account as read, times as raw FILETIME ints (see module docstring).
 
     ``object_classes`` are lower case; ``user_account_control`` the raw flags; ``password_last_set``
     / ``lockout_time`` / ``account_expires`` FILETIMEs (None when absent).
+
+    What the DC computes itself, with the fine-grained password policy that applies (read by name
+    in a base read of the account; None when the DC did not return them):
+
+    * ``password_expiry_computed``: msDS-UserPasswordExpiryTimeComputed, a FILETIME;
+      0x7FFFFFFFFFFFFFFF = never expires, 0 = pwdLastSet is 0 (must change at next logon)
+      (MS-ADTS 3.1.1.4.5.33).
+    * ``account_control_computed``: msDS-User-Account-Control-Computed, with UF_LOCKOUT (0x10)
+      and UF_PASSWORD_EXPIRED (0x800000) as of the DC's clock at the read (MS-ADTS 3.1.1.4.5.17).
+    * ``resultant_pso``: msDS-ResultantPSO, the DN of the PSO in effect (None = the domain policy);
+      ``password_settings``: that PSO's settings, None when the reader may not read it (by default
+      only Domain Admins may).
     """
 
     dn: str
@@ -255,6 +281,10 @@ class AccountInfo:
     account_expires: int | None
     supported_encryption_types: int | None
     service_principal_names: tuple[str, ...] = ()
+    password_expiry_computed: int | None = None
+    account_control_computed: int | None = None
+    resultant_pso: str | None = None
+    password_settings: PasswordSettings | None = None
 
     @property
     def is_gmsa(self) -> bool:
@@ -283,12 +313,20 @@ class KdsRootKey:
 
 @dataclass(frozen=True)
 class PrivilegedMember:
-    """A (transitive) member of Domain Admins / Enterprise Admins and its UPN."""
+    """A (transitive) member of Domain Admins, Enterprise Admins or BUILTIN\\Administrators, once
+    per account, and its UPN.
+
+    ``group`` is the first privileged group it was found in (in that order); ``groups`` says how
+    it belongs to each, sorted: the group, the nested groups it came through joined by " > "
+    (``"Administrators > Domain Admins"``), and " (primary group)" when the membership is its
+    primaryGroupID, which a group's ``member`` never lists (MS-ADA2 2.43 member).
+    """
 
     group: str
     dn: str
     sam_account_name: str | None
     user_principal_name: str | None
+    groups: tuple[str, ...] = ()
 
 
 #: The sections the directory probe reads, in order (the keys of DirectoryFacts.section_errors).

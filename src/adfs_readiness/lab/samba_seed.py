@@ -10,7 +10,13 @@ Two domains, both CONTOSO.TEST:
   non-routable UPN suffix. Service accounts for the federation service ``sts.contoso.test`` (a user
   whose ``HOST/`` SPN is also on a second account) and ``sts2.contoso.test`` (a gMSA with AES),
   KDS root keys older and younger than 10 hours, AZUREADSSOACC with a password older than a year,
-  a second DC, a Domain Admin with a UPN in the federated domain contoso.com.
+  a second DC, a Domain Admin with a UPN in the federated domain contoso.com. In ``CN=Users`` and
+  ``CN=Managed Service Accounts`` (outside the OUs other tests count): service accounts for every
+  sub-case of directory.service-account (account expired, must change password at next logon, a
+  gMSA without AES, accounts under fine-grained password policies, a lockout that is over, one
+  whose computed attributes every reader is denied) and two privileged users with a contoso.com
+  UPN that are not in Domain Admins' ``member`` (one through primaryGroupID 512, one directly in
+  BUILTIN\\Administrators).
 * ``legacy`` (functional level 2000): a gMSA but no KDS root key, a second DC on Windows Server
   2008 R2, a recently rolled AZUREADSSOACC password.
 * ``single`` (functional level 2003): one DC only, and ``OU=Hidden`` with a user whose permissions
@@ -35,7 +41,7 @@ __all__ = ["SEED_VERSION", "seed_contoso", "seed_legacy", "seed_single", "bulk_u
            "OBJECT_GUID_SCHEMA_ID", "READER_PASSWORD"]
 
 #: Bump when the seed changes, so a DC seeded by an older version is not reused.
-SEED_VERSION = "3"
+SEED_VERSION = "4"
 
 #: A displayName that must appear as text (never markup) in the HTML report.
 XSS_DISPLAY_NAME = ' <script>alert("xss")</script><img src=x onerror=alert(1)>'
@@ -197,6 +203,79 @@ def _lab_users(b: str) -> str:
     return out
 
 
+#: Fine-grained password policies (PSOs) of the contoso seed: name -> (maximum password age, lockout
+#: duration, precedence), intervals as negative 100-ns counts; a lockout duration of 0 keeps an
+#: account locked until an administrator unlocks it (MS-ADTS 3.1.1.4.5.17). Samba 4.17 applies PSOs
+#: (msDS-ResultantPSO and the computed attributes follow them) at functional level 2008 and above.
+_DAY_100NS = 864_000_000_000
+_PSO_SHORT, _PSO_LOCK = "pso-svc-short", "pso-svc-lock"
+_PSOS = {_PSO_SHORT: (-5 * _DAY_100NS, -18_000_000_000, "10"), _PSO_LOCK: (-42 * _DAY_100NS, 0, "20")}
+
+
+def _pso(b: str, name: str, applies_to: str | list[str]) -> str:
+    max_age, lockout, precedence = _PSOS[name]
+    return ldif_entry(f"CN={name},CN=Password Settings Container,CN=System,{b}", {
+        "objectClass": "msDS-PasswordSettings", "msDS-MaximumPasswordAge": str(max_age),
+        "msDS-MinimumPasswordAge": "0", "msDS-MinimumPasswordLength": "7", "msDS-PasswordComplexityEnabled": "TRUE",
+        "msDS-LockoutObservationWindow": "-18000000000", "msDS-LockoutDuration": str(lockout),
+        "msDS-LockoutThreshold": "5", "msDS-PasswordReversibleEncryptionEnabled": "FALSE",
+        "msDS-PasswordSettingsPrecedence": precedence, "msDS-PasswordHistoryLength": "24",
+        "msDS-PSOAppliesTo": applies_to})
+
+
+#: schemaIDGUIDs of msDS-UserPasswordExpiryTimeComputed and msDS-User-Account-Control-Computed
+#: (MS-ADA2): svc-noread's security descriptor denies reading them, so the probe must fall back.
+_EXPIRY_COMPUTED_ID = "add5cf10-7b09-4449-9ae6-2534148f8a72"
+_UAC_COMPUTED_ID = "2cc4b836-b63f-4940-8d23-ea7acf06af56"
+
+
+def _account_cases(b: str, reference: datetime) -> str:
+    """Service accounts for the sub-cases of directory.service-account (svc-acctexp: accountExpires
+    3 days before ``reference``; svc-mustchg: pwdLastSet 0; svc-pso: password set 10 days before,
+    under a PSO with a 5-day maximum age while the domain's is 42 days; svc-psolock: locked 2 days
+    before, under a PSO that locks until an administrator unlocks, while the domain's lockout lasts
+    30 minutes; svc-lapsed: the same lockout under the domain policy, over; svc-noread: password 100
+    days old, its computed attributes denied to every reader; gmsa-rc4$: a gMSA with RC4 only), the
+    two PSOs, and two privileged users with a contoso.com UPN, all in ``CN=Users`` / ``CN=Managed
+    Service Accounts`` (times Samba refuses through its modules are written by :func:`_account_raw`)."""
+    users = f"CN=Users,{b}"
+    out = _user(f"CN=svc-acctexp,{users}", "svc-acctexp", msDS_SupportedEncryptionTypes="24",
+                accountExpires=str(filetime(reference - timedelta(days=3))))
+    out += _user(f"CN=svc-mustchg,{users}", "svc-mustchg", userAccountControl=_NORMAL,
+                 msDS_SupportedEncryptionTypes="24")  # pwdLastSet stays 0: must change at next logon
+    out += _user(f"CN=svc-pso,{users}", "svc-pso", userAccountControl=_NORMAL, msDS_SupportedEncryptionTypes="24")
+    out += _user(f"CN=svc-psolock,{users}", "svc-psolock", msDS_SupportedEncryptionTypes="24")
+    out += _user(f"CN=svc-lapsed,{users}", "svc-lapsed", msDS_SupportedEncryptionTypes="24")  # lockout over
+    out += _user(f"CN=svc-noread,{users}", "svc-noread", userAccountControl=_NORMAL,
+                 msDS_SupportedEncryptionTypes="24",
+                 nTSecurityDescriptor=f"O:DAG:DAD:(OD;;RP;{_EXPIRY_COMPUTED_ID};;AU)(OD;;RP;{_UAC_COMPUTED_ID};;AU)"
+                                      "(A;;RPLCLORC;;;AU)(A;;GA;;;DA)(A;;GA;;;SY)")
+    out += _gmsa(f"CN=gmsa-rc4,CN=Managed Service Accounts,{b}", "gmsa-rc4$", [], "4")  # RC4 only
+    out += _pso(b, _PSO_SHORT, f"CN=svc-pso,{users}")
+    # svc-locked (OU=Lab, locked 5 minutes before the reference) is under the lockout-until-unlocked
+    # PSO too: the DC judges a lockout with its own clock, so a 30-minute lockout would end for it
+    # once the wall clock passes the reference time, and the lab must not change with the date.
+    out += _pso(b, _PSO_LOCK, [f"CN=svc-psolock,{users}", f"CN=svc-locked,OU=Lab,{b}"])
+    out += _user(f"CN=pgadmin,{users}", "pgadmin", userPrincipalName="pgadmin@contoso.com",
+                 displayName="Primary Group Admin")  # gets primaryGroupID 512 (Domain Admins) below
+    out += _user(f"CN=builtinadm,{users}", "builtinadm", userPrincipalName="builtinadm@contoso.com",
+                 displayName="Builtin Admin")  # a direct member of BUILTIN\Administrators below
+    return out
+
+
+def _account_raw(b: str, reference: datetime) -> str:
+    """The values of :func:`_account_cases` that go into the partition file (pwdLastSet other than
+    0/-1, lockoutTime). Only attributes Samba does not index may go this way: the file write leaves
+    the indexes as they were (a primaryGroupID written so is never found by a search)."""
+    users = f"CN=Users,{b}"
+    return "".join([
+        _modify(f"CN=svc-pso,{users}", "pwdLastSet", str(filetime(reference - timedelta(days=10)))),
+        _modify(f"CN=svc-noread,{users}", "pwdLastSet", str(filetime(reference - timedelta(days=100)))),
+        _modify(f"CN=svc-psolock,{users}", "lockoutTime", str(filetime(reference - timedelta(days=2)))),
+        _modify(f"CN=svc-lapsed,{users}", "lockoutTime", str(filetime(reference - timedelta(days=2)))),
+    ])
+
+
 def _adfs_container(b: str) -> str:
     """AD FS's certificate-sharing container (CN=ADFS,CN=Microsoft,CN=Program Data) with a contact
     whose attributes would break the rules if it were not skipped."""
@@ -213,7 +292,7 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
     """Seed a freshly provisioned, stopped DC with the ``contoso`` data (see module docstring)."""
     b, conf = dc.BASE_DN, f"CN=Configuration,{dc.BASE_DN}"
     _mail_nickname_schema(dc)
-    ldif = _clean_users(b) + _lab_users(b) + _adfs_container(b)
+    ldif = _clean_users(b) + _lab_users(b) + _adfs_container(b) + _account_cases(b, reference)
     ldif += _gmsa(f"CN=gmsa-adfs,CN=Managed Service Accounts,{b}", "gmsa-adfs$",
                   ["HOST/sts2.contoso.test", "HTTP/sts2.contoso.test"], "24")
     ldif += ldif_entry(f"CN=AZUREADSSOACC,CN=Computers,{b}", {
@@ -230,7 +309,12 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
     lab = f"OU=Lab,{b}"
     dc.ldbmodify(_modify(f"CN=Partitions,{conf}", "uPNSuffixes", "contoso.com", "contoso.local", op="add"))
     dc.ldbmodify(_modify(f"CN=Domain Admins,CN=Users,{b}", "member", f"CN=adminfed,{lab}", op="add")
-                 + _modify(f"CN=Domain Admins,CN=Users,{b}", "member", f"CN=clean1,OU=Clean,{b}", op="add"))
+                 + _modify(f"CN=Domain Admins,CN=Users,{b}", "member", f"CN=clean1,OU=Clean,{b}", op="add")
+                 + _modify(f"CN=Administrators,CN=Builtin,{b}", "member", f"CN=builtinadm,CN=Users,{b}", op="add")
+                 # As in AD, primaryGroupID can only name a group the user is a member of; Samba then
+                 # moves the membership from Domain Admins' member to the primary group (implicit).
+                 + _modify(f"CN=Domain Admins,CN=Users,{b}", "member", f"CN=pgadmin,CN=Users,{b}", op="add")
+                 + _modify(f"CN=pgadmin,CN=Users,{b}", "primaryGroupID", "512"))
     # What Samba refuses through its module stack goes into the partition file directly.
     raw = "".join([
         _modify(f"CN=dupb,{lab}", "userPrincipalName", "dup.user@contoso.com"),
@@ -247,7 +331,7 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
                 str(filetime(reference - timedelta(days=400)))),
         # An account lockout policy (Samba provisions 0, "never"): adfs.extranet-lockout compares with it.
         _modify(b, "lockoutThreshold", "10"),
-    ])
+    ]) + _account_raw(b, reference)
     dc.ldbmodify(raw, url=dc.domain_partition)
 
 

@@ -39,6 +39,7 @@ from adfs_readiness.facts.directory import (
     DirectoryFacts,
     DomainController,
     KdsRootKey,
+    PasswordSettings,
     PrivilegedMember,
     RootDse,
     ScanResult,
@@ -68,6 +69,15 @@ __all__ = ["probe_directory", "gather_directory", "make_resolver"]
 _ACCOUNT_ATTRS = ["objectClass", "sAMAccountName", "userPrincipalName", "userAccountControl", "pwdLastSet",
                   "lockoutTime", "accountExpires", "msDS-SupportedEncryptionTypes", "servicePrincipalName"]
 _SCAN_FILTER = "(|(objectCategory=person)(objectCategory=group))"
+# Constructed attributes (MS-ADTS 3.1.1.4.5): computed by the DC with the fine-grained password
+# policy in effect, returned only when asked for by name; read in a base read of one account.
+_COMPUTED_ATTRS = ["msDS-UserPasswordExpiryTimeComputed", "msDS-User-Account-Control-Computed", "msDS-ResultantPSO"]
+_PSO_ATTRS = ["msDS-PasswordSettingsPrecedence", "msDS-MaximumPasswordAge", "msDS-LockoutDuration",
+              "msDS-LockoutThreshold"]
+# BUILTIN\Administrators' well-known SID: with Domain Admins and Enterprise Admins the highest-privilege
+# groups (Microsoft Learn, "Appendix B: Privileged Accounts and Groups in Active Directory").
+_BUILTIN_ADMINISTRATORS = "S-1-5-32-544"
+_MEMBER_ATTRS = ["objectClass", "objectSid", "sAMAccountName", "userPrincipalName"]
 
 
 def probe_directory(ctx: ProbeContext) -> DirectoryFacts:
@@ -345,20 +355,52 @@ def _domain_controllers(conn: Connection, domain_nc: str) -> tuple[DomainControl
     return tuple(sorted(dcs, key=lambda d: d.dn.lower()))
 
 
-def _account_from(dn: str, attrs: Mapping[str, list[bytes]]) -> AccountInfo:
-    def one(key: str) -> str | None:
-        return text(attrs[key][0]) if attrs.get(key) else None
+def _account_from(dn: str, attrs: Mapping[str, list[bytes]],
+                  computed: Mapping[str, list[bytes]] | None = None,
+                  pso: PasswordSettings | None = None) -> AccountInfo:
+    def one(key: str, source: Mapping[str, list[bytes]] = attrs) -> str | None:
+        return text(source[key][0]) if source.get(key) else None
+    computed = computed or {}
     return AccountInfo(
         dn=dn, sam_account_name=one("sAMAccountName"), user_principal_name=one("userPrincipalName"),
         object_classes=tuple(text(v).lower() for v in attrs.get("objectClass", ())),
         user_account_control=parse_int(one("userAccountControl")), password_last_set=parse_int(one("pwdLastSet")),
         lockout_time=parse_int(one("lockoutTime")), account_expires=parse_int(one("accountExpires")),
         supported_encryption_types=parse_int(one("msDS-SupportedEncryptionTypes")),
-        service_principal_names=tuple(text(v) for v in attrs.get("servicePrincipalName", ())))
+        service_principal_names=tuple(text(v) for v in attrs.get("servicePrincipalName", ())),
+        password_expiry_computed=parse_int(one("msDS-UserPasswordExpiryTimeComputed", computed)),
+        account_control_computed=parse_int(one("msDS-User-Account-Control-Computed", computed)),
+        resultant_pso=one("msDS-ResultantPSO", computed), password_settings=pso)
+
+
+def _computed(conn: Connection, dn: str) -> tuple[Mapping[str, list[bytes]], PasswordSettings | None]:
+    """The account's constructed attributes (a base read asking for them by name) and the settings
+    of the PSO in effect. A DC that refuses the read, or a reader denied the attributes, gives
+    ``{}``: the check then falls back to the domain policy and says so. The PSO is None when it
+    cannot be read (AD lets only Domain Admins read PSOs by default)."""
+    try:
+        attrs = read_entry(conn, dn, _COMPUTED_ATTRS) or {}
+    except RuntimeError:  # an LDAP error result, not a lost connection (that one propagates)
+        return {}, None
+    pso_dn = text(attrs["msDS-ResultantPSO"][0]) if attrs.get("msDS-ResultantPSO") else None
+    if not pso_dn:
+        return attrs, None
+    try:
+        raw = read_entry(conn, pso_dn, _PSO_ATTRS)
+    except RuntimeError:
+        raw = None
+    if not raw:
+        return attrs, None
+
+    def num(key: str) -> int | None:
+        return parse_int(text(raw[key][0])) if raw.get(key) else None
+    return attrs, PasswordSettings(pso_dn, num("msDS-PasswordSettingsPrecedence"), num("msDS-MaximumPasswordAge"),
+                                   num("msDS-LockoutDuration"), num("msDS-LockoutThreshold"))
 
 
 def _account(conn: Connection, base: str, name: str, exact: bool = False) -> AccountInfo | None:
-    """The account with sAMAccountName ``name`` (a gMSA's name may be given without its "$")."""
+    """The account with sAMAccountName ``name`` (a gMSA's name may be given without its "$"),
+    with the password expiry and lockout state the DC computes (:func:`_computed`)."""
     candidates = [name] if exact or name.endswith("$") else [name, name + "$"]
     for candidate in candidates:
         status = SearchStatus()
@@ -366,7 +408,8 @@ def _account(conn: Connection, base: str, name: str, exact: bool = False) -> Acc
         if status.partial:
             raise RuntimeError(status.reason)
         if found:
-            return _account_from(*found[0])
+            dn, attrs = found[0]
+            return _account_from(dn, attrs, *_computed(conn, dn))
     return None
 
 
@@ -393,37 +436,73 @@ def _kds(conn: Connection, conf_nc: str) -> tuple[KdsRootKey, ...]:
 
 def _privileged(conn: Connection, domain_nc: str, domain_sid: str | None, root: RootDse,
                 range_step: int) -> tuple[PrivilegedMember, ...]:
-    """Transitive members of Domain Admins (RID 512) and Enterprise Admins (RID 519, forest root),
-    found by well-known SID, members read with range retrieval."""
+    """Every account in Domain Admins (RID 512), Enterprise Admins (RID 519, forest root only) and
+    BUILTIN\\Administrators (S-1-5-32-544), found by well-known SID, once per account (sorted by
+    DN) with every way it belongs (:class:`PrivilegedMember`). Members are read with range
+    retrieval and nested groups followed (each group once per privileged group, so cycles end);
+    for every group of this domain on the way, the accounts whose primaryGroupID is its RID are
+    searched too, since a group's ``member`` never lists them (MS-ADA2 2.43, MS-ADA3 2.120).
+    Raises RuntimeError when the domain SID is unknown or a search is cut short."""
     if not domain_sid:
         raise RuntimeError("the domain's objectSid could not be read")
-    groups = [("Domain Admins", domain_nc, f"{domain_sid}-512")]
+    roots = [("Domain Admins", f"{domain_sid}-512")]
     if root.root_domain_naming_context and root.root_domain_naming_context.lower() == domain_nc.lower():
-        groups.append(("Enterprise Admins", domain_nc, f"{domain_sid}-519"))
-    members: list[PrivilegedMember] = []
-    for label, base, sid in groups:
+        roots.append(("Enterprise Admins", f"{domain_sid}-519"))
+    roots.append(("Administrators", _BUILTIN_ADMINISTRATORS))
+    cache: dict[str, Mapping[str, list[bytes]]] = {}
+    primary: dict[str, list[tuple[str, Mapping[str, list[bytes]]]]] = {}
+    found: dict[str, tuple[str, Mapping[str, list[bytes]], list[str], set[str]]] = {}
+
+    def entry(dn: str) -> Mapping[str, list[bytes]]:
+        if dn.lower() not in cache:
+            cache[dn.lower()] = read_entry(conn, dn, _MEMBER_ATTRS) or {}
+        return cache[dn.lower()]
+
+    def search(ldap_filter: str) -> list[tuple[str, Mapping[str, list[bytes]]]]:
         status = SearchStatus()
-        found = list(paged_search(conn, base, f"(objectSid={sid})", ["cn"], status=status))
-        if not found:
+        hits = list(paged_search(conn, domain_nc, ldap_filter, _MEMBER_ATTRS, status=status))
+        if status.partial:
+            raise RuntimeError(status.reason)
+        return sorted(hits, key=lambda h: h[0].lower())
+
+    def add(dn: str, attrs: Mapping[str, list[bytes]], root_label: str, how: str) -> None:
+        _, _, roots_seen, labels = found.setdefault(dn.lower(), (dn, attrs, [], set()))
+        if root_label not in roots_seen:
+            roots_seen.append(root_label)
+        labels.add(how)
+
+    for label, sid in roots:
+        hits = search(f"(objectSid={sid})")
+        if not hits:
             continue
         seen: set[str] = set()
-        queue = [found[0][0]]
-        while queue:
-            group_dn = queue.pop()
+        queue = [(hits[0][0], hits[0][1], label)]
+        while queue:  # breadth first: the shortest nesting path names a member
+            group_dn, group_attrs, path = queue.pop(0)
             if group_dn.lower() in seen:
                 continue
             seen.add(group_dn.lower())
-            for raw_dn in ranged_values(conn, group_dn, "member", step=range_step):
-                dn = text(raw_dn)
-                attrs = read_entry(conn, dn, ["objectClass", "sAMAccountName", "userPrincipalName"]) or {}
-                classes = {text(c).lower() for c in attrs.get("objectClass", ())}
-                if "group" in classes:
-                    queue.append(dn)
-                    continue
-                members.append(PrivilegedMember(
-                    label, dn, text(attrs["sAMAccountName"][0]) if attrs.get("sAMAccountName") else None,
-                    text(attrs["userPrincipalName"][0]) if attrs.get("userPrincipalName") else None))
-    return tuple(members)
+            members = sorted((text(v) for v in ranged_values(conn, group_dn, "member", step=range_step)), key=str.lower)
+            for dn in members:
+                attrs = entry(dn)
+                if "group" in {text(c).lower() for c in attrs.get("objectClass", ())}:
+                    name = text(attrs["sAMAccountName"][0]) if attrs.get("sAMAccountName") else dn
+                    queue.append((dn, attrs, f"{path} > {name}"))
+                else:
+                    add(dn, attrs, label, path)
+            group_sid = sid_from_bytes(group_attrs["objectSid"][0]) if group_attrs.get("objectSid") else None
+            prefix, _, rid = (group_sid or "").rpartition("-")
+            if prefix == domain_sid and rid.isdigit():  # primaryGroupID names a group of the account's domain
+                if rid not in primary:  # Domain Admins is reached again through Administrators
+                    primary[rid] = search(f"(&(objectCategory=person)(primaryGroupID={rid}))")
+                for dn, attrs in primary[rid]:
+                    add(dn, attrs, label, f"{path} (primary group)")
+
+    def first(attrs: Mapping[str, list[bytes]], key: str) -> str | None:
+        return text(attrs[key][0]) if attrs.get(key) else None
+    return tuple(PrivilegedMember(roots_seen[0], dn, first(attrs, "sAMAccountName"), first(attrs, "userPrincipalName"),
+                                  tuple(sorted(labels)))
+                 for _, (dn, attrs, roots_seen, labels) in sorted(found.items()))
 
 
 def _spns(conn: Connection, connection: DirectoryConnection, target: LdapTarget | None, cfg: DirectoryConfig,
