@@ -225,13 +225,19 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
 
     tls = None
     if target.use_ssl or cfg.start_tls:
-        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file,
-                  valid_names=[target.tls_name or target.host], version=ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file,
+                      valid_names=[target.tls_name or target.host], version=ssl.PROTOCOL_TLS_CLIENT)
+        except ldap_exc.LDAPSSLConfigurationError as exc:  # ldap3 checks that the CA file exists
+            return None, DirectoryConnection(result=BindResult.TLS_FAILED, **info,
+                                             reason=f"TLS cannot be set up: {exc} (directory.ca_bundle = {ca_file})")
     server = Server(connect_host or target.address or target.host, port=target.port, use_ssl=target.use_ssl, tls=tls,
                     get_info=NONE, connect_timeout=timeout)
+    # auto_referrals=False: ldap3 otherwise follows a referral to whatever host it names and binds
+    # there with the same user and password (in clear for an ldap:// referral, even from LDAPS).
     kwargs: dict[str, Any] = dict(read_only=True, auto_bind=False, receive_timeout=max(1, int(timeout + 0.999)),
                                   raise_exceptions=False, return_empty_attributes=False, auto_range=False,
-                                  check_names=False)
+                                  check_names=False, auto_referrals=False)
     if auth == "simple":
         kwargs.update(user=cfg.bind_user, password=password, authentication=SIMPLE)
     elif auth == "ntlm":

@@ -8,10 +8,14 @@ range retrieval):
   and the client work at the same time;
 * only searchResEntry items are yielded; searchResRef referrals (Configuration, DnsZones, child
   domains) are recorded on the :class:`SearchStatus`;
-* a sizeLimitExceeded, timeLimitExceeded, a lost connection or any other non-success result marks
-  the status ``partial`` with the reason: callers turn that into an ``error``, never a pass on a
-  truncated list;
+* a sizeLimitExceeded, timeLimitExceeded, a referral result (the DC did not do the search: RFC
+  4511 4.1.10), a lost connection, a message for another operation or any other non-success
+  result marks the status ``partial`` with the reason: callers turn that into an ``error``, never
+  a pass on a truncated list. When the answers on the connection are out of step with the
+  requests (a message for another operation, an answer cut off), the connection is closed, so
+  the next operation fails at once instead of reading what was meant for this one;
 * attribute values are returned raw (bytes), decoded by :mod:`adfs_readiness.probes.ldap_decode`;
+  every value must be an OCTET STRING and an attribute without values is an empty list;
 * filter values from outside are escaped with :func:`ldap3.utils.conv.escape_filter_chars`
   (:func:`eq_filter`).
 """
@@ -28,16 +32,13 @@ with warnings.catch_warnings():
     # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix, and it must
     # not break a run under -W error.
     warnings.simplefilter("ignore", DeprecationWarning)
-    from ldap3 import BASE, DEREF_ALWAYS, NO_ATTRIBUTES, SUBTREE, Connection
+    from ldap3 import BASE, DEREF_ALWAYS, NO_ATTRIBUTES, SUBTREE, Connection, get_config_parameter
     from ldap3.core import exceptions as ldap_exc
-    from ldap3.operation.search import (
-        raw_attributes_to_dict_fast,
-        search_operation,
-        search_result_reference_response_to_dict_fast,
-    )
+    from ldap3.operation.search import search_operation, search_result_reference_response_to_dict_fast
     from ldap3.protocol.rfc2696 import paged_search_control
     from ldap3.strategy.sync import SyncStrategy
     from ldap3.utils.asn1 import compute_ber_size, decode_message_fast
+    from ldap3.utils.ciDict import CaseInsensitiveDict
     from ldap3.utils.conv import escape_filter_chars, to_unicode
 
 __all__ = ["PAGED_RESULTS_OID", "SearchStatus", "eq_filter", "paged_search", "read_entry", "ranged_values",
@@ -85,8 +86,10 @@ def paged_search(conn: Connection, base: str, ldap_filter: str, attributes: list
     the current page's result (and its cookie) has arrived, before the page's entries are decoded
     and handed to the caller: the DC builds page n+1 while we decode and judge page n. The caller
     must then not use ``conn`` for anything else until the generator has finished (or been
-    closed, which waits for the outstanding page). Never raises for LDAP trouble: it ends the
-    generator and marks ``status`` partial with the reason.
+    closed, which waits for the outstanding page, at most the connection's receive timeout).
+    Never raises for LDAP trouble: it ends the generator and marks ``status`` partial with the
+    reason; when the connection's answers are out of step with its requests, it also closes
+    ``conn`` (the next operation then raises ldap3's LDAPSocketOpenError).
 
     Why not ``conn.search(paged_size=...)``: ldap3 decodes a whole page before it returns, and AD
     and Samba build a whole page before they send it, so the two would take turns and neither
@@ -111,14 +114,21 @@ def paged_search(conn: Connection, base: str, ldap_filter: str, attributes: list
 
 # protocolOp tags (RFC 4511 4.2): [APPLICATION n]; all LDAP operation numbers are below 31.
 _SEARCH_RES_ENTRY, _SEARCH_RES_REF, _INTERMEDIATE = 4, 19, 25
+# (class, constructed, tag number) as ldap3's decode_sequence reports them (X.690 8.1.2).
+_OCTET_STRING, _SEQUENCE, _SET = (0, False, 4), (0, True, 16), (0, True, 17)
 
 
-def _protocol_op(message: bytes) -> int:
-    """The protocolOp number of one raw LDAPMessage (SEQUENCE { messageID, protocolOp, ... }),
-    read from the headers only so a page's result can be found before its entries are decoded."""
+def _header(message: bytes) -> tuple[int, int]:
+    """(messageID, protocolOp number) of one raw LDAPMessage (SEQUENCE { messageID INTEGER,
+    protocolOp, ... }), read from the headers only so a page's result can be found, and a message
+    for another operation refused, before any entry is decoded. Raises ValueError/IndexError
+    for a malformed header."""
     _, outer = compute_ber_size(message[:10])
+    if message[outer] != 0x02:
+        raise ValueError("the message does not start with a messageID INTEGER")
     id_length, id_header = compute_ber_size(message[outer:outer + 10])
-    return message[outer + id_header + id_length] & 0x1F
+    start = outer + id_header
+    return int.from_bytes(message[start:start + id_length], "big"), message[start + id_length] & 0x1F
 
 
 class _PagedReader:
@@ -131,31 +141,38 @@ class _PagedReader:
                                         False, conn.auto_escape, conn.auto_encode, None, validator=None,
                                         check_names=False)
         self.outstanding: int | None = None  # message id of the page request on the wire
+        # False while a request is being sent or its answer read: an exception then leaves the
+        # connection's stream at an unknown point, so it must be closed, not reused.
+        self.in_step = True
 
     def _send(self, cookie: bytes | None) -> None:
+        self.in_step = False
         self.outstanding = self.conn.send("searchRequest", self.request,
                                           [paged_search_control(False, self.page_size, cookie)])
+        self.in_step = True
 
     def _receive(self) -> tuple[list[bytes], dict[str, Any]]:
         """The raw entry/reference messages of the outstanding page and its decoded result."""
         message_id, self.outstanding = self.outstanding, None
         strategy = self.conn.strategy
-        getattr(strategy, "_outstanding", {}).pop(message_id, None)  # ldap3's own list of unanswered requests
+        (getattr(strategy, "_outstanding", None) or {}).pop(message_id, None)  # ldap3's own list of unanswered requests
+        self.in_step = False
         messages: list[bytes] = []
         while True:
             batch = strategy.receiving()
             if not batch:
                 raise ldap_exc.LDAPSessionTerminatedByServerError("the server closed the connection")
             for message in batch:
-                if _protocol_op(message) in (_SEARCH_RES_ENTRY, _SEARCH_RES_REF, _INTERMEDIATE):
+                answer_to, op = _header(message)
+                if answer_to != message_id:  # 0: an unsolicited notice of disconnection
+                    raise ldap_exc.LDAPSessionTerminatedByServerError(
+                        f"the server sent message {answer_to} (protocolOp {op}) while page {message_id} was expected")
+                if op in (_SEARCH_RES_ENTRY, _SEARCH_RES_REF, _INTERMEDIATE):
                     messages.append(message)
                     continue
-                decoded = decode_message_fast(message)
-                if decoded["messageID"] != message_id:  # 0: an unsolicited notice of disconnection
-                    raise ldap_exc.LDAPSessionTerminatedByServerError(
-                        f"the server sent message {decoded['messageID']} (protocolOp {decoded['protocolOp']}) "
-                        f"while page {message_id} was expected")
-                return messages, strategy.decode_response_fast(decoded)
+                result = strategy.decode_response_fast(decode_message_fast(message))
+                self.in_step = True
+                return messages, result
 
     def pages(self, pipeline: bool) -> Iterator[list[Entry]]:
         status = self.status
@@ -166,8 +183,8 @@ class _PagedReader:
                 status.pages += 1
                 code = result.get("result")
                 status.result_code = code
-                control = (result.get("controls") or {}).get(PAGED_RESULTS_OID) or {}
-                cookie = (control.get("value") or {}).get("cookie") if code in (0, 10) else None
+                control = (result.get("controls") or {}).get(PAGED_RESULTS_OID)
+                cookie = ((control or {}).get("value") or {}).get("cookie") if code == 0 else None
                 if cookie and pipeline:
                     self._send(cookie)
                 yield self._decode(messages)
@@ -175,9 +192,20 @@ class _PagedReader:
                     status.cut(f"the server stopped the search at its size limit (sizeLimitExceeded) after "
                                f"{status.entries} entries")
                     return
-                if code not in (0, 10):  # 10 = referral: the entries so far are complete for this partition
+                if code == 10:  # RFC 4511 4.1.10: the search was not done here, the entries are not all there
+                    urls = [str(u) for u in result.get("referrals") or ()]
+                    status.referrals.extend(urls)
+                    status.cut(f"the server did not do the search but referred it elsewhere (referral, 10): "
+                               f"{', '.join(urls) or 'no URL given'}. This DC does not hold the base DN: "
+                               "connect to a DC of that domain or change base_dn")
+                    return
+                if code != 0:
                     status.cut(f"the search ended with {result.get('description')} ({code}): "
                                f"{(result.get('message') or '').strip()}")
+                    return
+                if control is None and status.pages > 1:
+                    status.cut(f"the server's answer to page {status.pages} had no paged results control "
+                               "(RFC 2696): whether more entries follow is unknown")
                     return
                 if not cookie:
                     return
@@ -185,20 +213,26 @@ class _PagedReader:
                     self._send(cookie)
         except (ldap_exc.LDAPException, OSError) as exc:
             status.cut(f"the search was interrupted: {type(exc).__name__}: {exc}")
-        except (ValueError, IndexError, KeyError, TypeError) as exc:  # a malformed answer
+        except (ValueError, IndexError, KeyError, TypeError, RecursionError) as exc:  # a malformed answer
             status.cut(f"the server's answer could not be decoded ({type(exc).__name__}: {exc})")
         finally:
             self._drain()
 
     def _drain(self) -> None:
         """A caller that stops early leaves the pipelined page on the wire: read it, so the
-        connection's next operation gets its own answer."""
-        if self.outstanding is None:
-            return
-        try:
-            self._receive()
-        except Exception:  # the connection is broken: the next operation will say so
+        connection's next operation gets its own answer. A connection whose answers are out of
+        step with its requests is closed instead."""
+        if self.outstanding is not None and self.in_step:
+            try:
+                self._receive()
+            except Exception:  # noqa: S110 - judged below: the stream is out of step
+                pass
+        if not self.in_step:
             self.outstanding = None
+            try:
+                self.conn.strategy.close()
+            except Exception:  # noqa: S110 - the socket is gone already
+                pass
 
     def _decode(self, messages: list[bytes]) -> list[Entry]:
         page: list[Entry] = []
@@ -206,10 +240,31 @@ class _PagedReader:
             decoded = decode_message_fast(message)
             payload = decoded["payload"]
             if decoded["protocolOp"] == _SEARCH_RES_ENTRY:
-                page.append((to_unicode(payload[0][3], from_server=True), raw_attributes_to_dict_fast(payload[1][3])))
+                if tuple(payload[0][:3]) != _OCTET_STRING or tuple(payload[1][:3]) != _SEQUENCE:
+                    raise ValueError("a searchResEntry without an objectName and an attribute list")
+                page.append((to_unicode(payload[0][3], from_server=True), _raw_attributes(payload[1][3])))
             elif decoded["protocolOp"] == _SEARCH_RES_REF:
                 self.status.referrals.extend(search_result_reference_response_to_dict_fast(payload)["uri"])
         return page
+
+
+def _raw_attributes(attribute_list: list[Any]) -> Mapping[str, list[bytes]]:
+    """ldap3's raw_attributes_to_dict_fast with the types checked (RFC 4511 4.5.2
+    PartialAttributeList): every value an OCTET STRING (ldap3 passes any decoded value to bytes(),
+    so an INTEGER n becomes n zero bytes, a memory bomb) and an attribute without values an empty
+    list (ldap3 gives None). Raises ValueError for another shape."""
+    attributes: dict[str, list[bytes]] = (CaseInsensitiveDict() if get_config_parameter("CASE_INSENSITIVE_ATTRIBUTE_NAMES")
+                                          else {})
+    for attribute in attribute_list:
+        parts = attribute[3]
+        if (tuple(attribute[:3]) != _SEQUENCE or len(parts) != 2 or tuple(parts[0][:3]) != _OCTET_STRING
+                or tuple(parts[1][:3]) != _SET):
+            raise ValueError("an attribute that is not a type and a SET of values")
+        name = to_unicode(parts[0][3], from_server=True)
+        if any(tuple(value[:3]) != _OCTET_STRING for value in parts[1][3]):
+            raise ValueError(f"a value of {name} is not an OCTET STRING")
+        attributes[name] = [bytes(value[3]) for value in parts[1][3]]
+    return attributes
 
 
 def read_entry(conn: Connection, dn: str, attributes: list[str]) -> Mapping[str, list[bytes]] | None:
