@@ -447,12 +447,19 @@ def privileged_federated(ctx: CheckContext) -> Outcome:
         if suffix and any(suffix == d or suffix.endswith("." + d) for d in domains):
             hits.append({"group": m.group, "groups": list(m.groups) or [m.group], "dn": m.dn,
                          "sam_account_name": m.sam_account_name, "user_principal_name": m.user_principal_name})
-    evidence = {"members_examined": len(facts.privileged_members), "federated_domains": list(domains),
-                "federated_members": hits}
+    unread = [m.dn for m in facts.privileged_members if m.other_domain]
+    evidence = {"members_examined": len(facts.privileged_members) - len(unread), "federated_domains": list(domains),
+                "federated_members": hits, "members_in_other_domains": unread}
     if hits:
         names = ", ".join(sorted({h["sam_account_name"] or h["dn"] for h in hits}, key=str.lower))
-        return Outcome(Status.FAIL, f"{len(hits)} privileged account(s) with a UPN in a federated domain: {names}.",
-                       evidence=evidence)
+        more = f"; {len(unread)} member(s) in other domains were not examined" if unread else ""
+        return Outcome(Status.FAIL, f"{len(hits)} privileged account(s) with a UPN in a federated domain: {names}"
+                                    f"{more}.", evidence=evidence)
+    if unread:
+        return Outcome(Status.WARN, f"None of the members read has a UPN in a federated domain, but {len(unread)} "
+                                    f"member(s) in other domains of the forest were not examined ({unread[0]}"
+                                    f"{', ...' if len(unread) > 1 else ''}): run the check against a DC of each "
+                                    "domain, or look them up in the Global Catalog.", evidence=evidence)
     return Outcome(Status.PASS, f"None of the {len(facts.privileged_members)} members of Domain Admins, Enterprise "
                                 "Admins and Administrators (nested and primary-group members included) has a UPN in a "
                                 "federated domain.", evidence=evidence)

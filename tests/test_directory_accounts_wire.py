@@ -224,3 +224,23 @@ def test_privileged_federated_passes_skips_and_errors(samba_dc, clean, samba_leg
     assert [(m.sam_account_name, m.groups) for m in legacy.privileged_members] == [
         ("Administrator", ("Administrators", "Administrators > Domain Admins", "Administrators > Enterprise Admins",
                            "Domain Admins", "Enterprise Admins"))]
+
+
+def test_privileged_members_in_another_domain_are_not_judged_as_clean(clean):
+    """The lab forest has one domain, so the member in a child domain is added to the real facts: a
+    DC answers a read of it with a referral, which the probe does not follow (other_domain)."""
+    import dataclasses
+
+    from adfs_readiness.facts.directory import PrivilegedMember
+
+    cfg, facts = clean
+    emea = PrivilegedMember("Enterprise Admins", f"CN=ops,CN=Users,DC=emea,{B}", None, None, ("Enterprise Admins",),
+                            other_domain=True)
+    with_foreign = dataclasses.replace(facts, privileged_members=facts.privileged_members + (emea,))
+    status, o = judge("directory.privileged-federated", with_foreign, cfg)
+    assert status is Status.FAIL and o.summary.endswith("; 1 member(s) in other domains were not examined.")
+    assert o.evidence["members_in_other_domains"] == [emea.dn] and o.evidence["members_examined"] == 5
+    fabrikam = dataclasses.replace(cfg, federated_domains=("fabrikam.com",))
+    status, o = judge("directory.privileged-federated", with_foreign, fabrikam)
+    assert status is Status.WARN and "1 member(s) in other domains of the forest were not examined" in o.summary
+    assert emea.dn in o.summary

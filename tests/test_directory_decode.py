@@ -8,6 +8,7 @@ import sys
 import uuid
 from datetime import datetime, timezone
 
+import pytest
 from publicsuffixlist import PublicSuffixList
 
 from adfs_readiness.config import DirectoryConfig, config_from_mapping
@@ -132,3 +133,20 @@ def test_without_a_gssapi_package_the_method_is_unavailable_and_says_how_to_inst
     conn, info = connect(parse_ldap_url("ldap://dc1.contoso.test"), cfg.directory, None, timeout=1)
     assert conn is None and info.result == BindResult.METHOD_UNAVAILABLE and info.auth == "kerberos"
     assert "pip install 'adfs-readiness[kerberos]'" in info.reason and "libkrb5-dev" in info.reason
+
+
+@pytest.mark.parametrize("dn, inside", [
+    ("CN=a,CN=Users,DC=contoso,DC=test", True),
+    ("cn=A,cn=users,dc=CONTOSO,dc=test", True),
+    ("CN=S-1-5-21-1-2-3-1104,CN=ForeignSecurityPrincipals,DC=contoso,DC=test", True),
+    ("CN=Doe\\, John,OU=Sales,DC=contoso,DC=test", True),
+    ("CN=a=b,CN=Users,DC=contoso,DC=test", True),  # "=" in a value needs no escape (RFC 4514)
+    ("CN=a,CN=Users,DC=emea,DC=contoso,DC=test", False),  # a child domain ends with the parent's RDNs
+    ("CN=a,CN=Users,DC=fabrikam,DC=test", False),
+    ("DC=contoso,DC=test", False),
+    ("garbage", False),
+])
+def test_a_member_dn_is_in_the_domain_partition_only_without_a_dc_rdn_before_it(dn, inside):
+    from adfs_readiness.probes.directory import _in_partition
+
+    assert _in_partition(dn, "DC=contoso,DC=test") is inside

@@ -319,7 +319,10 @@ class PrivilegedMember:
     ``group`` is the first privileged group it was found in (in that order); ``groups`` says how
     it belongs to each, sorted: the group, the nested groups it came through joined by " > "
     (``"Administrators > Domain Admins"``), and " (primary group)" when the membership is its
-    primaryGroupID, which a group's ``member`` never lists (MS-ADA2 2.43 member).
+    primaryGroupID, which a group's ``member`` never lists (MS-ADA2 2.43 member). ``other_domain``
+    is True for a member whose DN lies outside the domain partition read (Enterprise Admins and
+    Administrators may hold accounts of other domains of the forest): this DC answers such a read
+    with a referral, which is not followed, so its names are unknown.
     """
 
     group: str
@@ -327,6 +330,7 @@ class PrivilegedMember:
     sam_account_name: str | None
     user_principal_name: str | None
     groups: tuple[str, ...] = ()
+    other_domain: bool = False
 
 
 #: The sections the directory probe reads, in order (the keys of DirectoryFacts.section_errors).

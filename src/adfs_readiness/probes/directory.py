@@ -452,6 +452,7 @@ def _privileged(conn: Connection, domain_nc: str, domain_sid: str | None, root: 
     cache: dict[str, Mapping[str, list[bytes]]] = {}
     primary: dict[str, list[tuple[str, Mapping[str, list[bytes]]]]] = {}
     found: dict[str, tuple[str, Mapping[str, list[bytes]], list[str], set[str]]] = {}
+    foreign: set[str] = set()
 
     def entry(dn: str) -> Mapping[str, list[bytes]]:
         if dn.lower() not in cache:
@@ -484,6 +485,10 @@ def _privileged(conn: Connection, domain_nc: str, domain_sid: str | None, root: 
             seen.add(group_dn.lower())
             members = sorted((text(v) for v in ranged_values(conn, group_dn, "member", step=range_step)), key=str.lower)
             for dn in members:
+                if not _in_partition(dn, domain_nc):  # another domain's account: a referral, not followed
+                    add(dn, {}, label, path)
+                    foreign.add(dn.lower())
+                    continue
                 attrs = entry(dn)
                 if "group" in {text(c).lower() for c in attrs.get("objectClass", ())}:
                     name = text(attrs["sAMAccountName"][0]) if attrs.get("sAMAccountName") else dn
@@ -501,8 +506,43 @@ def _privileged(conn: Connection, domain_nc: str, domain_sid: str | None, root: 
     def first(attrs: Mapping[str, list[bytes]], key: str) -> str | None:
         return text(attrs[key][0]) if attrs.get(key) else None
     return tuple(PrivilegedMember(roots_seen[0], dn, first(attrs, "sAMAccountName"), first(attrs, "userPrincipalName"),
-                                  tuple(sorted(labels)))
-                 for _, (dn, attrs, roots_seen, labels) in sorted(found.items()))
+                                  tuple(sorted(labels)), other_domain=key in foreign)
+                 for key, (dn, attrs, roots_seen, labels) in sorted(found.items()))
+
+
+def _rdns(dn: str) -> list[tuple[str, str]]:
+    """(attribute, value) of each RDN of an RFC 4514 DN string, lower-cased, split on commas that
+    are not escaped with a backslash. (ldap3's parse_dn refuses an unescaped "=" in a value, which
+    RFC 4514 allows and AD returns, e.g. CN=a=b.)"""
+    parts, current, escaped = [], [], False
+    for char in dn:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            current.append(char)
+            escaped = True
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    out = []
+    for part in parts:
+        attribute, _, value = part.partition("=")
+        out.append((attribute.strip().lower(), value.strip().lower()))
+    return out
+
+
+def _in_partition(dn: str, partition: str) -> bool:
+    """Whether ``dn`` lies in the domain naming context ``partition``: its last RDNs are the
+    partition's (case-insensitive) and no DC= RDN comes before them (a child domain's DNs,
+    ``...,DC=emea,DC=contoso,DC=test``, also end with the parent's RDNs)."""
+    inner, outer = _rdns(dn), _rdns(partition)
+    if not outer or len(inner) <= len(outer) or inner[-len(outer):] != outer:
+        return False
+    return not any(attribute == "dc" for attribute, _ in inner[:-len(outer)])
 
 
 def _spns(conn: Connection, connection: DirectoryConnection, target: LdapTarget | None, cfg: DirectoryConfig,
