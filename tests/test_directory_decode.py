@@ -147,6 +147,6 @@ def test_without_a_gssapi_package_the_method_is_unavailable_and_says_how_to_inst
     ("garbage", False),
 ])
 def test_a_member_dn_is_in_the_domain_partition_only_without_a_dc_rdn_before_it(dn, inside):
-    from adfs_readiness.probes.directory import _in_partition
+    from adfs_readiness.probes.directory_accounts import in_partition as _in_partition
 
     assert _in_partition(dn, "DC=contoso,DC=test") is inside

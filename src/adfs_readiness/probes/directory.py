@@ -6,7 +6,9 @@ MaxPageSize, schema version, KDS root keys) -> domain (password policy, DCs, ser
 gMSAs, AZUREADSSOACC, privileged groups with ranged member retrieval) -> the Global Catalog for
 forest-wide SPN holders -> the streamed attribute scan of users, contacts and groups.
 
-A section that cannot be read is recorded in ``section_errors`` (its checks report ``error``);
+The account readers (service account, gMSAs, KDS keys, privileged groups, SPN holders) are in
+:mod:`adfs_readiness.probes.directory_accounts`. A section that cannot be read is recorded in
+``section_errors`` (its checks report ``error``);
 a bind that fails is a fact too (directory.connect judges it). Nothing is ever written: every
 connection is ``read_only=True``.
 """
@@ -33,19 +35,15 @@ with warnings.catch_warnings():
 from adfs_readiness.config import Config, DirectoryConfig
 from adfs_readiness.facts.directory import (
     DIRECTORY_SECTIONS,
-    AccountInfo,
     BindResult,
     DirectoryConnection,
     DirectoryFacts,
     DomainController,
-    KdsRootKey,
-    PasswordSettings,
-    PrivilegedMember,
     RootDse,
     ScanResult,
-    SpnRegistration,
 )
 from adfs_readiness.probes import ProbeContext
+from adfs_readiness.probes.directory_accounts import read_account, read_kds, read_names, read_privileged, read_spns
 from adfs_readiness.probes.directory_rules import SCAN_ATTRIBUTES, AttributeScanner, open_csv
 from adfs_readiness.probes.ldap_connect import (
     LdapTarget,
@@ -60,24 +58,12 @@ from adfs_readiness.probes.ldap_search import (
     SearchStatus,
     eq_filter,
     paged_search,
-    ranged_values,
     read_entry,
 )
 
 __all__ = ["probe_directory", "gather_directory", "make_resolver"]
 
-_ACCOUNT_ATTRS = ["objectClass", "sAMAccountName", "userPrincipalName", "userAccountControl", "pwdLastSet",
-                  "lockoutTime", "accountExpires", "msDS-SupportedEncryptionTypes", "servicePrincipalName"]
 _SCAN_FILTER = "(|(objectCategory=person)(objectCategory=group))"
-# Constructed attributes (MS-ADTS 3.1.1.4.5): computed by the DC with the fine-grained password
-# policy in effect, returned only when asked for by name; read in a base read of one account.
-_COMPUTED_ATTRS = ["msDS-UserPasswordExpiryTimeComputed", "msDS-User-Account-Control-Computed", "msDS-ResultantPSO"]
-_PSO_ATTRS = ["msDS-PasswordSettingsPrecedence", "msDS-MaximumPasswordAge", "msDS-LockoutDuration",
-              "msDS-LockoutThreshold"]
-# BUILTIN\Administrators' well-known SID: with Domain Admins and Enterprise Admins the highest-privilege
-# groups (Microsoft Learn, "Appendix B: Privileged Accounts and Groups in Active Directory").
-_BUILTIN_ADMINISTRATORS = "S-1-5-32-544"
-_MEMBER_ATTRS = ["objectClass", "objectSid", "sAMAccountName", "userPrincipalName"]
 
 
 def probe_directory(ctx: ProbeContext) -> DirectoryFacts:
@@ -281,22 +267,22 @@ def _read_all(conn: Connection, connection: DirectoryConnection, target: LdapTar
         out["domain_controllers"] = dcs
     scan_base = cfg.base_dn or domain_nc
     if cfg.service_account:
-        acct = section("service_account", lambda: _account(conn, domain_nc, cfg.service_account or ""))
+        acct = section("service_account", lambda: read_account(conn, domain_nc, cfg.service_account or ""))
         out["service_account"] = acct
-    gmsas = section("gmsa", lambda: _names(conn, domain_nc, "(objectClass=msDS-GroupManagedServiceAccount)"))
+    gmsas = section("gmsa", lambda: read_names(conn, domain_nc, "(objectClass=msDS-GroupManagedServiceAccount)"))
     if gmsas is not None:
         out["gmsa_accounts"] = gmsas
-    kds = section("kds", lambda: _kds(conn, conf_nc))
+    kds = section("kds", lambda: read_kds(conn, conf_nc))
     if kds is not None:
         out["kds_root_keys"] = kds
     # AZUREADSSOACC is looked for in the whole domain (Entra Connect puts it in CN=Computers by
     # default, or in an OU the admin picks), not just under the scan's base_dn.
-    out["seamless_sso_account"] = section("seamless_sso", lambda: _account(conn, domain_nc, "AZUREADSSOACC$", exact=True))
-    priv = section("privileged", lambda: _privileged(conn, domain_nc, domain_sid, root, range_step))
+    out["seamless_sso_account"] = section("seamless_sso", lambda: read_account(conn, domain_nc, "AZUREADSSOACC$", exact=True))
+    priv = section("privileged", lambda: read_privileged(conn, domain_nc, domain_sid, root, range_step))
     if priv is not None:
         out["privileged_members"] = priv
     if config.service_name:
-        spns = section("spn", lambda: _spns(conn, connection, target, cfg, password, timeout, domain_nc,
+        spns = section("spn", lambda: read_spns(conn, connection, target, cfg, password, timeout, domain_nc,
                                             config.service_name or ""))
         if spns is not None:
             out["spn_registrations"] = spns
@@ -353,226 +339,6 @@ def _domain_controllers(conn: Connection, domain_nc: str) -> tuple[DomainControl
     if status.partial:
         raise RuntimeError(status.reason)
     return tuple(sorted(dcs, key=lambda d: d.dn.lower()))
-
-
-def _account_from(dn: str, attrs: Mapping[str, list[bytes]],
-                  computed: Mapping[str, list[bytes]] | None = None,
-                  pso: PasswordSettings | None = None) -> AccountInfo:
-    def one(key: str, source: Mapping[str, list[bytes]] = attrs) -> str | None:
-        return text(source[key][0]) if source.get(key) else None
-    computed = computed or {}
-    return AccountInfo(
-        dn=dn, sam_account_name=one("sAMAccountName"), user_principal_name=one("userPrincipalName"),
-        object_classes=tuple(text(v).lower() for v in attrs.get("objectClass", ())),
-        user_account_control=parse_int(one("userAccountControl")), password_last_set=parse_int(one("pwdLastSet")),
-        lockout_time=parse_int(one("lockoutTime")), account_expires=parse_int(one("accountExpires")),
-        supported_encryption_types=parse_int(one("msDS-SupportedEncryptionTypes")),
-        service_principal_names=tuple(text(v) for v in attrs.get("servicePrincipalName", ())),
-        password_expiry_computed=parse_int(one("msDS-UserPasswordExpiryTimeComputed", computed)),
-        account_control_computed=parse_int(one("msDS-User-Account-Control-Computed", computed)),
-        resultant_pso=one("msDS-ResultantPSO", computed), password_settings=pso)
-
-
-def _computed(conn: Connection, dn: str) -> tuple[Mapping[str, list[bytes]], PasswordSettings | None]:
-    """The account's constructed attributes (a base read asking for them by name) and the settings
-    of the PSO in effect. A DC that refuses the read, or a reader denied the attributes, gives
-    ``{}``: the check then falls back to the domain policy and says so. The PSO is None when it
-    cannot be read (AD lets only Domain Admins read PSOs by default)."""
-    try:
-        attrs = read_entry(conn, dn, _COMPUTED_ATTRS) or {}
-    except RuntimeError:  # an LDAP error result, not a lost connection (that one propagates)
-        return {}, None
-    pso_dn = text(attrs["msDS-ResultantPSO"][0]) if attrs.get("msDS-ResultantPSO") else None
-    if not pso_dn:
-        return attrs, None
-    try:
-        raw = read_entry(conn, pso_dn, _PSO_ATTRS)
-    except RuntimeError:
-        raw = None
-    if not raw:
-        return attrs, None
-
-    def num(key: str) -> int | None:
-        return parse_int(text(raw[key][0])) if raw.get(key) else None
-    return attrs, PasswordSettings(pso_dn, num("msDS-PasswordSettingsPrecedence"), num("msDS-MaximumPasswordAge"),
-                                   num("msDS-LockoutDuration"), num("msDS-LockoutThreshold"))
-
-
-def _account(conn: Connection, base: str, name: str, exact: bool = False) -> AccountInfo | None:
-    """The account with sAMAccountName ``name`` (a gMSA's name may be given without its "$"),
-    with the password expiry and lockout state the DC computes (:func:`_computed`)."""
-    candidates = [name] if exact or name.endswith("$") else [name, name + "$"]
-    for candidate in candidates:
-        status = SearchStatus()
-        found = list(paged_search(conn, base, eq_filter("sAMAccountName", candidate), _ACCOUNT_ATTRS, status=status))
-        if status.partial:
-            raise RuntimeError(status.reason)
-        if found:
-            dn, attrs = found[0]
-            return _account_from(dn, attrs, *_computed(conn, dn))
-    return None
-
-
-def _names(conn: Connection, base: str, ldap_filter: str) -> tuple[str, ...]:
-    status = SearchStatus()
-    names = [text(a["sAMAccountName"][0]) for _, a in paged_search(conn, base, ldap_filter, ["sAMAccountName"],
-                                                                 status=status) if a.get("sAMAccountName")]
-    if status.partial:
-        raise RuntimeError(status.reason)
-    return tuple(sorted(names))
-
-
-def _kds(conn: Connection, conf_nc: str) -> tuple[KdsRootKey, ...]:
-    status = SearchStatus()
-    keys = []
-    for dn, attrs in paged_search(conn, f"CN=Services,{conf_nc}", "(objectClass=msKds-ProvRootKey)",
-                                  ["msKds-CreateTime", "msKds-UseStartTime"], status=status):
-        keys.append(KdsRootKey(dn, parse_int(text(attrs["msKds-CreateTime"][0])) if attrs.get("msKds-CreateTime") else None,
-                               parse_int(text(attrs["msKds-UseStartTime"][0])) if attrs.get("msKds-UseStartTime") else None))
-    if status.partial:
-        raise RuntimeError(status.reason)
-    return tuple(sorted(keys, key=lambda k: k.created or 0))
-
-
-def _privileged(conn: Connection, domain_nc: str, domain_sid: str | None, root: RootDse,
-                range_step: int) -> tuple[PrivilegedMember, ...]:
-    """Every account in Domain Admins (RID 512), Enterprise Admins (RID 519, forest root only) and
-    BUILTIN\\Administrators (S-1-5-32-544), found by well-known SID, once per account (sorted by
-    DN) with every way it belongs (:class:`PrivilegedMember`). Members are read with range
-    retrieval and nested groups followed (each group once per privileged group, so cycles end);
-    for every group of this domain on the way, the accounts whose primaryGroupID is its RID are
-    searched too, since a group's ``member`` never lists them (MS-ADA2 2.43, MS-ADA3 2.120).
-    Raises RuntimeError when the domain SID is unknown or a search is cut short."""
-    if not domain_sid:
-        raise RuntimeError("the domain's objectSid could not be read")
-    roots = [("Domain Admins", f"{domain_sid}-512")]
-    if root.root_domain_naming_context and root.root_domain_naming_context.lower() == domain_nc.lower():
-        roots.append(("Enterprise Admins", f"{domain_sid}-519"))
-    roots.append(("Administrators", _BUILTIN_ADMINISTRATORS))
-    cache: dict[str, Mapping[str, list[bytes]]] = {}
-    primary: dict[str, list[tuple[str, Mapping[str, list[bytes]]]]] = {}
-    found: dict[str, tuple[str, Mapping[str, list[bytes]], list[str], set[str]]] = {}
-    foreign: set[str] = set()
-
-    def entry(dn: str) -> Mapping[str, list[bytes]]:
-        if dn.lower() not in cache:
-            cache[dn.lower()] = read_entry(conn, dn, _MEMBER_ATTRS) or {}
-        return cache[dn.lower()]
-
-    def search(ldap_filter: str) -> list[tuple[str, Mapping[str, list[bytes]]]]:
-        status = SearchStatus()
-        hits = list(paged_search(conn, domain_nc, ldap_filter, _MEMBER_ATTRS, status=status))
-        if status.partial:
-            raise RuntimeError(status.reason)
-        return sorted(hits, key=lambda h: h[0].lower())
-
-    def add(dn: str, attrs: Mapping[str, list[bytes]], root_label: str, how: str) -> None:
-        _, _, roots_seen, labels = found.setdefault(dn.lower(), (dn, attrs, [], set()))
-        if root_label not in roots_seen:
-            roots_seen.append(root_label)
-        labels.add(how)
-
-    for label, sid in roots:
-        hits = search(f"(objectSid={sid})")
-        if not hits:
-            continue
-        seen: set[str] = set()
-        queue = [(hits[0][0], hits[0][1], label)]
-        while queue:  # breadth first: the shortest nesting path names a member
-            group_dn, group_attrs, path = queue.pop(0)
-            if group_dn.lower() in seen:
-                continue
-            seen.add(group_dn.lower())
-            members = sorted((text(v) for v in ranged_values(conn, group_dn, "member", step=range_step)), key=str.lower)
-            for dn in members:
-                if not _in_partition(dn, domain_nc):  # another domain's account: a referral, not followed
-                    add(dn, {}, label, path)
-                    foreign.add(dn.lower())
-                    continue
-                attrs = entry(dn)
-                if "group" in {text(c).lower() for c in attrs.get("objectClass", ())}:
-                    name = text(attrs["sAMAccountName"][0]) if attrs.get("sAMAccountName") else dn
-                    queue.append((dn, attrs, f"{path} > {name}"))
-                else:
-                    add(dn, attrs, label, path)
-            group_sid = sid_from_bytes(group_attrs["objectSid"][0]) if group_attrs.get("objectSid") else None
-            prefix, _, rid = (group_sid or "").rpartition("-")
-            if prefix == domain_sid and rid.isdigit():  # primaryGroupID names a group of the account's domain
-                if rid not in primary:  # Domain Admins is reached again through Administrators
-                    primary[rid] = search(f"(&(objectCategory=person)(primaryGroupID={rid}))")
-                for dn, attrs in primary[rid]:
-                    add(dn, attrs, label, f"{path} (primary group)")
-
-    def first(attrs: Mapping[str, list[bytes]], key: str) -> str | None:
-        return text(attrs[key][0]) if attrs.get(key) else None
-    return tuple(PrivilegedMember(roots_seen[0], dn, first(attrs, "sAMAccountName"), first(attrs, "userPrincipalName"),
-                                  tuple(sorted(labels)), other_domain=key in foreign)
-                 for key, (dn, attrs, roots_seen, labels) in sorted(found.items()))
-
-
-def _rdns(dn: str) -> list[tuple[str, str]]:
-    """(attribute, value) of each RDN of an RFC 4514 DN string, lower-cased, split on commas that
-    are not escaped with a backslash. (ldap3's parse_dn refuses an unescaped "=" in a value, which
-    RFC 4514 allows and AD returns, e.g. CN=a=b.)"""
-    parts, current, escaped = [], [], False
-    for char in dn:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            current.append(char)
-            escaped = True
-        elif char == ",":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    out = []
-    for part in parts:
-        attribute, _, value = part.partition("=")
-        out.append((attribute.strip().lower(), value.strip().lower()))
-    return out
-
-
-def _in_partition(dn: str, partition: str) -> bool:
-    """Whether ``dn`` lies in the domain naming context ``partition``: its last RDNs are the
-    partition's (case-insensitive) and no DC= RDN comes before them (a child domain's DNs,
-    ``...,DC=emea,DC=contoso,DC=test``, also end with the parent's RDNs)."""
-    inner, outer = _rdns(dn), _rdns(partition)
-    if not outer or len(inner) <= len(outer) or inner[-len(outer):] != outer:
-        return False
-    return not any(attribute == "dc" for attribute, _ in inner[:-len(outer)])
-
-
-def _spns(conn: Connection, connection: DirectoryConnection, target: LdapTarget | None, cfg: DirectoryConfig,
-          password: str | None, timeout: float, domain_nc: str, service_name: str) -> tuple[SpnRegistration, ...]:
-    """Holders of HOST/<fs> and HTTP/<fs> forest-wide: on the Global Catalog (3268, or 3269 for
-    LDAPS) of the same DC; on the domain partition when the GC cannot be reached."""
-    search_conn, base, source, gc = conn, domain_nc, "domain", None
-    if target is not None:
-        gc_target = LdapTarget(target.host, 3269 if target.use_ssl else 3268, target.use_ssl,
-                               f"{'ldaps' if target.use_ssl else 'ldap'}://{target.host}:{3269 if target.use_ssl else 3268}",
-                               tls_name=target.tls_name, address=target.address)
-        gc, info = connect(gc_target, cfg, password, timeout=timeout,
-                           ca_file=str(cfg.ca_bundle) if cfg.ca_bundle else None, connect_host=None)
-        if gc is not None:
-            search_conn, base, source = gc, "", "global catalog"
-    try:
-        regs = []
-        for spn in (f"HOST/{service_name}", f"HTTP/{service_name}"):
-            status = SearchStatus()
-            found = list(paged_search(search_conn, base, eq_filter("servicePrincipalName", spn),
-                                      ["sAMAccountName"], status=status))
-            if status.partial:
-                raise RuntimeError(status.reason)
-            regs.append(SpnRegistration(spn, tuple(dn for dn, _ in found),
-                                        tuple(text(a["sAMAccountName"][0]) if a.get("sAMAccountName") else "" for _, a in found),
-                                        source))
-        return tuple(regs)
-    finally:
-        if gc is not None:
-            gc.unbind()
 
 
 class _LazyProgress:
