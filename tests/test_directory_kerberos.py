@@ -9,7 +9,6 @@ skipped, with the reason, where they are missing.
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 
@@ -17,12 +16,12 @@ from adfs_readiness.api import CheckContext
 from adfs_readiness.config import config_from_mapping
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
-from adfs_readiness.lab.samba import SambaDc
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory, make_resolver
 from adfs_readiness.probes.ldap_connect import kerberos_available
 
 from conftest import FIXED_NOW
+from krb5_lab import lab_ticket
 
 pytestmark = pytest.mark.skipif(not kerberos_available() or shutil.which("kinit") is None,
                                 reason="Kerberos tests need the gssapi package (pip install 'adfs-readiness[kerberos]') "
@@ -35,29 +34,8 @@ CONNECT = next(c for c in discover_checks().checks if c.id == "directory.connect
 @pytest.fixture(scope="module")
 def krb5(samba_single_dc, tmp_path_factory):
     """KRB5_CONFIG for the lab realm and a ticket cache holding Administrator's TGT."""
-    d = tmp_path_factory.mktemp("krb5")
-    conf = d / "krb5.conf"
-    conf.write_text(f"""[libdefaults]
- default_realm = {SambaDc.REALM}
- dns_lookup_kdc = false
- dns_lookup_realm = false
- rdns = false
- dns_canonicalize_hostname = false
-[realms]
- {SambaDc.REALM} = {{
-  kdc = 127.0.0.1:{SambaDc.KDC_PORT}
- }}
-[domain_realm]
- .{SambaDc.DNS_NAME} = {SambaDc.REALM}
-""")
-    cache = d / "ccache"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KRB5_CONFIG", str(conf))
-        mp.setenv("KRB5CCNAME", f"FILE:{cache}")
-        done = subprocess.run(["nsenter", f"--net={samba_single_dc.netns}", "kinit", samba_single_dc.admin_upn],
-                              input=samba_single_dc.admin_password + "\n", capture_output=True, text=True, timeout=30)
-        assert done.returncode == 0, done.stderr
-        yield mp, d
+    with lab_ticket(samba_single_dc, tmp_path_factory.mktemp("krb5")) as folder:
+        yield folder
 
 
 def gather(dc, server, **directory):
@@ -93,9 +71,8 @@ def test_a_kerberos_bind_to_an_ip_address_says_to_use_the_dc_name(samba_single_d
 
 
 def test_a_kerberos_bind_without_a_ticket_says_to_run_kinit(samba_single_dc, krb5):
-    mp, d = krb5
     with pytest.MonkeyPatch.context() as inner:
-        inner.setenv("KRB5CCNAME", f"FILE:{d}/no-such-cache")
+        inner.setenv("KRB5CCNAME", f"FILE:{krb5}/no-such-cache")
         cfg, facts = gather(samba_single_dc, "ldap://dc1.contoso.test")
     c = facts.connection
     assert c.result == BindResult.AUTH_FAILED and "run kinit" in c.reason, c.reason

@@ -629,34 +629,11 @@ def kerberos(test):
 
 @pytest.fixture(scope="module")
 def ticket(samba_single_dc, tmp_path_factory):
-    """A krb5.conf for the lab realm and a ticket cache holding Administrator's TGT (as
-    tests/test_directory_kerberos.py makes them)."""
-    import subprocess
+    """A krb5.conf for the lab realm and a ticket cache holding Administrator's TGT."""
+    from krb5_lab import lab_ticket
 
-    from adfs_readiness.lab.samba import SambaDc
-
-    d = tmp_path_factory.mktemp("krb5-attack")
-    conf = d / "krb5.conf"
-    conf.write_text(f"""[libdefaults]
- default_realm = {SambaDc.REALM}
- dns_lookup_kdc = false
- dns_lookup_realm = false
- rdns = false
- dns_canonicalize_hostname = false
-[realms]
- {SambaDc.REALM} = {{
-  kdc = 127.0.0.1:{SambaDc.KDC_PORT}
- }}
-[domain_realm]
- .{SambaDc.DNS_NAME} = {SambaDc.REALM}
-""")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KRB5_CONFIG", str(conf))
-        mp.setenv("KRB5CCNAME", f"FILE:{d / 'ccache'}")
-        done_ = subprocess.run(["nsenter", f"--net={samba_single_dc.netns}", "kinit", samba_single_dc.admin_upn],
-                               input=samba_single_dc.admin_password + "\n", capture_output=True, text=True, timeout=30)
-        assert done_.returncode == 0, done_.stderr
-        yield d
+    with lab_ticket(samba_single_dc, tmp_path_factory.mktemp("krb5-attack")) as folder:
+        yield folder
 
 
 def kerberos_gather(dc, **directory):

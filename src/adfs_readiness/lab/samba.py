@@ -153,6 +153,15 @@ class SambaDcInfo:
     def ldaps_url(self) -> str:
         return f"ldaps://{self.address}:636"
 
+    def krb5_conf(self) -> str:
+        """A krb5.conf (MIT) for this DC's realm: its KDC on ``address``:SambaDc.KDC_PORT, no DNS
+        lookups and no reverse-DNS canonicalisation (tickets are for the names given). Point
+        KRB5_CONFIG at it, then ``kinit`` inside the DC's network namespace."""
+        return (f"[libdefaults]\n default_realm = {self.realm}\n dns_lookup_kdc = false\n"
+                f" dns_lookup_realm = false\n rdns = false\n dns_canonicalize_hostname = false\n"
+                f"[realms]\n {self.realm} = {{\n  kdc = {self.address}:{SambaDc.KDC_PORT}\n }}\n"
+                f"[domain_realm]\n .{self.dns_name} = {self.realm}\n")
+
 
 class SambaDc:
     """One Samba AD DC in ``root`` (a folder it owns), bound to loopback ``address``.
