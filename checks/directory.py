@@ -36,9 +36,15 @@ _LEVELS = {0: "Windows 2000", 1: "Windows Server 2003 interim", 2: "Windows Serv
 @check(id="directory.connect", title="Directory connection", area=Area.DIRECTORY, severity=Severity.HIGH,
        blocker=True, requires=_REQ,
        rule="A bind to a domain controller works; a simple bind over plain LDAP is a warning (the password "
-            "crosses the network in clear).",
-       remediation="Check directory.server, the bind account and its password source. Prefer ldaps:// (636) or "
-                   "start_tls = true; a simple bind over plain LDAP sends the password in clear.",
+            "crosses the network in clear). A bind this run cannot make (DC unreachable from here, this tool's "
+            "credentials refused, a bind method missing here, the DC's CA not trusted here) says nothing about "
+            "single sign-on: the directory is not determined (error, the verdict is INCOMPLETE). A DC whose "
+            "LDAPS certificate has expired or is not yet valid is a finding (every LDAPS client of it fails), "
+            "not a blocker of single sign-on.",
+       remediation="Check directory.server, the bind account and its password source, and that this machine can "
+                   "reach the DC (389/636, 3268/3269). Prefer ldaps:// (636) or start_tls = true; a simple bind "
+                   "over plain LDAP sends the password in clear. Renew an expired DC certificate (the "
+                   "Domain Controller / Kerberos Authentication template, or certlm.msc on the DC).",
        references=(REF_LDAP_SIGNING, REF_ADFS_REQUIREMENTS))
 def connect(ctx: CheckContext) -> Outcome:
     facts: DirectoryFacts = ctx.fact(DIRECTORY_FACT)
@@ -49,14 +55,25 @@ def connect(ctx: CheckContext) -> Outcome:
         return Outcome(Status.SKIP, "No Active Directory connection is configured ([directory] in the config).",
                        evidence=evidence)
     if not c.bound:
-        what = {"auth_failed": "the Kerberos bind failed" if c.auth == "kerberos" else "the DC refused the credentials", "unreachable": "the DC could not be reached",
-                "tls_failed": "TLS to the DC failed", "method_unavailable": f"the {c.auth} bind method cannot work",
+        reason = c.reason or ""
+        if c.result == "tls_failed" and _DC_CERT_DATES.search(reason):
+            return Outcome(Status.FAIL, f"The domain controller's LDAPS certificate is outside its validity period: "
+                                        f"{reason}. Every LDAPS client of this DC fails until it is renewed.",
+                           evidence=evidence, blocker=False)
+        what = {"auth_failed": "the Kerberos bind failed" if c.auth == "kerberos" else "the DC refused the credentials",
+                "unreachable": "the DC could not be reached", "tls_failed": "TLS to the DC failed",
+                "method_unavailable": f"the {c.auth} bind method cannot work",
                 "no_password": "no password was available"}.get(c.result, c.result)
-        return Outcome(Status.FAIL, f"Could not bind to Active Directory: {what}: {c.reason}", evidence=evidence)
+        raise CannotDetermine(f"Could not bind to Active Directory from this machine: {what}: {reason}", evidence)
     if c.transport == "plain" and c.auth == "simple":
         return Outcome(Status.WARN, f"Bound to {c.server} with a simple bind over plain LDAP: the password crossed "
                                     "the network in clear. Use LDAPS or StartTLS.", evidence=evidence)
     return Outcome(Status.PASS, f"Bound to {c.server} ({c.auth} bind over {c.transport}).", evidence=evidence)
+
+
+# OpenSSL's verification errors for a certificate outside its validity period (X509_V_ERR_CERT_HAS_EXPIRED,
+# X509_V_ERR_CERT_NOT_YET_VALID), as Python's ssl module words them.
+_DC_CERT_DATES = re.compile(r"certificate has expired|certificate is not yet valid", re.IGNORECASE)
 
 
 @check(id="directory.functional-level", title="Domain and forest functional level", area=Area.DIRECTORY,

@@ -785,3 +785,51 @@ def test_source_anchor_fail_over_the_wire_names_the_objects_writes_every_row_and
     page = render_html(result)
     assert "<img src=x" not in page and 'onerror=alert(1)>"' not in page
     assert f'<span class="ev-text">{markupsafe.escape(hidden[19])}</span>' in page  # the 20th DN, escaped
+
+
+@pytest.mark.parametrize("days_valid, offset, words", [(30, -40, "certificate has expired"),
+                                                       (30, 5, "certificate is not yet valid")])
+def test_a_dc_certificate_outside_its_dates_is_a_non_blocking_fail_other_tls_trouble_is_not_determined(
+        tmp_path, days_valid, offset, words):
+    """The DC's LDAPS certificate (from the lab CA, trusted) has expired / is not yet valid: a fact
+    about the DC (every LDAPS client fails), so directory.connect fails, without blocking SSO. An
+    untrusted CA is this machine's trust store: not determined."""
+    from conftest import FIXED_NOW
+
+    from adfs_readiness.api import CannotDetermine, CheckContext
+    from adfs_readiness.engine.registry import discover_checks
+    from adfs_readiness.facts.directory import DIRECTORY_FACT
+    from adfs_readiness.lab.pki import LabPki
+    from adfs_readiness.model import Status
+    from adfs_readiness.probes.directory import gather_directory
+
+    from datetime import datetime, timezone
+
+    pki = LabPki(datetime.now(timezone.utc))  # the handshake is judged by OpenSSL against the real clock
+    pki.issue_tls(["127.0.0.1"], days_valid=days_valid, not_before_offset_days=offset).write_pem(
+        tmp_path / "chain.pem", tmp_path / "key.pem")
+    (tmp_path / "ca.pem").write_bytes(pki.ca_bundle_pem())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "chain.pem", tmp_path / "key.pem")
+    connect_check = next(c for c in discover_checks().checks if c.id == "directory.connect")
+    results = {}
+    for label, ca in (("trusted", str(tmp_path / "ca.pem")), ("untrusted", None)):
+        server = AttackServer([], tls=context)
+        try:
+            directory = {"server": f"ldaps://127.0.0.1:{server.port}", "bind_user": "reader@contoso.test"}
+            if ca:
+                directory["ca_bundle"] = ca
+            cfg = config_from_mapping({"directory": directory})
+            facts = gather_directory(cfg, password="pw", timeout=3)
+        finally:
+            server.close()
+        ctx = CheckContext(facts={DIRECTORY_FACT: facts}, config=cfg, now=FIXED_NOW)
+        try:
+            results[label] = connect_check.function(ctx)
+        except CannotDetermine as exc:
+            results[label] = exc
+    outcome = results["trusted"]
+    assert outcome.status is Status.FAIL and outcome.blocker is False and words in outcome.summary
+    assert "Every LDAPS client of this DC fails" in outcome.summary
+    assert isinstance(results["untrusted"], CannotDetermine)
+    assert "from this machine: TLS to the DC failed" in results["untrusted"].reason
