@@ -236,8 +236,8 @@ def upn_routable(ctx: CheckContext) -> Outcome:
         summary = (f"Every user in scope ({rule.objects_with_problem}) has a non-routable UPN suffix: none of them "
                    f"can sign in through AD FS." if every else
                    f"{outcome.summary} These users cannot sign in through AD FS; the other "
-                   f"{facts.scan.users_with_upn - rule.objects_with_problem} users with a UPN are not affected, so "
-                   f"this does not block single sign-on as a whole.")
+                   f"{facts.scan.users_with_upn - rule.objects_with_problem} users with a UPN have routable suffixes, "
+                   f"so this does not block single sign-on as a whole.")
         return Outcome(Status.FAIL, summary, evidence={**outcome.evidence, "all_users_affected": every},
                        blocker=every)
     return outcome
