@@ -309,3 +309,18 @@ def test_empty_run_renders() -> None:
     tree = lxml.html.document_fromstring(render_html(result))
     assert "No check produced a finding." in tree.text_content()
     assert not tree.xpath("//footer/details")
+
+
+def test_white_space_at_the_ends_of_a_value_is_drawn_so_the_value_and_its_fix_look_different():
+    evidence = {"first_objects": [{"dn": "CN=trail,OU=Lab,DC=contoso,DC=test", "value": "trail@contoso.com ",
+                                   "fix": "set it to 'trail@contoso.com'"}],
+                "blank": "   ", "tabbed": "\tx", "plain": "a b"}
+    page = render_html(sample_result(findings=(finding("directory.upn-format", Status.WARN, "1 object(s)",
+                                                       evidence=evidence),)))
+    tree = lxml.html.document_fromstring(page)
+    marks = [(s.text, s.get("title")) for s in tree.xpath("//span[@class='ws']")]
+    assert marks == [("␠", "white space at the end"), ("␠␠␠", "white space at the start"),
+                     ("⇥", "white space at the start")]
+    texts = [s.text_content() for s in tree.xpath("//span[@class='ev-text']")]
+    assert "trail@contoso.com␠" in texts and "⇥x" in texts and "a b" in texts  # inner spaces are left alone
+    assert "(white space only)" in page

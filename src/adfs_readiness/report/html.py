@@ -91,13 +91,18 @@ class _Node:
     """One evidence value prepared for the template.
 
     ``kind`` is "map" (``items``: (key, node) pairs), "list" (``items``: nodes), "table"
-    (``columns`` and ``rows`` of nodes), "text" (``text``, and ``short`` when it is shortened),
-    "bool", "none", "number".
+    (``columns`` and ``rows`` of nodes), "text" (``text``, and ``short`` when it is shortened;
+    ``lead`` / ``core`` / ``trail`` when it starts or ends with white space, which a browser would
+    not show: the white space is drawn as visible marks, the value itself is unchanged), "bool",
+    "none", "number".
     """
 
     kind: str
     text: str = ""
     short: str = ""
+    lead: str = ""
+    core: str = ""
+    trail: str = ""
     items: tuple[Any, ...] = ()
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[Any, ...], ...] = field(default=())
@@ -354,7 +359,18 @@ def _all_scalar(mapping: dict[str, Any]) -> bool:
     return all(not isinstance(v, (dict, list)) for v in mapping.values())
 
 
+# Visible marks for white space at the ends of a value (a UPN "name@contoso.com " and its fix
+# "name@contoso.com" would otherwise look the same in a browser).
+_WS_MARKS = {" ": "␠", "\t": "⇥", "\u00a0": "⍽", "\r": "␍", "\n": "␊"}
+
+
 def _text_node(text: str) -> _Node:
     if len(text) > _LONG_TEXT:
         return _Node("text", text=text, short=text[:_SHORT_TEXT] + "…")
+    core = text.strip()
+    if core != text:
+        start = text.index(core) if core else len(text)
+        lead, trail = text[:start], text[start + len(core):]
+        mark = lambda ws: "".join(_WS_MARKS.get(c, "·") for c in ws)  # noqa: E731
+        return _Node("text", text=text, lead=mark(lead), core=core, trail=mark(trail))
     return _Node("text", text=text)
