@@ -94,12 +94,13 @@ def bind_account_privileged(facts: DirectoryFacts) -> bool | None:
 
 
 def when(filetime: int | None) -> str | None:
-    """ISO 8601 of a FILETIME for evidence ("never"/None/"after 9999" handled)."""
+    """ISO 8601 of a FILETIME for evidence, to the second (FILETIME counts 100 ns; an admin compares
+    whole seconds), "never"/None/"after 9999" handled."""
     if filetime is None:
         return None
     moment = filetime_to_datetime(filetime)
     if moment is not None:
-        return moment.isoformat()
+        return moment.replace(microsecond=0).isoformat()
     return "never" if filetime in (0, 9223372036854775807) else f"FILETIME {filetime}"
 
 
