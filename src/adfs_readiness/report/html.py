@@ -361,7 +361,9 @@ def _all_scalar(mapping: dict[str, Any]) -> bool:
 
 # Visible marks for white space at the ends of a value (a UPN "name@contoso.com " and its fix
 # "name@contoso.com" would otherwise look the same in a browser).
-_WS_MARKS = {" ": "␠", "\t": "⇥", "\u00a0": "⍽", "\r": "␍", "\n": "␊"}
+# Glyphs every font has (U+2420 SYMBOL FOR SPACE is missing from common fonts); the .ws style
+# highlights them and the title says what they stand for.
+_WS_MARKS = {" ": "·", "\t": "→", "\u00a0": "·", "\r": "↵", "\n": "↵"}
 
 
 def _text_node(text: str) -> _Node:
