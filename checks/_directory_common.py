@@ -132,9 +132,16 @@ def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: St
     if rule.objects_with_problem == 0:
         return Outcome(Status.PASS, f"All {rule.objects_with_value} objects with a {rule.attribute} follow the "
                                     f"rules for {what}.", evidence=evidence)
-    more = f"; every row is in {facts.scan.csv_path}" if facts.scan.csv_path else " (use --csv-dir for the full list)"
-    return Outcome(problem_status, f"{rule.objects_with_problem} object(s) have {what} problems in {rule.attribute} "
-                                   f"({rule.problems} problem rows){more}.", evidence=evidence)
+    if facts.scan.csv_path:
+        more = f"; every row is in {facts.scan.csv_path}"
+    elif rule.problems > len(rule.samples):  # the report shows the first rows only
+        more = f"; the first {len(rule.samples)} are listed (use --csv-dir for all of them)"
+    else:
+        more = ""
+    n, rows = rule.objects_with_problem, rule.problems
+    objects = f"{n} object has" if n == 1 else f"{n} objects have"
+    return Outcome(problem_status, f"{objects} {what} problems in {rule.attribute} "
+                                   f"({rows} problem row{'' if rows == 1 else 's'}){more}.", evidence=evidence)
 
 
 def now_filetime(now: datetime) -> int:

@@ -616,3 +616,25 @@ def _read_lockout_threshold(dc) -> int:
 
 
 CHECKS_ALL = {c.id: c for c in discover_checks().checks}
+
+
+def test_rule_summaries_count_in_words_and_point_to_the_csv_only_when_rows_are_left_out(lab, root):
+    cfg, facts = lab
+    assert judge("directory.upn-format", facts, cfg)[1].summary == (
+        "3 objects have UPN format problems in userPrincipalName (3 problem rows).")
+    assert judge("directory.upn-routable", facts, cfg)[1].summary.startswith(
+        "4 objects have UPN suffix routability problems in userPrincipalName (4 problem rows). These users")
+
+    def with_rule(check_id, **changes):
+        rule = dataclasses.replace(facts.scan.rules[check_id], **changes)
+        return dataclasses.replace(facts, scan=dataclasses.replace(facts.scan, rules={**facts.scan.rules,
+                                                                                    check_id: rule})), rule
+
+    one, _ = with_rule("directory.upn-format", objects_with_problem=1, problems=1)
+    assert judge("directory.upn-format", one, cfg)[1].summary == (
+        "1 object has UPN format problems in userPrincipalName (1 problem row).")
+    cut, many = with_rule("directory.proxyaddresses", problems=25)
+    summary = judge("directory.proxyaddresses", cut, cfg)[1].summary
+    assert summary.endswith(f"(25 problem rows); the first {len(many.samples)} are listed (use --csv-dir for all of them).")
+    root_cfg, root_facts = root  # written with --csv-dir: the summary names the file
+    assert f"every row is in {root_facts.scan.csv_path}" in judge("directory.upn-format", root_facts, root_cfg)[1].summary
