@@ -462,6 +462,10 @@ _HTTP3 = ("HTTP/sts3.contoso.test is on svc-http, not on {whose}: browsers ask f
      + _HTTP3.format(whose="the AD FS service account gmsa-adfs$") + ".",
      ["setspn -D HOST/sts3.contoso.test svc-aes", "setspn -S HOST/sts3.contoso.test gmsa-adfs$",
       "setspn -D HTTP/sts3.contoso.test svc-http", "setspn -S HTTP/sts3.contoso.test gmsa-adfs$"]),
+    # HTTP/ on two accounts: browsers' tickets fail even though HOST/ is registered once, on the right account.
+    ("sts4.contoso.test", "svc-http", Status.FAIL,
+     "HTTP/sts4.contoso.test is registered on 2 accounts (svc-dup, svc-http): browsers' Kerberos tickets fail "
+     "(duplicate SPN).", ["setspn -D HTTP/sts4.contoso.test svc-dup"]),
     ("sts3.contoso.test", "svc-aes", Status.FAIL, _HTTP3.format(whose="the AD FS service account svc-aes") + ".",
      ["setspn -D HTTP/sts3.contoso.test svc-http", "setspn -S HTTP/sts3.contoso.test svc-aes"]),
     ("sts3.contoso.test", None, Status.FAIL,

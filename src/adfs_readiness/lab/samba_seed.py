@@ -41,7 +41,7 @@ __all__ = ["SEED_VERSION", "seed_contoso", "seed_legacy", "seed_single", "bulk_u
            "OBJECT_GUID_SCHEMA_ID", "READER_PASSWORD"]
 
 #: Bump when the seed changes, so a DC seeded by an older version is not reused.
-SEED_VERSION = "4"
+SEED_VERSION = "5"
 
 #: A displayName that must appear as text (never markup) in the HTML report.
 XSS_DISPLAY_NAME = ' <script>alert("xss")</script><img src=x onerror=alert(1)>'
@@ -320,6 +320,10 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
         _modify(f"CN=dupb,{lab}", "userPrincipalName", "dup.user@contoso.com"),
         _modify(f"CN=svc-dup,{lab}", "servicePrincipalName", "HOST/sts.contoso.test", op="add"),
         _modify(f"CN=svc-http,{lab}", "servicePrincipalName", "HTTP/sts3.contoso.test", op="add"),
+        # sts4: HOST/ once on svc-http, but HTTP/ on svc-http and svc-dup (a duplicate HTTP/ SPN).
+        _modify(f"CN=svc-http,{lab}", "servicePrincipalName", "HOST/sts4.contoso.test", "HTTP/sts4.contoso.test",
+                op="add"),
+        _modify(f"CN=svc-dup,{lab}", "servicePrincipalName", "HTTP/sts4.contoso.test", op="add"),
         _modify(f"CN=displong,{lab}", "displayName", "D" * 257),
         _modify(f"CN=samlong,{lab}", "sAMAccountName", "samlong-abcdefghijklmn"),
         _modify(f"CN=sambad,{lab}", "sAMAccountName", "sam[bad]"),
