@@ -16,6 +16,7 @@ with warnings.catch_warnings():
     # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix.
     warnings.simplefilter("ignore", DeprecationWarning)
     from ldap3 import Connection
+    from ldap3.utils.dn import to_dn
 
 from adfs_readiness.config import DirectoryConfig
 from adfs_readiness.facts.directory import (
@@ -207,28 +208,10 @@ def read_privileged(conn: Connection, domain_nc: str, domain_sid: str | None, ro
 
 
 def _rdns(dn: str) -> list[tuple[str, str]]:
-    """(attribute, value) of each RDN of an RFC 4514 DN string, lower-cased, split on commas that
-    are not escaped with a backslash. (ldap3's parse_dn refuses an unescaped "=" in a value, which
-    RFC 4514 allows and AD returns, e.g. CN=a=b.)"""
-    parts, current, escaped = [], [], False
-    for char in dn:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            current.append(char)
-            escaped = True
-        elif char == ",":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    out = []
-    for part in parts:
-        attribute, _, value = part.partition("=")
-        out.append((attribute.strip().lower(), value.strip().lower()))
-    return out
+    """(attribute, value) of each RDN of an RFC 4514 DN string, lower-cased: ldap3's own DN
+    splitter (escaped commas kept in the value). Not ldap3's parse_dn, which refuses an unescaped
+    "=" in a value that RFC 4514 allows and AD returns (CN=a=b)."""
+    return [(attribute.strip().lower(), value.strip().lower()) for attribute, value in to_dn(dn, decompose=True)]
 
 
 def in_partition(dn: str, partition: str) -> bool:
