@@ -56,7 +56,7 @@ def connect(ctx: CheckContext) -> Outcome:
                        evidence=evidence)
     if not c.bound:
         reason = c.reason or ""
-        if c.result == "tls_failed" and _DC_CERT_DATES.search(reason):
+        if c.tls_failure in ("expired", "not_yet_valid"):
             return Outcome(Status.FAIL, f"The domain controller's LDAPS certificate is outside its validity period: "
                                         f"{reason}. Every LDAPS client of this DC fails until it is renewed.",
                            evidence=evidence, blocker=False)
@@ -69,11 +69,6 @@ def connect(ctx: CheckContext) -> Outcome:
         return Outcome(Status.WARN, f"Bound to {c.server} with a simple bind over plain LDAP: the password crossed "
                                     "the network in clear. Use LDAPS or StartTLS.", evidence=evidence)
     return Outcome(Status.PASS, f"Bound to {c.server} ({c.auth} bind over {c.transport}).", evidence=evidence)
-
-
-# OpenSSL's verification errors for a certificate outside its validity period (X509_V_ERR_CERT_HAS_EXPIRED,
-# X509_V_ERR_CERT_NOT_YET_VALID), as Python's ssl module words them.
-_DC_CERT_DATES = re.compile(r"certificate has expired|certificate is not yet valid", re.IGNORECASE)
 
 
 @check(id="directory.functional-level", title="Domain and forest functional level", area=Area.DIRECTORY,

@@ -101,6 +101,9 @@ class DirectoryConnection:
         discovered_from: the SRV name the server came from (None when configured).
         servers_tried: every URL tried, in order.
         tls_certificate: the LDAPS/StartTLS server certificate (for the certificate calendar).
+        tls_failure: when TLS failed because the DC's certificate is outside its validity period,
+            "expired" or "not_yet_valid" (a fact about the DC, unlike an untrusted CA or a name
+            mismatch, which may be this machine's trust store or configuration); else None.
     """
 
     server: str | None
@@ -112,6 +115,7 @@ class DirectoryConnection:
     discovered_from: str | None = None
     servers_tried: tuple[str, ...] = ()
     tls_certificate: CertificateInfo | None = None
+    tls_failure: str | None = None
 
     @property
     def bound(self) -> bool:

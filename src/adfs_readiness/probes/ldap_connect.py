@@ -263,12 +263,14 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
         conn.unbind()
         text = str(exc)
         if "ssl" in text.lower() or "certificate" in text.lower() or "handshake" in text.lower():
-            return None, DirectoryConnection(result=BindResult.TLS_FAILED, reason=f"TLS failed: {_short(text)}", **info)
+            return None, DirectoryConnection(result=BindResult.TLS_FAILED, reason=f"TLS failed: {_short(text)}",
+                                             tls_failure=_certificate_dates_failure(text), **info)
         return None, DirectoryConnection(result=BindResult.UNREACHABLE,
                                          reason=f"no connection to {target.host}:{target.port}: {_short(text)}", **info)
     except (ldap_exc.LDAPStartTLSError, ssl.SSLError) as exc:
         conn.unbind()
-        return None, DirectoryConnection(result=BindResult.TLS_FAILED, reason=f"StartTLS failed: {_short(str(exc))}", **info)
+        return None, DirectoryConnection(result=BindResult.TLS_FAILED, reason=f"StartTLS failed: {_short(str(exc))}",
+                                         tls_failure=_certificate_dates_failure(str(exc)), **info)
     except (ldap_exc.LDAPSocketReceiveError, ldap_exc.LDAPSessionTerminatedByServerError,
             ldap_exc.LDAPSocketSendError, socket.error) as exc:
         conn.unbind()
@@ -340,6 +342,18 @@ def kerberos_failure(message: str, target: LdapTarget) -> str:
     elif "cannot find kdc" in lower or "cannot contact any kdc" in lower:
         hints.append("no KDC for the realm could be reached (krb5.conf, or DNS _kerberos._tcp SRV records)")
     return f"Kerberos bind failed: {_short(text)}" + (f" — {hints[0]}" if hints else "")
+
+
+def _certificate_dates_failure(text: str) -> str | None:
+    """"expired" / "not_yet_valid" when a TLS failure is OpenSSL's X509_V_ERR_CERT_HAS_EXPIRED /
+    X509_V_ERR_CERT_NOT_YET_VALID (read from the message: ldap3 passes on only the text of the ssl
+    error), else None."""
+    lower = text.lower()
+    if "certificate has expired" in lower:
+        return "expired"
+    if "certificate is not yet valid" in lower:
+        return "not_yet_valid"
+    return None
 
 
 def _peer_certificate(conn: Connection) -> CertificateInfo | None:
