@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from adfs_readiness.config import CloudConfig, HostPort
+from adfs_readiness.lab._serving import serve_in_thread, stop_serving
 from adfs_readiness.lab.pki import LabCertificate, LabPki
 
 __all__ = ["CloudDomain", "CloudLab", "federation_configuration", "LAB_TENANT_ID", "LOGIN_HOST", "GRAPH_HOST"]
@@ -226,18 +227,12 @@ class CloudLab:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(chain), str(key))
         self._server = _Server(self, context)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name="lab-cloud")
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "lab-cloud")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join()
-            self._server = self._thread = None
+        stop_serving(self._server, self._thread)
+        self._server = self._thread = None
 
     def config_changes(self, *, graph: bool = False, federation_export: Path | None = None) -> dict[str, Any]:
         """Config fields for ``Lab.config(**...)``: ``cloud`` pointing at this lab; with ``graph``

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Mapping
 
 from adfs_readiness.config import HostPort
+from adfs_readiness.lab._serving import serve_in_thread, stop_serving
 
 __all__ = ["ENDPOINT_STATES", "DEFAULT_ENDPOINTS", "endpoint_answer", "mex_document", "ProbeListener",
            "IDP_INITIATED_PAGE", "IDP_INITIATED_DISABLED_PAGE"]
@@ -136,9 +137,7 @@ class ProbeListener:
     def start(self) -> HostPort:
         self._server = ThreadingHTTPServer((self.host, 0), _ProbeHandler)
         self._server.listener = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name="lab-probe")
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "lab-probe")
         return self.address
 
     @property
@@ -152,9 +151,5 @@ class ProbeListener:
         return f"http://{self.address}/adfs/probe"
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join()
-            self._server = self._thread = None
+        stop_serving(self._server, self._thread)
+        self._server = self._thread = None

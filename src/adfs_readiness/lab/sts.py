@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Callable, Literal, Mapping
 
 from adfs_readiness.config import HostPort
+from adfs_readiness.lab._serving import serve_in_thread
 from adfs_readiness.lab.endpoints_lab import DEFAULT_ENDPOINTS, endpoint_answer
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 
@@ -312,9 +313,7 @@ class StsSimulator:
         """Bind, start serving in a daemon thread and return the address."""
         self.started = time.monotonic()
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"sts-simulator-{self.address.port}", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, f"sts-simulator-{self.address.port}")
         return self.address
 
     @property
