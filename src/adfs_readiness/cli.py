@@ -391,13 +391,7 @@ def _cmd_check(registry: CheckRegistry, args: argparse.Namespace) -> int:
         return cli_schedule.cmd_fleet(registry, args, _config_from_args, _write)
     args.config = args.config[0] if args.config else None
     config = _config_from_args(args)
-    if not config.service_name and not config.metadata_source and not config.adfs_export:
-        raise ConfigError(config.source, "federation.service_name", "",
-                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
-                          "or --adfs-export FILE")
-    unknown = [i for i in args.only if registry.get(i) is None]
-    if unknown:
-        raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
+    cli_schedule.require_target_and_known_checks(registry, config, args.only)
     started = datetime.now(timezone.utc)
     run = cli_schedule.run_check(registry, all_probes(), config, args.as_of or started, args, started_at=started)
     return _emit(run.result, args, config)

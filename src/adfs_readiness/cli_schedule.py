@@ -17,7 +17,7 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from adfs_readiness.config import MAX_DEADLINE_SECONDS, Config, ConfigError
 from adfs_readiness.engine.registry import CheckRegistry
@@ -252,6 +252,19 @@ def run_schedule_command(registry: CheckRegistry, args: argparse.Namespace,
     return _cmd_assess(registry, args, emit)
 
 
+def require_target_and_known_checks(registry: CheckRegistry, config: Config, only: Sequence[str]) -> None:
+    """What a run needs before it starts (check, collect): something to look at (a federation
+    service name, a metadata file or URL, or an AD FS export) and only check ids that exist.
+    Raises ConfigError naming the missing setting or the unknown id."""
+    if not config.service_name and not config.metadata_source and not config.adfs_export:
+        raise ConfigError(config.source, "federation.service_name", "",
+                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
+                          "or --adfs-export FILE")
+    unknown = [i for i in only if registry.get(i) is None]
+    if unknown:
+        raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
+
+
 def _cmd_collect(registry: CheckRegistry, args: argparse.Namespace,
                  config_from_args: Callable[[argparse.Namespace], Config], emit: Callable[..., int]) -> int:
     from adfs_readiness.probes.catalog import all_probes
@@ -261,13 +274,7 @@ def _cmd_collect(registry: CheckRegistry, args: argparse.Namespace,
         raise ConfigError("command line", "--config", str(args.config[1]), "one configuration: collect one tenant at a time")
     args.config = args.config[0] if args.config else None
     config = config_from_args(args)
-    if not config.service_name and not config.metadata_source and not config.adfs_export:
-        raise ConfigError(config.source, "federation.service_name", "",
-                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
-                          "or --adfs-export FILE")
-    unknown = [i for i in args.only if registry.get(i) is None]
-    if unknown:
-        raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
+    require_target_and_known_checks(registry, config, args.only)
     now = args.as_of or datetime.now(timezone.utc)
     result, doc = collect(registry, all_probes(), config, now, only=args.only)
     write_snapshot(args.out, doc)
