@@ -171,13 +171,13 @@ def domain_controllers(ctx: CheckContext) -> Outcome:
     if len(dcs) < 2:
         problems.append(f"only {len(dcs)} domain controller (a single point of failure for sign-in)")
     if _gmsa_used(facts):
-        windows = [(d, _os_version(d.operating_system_version)) for d in dcs
-                   if (d.operating_system or "").lower().startswith("windows")]
+        is_windows = {d.dn: (d.operating_system or "").lower().startswith("windows") for d in dcs}
+        windows = [(d, _os_version(d.operating_system_version)) for d in dcs if is_windows[d.dn]]
         new = [d for d, v in windows if v is not None and v >= (6, 2)]
         old = [f"{d.dns_host_name or d.dn} ({d.operating_system} {d.operating_system_version})"
                for d, v in windows if v is not None and v < (6, 2)]
         others = [f"{d.dns_host_name or d.dn} ({d.operating_system or 'operating system not recorded'})"
-                  for d in dcs if d not in [w for w, _ in windows]]
+                  for d in dcs if not is_windows[d.dn]]
         evidence["windows_2012_or_later"] = [d.dns_host_name or d.dn for d in new]
         if not new and old:
             problems.append("group managed service accounts (gMSAs) are used but no domain controller runs Windows "

@@ -82,15 +82,10 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _days_left(not_after: datetime, now: datetime) -> int:
-    # One rule for days everywhere (the checks', the calendar's, the history's): api.days_left.
-    return days_left(not_after, now)
-
-
 def _from_calendar(entry: CalendarEntry, now: datetime) -> CertificateRow | None:
     """A row from the engine's certificate calendar (an entry without a readable expiry has none)."""
     if entry.not_after is None:
         return None
     not_after = _utc(entry.not_after)
     return CertificateRow(purpose=entry.role, subject=entry.subject or "", sha1=entry.sha1, not_after=not_after,
-                          days_left=entry.days_left if entry.days_left is not None else _days_left(not_after, now))
+                          days_left=entry.days_left if entry.days_left is not None else days_left(not_after, now))
