@@ -36,10 +36,11 @@ _FILTER = "(|(objectCategory=person)(objectCategory=group))"
 
 def _child_scan(args: argparse.Namespace) -> None:
     """Runs inside the DC's namespace: our scan, prints a JSON line with the figures."""
-    from adfs_readiness.config import config_from_mapping
+    from adfs_readiness.settings import settings_from_mapping
     from adfs_readiness.probes.directory import gather_directory
 
-    cfg = config_from_mapping({"directory": {"server": "ldap://127.0.0.1", "bind_user": "Administrator@CONTOSO.TEST"}})
+    cfg = settings_from_mapping({"directory": {"server": "ldap://127.0.0.1",
+                                               "bind_user": "Administrator@CONTOSO.TEST"}})
     t0 = time.perf_counter()
     facts = gather_directory(cfg, password=SambaDc.ADMIN_PASSWORD, timeout=600, progress=False)
     elapsed = time.perf_counter() - t0
@@ -103,7 +104,8 @@ def main() -> int:
             results["ldapsearch"].append(_timed(ns + [
                 "ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-H", "ldap://127.0.0.1", "-D", info.admin_upn,
                 "-w", info.admin_password, "-b", info.base_dn, "-E", "pr=1000/noprompt", _FILTER, *SCAN_ATTRIBUTES]))
-            dump = shutil.which("ldapdomaindump") or shutil.which("ldapdomaindump", path=str(Path(sys.executable).parent))
+            dump = shutil.which("ldapdomaindump") or shutil.which("ldapdomaindump",
+                                                                  path=str(Path(sys.executable).parent))
             if dump:
                 outdir = tempfile.mkdtemp(prefix="ldd-")
                 try:

@@ -71,21 +71,21 @@ def certificate_file_names(ctx: CheckContext) -> Outcome:
         return got
     fact, leaf = got
     config = ctx.config
-    if not config.service_name:
+    if not config.federation.service_name:
         raise CannotDetermine("No federation service name is configured, so the names cannot be judged.")
-    wanted = {config.service_name: "fail"}
+    wanted = {config.federation.service_name: "fail"}
     if config.scope.certificate_authentication:
-        wanted[f"certauth.{config.service_name}"] = "warn"
+        wanted[f"certauth.{config.federation.service_name}"] = "warn"
     if config.scope.device_registration:
-        wanted.update({f"enterpriseregistration.{d}": "warn" for d in config.federated_domains})
+        wanted.update({f"enterpriseregistration.{d}": "warn" for d in config.federation.domains})
     matches = {name: covers(leaf, name) for name in wanted}
     missing = [n for n, (ok, _, _) in matches.items() if not ok]
     evidence = {**_base(fact, leaf, ctx), "san_dns": list(leaf.san_dns), "subject_cn": leaf.subject_cn,
                 "required": list(wanted), "missing": missing,
                 "upn_suffix_source": "federation.domains (configured federated domains)"}
-    if config.service_name in missing:
+    if config.federation.service_name in missing:
         return Outcome(Status.FAIL, f"The certificate {leaf.label} in {fact.path} does not name the federation "
-                                    f"service {config.service_name}.", evidence, leaf.sha1)
+                                    f"service {config.federation.service_name}.", evidence, leaf.sha1)
     if missing:
         return Outcome(Status.WARN, f"The certificate {leaf.label} lacks {', '.join(missing)}.", evidence, leaf.sha1)
     return Outcome(Status.PASS, f"The certificate {leaf.label} names {', '.join(wanted)}.", evidence, leaf.sha1)

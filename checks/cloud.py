@@ -26,7 +26,7 @@ from ._refs_entra import (
 
 _NO_DOMAINS = ("No federated domains are configured (federation.domains), or realm discovery is off "
                "([cloud] realm_discovery = false).")
-_NO_ENTRA = ("No Entra federation settings are configured: give [cloud] federation_export (a JSON file from "
+_NO_ENTRA = ("No Entra federation settings are configured: give [cloud] entra_export (a JSON file from "
              "Get-MgDomainFederationConfiguration) or tenant_id and client_id for live Microsoft Graph.")
 
 
@@ -203,7 +203,7 @@ def issuer_uri(ctx: CheckContext) -> list[Outcome] | Outcome:
     entra = _entra(ctx)
     if not entra.configured:
         return Outcome(Status.SKIP, _NO_ENTRA)
-    identifier = (ctx.config.issuer or "").rstrip("/").lower()
+    identifier = (ctx.config.federation.issuer or "").rstrip("/").lower()
     by_domain = {f.domain: (f.issuer_uri or "") for f in entra.domains}
     names = set(by_domain)
     styles = {}
@@ -224,14 +224,14 @@ def issuer_uri(ctx: CheckContext) -> list[Outcome] | Outcome:
         sharing = sorted(d for d, u in by_domain.items() if d != domain and u and u == uri
                          and _parent(d, names) != domain and parent != d
                          and not (_parent(d, names) and _parent(d, names) == parent))
-        evidence = {"issuer_uri": uri, "adfs_identifier": ctx.config.issuer, "style": styles[domain],
+        evidence = {"issuer_uri": uri, "adfs_identifier": ctx.config.federation.issuer, "style": styles[domain],
                     "parent": parent, "shared_with": sharing}
         if sharing:
             outcomes.append(Outcome(Status.FAIL, f"{domain} shares its issuerUri {uri!r} with {', '.join(sharing)}.",
                                     evidence=evidence, target=domain))
         elif styles[domain] == "wrong":
             expected = (f"its parent {parent}'s ({by_domain[parent]!r})" if parent else
-                        f"{ctx.config.issuer!r} or 'http://{domain}/adfs/services/trust/'")
+                        f"{ctx.config.federation.issuer!r} or 'http://{domain}/adfs/services/trust/'")
             outcomes.append(Outcome(Status.FAIL, f"{domain}'s issuerUri is {uri!r}, expected {expected}; sign-in "
                                                  f"fails with AADSTS50107.", evidence=evidence, target=domain))
         elif mixed and styles[domain] in ("identifier", "multiple"):
@@ -263,7 +263,7 @@ def sign_in_uris(ctx: CheckContext) -> list[Outcome] | Outcome:
     entra = _entra(ctx)
     if not entra.configured:
         return Outcome(Status.SKIP, _NO_ENTRA)
-    fs = (ctx.config.service_name or "").lower()
+    fs = (ctx.config.federation.service_name or "").lower()
     outcomes = []
     for fed in entra.domains:
         wrong, missing, seen = [], [], {}

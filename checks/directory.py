@@ -206,7 +206,7 @@ def upn_suffixes(ctx: CheckContext) -> Outcome:
     if isinstance(facts, Outcome):
         return facts
     assert facts.scan is not None
-    domains = ctx.config.federated_domains
+    domains = ctx.config.federation.domains
     rows = [{"suffix": u.suffix, "users": u.users, "routable": u.routable, "listed_in_forest": u.listed,
              "federated": _federated(u.suffix, domains)} for u in facts.scan.upn_suffixes]
     summary = ", ".join(f"{r['suffix']} ({r['users']})" for r in rows[:10]) or "none"

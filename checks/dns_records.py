@@ -61,7 +61,7 @@ CAA_ISSUER_DOMAINS: dict[str, tuple[str, ...]] = {
 
 
 def _domains_or_skip(ctx: CheckContext) -> tuple[str, ...] | Outcome:
-    domains = ctx.config.federated_domains
+    domains = ctx.config.federation.domains
     if not domains:
         return Outcome(Status.SKIP, "No federated domains are configured (federation.domains).")
     return domains
@@ -299,7 +299,7 @@ def msoid(ctx: CheckContext) -> Outcome | list[Outcome]:
     rule="Inside, _ldap._tcp.dc._msdcs.<AD domain>, _kerberos._tcp.<AD domain> and _gc._tcp.<forest root> exist "
          "and every target they name resolves (AD FS finds domain controllers, and clients find the KDC, this way).",
     remediation="Restart the Netlogon service on each domain controller (it re-registers its SRV records, see "
-                "%SystemRoot%\\System32\\Config\\Netlogon.dns), check that the AD-integrated zone allows secure "
+                "%SystemRoot%\\System32\\Settings\\Netlogon.dns), check that the AD-integrated zone allows secure "
                 "dynamic updates, and remove SRV records of decommissioned domain controllers (metadata cleanup).",
     references=(REF_SRV_RECORDS,),
 )

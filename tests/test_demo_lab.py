@@ -31,12 +31,11 @@ def lab_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def run_lab(lab: Lab, now: datetime, **config):
+def run_lab(lab: Lab, now: datetime, **network):
     # DNS is judged against the lab DNS server in test_dns_end_to_end.py; here no resolver is
     # configured, so the dns.* checks are skipped rather than asking the system resolver.
-    cfg = lab.config(timeout_seconds=config.pop("timeout_seconds", 2.0),
-                     deadline_seconds=config.pop("deadline_seconds", 20.0),
-                     skip_checks=config.pop("skip_checks", ("dns.*",)), **config)
+    cfg = lab.config(network={"timeout_seconds": 2.0, "deadline_seconds": 20.0, **network},
+                     checks={"skip": ("dns.*",)})
     result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     validate_report(report_dict(result))
     return result

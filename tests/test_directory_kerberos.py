@@ -13,12 +13,12 @@ import shutil
 import pytest
 
 from adfs_readiness.api import CannotDetermine, CheckContext
-from adfs_readiness.config import config_from_mapping
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory, make_resolver
 from adfs_readiness.probes.ldap_connect import kerberos_available
+from adfs_readiness.settings import settings_from_mapping
 
 from conftest import FIXED_NOW
 from krb5_lab import lab_ticket
@@ -39,7 +39,7 @@ def krb5(samba_single_dc, tmp_path_factory):
 
 
 def gather(dc, server, **directory):
-    cfg = config_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
+    cfg = settings_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
                                "directory": {"server": server, "auth": "kerberos", "base_dn": f"OU=Lab,{B}",
                                              **directory}})
     facts = dc.run_in_network(lambda: gather_directory(cfg, resolver=make_resolver(cfg, 5), timeout=5))

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
 from adfs_readiness import __version__
-from adfs_readiness.config import Config
+from adfs_readiness.settings import Settings
+from adfs_readiness.settings.legacy import is_flat_config, nest_flat_config
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import ProbeError
@@ -39,7 +40,9 @@ __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "REDACTED", "SnapshotError", "
            "write_snapshot", "read_snapshot", "assess", "redact"]
 
 SNAPSHOT_FORMAT = "adfs-readiness-evidence"
-SNAPSHOT_VERSION = 1
+#: 2: the configuration is stored in the shape of the TOML file (sections); version 1 stored it
+#: flat and is still read (settings.legacy).
+SNAPSHOT_VERSION = 2
 REDACTED = "[REDACTED]"
 
 _SECRET_KEYS = {"password", "passwd", "pwd", "secret", "client_secret", "private_key", "privatekey",
@@ -66,13 +69,13 @@ class Snapshot:
 
     now: datetime
     target: str
-    config: Config
+    config: Settings
     only: tuple[str, ...]
     facts: Mapping[str, Any]
     tool_version: str
 
 
-def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Config, now: datetime, *,
+def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Settings, now: datetime, *,
             only: Iterable[str] = (), run_metadata: Mapping[str, Any] | None = None) -> tuple[RunResult, dict[str, Any]]:
     """Run the probes and checks live and return (the run's result, the snapshot document).
 
@@ -125,7 +128,10 @@ def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec]) -> Snapshot:
                             f"reads ({SNAPSHOT_VERSION}); upgrade adfs-readiness")
     try:
         now = decode(datetime, doc["now"], "now")
-        config = decode(Config, doc["config"], "config")
+        config_doc = doc["config"]
+        if doc["snapshot_version"] < 2 and isinstance(config_doc, dict) and is_flat_config(config_doc):
+            config_doc = nest_flat_config(config_doc)
+        config = decode(Settings, config_doc, "config")
         facts = {key: _decode_fact(key, value, _types(probes).get(key)) for key, value in doc["facts"].items()}
     except KeyError as exc:
         raise SnapshotError(f"{path}: missing {exc}") from None
@@ -173,7 +179,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     return scrub(value, None)
 
 
-def _known_secrets(config: Config) -> list[str]:
+def _known_secrets(config: Settings) -> list[str]:
     secrets = []
     env = config.directory.password_env
     if env and os.environ.get(env):

@@ -21,12 +21,12 @@ from typing import Any, Iterable, Mapping
 from adfs_readiness import __version__
 from adfs_readiness.api import CannotDetermine, Check, CheckContext
 from adfs_readiness.calendar import build_calendar
-from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, to_jsonable
 from adfs_readiness.grading import grade
 from adfs_readiness.model import Finding, Outcome, RunResult, Status
 from adfs_readiness.probes import ProbeContext, ProbeSpec
+from adfs_readiness.settings import Settings, selector_matches
 
 __all__ = ["RunPlan", "plan_run", "gather_facts", "judge", "run_checks"]
 
@@ -42,17 +42,18 @@ class RunPlan:
     fact_keys: tuple[str, ...]
 
 
-def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) -> RunPlan:
-    """Split the registry into checks to run and checks skipped by ``config.skip_checks``, and
+def plan_run(registry: CheckRegistry, config: Settings, only: Iterable[str] = ()) -> RunPlan:
+    """Split the registry into checks to run and checks skipped by ``config.checks.skip``, and
     collect the fact keys the running checks require (in first-use order; optional facts only
-    when some running check requires them). ``only`` limits the
-    run to those check ids (empty = all)."""
-    wanted = set(only)
-    selected = [c for c in registry.checks if not wanted or c.id in wanted]
+    when some running check requires them). ``only`` limits the run to the checks its selectors
+    name (ids, ``prefix.*``, ``area.*``; empty = all)."""
+    wanted = tuple(only)
+    selected = [c for c in registry.checks
+                if not wanted or any(selector_matches(s, c.id, c.meta.area.value) for s in wanted)]
 
     def skipped_by_config(c: Check) -> bool:
         # "metadata.*" skips the metadata area, token-signing.* included, as well as the id prefix.
-        return config.is_skipped(c.id) or f"{c.meta.area.value}.*" in config.skip_checks
+        return config.checks.skips(c.id, c.meta.area.value)
 
     run = tuple(c for c in selected if not skipped_by_config(c))
     skipped = tuple(c for c in selected if skipped_by_config(c))
@@ -69,7 +70,7 @@ def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) 
 def gather_facts(
     keys: Iterable[str],
     probes: Mapping[str, ProbeSpec],
-    config: Config,
+    config: Settings,
     now: datetime,
     *,
     deadline: float,
@@ -109,7 +110,7 @@ def gather_facts(
             for k in [k for k in pending if limits[k][0] <= now_mono]:
                 cut_by_run = limits[k][1]
                 kind = ProbeErrorKind.DEADLINE if cut_by_run else ProbeErrorKind.TIMEOUT
-                reason = (f"the run's deadline ({config.deadline_seconds:g} s) passed before the probe finished"
+                reason = (f"the run's deadline ({config.network.deadline_seconds:g} s) passed before the probe finished"
                           if cut_by_run else
                           f"the probe did not finish within its time limit ({probes[k].timeout(config):g} s)")
                 results[k] = ProbeError(kind, reason)
@@ -131,7 +132,7 @@ def _run_probe(spec: ProbeSpec, ctx: ProbeContext, done: "queue.Queue[tuple[str,
     done.put((spec.key, value))
 
 
-def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime) -> list[Finding]:
+def judge(plan: RunPlan, facts: Mapping[str, Any], config: Settings, now: datetime) -> list[Finding]:
     """Run every planned check on the facts (pure: no I/O) and return the findings in check order.
 
     A check whose required fact is a ProbeError is not called: it gets an ``error`` finding with
@@ -178,13 +179,13 @@ def _call_check(c: Check, ctx: CheckContext) -> list[Outcome]:
     return outcomes
 
 
-def _finding(c: Check, o: Outcome, config: Config) -> Finding:
+def _finding(c: Check, o: Outcome, config: Settings) -> Finding:
     meta = c.meta
     blocker = o.status is Status.FAIL and (meta.blocker if o.blocker is None else o.blocker)
     remediation = o.remediation or meta.remediation
-    if config.service_name:
+    if config.federation.service_name:
         # Remediation texts write the federation service name as <fs>; give the admin the real one.
-        remediation = remediation.replace("<fs>", config.service_name)
+        remediation = remediation.replace("<fs>", config.federation.service_name)
     return Finding(
         check_id=meta.id,
         area=meta.area,
@@ -204,7 +205,7 @@ def _finding(c: Check, o: Outcome, config: Config) -> Finding:
 def run_checks(
     registry: CheckRegistry,
     probes: Mapping[str, ProbeSpec],
-    config: Config,
+    config: Settings,
     now: datetime,
     *,
     target: str | None = None,
@@ -212,7 +213,7 @@ def run_checks(
     run_metadata: Mapping[str, Any] | None = None,
     started_at: datetime | None = None,
 ) -> RunResult:
-    """The main job: plan, gather facts within ``config.deadline_seconds``, judge and grade.
+    """The main job: plan, gather facts within ``config.network.deadline_seconds``, judge and grade.
 
     ``now`` is the run's clock (aware UTC datetime): checks judge expiry against it, and
     finished_at = now + the measured duration. ``started_at`` is the real start when ``now`` is a
@@ -220,7 +221,7 @@ def run_checks(
     never raises for probe or check failures (they are findings).
     """
     started = time.monotonic()
-    deadline = started + config.deadline_seconds
+    deadline = started + config.network.deadline_seconds
     plan = plan_run(registry, config, only)
     # Probes record what they saw at the real time of the run (a Date header is compared with the
     # moment it arrived); only the checks judge at ``now``, which --as-of may move.
@@ -231,7 +232,7 @@ def run_checks(
     meta = {
         "tool_version": __version__,
         "config_source": config.source,
-        "deadline_seconds": config.deadline_seconds,
+        "deadline_seconds": config.network.deadline_seconds,
         "checks_run": len(plan.checks),
         "checks_skipped_by_config": len(plan.skipped),
         "plugin_load_errors": [{"entry_point": ep, "reason": r} for ep, r in registry.load_errors],
@@ -241,7 +242,7 @@ def run_checks(
     meta.update(run_metadata or {})
     begun = started_at or now
     return RunResult(
-        target=target or config.service_name or config.metadata_source or "(not configured)",
+        target=target or config.federation.service_name or config.federation.metadata or "(not configured)",
         started_at=begun,
         finished_at=begun + timedelta(seconds=elapsed),
         findings=tuple(findings),

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from adfs_readiness.config import Config
 from adfs_readiness.facts import ProbeError
+from adfs_readiness.settings import Settings
 
 __all__ = ["ProbeContext", "ProbeSpec"]
 
@@ -32,7 +32,7 @@ class ProbeContext:
         log: the run's logger (debug details, tracebacks).
     """
 
-    config: Config
+    config: Settings
     now: datetime
     deadline: float
     log: logging.Logger
@@ -53,6 +53,6 @@ class ProbeSpec:
 
     key: str
     function: Callable[[ProbeContext], Any | ProbeError]
-    timeout: Callable[[Config], float]
+    timeout: Callable[[Settings], float]
     description: str
     fact_type: type | None = None

@@ -240,8 +240,8 @@ def read_adfs_export(path: Path) -> AdfsExport:
 
 
 def probe_adfs_export(ctx: ProbeContext) -> AdfsExport:
-    """Gather the ``adfs_export`` fact from ``config.adfs_export`` (``--adfs-export FILE``);
+    """Gather the ``adfs_export`` fact from ``config.adfs.export`` (``--adfs-export FILE``);
     ``configured=False`` when none is given."""
-    if ctx.config.adfs_export is None:
+    if ctx.config.adfs.export is None:
         return AdfsExport(configured=False)
-    return read_adfs_export(ctx.config.adfs_export)
+    return read_adfs_export(ctx.config.adfs.export)

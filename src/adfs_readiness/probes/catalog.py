@@ -53,7 +53,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=METADATA_FACT,
             function=probe_federation_metadata,
             # connect + read, a few redirects: the fetch itself also honours the run's deadline.
-            timeout=lambda config: config.timeout_seconds * 3,
+            timeout=lambda config: config.network.timeout_seconds * 3,
             description="Federation metadata (FederationMetadata.xml): fetched or read, parsed, signature verified",
             fact_type=FederationMetadata,
         ),
@@ -77,7 +77,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             fact_type=TlsFacts,
             # All handshakes run in parallel (connect + handshake each); a legacy-only server needs
             # a second round. Each handshake also honours the time left.
-            timeout=lambda config: config.timeout_seconds * 5,
+            timeout=lambda config: config.network.timeout_seconds * 5,
             description="TLS: chain, verification (external/internal view) and protocol versions per "
                         "service name, node, proxy and certificate-authentication port",
         ),
@@ -85,7 +85,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=CERTIFICATE_FILE_FACT,
             function=probe_certificate_file,
             fact_type=CertificateFile,
-            timeout=lambda config: config.timeout_seconds,
+            timeout=lambda config: config.network.timeout_seconds,
             description="A certificate file (--certificate: PEM, DER or PFX) read and verified",
         ),
         ProbeSpec(
@@ -93,7 +93,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             function=probe_directory,
             fact_type=DirectoryFacts,
             # A large directory streams for minutes: the scan is bounded by the run's deadline.
-            timeout=lambda config: config.deadline_seconds,
+            timeout=lambda config: config.network.deadline_seconds,
             description="Active Directory over LDAP (read-only): bind, RootDSE, forest, accounts, streamed attribute scan",
         ),
         ProbeSpec(
@@ -101,7 +101,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             function=probe_endpoints,
             fact_type=EndpointsFacts,
             # Each place's requests run in sequence (a dead place is asked once); each honours the time left.
-            timeout=lambda config: config.timeout_seconds * 4,
+            timeout=lambda config: config.network.timeout_seconds * 4,
             description="AD FS endpoints: passive, MEX, usernamemixed, windowstransport, IdP-initiated sign-on, "
                         "OpenID configuration through the external path; /adfs/probe per node; latency; Date headers",
         ),
@@ -109,14 +109,14 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=REALM_FACT,
             function=probe_realm,
             fact_type=RealmFacts,
-            timeout=lambda config: config.timeout_seconds * 3,
+            timeout=lambda config: config.network.timeout_seconds * 3,
             description="Entra ID realm discovery (getuserrealm.srf) and OpenID Connect discovery per federated domain",
         ),
         ProbeSpec(
             key=ENTRA_FEDERATION_FACT,
             function=probe_entra_federation,
             fact_type=EntraFederationFacts,
-            timeout=lambda config: config.timeout_seconds * 4,
+            timeout=lambda config: config.network.timeout_seconds * 4,
             description="Entra federation settings per domain (Graph internalDomainFederation): exported JSON or "
                         "live Microsoft Graph",
         ),
@@ -124,7 +124,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=ADFS_EXPORT_FACT,
             function=probe_adfs_export,
             fact_type=AdfsExport,
-            timeout=lambda config: config.timeout_seconds,
+            timeout=lambda config: config.network.timeout_seconds,
             description="AD FS server export (the bundled collector's JSON)",
         ),
     ]

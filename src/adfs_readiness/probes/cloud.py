@@ -73,18 +73,18 @@ def probe_realm(ctx: ProbeContext) -> RealmFacts:
     ``[cloud] realm_discovery = false``."""
     config, cloud = ctx.config, ctx.config.cloud
     pinned = str(cloud.login_address) if cloud.login_address else None
-    if not config.federated_domains or not cloud.realm_discovery:
+    if not config.federation.domains or not cloud.realm_discovery:
         return RealmFacts(configured=False, login_host=cloud.login_host, login_address=pinned,
-                          service_name=config.service_name)
+                          service_name=config.federation.service_name)
 
     def get(url: str, accept: str) -> tuple[HttpExchange, bytes]:
-        return fetch(url, timeout=config.timeout_seconds, deadline=ctx.deadline, max_bytes=config.max_download_bytes,
-                     connect_address=cloud.login_address, ca_bundle=config.ca_bundle, accept=accept, max_redirects=2,
-                     capture_tls=False)
+        return fetch(url, timeout=config.network.timeout_seconds, deadline=ctx.deadline,
+                     max_bytes=config.network.max_download_bytes, connect_address=cloud.login_address,
+                     ca_bundle=config.tls.ca_bundle, accept=accept, max_redirects=2, capture_tls=False)
 
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="realm") as pool:
         jobs = []
-        for domain in config.federated_domains:
+        for domain in config.federation.domains:
             login = f"{MADE_UP_USER}@{domain}"
             realm_url = f"https://{cloud.login_host}/getuserrealm.srf?login={quote(login)}&xml=1"
             oidc_url = f"https://{cloud.login_host}/{quote(domain)}/v2.0/.well-known/openid-configuration"
@@ -95,4 +95,4 @@ def probe_realm(ctx: ProbeContext) -> RealmFacts:
             realms.append(_realm(domain, *realm_job.result(), login))
             tenants.append(_tenant(domain, *oidc_job.result()))
     return RealmFacts(configured=True, login_host=cloud.login_host, login_address=pinned,
-                      service_name=config.service_name, realms=tuple(realms), tenants=tuple(tenants))
+                      service_name=config.federation.service_name, realms=tuple(realms), tenants=tuple(tenants))

@@ -32,7 +32,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from ldap3 import SUBTREE, Connection
 
-from adfs_readiness.config import Config, DirectoryConfig
 from adfs_readiness.facts.directory import (
     DIRECTORY_SECTIONS,
     BindResult,
@@ -60,6 +59,7 @@ from adfs_readiness.probes.ldap_search import (
     paged_search,
     read_entry,
 )
+from adfs_readiness.settings import DirectorySettings, Settings
 
 __all__ = ["probe_directory", "gather_directory", "make_resolver"]
 
@@ -69,17 +69,17 @@ _SCAN_FILTER = "(|(objectCategory=person)(objectCategory=group))"
 def probe_directory(ctx: ProbeContext) -> DirectoryFacts:
     """ProbeSpec entry point: :func:`gather_directory` with the run's config, the system clock
     for the skew measurement, the internal resolvers and the probe's deadline."""
-    timeout = max(1.0, min(ctx.config.timeout_seconds, ctx.remaining()))
+    timeout = max(1.0, min(ctx.config.network.timeout_seconds, ctx.remaining()))
     return gather_directory(ctx.config, timeout=timeout, resolver=make_resolver(ctx.config, timeout),
                             progress=sys.stderr.isatty())
 
 
-def make_resolver(config: Config, timeout: float) -> dns.resolver.Resolver:
+def make_resolver(config: Settings, timeout: float) -> dns.resolver.Resolver:
     """A resolver for DC discovery: the configured internal resolvers, else the system's."""
-    if config.internal_resolvers:
+    if config.dns.internal_resolvers:
         resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [hp.host for hp in config.internal_resolvers]
-        resolver.port = config.internal_resolvers[0].port
+        resolver.nameservers = [hp.host for hp in config.dns.internal_resolvers]
+        resolver.port = config.dns.internal_resolvers[0].port
     else:
         resolver = dns.resolver.Resolver()
     resolver.timeout = resolver.lifetime = timeout
@@ -90,7 +90,7 @@ def _system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def gather_directory(config: Config, *, timeout: float = 10.0, resolver: Any = None,
+def gather_directory(config: Settings, *, timeout: float = 10.0, resolver: Any = None,
                      clock: Callable[[], datetime] = _system_clock, password: str | None = None,
                      environ: Mapping[str, str] | None = None, page_size: int = DEFAULT_PAGE_SIZE,
                      size_limit: int = 0, range_step: int = 1500, progress: bool = False) -> DirectoryFacts:
@@ -129,7 +129,8 @@ def gather_directory(config: Config, *, timeout: float = 10.0, resolver: Any = N
         conn.unbind()
 
 
-def _targets(cfg: DirectoryConfig, resolver: Any) -> tuple[list[tuple[LdapTarget, str | None]], str | None, str | None]:
+def _targets(cfg: DirectorySettings,
+             resolver: Any) -> tuple[list[tuple[LdapTarget, str | None]], str | None, str | None]:
     """[(target, address to connect to)], the SRV name used, and an error."""
     if cfg.server:
         # A configured DC name is resolved through the run's (internal) resolver when one is
@@ -173,7 +174,7 @@ def _resolve_a(resolver: Any, host: str) -> str | None:
         return None
 
 
-def _domain_of(cfg: DirectoryConfig) -> str | None:
+def _domain_of(cfg: DirectorySettings) -> str | None:
     if cfg.bind_user and "@" in cfg.bind_user:
         return cfg.bind_user.rsplit("@", 1)[1].lower()
     if cfg.base_dn:
@@ -182,7 +183,7 @@ def _domain_of(cfg: DirectoryConfig) -> str | None:
     return None
 
 
-def _connect_any(cfg: DirectoryConfig, password: str | None, timeout: float, resolver: Any
+def _connect_any(cfg: DirectorySettings, password: str | None, timeout: float, resolver: Any
                  ) -> tuple[Connection | None, DirectoryConnection, LdapTarget | None]:
     targets, srv, error = _targets(cfg, resolver)
     if error:
@@ -205,7 +206,7 @@ def _connect_any(cfg: DirectoryConfig, password: str | None, timeout: float, res
     return None, last, None
 
 
-def _read_all(conn: Connection, connection: DirectoryConnection, target: LdapTarget | None, config: Config,
+def _read_all(conn: Connection, connection: DirectoryConnection, target: LdapTarget | None, config: Settings,
               password: str | None, timeout: float, clock: Callable[[], datetime], page_size: int,
               size_limit: int, range_step: int, progress: bool) -> DirectoryFacts:
     errors: dict[str, str] = {}
@@ -281,18 +282,18 @@ def _read_all(conn: Connection, connection: DirectoryConnection, target: LdapTar
     priv = section("privileged", lambda: read_privileged(conn, domain_nc, domain_sid, root, range_step))
     if priv is not None:
         out["privileged_members"] = priv
-    if config.service_name:
+    if config.federation.service_name:
         spns = section("spn", lambda: read_spns(conn, connection, target, cfg, password, timeout, domain_nc,
-                                            config.service_name or ""))
+                                            config.federation.service_name or ""))
         if spns is not None:
             out["spn_registrations"] = spns
     scan = section("scan", lambda: _scan(conn, scan_base, out.get("forest_upn_suffixes", ()),
                                          out.get("forest_dns_names", ()), has_nick, page_size, max_page,
-                                         size_limit, cfg.csv_dir, progress, config.federated_domains))
+                                         size_limit, cfg.csv_dir, progress, config.federation.domains))
     if scan is not None:
         out["scan"] = scan
     return DirectoryFacts(configured=True, connection=connection, root_dse=root,
-                          service_account_name=cfg.service_account, service_name=config.service_name,
+                          service_account_name=cfg.service_account, service_name=config.federation.service_name,
                           section_errors=errors, **out)
 
 

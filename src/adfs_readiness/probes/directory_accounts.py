@@ -18,7 +18,6 @@ with warnings.catch_warnings():
     from ldap3 import Connection
     from ldap3.utils.dn import to_dn
 
-from adfs_readiness.config import DirectoryConfig
 from adfs_readiness.facts.directory import (
     AccountInfo,
     DirectoryConnection,
@@ -31,6 +30,7 @@ from adfs_readiness.facts.directory import (
 from adfs_readiness.probes.ldap_connect import LdapTarget, connect
 from adfs_readiness.probes.ldap_decode import parse_int, sid_from_bytes, text
 from adfs_readiness.probes.ldap_search import SearchStatus, eq_filter, paged_search, ranged_values, read_entry
+from adfs_readiness.settings import DirectorySettings
 
 __all__ = ["read_account", "read_names", "read_kds", "read_privileged", "read_spns", "in_partition"]
 
@@ -224,7 +224,7 @@ def in_partition(dn: str, partition: str) -> bool:
     return not any(attribute == "dc" for attribute, _ in inner[:-len(outer)])
 
 
-def read_spns(conn: Connection, connection: DirectoryConnection, target: LdapTarget | None, cfg: DirectoryConfig,
+def read_spns(conn: Connection, connection: DirectoryConnection, target: LdapTarget | None, cfg: DirectorySettings,
               password: str | None, timeout: float, domain_nc: str, service_name: str) -> tuple[SpnRegistration, ...]:
     """Holders of HOST/<fs> and HTTP/<fs> forest-wide: on the Global Catalog (3268, or 3269 for
     LDAPS) of the same DC; on the domain partition when the GC cannot be reached."""

@@ -24,11 +24,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
-from adfs_readiness.config import Config, HostPort
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.probes.http import _TrustAdapter, _trust_context
+from adfs_readiness.settings import HostPort, Settings
 
 __all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES"]
 
@@ -104,7 +104,7 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
     return result, problems
 
 
-def _from_file(path: Path, config: Config) -> EntraFederationFacts:
+def _from_file(path: Path, config: Settings) -> EntraFederationFacts:
     try:
         raw = path.read_bytes()
         data = json.loads(raw.decode("utf-8-sig"))
@@ -114,15 +114,15 @@ def _from_file(path: Path, config: Config) -> EntraFederationFacts:
     except (UnicodeDecodeError, ValueError) as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"{path} is not JSON: {exc}",))
-    federations, problems = parse_federation_json(data, config.federated_domains)
+    federations, problems = parse_federation_json(data, config.federation.domains)
     return _facts(str(path), "file", federations, problems, config)
 
 
 def _facts(source: str, kind: str, federations: list[DomainFederation], problems: list[str],
-           config: Config) -> EntraFederationFacts:
+           config: Settings) -> EntraFederationFacts:
     found = {f.domain for f in federations}
     return EntraFederationFacts(configured=True, source=source, source_kind=kind, domains=tuple(federations),
-                                not_federated=tuple(d for d in config.federated_domains if d not in found),
+                                not_federated=tuple(d for d in config.federation.domains if d not in found),
                                 problems=tuple(problems))
 
 
@@ -148,7 +148,7 @@ class _PinnedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def _credential(config: Config) -> dict | str | None:
+def _credential(config: Settings) -> dict | str | None:
     cloud = config.cloud
     if cloud.client_certificate is not None:
         from cryptography import x509
@@ -178,8 +178,8 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
                               (authority_host, cloud.authority_address or (
                                   cloud.login_address if authority_host == cloud.login_host else None)))
             if a is not None}
-    session = _PinnedSession(pins, _trust_context(config.ca_bundle))
-    timeout = max(0.1, min(config.timeout_seconds, ctx.remaining()))
+    session = _PinnedSession(pins, _trust_context(config.tls.ca_bundle))
+    timeout = max(0.1, min(config.network.timeout_seconds, ctx.remaining()))
     try:
         app = msal.ConfidentialClientApplication(
             cloud.client_id, authority=f"https://{authority_host}/{cloud.tenant_id}", client_credential=credential,
@@ -194,12 +194,12 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
                                     problems=(f"token request refused: {token.get('error')}: "
                                               f"{str(token.get('error_description', '')).splitlines()[0:1]}",))
     federations, problems = [], []
-    for domain in config.federated_domains:
+    for domain in config.federation.domains:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
         try:
             response = session.get(url, headers={"Authorization": f"Bearer {token['access_token']}",
                                                  "Accept": "application/json"},
-                                   timeout=max(0.1, min(config.timeout_seconds, ctx.remaining())))
+                                   timeout=max(0.1, min(config.network.timeout_seconds, ctx.remaining())))
             data = response.json() if response.content else None
         except (requests.RequestException, ValueError) as exc:
             problems.append(f"{domain}: Graph request failed: {type(exc).__name__}")
@@ -219,11 +219,11 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
 
 
 def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts:
-    """Gather the ``entra_federation`` fact: from ``[cloud] federation_export`` when set, else live
+    """Gather the ``entra_federation`` fact: from ``[cloud] entra_export`` when set, else live
     Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
     cloud = ctx.config.cloud
-    if cloud.federation_export is not None:
-        return _from_file(cloud.federation_export, ctx.config)
+    if cloud.entra_export is not None:
+        return _from_file(cloud.entra_export, ctx.config)
     if cloud.graph_configured:
         return _from_graph(ctx)
     return EntraFederationFacts(configured=False)

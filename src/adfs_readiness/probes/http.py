@@ -40,11 +40,11 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.ssl_match_hostname import CertificateError
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import HttpExchange, ProbeError, ProbeErrorKind, Redirect, TlsPeerChain
 from adfs_readiness.probes._http_watchdog import Watchdog as _Watchdog
 from adfs_readiness.probes._http_watchdog import watched_pool_classes as _watched_pool_classes
 from adfs_readiness.probes.tls import capture_peer_chain
+from adfs_readiness.settings import HostPort
 
 __all__ = ["fetch", "KEPT_HEADERS"]
 

@@ -42,10 +42,10 @@ with warnings.catch_warnings():
     from ldap3 import NONE, NTLM, SASL, SIMPLE, Connection, Server, Tls
     from ldap3.core import exceptions as ldap_exc
 
-from adfs_readiness.config import DirectoryConfig
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.directory import BindResult, DirectoryConnection
 from adfs_readiness.probes.certificates import describe_certificate
+from adfs_readiness.settings import DirectorySettings
 
 __all__ = [
     "kerberos_available",
@@ -150,7 +150,7 @@ def nt_hash(password: str) -> bytes:
         return MD4.new(data).digest()
 
 
-def resolve_password(cfg: DirectoryConfig, *, environ: dict[str, str] | None = None,
+def resolve_password(cfg: DirectorySettings, *, environ: dict[str, str] | None = None,
                      prompt: Callable[[str], str] = getpass.getpass,
                      keyring_get: Callable[[str, str], str | None] | None = None) -> tuple[str | None, str | None]:
     """The bind password from ``cfg.password_source``: "env" (``cfg.password_env``), "prompt"
@@ -197,7 +197,7 @@ def discover_domain_controllers(domain: str, resolver: Any) -> list[tuple[str, i
     return [(str(r.target).rstrip("."), int(r.port)) for r in records]
 
 
-def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, timeout: float,
+def connect(target: LdapTarget, cfg: DirectorySettings, password: str | None, *, timeout: float,
             ca_file: str | None = None, connect_host: str | None = None
             ) -> tuple[Connection | None, DirectoryConnection]:
     """Open and bind one read-only connection.

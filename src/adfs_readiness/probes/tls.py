@@ -20,9 +20,9 @@ import time
 
 from OpenSSL import SSL, crypto
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
 from adfs_readiness.probes.certificates import describe_certificate
+from adfs_readiness.settings import HostPort
 
 __all__ = ["capture_peer_chain", "connect_error", "TLS_VERSIONS"]
 

@@ -4,7 +4,7 @@ server's chain.
 
 Formats: PEM (certificates and optionally a private key, possibly encrypted), DER (one
 certificate) and PFX/PKCS#12 (RFC 7292; what ``Export-PfxCertificate`` writes). The password comes
-from ``config.certificate_password`` (the CLI reads it from an environment variable or a prompt);
+from ``config.certificate.password`` (the CLI reads it from an environment variable or a prompt);
 it is never logged or put in the fact.
 """
 
@@ -151,11 +151,11 @@ def probe_certificate_file(ctx: ProbeContext) -> CertificateFile:
     the external and internal views for the federation service name (or the leaf's own name when
     none is configured)."""
     config = ctx.config
-    if config.certificate_file is None:
+    if config.certificate.file is None:
         return CertificateFile(path=None)
-    fact = read_certificate_file(Path(config.certificate_file), config.certificate_password)
+    fact = read_certificate_file(Path(config.certificate.file), config.certificate.password)
     if fact.error or not fact.certificates:
         return fact
     stores = load_trust_stores(config)
-    name = config.service_name or (fact.certificates[0].san_dns[:1] or (None,))[0]
+    name = config.federation.service_name or (fact.certificates[0].san_dns[:1] or (None,))[0]
     return replace(fact, verifications=verify_views(fact.certificates, name, ctx.now, stores))

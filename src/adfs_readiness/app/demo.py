@@ -21,10 +21,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from adfs_readiness.config import Config, DirectoryConfig, Scope
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.model import RunResult
+from adfs_readiness.settings import DirectorySettings, Scope, Settings
 
 __all__ = ["DemoRun", "run_demo", "DEMO_LDAP_PASSWORD_ENV", "DEMO_GRAPH_SECRET_ENV"]
 
@@ -74,15 +74,16 @@ def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, 
                 # export shaped like the bundled collector's.
                 os.environ[cloud.secret_env] = cloud.client_secret
                 export = _adfs_export(lab, workdir)
-                config = lab.config(source=f"demo lab ({scenario})", deadline_seconds=deadline_seconds,
-                                    timeout_seconds=min(5.0, deadline_seconds / 3),
-                                    adfs_export=export, **cloud.config_changes(graph=True))
+                config = lab.config(f"demo lab ({scenario})",
+                                    network={"deadline_seconds": deadline_seconds,
+                                             "timeout_seconds": min(5.0, deadline_seconds / 3)},
+                                    adfs={"export": export}, **cloud.config_changes(graph=True))
                 # The lab's internal and external DNS views (demo zones of contoso.test).
-                config = config.with_overrides(**dns_lab.config_fragment())
+                config = config.with_changes(**dns_lab.config_fragment())
                 if scenario != "demo":
                     # Fault scenarios serve a certificate for the service name only: keep certificate
                     # authentication and device registration out of scope so each shows its own fault.
-                    config = config.with_overrides(scope=Scope())
+                    config = config.with_changes(scope=Scope())
                 config = _with_directory(config, info)
                 return run_checks(registry, probes, config, as_of or lab_now, started_at=lab_now,
                                   run_metadata={"lab_scenario": scenario, "lab_address": str(lab.address),
@@ -169,10 +170,10 @@ def _internal_zones(info: Any) -> Any:
     return zones
 
 
-def _with_directory(config: Config, info: Any) -> Config:
+def _with_directory(config: Settings, info: Any) -> Settings:
     if info is None:
-        return config.with_overrides(skip_checks=tuple(config.skip_checks) + ("directory.*",))
-    return config.with_overrides(directory=DirectoryConfig(
+        return config.with_changes(checks={"skip": tuple(config.checks.skip) + ("directory.*",)})
+    return config.with_changes(directory=DirectorySettings(
         server=f"ldaps://{info.dc_host}", base_dn="OU=Lab,DC=contoso,DC=test", bind_user=info.admin_upn,
         ca_bundle=Path(info.ca_pem), service_account="gmsa-adfs", password_env=DEMO_LDAP_PASSWORD_ENV,
         ad_domain=config.directory.ad_domain, forest_root=config.directory.forest_root))

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from adfs_readiness.cert_inventory import run_certificates
-from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.history import TREND_LENGTH, History, HistoryError, RunRecord, changes_between, finding_rows
@@ -26,6 +25,7 @@ from adfs_readiness.locking import run_lock
 from adfs_readiness.model import RunResult
 from adfs_readiness.notify import NotifyResult, change_since, post_webhook, webhook_payload
 from adfs_readiness.probes import ProbeSpec
+from adfs_readiness.settings import Settings
 from adfs_readiness.suppressions import Suppression, apply_suppressions
 
 __all__ = ["ScheduleOptions", "ScheduledRun", "target_key", "run_scheduled", "finish_run"]
@@ -72,13 +72,13 @@ class ScheduledRun:
     warnings: tuple[str, ...] = ()
 
 
-def target_key(config: Config, explicit: str | None = None) -> str:
+def target_key(config: Settings, explicit: str | None = None) -> str:
     """What runs of ``config`` are grouped by: ``explicit`` (a tenant name), else the service
     name, else the metadata source."""
-    return explicit or config.service_name or config.metadata_source or "(not configured)"
+    return explicit or config.federation.service_name or config.federation.metadata or "(not configured)"
 
 
-def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Config, now: datetime,
+def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Settings, now: datetime,
                   options: ScheduleOptions, started_at: datetime | None = None) -> ScheduledRun:
     """Lock the target, run the checks at ``now`` and finish the run (:func:`finish_run`).
 

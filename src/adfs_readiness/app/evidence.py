@@ -1,0 +1,64 @@
+"""Evidence snapshots as plain functions: ``collect`` (gather, judge, write the snapshot) and
+``assess`` (judge a snapshot again, offline, with accepted risks applied)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.model import RunResult
+from adfs_readiness.probes import ProbeSpec
+from adfs_readiness.settings import Settings
+from adfs_readiness.suppressions import apply_suppressions, load_suppressions
+
+__all__ = ["Collected", "collect_evidence", "assess_evidence"]
+
+
+@dataclass(frozen=True)
+class Collected:
+    """A finished ``collect``: the graded ``result`` (same as a live check) and the snapshot
+    ``path`` with the number of ``facts`` stored."""
+
+    result: RunResult
+    path: Path
+    facts: int
+
+
+def collect_evidence(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], settings: Settings, now: datetime,
+                     out: Path, *, only: Sequence[str] = ()) -> Collected:
+    """Gather the facts for ``settings``, judge them at ``now`` and write the snapshot (secrets
+    redacted, mode 0600) to ``out``.
+
+    Raises:
+        OSError: the snapshot cannot be written.
+    """
+    from adfs_readiness.snapshot import collect, write_snapshot
+
+    result, doc = collect(registry, probes, settings, now, only=list(only))
+    write_snapshot(out, doc)
+    return Collected(result=result, path=out, facts=len(doc["facts"]))
+
+
+def assess_evidence(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], snapshot_file: Path, *,
+                    as_of: datetime | None = None, suppressions_file: Path | None = None) -> tuple[RunResult, Settings]:
+    """Judge the snapshot in ``snapshot_file`` at ``as_of`` (default: the snapshot's clock), with
+    the accepted risks of ``suppressions_file`` (default: the snapshot's own setting). Returns the
+    result and the snapshot's settings.
+
+    Raises:
+        SnapshotError: the file is not a readable snapshot.
+        SettingsError: the suppressions file is bad.
+    """
+    from adfs_readiness.snapshot import assess, read_snapshot
+
+    snapshot = read_snapshot(snapshot_file, probes)
+    now = as_of or snapshot.now
+    meta: dict[str, Any] = {"snapshot_file": str(snapshot_file)}
+    result = assess(registry, snapshot, now=now, run_metadata=meta)
+    file = suppressions_file or snapshot.config.suppressions.file
+    if file:
+        result = apply_suppressions(result, load_suppressions(file), now)
+    return result, snapshot.config

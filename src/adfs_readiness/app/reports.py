@@ -1,0 +1,100 @@
+"""Writing a run's reports: which formats exist, how each is rendered, and the one place report
+files are written (atomically: a crash or a full disk leaves the previous report intact).
+
+The CLI, the fleet and tests ask for reports with a :class:`ReportRequest` (a path per format) and
+get back what was written; printing is the CLI's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Callable
+
+from adfs_readiness.model import RunResult
+from adfs_readiness.report._outputs import DayThresholds
+from adfs_readiness.settings import Settings
+
+__all__ = ["ReportRequest", "REPORT_FORMATS", "render_report", "write_reports", "write_report",
+           "day_thresholds_of", "FLEET_REPORT_FILES"]
+
+#: Format -> label shown after a run ("HTML report: report.html").
+REPORT_FORMATS: dict[str, str] = {"json": "JSON", "html": "HTML", "junit": "JUnit", "metrics": "Metrics",
+                                  "csv": "CSV", "markdown": "Markdown"}
+
+#: The file each fleet tenant gets per format, in ``<out-dir>/<tenant>/``.
+FLEET_REPORT_FILES: dict[str, str] = {"html": "report.html", "json": "report.json", "junit": "junit.xml",
+                                      "metrics": "metrics.prom", "csv": "findings.csv", "markdown": "summary.md"}
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """Where to write each report of one run (None = not wanted)."""
+
+    json: Path | None = None
+    html: Path | None = None
+    junit: Path | None = None
+    metrics: Path | None = None
+    csv: Path | None = None
+    markdown: Path | None = None
+
+    def wanted(self) -> list[tuple[str, Path]]:
+        """(format, path) of each report asked for, in :data:`REPORT_FORMATS` order."""
+        return [(f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None]
+
+
+def _renderer(fmt: str) -> Callable[[RunResult], str]:
+    # Imported on use: rendering pulls in jinja2 and the templates, which `history` never needs.
+    from adfs_readiness.report import render_html, render_json
+    from adfs_readiness.report.csv_report import render_csv
+    from adfs_readiness.report.junit import render_junit
+    from adfs_readiness.report.markdown import render_markdown
+    from adfs_readiness.report.metrics import render_metrics
+
+    return {"json": render_json, "html": render_html, "junit": render_junit, "metrics": render_metrics,
+            "csv": render_csv, "markdown": render_markdown}[fmt]
+
+
+def render_report(result: RunResult, fmt: str) -> str:
+    """The text of ``result`` in format ``fmt`` (a key of :data:`REPORT_FORMATS`)."""
+    return _renderer(fmt)(result)
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (UTF-8, through a temporary file beside it).
+
+    Raises:
+        OSError: naming ``path`` (not the temporary file) and the reason.
+    """
+    path = path.expanduser()
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        # Name the report the admin asked for, not our temporary file.
+        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path)) from None
+
+
+def write_reports(result: RunResult, request: ReportRequest) -> list[tuple[str, Path]]:
+    """Render and write every report ``request`` asks for; returns [(label, path)] written.
+
+    Raises:
+        OSError: a report could not be written (the ones before it are written).
+    """
+    written = []
+    for fmt, path in request.wanted():
+        write_report(path, render_report(result, fmt))
+        written.append((REPORT_FORMATS[fmt], path))
+    return written
+
+
+def day_thresholds_of(settings: Settings | None) -> dict[str, DayThresholds] | None:
+    """Certificate day limits per purpose from ``settings.thresholds`` (None = the defaults), for
+    the Nagios line's performance data."""
+    if settings is None:
+        return None
+    t = settings.thresholds
+    return {"token-signing": DayThresholds(t.token_signing_warn_days, t.token_signing_fail_days),
+            "token-decrypting": DayThresholds(t.token_decrypting_warn_days, t.token_decrypting_fail_days),
+            "tls": DayThresholds(t.tls_warn_days, t.tls_fail_days)}

@@ -1,0 +1,115 @@
+"""``[thresholds]`` (day and second limits of the checks), ``[scope]`` (features in use),
+``[checks]`` (what not to run) and ``[network]`` (time and size limits of the run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from adfs_readiness.settings._schema import setting
+from adfs_readiness.settings.values import Boolean, CheckSelector, ListOf, Number
+
+__all__ = ["Thresholds", "Scope", "ChecksSettings", "NetworkSettings", "MAX_TIMEOUT_SECONDS",
+           "MAX_DEADLINE_SECONDS", "MAX_DOWNLOAD_BYTES", "selector_matches"]
+
+#: Upper bounds of the network settings (file and command line): beyond them a value is a typo or
+#: an attempt to switch a limit off, not a wish.
+MAX_TIMEOUT_SECONDS = 3600
+MAX_DEADLINE_SECONDS = 86400
+MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024
+
+_DAYS = Number(0, integer=True, unit="of days")
+_SECONDS = Number(0, integer=True, unit="of seconds")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The ``[thresholds]`` table; defaults are CHECKS.md's rules (days unless said otherwise).
+
+    Attributes:
+        token_signing_fail_days / token_signing_warn_days: token-signing.expiry (14 / 90).
+        token_decrypting_fail_days / token_decrypting_warn_days: token-decrypting.expiry (14 / 90).
+        rollover_warn_days: token-signing.rollover: warn when the primary has fewer days and no
+            successor is published (AD FS CertificateGenerationThreshold, 20).
+        tls_fail_days / tls_warn_days: tls.certificate-expiry (14 / 90).
+        trust_certificate_warn_days: adfs.trust-certificates (30).
+        clock_skew_warn_seconds / clock_skew_fail_seconds: 60 / 300 (Kerberos' default tolerance,
+            https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/maximum-tolerance-for-computer-clock-synchronization).
+        latency_warn_ms: endpoints.latency (1500).
+        min_rsa_bits: token-signing.key and tls.certificate-key (2048).
+    """
+
+    token_signing_fail_days: int = setting(14, _DAYS)
+    token_signing_warn_days: int = setting(90, _DAYS)
+    token_decrypting_fail_days: int = setting(14, _DAYS)
+    token_decrypting_warn_days: int = setting(90, _DAYS)
+    rollover_warn_days: int = setting(20, _DAYS)
+    tls_fail_days: int = setting(14, _DAYS)
+    tls_warn_days: int = setting(90, _DAYS)
+    trust_certificate_warn_days: int = setting(30, _DAYS)
+    clock_skew_warn_seconds: int = setting(60, _SECONDS)
+    clock_skew_fail_seconds: int = setting(300, _SECONDS)
+    latency_warn_ms: int = setting(1500, Number(0, integer=True, unit="of milliseconds"))
+    min_rsa_bits: int = setting(2048, Number(0, integer=True, unit="of bits"))
+
+    def cross_check(self) -> Iterator[tuple[str, int, str]]:
+        """(key, value, expected) for each fail limit that is laxer than its warn limit."""
+        for low, high in (("token_signing_fail_days", "token_signing_warn_days"),
+                          ("token_decrypting_fail_days", "token_decrypting_warn_days"),
+                          ("tls_fail_days", "tls_warn_days"),
+                          ("clock_skew_warn_seconds", "clock_skew_fail_seconds")):
+            if getattr(self, low) > getattr(self, high):
+                yield low, getattr(self, low), f"a value not above thresholds.{high} ({getattr(self, high)})"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The ``[scope]`` table: which Microsoft 365 / AD FS features are in use; checks for a
+    feature out of scope report ``skip``."""
+
+    certificate_authentication: bool = setting(False, Boolean())
+    device_registration: bool = setting(False, Boolean())
+    exchange_online: bool = setting(True, Boolean())
+
+
+def selector_matches(selector: str, check_id: str, area: str) -> bool:
+    """True when ``selector`` (a check id, ``prefix.*`` or ``area.*``) selects the check
+    ``check_id`` of area ``area`` (``Area.value``)."""
+    if selector == check_id:
+        return True
+    if selector.endswith(".*"):
+        name = selector[:-2]
+        return name == check_id.split(".", 1)[0] or name == area
+    return False
+
+
+@dataclass(frozen=True)
+class ChecksSettings:
+    """The ``[checks]`` table.
+
+    Attributes:
+        skip: check ids, ``prefix.*`` (``token-signing.*``) or ``area.*`` (``dns.*``) not to run;
+            they are reported as ``skip``. ``--skip`` adds to the list.
+    """
+
+    skip: tuple[str, ...] = setting((), ListOf(CheckSelector(), example='["metadata.claims-offered", "dns.*"]'))
+
+    def skips(self, check_id: str, area: str) -> bool:
+        """True when ``skip`` selects the check ``check_id`` of area ``area``."""
+        return any(selector_matches(s, check_id, area) for s in self.skip)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """The ``[network]`` table (and ``--timeout``, ``--deadline``).
+
+    Attributes:
+        timeout_seconds: per network operation (connect, read, one DNS query); 0.1 .. 3600.
+        deadline_seconds: the whole run; 1 .. 86400.
+        max_download_bytes: cap on any HTTP body read; 1024 .. 1 GiB.
+    """
+
+    timeout_seconds: float = setting(10.0, Number(0.1, MAX_TIMEOUT_SECONDS, unit="of seconds"))
+    deadline_seconds: float = setting(120.0, Number(1, MAX_DEADLINE_SECONDS, unit="of seconds"))
+    max_download_bytes: int = setting(10 * 1024 * 1024, Number(1024, MAX_DOWNLOAD_BYTES, integer=True,
+                                                               unit="of bytes"))
