@@ -18,7 +18,6 @@ their own), so threads overlap the waiting without the cost of a process per ten
 
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from adfs_readiness.app.reports import FLEET_REPORT_FILES, render_report, write_
 from adfs_readiness.app.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.files import child_path, ensure_dir, safe_name
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.settings import Settings, SettingsError, load_settings
@@ -70,8 +70,9 @@ class TenantOutcome:
 
 def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Settings] = load_settings) -> list[Tenant]:
     """Tenants from configuration files and folders (a folder contributes its ``*.toml`` files,
-    sorted). Names come from file stems, made unique with ``-2``, ``-3``...; a file that does not
-    load is a tenant with ``error`` set (the fleet reports it and goes on).
+    sorted). Names come from file stems made safe as folder names (:func:`files.safe_name`), made
+    unique with ``-2``, ``-3``...; a file that does not load is a tenant with ``error`` set (the
+    fleet reports it and goes on).
 
     Raises:
         SettingsError: a path does not exist, or a folder holds no ``*.toml`` file.
@@ -92,7 +93,8 @@ def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Settings] =
     tenants: list[Tenant] = []
     used: set[str] = set()
     for file in files:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", file.stem) or "tenant"
+        # The name becomes a folder under --out-dir: "...toml" must not name its parent.
+        base = safe_name(file.stem, "tenant")
         name, n = base, 1
         while name in used:
             n += 1
@@ -156,13 +158,14 @@ def run_fleet_into(out_dir: Path, registry: CheckRegistry, probes: Mapping[str, 
     from adfs_readiness.report.fleet_index import render_fleet_index_html
 
     def write_reports(tenant: Tenant, run: ScheduledRun) -> dict[str, str]:
-        folder = out_dir / tenant.name
-        folder.mkdir(parents=True, exist_ok=True)
+        # The tenant name is already a safe folder name (tenants_from_paths); child_path keeps it
+        # inside out_dir whatever it holds, and a symlink planted there is refused.
+        folder = ensure_dir(child_path(out_dir, tenant.name), own=True)
         for fmt, name in FLEET_REPORT_FILES.items():
             write_report(folder / name, render_report(run.result, fmt))
-        return {fmt: f"{tenant.name}/{name}" for fmt, name in FLEET_REPORT_FILES.items()}
+        return {fmt: f"{folder.name}/{name}" for fmt, name in FLEET_REPORT_FILES.items()}
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir)
     outcomes = run_fleet(registry, probes, tenants, now, options_for, jobs=jobs, write_reports=write_reports)
     index = fleet_index(outcomes, now)
     write_report(out_dir / "index.json", json.dumps(index, indent=2, ensure_ascii=False) + "\n")

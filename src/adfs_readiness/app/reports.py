@@ -61,19 +61,19 @@ def render_report(result: RunResult, fmt: str) -> str:
 
 
 def write_report(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (UTF-8, through a temporary file beside it).
+    """Write ``text`` to ``path`` atomically without following links (:func:`files.write_atomic`):
+    a crash or a full disk leaves the previous report intact.
 
     Raises:
         OSError: naming ``path`` (not the temporary file) and the reason.
     """
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
+    from adfs_readiness.files import write_atomic
+
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, text)
     except OSError as exc:
         # Name the report the admin asked for, not our temporary file.
-        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path)) from None
+        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path.expanduser())) from None
 
 
 def write_reports(result: RunResult, request: ReportRequest) -> list[tuple[str, Path]]:

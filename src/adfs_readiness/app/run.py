@@ -104,9 +104,10 @@ def certificate_password(settings: Settings, *, environ: Mapping[str, str] | Non
         return replace(settings, certificate=replace(cert, password=env[cert.password_env]))
     if prompt is None or cert.file.suffix.lower() not in (".pfx", ".p12"):
         return settings
+    from adfs_readiness.files import read_head
+
     try:
-        with open(cert.file, "rb") as handle:
-            head = handle.read(4096)
+        head = read_head(cert.file, 4096)
     except OSError:
         return settings  # the certificate probe reports the unreadable file as a finding
     if b"-----BEGIN" in head:

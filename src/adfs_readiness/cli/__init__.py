@@ -61,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     from adfs_readiness.engine.registry import RegistryError
     from adfs_readiness.history import HistoryError
     from adfs_readiness.locking import LockBusy
-    from adfs_readiness.report._terminal import terminal_safe
+    from adfs_readiness.text import terminal_safe
     from adfs_readiness.settings import SettingsError
     from adfs_readiness.snapshot import SnapshotError
 

@@ -18,8 +18,8 @@ from typing import Any, Sequence
 
 from adfs_readiness.app.reports import ReportRequest, day_thresholds_of, write_reports
 from adfs_readiness.model import RunResult
-from adfs_readiness.report._terminal import terminal_safe
 from adfs_readiness.settings import MAX_DEADLINE_SECONDS, SETTINGS_FLAGS, Settings, SettingsFlag
+from adfs_readiness.text import terminal_safe
 
 __all__ = ["EXIT_CANNOT_RUN", "Parser", "add_command", "add_verbose", "add_settings_flags", "flags_given",
            "add_output_options", "report_request", "emit", "configure_logging", "parse_when", "finite_seconds",

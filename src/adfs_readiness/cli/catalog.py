@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from adfs_readiness.cli._common import EXIT_CANNOT_RUN, add_command, load_registry
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 
 __all__ = ["register", "run_list", "run_explain"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adfs_readiness.cli._common import EXIT_CANNOT_RUN, Parser, add_command
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 
 __all__ = ["register", "run"]
 

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if str(args.path) == "-":
         sys.stdout.write(EXAMPLE_CONFIG)
         return 0
-    if args.path.exists() and not args.force:
+    if args.path.expanduser().exists() and not args.force:
         print(f"adfs-readiness: {args.path} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_CANNOT_RUN
     write_report(args.path, EXAMPLE_CONFIG)

@@ -93,6 +93,7 @@ skip = []                # e.g. ["metadata.claims-offered", "token-signing.*", "
 timeout_seconds = 10     # per connection / read / DNS query
 deadline_seconds = 120   # the whole run
 max_download_bytes = 10485760
+# allow_link_local = false  # true: also connect to link-local / cloud metadata addresses (169.254.x.x)
 
 [tls]
 # Extra CA certificates (PEM) to trust in addition to the system store, e.g. an enterprise root CA.

@@ -28,6 +28,7 @@ FLAT_CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "timeout_seconds": ("network", "timeout_seconds"),
     "deadline_seconds": ("network", "deadline_seconds"),
     "max_download_bytes": ("network", "max_download_bytes"),
+    "allow_link_local": ("network", "allow_link_local"),
     "certificate_file": ("certificate", "file"),
     "certificate_password": ("certificate", "password"),
     "history_path": ("history", "path"),

@@ -107,9 +107,12 @@ class NetworkSettings:
         timeout_seconds: per network operation (connect, read, one DNS query); 0.1 .. 3600.
         deadline_seconds: the whole run; 1 .. 86400.
         max_download_bytes: cap on any HTTP body read; 1024 .. 1 GiB.
+        allow_link_local: connect to link-local and cloud metadata addresses too (169.254.0.0/16,
+            fe80::/10, fd00:ec2::254, ...); refused by default (net/policy.py).
     """
 
     timeout_seconds: float = setting(10.0, Number(0.1, MAX_TIMEOUT_SECONDS, unit="of seconds"))
     deadline_seconds: float = setting(120.0, Number(1, MAX_DEADLINE_SECONDS, unit="of seconds"))
     max_download_bytes: int = setting(10 * 1024 * 1024, Number(1024, MAX_DOWNLOAD_BYTES, integer=True,
                                                                unit="of bytes"))
+    allow_link_local: bool = setting(False, Boolean())

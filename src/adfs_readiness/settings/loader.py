@@ -19,10 +19,7 @@ from adfs_readiness.settings._schema import read_section
 from adfs_readiness.settings.model import SECTIONS, Settings
 from adfs_readiness.settings.values import BACKSLASH_FIX, ValueContext
 
-__all__ = ["load_settings", "settings_from_mapping", "MAX_CONFIG_BYTES"]
-
-#: A configuration file is a few kilobytes; anything this large is not one.
-MAX_CONFIG_BYTES = 1024 * 1024
+__all__ = ["load_settings", "settings_from_mapping"]
 
 #: Sections a file may hold (``[certificate]`` is for flags and scripts too).
 _FILE_SECTIONS = tuple(SECTIONS)
@@ -36,15 +33,16 @@ def load_settings(path: Path) -> Settings:
             the backslash hint), or has bad, unknown or refused keys — all of them, one problem
             each.
     """
+    from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, FileTooLarge, read_capped
+
     source = str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        raw = read_capped(path, CONFIG_FILE_MAX_BYTES, setting=None)
+    except FileTooLarge:
+        raise SettingsError(source, "(file)", f"<more than {CONFIG_FILE_MAX_BYTES} bytes>",
+                            "a configuration file (TOML, a few kilobytes)") from None
     except OSError as exc:
         raise SettingsError(source, "(file)", str(path), f"a readable file ({exc.strerror})") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise SettingsError(source, "(file)", f"<more than {MAX_CONFIG_BYTES} bytes>",
-                            "a configuration file (TOML, a few kilobytes)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
