@@ -1,38 +1,37 @@
-"""The demo: the built-in lab started on loopback, checked end to end, graded.
+"""The demo: the built-in lab started on loopback, checked end to end, graded, stopped.
 
-What runs: the STS simulator of one federation service (a lab scenario, see
-:mod:`adfs_readiness.lab.scenarios`) with its farm nodes and proxy, the lab DNS server with an
-internal and an external view, a lab Entra ID (realm discovery, OIDC discovery, a token endpoint
-and Graph's domain federation configuration), an AD FS server export, and — where Samba is installed and network namespaces are
-available (root on Linux) — a throwaway Samba AD domain controller with the directory area's seed
-data. Without Samba the demo says so and the directory checks are skipped.
+What runs (:class:`adfs_readiness.lab.stack.LabStack`): the STS simulator of one federation
+service (a lab scenario, see :mod:`adfs_readiness.lab.scenarios`) with its farm nodes and proxy,
+the lab DNS server with an internal and an external view, a lab Entra ID (realm discovery, OIDC
+discovery, a token endpoint and Graph's domain federation configuration), an AD FS server export,
+and the directory area: a throwaway Samba AD domain controller with the directory seed data where
+Samba is installed and network namespaces are available (root on Linux), else the facts recorded
+from that DC, replayed (the report says so).
 
-The DC lives in a private network namespace (its LDAP ports cannot be moved), so when it runs the
-whole demo — labs and engine — runs inside that namespace (``SambaDcInfo.run_in_network``).
+The live DC lives in a private network namespace (its LDAP ports cannot be moved), so when it runs
+the whole demo — labs and engine — runs inside that namespace (``SambaDcInfo.run_in_network``).
 Nothing ever leaves the machine.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
+from adfs_readiness.app.provenance import provenance_metadata
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.lab.stack import LAB_GRAPH_SECRET_ENV, LAB_LDAP_PASSWORD_ENV, DirectoryMode
 from adfs_readiness.model import RunResult
-from adfs_readiness.settings import DirectorySettings, Scope, Settings
 
 __all__ = ["DemoRun", "run_demo", "DEMO_LDAP_PASSWORD_ENV", "DEMO_GRAPH_SECRET_ENV"]
 
-#: The environment variable the demo puts the lab DC's throwaway password in (the directory probe
-#: reads passwords from the environment, never from the configuration).
-DEMO_LDAP_PASSWORD_ENV = "ADFS_READINESS_LAB_LDAP_PASSWORD"
-#: ... and the lab Graph app registration's client secret.
-DEMO_GRAPH_SECRET_ENV = "ADFS_READINESS_LAB_GRAPH_SECRET"
+#: The environment variables the demo puts the lab's throwaway secrets in.
+DEMO_LDAP_PASSWORD_ENV = LAB_LDAP_PASSWORD_ENV
+DEMO_GRAPH_SECRET_ENV = LAB_GRAPH_SECRET_ENV
 
 
 @dataclass(frozen=True)
@@ -44,136 +43,37 @@ class DemoRun:
 
 
 def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, deadline_seconds: float,
-             as_of: datetime | None = None, with_directory: bool = True,
+             as_of: datetime | None = None, directory: DirectoryMode = "auto", only: Sequence[str] = (),
              log: Callable[[str], None] = lambda line: None) -> DemoRun:
-    """Start the labs, run every check against them, stop the labs; return the result.
+    """Start the labs, run the checks against them, stop the labs; return the result.
 
     ``scenario`` is a preset name of the STS lab; ``as_of`` judges expiry at another date (the lab's
-    certificates are made relative to the real clock). ``with_directory`` starts the Samba DC when
-    it can; ``log`` receives progress lines (the DC takes a few seconds to provision).
+    certificates are made relative to the real clock). ``directory``: "auto" (a live Samba DC when
+    possible, else the recording), "live", "recorded" or "none". ``only`` limits the checks (as
+    ``--only``). ``log`` receives progress lines (the DC takes a few seconds to provision).
     """
-    from adfs_readiness.lab import Lab
-    from adfs_readiness.lab.dns_lab import DnsLab
+    from adfs_readiness.lab.stack import LabStack, export_secrets, start_directory
 
-    notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="adfs-readiness-lab-") as tmp:
         workdir = Path(tmp)
-        dc, info = (_start_directory_lab(workdir, datetime.now(timezone.utc), notes, log) if with_directory
-                    else (None, None))
-        if not with_directory:
-            notes.append("Directory area: not started (--no-directory); its checks are skipped.")
+        served = start_directory(workdir, directory, host_network=False, now=datetime.now(timezone.utc), log=log)
 
         def run() -> RunResult:
             # The lab's clock starts here, after the DC (which takes seconds): the simulators'
             # Date headers and the run's clock then agree.
             lab_now = datetime.now(timezone.utc)
-            with Lab(scenario, now=lab_now, workdir=workdir / "sts") as lab, \
-                    DnsLab(internal_zones=_internal_zones(info)) as dns_lab, \
-                    _cloud_lab(lab, workdir) as cloud:
-                # Entra ID's side comes from the lab's Graph (app credentials), the AD FS side from an
-                # export shaped like the bundled collector's.
-                os.environ[cloud.secret_env] = cloud.client_secret
-                export = _adfs_export(lab, workdir)
-                config = lab.config(f"demo lab ({scenario})",
-                                    network={"deadline_seconds": deadline_seconds,
-                                             "timeout_seconds": min(5.0, deadline_seconds / 3)},
-                                    adfs={"export": export}, **cloud.config_changes(graph=True))
-                # The lab's internal and external DNS views (demo zones of contoso.test).
-                config = config.with_changes(**dns_lab.config_fragment())
-                if scenario != "demo":
-                    # Fault scenarios serve a certificate for the service name only: keep certificate
-                    # authentication and device registration out of scope so each shows its own fault.
-                    config = config.with_changes(scope=Scope())
-                config = _with_directory(config, info)
-                return run_checks(registry, probes, config, as_of or lab_now, started_at=lab_now,
-                                  run_metadata={"lab_scenario": scenario, "lab_address": str(lab.address),
-                                                "lab_dns_internal": str(dns_lab.internal.address),
-                                                "lab_dns_external": str(dns_lab.external.address),
-                                                "lab_directory": info.dc_host if info else None})
+            with LabStack(scenario, workdir, served, graph=True, now=lab_now) as stack:
+                remove = export_secrets(stack.secrets)
+                try:
+                    config = stack.settings(f"demo lab ({scenario})", deadline_seconds=deadline_seconds,
+                                            timeout_seconds=min(5.0, deadline_seconds / 3))
+                    return run_checks(registry, probes, config, as_of or lab_now, started_at=lab_now, only=only,
+                                      run_metadata={**stack.run_metadata(), **provenance_metadata(config)})
+                finally:
+                    remove()
 
         try:
-            result = info.run_in_network(run) if info is not None else run()
+            result = served.info.run_in_network(run) if served.mode == "live" else run()
         finally:
-            if dc is not None:
-                dc.stop()
-            for name in (DEMO_LDAP_PASSWORD_ENV, DEMO_GRAPH_SECRET_ENV):
-                os.environ.pop(name, None)
-    return DemoRun(result=result, notes=tuple(notes))
-
-
-def _cloud_lab(lab: Any, workdir: Path) -> Any:
-    """The lab's Entra ID: realm discovery says contoso.test is federated with the lab's service,
-    and Graph holds the token-signing certificates AD FS publishes (primary, and the successor as
-    nextSigningCertificate during a rollover)."""
-    from adfs_readiness.lab.cloud_lab import CloudDomain, CloudLab, federation_configuration
-
-    signing = list(lab.material.token_signing)[:2]
-    federation = federation_configuration("contoso.test", lab.fs_name, *signing)
-    return CloudLab(lab.pki, workdir / "cloud", secret_env=DEMO_GRAPH_SECRET_ENV,
-                    domains={"contoso.test": CloudDomain("federated", auth_host=lab.fs_name, federation=federation)})
-
-
-def _adfs_export(lab: Any, workdir: Path) -> Path:
-    """An AD FS server export of the lab farm, as `collect-adfs.ps1` writes it."""
-    from adfs_readiness.lab.adfs_samples import adfs_export_document, write_adfs_export
-
-    return write_adfs_export(workdir / "adfs-export.json",
-                             adfs_export_document(lab.pki, lab.fs_name, lab.material.token_signing[0]))
-
-
-def _start_directory_lab(workdir: Path, now: datetime, notes: list[str],
-                         log: Callable[[str], None]) -> tuple[Any, Any]:
-    """Provision, seed and start the Samba DC, or say why not. Returns (dc, info) or (None, None)."""
-    from adfs_readiness.lab.samba import SambaDc, netns_missing_reason, samba_missing_reason
-    from adfs_readiness.lab.samba_seed import seed_contoso
-
-    reason = samba_missing_reason() or netns_missing_reason()
-    if reason:
-        notes.append(f"Directory area: no Samba AD lab on this machine ({reason}); its checks are skipped.")
-        return None, None
-    log("Starting a throwaway Samba AD domain controller for the directory area (a few seconds)...")
-    dc = SambaDc(workdir / "samba")
-    try:
-        dc.provision()
-        seed_contoso(dc, now)
-        info = dc.start()
-    except Exception as exc:  # the demo goes on without the directory, and says why
-        dc.stop()
-        notes.append(f"Directory area: the Samba AD lab did not start ({type(exc).__name__}: {exc}); "
-                     f"its checks are skipped.")
-        return None, None
-    os.environ[DEMO_LDAP_PASSWORD_ENV] = info.admin_password
-    notes.append(f"Directory area: Samba AD domain controller {info.dc_host} ({info.realm}) on loopback.")
-    return dc, info
-
-
-def _internal_zones(info: Any) -> Any:
-    """The shipped internal zones, plus the lab DC's A record when it runs (None = shipped only)."""
-    if info is None:
-        return None
-    import dns.name
-    import dns.rdata
-    import dns.rdataclass
-    import dns.rdatatype
-
-    from adfs_readiness.lab.dns_lab import load_view_zones
-
-    zones = load_view_zones("internal")
-    host = info.dc_host.lower().rstrip(".")
-    for zone in zones:
-        origin = zone.origin.to_text(omit_final_dot=True).lower()
-        if host.endswith("." + origin):
-            with zone.writer() as txn:
-                txn.add(dns.name.from_text(host), 300,
-                        dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.A, info.address))
-            return zones
-    return zones
-
-
-def _with_directory(config: Settings, info: Any) -> Settings:
-    if info is None:
-        return config.with_changes(checks={"skip": tuple(config.checks.skip) + ("directory.*",)})
-    return config.with_changes(directory=DirectorySettings(
-        server=f"ldaps://{info.dc_host}", base_dn="OU=Lab,DC=contoso,DC=test", bind_user=info.admin_upn,
-        ca_bundle=Path(info.ca_pem), service_account="gmsa-adfs", password_env=DEMO_LDAP_PASSWORD_ENV,
-        ad_domain=config.directory.ad_domain, forest_root=config.directory.forest_root))
+            served.stop()
+    return DemoRun(result=result, notes=(served.note,))

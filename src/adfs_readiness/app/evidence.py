@@ -37,7 +37,9 @@ def collect_evidence(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], s
     """
     from adfs_readiness.snapshot import collect, write_snapshot
 
-    result, doc = collect(registry, probes, settings, now, only=list(only))
+    from adfs_readiness.app.provenance import provenance_metadata
+
+    result, doc = collect(registry, probes, settings, now, only=list(only), run_metadata=provenance_metadata(settings))
     write_snapshot(out, doc)
     return Collected(result=result, path=out, facts=len(doc["facts"]))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from adfs_readiness.app.provenance import provenance_metadata
 from adfs_readiness.app.scheduled import ScheduleOptions
 from adfs_readiness.app.selection import selector_problems
 from adfs_readiness.engine.registry import CheckRegistry
@@ -140,5 +141,5 @@ def schedule_options(settings: Settings, *, only: Sequence[str] = (), lock_wait_
         webhook_timeout_seconds=webhook_timeout_seconds,
         target_key=tenant,
         only=tuple(only),
-        run_metadata=dict(run_metadata or {}),
+        run_metadata={**provenance_metadata(settings), **(run_metadata or {})},
     )

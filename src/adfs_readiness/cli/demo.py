@@ -23,6 +23,9 @@ def register(sub: Any) -> None:
     add_verbose(p)
     p.add_argument("--scenario", default="demo", help="lab scenario (see --list-scenarios; default: demo)")
     p.add_argument("--list-scenarios", action="store_true", help="list the lab scenarios and exit")
+    p.add_argument("--directory", choices=("auto", "live", "recorded"), default="auto",
+                   help="the directory area: a live Samba AD DC where Samba runs, else the facts recorded from it "
+                        "(auto, the default); 'recorded' replays the recording even where Samba runs (faster)")
     p.add_argument("--no-directory", action="store_true",
                    help="leave the directory area out (no Samba DC, no recorded directory facts)")
     p.add_argument("--deadline", metavar="SECONDS", default="60",
@@ -48,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     deadline = parse_flag("--deadline", args.deadline)
     talk = not args.quiet and args.format == "text" and not args.nagios
     demo = run_demo(load_registry(), all_probes(), args.scenario, deadline_seconds=deadline, as_of=args.as_of,
-                    with_directory=not args.no_directory, log=print if talk else (lambda line: None))
+                    directory="none" if args.no_directory else args.directory,
+                    log=print if talk else (lambda line: None))
     if talk:
         print(f"Demo lab scenario '{args.scenario}': {SCENARIOS[args.scenario].description}")
         for note in demo.notes:

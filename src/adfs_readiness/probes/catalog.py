@@ -8,8 +8,6 @@ import logging
 from importlib.metadata import entry_points
 from typing import Callable
 
-from adfs_readiness.settings import Settings
-
 from adfs_readiness.facts import METADATA_FACT, FederationMetadata
 from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
 from adfs_readiness.facts.cloud import (
@@ -40,14 +38,19 @@ from adfs_readiness.probes.dns import (
 from adfs_readiness.probes.endpoints import probe_endpoints
 from adfs_readiness.probes.entra import probe_entra_federation
 from adfs_readiness.probes.metadata import probe_federation_metadata
+from adfs_readiness.probes.recorded import recorded_or_live
 from adfs_readiness.probes.tls_endpoints import probe_tls
 from adfs_readiness.probes.tls_file import probe_certificate_file
+from adfs_readiness.settings import Settings
 
 __all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes", "fact_types"]
 
 PROBE_ENTRY_POINT_GROUP = "adfs_readiness.probes"
 
 log = logging.getLogger(__name__)
+
+#: How to record the lab DC's directory facts again (said when a recording no longer decodes).
+DIRECTORY_RERECORD = "sudo .venv/bin/python scripts/record_lab_directory.py  (needs Samba; see the script)"
 
 
 def _operations(count: int) -> Callable[[Settings], float]:
@@ -99,7 +102,9 @@ def builtin_probes() -> dict[str, ProbeSpec]:
         ),
         ProbeSpec(
             key=DIRECTORY_FACT,
-            function=probe_directory,
+            # The demo lab without Samba replays a recording of its DC's facts (lab.directory_recording).
+            function=recorded_or_live(probe_directory, DirectoryFacts, lambda config: config.lab.directory_recording,
+                                      DIRECTORY_RERECORD),
             fact_type=DirectoryFacts,
             # A large directory streams for minutes: the scan is bounded by the run's deadline.
             timeout=lambda config: config.network.deadline_seconds,

@@ -10,7 +10,7 @@ EXAMPLE_CONFIG = '''\
 # adfs-readiness configuration (TOML). Every key is optional unless said otherwise;
 # command-line flags override what is set here. Written by `adfs-readiness init`.
 # The names under .invalid are placeholders: the run refuses them until you put yours in.
-# Strings: "..." treats a backslash as an escape; write Windows names as 'CORP\svc' (single
+# Strings: "..." treats a backslash as an escape; write Windows names as 'CORP\\svc' (single
 # quotes) or as a UPN. Relative paths are relative to this file's folder.
 
 [federation]
@@ -140,4 +140,8 @@ enabled = true
 # A new SSL certificate to judge before deployment (PEM, DER or PFX/PKCS#12); also --certificate.
 # file = "new-ssl.pfx"
 # password_env = "ADFS_READINESS_PFX_PASSWORD"   # the PFX password comes from this variable, never from here
+
+# [lab] is for the built-in demo lab only ('adfs-readiness lab up' writes it); leave it out.
+# [lab]
+# directory_recording = "directory-recording.json"
 '''

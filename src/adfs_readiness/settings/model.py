@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from adfs_readiness.settings.cloud import AdfsSettings, CloudSettings, EndpointsSettings
 from adfs_readiness.settings.directory import DirectorySettings
 from adfs_readiness.settings.federation import DnsSettings, FederationSettings
+from adfs_readiness.settings.lab import LabSettings
 from adfs_readiness.settings.limits import ChecksSettings, NetworkSettings, Scope, Thresholds
 from adfs_readiness.settings.outputs import CertificateSettings, HistorySettings, SuppressionsSettings, TlsSettings
 
@@ -24,7 +25,7 @@ class Settings:
     Attributes:
         source: the file it came from ("<defaults>" when none, "command line" when only flags).
         federation, dns, directory, thresholds, scope, checks, network, tls, history, suppressions,
-        cloud, adfs, endpoints, certificate: one section per table (see each class).
+        cloud, adfs, endpoints, certificate, lab: one section per table (see each class).
     """
 
     source: str = "<defaults>"
@@ -42,6 +43,7 @@ class Settings:
     adfs: AdfsSettings = field(default_factory=AdfsSettings)
     endpoints: EndpointsSettings = field(default_factory=EndpointsSettings)
     certificate: CertificateSettings = field(default_factory=CertificateSettings)
+    lab: LabSettings = field(default_factory=LabSettings)
 
     @property
     def target(self) -> str | None:
@@ -75,4 +77,5 @@ SECTIONS: dict[str, type] = {
     "thresholds": Thresholds, "scope": Scope, "checks": ChecksSettings, "network": NetworkSettings,
     "tls": TlsSettings, "history": HistorySettings, "endpoints": EndpointsSettings, "cloud": CloudSettings,
     "adfs": AdfsSettings, "suppressions": SuppressionsSettings, "certificate": CertificateSettings,
+    "lab": LabSettings,
 }
