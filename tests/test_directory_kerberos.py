@@ -23,9 +23,18 @@ from adfs_readiness.settings import settings_from_mapping
 from conftest import FIXED_NOW
 from krb5_lab import lab_ticket
 
-pytestmark = pytest.mark.skipif(not kerberos_available() or shutil.which("kinit") is None,
-                                reason="Kerberos tests need the gssapi package (pip install 'adfs-readiness[kerberos]') "
-                                       "and kinit (Debian: krb5-user)")
+def _missing() -> str | None:
+    """What this machine lacks for the Kerberos tests, by name (None: nothing)."""
+    missing = []
+    if not kerberos_available():
+        missing.append("the gssapi package (pip install 'adfs-readiness[kerberos]'; building it needs "
+                       "Debian's libkrb5-dev, gcc and python3-dev)")
+    if shutil.which("kinit") is None:
+        missing.append("kinit (Debian: krb5-user)")
+    return f"Kerberos tests skipped: missing {' and '.join(missing)}" if missing else None
+
+
+pytestmark = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 
 B = "DC=contoso,DC=test"
 CONNECT = next(c for c in discover_checks().checks if c.id == "directory.connect")

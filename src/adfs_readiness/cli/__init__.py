@@ -17,12 +17,12 @@ import sys
 from typing import Sequence
 
 from adfs_readiness import __version__
-from adfs_readiness.cli import assess, catalog, check, collect, collector, demo, history, init
+from adfs_readiness.cli import assess, catalog, check, collect, collector, demo, history, init, lab
 from adfs_readiness.cli._common import EXIT_CANNOT_RUN, Parser, configure_logging
 
 __all__ = ["main", "build_parser", "EXIT_CANNOT_RUN"]
 
-_COMMANDS = (check, demo, collect, assess, history, init, catalog, collector)
+_COMMANDS = (check, demo, lab, collect, assess, history, init, catalog, collector)
 
 
 def build_parser() -> argparse.ArgumentParser:

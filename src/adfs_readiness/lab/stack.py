@@ -8,7 +8,7 @@ checks it (:meth:`LabStack.config_toml`).
 
 Where the DC runs: the demo puts it in a private network namespace (its LDAP ports cannot be moved;
 the demo's checks join that namespace); a lab that other processes check (``lab up``) binds it to
-a loopback address of its own on the host (:data:`HOST_DC_ADDRESS`, ``bind interfaces only``).
+the host's loopback (:data:`HOST_DC_ADDRESS`, ``bind interfaces only``).
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ __all__ = ["LabStack", "DirectoryLab", "DirectoryMode", "start_directory", "pack
 LAB_LDAP_PASSWORD_ENV = "ADFS_READINESS_LAB_LDAP_PASSWORD"
 #: ... and the lab Graph app registration's client secret.
 LAB_GRAPH_SECRET_ENV = "ADFS_READINESS_LAB_GRAPH_SECRET"
-#: The loopback address a background lab's DC binds on the host (389/636/3268/3269 of this address
-#: only, so a directory server on 127.0.0.1 is not disturbed).
-HOST_DC_ADDRESS = "127.0.89.1"
+#: The loopback address a background lab's DC binds on the host ("bind interfaces only": Samba binds
+#: only addresses assigned to an interface, and 127.0.0.1 is the one lo has everywhere). When its
+#: ports 389/636/3268/3269 are taken, the lab replays the recording instead, saying why.
+HOST_DC_ADDRESS = "127.0.0.1"
 #: Where the directory area's scan starts in the lab domain.
 LAB_BASE_DN = "OU=Lab,DC=contoso,DC=test"
 
@@ -65,11 +66,15 @@ class DirectoryLab:
     info: Any = None
     recording: Path | None = None
     dc: Any = None
+    host_claim: int | None = None
 
     def stop(self) -> None:
-        """Stop the DC this lab started (by PID); idempotent."""
+        """Stop the DC this lab started (by PID) and give up the host's DC ports; idempotent."""
         if self.dc is not None:
             self.dc.stop()
+        if self.host_claim is not None:
+            os.close(self.host_claim)
+            self.host_claim = None
 
 
 def start_directory(workdir: Path, mode: DirectoryMode, *, host_network: bool, now: datetime,
@@ -91,6 +96,9 @@ def start_directory(workdir: Path, mode: DirectoryMode, *, host_network: bool, n
     reason = samba_missing_reason() or (None if host_network else netns_missing_reason())
     if reason:
         return _recorded(workdir, f"no Samba AD DC on this machine ({reason})")
+    claim = _claim_host_dc() if host_network else None
+    if host_network and claim is None:
+        return _recorded(workdir, f"another lab's Samba DC already holds {HOST_DC_ADDRESS}:389 on this machine")
     log("Starting a throwaway Samba AD domain controller for the directory area (a few seconds)...")
     dc = SambaDc(workdir / "samba", address=HOST_DC_ADDRESS if host_network else "127.0.0.1",
                  private_network=not host_network, max_runtime=7 * 86400 if host_network else 5400)
@@ -100,9 +108,33 @@ def start_directory(workdir: Path, mode: DirectoryMode, *, host_network: bool, n
         info = dc.start()
     except (SambaUnavailable, RuntimeError, OSError) as exc:  # the lab goes on with the recording
         dc.stop()
+        if claim is not None:
+            os.close(claim)
         return _recorded(workdir, f"the Samba AD DC did not start ({type(exc).__name__}: {str(exc)[:300]})")
     return DirectoryLab("live", f"Directory area: Samba AD domain controller {info.dc_host} ({info.realm}) at "
-                                f"{info.address}.", info=info, dc=dc)
+                                f"{info.address}.", info=info, dc=dc, host_claim=claim)
+
+
+#: Held (flock) by the lab whose DC uses the host's 127.0.0.1:389 for as long as it runs; in /run,
+#: which only root writes (a host DC needs root), so no other user can plant a link there.
+_HOST_DC_CLAIM = Path("/run/adfs-readiness-lab-dc.lock")
+
+
+def _claim_host_dc() -> int | None:
+    """An open descriptor holding the host DC claim, or None when another lab holds it (its DC
+    owns the ports; the kernel drops the claim when that lab's process ends)."""
+    import fcntl
+
+    try:
+        fd = os.open(_HOST_DC_CLAIM, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _recorded(workdir: Path, why: str) -> DirectoryLab:
@@ -230,13 +262,6 @@ class LabStack:
 
         item = federation_configuration("contoso.test", self.sts.fs_name, *self._signing(), pascal_case=True)
         return write_atomic(self.workdir / "entra-federation.json", json.dumps([item], indent=2) + "\n")
-
-    def config_toml(self, settings: Settings) -> str:
-        """``settings`` (from :meth:`settings`) as the TOML file a scheduler's ``check --config``
-        reads; paths inside :attr:`workdir` are written relative to it."""
-        from adfs_readiness.settings.writer import settings_toml
-
-        return settings_toml(settings, relative_to=self.workdir)
 
 
 def _internal_zones(info: Any) -> Any:
