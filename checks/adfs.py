@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check, days_left
-from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
+from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT
 
+from ._adfs_common import NO_EXPORT, export_of, need
 from ._refs_entra import (
     REF_ENTRA_TRUST,
     REF_EXTRANET_LOCKOUT,
@@ -33,20 +34,9 @@ _DIRECTORY_FACT = "directory"
 _ROLLOVER_FAIL_DAYS = 35
 _WID_NODE_LIMIT, _WID_RP_LIMIT = 30, 100
 
-_NO_EXPORT = Outcome(Status.SKIP, "No AD FS export is given (--adfs-export FILE; write it with the collector: "
-                                  "adfs-readiness collector > collect-adfs.ps1).")
-
-
-def _export(ctx: CheckContext) -> AdfsExport | None:
-    export: AdfsExport = ctx.fact(ADFS_EXPORT_FACT)
-    return export if export.configured else None
-
-
-def _need(value: Any, what: str, export: AdfsExport) -> Any:
-    if value is None:
-        raise CannotDetermine(f"The AD FS export ({export.source}) does not say {what}.",
-                              {"problems": list(export.problems)})
-    return value
+_NO_EXPORT = NO_EXPORT
+_export = export_of
+_need = need
 
 
 @check(id="adfs.export-readable", title="AD FS export complete and readable", area=Area.ADFS, severity=Severity.LOW,

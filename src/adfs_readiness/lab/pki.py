@@ -325,3 +325,28 @@ class LabPki:
             .sign(key, hash or hashes.SHA256())
         )
         return LabCertificate(cert, key, (cert,))
+
+    def self_signed(self, common_name: str, not_before: datetime, not_after: datetime, *,
+                    organizational_unit: str | None = None, key_slot: str = "self-signed") -> LabCertificate:
+        """A self-signed certificate without extensions, subject ``CN=<common_name>`` (and
+        ``OU=<organizational_unit>``): the shape of the certificates Windows components make for
+        themselves, e.g. the Azure MFA adapter's (``CN=<tenant id>, OU=Microsoft AD FS Azure MFA``,
+        New-AdfsAzureMfaTenantCertificate) and the Web Application Proxy's proxy-trust certificate
+        (``CN=ADFS ProxyTrust - <computer name>``). ``key_slot`` names its key (see :func:`_rsa_key`)."""
+        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+        if organizational_unit:
+            attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, organizational_unit))
+        name = x509.Name(attributes)
+        key = _rsa_key(2048, key_slot)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(_serial(f"self|{common_name}|{organizational_unit}|{not_before.isoformat()}|"
+                                   f"{not_after.isoformat()}|{key_slot}"))
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+            .sign(key, hashes.SHA256())
+        )
+        return LabCertificate(cert, key, (cert,))

@@ -18,6 +18,7 @@ from adfs_readiness.facts.cloud import (
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsView
 from adfs_readiness.facts.endpoints import ENDPOINTS_FACT, EndpointsFacts
+from adfs_readiness.facts.entra_mfa import ENTRA_MFA_CLIENT_FACT, EntraMfaClient
 from adfs_readiness.facts.tls import (
     CERTIFICATE_FILE_FACT,
     TLS_FACT,
@@ -35,6 +36,7 @@ from adfs_readiness.probes.dns import (
 )
 from adfs_readiness.probes.endpoints import probe_endpoints
 from adfs_readiness.probes.entra import probe_entra_federation
+from adfs_readiness.probes.entra_mfa import probe_entra_mfa_client
 from adfs_readiness.probes.metadata import probe_federation_metadata
 from adfs_readiness.probes.tls_endpoints import probe_tls
 from adfs_readiness.probes.tls_file import probe_certificate_file
@@ -125,7 +127,14 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             function=probe_adfs_export,
             fact_type=AdfsExport,
             timeout=lambda config: config.timeout_seconds,
-            description="AD FS server export (the bundled collector's JSON)",
+            description="AD FS server exports (the bundled collector's JSON, one per AD FS server and proxy)",
+        ),
+        ProbeSpec(
+            key=ENTRA_MFA_CLIENT_FACT,
+            function=probe_entra_mfa_client,
+            fact_type=EntraMfaClient,
+            timeout=lambda config: config.timeout_seconds * 3,
+            description="The Azure Multi-Factor Auth Client service principal's key credentials (live Microsoft Graph)",
         ),
     ]
     return {s.key: s for s in specs}

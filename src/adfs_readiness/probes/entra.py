@@ -30,7 +30,7 @@ from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.probes.http import _TrustAdapter, _trust_context
 
-__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES"]
+__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES", "open_graph"]
 
 #: internalDomainFederation's documented properties (v1.0), lower-cased -> canonical name.
 GRAPH_PROPERTIES = {name.lower(): name for name in (
@@ -163,16 +163,17 @@ def _credential(config: Config) -> dict | str | None:
     return os.environ.get(cloud.client_secret_env) or None
 
 
-def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
+def open_graph(ctx: ProbeContext) -> tuple[requests.Session, str, str] | str:
+    """A session to live Microsoft Graph with an app-only token (msal client credentials, hosts
+    pinned as configured): ``(session, access_token, base URL)`` or the reason it could not be
+    opened. The caller closes the session. The token is never logged or stored in facts."""
     import msal
 
     config, cloud = ctx.config, ctx.config.cloud
-    base = f"https://{cloud.graph_host}/v1.0"
     credential = _credential(config)
     if credential is None:
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"no client secret in the environment variable {cloud.client_secret_env} "
-                                              f"and no client_certificate configured",))
+        return (f"no client secret in the environment variable {cloud.client_secret_env} "
+                f"and no client_certificate configured")
     authority_host = cloud.authority_host or cloud.login_host
     pins = {h: a for h, a in ((cloud.graph_host, cloud.graph_address),
                               (authority_host, cloud.authority_address or (
@@ -186,13 +187,24 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
             http_client=session, instance_discovery=False, timeout=timeout)
         token = app.acquire_token_for_client(scopes=[f"https://{cloud.graph_host}/.default"])
     except Exception as exc:  # noqa: BLE001 - msal raises ValueError / requests errors on a bad authority
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"could not get a token from {authority_host}: {type(exc).__name__}: {exc}",))
+        session.close()
+        return f"could not get a token from {authority_host}: {type(exc).__name__}: {exc}"
     if "access_token" not in token:
+        session.close()
         # msal's error answer: never echo anything but the error code and description.
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"token request refused: {token.get('error')}: "
-                                              f"{str(token.get('error_description', '')).splitlines()[0:1]}",))
+        return (f"token request refused: {token.get('error')}: "
+                f"{str(token.get('error_description', '')).splitlines()[0:1]}")
+    return session, token["access_token"], f"https://{cloud.graph_host}/v1.0"
+
+
+def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
+    config = ctx.config
+    base = f"https://{config.cloud.graph_host}/v1.0"
+    opened = open_graph(ctx)
+    if isinstance(opened, str):
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph", problems=(opened,))
+    session, access_token, base = opened
+    token = {"access_token": access_token}
     federations, problems = [], []
     for domain in config.federated_domains:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
