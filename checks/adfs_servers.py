@@ -250,8 +250,8 @@ def service(ctx: CheckContext) -> list[Outcome] | Outcome:
         evidence = {"server": server.label, "role": server.role, "service": name,
                     "state": state.state if state else None, "start_mode": state.start_mode if state else None,
                     "account": state.account if state else None}
-        if name is None or (state is None and server.services is None):
-            outcomes.append(Outcome(Status.ERROR, f"{server.label}: the export says neither its role nor its services.",
+        if name is None or (state is None and not server.services):
+            outcomes.append(Outcome(Status.ERROR, f"{server.label}: the export does not say its role or lists no services.",
                                     evidence=evidence, target=server.label))
         elif state is None or state.present is False:
             outcomes.append(Outcome(Status.FAIL, f"{server.label}: the {name} service is not installed.",

@@ -255,7 +255,7 @@ def read_adfs_exports(paths: tuple[Path, ...]) -> AdfsExport:
         problems.extend(f"{Path(export.source or '').name}: {p}" if several else p for p in export.problems)
     farm_export = sorted(read, key=_primary_first)[0][0]
     servers = tuple(server for _, server in read)
-    if several and not any(s.role == ROLE_ADFS for s in servers) and any(s.role == ROLE_WAP for s in servers):
+    if not any(s.role == ROLE_ADFS for s in servers) and any(s.role == ROLE_WAP for s in servers):
         problems.append("only Web Application Proxy exports were given: the farm configuration comes from an AD FS "
                         "server's export")
     from dataclasses import replace
