@@ -174,3 +174,14 @@ def test_v1_exports_still_read(pki, tmp_path, now):
     assert export.properties is not None and export.relying_parties and export.servers[0].described is False
     assert any("no Server section" in p for p in export.problems)
     assert statuses(judge(paths, now), "adfs.o365-relying-party") == ["pass"]
+
+
+def test_what_the_collector_could_not_read_is_a_finding(pki, tmp_path, now):
+    (path,) = write_farm(pki, tmp_path)
+    document = json.loads(path.read_bytes().decode("utf-8-sig"))
+    document["CollectorProblems"] = ["Get-HotFix: Access is denied."]
+    document["Server"]["Updates"] = None
+    path.write_text(json.dumps(document), encoding="utf-8")
+    found = judge([path], now)
+    assert "the collector could not read Get-HotFix: Access is denied." in found["adfs.export-readable"][0].summary
+    assert statuses(found, "adfs.update-age") == ["error"]

@@ -47,7 +47,8 @@ MAX_EXPORT_FILES = 64
 _FARM_SECTIONS = ("Properties", "Certificates", "Endpoints", "RelyingPartyTrusts", "ClaimsProviderTrusts",
                   "FarmInformation")
 _KNOWN = {s.lower() for s in _FARM_SECTIONS} | {"collectorversion", "collectedat", "computername", "role", "server",
-                                                "authenticationproviders", "globalauthenticationpolicy"}
+                                                "authenticationproviders", "globalauthenticationpolicy",
+                                                "collectorproblems"}
 
 
 def _properties(r: ExportReader, raw: Any) -> AdfsProperties:
@@ -191,6 +192,9 @@ def _read_one(path: Path) -> tuple[AdfsExport, AdfsServer]:
     for key in data:
         if key.lower() not in _KNOWN:
             r.problem(f"unknown section {key!r} (ignored)")
+    for noted in items(top.get("collectorproblems")):
+        # What the collector itself could not read on the server (a cmdlet that failed, a store it could not open).
+        r.problem(f"the collector could not read {noted}" if isinstance(noted, str) else "a collector problem")
     server = read_server_section(r, top, str(path), role)
     properties = _properties(r, top["properties"]) if top.get("properties") is not None else None
     export = AdfsExport(
