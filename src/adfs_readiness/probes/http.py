@@ -241,8 +241,11 @@ def fetch(
     max_redirects: int = 5,
     capture_tls: bool = True,
     session: requests.Session | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
+    content_type: str | None = None,
 ) -> tuple[HttpExchange, bytes]:
-    """GET ``url`` and return the exchange and the body bytes read (at most ``max_bytes``).
+    """GET (or ``method``) ``url`` and return the exchange and the body bytes read (at most ``max_bytes``).
 
     Args:
         url: http or https URL.
@@ -259,6 +262,9 @@ def fetch(
         capture_tls: for https, also capture the chain the server sends (HttpExchange.tls).
         session: a requests.Session to use (its https adapters are replaced by ours); by default a
             fresh one, closed afterwards.
+        method / body / content_type: another method with a request body (a SOAP POST); the body is
+            sent as is and never logged or kept. A redirect is followed with the same method and
+            body (callers that POST pass ``max_redirects=0``).
 
     Returns ``(HttpExchange, body)``. Never raises for network trouble or a malformed URL:
     ``HttpExchange.error`` is a ProbeError of kind timeout, refused, name_not_resolved, tls
@@ -293,7 +299,7 @@ def fetch(
             final_pinned = _exchange(http, progress, context, timeout=timeout, deadline=deadline,
                                      max_bytes=max_bytes, connect_address=connect_address,
                                      pinned_origin=pinned_origin, accept=accept, max_redirects=max_redirects,
-                                     watchdog=watchdog)
+                                     watchdog=watchdog, method=method, body=body, content_type=content_type)
     finally:
         watchdog.close()
         if own_session:
@@ -325,7 +331,8 @@ def _result(progress: _Progress, url: str, connect_address: HostPort | None, sta
 def _exchange(http: requests.Session, progress: _Progress, context: ssl.SSLContext, *, timeout: float,
               deadline: float, max_bytes: int, connect_address: HostPort | None,
               pinned_origin: tuple[str, str, int], accept: str, max_redirects: int,
-              watchdog: _Watchdog) -> HostPort | None:
+              watchdog: _Watchdog, method: str = "GET", body: bytes | None = None,
+              content_type: str | None = None) -> HostPort | None:
     """Run the request/redirect loop; returns the pinned address of the last request (or None)."""
     current = progress.url
     for hop in range(max_redirects + 1):
@@ -334,6 +341,8 @@ def _exchange(http: requests.Session, progress: _Progress, context: ssl.SSLConte
         scheme, host, port = _origin(parts)
         pinned = connect_address if connect_address is not None and (scheme, host, port) == pinned_origin else None
         headers = {"Accept": accept, "User-Agent": "adfs-readiness"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         request_url = current
         if pinned is not None:
             ip = f"[{pinned.host}]" if ":" in pinned.host else pinned.host
@@ -353,8 +362,9 @@ def _exchange(http: requests.Session, progress: _Progress, context: ssl.SSLConte
         # answer, whose Location is then judged below like any other.
         answers: list[requests.Response] = []
         try:
-            response = http.get(request_url, headers=headers, timeout=(wait, wait), allow_redirects=False,
-                                stream=True, hooks={"response": lambda r, *args, **kwargs: answers.append(r)})
+            response = http.request(method, request_url, data=body, headers=headers, timeout=(wait, wait),
+                                    allow_redirects=False, stream=True,
+                                    hooks={"response": lambda r, *args, **kwargs: answers.append(r)})
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes data
             if answers and isinstance(exc, ValueError) and answers[-1].status_code in _REDIRECT_STATUSES:
                 response = answers[-1]
