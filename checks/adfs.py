@@ -52,13 +52,17 @@ def export_readable(ctx: CheckContext) -> Outcome:
     if export is None:
         return _NO_EXPORT
     evidence = {"source": export.source, "collector_version": export.collector_version,
-                "computer_name": export.computer_name, "problems": list(export.problems)}
+                "computer_name": export.computer_name, "problems": list(export.problems),
+                "servers": [{"server": s.label, "role": s.role, "file": s.source} for s in export.servers]}
     if export.properties is None and export.certificates is None and export.endpoints is None:
         return Outcome(Status.FAIL, f"The AD FS export {export.source} could not be used: "
                                     f"{'; '.join(export.problems)}.", evidence=evidence)
     if export.problems:
         return Outcome(Status.WARN, f"The AD FS export has {len(export.problems)} problem(s): "
                                     f"{'; '.join(export.problems[:5])}.", evidence=evidence)
+    if len(export.servers) > 1:
+        return Outcome(Status.PASS, f"The AD FS exports of {len(export.servers)} servers "
+                                    f"({', '.join(s.label for s in export.servers)}) are complete.", evidence=evidence)
     return Outcome(Status.PASS, f"The AD FS export from {export.computer_name or 'the server'} is complete.",
                    evidence=evidence)
 

@@ -15,7 +15,7 @@ from adfs_readiness.api import CheckContext
 from adfs_readiness.config import Config
 from adfs_readiness.facts.directory import SourceAnchorSummary
 from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID
-from adfs_readiness.lab.adfs_samples import MFA_TENANT_ID, ServerSwitches, _mfa_certificate
+from adfs_readiness.lab.adfs_samples import MFA_TENANT_ID, ServerSwitches, mfa_certificate as _mfa_certificate
 from adfs_readiness.lab.cloud_lab import CloudLab, key_credential
 from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.probes.adfs_export import read_adfs_exports

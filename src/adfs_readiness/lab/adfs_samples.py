@@ -29,7 +29,10 @@ from adfs_readiness.lab.endpoints_lab import DEFAULT_ENDPOINTS
 from adfs_readiness.lab.pki import LabCertificate, LabPki
 
 __all__ = ["adfs_export_document", "wap_export_document", "write_adfs_export", "o365_issuance_rules",
-           "MFA_TENANT_ID", "ServerSwitches"]
+           "MFA_TENANT_ID", "ServerSwitches", "mfa_certificate", "demo_exports", "DEMO_MFA"]
+
+#: The state of the demo farm's Azure MFA adapter certificate (see :func:`demo_exports`).
+DEMO_MFA = "ok"
 
 #: The lab tenant the Azure MFA adapter certificate is made for (CN=<tenant id>).
 MFA_TENANT_ID = "6babcaad-604b-40ac-a9d7-9fd97c0b779f"
@@ -95,12 +98,17 @@ def _cert(cert: LabCertificate) -> dict[str, Any]:
             "NotAfter": cert.cert.not_valid_after_utc.isoformat()}
 
 
-def _mfa_certificate(pki: LabPki, state: str) -> LabCertificate:
+def mfa_certificate(pki: LabPki, state: str) -> LabCertificate:
     """The Azure MFA adapter certificate New-AdfsAzureMfaTenantCertificate makes: self-signed,
-    subject CN=<tenant id>, OU=Microsoft AD FS Azure MFA, two years."""
-    days_left = {"ok": 400.0, "expiring": 20.0, "expired": -5.0}.get(state, 400.0)
+    subject CN=<tenant id>, OU=Microsoft AD FS Azure MFA, two years. ``state``: "ok" (400 days
+    left), "expiring" (20), "expired" (-5), or "expired-stale" (the one before it, expired a year
+    ago). The same ``pki`` and state give the same certificate."""
+    days_left = {"ok": 400.0, "expiring": 20.0, "expired": -5.0, "expired-stale": -330.0}.get(state, 400.0)
     return pki.self_signed(MFA_TENANT_ID, pki.now - timedelta(days=730 - days_left), pki.now + timedelta(days=days_left),
-                           organizational_unit="Microsoft AD FS Azure MFA", key_slot="azure-mfa")
+                           organizational_unit="Microsoft AD FS Azure MFA",
+                           key_slot="azure-mfa-stale" if state == "expired-stale" else "azure-mfa")
+
+
 
 
 def adfs_export_document(pki: LabPki, fs_name: str, token_signing: LabCertificate, *,
@@ -203,7 +211,7 @@ def adfs_export_document(pki: LabPki, fs_name: str, token_signing: LabCertificat
     if server is not None and collector_version != "1":
         other_ssl = pki.issue_tls([fs_name], key_slot="tls-stale")
         tokens = [("token-signing", token_signing, True), ("token-decrypting", decrypting, True)]
-        mfa = _mfa_certificate(pki, mfa_state) if mfa_state in ("ok", "expiring", "expired") else None
+        mfa = mfa_certificate(pki, mfa_state) if mfa_state in ("ok", "expiring", "expired") else None
         document["Server"] = server_section(server, role="AdfsServer", now=now, fs_name=fs_name, ssl=ssl,
                                             other_ssl=other_ssl, token_certificates=tokens,
                                             managed_by_adfs=auto_certificate_rollover, mfa_certificate=mfa)
@@ -268,3 +276,23 @@ def write_adfs_export(path: Path, document: dict[str, Any], shape: str = "ps51")
 def with_server(switches: ServerSwitches, **changes: Any) -> ServerSwitches:
     """A copy of ``switches`` with some changed (a convenience for tests)."""
     return replace(switches, **changes)
+
+
+def demo_exports(lab: Any, folder: Path) -> Path:
+    """The demo farm's exports, written into ``folder`` (returned): the primary AD FS node
+    (Windows PowerShell 5.1 shape) and the Web Application Proxy (PowerShell 7 shape), for the lab's
+    federation service, certificates and Azure MFA adapter. Like a real farm they carry a few
+    problems on purpose: the newest update on the AD FS node is 75 days old, Extranet Smart Lockout
+    only logs, the farm behavior level was not raised after the move to Windows Server 2019, and
+    the proxy still accepts TLS 1.0."""
+    folder.mkdir(parents=True, exist_ok=True)
+    material = lab.material
+    proxy = ServerSwitches(computer_name="WAP1", dns_host_name="wap1.dmz.contoso.test", tls10="enabled")
+    wap, proxy_trust = wap_export_document(lab.pki, lab.fs_name, server=proxy,
+                                           ssl_certificate=material.proxy_tls[0] if material.proxy_tls else material.tls)
+    node = ServerSwitches(newest_update_days=75, azure_mfa=DEMO_MFA, trusted_devices=(proxy_trust.sha1,))
+    write_adfs_export(folder / "adfs1.json", adfs_export_document(
+        lab.pki, lab.fs_name, material.token_signing[0], server=node, ssl_certificate=material.tls,
+        extranet_lockout_mode="AdfsSmartLockoutLogOnly", farm_behavior_level=3, node_levels=(4, 4)), shape="ps51")
+    write_adfs_export(folder / "wap1.json", wap, shape="ps7")
+    return folder
