@@ -29,7 +29,8 @@ REF_WS_TRUST = Reference("WS-Trust 1.3 (OASIS)", "http://docs.oasis-open.org/ws-
 REF_SAML11 = Reference("SAML 1.1 assertions and protocol (OASIS)",
                        "https://www.oasis-open.org/committees/download.php/3406/oasis-sstc-saml-core-1.1.pdf")
 # Failures of this machine or this run (not of the federation service): "not determined".
-_LOCAL = (ProbeErrorKind.TLS, ProbeErrorKind.DEADLINE, ProbeErrorKind.NAME_NOT_RESOLVED)
+_LOCAL = (ProbeErrorKind.TLS, ProbeErrorKind.DEADLINE, ProbeErrorKind.NAME_NOT_RESOLVED, ProbeErrorKind.LOCAL,
+          ProbeErrorKind.POLICY)
 
 
 @dataclass

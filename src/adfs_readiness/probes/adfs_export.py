@@ -15,7 +15,6 @@ becomes a problem in the fact (a finding), never an exception.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,8 @@ from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._export_json import ExportReader, ci, items, parse_ps_date
 from adfs_readiness.probes.adfs_server_export import read_server_section, role_of
 from adfs_readiness.probes.claim_rules import parse_claim_rules
+from adfs_readiness.files import read_capped
+from adfs_readiness.text import loads_json
 
 __all__ = ["probe_adfs_export", "read_adfs_export", "read_adfs_exports", "parse_ps_date", "MAX_EXPORT_BYTES",
            "MAX_EXPORT_FILES"]
@@ -159,14 +160,13 @@ def _providers(r: ExportReader, raw: Any, policy: Any) -> tuple[AuthenticationPr
 
 
 def _load(path: Path) -> tuple[dict | None, str | None]:
-    """The export's top-level object, or (None, why not)."""
+    """The export's top-level object, or (None, why not). Read with the size cap (the file is
+    never held beyond it) and parsed into surrogate-safe text (:func:`adfs_readiness.text.loads_json`)."""
     try:
-        if path.stat().st_size > MAX_EXPORT_BYTES:
-            return None, f"{path} is larger than {MAX_EXPORT_BYTES // (1024 * 1024)} MiB: not an export of the collector"
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        data = loads_json(read_capped(path, MAX_EXPORT_BYTES, setting=None))
     except OSError as exc:
         return None, f"cannot read {path}: {exc.strerror or exc}"
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except ValueError as exc:
         return None, f"{path} is not JSON: {exc}"
     if not isinstance(data, dict):
         return None, f"{path}: the export is not a JSON object"

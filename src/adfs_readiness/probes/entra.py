@@ -15,22 +15,19 @@ objects serialise PascalCase.
 
 from __future__ import annotations
 
-import json
 import os
-import ssl
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
-
-import requests
+from urllib.parse import quote
 
 from adfs_readiness.config import Config, HostPort
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
+from adfs_readiness.net.msal_http import HttpFailure, MsalHttpClient
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.certificates import certificate_from_base64
-from adfs_readiness.probes.http import _TrustAdapter, _trust_context
+from adfs_readiness.text import loads_json
 
-__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES", "open_graph"]
+__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES", "graph_token"]
 
 #: internalDomainFederation's documented properties (v1.0), lower-cased -> canonical name.
 GRAPH_PROPERTIES = {name.lower(): name for name in (
@@ -106,12 +103,11 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
 
 def _from_file(path: Path, config: Config) -> EntraFederationFacts:
     try:
-        raw = path.read_bytes()
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = loads_json(path.read_bytes())
     except OSError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"cannot read {path}: {exc.strerror or exc}",))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except ValueError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"{path} is not JSON: {exc}",))
     federations, problems = parse_federation_json(data, config.federated_domains)
@@ -124,28 +120,6 @@ def _facts(source: str, kind: str, federations: list[DomainFederation], problems
     return EntraFederationFacts(configured=True, source=source, source_kind=kind, domains=tuple(federations),
                                 not_federated=tuple(d for d in config.federated_domains if d not in found),
                                 problems=tuple(problems))
-
-
-class _PinnedSession(requests.Session):
-    """A requests session that sends requests for the pinned hosts to their address (SNI, Host and
-    certificate verification keep the name, as curl --resolve does)."""
-
-    def __init__(self, pins: dict[str, HostPort], context: ssl.SSLContext) -> None:
-        super().__init__()
-        self._pins, self._context = pins, context
-        self.mount("https://", _TrustAdapter(context))
-
-    def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN201 - requests' signature
-        parts = urlsplit(url)
-        pin = self._pins.get((parts.hostname or "").lower())
-        if pin is not None:
-            ip = f"[{pin.host}]" if ":" in pin.host else pin.host
-            self.mount(f"https://{ip}:{pin.port}/", _TrustAdapter(self._context, server_hostname=parts.hostname))
-            headers = dict(kwargs.pop("headers", None) or {})
-            headers["Host"] = parts.netloc
-            kwargs["headers"] = headers
-            url = urlunsplit((parts.scheme, f"{ip}:{pin.port}", parts.path, parts.query, ""))
-        return super().request(method, url, *args, **kwargs)
 
 
 def _credential(config: Config) -> dict | str | None:
@@ -163,10 +137,11 @@ def _credential(config: Config) -> dict | str | None:
     return os.environ.get(cloud.client_secret_env) or None
 
 
-def open_graph(ctx: ProbeContext) -> tuple[requests.Session, str, str] | str:
-    """A session to live Microsoft Graph with an app-only token (msal client credentials, hosts
-    pinned as configured): ``(session, access_token, base URL)`` or the reason it could not be
-    opened. The caller closes the session. The token is never logged or stored in facts."""
+def graph_token(ctx: ProbeContext) -> tuple[str, dict[str, HostPort]] | str:
+    """An app-only Microsoft Graph access token (msal client credentials, its HTTP through the
+    run's client) and the pinned addresses by host name, or why there is none. Nothing the token
+    endpoint says is echoed but its error code and the first line of its description; the token
+    is never logged or stored in a fact."""
     import msal
 
     config, cloud = ctx.config, ctx.config.cloud
@@ -175,50 +150,57 @@ def open_graph(ctx: ProbeContext) -> tuple[requests.Session, str, str] | str:
         return (f"no client secret in the environment variable {cloud.client_secret_env} "
                 f"and no client_certificate configured")
     authority_host = cloud.authority_host or cloud.login_host
-    pins = {h: a for h, a in ((cloud.graph_host, cloud.graph_address),
-                              (authority_host, cloud.authority_address or (
-                                  cloud.login_address if authority_host == cloud.login_host else None)))
+    pins = {h.lower(): a for h, a in ((cloud.graph_host, cloud.graph_address),
+                                      (authority_host, cloud.authority_address or (
+                                          cloud.login_address if authority_host == cloud.login_host else None)))
             if a is not None}
-    session = _PinnedSession(pins, _trust_context(config.ca_bundle))
-    timeout = max(0.1, min(config.timeout_seconds, ctx.remaining()))
+    http = MsalHttpClient(ctx.net.http, ctx.budget, pins)
     try:
         app = msal.ConfidentialClientApplication(
             cloud.client_id, authority=f"https://{authority_host}/{cloud.tenant_id}", client_credential=credential,
-            http_client=session, instance_discovery=False, timeout=timeout)
+            http_client=http, instance_discovery=False)
         token = app.acquire_token_for_client(scopes=[f"https://{cloud.graph_host}/.default"])
-    except Exception as exc:  # noqa: BLE001 - msal raises ValueError / requests errors on a bad authority
-        session.close()
-        return f"could not get a token from {authority_host}: {type(exc).__name__}: {exc}"
-    if "access_token" not in token:
-        session.close()
-        # msal's error answer: never echo anything but the error code and description.
-        return (f"token request refused: {token.get('error')}: "
-                f"{str(token.get('error_description', '')).splitlines()[0:1]}")
-    return session, token["access_token"], f"https://{cloud.graph_host}/v1.0"
+    except HttpFailure as exc:
+        return f"could not get a token from {authority_host}: {exc.error}"
+    except Exception as exc:  # noqa: BLE001 - msal raises ValueError and the like on a bad authority answer
+        return f"could not get a token from {authority_host}: {type(exc).__name__}"
+    if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
+        # msal's error answer: never echo anything but the error code and the description's first line.
+        error = token.get("error") if isinstance(token, dict) else None
+        description = token.get("error_description") if isinstance(token, dict) else None
+        first_line = str(description).splitlines()[0] if description else ""
+        return f"token request refused: {error}: {first_line}".rstrip(": ")
+    return token["access_token"], pins
 
 
 def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
-    config = ctx.config
-    base = f"https://{config.cloud.graph_host}/v1.0"
-    opened = open_graph(ctx)
-    if isinstance(opened, str):
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph", problems=(opened,))
-    session, access_token, base = opened
+    """Live Graph: a client-credentials token (:func:`graph_token`), then ``GET
+    /v1.0/domains/{id}/federationConfiguration`` per domain. Every answer is capped and bounded by
+    the probe's budget."""
+    config, cloud = ctx.config, ctx.config.cloud
+    base = f"https://{cloud.graph_host}/v1.0"
+    obtained = graph_token(ctx)
+    if isinstance(obtained, str):
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph", problems=(obtained,))
+    access_token, pins = obtained
     token = {"access_token": access_token}
     federations, problems = [], []
     for domain in config.federated_domains:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
-        try:
-            response = session.get(url, headers={"Authorization": f"Bearer {token['access_token']}",
-                                                 "Accept": "application/json"},
-                                   timeout=max(0.1, min(config.timeout_seconds, ctx.remaining())))
-            data = response.json() if response.content else None
-        except (requests.RequestException, ValueError) as exc:
-            problems.append(f"{domain}: Graph request failed: {type(exc).__name__}")
+        answer = ctx.net.http.get(url, budget=ctx.budget, accept="application/json", max_redirects=0,
+                                  headers={"Authorization": f"Bearer {token['access_token']}"},
+                                  connect_address=pins.get(cloud.graph_host.lower()))
+        if answer.error is not None:
+            problems.append(f"{domain}: Graph request failed: {answer.error}")
             continue
-        if response.status_code != 200:
+        try:
+            data = loads_json(answer.body) if answer.body else None
+        except ValueError as exc:
+            problems.append(f"{domain}: Graph answered HTTP {answer.status} with a body that is not JSON ({exc})")
+            continue
+        if answer.status != 200:
             error = (data or {}).get("error", {}) if isinstance(data, dict) else {}
-            problems.append(f"{domain}: Graph answered HTTP {response.status_code} "
+            problems.append(f"{domain}: Graph answered HTTP {answer.status} "
                             f"{error.get('code', '') if isinstance(error, dict) else ''}".rstrip())
             continue
         values = data.get("value") if isinstance(data, dict) else None
@@ -226,7 +208,6 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
             for item in values:
                 if isinstance(item, dict):
                     federations.append(_domain_federation(item, domain))
-    session.close()
     return _facts(base, "graph", federations, problems, config)
 
 

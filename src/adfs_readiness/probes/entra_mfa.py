@@ -4,7 +4,7 @@
 https://learn.microsoft.com/graph/api/resources/keycredential). Graph returns a credential's
 ``key`` only when keyCredentials is selected on one object, as here. Needs the app registration of
 ``[cloud]`` with Application.Read.All. The request goes through the same Graph session as the
-federation settings (:func:`adfs_readiness.probes.entra.open_graph`).
+federation settings (:func:`adfs_readiness.probes.entra.graph_token`, the run's HTTP client).
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import base64
 import binascii
 from typing import Any
 
-import requests
-
 from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID, EntraMfaClient, MfaKeyCredential
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._export_json import parse_ps_date
 from adfs_readiness.probes.certificates import certificate_from_base64
-from adfs_readiness.probes.entra import open_graph
+from adfs_readiness.probes.entra import graph_token
+from adfs_readiness.text import loads_json
 
 __all__ = ["probe_entra_mfa_client", "parse_key_credentials", "MAX_CREDENTIALS"]
 
@@ -75,32 +74,33 @@ def probe_entra_mfa_client(ctx: ProbeContext) -> EntraMfaClient:
     """Gather the ``entra_mfa_client`` fact: ``configured=False`` without live Graph; else the
     service principal's key credentials, or the problems that kept them from being read. Never
     raises for network trouble."""
-    if not ctx.config.cloud.graph_configured:
+    cloud = ctx.config.cloud
+    if not cloud.graph_configured:
         return EntraMfaClient(configured=False)
-    opened = open_graph(ctx)
-    url = (f"https://{ctx.config.cloud.graph_host}/v1.0/servicePrincipals(appId='{AZURE_MFA_CLIENT_APP_ID}')"
+    url = (f"https://{cloud.graph_host}/v1.0/servicePrincipals(appId='{AZURE_MFA_CLIENT_APP_ID}')"
            f"?$select=id,appId,displayName,keyCredentials")
-    if isinstance(opened, str):
-        return EntraMfaClient(configured=True, source=url, problems=(opened,))
-    session, access_token, _ = opened
+    obtained = graph_token(ctx)
+    if isinstance(obtained, str):
+        return EntraMfaClient(configured=True, source=url, problems=(obtained,))
+    access_token, pins = obtained
+    answer = ctx.net.http.get(url, budget=ctx.budget, accept="application/json", max_redirects=0,
+                              headers={"Authorization": f"Bearer {access_token}"},
+                              connect_address=pins.get(cloud.graph_host.lower()))
+    if answer.error is not None:
+        return EntraMfaClient(configured=True, source=url, problems=(f"Graph request failed: {answer.error}",))
     try:
-        response = session.get(url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-                               timeout=max(0.1, min(ctx.config.timeout_seconds, ctx.remaining())))
-        if len(response.content) > ctx.config.max_download_bytes:
-            return EntraMfaClient(configured=True, source=url, problems=("the Graph answer exceeds the download cap",))
-        data = response.json() if response.content else None
-    except (requests.RequestException, ValueError) as exc:
-        return EntraMfaClient(configured=True, source=url, problems=(f"Graph request failed: {type(exc).__name__}",))
-    finally:
-        session.close()
-    if response.status_code == 404:
+        data = loads_json(answer.body) if answer.body else None
+    except ValueError as exc:
+        return EntraMfaClient(configured=True, source=url,
+                              problems=(f"Graph answered HTTP {answer.status} with a body that is not JSON ({exc})",))
+    if answer.status == 404:
         return EntraMfaClient(configured=True, source=url, found=False)
-    if response.status_code != 200:
+    if answer.status != 200:
         error = data.get("error", {}) if isinstance(data, dict) else {}
         code = error.get("code", "") if isinstance(error, dict) else ""
-        hint = " (the app registration needs Application.Read.All)" if response.status_code == 403 else ""
+        hint = " (the app registration needs Application.Read.All)" if answer.status == 403 else ""
         return EntraMfaClient(configured=True, source=url,
-                              problems=(f"Graph answered HTTP {response.status_code} {code}".rstrip() + hint,))
+                              problems=(f"Graph answered HTTP {answer.status} {code}".rstrip() + hint,))
     credentials, problems = parse_key_credentials(data)
     return EntraMfaClient(configured=True, source=url, found=True, credentials=tuple(credentials),
                           problems=tuple(problems))

@@ -36,7 +36,6 @@ from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._export_json import parse_ps_date
 from adfs_readiness.probes._xml import DS, element_text, safe_parser
 from adfs_readiness.probes.certificates import certificate_from_base64, load_x509_quietly
-from adfs_readiness.probes.http import fetch
 from adfs_readiness.probes.metadata import probe_federation_metadata
 
 __all__ = ["probe_sign_in", "resolve_sign_in_password", "token_request", "read_token_response", "USERNAMEMIXED_13"]
@@ -229,10 +228,10 @@ def probe_sign_in(ctx: ProbeContext) -> SignInFacts | ProbeError:
     if password is None:
         return SignInFacts(configured=True, upn=cfg.upn, endpoint=endpoint, via=via, password_problem=why)
     body = token_request(endpoint, cfg.upn or "", password, ctx.now)
-    exchange, answer = fetch(endpoint, timeout=config.timeout_seconds, deadline=ctx.deadline,
-                             max_bytes=config.max_download_bytes, connect_address=place, ca_bundle=config.ca_bundle,
-                             accept="application/soap+xml, text/xml", max_redirects=0, capture_tls=False,
-                             method="POST", body=body, content_type="application/soap+xml; charset=utf-8")
+    # A POST through the run's HTTP client: never redirected, capped, bounded by the probe's budget.
+    posted = ctx.net.http.post(endpoint, body, content_type="application/soap+xml; charset=utf-8",
+                               budget=ctx.budget, accept="application/soap+xml, text/xml", connect_address=place)
+    exchange, answer = posted.exchange, posted.body
     del body
     received_at = ctx.now + timedelta(seconds=time.monotonic() - started)
     facts = SignInFacts(configured=True, upn=cfg.upn, endpoint=endpoint, via=via, exchange=exchange,
