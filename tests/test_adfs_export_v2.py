@@ -97,7 +97,7 @@ def test_oversized_file_is_refused_without_reading_it(tmp_path):
     with path.open("wb") as handle:
         handle.truncate(MAX_EXPORT_BYTES + 1)
     export = read_adfs_exports((path,))
-    assert "larger than 64 MiB" in export.problems[0]
+    assert "over the size cap of 67,108,864 bytes" in export.problems[0]
 
 
 def test_netsh_output_in_any_language():
