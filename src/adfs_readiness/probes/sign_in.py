@@ -17,7 +17,6 @@ what it says.
 from __future__ import annotations
 
 import getpass
-import os
 from dataclasses import replace
 import time
 import uuid
@@ -37,6 +36,7 @@ from adfs_readiness.probes._export_json import parse_ps_date
 from adfs_readiness.probes._xml import DS, element_text, safe_parser
 from adfs_readiness.probes.certificates import certificate_from_base64, load_x509_quietly
 from adfs_readiness.probes.metadata import probe_federation_metadata
+from adfs_readiness.probes.secrets import resolve_secret
 
 __all__ = ["probe_sign_in", "resolve_sign_in_password", "token_request", "read_token_response", "USERNAMEMIXED_13"]
 
@@ -60,31 +60,10 @@ def resolve_sign_in_password(cfg: SignInTestConfig, *, environ: dict[str, str] |
     """The test account's password from ``cfg.password_source``: "env" (``cfg.password_env``),
     "prompt" (no echo) or "keyring" (service ``cfg.keyring_service``, user ``cfg.upn``). Returns
     (password, None) or (None, why not); the password is never logged or stored."""
-    source = cfg.password_source
-    if source == "env":
-        value = (os.environ if environ is None else environ).get(cfg.password_env)
-        return (value, None) if value else (None, f"the environment variable {cfg.password_env} is not set "
-                                                  f"(sign_in_test.password_env)")
-    if source == "prompt":
-        try:
-            value = prompt(f"Password of the sign-in test account {cfg.upn}: ")
-        except (EOFError, OSError) as exc:
-            return None, f"could not prompt for the password: {exc or 'no terminal'}"
-        return (value, None) if value else (None, "no password was entered")
-    if source == "keyring":
-        if keyring_get is None:
-            try:
-                import keyring
-            except ImportError:
-                return None, "password_source = \"keyring\" needs the keyring package: pip install adfs-readiness[keyring]"
-            keyring_get = keyring.get_password
-        try:
-            value = keyring_get(cfg.keyring_service, cfg.upn or "")
-        except Exception as exc:  # noqa: BLE001 - keyring backends raise their own types
-            return None, f"the keyring could not be read: {type(exc).__name__}"
-        return (value, None) if value else (None, f"no password in the keyring for service {cfg.keyring_service!r}, "
-                                                  f"user {cfg.upn!r}")
-    return None, f"unknown password_source {source!r}"
+    return resolve_secret(cfg.password_source, env_name=cfg.password_env, env_setting="sign_in_test.password_env",
+                          prompt_text=f"Password of the sign-in test account {cfg.upn}: ",
+                          keyring_service=cfg.keyring_service, keyring_user=cfg.upn or "", environ=environ,
+                          prompt=prompt, keyring_get=keyring_get)
 
 
 def _q(namespace: str, name: str) -> str:
