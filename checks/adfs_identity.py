@@ -12,7 +12,7 @@ from typing import Any
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check, days_left
 from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AZURE_MFA_PROVIDER, AdfsExport
 from adfs_readiness.facts.adfs_servers import ROLE_ADFS, StoredCertificate
-from adfs_readiness.facts.claim_rules import ClaimSource
+from adfs_readiness.facts.claim_rules import AD_UPN_CLAIM, IMMUTABLE_ID_CLAIM, UPN_CLAIM, ClaimSource
 from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID, ENTRA_MFA_CLIENT_FACT, EntraMfaClient
 
 from ._adfs_common import (
@@ -28,10 +28,6 @@ from ._refs_entra import REF_ENTRA_TRUST, REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROP
 __all__ = ["o365_claim_rules", "smart_lockout", "mfa_adapter_certificate", "immutable_id_source"]
 
 O365_IDENTIFIER = "urn:federation:MicrosoftOnline"
-UPN_CLAIM = "http://schemas.xmlsoap.org/claims/UPN"
-IMMUTABLE_ID_CLAIM = "http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID"
-#: The UPN claim the Active Directory claims provider issues from userPrincipalName itself.
-_AD_UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
 _DIRECTORY_FACT = "directory"
 _CONSISTENCY_GUID, _OBJECT_GUID = "ms-DS-ConsistencyGuid", "objectGUID"
 
@@ -147,7 +143,7 @@ def o365_claim_rules(ctx: CheckContext) -> Outcome:
                                     f"the same account.", evidence=evidence, blocker=True)
     id_status, id_sentence = _judge_immutable_id(kind, anchor, how)
     upn_ok = all((s.kind == "attribute" and (s.attribute or "").lower() == upn_attribute.lower())
-                 or (s.kind == "incoming" and (s.claim_type or "").lower() == _AD_UPN_CLAIM) for s in upn_sources)
+                 or (s.kind == "incoming" and (s.claim_type or "").lower() == AD_UPN_CLAIM) for s in upn_sources)
     rewritten = any(s.transformed for s in (*id_sources, *upn_sources))
     statuses = [id_status]
     sentences = [id_sentence]

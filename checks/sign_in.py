@@ -14,15 +14,14 @@ from typing import Any
 
 from adfs_readiness.api import Area, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts import ProbeErrorKind
+from adfs_readiness.facts.claim_rules import IMMUTABLE_ID_CLAIM, UPN_CLAIM
 from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT
 from adfs_readiness.facts.sign_in import MICROSOFT_ONLINE_REALM, SIGN_IN_FACT, SamlAssertion, SignInFacts
 
 from ._refs_entra import REF_MULTIPLE_DOMAINS, REF_SET_ADFSENDPOINT
 
-__all__ = ["sign_in_test", "UPN_CLAIM", "IMMUTABLE_ID_CLAIM"]
+__all__ = ["sign_in_test"]
 
-UPN_CLAIM = "http://schemas.xmlsoap.org/claims/UPN"
-IMMUTABLE_ID_CLAIM = "http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID"
 REF_RCA = Reference("Microsoft Remote Connectivity Analyzer (Microsoft 365: Single Sign-On test)",
                     "https://testconnectivity.microsoft.com/tests/o365")
 REF_WS_TRUST = Reference("WS-Trust 1.3 (OASIS)", "http://docs.oasis-open.org/ws-sx/ws-trust/v1.3/ws-trust.html")

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ClaimSource", "IssuedClaim", "ClaimRuleSet"]
+__all__ = ["ClaimSource", "IssuedClaim", "ClaimRuleSet", "UPN_CLAIM", "IMMUTABLE_ID_CLAIM", "AD_UPN_CLAIM"]
+
+#: The claim types Microsoft 365 reads from an AD FS token: the UPN (SAML 1.1 attribute "UPN" in
+#: the namespace http://schemas.xmlsoap.org/claims) and the ImmutableID (the source anchor),
+#: as the Microsoft Office 365 Identity Platform trust's rules issue them.
+UPN_CLAIM = "http://schemas.xmlsoap.org/claims/UPN"
+IMMUTABLE_ID_CLAIM = "http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID"
+#: The UPN claim the Active Directory claims provider issues from userPrincipalName itself.
+AD_UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
 
 
 @dataclass(frozen=True)
