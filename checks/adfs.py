@@ -85,14 +85,16 @@ def auto_certificate_rollover(ctx: CheckContext) -> Outcome:
     on = _need(props.auto_certificate_rollover, "AutoCertificateRollover", export)
     if on:
         return Outcome(Status.PASS, "AutoCertificateRollover is on.", evidence={"AutoCertificateRollover": True})
-    primary = next((c for c in export.certificates or () if c.certificate_type.lower() == "token-signing"
-                    and c.is_primary and c.certificate is not None and c.certificate.not_after), None)
+    primary = next(((c, c.certificate.not_after) for c in export.certificates or ()
+                    if c.certificate_type.lower() == "token-signing" and c.is_primary and c.certificate is not None
+                    and c.certificate.not_after is not None), None)
     if primary is None:
         raise CannotDetermine("AutoCertificateRollover is off and the export has no primary token-signing certificate "
                               "with an expiry date.")
-    left = days_left(primary.certificate.not_after, ctx.now)
-    evidence = {"AutoCertificateRollover": False, "primary_token_signing": primary.thumbprint,
-                "not_after": primary.certificate.not_after.isoformat(), "days_left": left}
+    entry, not_after = primary
+    left = days_left(not_after, ctx.now)
+    evidence = {"AutoCertificateRollover": False, "primary_token_signing": entry.thumbprint,
+                "not_after": not_after.isoformat(), "days_left": left}
     if left < _ROLLOVER_FAIL_DAYS:
         return Outcome(Status.FAIL, f"AutoCertificateRollover is off and the primary token-signing certificate has "
                                     f"{left} days left: renew it by hand now.", evidence=evidence)

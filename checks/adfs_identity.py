@@ -64,7 +64,7 @@ def _expected_anchor(ctx: CheckContext) -> tuple[str | None, str]:
     directory = ctx.facts.get(_DIRECTORY_FACT)
     scan = getattr(directory, "scan", None) if getattr(directory, "configured", False) else None
     anchor = getattr(scan, "source_anchor", None)
-    if anchor is not None and getattr(anchor, "objects", 0):
+    if anchor is not None and anchor.objects:
         if anchor.with_consistency_guid:
             return _CONSISTENCY_GUID, (f"inferred: {anchor.with_consistency_guid} of {anchor.objects} directory objects "
                                        f"have ms-DS-ConsistencyGuid")
@@ -247,8 +247,9 @@ def mfa_adapter_certificate(ctx: CheckContext) -> list[Outcome] | Outcome:
         raise CannotDetermine("No AD FS server export carries its certificate store (collector v2 Server section).")
     for server in servers:
         certificates = [c for c in server.certificates or () if c.role == "azure-mfa"]
-        usable = [c for c in certificates if c.in_store and c.certificate is not None and c.certificate.not_after]
-        current = max(usable, key=lambda c: c.certificate.not_after) if usable else None  # type: ignore[union-attr]
+        usable = [(c.certificate.not_after, c) for c in certificates
+                  if c.in_store and c.certificate is not None and c.certificate.not_after is not None]
+        current = max(usable, key=lambda pair: pair[0])[1] if usable else None
         evidence: dict[str, Any] = {"server": server.label, "graph": client.source if client.configured else None,
                                     "stale_credentials": stale_evidence}
         if current is None or current.certificate is None or current.certificate.not_after is None:

@@ -292,9 +292,9 @@ def proxy_trust(ctx: CheckContext) -> list[Outcome] | Outcome:
     warn_days = ctx.config.thresholds.proxy_trust_warn_days
     outcomes = []
     for proxy in proxies:
-        trust = [c for c in proxy.certificates or () if c.role == "proxy-trust" and c.certificate is not None
-                 and c.certificate.not_after is not None]
-        newest = max(trust, key=lambda c: c.certificate.not_after) if trust else None  # type: ignore[union-attr]
+        trust = [(c.certificate.not_after, c) for c in proxy.certificates or ()
+                 if c.role == "proxy-trust" and c.certificate is not None and c.certificate.not_after is not None]
+        newest = max(trust, key=lambda pair: pair[0])[1] if trust else None
         at = proxy.collected_at or ctx.now
         evidence: dict[str, Any] = {"proxy": proxy.label, "collected_at": at.isoformat(),
                                     "farm_reachable": proxy.wap.farm_reachable if proxy.wap else None,

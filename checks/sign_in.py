@@ -15,7 +15,7 @@ from typing import Any
 from adfs_readiness.api import Area, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.facts.claim_rules import IMMUTABLE_ID_CLAIM, UPN_CLAIM
-from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT
+from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, EntraFederationFacts
 from adfs_readiness.facts.sign_in import MICROSOFT_ONLINE_REALM, SIGN_IN_FACT, SamlAssertion, SignInFacts
 
 from ._refs_entra import REF_MULTIPLE_DOMAINS, REF_SET_ADFSENDPOINT
@@ -54,7 +54,7 @@ def _expected_issuer(ctx: CheckContext, upn: str) -> tuple[str | None, str]:
     (issuerUri) when read, else the configured / default entityID."""
     entra = ctx.facts.get(ENTRA_FEDERATION_FACT)
     domain = upn.rsplit("@", 1)[-1].lower()
-    if getattr(entra, "configured", False):
+    if isinstance(entra, EntraFederationFacts) and entra.configured:
         labels = domain.split(".")
         for index in range(len(labels) - 1):  # a subdomain is federated through its parent
             federation = entra.for_domain(".".join(labels[index:]))

@@ -4,7 +4,6 @@ Microsoft Graph (msal client credentials, HTTPS on loopback)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import datetime, timezone
 

@@ -266,24 +266,25 @@ class _ServerReader:
 def read_server_section(r: ExportReader, top: dict, source: str, role: str | None) -> AdfsServer:
     """The AdfsServer of one export. ``top`` is the export's top level (lower-cased keys); a v1
     export (no Server section) gives a server with only its name, and says so in ``problems``."""
-    header = {"collector_version": top.get("collectorversion") if isinstance(top.get("collectorversion"), str)
-              else None, "collected_at": r.date(top, "CollectedAt", "header"),
-              "computer_name": top.get("computername") if isinstance(top.get("computername"), str) else None}
+    version = top.get("collectorversion") if isinstance(top.get("collectorversion"), str) else None
+    collected_at = r.date(top, "CollectedAt", "header")
+    name = top.get("computername") if isinstance(top.get("computername"), str) else None
     where = "Server"
     s = r.section(top, "Server", "export")
     if s is None:
         r.problem("the export has no Server section (collector v1, or a hand-made file): re-run the bundled "
                   "collector v2 on each AD FS server and proxy to judge them one by one")
-        return AdfsServer(source=source, role=role, **header)
+        return AdfsServer(source=source, role=role, computer_name=name, collector_version=version,
+                          collected_at=collected_at)
     sr = _ServerReader(r, where)
     bindings, netsh_read = sr.ssl_bindings(s)
     trusted = None
     if s.get("trusteddevices") is not None:
         trusted = tuple(str(t).upper() for t in items(s.get("trusteddevices")) if isinstance(t, str))
     return AdfsServer(
-        source=source, role=role, computer_name=r.text(s, "ComputerName", where) or header["computer_name"],
+        source=source, role=role, computer_name=r.text(s, "ComputerName", where) or name,
         dns_host_name=r.text(s, "DnsHostName", where), domain=r.text(s, "Domain", where),
-        collector_version=header["collector_version"], collected_at=header["collected_at"],
+        collector_version=version, collected_at=collected_at,
         os=sr.operating_system(s), updates=sr.updates(s),
         adfs_version=r.text(s, "AdfsVersion", where) if role == ROLE_ADFS else None,
         sync_role=r.text(s, "SyncRole", where) if role == ROLE_ADFS else None,

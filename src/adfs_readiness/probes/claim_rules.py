@@ -334,7 +334,9 @@ def _position(text: str, exc: UnexpectedInput) -> str:
         expected = ", ".join(sorted(exc.expected)[:8])
         return f"{where}: unexpected {str(exc.token)!r}, expected one of: {expected}"
     if isinstance(exc, UnexpectedCharacters):
-        return f"{where}: unexpected character {text[exc.pos_in_stream]!r}"
+        position = exc.pos_in_stream
+        character = text[position] if position is not None and 0 <= position < len(text) else "?"
+        return f"{where}: unexpected character {character!r}"
     return f"{where}: {type(exc).__name__}"
 
 

@@ -137,7 +137,7 @@ def _verify(assertion: etree._Element) -> tuple[etree._Element, bool | None, str
                 signer, method_uri, digest_uri
         except (SignXMLException, ValueError, TypeError) as exc:
             return assertion, False, f"{type(exc).__name__}: {exc}", signer, method_uri, digest_uri
-    signed = result.signed_xml
+    signed = result.signed_xml if not isinstance(result, list) else None
     if signed is None or signed.tag != _q(SAML11, "Assertion") or signed.get("AssertionID") != assertion.get("AssertionID"):
         return assertion, False, "the signature does not cover the assertion", signer, method_uri, digest_uri
     return signed, True, None, signer, method_uri, digest_uri
