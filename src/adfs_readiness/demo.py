@@ -74,9 +74,12 @@ def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, 
                 # export shaped like the bundled collector's.
                 os.environ[cloud.secret_env] = cloud.client_secret
                 export = _adfs_export(lab, workdir)
+                # The lab's Entra Connect anchors on ms-DS-ConsistencyGuid (its default), as an admin
+                # states it in [adfs] source_anchor for adfs.o365-claim-rules.
                 config = lab.config(source=f"demo lab ({scenario})", deadline_seconds=deadline_seconds,
                                     timeout_seconds=min(5.0, deadline_seconds / 3),
-                                    adfs_export=export, **cloud.config_changes(graph=True))
+                                    adfs_export=export, adfs_source_anchor="ms-DS-ConsistencyGuid",
+                                    **cloud.config_changes(graph=True))
                 # The lab's internal and external DNS views (demo zones of contoso.test).
                 config = config.with_overrides(**dns_lab.config_fragment())
                 if scenario != "demo":
