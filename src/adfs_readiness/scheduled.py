@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.config import Config
+from adfs_readiness.crash import RunCrashed
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.history import TREND_LENGTH, History, HistoryError, RunRecord, changes_between, finding_rows
@@ -84,13 +85,17 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
 
     Raises:
         locking.LockBusy: another run of the same target holds the lock.
+        crash.RunCrashed: an unexpected exception after the checks ran (it carries the result).
     """
     key = target_key(config, options.target_key)
 
     def work() -> ScheduledRun:
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
                             started_at=started_at)
-        return finish_run(result, key, now, options)
+        try:
+            return finish_run(result, key, now, options)
+        except Exception as exc:  # a bug after the checks ran: the run ends INCOMPLETE, reports still written
+            raise RunCrashed(result, exc) from exc
 
     if options.lock_dir is None:
         return work()
@@ -115,6 +120,7 @@ def finish_run(result: RunResult, key: str, now: datetime, options: ScheduleOpti
                     result = dataclasses.replace(
                         result, changes=changes_between(previous, finding_rows(result), certs, trend))
                 run_id = history.record(result, key)
+                warnings.extend(history.warnings)
         except HistoryError as exc:
             warnings.append(f"history not recorded: {exc}")
     notification = None

@@ -15,7 +15,6 @@ objects serialise PascalCase.
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
 from pathlib import Path
@@ -26,7 +25,10 @@ import requests
 
 from adfs_readiness.config import Config, HostPort
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
+from adfs_readiness.files import read_capped
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.probes import ProbeContext
+from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.probes.http import _TrustAdapter, _trust_context
 
@@ -105,17 +107,19 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
 
 
 def _from_file(path: Path, config: Config) -> EntraFederationFacts:
+    limits = config.limits
     try:
-        raw = path.read_bytes()
-        data = json.loads(raw.decode("utf-8-sig"))
+        raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
+        # Size, item count, depth and number bounds checked before anything reads the document.
+        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING)
     except OSError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"cannot read {path}: {exc.strerror or exc}",))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UntrustedJsonError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
-                                    problems=(f"{path} is not JSON: {exc}",))
+                                    problems=(f"{path} was refused: {exc}",))
     federations, problems = parse_federation_json(data, config.federated_domains)
-    return _facts(str(path), "file", federations, problems, config)
+    return _facts(str(path), "file", federations, list(bounded_problems(problems)), config)
 
 
 def _facts(source: str, kind: str, federations: list[DomainFederation], problems: list[str],
@@ -156,7 +160,7 @@ def _credential(config: Config) -> dict | str | None:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         # msal's certificate credential: the PEM private key and the certificate's SHA-1 thumbprint.
-        pem = cloud.client_certificate.read_bytes()
+        pem = read_capped(cloud.client_certificate, config.limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
         certificate = x509.load_pem_x509_certificate(pem)
         return {"private_key": pem.decode("ascii"), "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),
                 "public_certificate": certificate.public_bytes(Encoding.PEM).decode("ascii")}
