@@ -21,6 +21,7 @@ before this by :func:`adfs_readiness.files.read_capped`.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 __all__ = ["UntrustedJsonError", "parse_untrusted_json", "MAX_NUMBER_DIGITS", "DEFAULT_MAX_DEPTH",
@@ -56,10 +57,12 @@ def _constant(name: str) -> Any:
 
 
 def parse_untrusted_json(data: bytes, *, max_items: int, items_setting: str,
-                         max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+                         max_depth: int = DEFAULT_MAX_DEPTH, deadline: float | None = None) -> Any:
     """Parse ``data`` (UTF-8, a byte order mark allowed) and check its shape's bounds (see the
     module docstring). ``items_setting`` names the setting that raises ``max_items`` in the
-    message.
+    message. ``deadline`` (a ``time.monotonic()`` value, the probe's): past it the work stops with
+    an error (the one C-level ``json.loads`` call cannot be interrupted; its cost is bounded by the
+    file size cap).
 
     Raises:
         UntrustedJsonError: the reason, with the JSON path where it applies.
@@ -76,19 +79,31 @@ def parse_untrusted_json(data: bytes, *, max_items: int, items_setting: str,
         raise UntrustedJsonError(f"nested deeper than {max_depth} levels") from None
     except ValueError as exc:  # JSONDecodeError, and int() refusing a huge number on its own
         raise UntrustedJsonError(f"not JSON: {exc}") from None
-    check_bounds(document, max_items=max_items, items_setting=items_setting, max_depth=max_depth)
+    _check_deadline(deadline)
+    check_bounds(document, max_items=max_items, items_setting=items_setting, max_depth=max_depth, deadline=deadline)
     return document
 
 
-def check_bounds(document: Any, *, max_items: int, items_setting: str, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise UntrustedJsonError("the run's deadline passed while the document was being read")
+
+
+def check_bounds(document: Any, *, max_items: int, items_setting: str, max_depth: int = DEFAULT_MAX_DEPTH,
+                 deadline: float | None = None) -> None:
     """Raise :class:`UntrustedJsonError` when ``document`` (parsed JSON) nests deeper than
     ``max_depth``, has a list or object with more than ``max_items`` entries, or more than
-    ``max_items * NODES_PER_ITEM`` values in all. Iterative; stops at the first excess."""
+    ``max_items * NODES_PER_ITEM`` values in all, or when ``deadline`` passes during the walk.
+    Iterative; stops at the first excess."""
     max_nodes = max_items * NODES_PER_ITEM
     nodes = 1
     stack: list[tuple[Any, int, str]] = [(document, 0, "$")] if isinstance(document, (dict, list)) else []
+    walked = 0
     while stack:
         value, depth, path = stack.pop()
+        walked += 1
+        if walked % 4096 == 0:
+            _check_deadline(deadline)
         if depth >= max_depth:
             raise UntrustedJsonError(f"{path}: nested deeper than {max_depth} levels")
         size = len(value)

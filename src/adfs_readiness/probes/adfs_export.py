@@ -208,16 +208,19 @@ def _farm(r: _Reader, raw: Any, properties: AdfsProperties | None) -> AdfsFarm:
                     database=database)
 
 
-def read_adfs_export(path: Path, limits: Limits = Limits()) -> AdfsExport:
+def read_adfs_export(path: Path, limits: Limits = Limits(), deadline: float | None = None) -> AdfsExport:
     """Read and interpret an export file. Never raises: an unreadable or non-JSON file, a missing
     section or field, an unknown value are listed in ``problems``.
 
     Hostile input is refused before it is interpreted (``problems`` says which cap and the setting
     that raises it): a file over ``limits.max_input_bytes``, a list over ``limits.max_export_items``
-    entries, deep nesting, huge numbers (:mod:`adfs_readiness.json_input`)."""
+    entries, deep nesting, huge numbers (:mod:`adfs_readiness.json_input`), and reading stops at
+    ``deadline`` (the probe's ``time.monotonic()`` limit) so an abandoned probe does not keep
+    working after the run has moved on."""
     try:
         raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
-        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING)
+        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
+                                    deadline=deadline)
     except OSError as exc:
         return AdfsExport(configured=True, source=str(path), problems=(f"cannot read {path}: {exc.strerror or exc}",))
     except UntrustedJsonError as exc:
@@ -257,4 +260,4 @@ def probe_adfs_export(ctx: ProbeContext) -> AdfsExport:
     ``configured=False`` when none is given."""
     if ctx.config.adfs_export is None:
         return AdfsExport(configured=False)
-    return read_adfs_export(ctx.config.adfs_export, ctx.config.limits)
+    return read_adfs_export(ctx.config.adfs_export, ctx.config.limits, ctx.deadline)

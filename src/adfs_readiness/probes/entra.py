@@ -106,12 +106,13 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
     return result, problems
 
 
-def _from_file(path: Path, config: Config) -> EntraFederationFacts:
+def _from_file(path: Path, config: Config, deadline: float | None = None) -> EntraFederationFacts:
     limits = config.limits
     try:
         raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
         # Size, item count, depth and number bounds checked before anything reads the document.
-        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING)
+        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
+                                    deadline=deadline)
     except OSError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"cannot read {path}: {exc.strerror or exc}",))
@@ -227,7 +228,7 @@ def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts:
     Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
     cloud = ctx.config.cloud
     if cloud.federation_export is not None:
-        return _from_file(cloud.federation_export, ctx.config)
+        return _from_file(cloud.federation_export, ctx.config, ctx.deadline)
     if cloud.graph_configured:
         return _from_graph(ctx)
     return EntraFederationFacts(configured=False)
