@@ -28,7 +28,9 @@ from ._tls import (
     REF_RFC6125,
     REF_SET_ADFS_SSL,
     REF_SET_WAP_SSL,
+    REF_X690,
     certificate_evidence,
+    encoding_outcome,
     covers,
     expiry_outcome,
     failure_text,
@@ -547,8 +549,10 @@ def tls_revocation_info(ctx: CheckContext) -> list[Outcome]:
     for leaf, where in leaves:
         evidence = {"crl_urls": list(leaf.crl_urls), "ocsp_urls": list(leaf.ocsp_urls), "seen_at": where,
                     "certificate": certificate_evidence(leaf, ctx.now)}
-        if not leaf.decodable or any("extensions could not be parsed" in p for p in leaf.problems):
-            outcomes.append(Outcome(Status.ERROR, f"The extensions of {leaf.label} could not be read.", evidence,
+        unread = {"*", "crl_distribution_points", "authority_information_access"} & set(leaf.unreadable_extensions)
+        if not leaf.decodable or (unread and not (leaf.crl_urls or leaf.ocsp_urls)):
+            outcomes.append(Outcome(Status.ERROR, f"The revocation extensions of {leaf.label} could not be read "
+                                                  f"({', '.join(sorted(unread)) or 'undecodable'}).", evidence,
                                     leaf.sha1))
         elif leaf.crl_urls or leaf.ocsp_urls:
             outcomes.append(Outcome(Status.PASS, f"The TLS certificate {leaf.label} names "
@@ -557,4 +561,36 @@ def tls_revocation_info(ctx: CheckContext) -> list[Outcome]:
         else:
             outcomes.append(Outcome(Status.WARN, f"The TLS certificate {leaf.label} names no CRL or OCSP location: "
                                                  f"clients cannot check whether it was revoked.", evidence, leaf.sha1))
+    return outcomes
+
+
+@check(
+    id="tls.certificate-encoding",
+    title="TLS certificates are valid DER",
+    area=Area.TLS,
+    severity=Severity.LOW,
+    blocker=False,
+    requires=(TLS_FACT,),
+    rule="Every certificate a server sends is DER as RFC 5280 requires: no explicitly encoded DEFAULT value (such as "
+         "basicConstraints cA FALSE), no negative serial number. OpenSSL and Windows accept such certificates and "
+         "the other tls checks judge them as those clients do; strict DER parsers refuse them (warn).",
+    remediation="Reissue the certificate from a CA whose software writes DER (current public CAs and AD CS do); ask "
+                "the CA to re-key the affected intermediate when the problem is in a CA certificate.",
+    references=(REF_RFC5280, REF_X690),
+)
+@_skip_offline
+def tls_certificate_encoding(ctx: CheckContext) -> list[Outcome]:
+    """Per distinct server certificate (its chain as sent): WARN when a certificate of the chain
+    is not valid DER (naming the strict clients that refuse it), PASS otherwise."""
+    facts = _facts(ctx)
+    outcomes = []
+    seen: set[str] = set()
+    for endpoint in facts.endpoints:
+        if endpoint.chain is None or not endpoint.chain.chain or endpoint.leaf is None or endpoint.leaf.sha1 in seen:
+            continue
+        seen.add(endpoint.leaf.sha1)
+        outcomes.append(encoding_outcome(list(endpoint.chain.chain), what=f"chain sent by {_where(endpoint)}",
+                                         target=endpoint.leaf.sha1, evidence={"seen_at": _where(endpoint)}))
+    if not outcomes:
+        raise CannotDetermine("No address presented a certificate (every TLS handshake failed; see tls.reachable).")
     return outcomes

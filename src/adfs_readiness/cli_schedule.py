@@ -152,6 +152,7 @@ def schedule_options(args: argparse.Namespace, config: Config, tenant: str | Non
         target_key=tenant or args.tenant,
         only=tuple(args.only),
         run_metadata=run_metadata or {},
+        projection=getattr(args, "as_of", None) is not None,
     )
 
 
@@ -256,10 +257,10 @@ def require_target_and_known_checks(registry: CheckRegistry, config: Config, onl
     """What a run needs before it starts (check, collect): something to look at (a federation
     service name, a metadata file or URL, or an AD FS export) and only check ids that exist.
     Raises ConfigError naming the missing setting or the unknown id."""
-    if not config.service_name and not config.metadata_source and not config.adfs_export:
+    if not (config.service_name or config.metadata_source or config.adfs_export or config.certificate_file):
         raise ConfigError(config.source, "federation.service_name", "",
-                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
-                          "or --adfs-export FILE")
+                          "a federation service name (--service-name or the config file), --metadata PATH|URL, "
+                          "--certificate FILE or --adfs-export FILE")
     unknown = [i for i in only if registry.get(i) is None]
     if unknown:
         raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")

@@ -103,6 +103,13 @@ class CertificateInfo:
         self_signed: subject == issuer and the signature verifies with its own key.
         crl_urls / ocsp_urls / ca_issuer_urls: revocation and AIA locations.
         problems: what is wrong with the encoding (negative serial, truncated DER, ...).
+        encoding_problems: the encodings that break RFC 5280 / DER while OpenSSL and Windows
+            still accept the certificate (an explicitly encoded DEFAULT value such as
+            basicConstraints cA FALSE, a negative serial number): strict parsers (cryptography,
+            rustls/webpki, Go) refuse such a certificate. The fields above were then read with a
+            lenient decoder.
+        unreadable_extensions: extensions that could not be read even leniently (their fields
+            are empty because unknown, not because absent); "*" when none could be read.
     """
 
     der_b64: str
@@ -127,6 +134,8 @@ class CertificateInfo:
     ocsp_urls: tuple[str, ...] = ()
     ca_issuer_urls: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    encoding_problems: tuple[str, ...] = ()
+    unreadable_extensions: tuple[str, ...] = ()
 
     @property
     def der(self) -> bytes:

@@ -98,6 +98,7 @@ def _serial(cert: x509.Certificate, fields: dict[str, Any], problems: list[str])
     fields["serial_number"] = str(serial)
     if serial < 0:
         problems.append(f"serial number is negative ({_RFC5280_SERIAL})")
+        fields.setdefault("encoding_problems", []).append(f"negative serial number ({_RFC5280_SERIAL})")
     elif serial == 0:
         problems.append(f"serial number is zero ({_RFC5280_SERIAL})")
     # Two's-complement length, as encoded in the DER INTEGER.
@@ -169,6 +170,7 @@ def _extensions(cert: x509.Certificate, fields: dict[str, Any], problems: list[s
     extensions, error = _quiet(lambda: cert.extensions)
     if error:
         problems.append(f"extensions could not be parsed: {error}")
+        fields.setdefault("encoding_problems", []).append(f"extensions are not valid DER ({_der_error(error)})")
         _lenient_extensions(cert, fields, problems)
         return
     for extension in extensions:
@@ -206,7 +208,9 @@ def _lenient_extensions(cert: x509.Certificate, fields: dict[str, Any], problems
     tbs, error = _quiet(lambda: asn1_x509.TbsCertificate.load(cert.tbs_certificate_bytes))
     if error:
         problems.append(f"extensions could not be read leniently either: {error}")
+        fields["unreadable_extensions"] = ("*",)
         return
+    unreadable: list[str] = []
     for extension in tbs["extensions"] or ():
         name = extension["extn_id"].native
 
@@ -216,6 +220,7 @@ def _lenient_extensions(cert: x509.Certificate, fields: dict[str, Any], problems
         value, error = _quiet(read)
         if error:
             problems.append(f"extension {name} could not be read: {error}")
+            unreadable.append(str(name))
             continue
         if name == "subject_alt_name":
             fields["san_dns"] = tuple(v for v in value if isinstance(v, str) and not v.startswith(("http", "urn:")))
@@ -229,7 +234,16 @@ def _lenient_extensions(cert: x509.Certificate, fields: dict[str, Any], problems
         elif name == "authority_information_access":
             fields["ocsp_urls"] = tuple(d["access_location"] for d in value if d["access_method"] == "ocsp")
             fields["ca_issuer_urls"] = tuple(d["access_location"] for d in value if d["access_method"] == "ca_issuers")
+    fields["unreadable_extensions"] = tuple(unreadable)
     problems.append("the extensions above were read with a lenient parser; strict clients may reject this certificate")
+
+
+def _der_error(error: str) -> str:
+    """cryptography's parse error in words: "EncodedDefault" is a DEFAULT value encoded
+    explicitly (X.690 11.5 forbids it in DER), e.g. basicConstraints cA FALSE."""
+    if "EncodedDefault" in error:
+        return "a DEFAULT value is encoded explicitly, which DER forbids (X.690 11.5), e.g. basicConstraints cA FALSE"
+    return error
 
 
 def _purpose_oid(purpose: str) -> str:
@@ -308,6 +322,8 @@ def describe_certificate(der: bytes) -> CertificateInfo:
             reader(cert, fields, problems)
         except Exception as exc:  # noqa: BLE001 - last line of defence: never crash on a certificate
             problems.append(f"{reader.__name__.strip('_')} could not be read: {type(exc).__name__}: {exc}")
+    if "encoding_problems" in fields:
+        fields["encoding_problems"] = tuple(fields["encoding_problems"])
     return CertificateInfo(
         der_b64=der_b64, sha1=sha1, sha256=sha256, decodable=True, problems=tuple(problems), **fields
     )
