@@ -115,7 +115,7 @@ def failure_text(failure: TrustFailure | None) -> str:
 
 def _verification_dict(v: ChainVerification) -> dict[str, Any]:
     return {"trusted": v.trusted, "failure": v.failure.value if v.failure else None, "message": v.message,
-            "name": v.name, "at": v.at, "path_sha1": list(v.path_sha1)}
+            "name": v.name, "at": v.at, "path_sha1": list(v.path_sha1), "verifier": v.verifier}
 
 
 def verification_evidence(views: tuple[ViewVerification, ...]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ Views:
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import ssl
 from dataclasses import dataclass
@@ -255,7 +256,9 @@ def _verify_like_openssl(chain: Sequence[CertificateInfo], certs: Sequence[x509.
     if name_required and not any(_name_matches(n, name) for n in chain[0].san_dns):
         return ChainVerification(False, TrustFailure.NAME_MISMATCH,
                                  f"the subjectAltName does not name {name} (OpenSSL)", name, when)
-    thumbprints = tuple(c.to_cryptography().fingerprint(hashes.SHA1()).hex().upper() for c in path)  # noqa: S303
+    # Thumbprints over OpenSSL's own DER: to_cryptography() would warn on a negative serial.
+    thumbprints = tuple(hashlib.sha1(crypto.dump_certificate(crypto.FILETYPE_ASN1, c)).hexdigest().upper()  # noqa: S324
+                        for c in path)
     return ChainVerification(True, None, f"verified by OpenSSL; strict DER verifiers refuse it: {strict_message}",
                              name, when, thumbprints, verifier="openssl")
 
