@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.facts.tls import TLS_FACT, EndpointRole, TlsEndpoint, TlsFacts
 
@@ -48,6 +48,15 @@ _REPLACE_SSL = (
     "run it on each node), then on every Web Application Proxy run Set-WebApplicationProxySslCertificate "
     "-Thumbprint <thumbprint>."
 )
+
+
+_RENEGOTIATION_FIX = (
+    "Enable RFC 5746 secure renegotiation (the renegotiation_info extension) on the device that terminates TLS "
+    "for the federation service name — typically a load balancer or reverse proxy on old firmware; update it, or "
+    "disable client-initiated renegotiation and enable 'secure renegotiation' in its SSL profile. Windows "
+    "(SChannel) supports RFC 5746 since MS10-049, so an AD FS server or WAP answering directly does not show this.")
+
+REF_RFC5746 = Reference("RFC 5746: TLS Renegotiation Indication Extension", "https://www.rfc-editor.org/rfc/rfc5746")
 
 
 class _Offline(Exception):
@@ -115,7 +124,7 @@ def _no_certificate(endpoint: TlsEndpoint, what: str) -> Outcome:
                 "binding missing for the federation service name (netsh http show sslcert; Get-AdfsSslCertificate), "
                 "protocols disabled in SCHANNEL so that only TLS 1.0/1.1 remain, or a renegotiation/cipher problem "
                 "named in the evidence. " + _REPLACE_SSL,
-    references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_ENTRA_TLS12),
+    references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_ENTRA_TLS12, REF_RFC5746),
 )
 @_skip_offline
 def tls_reachable(ctx: CheckContext) -> list[Outcome]:
@@ -129,6 +138,19 @@ def tls_reachable(ctx: CheckContext) -> list[Outcome]:
         blocker = endpoint.role is EndpointRole.SERVICE
         evidence: dict[str, Any] = {"address": endpoint.address, "server_name": endpoint.server_name,
                                     "connected_to": endpoint.connected_to}
+        if endpoint.error is None and endpoint.chain is not None and endpoint.chain.legacy_renegotiation:
+            # RFC 5746 missing (older load balancers): browsers and Windows connect, OpenSSL 3
+            # clients refuse by default. The chain came from a retry that allows it.
+            evidence.update(protocol=endpoint.chain.protocol, cipher=endpoint.chain.cipher,
+                            classification="no_secure_renegotiation", chain_from_legacy_renegotiation=True)
+            outcomes.append(Outcome(Status.WARN, f"{where}: the server does not support RFC 5746 secure "
+                                                 f"renegotiation ({endpoint.chain.protocol}): browsers and Windows "
+                                                 f"clients connect, but clients built on OpenSSL 3 (curl, Python, "
+                                                 f"many Linux tools and appliances) refuse it with \"unsafe legacy "
+                                                 f"renegotiation disabled\". The certificate was collected by a "
+                                                 f"retry that allows legacy renegotiation.", evidence, where,
+                                    remediation=_RENEGOTIATION_FIX))
+            continue
         if endpoint.error is None and endpoint.chain is not None:
             evidence.update(protocol=endpoint.chain.protocol, cipher=endpoint.chain.cipher)
             outcomes.append(Outcome(Status.PASS, f"{where}: TLS handshake for {endpoint.server_name} succeeded "

@@ -11,6 +11,9 @@ each against a real TLS server on loopback:
 from __future__ import annotations
 
 import contextlib
+import shutil
+import socket
+import subprocess
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -149,3 +152,61 @@ def test_a_clean_chain_has_no_encoding_warning(tmp_path, pki):
     assert encoding.status is Status.PASS
     view = found["tls.certificate-trust"][0].evidence["verification"]["external"]["chain_only"]
     assert view["verifier"] == "cryptography"
+
+
+# --- class 8: no RFC 5746 secure renegotiation ---------------------------------------------------
+
+GNUTLS_SERV = shutil.which("gnutls-serv")
+
+
+@contextlib.contextmanager
+def legacy_load_balancer(tmp_path: Path, certificate: LabCertificate):
+    """GnuTLS's test server with safe renegotiation disabled (%DISABLE_SAFE_RENEGOTIATION: no
+    renegotiation_info extension, like load balancers on old firmware) and TLS 1.3 off (TLS 1.3
+    has no renegotiation). Started on a free loopback port; ready once it says it listens."""
+    chain, key = tmp_path / "lb-chain.pem", tmp_path / "lb-key.pem"
+    chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificate.chain))
+    key.write_bytes(certificate.key_pem())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([GNUTLS_SERV, "--x509certfile", str(chain), "--x509keyfile", str(key), "-p", str(port),
+                             "--priority", "NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:  # blocks until gnutls-serv reports its socket
+            if "listening" in line.lower():
+                break
+        yield HostPort("127.0.0.1", port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(GNUTLS_SERV is None, reason="gnutls-serv (Debian package gnutls-bin, installed by .ci/run) is missing")
+def test_a_server_without_secure_renegotiation_is_classified_and_still_judged(tmp_path, pki):
+    certificate = pki.issue_tls([FS], key_slot="legacy-lb")
+    root = tmp_path / "root.pem"
+    root.write_bytes(pki.ca_bundle_pem())
+    with legacy_load_balancer(tmp_path, certificate) as address:
+        # The server really is what it pretends to be: OpenSSL's own client says so.
+        s_client = subprocess.run(["openssl", "s_client", "-connect", str(address), "-servername", FS],
+                                  input="", capture_output=True, text=True, timeout=20)
+        assert "Secure Renegotiation IS NOT supported" in s_client.stdout
+        assert "unsafe legacy renegotiation disabled" in s_client.stdout + s_client.stderr
+        found = judge(address, root)
+    (reach,) = found["tls.reachable"]
+    assert reach.status is Status.WARN and not reach.blocker
+    assert reach.evidence["classification"] == "no_secure_renegotiation"
+    assert reach.evidence["chain_from_legacy_renegotiation"] is True and reach.evidence["protocol"] == "TLSv1.2"
+    assert "RFC 5746" in reach.summary and "OpenSSL 3" in reach.summary
+    # The protocol versions it does offer are recorded as offered: never "TLS 1.2 is not accepted".
+    (protocols,) = found["tls.protocols"]
+    tls12 = protocols.evidence["protocols"]["TLSv1.2"]
+    assert tls12["accepted"] is True and "secure renegotiation" in tls12["detail"]
+    assert protocols.evidence["protocols"]["TLSv1.3"]["accepted"] is False
+    assert protocols.status is not Status.FAIL and "not accepted" not in protocols.summary
+    # The certificate collected by the retry is judged like any other.
+    for check_id in ("tls.certificate-name", "tls.certificate-expiry", "tls.certificate-trust"):
+        assert [f.status for f in found[check_id]] == [Status.PASS], (check_id, found[check_id][0].summary)
+    assert not any(f.blocker for fs in found.values() for f in fs)

@@ -151,13 +151,17 @@ class CertificateInfo:
 @dataclass(frozen=True)
 class TlsPeerChain:
     """What a TLS server presented: ``chain`` as sent (leaf first), on ``address`` ("ip:port"),
-    for the SNI name ``server_name``; ``protocol`` e.g. "TLSv1.3"; ``cipher`` the suite name."""
+    for the SNI name ``server_name``; ``protocol`` e.g. "TLSv1.3"; ``cipher`` the suite name.
+    ``legacy_renegotiation`` is True when the handshake only worked with OpenSSL's
+    SSL_OP_LEGACY_SERVER_CONNECT: the server does not support RFC 5746 secure renegotiation
+    (OpenSSL 3 clients refuse it by default; the chain was collected by that retry)."""
 
     server_name: str
     address: str
     protocol: str | None
     cipher: str | None
     chain: tuple[CertificateInfo, ...]
+    legacy_renegotiation: bool = False
 
 
 @dataclass(frozen=True)
