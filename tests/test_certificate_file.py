@@ -23,7 +23,7 @@ from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT
 from adfs_readiness.lab.pki import LabPki
-from adfs_readiness.model import Status
+from adfs_readiness.model import Status, Verdict
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.probes.tls_file import read_certificate_file
 from adfs_readiness.report import render_html, report_dict
