@@ -33,6 +33,8 @@ __all__ = ["add_machine_output_options", "add_schedule_options", "add_schedule_c
            "day_thresholds_of", "WEBHOOK_ENV"]
 
 SCHEDULE_COMMANDS = ("history", "collect", "assess")
+#: ``assess --as-of collected``: judge at the snapshot's own clock.
+AS_OF_COLLECTED = "collected"
 #: Environment variable with the webhook URL (keeps the URL, a credential, out of crontabs).
 WEBHOOK_ENV = "ADFS_READINESS_WEBHOOK_URL"
 _FLEET_REPORTS = {"html": "report.html", "json": "report.json", "junit": "junit.xml", "metrics": "metrics.prom",
@@ -111,10 +113,18 @@ def add_schedule_commands(sub: Any, add_output_options: Callable[[argparse.Argum
     c.add_argument("--out", metavar="FILE", type=Path, required=True, help="where to write the snapshot (JSON)")
     add_output_options(c)
 
-    a = sub.add_parser("assess", help="judge an evidence snapshot offline (same findings as the live run)")
+    a = sub.add_parser("assess", help="judge an evidence snapshot offline (certificate dates at the time of "
+                                      "assessing; --as-of collected: at the snapshot's clock)")
     a.add_argument("snapshot", metavar="FILE", type=Path)
     a.add_argument("--suppressions", metavar="PATH", type=Path, help="accepted risks file (TOML)")
     add_output_options(a)
+    for action in a._actions:  # assess also takes "collected": the snapshot's own clock
+        if "--as-of" in action.option_strings:
+            parse_date = action.type
+            action.type = lambda text, parse=parse_date: AS_OF_COLLECTED if text == AS_OF_COLLECTED else parse(text)
+            action.metavar = "DATE|collected"
+            action.help = ("judge certificate dates as of this UTC date, or 'collected' for the snapshot's own clock "
+                           "(default: the time of assessing)")
 
 
 def is_fleet(args: argparse.Namespace) -> bool:
@@ -292,8 +302,15 @@ def _cmd_assess(registry: CheckRegistry, args: argparse.Namespace, emit: Callabl
     from adfs_readiness.suppressions import apply_suppressions
 
     snapshot = read_snapshot(args.snapshot, all_probes())
-    now = args.as_of or snapshot.now
-    result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)})
+    # Certificate dates are judged now by default: a snapshot's old (or forged) clock must not
+    # make expired certificates look valid. --as-of collected judges at the snapshot's clock.
+    if args.as_of == AS_OF_COLLECTED:
+        now, clock = snapshot.now, "collected"
+    elif args.as_of is not None:
+        now, clock = args.as_of, "as-of"
+    else:
+        now, clock = datetime.now(timezone.utc), "assessing"
+    result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)}, clock=clock)
     suppressions_file = args.suppressions or snapshot.config.suppressions_file
     if suppressions_file:
         result = apply_suppressions(result, load_suppressions(suppressions_file), now)
