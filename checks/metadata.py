@@ -24,6 +24,7 @@ from ._common import (
     is_sts_role,
     metadata_fact,
     require_document,
+    same_uri,
     signing_certificates_of,
     url_host,
 )
@@ -246,7 +247,8 @@ def entity_id(ctx: CheckContext) -> Outcome:
         return Outcome(Status.INFO, f"The metadata's entityID is {doc.entity_id}; no expected issuer is configured "
                                     f"(no federation service name or expected_issuer), so it was not compared.",
                        evidence=evidence)
-    if doc.entity_id == expected:
+    if same_uri(doc.entity_id, expected):
+        # Host names compare as DNS compares them: STS.Contoso.com is sts.contoso.com.
         return Outcome(Status.PASS, f"The entityID {doc.entity_id} is the expected issuer.", evidence=evidence)
     hint = _issuer_difference(doc.entity_id or "", expected)
     if not ctx.config.expected_issuer and hint.endswith("http versus https)"):

@@ -282,7 +282,7 @@ def test_entity_id_pass_with_adfs_default():
 @pytest.mark.parametrize("found, hint", [
     (f"http://{HOST}/adfs/services/trust/", "trailing slash"),
     (f"https://{HOST}/adfs/services/trust", "scheme"),
-    (f"http://{HOST.upper()}/adfs/services/trust", "letter case"),
+    (f"http://{HOST}/ADFS/services/trust", "letter case"),  # the path is case-sensitive; the host is not
     ("http://other.contoso.com/adfs/services/trust", ""),
 ])
 def test_entity_id_fail_names_both(found, hint):
@@ -292,6 +292,41 @@ def test_entity_id_fail_names_both(found, hint):
     assert found in out.summary and f"http://{HOST}/adfs/services/trust" in out.summary and hint in out.summary
     assert out.evidence == {"entity_id": found, "expected_issuer": f"http://{HOST}/adfs/services/trust",
                             "source": METADATA_URL}
+
+
+@pytest.mark.parametrize("entity_id", [
+    f"http://{HOST.upper()}/adfs/services/trust",
+    f"http://{HOST.title()}/adfs/services/trust",
+    f"HTTP://{HOST}/adfs/services/trust",
+    f"http://{HOST}./adfs/services/trust",
+    f"http://{HOST}:80/adfs/services/trust",
+])
+def test_entity_id_host_compares_as_dns_compares(entity_id):
+    # Class 5: STS.Contoso.com is sts.contoso.com; only what follows the host is exact.
+    out = run(metadata_checks.entity_id, metadata_fact(document(entity_id=entity_id)))
+    assert out.status is Status.PASS, out.summary
+    # Also against an expected issuer spelled with capitals.
+    cfg = Config(service_name=HOST, expected_issuer=f"http://{HOST.upper()}/adfs/services/trust")
+    assert run(metadata_checks.entity_id, metadata_fact(document(entity_id=entity_id)), cfg).status is Status.PASS
+
+
+def test_capital_letters_in_the_metadata_host_and_the_service_name_through_the_cli(tmp_path, corpus):
+    # A real AD FS document whose host is written with capitals, judged with --service-name spelled
+    # exactly the same: nothing may fail "only by letter case".
+    import json as _json
+
+    from adfs_readiness.cli import main as cli_main
+
+    text = (corpus / "metadata" / "msidentitymodel_adfs-v4-metadata.xml").read_text(encoding="utf-8")
+    path = tmp_path / "FederationMetadata.xml"
+    path.write_text(text.replace("fs.msidlab11.com", "FS.MsIdLab11.com"), encoding="utf-8")
+    out = tmp_path / "r.json"
+    cli_main(["check", "--metadata", str(path), "--service-name", "FS.MsIdLab11.com", "--as-of", "2017-06-01",
+              "--json", str(out), "-q"])
+    found = {f["check_id"]: f for f in _json.loads(out.read_text())["findings"]}
+    assert found["metadata.entity-id"]["status"] == "pass", found["metadata.entity-id"]["summary"]
+    assert found["metadata.endpoints"]["status"] == "pass", found["metadata.endpoints"]["summary"]
+    assert not any("letter case" in f["summary"] for f in found.values())
 
 
 def test_entity_id_configured_issuer_wins():
