@@ -213,6 +213,9 @@ def signature(ctx: CheckContext) -> Outcome:
         return Outcome(Status.WARN, "The metadata is not signed, so a consumer cannot tell that it comes from the "
                                     "federation service; AD FS always signs the metadata it publishes.",
                        evidence=evidence)
+    if status is SignatureStatus.UNVERIFIABLE:
+        raise CannotDetermine(f"The metadata signature cannot be checked: {sig.reason}. This says nothing about "
+                              f"whether the document was changed after signing.", evidence)
     if status is SignatureStatus.UNKNOWN_SIGNER:
         return Outcome(Status.FAIL, f"The metadata is signed by a certificate it does not list as a signing "
                                     f"certificate (SHA-1 {sig.embedded_certificate_sha1 or sig.signer_sha1 or 'unknown'}"
@@ -387,11 +390,14 @@ def consistency(ctx: CheckContext) -> Outcome:
     fact, doc = require_document(ctx)
     idp_roles = [r for r in doc.roles if is_idp_role(r)]
     sts_roles = [r for r in doc.roles if is_sts_role(r)]
-    idp = sorted({c.sha1 for r in idp_roles for c in signing_certificates_of(r)})
-    sts = sorted({c.sha1 for r in sts_roles for c in signing_certificates_of(r)})
+    # Unreadable certificates (a placeholder, text that is not base64) have no identity to compare.
+    idp = sorted({c.sha1 for r in idp_roles for c in signing_certificates_of(r) if c.decodable})
+    sts = sorted({c.sha1 for r in sts_roles for c in signing_certificates_of(r) if c.decodable})
+    unreadable = [p for r in (*idp_roles, *sts_roles) for c in signing_certificates_of(r) if not c.decodable
+                  for p in c.problems]
     evidence = {"idpsso_signing_sha1": idp, "sts_signing_sha1": sts,
                 "only_in_idpsso": sorted(set(idp) - set(sts)), "only_in_sts": sorted(set(sts) - set(idp)),
-                "source": fact.source}
+                "unreadable_certificates_ignored": unreadable, "source": fact.source}
     if not idp_roles and not sts_roles:
         return Outcome(Status.SKIP, "The metadata has neither an IDPSSODescriptor nor an STS RoleDescriptor "
                                     "(it does not describe an identity provider); nothing to compare.",
@@ -400,6 +406,9 @@ def consistency(ctx: CheckContext) -> Outcome:
         present = "IDPSSODescriptor" if idp_roles else "STS RoleDescriptor"
         return Outcome(Status.INFO, f"Only the {present} is published ({len(idp or sts)} signing certificate(s)); "
                                     f"there is no second role to compare with.", evidence=evidence)
+    if not idp and not sts and unreadable:
+        return Outcome(Status.INFO, "No readable signing certificate is published in either role (see "
+                                    "token-signing.key), so there is nothing to compare.", evidence=evidence)
     if idp == sts and idp:
         return Outcome(Status.PASS, f"The IDPSSODescriptor and the STS RoleDescriptor list the same "
                                     f"{len(idp)} signing certificate(s): {', '.join(idp)}.", evidence=evidence)

@@ -576,3 +576,35 @@ def test_checks_on_parsed_corpus_files(path):
         host_cfg = Config(service_name=ADFS_CORPUS[path.name])
         for chk in (metadata_checks.endpoints, metadata_checks.consistency):
             assert run(chk, fact, host_cfg).status is Status.PASS, chk.id
+
+
+@pytest.mark.parametrize("placeholder", ["", "MIIC...REPLACE_WITH_THE_SIGNING_CERTIFICATE...", "{{ cert }}",
+                                         "<!-- base64 -->"])
+def test_placeholder_certificate_text_is_unreadable_never_a_thumbprint(tmp_path, corpus, placeholder):
+    # Class 6: a real AD FS document whose token-signing certificate text was replaced by a template
+    # placeholder everywhere (both roles and the signature's KeyInfo).
+    import json as _json
+    import re as _re
+    import hashlib as _hashlib
+
+    from adfs_readiness.cli import main as cli_main
+
+    text = (corpus / "metadata" / "msidentitymodel_adfs-v4-metadata.xml").read_text(encoding="utf-8")
+    signing = _re.search(r'<KeyDescriptor use="signing">.*?<X509Certificate>([^<]+)</X509Certificate>', text).group(1)
+    path = tmp_path / "FederationMetadata.xml"
+    path.write_text(text.replace(signing, placeholder.replace("<", "&lt;").replace(">", "&gt;")), encoding="utf-8")
+    out = tmp_path / "r.json"
+    cli_main(["check", "--metadata", str(path), "--as-of", "2017-06-01", "--json", str(out), "-q"])
+    doc = _json.loads(out.read_text())
+    found = {f["check_id"]: f for f in doc["findings"]}
+    empty_sha1 = _hashlib.sha1(b"").hexdigest().upper()
+    assert empty_sha1 not in out.read_text()
+    key = found["token-signing.key"]
+    assert key["status"] == "error" and "could not be decoded" in key["summary"] and "no thumbprint" in key["summary"]
+    assert key["target"] is None
+    signature = found["metadata.signature"]
+    assert signature["status"] == "error" and "cannot be checked" in signature["summary"]
+    assert "changed after" not in signature["summary"].split("This says nothing")[0]
+    assert found["metadata.consistency"]["status"] == "info"
+    assert found["token-signing.expiry"]["status"] == "error"
+    assert all(c["sha1"] for c in doc["certificates"])

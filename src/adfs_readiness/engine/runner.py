@@ -207,7 +207,7 @@ def _finding(c: Check, o: Outcome, config: Config) -> Finding:
         evidence=to_jsonable(dict(o.evidence)),
         remediation=remediation,
         references=meta.references,
-        target=o.target,
+        target=o.target or None,  # an empty target (an unreadable certificate has no thumbprint) is none
     )
 
 

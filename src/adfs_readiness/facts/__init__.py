@@ -88,7 +88,8 @@ class CertificateInfo:
 
     Attributes:
         der_b64: the DER bytes, base64 (as found; possibly truncated).
-        sha1 / sha256: thumbprints of the DER bytes (hex, upper case).
+        sha1 / sha256: thumbprints of the DER bytes (hex, upper case); empty when there were no
+            bytes (text that is not base64: a placeholder), never a thumbprint of nothing.
         subject / issuer: RFC 4514 strings.
         serial_number: decimal string (may be negative for non-conforming certificates).
         not_before / not_after: aware UTC datetimes.
@@ -143,9 +144,10 @@ class CertificateInfo:
 
     @property
     def label(self) -> str:
-        """Short identification for summaries: subject CN (or subject) and SHA-1 thumbprint."""
+        """Short identification for summaries: subject CN (or subject) and SHA-1 thumbprint
+        ("no thumbprint" for text that held no certificate bytes at all)."""
         name = self.subject_cn or self.subject or "undecodable certificate"
-        return f"{name} (SHA-1 {self.sha1})"
+        return f"{name} (SHA-1 {self.sha1})" if self.sha1 else f"{name} (no thumbprint: not a certificate)"
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,9 @@ class SignatureStatus(str, Enum):
     UNSIGNED = "unsigned"
     INVALID = "invalid"  # present, but does not verify (document changed after signing, ...)
     UNKNOWN_SIGNER = "unknown_signer"  # verifies only with a certificate the metadata does not list
+    # Cannot be checked: the listed signing certificate is unreadable (a placeholder, not base64),
+    # so neither "valid" nor "changed after signing" can be said.
+    UNVERIFIABLE = "unverifiable"
 
 
 @dataclass(frozen=True)

@@ -332,34 +332,25 @@ def describe_certificate(der: bytes) -> CertificateInfo:
 def certificate_from_base64(text: str) -> CertificateInfo:
     """Describe a base64-encoded certificate as found in an XML ``ds:X509Certificate`` element.
 
-    White space (line breaks, indentation) is ignored. Text that is not valid base64 gives
-    ``decodable=False`` with a problem; the thumbprints are then computed over whatever bytes the
-    leniently decoded text yields (the characters outside the base64 alphabet dropped, the tail
-    cut to whole 4-character groups). Never raises.
+    White space (line breaks, indentation) is ignored. Empty text, or text that is not base64 (a
+    placeholder such as "MIIC...REPLACE_ME" left in a template), gives ``decodable=False`` with
+    the problem and *no thumbprint* (``sha1`` and ``sha256`` empty): there are no certificate
+    bytes to take a thumbprint of, and an invented one (the SHA-1 of empty or salvaged bytes)
+    would be matched against real certificates. Never raises.
     """
     cleaned = "".join((text or "").split())
     if not cleaned:
-        sha1, sha256 = _thumbprints(b"")
-        return CertificateInfo(
-            der_b64="", sha1=sha1, sha256=sha256, decodable=False, problems=("the certificate element is empty",)
-        )
+        return CertificateInfo(der_b64="", sha1="", sha256="", decodable=False,
+                               problems=("the certificate element is empty",))
     try:
         der = base64.b64decode(cleaned, validate=True)
     except (binascii.Error, ValueError) as exc:
-        salvage = _NOT_BASE64.sub("", cleaned)
-        salvage = salvage[: len(salvage) // 4 * 4]
-        try:
-            der = base64.b64decode(salvage)
-        except (binascii.Error, ValueError):
-            der = b""
-        sha1, sha256 = _thumbprints(der)
-        return CertificateInfo(
-            der_b64=base64.b64encode(der).decode("ascii"),
-            sha1=sha1,
-            sha256=sha256,
-            decodable=False,
-            problems=(f"the certificate is not valid base64: {exc}",),
-        )
+        shown = cleaned if len(cleaned) <= 40 else f"{cleaned[:20]}...{cleaned[-12:]}"
+        return CertificateInfo(der_b64="", sha1="", sha256="", decodable=False,
+                               problems=(f"the certificate text is not base64 ({exc}): {shown!r}",))
+    if not der:
+        return CertificateInfo(der_b64="", sha1="", sha256="", decodable=False,
+                               problems=("the certificate element holds no bytes",))
     return describe_certificate(der)
 
 
