@@ -26,6 +26,7 @@ from ._common import (
     require_document,
     same_uri,
     signing_certificates_of,
+    token_signing_certificates,
     url_host,
 )
 
@@ -176,6 +177,14 @@ _SIGNATURE_FIX_SHA1 = ("Sign the metadata with RSA-SHA256 (http://www.w3.org/200
                        "RSA-SHA1 signature points to an old AD FS 2.0 farm or another identity provider.")
 
 
+_ORDINALS = {1: "second", 2: "third", 3: "fourth"}
+_SIGNER_ORDER_FIX = (
+    "AD FS lists the primary token-signing certificate first and signs with it; a document signed by a later "
+    "listed certificate was edited or assembled by something else (a copy kept across a rollover, a metadata "
+    "aggregator). Serve the metadata AD FS generates (Get-AdfsCertificate -CertificateType Token-Signing shows "
+    "which is primary), and give partners whose SAML library uses only the first certificate the primary one.")
+
+
 @check(
     id="metadata.signature",
     title="Federation metadata signature",
@@ -184,7 +193,9 @@ _SIGNATURE_FIX_SHA1 = ("Sign the metadata with RSA-SHA256 (http://www.w3.org/200
     blocker=False,
     requires=(METADATA_FACT,),
     rule="An enveloped XML signature is present and valid, made by a token-signing certificate the metadata "
-         "lists; RSA-SHA1 or an unsigned document is a warning, an invalid signature a failure.",
+         "lists; RSA-SHA1, an unsigned document, or a signer that is not the first listed signing certificate "
+         "(libraries that use the first one fail) is a warning, an invalid signature a failure; a signature whose "
+         "listed signing certificate is unreadable cannot be checked (error).",
     remediation="AD FS signs its federation metadata with the primary token-signing certificate. An invalid "
                 "signature means the document was changed after signing (edited by hand, rewritten by a "
                 "proxy, or a stale copy served from elsewhere): serve the file exactly as AD FS produces it "
@@ -201,6 +212,18 @@ def signature(ctx: CheckContext) -> Outcome:
                 "signer_sha1": sig.signer_sha1, "embedded_certificate_sha1": sig.embedded_certificate_sha1,
                 "reference_uri": sig.reference_uri, "reason": sig.reason, "source": fact.source}
     status = sig.status
+    listed = [c for c in token_signing_certificates(doc) if c.decodable]
+    if status in (SignatureStatus.VALID, SignatureStatus.VALID_SHA1) and listed and sig.signer_sha1 and \
+            listed[0].sha1 != sig.signer_sha1:
+        position = next((i for i, c in enumerate(listed) if c.sha1 == sig.signer_sha1), None)
+        evidence["listed_signing_sha1"] = [c.sha1 for c in listed]
+        evidence["signer_position"] = position + 1 if position is not None else None
+        place = f"listed {_ORDINALS.get(position, f'#{(position or 0) + 1}')}" if position is not None else "listed"
+        return Outcome(Status.WARN, f"The metadata signature is valid ({sig.signature_method}), but it was made by the "
+                                    f"signing certificate {place} (SHA-1 {sig.signer_sha1}), not by the first listed "
+                                    f"({listed[0].label}): SAML libraries that take the first listed certificate "
+                                    f"as the signing key fail to verify this metadata and the tokens signed with "
+                                    f"the same key.", evidence=evidence, remediation=_SIGNER_ORDER_FIX)
     if status is SignatureStatus.VALID:
         return Outcome(Status.PASS, f"The metadata signature is valid ({sig.signature_method}), made by the listed "
                                     f"signing certificate SHA-1 {sig.signer_sha1}.", evidence=evidence)

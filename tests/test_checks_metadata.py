@@ -541,7 +541,7 @@ def test_entra_metadata_offers_no_upn_claim(corpus):
 #: Expected statuses of every check on each corpus file as parsed and verified by the metadata
 #: probe (judged at FIXED_NOW without a configured service name; see tests/corpus/SOURCES.md).
 _CORPUS_EXPECTED = {
-    "ckanadfs_AzureAD_FederationMetadata_new.xml": dict(signature="pass", claims="warn", rollover="warn",
+    "ckanadfs_AzureAD_FederationMetadata_new.xml": dict(signature="warn", claims="warn", rollover="warn",
                                                         key=["warn", "pass"], decrypting="skip"),
     "ckanadfs_AzureAD_FederationMetadata_old.xml": dict(signature="pass", claims="warn", rollover="warn",
                                                         key=["warn", "pass"], decrypting="skip"),
@@ -608,3 +608,34 @@ def test_placeholder_certificate_text_is_unreadable_never_a_thumbprint(tmp_path,
     assert found["metadata.consistency"]["status"] == "info"
     assert found["token-signing.expiry"]["status"] == "error"
     assert all(c["sha1"] for c in doc["certificates"])
+
+
+def test_a_signature_by_a_certificate_not_listed_first_warns():
+    # Class 7, generated: two listed signing certificates, signed by the second (or third).
+    first, second, third = certificate("First"), certificate("Second"), certificate("Third")
+    for signer, place in ((second, "listed second"), (third, "listed third")):
+        out = run(metadata_checks.signature,
+                  metadata_fact(document(signing=[first, second, third], sig=signature(SignatureStatus.VALID, signer))))
+        assert out.status is Status.WARN and place in out.summary and signer.sha1 in out.summary
+        assert "first listed certificate" in out.summary and first.sha1 in out.summary
+    same = run(metadata_checks.signature,
+               metadata_fact(document(signing=[first, second], sig=signature(SignatureStatus.VALID, first))))
+    assert same.status is Status.PASS
+
+
+def test_real_entra_metadata_after_a_rollover_is_signed_by_the_second_listed_certificate(corpus):
+    # Class 7, real: Entra's metadata after a signing-key rollover lists 92B88C... first and is
+    # signed by 3270BF... (xmlsec1 verifies it with 3270BF..., see tests/corpus/SOURCES.md).
+    new = corpus_document(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_new.xml", SignatureStatus.VALID)
+    real = read_corpus_fact(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_new.xml")
+    out = run(metadata_checks.signature, real)
+    assert out.status is Status.WARN and out.evidence["signer_position"] == 2
+    assert out.evidence["signer_sha1"] == "3270BF5597004DF339A4E62224731B6BD82810A6"
+    old = run(metadata_checks.signature, read_corpus_fact(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_old.xml"))
+    assert old.status is Status.PASS and new is not None
+
+
+def read_corpus_fact(path):
+    from adfs_readiness.probes.metadata_parser import read_metadata_file
+
+    return read_metadata_file(path, 10 * 1024 * 1024)
