@@ -43,7 +43,7 @@ def test_demo_zones_give_the_expected_dns_findings(tmp_path):
     assert found["dns.ad-srv"]["_kerberos._tcp.corp.contoso.test"] is Status.WARN
     others = {cid: s for cid, s in found.items() if cid not in ("dns.msoid", "dns.ad-srv")}
     assert all(st is Status.PASS for per in others.values() for st in per.values()), others
-    assert len(found) == 11  # every dns.* id ran
+    assert len(found) == 12  # every dns.* id ran
     assert result.facts["dns.external"]["system_resolver"] is False
     assert 'external_resolvers = ["127.0.0.1:' in toml and 'ad_domain = "corp.contoso.test"' in toml
 
