@@ -13,6 +13,8 @@ Pure data and string functions; no I/O.
 
 from __future__ import annotations
 
+import ipaddress
+
 __all__ = ["special_use_reason"]
 
 #: Top-level labels reserved by RFC (IANA Special-Use Domain Names registry) -> the RFC.
@@ -42,9 +44,18 @@ def special_use_reason(name: str) -> str | None:
     Case-insensitive, a trailing dot ignored. Returns e.g. "a .local name (RFC 6762 (multicast
     DNS): answered only on the local link)" or "a single-label name (no public DNS name has only
     one label)"; None for an ordinary name (whether it is delegated is for the DNS checks)."""
-    host = name.strip().rstrip(".").lower()
+    host = name.strip().rstrip(".").lower().strip("[]")
     if not host:
         return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        where = ("a private or otherwise non-routable address (RFC 1918 / RFC 6890)" if not address.is_global
+                 else "a public address")
+        return (f"an IP address, {where}, not a DNS name (Microsoft 365 federates a domain through the DNS "
+                f"name of the federation service, and public CAs issue certificates for names)")
     labels = host.split(".")
     if len(labels) == 1:
         return "a single-label name (no public DNS name has only one label)"

@@ -33,6 +33,11 @@ def judge(config: Config, facts=None):
     ("localhost", "single-label"),
     ("adfs", "single-label"),
     ("sts.contoso.onion", ".onion name"),
+    ("192.168.1.247", "private or otherwise non-routable address"),
+    ("10.0.0.5", "private or otherwise non-routable address"),
+    ("fd00::5", "private or otherwise non-routable address"),
+    ("203.0.113.10", "IP address"),  # documentation range: not global either
+    ("8.8.8.8", "a public address"),
 ])
 def test_special_use_and_private_names_fail_and_block(name, phrase):
     (out,) = judge(Config(service_name=name))

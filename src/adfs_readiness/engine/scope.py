@@ -6,8 +6,8 @@ document; a run without such a file asks about the live deployment (DNS, TLS, en
 published metadata, the directory, Entra ID, the AD FS export). The scope is derived from the
 inputs, never from check ids, so the rule is the same for built-in and third-party checks:
 
-* a check is in scope when every fact it *requires* is one the scope judges (a file run judges
-  only the facts read from its files; the live scope judges every fact);
+* a check is in scope when it reads the scope's facts and requires nothing else (a file run
+  judges only the facts read from its files; the live scope judges every fact);
 * a check outside the scope is not run at all: it is reported as ``skip`` naming the scope, its
   probes are not started (a certificate-file run sends no DNS query), and it can never move the
   verdict;
@@ -51,8 +51,13 @@ class RunScope:
     description: str
 
     def covers(self, check: Check) -> bool:
-        """True when every fact ``check`` requires is judged by this scope."""
-        return self.facts is None or set(check.meta.requires) <= self.facts
+        """True when ``check`` judges what this scope judges: the deployment scope covers every
+        check; a file scope covers a check that reads at least one of its files (required or
+        optional) and requires nothing else."""
+        if self.facts is None:
+            return True
+        reads = set(check.meta.requires) | set(check.meta.optional)
+        return set(check.meta.requires) <= self.facts and bool(reads & self.facts)
 
     def skip_reason(self) -> str:
         """Why a check outside the scope is not run."""

@@ -198,11 +198,16 @@ def _verify(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate],
     verification, ``name_required`` False — a leaf without a subjectAltName), judge the chain as
     OpenSSL-based clients do (:func:`_verify_like_openssl`)."""
     when = at.isoformat()
-    if name is None:
-        return ChainVerification(False, TrustFailure.OTHER, "no DNS name to verify the certificate for", None, when)
     if store.store is None:
         return ChainVerification(False, TrustFailure.UNTRUSTED_ROOT,
                                  "the trust store holds no certificate", name, when)
+    if name is None:
+        if name_required:
+            return ChainVerification(False, TrustFailure.OTHER, "no DNS name to verify the certificate for", None,
+                                     when)
+        # The chain alone (a certificate whose names are not DNS names): OpenSSL judges the path.
+        return _verify_like_openssl(chain, certs, "", at, store, known_roots,
+                                    "the certificate names no DNS name, so the strict verifier cannot be used", False)
     try:
         verifier = verification.PolicyBuilder().store(store.store).time(at).build_server_verifier(
             x509.DNSName(name))
