@@ -61,8 +61,7 @@ class RunScope:
 
     def skip_reason(self) -> str:
         """Why a check outside the scope is not run."""
-        return (f"Not part of this run: it judges {self.description} only, so checks of the live deployment are "
-                f"not run (run check without the file to probe the federation service).")
+        return f"Not part of this run: it judges {self.description} only."
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready: kind, the facts judged (None = all) and the description."""
