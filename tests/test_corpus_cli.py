@@ -47,7 +47,9 @@ def run_cli(tmp_path, *args):
 
 
 def test_every_corpus_file_is_in_the_table(corpus):
-    assert {p.name for p in (corpus / "metadata").glob("*.xml")} == set(CORPUS_FILES)
+    from test_corpus_real_world import STATUSES  # the files issue 11 added, judged there
+
+    assert {p.name for p in (corpus / "metadata").glob("*.xml")} == set(CORPUS_FILES) | set(STATUSES)
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS_FILES))

@@ -36,7 +36,8 @@ def test_every_corpus_metadata_fact_round_trips(name):
     fact = metadata_fact(CORPUS / "metadata" / name)
     assert isinstance(fact, FederationMetadata)
     back = decode(Union[FederationMetadata, ProbeError], json.loads(json.dumps(encode(fact))))
-    assert back == fact and type(back.document.roles) is tuple
+    assert back == fact
+    assert fact.document is None or type(back.document.roles) is tuple  # a truncated file has no document
 
 
 def test_union_picks_the_probe_error_and_optional_none():
