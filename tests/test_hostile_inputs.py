@@ -295,12 +295,13 @@ def test_a_damaged_history_row_is_skipped_with_a_warning(tmp_path):
     first = run_cli("check", "--metadata", METADATA, "--history", history, "-q")
     assert first.code == 2
     with sqlite3.connect(history) as db:
+        key, target = db.execute("SELECT target_key, target FROM runs WHERE id = 1").fetchone()
         db.execute("INSERT INTO runs (target_key, target, started_at, finished_at, verdict, score, grade, exit_code, "
                    "tool_version, findings, certificates) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                   (str(METADATA), str(METADATA), "yesterday", "x", "MAYBE", 500, "Z", 9, "0", "{not json", "[]"))
+                   (key, target, "yesterday", "x", "MAYBE", 500, "Z", 9, "0", "{not json", "[]"))
         db.execute("INSERT INTO runs (target_key, target, started_at, finished_at, verdict, score, grade, exit_code, "
                    "tool_version, findings, certificates) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                   (str(METADATA), str(METADATA), NOW.isoformat(), NOW.isoformat(), "READY", 100, "A", 0, "0",
+                   (key, target, NOW.isoformat(), NOW.isoformat(), "READY", 100, "A", 0, "0",
                     json.dumps([{"check_id": ["not", "a", "string"], "status": "pass"}]), "[]"))
     db.close()
     run = run_cli("check", "--metadata", METADATA, "--history", tmp_path / "history.sqlite3", "-q")

@@ -26,7 +26,7 @@ from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discove
 from adfs_readiness.history import HistoryError
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.model import RunResult
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 from adfs_readiness.snapshot import SnapshotError
 
 __all__ = ["main", "build_parser", "EXIT_CANNOT_RUN"]

@@ -25,7 +25,7 @@ from adfs_readiness.files import child_path, ensure_dir
 from adfs_readiness.history import History, changes_between, data_dir, default_history_path
 from adfs_readiness.model import RunResult
 from adfs_readiness.report._outputs import DayThresholds
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 from adfs_readiness.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
 from adfs_readiness.suppressions import load_suppressions
 
@@ -34,6 +34,8 @@ __all__ = ["add_machine_output_options", "add_schedule_options", "add_schedule_c
            "day_thresholds_of", "WEBHOOK_ENV"]
 
 SCHEDULE_COMMANDS = ("history", "collect", "assess")
+#: ``assess --as-of collected``: judge at the snapshot's own clock.
+AS_OF_COLLECTED = "collected"
 #: Environment variable with the webhook URL (keeps the URL, a credential, out of crontabs).
 WEBHOOK_ENV = "ADFS_READINESS_WEBHOOK_URL"
 _FLEET_REPORTS = {"html": "report.html", "json": "report.json", "junit": "junit.xml", "metrics": "metrics.prom",
@@ -112,13 +114,21 @@ def add_schedule_commands(sub: Any, add_output_options: Callable[[argparse.Argum
     c.add_argument("--out", metavar="FILE", type=Path, required=True, help="where to write the snapshot (JSON)")
     add_output_options(c)
 
-    a = sub.add_parser("assess", help="judge an evidence snapshot offline (same findings as the live run)")
+    a = sub.add_parser("assess", help="judge an evidence snapshot offline (certificate dates at the time of "
+                                      "assessing; --as-of collected: at the snapshot's clock)")
     a.add_argument("snapshot", metavar="FILE", type=Path)
     a.add_argument("--suppressions", metavar="PATH", type=Path, help="accepted risks file (TOML)")
     for action in add_target_from._actions:
         if action.dest == "max_input_bytes":
             a._add_action(action)
     add_output_options(a)
+    for action in a._actions:  # assess also takes "collected": the snapshot's own clock
+        if "--as-of" in action.option_strings:
+            parse_date = action.type
+            action.type = lambda text, parse=parse_date: AS_OF_COLLECTED if text == AS_OF_COLLECTED else parse(text)
+            action.metavar = "DATE|collected"
+            action.help = ("judge certificate dates as of this UTC date, or 'collected' for the snapshot's own clock "
+                           "(default: the time of assessing)")
 
 
 def is_fleet(args: argparse.Namespace) -> bool:
@@ -156,6 +166,7 @@ def schedule_options(args: argparse.Namespace, config: Config, tenant: str | Non
         target_key=tenant or args.tenant,
         only=tuple(args.only),
         run_metadata=run_metadata or {},
+        projection=getattr(args, "as_of", None) is not None,
     )
 
 
@@ -266,10 +277,10 @@ def require_target_and_known_checks(registry: CheckRegistry, config: Config, onl
     """What a run needs before it starts (check, collect): something to look at (a federation
     service name, a metadata file or URL, or an AD FS export) and only check ids that exist.
     Raises ConfigError naming the missing setting or the unknown id."""
-    if not config.service_name and not config.metadata_source and not config.adfs_export:
+    if not (config.service_name or config.metadata_source or config.adfs_export or config.certificate_file):
         raise ConfigError(config.source, "federation.service_name", "",
-                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
-                          "or --adfs-export FILE")
+                          "a federation service name (--service-name or the config file), --metadata PATH|URL, "
+                          "--certificate FILE or --adfs-export FILE")
     unknown = [i for i in only if registry.get(i) is None]
     if unknown:
         raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
@@ -304,8 +315,15 @@ def _cmd_assess(registry: CheckRegistry, args: argparse.Namespace, emit: Callabl
 
     limits = Limits(max_input_bytes=args.max_input_bytes) if args.max_input_bytes else Limits()
     snapshot = read_snapshot(args.snapshot, all_probes(), limits)
-    now = args.as_of or snapshot.now
-    result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)})
+    # Certificate dates are judged now by default: a snapshot's old (or forged) clock must not
+    # make expired certificates look valid. --as-of collected judges at the snapshot's clock.
+    if args.as_of == AS_OF_COLLECTED:
+        now, clock = snapshot.now, "collected"
+    elif args.as_of is not None:
+        now, clock = args.as_of, "as-of"
+    else:
+        now, clock = datetime.now(timezone.utc), "assessing"
+    result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)}, clock=clock)
     # Only an accepted-risks file given here, on this machine: a snapshot never chooses a local
     # file (snapshot.local_config empties its paths).
     if args.suppressions:

@@ -14,6 +14,10 @@ gigabytes of memory.
   NODES_PER_ITEM`` values in all (``limits.max_export_items``): a 2,000,000-item list is refused
   right after parsing, before any reader walks it.
 
+What it returns is clean text (:func:`adfs_readiness.text.clean_value`: a lone surrogate escaped
+in the JSON becomes U+FFFD), like :func:`adfs_readiness.text.loads_json`, which it extends with the
+bounds.
+
 The bounds walk is iterative and linear in the number of values. The file's size is capped
 before this by :func:`adfs_readiness.files.read_capped`.
 """
@@ -23,6 +27,8 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+
+from adfs_readiness.text import clean_value
 
 __all__ = ["UntrustedJsonError", "parse_untrusted_json", "MAX_NUMBER_DIGITS", "DEFAULT_MAX_DEPTH",
            "NODES_PER_ITEM"]
@@ -81,7 +87,9 @@ def parse_untrusted_json(data: bytes, *, max_items: int, items_setting: str,
         raise UntrustedJsonError(f"not JSON: {exc}") from None
     _check_deadline(deadline)
     check_bounds(document, max_items=max_items, items_setting=items_setting, max_depth=max_depth, deadline=deadline)
-    return document
+    # Strings made safe where bytes become text (adfs_readiness.text: lone surrogates replaced),
+    # after the bounds: clean_value recurses, and the depth is now known to be small.
+    return clean_value(document)
 
 
 def _check_deadline(deadline: float | None) -> None:
