@@ -15,7 +15,7 @@ from adfs_readiness.facts.adfs_servers import ROLE_ADFS, ROLE_WAP
 from adfs_readiness.lab.adfs_samples import ServerSwitches, o365_issuance_rules
 from adfs_readiness.lab.adfs_server_samples import netsh_sslcert_text
 from adfs_readiness.lab.pki import LabPki
-from adfs_readiness.probes.adfs_export import MAX_EXPORT_BYTES, read_adfs_exports
+from adfs_readiness.probes.adfs_export import read_adfs_exports
 from adfs_readiness.probes.adfs_server_export import parse_netsh_sslcert
 from adfs_readiness.probes.claim_rules import parse_claim_rules
 
@@ -95,7 +95,7 @@ def test_hostile_files_are_findings(tmp_path, now, content):
 def test_oversized_file_is_refused_without_reading_it(tmp_path):
     path = tmp_path / "huge.json"
     with path.open("wb") as handle:
-        handle.truncate(MAX_EXPORT_BYTES + 1)
+        handle.truncate(64 * 1024 * 1024 + 1)
     export = read_adfs_exports((path,))
     assert "over the size cap of 67,108,864 bytes" in export.problems[0]
 

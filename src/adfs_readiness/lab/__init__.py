@@ -18,7 +18,7 @@ from pathlib import Path
 
 from typing import Any
 
-from adfs_readiness.config import CloudConfig, Config, HostPort, SignInTestConfig
+from adfs_readiness.config import CloudConfig, Config, DnsConfig, HostPort, SignInTestConfig
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.lab.scenarios import SCENARIOS, LabMaterial, Scenario, build_material, get_scenario
@@ -33,6 +33,10 @@ LAB_SIGN_IN_UPN = "sso-test@contoso.test"
 LAB_SIGN_IN_PASSWORD_ENV = "ADFS_READINESS_LAB_SIGNIN_PASSWORD"
 
 __all__ = ["Lab", "Scenario", "SCENARIOS", "LAB_SIGN_IN_UPN", "LAB_SIGN_IN_PASSWORD_ENV"]
+
+
+#: The lab's domain: a .test name (RFC 6761) the lab serves as if it were public.
+LAB_PUBLIC_DOMAIN = "contoso.test"
 
 
 class Lab:
@@ -106,7 +110,9 @@ class Lab:
                                       external_ca_bundle=self.ca_bundle, endpoint_probe_urls=self.probe_urls,
                                       # No login service here: never ask Microsoft about a lab domain
                                       # (a CloudLab's config_changes() turns realm discovery back on).
-                                      cloud=CloudConfig(realm_discovery=False))
+                                      cloud=CloudConfig(realm_discovery=False),
+                                      # The lab's .test names stand for public ones (dns.fs-name-routable).
+                                      dns=DnsConfig(simulated_public_domains=(LAB_PUBLIC_DOMAIN,)))
         if self.scenario.sign_in != "off":
             values["sign_in_test"] = self.sign_in_config()
         values.update(changes)

@@ -42,6 +42,8 @@ def parse_ps_date(value: Any) -> datetime | None:
         return None
     match = _MS_DATE.match(value.strip())
     if match:
+        if len(match.group(1)) > 16:  # beyond year 300000: not a date (and int() of 5,000 digits raises)
+            return None
         try:
             return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
         except OverflowError:
@@ -122,7 +124,7 @@ class ExportReader:
         value = obj.get(key.lower())
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) <= 18:
             return int(value.strip())
         if value is not None:
             self.problem(f"{where}.{key} = {value!r} is not a whole number")

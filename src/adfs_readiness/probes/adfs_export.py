@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from adfs_readiness.config import Limits
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.adfs_export import (
     AdfsCertificateEntry,
@@ -36,13 +37,11 @@ from adfs_readiness.probes._export_json import ExportReader, ci, items, parse_ps
 from adfs_readiness.probes.adfs_server_export import read_server_section, role_of
 from adfs_readiness.probes.claim_rules import parse_claim_rules
 from adfs_readiness.files import read_capped
-from adfs_readiness.text import loads_json
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
+from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTES_SETTING, bounded_problems
 
-__all__ = ["probe_adfs_export", "read_adfs_export", "read_adfs_exports", "parse_ps_date", "MAX_EXPORT_BYTES",
-           "MAX_EXPORT_FILES"]
+__all__ = ["probe_adfs_export", "read_adfs_export", "read_adfs_exports", "parse_ps_date", "MAX_EXPORT_FILES"]
 
-#: An export larger than this is refused (a farm with hundreds of trusts writes a few MB).
-MAX_EXPORT_BYTES = 64 * 1024 * 1024
 #: At most this many files are read from a folder (one per server).
 MAX_EXPORT_FILES = 64
 _FARM_SECTIONS = ("Properties", "Certificates", "Endpoints", "RelyingPartyTrusts", "ClaimsProviderTrusts",
@@ -159,23 +158,27 @@ def _providers(r: ExportReader, raw: Any, policy: Any) -> tuple[AuthenticationPr
     return tuple(providers)
 
 
-def _load(path: Path) -> tuple[dict | None, str | None]:
-    """The export's top-level object, or (None, why not). Read with the size cap (the file is
-    never held beyond it) and parsed into surrogate-safe text (:func:`adfs_readiness.text.loads_json`)."""
+def _load(path: Path, limits: Limits, deadline: float | None) -> tuple[dict | None, str | None]:
+    """The export's top-level object, or (None, why not). Hostile input is refused before it is
+    interpreted, naming the cap and the setting that raises it: a file over
+    ``limits.max_input_bytes``, a list over ``limits.max_export_items`` entries, deep nesting, huge
+    numbers (:mod:`adfs_readiness.json_input`); reading stops at ``deadline`` (the probe's)."""
     try:
-        data = loads_json(read_capped(path, MAX_EXPORT_BYTES, setting=None))
+        raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
+        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
+                                    deadline=deadline)
     except OSError as exc:
         return None, f"cannot read {path}: {exc.strerror or exc}"
-    except ValueError as exc:
-        return None, f"{path} is not JSON: {exc}"
+    except UntrustedJsonError as exc:
+        return None, f"{path} was refused: {exc}"
     if not isinstance(data, dict):
         return None, f"{path}: the export is not a JSON object"
     return data, None
 
 
-def _read_one(path: Path) -> tuple[AdfsExport, AdfsServer]:
+def _read_one(path: Path, limits: Limits, deadline: float | None) -> tuple[AdfsExport, AdfsServer]:
     """One file: the farm configuration it carries (if any) and its server."""
-    data, error = _load(path)
+    data, error = _load(path, limits, deadline)
     if data is None:
         return (AdfsExport(configured=True, source=str(path), problems=(error or "",)),
                 AdfsServer(source=str(path), role=None, problems=(error or "",)))
@@ -214,8 +217,8 @@ def _read_one(path: Path) -> tuple[AdfsExport, AdfsServer]:
         farm=_farm(r, top["farminformation"], properties) if top.get("farminformation") is not None else None,
         authentication_providers=_providers(r, top["authenticationproviders"], top.get("globalauthenticationpolicy"))
         if top.get("authenticationproviders") is not None else None,
-        problems=tuple(r.problems))
-    return export, _with_problems(server, tuple(r.problems))
+        problems=bounded_problems(r.problems))
+    return export, _with_problems(server, bounded_problems(r.problems))
 
 
 def _with_problems(server: AdfsServer, problems: tuple[str, ...]) -> AdfsServer:
@@ -245,12 +248,12 @@ def _primary_first(item: tuple[AdfsExport, AdfsServer]) -> tuple[int, int]:
     return (0 if has_farm else 1, 0 if (server.sync_role or "").lower() == "primarycomputer" else 1)
 
 
-def read_adfs_exports(paths: tuple[Path, ...]) -> AdfsExport:
+def read_adfs_exports(paths: tuple[Path, ...], limits: Limits = Limits(), deadline: float | None = None) -> AdfsExport:
     """Read and combine the exports of ``paths`` (files or folders). Never raises: an unreadable
-    file, a missing section or field, an unknown value are listed in ``problems`` (prefixed with
-    the file name when there are several files)."""
+    or refused file (over ``limits``, past ``deadline``), a missing section or field, an unknown
+    value are listed in ``problems`` (prefixed with the file name when there are several files)."""
     files, problems = _expand(paths)
-    read = [_read_one(path) for path in files]
+    read = [_read_one(path, limits, deadline) for path in files]
     if not read:
         return AdfsExport(configured=True, source=", ".join(str(p) for p in paths), problems=tuple(problems),
                           sources=tuple(str(p) for p in paths))
@@ -264,12 +267,13 @@ def read_adfs_exports(paths: tuple[Path, ...]) -> AdfsExport:
                         "server's export")
     from dataclasses import replace
 
-    return replace(farm_export, servers=servers, sources=tuple(str(p) for p in files), problems=tuple(problems))
+    return replace(farm_export, servers=servers, sources=tuple(str(p) for p in files),
+                   problems=bounded_problems(problems))
 
 
-def read_adfs_export(path: Path) -> AdfsExport:
+def read_adfs_export(path: Path, limits: Limits = Limits(), deadline: float | None = None) -> AdfsExport:
     """Read one export file (see :func:`read_adfs_exports`)."""
-    return read_adfs_exports((path,))
+    return read_adfs_exports((path,), limits, deadline)
 
 
 def probe_adfs_export(ctx: ProbeContext) -> AdfsExport:
@@ -278,4 +282,4 @@ def probe_adfs_export(ctx: ProbeContext) -> AdfsExport:
     paths = ctx.config.adfs_export_paths
     if not paths:
         return AdfsExport(configured=False)
-    return read_adfs_exports(paths)
+    return read_adfs_exports(paths, ctx.config.limits, ctx.deadline)
