@@ -240,12 +240,13 @@ def test_a_change_is_posted_to_the_webhook_from_the_secrets_file(tmp_path):
     folder = tmp_path / "lab"
     with WebhookReceiver() as hook:
         secrets = tmp_path / "secrets.env"
-        secrets.write_text(f"ADFS_READINESS_WEBHOOK_URL='{hook.url}'\n")
         line = f"set -a; . {secrets}; set +a; exec {PROGRAM} check --config {folder}/adfs-readiness.toml -q"
         codes = []
         for scenario in ("healthy", "token-signing-expired"):
-            start_lab(folder, scenario, directory="recorded")
+            state = start_lab(folder, scenario, directory="recorded")
             try:
+                # The secrets file as docs/scheduling.md has it: the lab's secrets and the webhook URL.
+                secrets.write_text(Path(state.env_file).read_text() + f"ADFS_READINESS_WEBHOOK_URL='{hook.url}'\n")
                 codes.append(run_shell(line, cron_env({}), tmp_path).returncode)
             finally:
                 stop_lab(folder)

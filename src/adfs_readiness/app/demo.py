@@ -62,7 +62,7 @@ def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, 
             # The lab's clock starts here, after the DC (which takes seconds): the simulators'
             # Date headers and the run's clock then agree.
             lab_now = datetime.now(timezone.utc)
-            with LabStack(scenario, workdir, served, graph=True, now=lab_now) as stack:
+            with LabStack(scenario, workdir, served, now=lab_now) as stack:
                 remove = export_secrets(stack.secrets)
                 try:
                     config = stack.settings(f"demo lab ({scenario})", deadline_seconds=deadline_seconds,

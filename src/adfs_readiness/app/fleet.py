@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from adfs_readiness.app.reports import FLEET_REPORT_FILES, render_report, write_report
+from adfs_readiness.app.reports import FLEET_REPORT_FILES, render_report, shown, write_report
 from adfs_readiness.app.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.engine.registry import CheckRegistry
@@ -161,8 +161,9 @@ def run_fleet_into(out_dir: Path, registry: CheckRegistry, probes: Mapping[str, 
         # The tenant name is already a safe folder name (tenants_from_paths); child_path keeps it
         # inside out_dir whatever it holds, and a symlink planted there is refused.
         folder = ensure_dir(child_path(out_dir, tenant.name), own=True)
+        rows = tenant.config.limits.max_report_rows if tenant.config else Settings().limits.max_report_rows
         for fmt, name in FLEET_REPORT_FILES.items():
-            write_report(folder / name, render_report(run.result, fmt))
+            write_report(folder / name, render_report(shown(run.result, fmt, rows), fmt))
         return {fmt: f"{folder.name}/{name}" for fmt, name in FLEET_REPORT_FILES.items()}
 
     ensure_dir(out_dir)

@@ -15,8 +15,8 @@ from adfs_readiness.model import RunResult
 from adfs_readiness.report._outputs import DayThresholds
 from adfs_readiness.settings import Settings
 
-__all__ = ["ReportRequest", "REPORT_FORMATS", "render_report", "write_reports", "write_report",
-           "day_thresholds_of", "FLEET_REPORT_FILES"]
+__all__ = ["ReportRequest", "REPORT_FORMATS", "render_report", "write_reports", "write_report", "shown",
+           "UNBOUNDED_FORMATS", "day_thresholds_of", "FLEET_REPORT_FILES"]
 
 #: Format -> label shown after a run ("HTML report: report.html").
 REPORT_FORMATS: dict[str, str] = {"json": "JSON", "html": "HTML", "junit": "JUnit", "metrics": "Metrics",
@@ -76,15 +76,29 @@ def write_report(path: Path, text: str) -> None:
         raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path.expanduser())) from None
 
 
-def write_reports(result: RunResult, request: ReportRequest) -> list[tuple[str, Path]]:
-    """Render and write every report ``request`` asks for; returns [(label, path)] written.
+#: Formats that list every finding whatever limits.max_report_rows says: CSV lists them all, and
+#: the metrics are per check (their size does not grow with the findings).
+UNBOUNDED_FORMATS = ("csv", "metrics")
+
+
+def shown(result: RunResult, fmt: str, max_rows: int) -> RunResult:
+    """What the report ``fmt`` shows of ``result``: at most ``max_rows`` findings per check
+    (engine.bounds.bound_for_report), except the formats of :data:`UNBOUNDED_FORMATS`."""
+    from adfs_readiness.engine.bounds import bound_for_report
+
+    return result if fmt in UNBOUNDED_FORMATS else bound_for_report(result, max_rows)
+
+
+def write_reports(result: RunResult, request: ReportRequest, max_rows: int) -> list[tuple[str, Path]]:
+    """Render and write every report ``request`` asks for (each showing at most ``max_rows``
+    findings per check, see :func:`shown`); returns [(label, path)] written.
 
     Raises:
         OSError: a report could not be written (the ones before it are written).
     """
     written = []
     for fmt, path in request.wanted():
-        write_report(path, render_report(result, fmt))
+        write_report(path, render_report(shown(result, fmt, max_rows), fmt))
         written.append((REPORT_FORMATS[fmt], path))
     return written
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 from adfs_readiness import __version__
 from adfs_readiness.cli import assess, catalog, check, collect, collector, demo, history, init, lab
@@ -55,6 +56,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         # "adfs-readiness explain X | head -1": the reader left; not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print("adfs-readiness: interrupted; the run is INCOMPLETE (exit 3)", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a crash is INCOMPLETE, never 0/1/2
+        from adfs_readiness.crash import RunCrashed
+
+        if isinstance(exc, RunCrashed):
+            return _crashed(args, exc.error, exc.result)
+        return _crashed(args, exc, None)
+
+
+def _crashed(args: argparse.Namespace, error: BaseException, result: Any) -> int:
+    """An unexpected exception: one line on standard error, the traceback in the debug log, and,
+    when the run got as far as a result, every report asked for written with the verdict
+    INCOMPLETE (crash.py). Exit 3."""
+    from adfs_readiness import crash
+    from adfs_readiness.app.reports import REPORT_FORMATS, render_report, shown, write_report
+    from adfs_readiness.settings import Settings
+
+    crash.log_traceback(error)
+    print(f"adfs-readiness: internal error, the run is INCOMPLETE (exit 3): {crash.crash_line(error)} "
+          f"(-v shows the traceback)", file=sys.stderr)
+    if result is not None:
+        rows = Settings().limits.max_report_rows
+        renderers = {fmt: (lambda r, fmt=fmt: render_report(shown(r, fmt, rows), fmt)) for fmt in REPORT_FORMATS}
+        outputs = [(fmt, path) for fmt in REPORT_FORMATS if isinstance(path := getattr(args, fmt, None), Path)]
+        written = crash.write_incomplete_reports(crash.incomplete(result, error), outputs, renderers, write_report)
+        for path in written:
+            print(f"adfs-readiness: INCOMPLETE report written: {path}", file=sys.stderr)
+    return crash.EXIT_CRASH
 
 
 def _run(args: argparse.Namespace) -> int:

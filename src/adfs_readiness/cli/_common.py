@@ -108,9 +108,12 @@ def finite_seconds(text: str) -> float:
     return value
 
 
-def add_output_options(p: argparse.ArgumentParser, *, as_of: bool = True) -> None:
+def add_output_options(p: argparse.ArgumentParser, *, as_of: Any = None, as_of_metavar: str = "DATE",
+                       as_of_help: str = "judge expiry as of this UTC date or datetime instead of now "
+                                         "(e.g. 2027-01-31: will it still pass then?)") -> None:
     """Reports (--json, --html, --junit, --metrics, --csv, --markdown), what goes to standard
-    output (--format, --nagios, -q, --color) and --as-of."""
+    output (--format, --nagios, -q, --color) and --as-of (parsed by ``as_of``, default
+    :func:`parse_when`)."""
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="PATH", type=Path, help="write the JSON report to PATH")
     out.add_argument("--html", metavar="PATH", type=Path, help="write the self-contained HTML report to PATH")
@@ -126,10 +129,7 @@ def add_output_options(p: argparse.ArgumentParser, *, as_of: bool = True) -> Non
     out.add_argument("-q", "--quiet", action="store_true", help="print nothing on standard output (for cron)")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour in the text summary (default: auto, when stdout is a terminal)")
-    if as_of:
-        out.add_argument("--as-of", metavar="DATE", type=parse_when,
-                         help="judge expiry as of this UTC date or datetime instead of now "
-                              "(e.g. 2027-01-31: will it still pass then?)")
+    out.add_argument("--as-of", metavar=as_of_metavar, type=as_of or parse_when, help=as_of_help)
 
 
 def report_request(args: argparse.Namespace) -> ReportRequest:
@@ -140,11 +140,32 @@ def report_request(args: argparse.Namespace) -> ReportRequest:
 
 def emit(result: RunResult, args: argparse.Namespace, settings: Settings | None = None) -> int:
     """Write the reports asked for, print the summary (or the Nagios line, or JSON, or nothing with
-    -q) and return the verdict's exit code."""
+    -q) and return the verdict's exit code. Reports show at most ``limits.max_report_rows``
+    findings per check (the CSV report and the metrics get all).
+
+    Raises:
+        OSError: a report cannot be written (the CLI says so, exit 3).
+        crash.RunCrashed: anything else failed while rendering (the CLI writes INCOMPLETE reports).
+    """
+    from adfs_readiness.crash import RunCrashed
+    from adfs_readiness.settings import SettingsError
+
+    try:
+        return _emit(result, args, settings)
+    except (OSError, SettingsError):
+        raise
+    except Exception as exc:
+        raise RunCrashed(result, exc) from exc
+
+
+def _emit(result: RunResult, args: argparse.Namespace, settings: Settings | None) -> int:
+    from adfs_readiness.engine.bounds import bound_for_report
     from adfs_readiness.report import render_json, render_text
     from adfs_readiness.report.nagios import render_nagios
 
-    written = write_reports(result, report_request(args))
+    rows = (settings or Settings()).limits.max_report_rows
+    written = write_reports(result, report_request(args), rows)
+    result = bound_for_report(result, rows)
     if args.nagios:
         # A plugin prints exactly its one line; the exit code already follows the Nagios convention.
         sys.stdout.write(render_nagios(result, day_thresholds_of(settings)))

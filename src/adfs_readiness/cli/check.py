@@ -75,7 +75,7 @@ def _options(args: argparse.Namespace, settings: Any, **extra: Any) -> Any:
 
     return schedule_options(settings, only=args.only, lock_wait_seconds=args.lock_wait,
                             webhook_url=args.notify_webhook, webhook_timeout_seconds=args.notify_timeout,
-                            **extra)
+                            projection=args.as_of is not None, **extra)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -62,11 +62,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"adfs-readiness: no history yet at {path}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     with History(path) as history:
-        if args.history_command == "list":
-            return _list(history, args)
-        if args.history_command == "show":
-            return _show(history, args, path)
-        return _diff(history, args, path)
+        try:
+            if args.history_command == "list":
+                return _list(history, args)
+            if args.history_command == "show":
+                return _show(history, args, path)
+            return _diff(history, args, path)
+        finally:
+            for warning in history.warnings:
+                print(f"adfs-readiness: warning: {terminal_safe(warning)}", file=sys.stderr)
 
 
 def _list(history: Any, args: argparse.Namespace) -> int:

@@ -244,7 +244,7 @@ def _serve(folder: Path, scenario: str, directory: str, ready_fd: int) -> int:
     served = start_directory(folder, directory, host_network=True, now=now, log=print)  # type: ignore[arg-type]
     print(served.note, flush=True)
     try:
-        with LabStack(scenario, folder, served, graph=False, now=now) as stack:
+        with LabStack(scenario, folder, served, now=now) as stack:
             settings = stack.settings(f"lab ({scenario})", deadline_seconds=60.0, timeout_seconds=5.0)
             settings = settings.with_changes(history={"path": folder / "history.sqlite3"})
             bundle = folder / "ca-bundle.pem"

@@ -14,7 +14,6 @@ the host's loopback (:data:`HOST_DC_ADDRESS`, ``bind interfaces only``).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -148,43 +147,40 @@ def _recorded(workdir: Path, why: str) -> DirectoryLab:
 class LabStack:
     """Every lab server of one scenario, started together (a context manager).
 
+    The Entra side is read from the lab's Graph with app credentials (the secret in
+    :data:`LAB_GRAPH_SECRET_ENV`, see :attr:`secrets`), the AD FS side from a folder of exports
+    shaped like the bundled collector's (the AD FS node and the proxy).
+
     Args:
         scenario: a lab scenario name (:data:`adfs_readiness.lab.scenarios.SCENARIOS`).
-        workdir: the lab's folder (PEM files, the export, the recording).
+        workdir: the lab's folder (PEM files, the exports, the recording).
         directory: how the directory area is served (:func:`start_directory`).
-        graph: the Entra side through the lab's Graph (app credentials, secret in
-            :data:`LAB_GRAPH_SECRET_ENV`); False: an exported JSON file (no secret needed).
         now: the lab's clock (certificates are made relative to it); default: the real clock.
     """
 
-    def __init__(self, scenario: str, workdir: Path, directory: DirectoryLab, *, graph: bool = True,
-                 now: datetime | None = None) -> None:
+    def __init__(self, scenario: str, workdir: Path, directory: DirectoryLab, *, now: datetime | None = None) -> None:
         self.scenario = scenario
         self.workdir = Path(workdir)
         self.directory = directory
-        self.graph = graph
         self.now = now or datetime.now(timezone.utc)
         self._stack = contextlib.ExitStack()
         self.sts: Any = None
         self.dns: Any = None
         self.cloud: Any = None
         self.adfs_export: Path | None = None
-        self.entra_export: Path | None = None
 
     def start(self) -> LabStack:
         """Start the servers and write the files. Returns self."""
         from adfs_readiness.lab import Lab
-        from adfs_readiness.lab.adfs_samples import adfs_export_document, write_adfs_export
+        from adfs_readiness.lab.adfs_samples import demo_exports
         from adfs_readiness.lab.dns_lab import DnsLab
 
         try:
             self.sts = self._stack.enter_context(Lab(self.scenario, now=self.now, workdir=self.workdir / "sts"))
             self.dns = self._stack.enter_context(DnsLab(internal_zones=_internal_zones(self.directory.info)))
             self.cloud = self._stack.enter_context(self._cloud_lab())
-            self.adfs_export = write_adfs_export(self.workdir / "adfs-export.json", adfs_export_document(
-                self.sts.pki, self.sts.fs_name, self.sts.material.token_signing[0]))
-            if not self.graph:
-                self.entra_export = self._write_entra_export()
+            # The AD FS node's export (Windows PowerShell 5.1) and the proxy's (PowerShell 7).
+            self.adfs_export = demo_exports(self.sts, self.workdir / "adfs-exports")
         except BaseException:
             self._stack.close()
             raise
@@ -202,20 +198,26 @@ class LabStack:
 
     @property
     def secrets(self) -> dict[str, str]:
-        """The throwaway lab secrets a run needs in its environment (variable -> value)."""
-        values = {}
-        if self.graph:
-            values[LAB_GRAPH_SECRET_ENV] = self.cloud.client_secret
+        """The throwaway lab secrets a run needs in its environment (variable -> value): the lab
+        Graph's client secret, the DC's password (live DC), the sign-in test account's password
+        (scenarios that sign in)."""
+        from adfs_readiness.lab import LAB_SIGN_IN_PASSWORD_ENV
+
+        values = {LAB_GRAPH_SECRET_ENV: self.cloud.client_secret}
         if self.directory.mode == "live":
             values[LAB_LDAP_PASSWORD_ENV] = self.directory.info.admin_password
+        if self.sts.scenario.sign_in != "off":
+            values[LAB_SIGN_IN_PASSWORD_ENV] = self.sts.sign_in_password
         return values
 
     def settings(self, source: str, *, deadline_seconds: float, timeout_seconds: float) -> Settings:
         """The Settings that check this lab (the secrets are read from :attr:`secrets`' variables)."""
-        cloud = self.cloud.config_changes(graph=self.graph, entra_export=self.entra_export)
+        # The lab's Entra Connect anchors on ms-DS-ConsistencyGuid (its default), as an admin states
+        # it in [adfs] source_anchor for adfs.o365-claim-rules.
         config = self.sts.config(source, network={"deadline_seconds": deadline_seconds,
                                                   "timeout_seconds": timeout_seconds},
-                                 adfs={"export": self.adfs_export}, **cloud, **self.dns.config_fragment())
+                                 adfs={"export": (self.adfs_export,), "source_anchor": "ms-DS-ConsistencyGuid"},
+                                 **self.cloud.config_changes(graph=True), **self.dns.config_fragment())
         if self.scenario != "demo":
             # Fault scenarios serve a certificate for the service name only: keep certificate
             # authentication and device registration out of scope so each shows its own fault.
@@ -244,24 +246,21 @@ class LabStack:
     def _cloud_lab(self) -> Any:
         """The lab's Entra ID: realm discovery says contoso.test is federated with the lab's
         service, and Graph holds the token-signing certificates AD FS publishes (primary, and the
-        successor as nextSigningCertificate during a rollover)."""
-        from adfs_readiness.lab.cloud_lab import CloudDomain, CloudLab, federation_configuration
+        successor as nextSigningCertificate during a rollover) and the Azure MFA adapter's
+        certificate on the Azure Multi-Factor Auth Client service principal (next to an expired
+        one nobody removed)."""
+        from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID
+        from adfs_readiness.lab.adfs_samples import DEMO_MFA, mfa_certificate
+        from adfs_readiness.lab.cloud_lab import CloudDomain, CloudLab, federation_configuration, key_credential
 
-        federation = federation_configuration("contoso.test", self.sts.fs_name, *self._signing())
-        return CloudLab(self.sts.pki, self.workdir / "cloud", secret_env=LAB_GRAPH_SECRET_ENV,
+        pki = self.sts.pki
+        signing = list(self.sts.material.token_signing)[:2]
+        federation = federation_configuration("contoso.test", self.sts.fs_name, *signing)
+        credentials = [key_credential(mfa_certificate(pki, "expired-stale")), key_credential(mfa_certificate(pki, DEMO_MFA))]
+        return CloudLab(pki, self.workdir / "cloud", secret_env=LAB_GRAPH_SECRET_ENV,
                         domains={"contoso.test": CloudDomain("federated", auth_host=self.sts.fs_name,
-                                                             federation=federation)})
-
-    def _signing(self) -> list[Any]:
-        return list(self.sts.material.token_signing)[:2]
-
-    def _write_entra_export(self) -> Path:
-        """The Entra federation settings as Graph PowerShell exports them (ConvertTo-Json)."""
-        from adfs_readiness.files import write_atomic
-        from adfs_readiness.lab.cloud_lab import federation_configuration
-
-        item = federation_configuration("contoso.test", self.sts.fs_name, *self._signing(), pascal_case=True)
-        return write_atomic(self.workdir / "entra-federation.json", json.dumps([item], indent=2) + "\n")
+                                                             federation=federation)},
+                        service_principals={AZURE_MFA_CLIENT_APP_ID: credentials})
 
 
 def _internal_zones(info: Any) -> Any:

@@ -24,17 +24,20 @@ from adfs_readiness.settings.federation import DnsSettings, FederationSettings
 from adfs_readiness.settings.flags import SETTINGS_FLAGS, SettingsFlag, apply_flags
 from adfs_readiness.settings.lab import LabSettings
 from adfs_readiness.settings.limits import (MAX_DEADLINE_SECONDS, MAX_DOWNLOAD_BYTES, MAX_TIMEOUT_SECONDS,
-                                            ChecksSettings, NetworkSettings, Scope, Thresholds, selector_matches)
+                                            ChecksSettings, Limits, NetworkSettings, Scope, Thresholds,
+                                            selector_matches)
 from adfs_readiness.settings.loader import load_settings, settings_from_mapping
 from adfs_readiness.settings.model import SECTIONS, Settings
 from adfs_readiness.settings.outputs import CertificateSettings, HistorySettings, SuppressionsSettings, TlsSettings
+from adfs_readiness.settings.sign_in import SignInTestSettings
 from adfs_readiness.settings.values import HostPort, is_hostname, parse_host_port
 
 __all__ = [
     "Settings", "SECTIONS", "SettingsError", "SettingProblem", "COMMAND_LINE",
     "FederationSettings", "DnsSettings", "DirectorySettings", "Thresholds", "Scope", "ChecksSettings",
     "NetworkSettings", "TlsSettings", "HistorySettings", "SuppressionsSettings", "CertificateSettings",
-    "CloudSettings", "AdfsSettings", "EndpointsSettings", "LabSettings", "ADFS_VERSIONS",
+    "CloudSettings", "AdfsSettings", "EndpointsSettings", "SignInTestSettings", "Limits", "LabSettings",
+    "ADFS_VERSIONS",
     "load_settings", "settings_from_mapping", "apply_flags", "SETTINGS_FLAGS", "SettingsFlag",
     "HostPort", "parse_host_port", "is_hostname", "selector_matches", "EXAMPLE_CONFIG",
     "MAX_TIMEOUT_SECONDS", "MAX_DEADLINE_SECONDS", "MAX_DOWNLOAD_BYTES",

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adfs_readiness.settings._schema import setting
-from adfs_readiness.settings.values import (Address, Boolean, EnvName, FilePath, HostName, HostPort, HttpUrl, ListOf,
-                                            Number, Text)
+from adfs_readiness.settings.values import (Address, Boolean, CaseChoice, EnvName, FilePath, HostName, HostPort,
+                                            HttpUrl, ListOf, Number, OneOrList, Pattern, Text)
 
 __all__ = ["CloudSettings", "AdfsSettings", "EndpointsSettings"]
 
@@ -61,10 +61,24 @@ class CloudSettings:
 
 @dataclass(frozen=True)
 class AdfsSettings:
-    """The ``[adfs]`` table: ``export`` = the JSON the bundled collector writes on an AD FS server
-    (``adfs-readiness collector > collect-adfs.ps1``)."""
+    """The ``[adfs]`` table.
 
-    export: Path | None = setting(None, FilePath("JSON file (the AD FS collector's export)", must_exist=True))
+    Attributes:
+        export: the JSON files the bundled collector writes on each AD FS server and proxy
+            (``adfs-readiness collector > collect-adfs.ps1``; also ``--adfs-export``, repeatable):
+            one path or several; a folder stands for every ``*.json`` in it. Empty = none.
+        source_anchor: the sourceAnchor Entra Connect uses ("ms-DS-ConsistencyGuid" or
+            "objectGUID"); None = inferred (adfs.o365-claim-rules).
+        upn_attribute: the AD attribute Entra Connect syncs as userPrincipalName (another one =
+            alternate login ID).
+    """
+
+    export: tuple[Path, ...] = setting((), OneOrList(FilePath("JSON file (the AD FS collector's export)",
+                                                              must_exist=True, allow_dir=True),
+                                                     example='["adfs1.json", "wap1.json"]'))
+    source_anchor: str | None = setting(None, CaseChoice(("ms-DS-ConsistencyGuid", "objectGUID")))
+    upn_attribute: str = setting("userPrincipalName", Pattern(r"[A-Za-z][A-Za-z0-9-]*",
+                                                              "an AD attribute name such as userPrincipalName or mail"))
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,13 @@ clock_skew_warn_seconds = 60
 clock_skew_fail_seconds = 300
 latency_warn_ms = 1500
 min_rsa_bits = 2048
+# AD FS server exports: newest installed update older than (warn / fail), Windows Server end of
+# support within, Azure MFA adapter certificate and WAP proxy-trust certificate days left.
+update_warn_days = 60
+update_fail_days = 180
+os_support_warn_days = 180
+mfa_certificate_warn_days = 60
+proxy_trust_warn_days = 3
 
 [scope]
 # Features in use; checks for features not in use report "skip".
@@ -129,8 +136,29 @@ enabled = true
 # graph_host = "graph.microsoft.com"
 
 [adfs]
-# The JSON written on an AD FS server by the bundled collector (adfs-readiness collector > collect-adfs.ps1).
-# export = "adfs-export.json"
+# The JSON written on each AD FS server and each Web Application Proxy by the bundled collector
+# (adfs-readiness collector > collect-adfs.ps1): one file, a list of files, or a folder of them.
+# export = ["adfs1.json", "adfs2.json", "wap1.json"]
+# The sourceAnchor Entra Connect uses: "ms-DS-ConsistencyGuid" (its default since 2017) or "objectGUID".
+# Default: inferred from the directory (adfs.o365-claim-rules).
+# source_anchor = "ms-DS-ConsistencyGuid"
+# upn_attribute = "userPrincipalName"   # the attribute Entra Connect syncs as the UPN
+
+[sign_in_test]
+# endpoints.sign-in-test: a real WS-Trust sign-in through the proxy, as Microsoft 365 rich clients do.
+# Off unless upn is set. Use a dedicated account without MFA; its password is never stored here.
+# upn = "sso-test@contoso.com"
+# password_source = "env"                  # "env", "prompt" or "keyring"
+# password_env = "ADFS_READINESS_SIGNIN_PASSWORD"
+# immutable_id = "base64 of the account's source anchor"   # optional: the token must carry it
+
+[limits]
+# Caps on hostile or damaged input and on report size (docs/hardening.md). Raise one only for a
+# file you trust that is really that big.
+# max_input_bytes = 67108864      # largest export, snapshot, CA bundle or key file read (64 MiB)
+# max_export_items = 20000        # longest list in an AD FS / Entra export or a snapshot
+# max_pfx_iterations = 600000     # highest PKCS#12 MAC / key-derivation iteration count in a PFX
+# max_report_rows = 100           # findings per check in the reports; the CSV report has them all
 
 [suppressions]
 # Accepted risks: findings that stay visible, marked, but do not lower the grade (docs/scheduling.md).

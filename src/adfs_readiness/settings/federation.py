@@ -87,6 +87,9 @@ class DnsSettings:
         m365_verification: domain -> the expected ``MS=ms...`` TXT value (dns.m365-verification).
         certificate_caa_domains: CAA issuer domain names of the CA that issued the SSL certificate,
             for a CA the built-in table does not know (dns.caa).
+        simulated_public_domains: domains under a special-use name that a test lab serves as if
+            they were public (the built-in lab's contoso.test); dns.fs-name-routable does not fail
+            names under them. Never set it for a real deployment.
     """
 
     internal_resolvers: tuple[HostPort, ...] = setting((), ListOf(_RESOLVER, example='["10.0.0.1"]'))
@@ -99,3 +102,5 @@ class DnsSettings:
         default_factory=dict)
     certificate_caa_domains: tuple[str, ...] = setting(
         (), ListOf(HostName(example="digicert.com", what="CAA issuer domain names"), example='["digicert.com"]'))
+    simulated_public_domains: tuple[str, ...] = setting(
+        (), ListOf(HostName(example="contoso.test", what="DNS domain names"), example='["contoso.test"]'))

@@ -65,7 +65,11 @@ SETTINGS_FLAGS: tuple[SettingsFlag, ...] = (
     SettingsFlag("--csv-dir", "directory.csv_dir",
                  "write every object-level directory problem to DIR/directory-problems.csv", "DIR"),
     SettingsFlag("--adfs-export", "adfs.export",
-                 "the AD FS server export written by the collector (adfs-readiness collector)", "FILE"),
+                 "an AD FS or WAP server export written by the collector (adfs-readiness collector); repeat it "
+                 "for each server, or give a folder of them (replaces adfs.export)", "FILE|DIR", "append"),
+    SettingsFlag("--sign-in-upn", "sign_in_test.upn",
+                 "run endpoints.sign-in-test with this test account (password from ADFS_READINESS_SIGNIN_PASSWORD "
+                 "or [sign_in_test] password_source)", "UPN"),
     SettingsFlag("--entra-export", "cloud.entra_export",
                  "Entra federation settings: Get-MgDomainFederationConfiguration ... | ConvertTo-Json", "FILE"),
     SettingsFlag("--skip", "checks.skip", "do not run this check, 'prefix.*' or 'area.*' (repeatable; adds to "
@@ -74,6 +78,8 @@ SETTINGS_FLAGS: tuple[SettingsFlag, ...] = (
                  "(1 to 86400; default 120)", "SECONDS", group="run"),
     SettingsFlag("--timeout", "network.timeout_seconds", "per network operation (0.1 to 3600 seconds; default 10)",
                  "SECONDS", group="run"),
+    SettingsFlag("--max-input-bytes", "limits.max_input_bytes", "largest export, snapshot, CA bundle or key file "
+                 "read (default 64 MiB)", "BYTES", group="run"),
     SettingsFlag("--history", "history.path", "run history database (default: history.path of the config, else "
                  "the user data folder)", "PATH", group="scheduled runs"),
     SettingsFlag("--no-history", "history.enabled", "do not record this run nor compare with the last one",

@@ -35,11 +35,13 @@ FLAT_CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "history_enabled": ("history", "enabled"),
     "suppressions_file": ("suppressions", "file"),
     "adfs_export": ("adfs", "export"),
+    "adfs_source_anchor": ("adfs", "source_anchor"),
+    "adfs_upn_attribute": ("adfs", "upn_attribute"),
     "endpoint_probe_urls": ("endpoints", "probe_urls"),
     "latency_samples": ("endpoints", "latency_samples"),
 }
 
-_KEPT_SECTIONS = ("dns", "directory", "thresholds", "scope", "cloud")
+_KEPT_SECTIONS = ("dns", "directory", "thresholds", "scope", "cloud", "sign_in_test", "limits")
 
 
 def is_flat_config(doc: Mapping[str, Any]) -> bool:
@@ -58,6 +60,8 @@ def nest_flat_config(doc: Mapping[str, Any]) -> dict[str, Any]:
     if cloud is not None and "federation_export" in cloud:
         cloud["entra_export"] = cloud.pop("federation_export")
     for key, value in doc.items():
+        if key == "adfs_export":
+            value = [] if value is None else [value] if isinstance(value, str) else value  # now always a list
         if key in FLAT_CONFIG_KEYS:
             section, name = FLAT_CONFIG_KEYS[key]
             nested.setdefault(section, {})[name] = value

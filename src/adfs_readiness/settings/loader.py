@@ -33,15 +33,13 @@ def load_settings(path: Path) -> Settings:
             the backslash hint), or has bad, unknown or refused keys — all of them, one problem
             each.
     """
-    from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, FileTooLarge, read_capped
+    from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, read_capped
 
     source = str(path)
     try:
+        # Fixed cap: a configuration file cannot raise the cap of its own reading.
         raw = read_capped(path, CONFIG_FILE_MAX_BYTES, setting=None)
-    except FileTooLarge:
-        raise SettingsError(source, "(file)", f"<more than {CONFIG_FILE_MAX_BYTES} bytes>",
-                            "a configuration file (TOML, a few kilobytes)") from None
-    except OSError as exc:
+    except OSError as exc:  # FileTooLarge and UnsafePath included: their strerror says why
         raise SettingsError(source, "(file)", str(path), f"a readable file ({exc.strerror})") from None
     try:
         text = raw.decode("utf-8-sig")

@@ -12,8 +12,9 @@ from adfs_readiness.settings.cloud import AdfsSettings, CloudSettings, Endpoints
 from adfs_readiness.settings.directory import DirectorySettings
 from adfs_readiness.settings.federation import DnsSettings, FederationSettings
 from adfs_readiness.settings.lab import LabSettings
-from adfs_readiness.settings.limits import ChecksSettings, NetworkSettings, Scope, Thresholds
+from adfs_readiness.settings.limits import ChecksSettings, Limits, NetworkSettings, Scope, Thresholds
 from adfs_readiness.settings.outputs import CertificateSettings, HistorySettings, SuppressionsSettings, TlsSettings
+from adfs_readiness.settings.sign_in import SignInTestSettings
 
 __all__ = ["Settings", "SECTIONS"]
 
@@ -25,7 +26,8 @@ class Settings:
     Attributes:
         source: the file it came from ("<defaults>" when none, "command line" when only flags).
         federation, dns, directory, thresholds, scope, checks, network, tls, history, suppressions,
-        cloud, adfs, endpoints, certificate, lab: one section per table (see each class).
+        cloud, adfs, endpoints, certificate, sign_in_test, limits, lab: one section per table (see
+        each class).
     """
 
     source: str = "<defaults>"
@@ -43,6 +45,8 @@ class Settings:
     adfs: AdfsSettings = field(default_factory=AdfsSettings)
     endpoints: EndpointsSettings = field(default_factory=EndpointsSettings)
     certificate: CertificateSettings = field(default_factory=CertificateSettings)
+    sign_in_test: SignInTestSettings = field(default_factory=SignInTestSettings)
+    limits: Limits = field(default_factory=Limits)
     lab: LabSettings = field(default_factory=LabSettings)
 
     @property
@@ -77,5 +81,5 @@ SECTIONS: dict[str, type] = {
     "thresholds": Thresholds, "scope": Scope, "checks": ChecksSettings, "network": NetworkSettings,
     "tls": TlsSettings, "history": HistorySettings, "endpoints": EndpointsSettings, "cloud": CloudSettings,
     "adfs": AdfsSettings, "suppressions": SuppressionsSettings, "certificate": CertificateSettings,
-    "lab": LabSettings,
+    "sign_in_test": SignInTestSettings, "limits": Limits, "lab": LabSettings,
 }

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 __all__ = [
     "Invalid", "ValueContext", "Value", "Text", "Choice", "Boolean", "Number", "HostName", "Address",
     "LdapUrl", "HttpUrl", "FilePath", "Location", "ListOf", "TableOf", "EnvName", "Account",
-    "CheckSelector", "Pattern", "BACKSLASH_FIX", "HostPort", "parse_host_port", "is_hostname", "PLACEHOLDER_SUFFIX",
+    "CheckSelector", "Pattern", "OneOrList", "CaseChoice", "BACKSLASH_FIX", "HostPort", "parse_host_port", "is_hostname", "PLACEHOLDER_SUFFIX",
 ]
 
 #: The reserved top-level domain of the placeholders ``init`` writes (RFC 6761: never resolves).
@@ -364,10 +364,12 @@ class FilePath(Value):
 
     what: str = "a file path"
     must_exist: bool = False
+    allow_dir: bool = False
 
     @property
     def expected(self) -> str:  # type: ignore[override]
-        return f"an existing {self.what}" if self.must_exist else self.what
+        folder = " or a folder of them" if self.allow_dir else ""
+        return f"an existing {self.what}{folder}" if self.must_exist else self.what
 
     def parse(self, raw: Any, ctx: ValueContext) -> Path | None:
         text = _string(raw, self.expected)
@@ -376,8 +378,9 @@ class FilePath(Value):
         path = Path(text).expanduser()
         if not path.is_absolute() and ctx.base_dir is not None:
             path = ctx.base_dir / path
-        if self.must_exist and not path.is_file():
-            reason = "it is a folder" if path.is_dir() else "no such file"
+        if self.must_exist and not (path.is_file() or self.allow_dir and path.is_dir()):
+            reason = ("it is a folder" if path.is_dir() else "not a regular file" if path.exists()
+                      else "no such file")
             raise Invalid(self.expected, f"{reason}: {path}")
         return path
 
@@ -494,6 +497,40 @@ class ListOf(Value):
             if value is not None:
                 items.append(value)
         return tuple(items)
+
+
+@dataclass(frozen=True)
+class OneOrList(ListOf):
+    """Like :class:`ListOf`, and a single value stands for a list of one (``export = "a.json"``
+    and ``export = ["a.json", "b.json"]`` both work)."""
+
+    def parse(self, raw: Any, ctx: ValueContext) -> tuple[Any, ...]:
+        return super().parse([raw] if isinstance(raw, str) else raw, ctx)
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return f"{self.item.expected}, or a list of them, e.g. {self.example}"
+
+
+@dataclass(frozen=True)
+class CaseChoice(Value):
+    """One of ``options``, compared without regard to letter case, returned as spelled in
+    ``options`` (an attribute name such as ms-DS-ConsistencyGuid)."""
+
+    options: tuple[str, ...] = ()
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return Choice(self.options).expected
+
+    def parse(self, raw: Any, ctx: ValueContext) -> str | None:
+        text = _string(raw, self.expected)
+        if not text:
+            return None
+        for option in self.options:
+            if option.lower() == text.lower():
+                return option
+        raise Invalid(self.expected)
 
 
 @dataclass(frozen=True)
