@@ -107,7 +107,8 @@ def test_only_takes_ids_prefixes_and_areas(selector, tmp_path):
     if selector == "token-signing.*":
         assert ids and all(i.startswith("token-signing.") for i in ids)
     elif selector == "metadata.*":  # the area: token-signing.* and token-decrypting.* belong to it
-        assert "metadata.signature" in ids and "token-signing.expiry" in ids and not any(i.startswith("tls.") for i in ids)
+        assert "metadata.signature" in ids and "token-signing.expiry" in ids
+        assert not any(i.startswith("tls.") for i in ids)
     else:
         assert ids == {"metadata.signature"}
 

@@ -113,7 +113,7 @@ def test_the_docs_show_the_cron_line_of_the_example_file():
     daily = " ".join(("15 6 * * *", "adfs-readiness", jobs[0][2]))
     assert jobs[0][0] == "15 6 * * *"
     for doc in (ROOT / "README.md", ROOT / "docs" / "scheduling.md"):
-        assert daily in doc.read_text().splitlines(), f"{doc.name} shows another cron line than examples/scheduling/crontab"
+        assert daily in doc.read_text().splitlines(), f"{doc.name}: another cron line than examples/scheduling/crontab"
 
 
 def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):

@@ -210,8 +210,8 @@ def fleet_index(outcomes: list[TenantOutcome], now: datetime) -> dict[str, Any]:
         rows.append(row)
     rows.sort(key=lambda r: (-r["exit_code"], r["tenant"]))
     counts: dict[str, int] = {}
-    for r in rows:
-        key = r["verdict"] or "NOT_RUN"
+    for item in rows:
+        key = item["verdict"] or "NOT_RUN"
         counts[key] = counts.get(key, 0) + 1
     return {"generated_at": now.isoformat(), "tenants": len(rows), "exit_code": fleet_exit_code(outcomes),
             "verdicts": counts, "rows": rows}

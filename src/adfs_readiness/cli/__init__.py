@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from adfs_readiness import __version__
 from adfs_readiness.cli import assess, catalog, check, collect, collector, demo, history, init, lab
@@ -73,6 +73,7 @@ def _crashed(args: argparse.Namespace, error: BaseException, result: Any) -> int
     INCOMPLETE (crash.py). Exit 3."""
     from adfs_readiness import crash
     from adfs_readiness.app.reports import REPORT_FORMATS, render_report, shown, write_report
+    from adfs_readiness.model import RunResult
     from adfs_readiness.settings import Settings
 
     crash.log_traceback(error)
@@ -80,7 +81,11 @@ def _crashed(args: argparse.Namespace, error: BaseException, result: Any) -> int
           f"(-v shows the traceback)", file=sys.stderr)
     if result is not None:
         rows = Settings().limits.max_report_rows
-        renderers = {fmt: (lambda r, fmt=fmt: render_report(shown(r, fmt, rows), fmt)) for fmt in REPORT_FORMATS}
+
+        def renderer(fmt: str) -> Callable[[RunResult], str]:
+            return lambda r: render_report(shown(r, fmt, rows), fmt)
+
+        renderers = {fmt: renderer(fmt) for fmt in REPORT_FORMATS}
         outputs = [(fmt, path) for fmt in REPORT_FORMATS if isinstance(path := getattr(args, fmt, None), Path)]
         written = crash.write_incomplete_reports(crash.incomplete(result, error), outputs, renderers, write_report)
         for path in written:
@@ -92,9 +97,9 @@ def _run(args: argparse.Namespace) -> int:
     from adfs_readiness.engine.registry import RegistryError
     from adfs_readiness.history import HistoryError
     from adfs_readiness.locking import LockBusy
-    from adfs_readiness.text import terminal_safe
     from adfs_readiness.settings import SettingsError
     from adfs_readiness.snapshot import SnapshotError
+    from adfs_readiness.text import terminal_safe
 
     try:
         return int(args.handler(args))

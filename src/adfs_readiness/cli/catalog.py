@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
     lc = add_command(sub, "list-checks", "list the available checks",
                      ("adfs-readiness list-checks", "adfs-readiness list-checks | grep blocker",
                       "adfs-readiness list-checks --json"))
-    lc.add_argument("--json", action="store_true", help="as JSON (id, title, area, severity, blocker, requires, source)")
+    lc.add_argument("--json", action="store_true",
+                    help="as JSON (id, title, area, severity, blocker, requires, source)")
     lc.set_defaults(handler=run_list)
     ex = add_command(sub, "explain", "show what a check demands, why, how to fix it and its sources",
                      ("adfs-readiness explain token-signing.expiry", "adfs-readiness explain dns.split-brain"))

@@ -127,9 +127,9 @@ def _diff(history: Any, args: argparse.Namespace, path: Path) -> int:
             target = f" [{c.target}]" if c.target else ""
             print(terminal_safe(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
                                 f"{c.after.value if c.after else 'absent'}: {c.summary}"))
-    for c in changes.certificates:
-        print(terminal_safe(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> "
-                            f"{c.days_left_after} days"))
+    for cert in changes.certificates:
+        print(terminal_safe(f"  closer   {cert.purpose} {cert.subject} ({cert.sha1[:8]}): {cert.days_left_before} -> "
+                            f"{cert.days_left_after} days"))
     if not (changes.any or changes.certificates) and first.verdict is second.verdict:
         print("  no change")
     return 0

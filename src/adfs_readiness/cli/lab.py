@@ -25,7 +25,8 @@ EXAMPLES = (
 
 def _add_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dir", type=Path, default=DEFAULT_DIR, metavar="DIR",
-                   help=f"the lab's folder: configuration, CA bundle, secrets, state and log (default: ./{DEFAULT_DIR})")
+                   help=f"the lab's folder: configuration, CA bundle, secrets, state and log "
+                        f"(default: ./{DEFAULT_DIR})")
 
 
 def register(sub: Any) -> None:
@@ -89,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         if stopped is None:
             print(f"no lab in {args.dir}")
             return 0
-        print(f"stopped the lab in {stopped.dir} (pid {stopped.pid}{f', Samba DC pid {stopped.dc_pid}' if stopped.dc_pid else ''})")
+        dc = f", Samba DC pid {stopped.dc_pid}" if stopped.dc_pid else ""
+        print(f"stopped the lab in {stopped.dir} (pid {stopped.pid}{dc})")
         return 0
     except LabError as exc:
         print(f"adfs-readiness: {exc}", file=sys.stderr)

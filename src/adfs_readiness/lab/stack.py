@@ -256,7 +256,8 @@ class LabStack:
         pki = self.sts.pki
         signing = list(self.sts.material.token_signing)[:2]
         federation = federation_configuration("contoso.test", self.sts.fs_name, *signing)
-        credentials = [key_credential(mfa_certificate(pki, "expired-stale")), key_credential(mfa_certificate(pki, DEMO_MFA))]
+        credentials = [key_credential(mfa_certificate(pki, "expired-stale")),
+                       key_credential(mfa_certificate(pki, DEMO_MFA))]
         return CloudLab(pki, self.workdir / "cloud", secret_env=LAB_GRAPH_SECRET_ENV,
                         domains={"contoso.test": CloudDomain("federated", auth_host=self.sts.fs_name,
                                                              federation=federation)},
@@ -277,6 +278,8 @@ def _internal_zones(info: Any) -> Any:
     zones = load_view_zones("internal")
     host = info.dc_host.lower().rstrip(".")
     for zone in zones:
+        if zone.origin is None:
+            continue
         origin = zone.origin.to_text(omit_final_dot=True).lower()
         if host.endswith("." + origin):
             with zone.writer() as txn:

@@ -33,8 +33,8 @@ class Thresholds:
             successor is published (AD FS CertificateGenerationThreshold, 20).
         tls_fail_days / tls_warn_days: tls.certificate-expiry (14 / 90).
         trust_certificate_warn_days: adfs.trust-certificates (30).
-        clock_skew_warn_seconds / clock_skew_fail_seconds: 60 / 300 (Kerberos' default tolerance,
-            https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/maximum-tolerance-for-computer-clock-synchronization).
+        clock_skew_warn_seconds / clock_skew_fail_seconds: 60 / 300 (Kerberos' default tolerance:
+            Microsoft Learn, "Maximum tolerance for computer clock synchronization").
         latency_warn_ms: endpoints.latency (1500).
         min_rsa_bits: token-signing.key and tls.certificate-key (2048).
         update_warn_days / update_fail_days: adfs.update-age: the newest installed update on a

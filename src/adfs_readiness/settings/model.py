@@ -55,7 +55,7 @@ class Settings:
         file or URL, else None."""
         return self.federation.service_name or self.federation.metadata
 
-    def with_changes(self, source: str | None = None, **sections: Any) -> Settings:
+    def with_changes(self, source: str | None = None, /, **sections: Any) -> Settings:
         """A copy with sections changed, for code (labs, tests, the app layer); values are not
         validated here (users' values come through the loader and the flags).
 

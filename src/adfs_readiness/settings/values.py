@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 __all__ = [
     "Invalid", "ValueContext", "Value", "Text", "Choice", "Boolean", "Number", "HostName", "Address",
     "LdapUrl", "HttpUrl", "FilePath", "Location", "ListOf", "TableOf", "EnvName", "Account",
-    "CheckSelector", "Pattern", "OneOrList", "CaseChoice", "BACKSLASH_FIX", "HostPort", "parse_host_port", "is_hostname", "PLACEHOLDER_SUFFIX",
+    "CheckSelector", "Pattern", "OneOrList", "CaseChoice", "BACKSLASH_FIX", "HostPort", "parse_host_port",
+    "is_hostname", "PLACEHOLDER_SUFFIX",
 ]
 
 #: The reserved top-level domain of the placeholders ``init`` writes (RFC 6761: never resolves).
