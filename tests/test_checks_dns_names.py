@@ -53,7 +53,8 @@ def test_ordinary_names_pass(name):
 
 
 def test_a_lab_may_declare_its_test_domain_public():
-    config = Settings(dns=DnsSettings(simulated_public_domains=("contoso.test",)), federation=FederationSettings(service_name="sts.contoso.test"))
+    config = Settings(federation=FederationSettings(service_name="sts.contoso.test"),
+                      dns=DnsSettings(simulated_public_domains=("contoso.test",)))
     (out,) = judge(config)
     assert out.status is Status.PASS and "served as public by a lab" in out.summary
     (other,) = judge(Settings(dns=config.dns, federation=FederationSettings(service_name="sts.fabrikam.test")))

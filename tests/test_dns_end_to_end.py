@@ -75,7 +75,9 @@ def test_external_resolver_that_never_answers_ends_in_time_with_errors_and_the_r
 def test_system_resolver_is_said_in_the_facts_when_no_resolver_is_configured():
     # Only the empty-view path: nothing to look up, so nothing is asked of the system resolver.
     # (A partner's metadata URL, not a file: a metadata file would make the run about the file alone.)
-    result = run_checks(REGISTRY, builtin_probes(), Settings(federation=FederationSettings(metadata="https://partner.example/m.xml"), network=NetworkSettings(deadline_seconds=5.0)),
+    config = Settings(federation=FederationSettings(metadata="https://partner.example/m.xml"),
+                      network=NetworkSettings(deadline_seconds=5.0))
+    result = run_checks(REGISTRY, builtin_probes(), config,
                         datetime(2026, 11, 30, tzinfo=timezone.utc), only=["dns.fs-external", "dns.ad-srv"])
     view = result.facts["dns.external"]
     assert view["system_resolver"] is True and view["lookups"] == []

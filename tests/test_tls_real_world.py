@@ -105,7 +105,9 @@ def serve(tmp_path: Path, certificate: LabCertificate):
 
 
 def judge(address: HostPort, root: Path) -> dict[str, list]:
-    config = Settings(federation=FederationSettings(service_name=FS, service_address=address), tls=TlsSettings(ca_bundle=root, external_ca_bundle=root), network=NetworkSettings(timeout_seconds=2.0, deadline_seconds=20.0))
+    config = Settings(federation=FederationSettings(service_name=FS, service_address=address),
+                      tls=TlsSettings(ca_bundle=root, external_ca_bundle=root),
+                      network=NetworkSettings(timeout_seconds=2.0, deadline_seconds=20.0))
     result = run_checks(REGISTRY, builtin_probes(), config, FIXED_NOW, only=TLS_IDS)
     validate_report(report_dict(result))
     found: dict[str, list] = {}

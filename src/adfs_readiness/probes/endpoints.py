@@ -53,7 +53,8 @@ def _places(ctx: ProbeContext) -> list[tuple[EndpointVia, str, HostPort | None]]
     config = ctx.config
     if config.federation.proxies:
         return [(EndpointVia.PROXY, str(p), p) for p in config.federation.proxies]
-    label = str(config.federation.service_address) if config.federation.service_address else f"{config.federation.service_name}:443"
+    federation = config.federation
+    label = str(federation.service_address) if federation.service_address else f"{federation.service_name}:443"
     return [(EndpointVia.SERVICE, label, config.federation.service_address)]
 
 

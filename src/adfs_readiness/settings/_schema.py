@@ -43,7 +43,7 @@ def setting(default: Any = MISSING, value: Value | None = None, *, default_facto
     return field(default=default, metadata=metadata, **field_options)
 
 
-def spec_of(f: Field) -> SettingSpec | None:
+def spec_of(f: Field[Any]) -> SettingSpec | None:
     """The declaration of field ``f`` (None for a field that is not a key)."""
     return f.metadata.get("setting")
 

@@ -97,7 +97,7 @@ def flag(option: str) -> SettingsFlag:
     raise KeyError(option)
 
 
-def _field(key: str) -> dataclasses.Field:
+def _field(key: str) -> dataclasses.Field[Any]:
     section, name = key.split(".", 1)
     return {f.name: f for f in dataclasses.fields(SECTIONS[section])}[name]
 
