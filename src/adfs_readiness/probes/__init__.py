@@ -30,12 +30,15 @@ class ProbeContext:
         deadline: ``time.monotonic()`` value by which the probe must have returned; probes pass
             ``remaining()`` into their own network timeouts so a slow peer cannot outlive it.
         log: the run's logger (debug details, tracebacks).
+        progress: where a long probe reports how far it got, as (fact key, items read so far),
+            for a progress display; None when nobody shows one. Probes never draw anything.
     """
 
     config: Config
     now: datetime
     deadline: float
     log: logging.Logger
+    progress: Callable[[str, int], None] | None = None
 
     def remaining(self) -> float:
         """Seconds left until the deadline (never negative)."""

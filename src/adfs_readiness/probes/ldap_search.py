@@ -267,10 +267,12 @@ def _raw_attributes(attribute_list: list[Any]) -> Mapping[str, list[bytes]]:
     return attributes
 
 
-def read_entry(conn: Connection, dn: str, attributes: list[str]) -> Mapping[str, list[bytes]] | None:
-    """The raw attributes of one entry (a base search), None when it does not exist. Raises
-    ldap3's LDAPException on connection trouble and RuntimeError on another failure."""
-    ok = conn.search(dn, "(objectClass=*)", BASE, attributes=attributes)
+def read_entry(conn: Connection, dn: str, attributes: list[str],
+               controls: list[Any] | None = None) -> Mapping[str, list[bytes]] | None:
+    """The raw attributes of one entry (a base search), None when it does not exist. ``controls``
+    are ldap3 request controls (e.g. the SD-flags control). Raises ldap3's LDAPException on
+    connection trouble and RuntimeError on another failure."""
+    ok = conn.search(dn, "(objectClass=*)", BASE, attributes=attributes, controls=controls)
     code = (conn.result or {}).get("result")
     if code == 32:  # noSuchObject
         return None

@@ -1,0 +1,1 @@
+"""The only code that opens sockets (DESIGN.md, "Layout"): LDAP connections (:mod:`.ldap`)."""
