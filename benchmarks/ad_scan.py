@@ -29,7 +29,7 @@ from pathlib import Path
 
 from adfs_readiness.lab.samba import SambaDc, samba_missing_reason
 from adfs_readiness.lab.samba_seed import seed_contoso
-from adfs_readiness.probes.directory_rules import SCAN_ATTRIBUTES
+from adfs_readiness.probes.directory_scan import SCAN_ATTRIBUTES
 
 _FILTER = "(|(objectCategory=person)(objectCategory=group))"
 

@@ -9,13 +9,14 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from publicsuffixlist import PublicSuffixList
 
 from adfs_readiness.config import DirectoryConfig, config_from_mapping
 from adfs_readiness.facts.directory import BindResult
 from adfs_readiness.facts.directory import filetime_from_datetime, filetime_is_never, filetime_to_datetime
-from adfs_readiness.probes.directory_rules import AttributeScanner, is_routable_suffix, smtp_problems, upn_problems
-from adfs_readiness.probes.ldap_connect import connect, md4_provider, nt_hash, parse_ldap_url, resolve_password
+from adfs_readiness.facts.directory import DirectoryObject
+from adfs_readiness.net.ldap import connect, md4_provider, nt_hash, parse_ldap_url
+from adfs_readiness.probes.directory_session import resolve_password
+from adfs_readiness_checks.directory_rules import is_routable_suffix, rule_report, smtp_problems, upn_problems
 from adfs_readiness.probes.ldap_decode import (
     guid_from_bytes,
     immutable_id,
@@ -66,28 +67,39 @@ def test_upn_rules_allow_the_apostrophe_and_flag_real_problems():
     assert [p for p, _ in upn_problems("trail@contoso.com ")] == ["leading or trailing white space"]
     assert [p for p, _ in upn_problems("l" * 65 + "@contoso.com")] == ["65 characters before @ (at most 64)"]
     assert [p for p, _ in upn_problems("   ")] == ["blank"]
-    assert smtp_problems("a b@contoso.com")[0][0] == "contains white space"
+    assert [p for p, _ in upn_problems("tab\tuser@contoso.com")] == ["white space (tab)"]
+    assert [p for p, _ in upn_problems("dots..user@contoso.com")] == ["consecutive periods before @"]
+    assert smtp_problems("a b@contoso.com")[0][0] == "white space (space)"
+    assert [p for p, _ in smtp_problems("line\r\nfeed@contoso.com")] == ["white space (carriage return, line feed)"]
+
+
+def test_rfc5322_atext_and_long_mail_domains_are_valid_mail():
+    for address in ("first+tag@contoso.com", "a&b/c=d%e*f?g{h}i|j~k@contoso.com", "o'brien@contoso.com",
+                    "x@" + "a" * 45 + ".contoso.com"):
+        assert smtp_problems(address) == [], address
+    assert [p for p, _ in upn_problems("x@" + "a" * 45 + ".contoso.com")] == ["57 characters after @ (at most 48)"]
 
 
 def test_routable_suffixes_come_from_the_public_suffix_list():
-    psl = PublicSuffixList()
-    assert is_routable_suffix("contoso.com", psl) and is_routable_suffix("x.co.uk", psl)
-    assert not any(is_routable_suffix(s, psl) for s in ("contoso.local", "corp.lan", "ad.internal", "co.uk"))
+    assert is_routable_suffix("contoso.com") and is_routable_suffix("x.co.uk")
+    assert not any(is_routable_suffix(s) for s in ("contoso.local", "corp.lan", "ad.internal", "co.uk"))
 
 
-def test_x500_with_parentheses_is_fine_and_duplicates_list_every_object():
-    out = io.StringIO()
-    scanner = AttributeScanner(set(), PublicSuffixList(), out)
-    x500 = b"X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=a"
-    for i, addr in enumerate([b"SMTP:A@contoso.com", b"SMTP:a@CONTOSO.com", b"SMTP:a@contoso.com"]):
-        scanner.add(f"CN=u{i},DC=x", {"objectClass": [b"user"], "sAMAccountName": [f"u{i}".encode()],
-                                     "objectGUID": [bytes([i]) * 16], "proxyAddresses": [addr, x500]})
-    rule = scanner.rule_results({})["directory.proxyaddresses"]
-    assert rule.objects_with_problem == 3 and rule.problems == 3
-    assert [s.dn for s in rule.samples] == ["CN=u0,DC=x", "CN=u1,DC=x", "CN=u2,DC=x"]
-    assert set(rule.by_problem) == {"duplicate (case-insensitive)"}
-    lines = out.getvalue().splitlines()
-    assert lines[0] == "check_id,dn,attribute,value,problem,suggested_fix" and len(lines) == 4
+def _obj(i, **attrs):
+    return DirectoryObject(dn=f"CN=u{i},DC=x", object_class="user", cn=f"u{i}", sam_account_name=f"u{i}",
+                           object_guid=bytes([i]) * 16, display_name=f"u{i}", **attrs)
+
+
+def test_x500_with_parentheses_is_fine_and_duplicates_count_every_object_once_in_any_order():
+    x500 = "X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=a"
+    objects = [_obj(i, proxy_addresses=(addr, x500 + str(i)))
+               for i, addr in enumerate(["SMTP:A@contoso.com", "SMTP:a@CONTOSO.com", "SMTP:a@contoso.com"])]
+    reports = [rule_report("directory.proxyaddresses", order) for order in (objects, objects[::-1])]
+    assert reports[0] == reports[1]  # the same findings whatever order the DC returned the objects in
+    report = reports[0]
+    assert report.objects_with_problem == 3 and len(report.problems) == 3
+    assert [p.dn for p in report.problems] == ["CN=u0,DC=x", "CN=u1,DC=x", "CN=u2,DC=x"]
+    assert all(p.problem.startswith("duplicate proxy address (case-insensitive), also on") for p in report.problems)
 
 
 def test_md4_for_ntlm_works_without_openssl_md4():
@@ -118,12 +130,10 @@ def test_configured_federated_domains_count_as_routable():
     """Regression: the demo's federated (verified) domain contoso.test was reported non-routable
     because .test is not a public suffix; a configured federated domain and its subdomains are
     verified in Microsoft 365 by definition. Other .test / .local suffixes stay non-routable."""
-    scanner = AttributeScanner(set(), PublicSuffixList(), None, verified_domains={"contoso.test"})
-    for i, upn in enumerate([b"a@contoso.test", b"b@eu.contoso.test", b"c@fabrikam.test", b"d@corp.local"]):
-        scanner.add(f"CN=u{i},DC=x", {"objectClass": [b"user"], "sAMAccountName": [f"u{i}".encode()],
-                                     "userPrincipalName": [upn]})
-    rule = scanner.rule_results({})["directory.upn-routable"]
-    assert sorted(s.dn for s in rule.samples) == ["CN=u2,DC=x", "CN=u3,DC=x"]
+    objects = [_obj(i, user_principal_name=upn)
+               for i, upn in enumerate(["a@contoso.test", "b@eu.contoso.test", "c@fabrikam.test", "d@corp.local"])]
+    report = rule_report("directory.upn-routable", objects, ("contoso.test",))
+    assert [p.dn for p in report.problems] == ["CN=u2,DC=x", "CN=u3,DC=x"]
 
 
 def test_without_a_gssapi_package_the_method_is_unavailable_and_says_how_to_install_it(monkeypatch):

@@ -18,7 +18,7 @@ from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory, make_resolver
-from adfs_readiness.probes.ldap_connect import kerberos_available
+from adfs_readiness.net.ldap import kerberos_available
 
 from conftest import FIXED_NOW
 from krb5_lab import lab_ticket

@@ -21,7 +21,7 @@ from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory, make_resolver
-from adfs_readiness.probes.ldap_connect import connect, parse_ldap_url
+from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import SearchStatus, paged_search, ranged_values
 
 from conftest import FIXED_NOW

@@ -24,7 +24,7 @@ import pytest
 from ldap3.core import exceptions as ldap_exc
 
 from adfs_readiness.config import config_from_mapping
-from adfs_readiness.probes.ldap_connect import connect, parse_ldap_url
+from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import PAGED_RESULTS_OID, SearchStatus, paged_search, read_entry
 
 from test_ldap_search_wire import done, entry, integer, message, reference, tlv
@@ -575,8 +575,8 @@ def _ldap3_paged(conn, base, attributes, page_size):
 @pytest.mark.parametrize("server", ["ldaps://dc1.contoso.test", "ldap://dc1.contoso.test"])
 def test_the_pipelined_reader_returns_what_ldap3_returns_for_the_same_search(samba_dc, server):
     from adfs_readiness.probes.directory import make_resolver
-    from adfs_readiness.probes.directory_rules import SCAN_ATTRIBUTES
-    from adfs_readiness.probes.directory import _resolve_a
+    from adfs_readiness.probes.directory_scan import SCAN_ATTRIBUTES
+    from adfs_readiness.probes.directory_session import _resolve_a
 
     cfg = config_from_mapping({"dns": {"internal_resolvers": [f"{samba_dc.address}:{samba_dc.dns_port}"]},
                                "directory": {"server": server, "bind_user": samba_dc.admin_upn,
@@ -620,7 +620,7 @@ def kerberos(test):
     """Skip without gssapi or kinit. Samba's self-made LDAPS certificate has a negative serial
     number, which cryptography warns about when ldap3 reads it for the GSSAPI channel binding (a
     lab artefact: AD certificates have positive serials)."""
-    from adfs_readiness.probes.ldap_connect import kerberos_available
+    from adfs_readiness.net.ldap import kerberos_available
 
     test = pytest.mark.filterwarnings("ignore:Parsed a serial number which wasn't positive")(test)
     return pytest.mark.skipif(not kerberos_available() or shutil.which("kinit") is None,

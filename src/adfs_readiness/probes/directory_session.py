@@ -115,7 +115,7 @@ class DirectorySession:
         SD-flags control (1.2.840.113556.1.4.801). The descriptor is None when the DC returned none
         (the reader lacks READ_CONTROL). Raises like :meth:`read`."""
         attrs = self.read(dn, ["nTSecurityDescriptor"],
-                          controls=[security_descriptor_control(sdflags=SD_OWNER_AND_DACL)])
+                          controls=security_descriptor_control(sdflags=SD_OWNER_AND_DACL))
         if attrs is None:
             return False, None
         values = next((v for k, v in attrs.items() if k.lower() == "ntsecuritydescriptor"), None)
