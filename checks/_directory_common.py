@@ -73,7 +73,7 @@ def gate(ctx: CheckContext, *sections: str, scan: bool = False) -> DirectoryFact
         if facts.scan.partial:
             raise CannotDetermine(f"the directory scan was cut short, so its results are incomplete: "
                                   f"{facts.scan.partial_reason}",
-                                  {"base_dn": facts.scan.base_dn, "objects_scanned": facts.scan.objects_scanned})
+                                  {"base_dn": facts.scan.base_dn, "objects_read": facts.scan.objects_read})
     return facts
 
 

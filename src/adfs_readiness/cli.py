@@ -428,6 +428,13 @@ def _emit(result: RunResult, args: argparse.Namespace, config: Config | None = N
     if args.html:
         _write(args.html, render_html(result))
     machine = cli_schedule.write_machine_outputs(result, args, config, _write)
+    if config is not None and config.directory.csv_dir is not None:
+        from adfs_readiness.directory_csv import CSV_NAME, directory_csv_text
+
+        text = directory_csv_text(result.facts.get("directory"), config.federated_domains)
+        if text is not None:
+            config.directory.csv_dir.expanduser().mkdir(parents=True, exist_ok=True)
+            _write(config.directory.csv_dir / CSV_NAME, text)
     if args.nagios:
         # A plugin prints exactly its one line; the exit code already follows the Nagios convention.
         sys.stdout.write(render_nagios(result, cli_schedule.day_thresholds_of(config)))

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.config import Config
@@ -47,6 +47,7 @@ class ScheduleOptions:
         target_key: what history and the lock group runs by (None = the service name / target).
         only: run only these check ids.
         run_metadata: added to the run's metadata (tenant name, ...).
+        progress: handed to the probes for a progress display (``ProbeContext.progress``).
     """
 
     history_path: Path | None = None
@@ -58,6 +59,7 @@ class ScheduleOptions:
     target_key: str | None = None
     only: tuple[str, ...] = ()
     run_metadata: Mapping[str, Any] = field(default_factory=dict)
+    progress: Callable[[str, int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
 
     def work() -> ScheduledRun:
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
+                            progress=options.progress,
                             started_at=started_at)
         return finish_run(result, key, now, options)
 

@@ -465,7 +465,8 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
 
 
 def seed_legacy(dc: SambaDc, reference: datetime) -> None:
-    """Seed a DC provisioned at functional level 2000 with the ``legacy`` data."""
+    """Seed a DC provisioned at functional level 2000 with the ``legacy`` data, and the crossRef of a
+    child domain (emea.contoso.test) this DC does not hold (no AD FS certificate sharing either)."""
     b = dc.BASE_DN
     ldif = ldif_entry(f"OU=Lab,{b}", {"objectClass": "organizationalUnit"})
     ldif += _user(f"CN=user1,OU=Lab,{b}", "user1", userPrincipalName="user1@contoso.com")
@@ -477,6 +478,17 @@ def seed_legacy(dc: SambaDc, reference: datetime) -> None:
     dc.ldbadd(ldif)
     dc.ldbmodify(_modify(f"CN=AZUREADSSOACC,CN=Computers,{b}", "pwdLastSet",
                          str(filetime(reference - timedelta(days=10)))), url=dc.domain_partition)
+    conf = f"CN=Configuration,{b}"
+    # A child domain the forest knows of (its crossRef) but this DC does not hold: a subtree search
+    # at the root gets a search reference to it, and duplicates across it cannot be seen.
+    # (Written into the configuration partition's file: Samba refuses an nCName no object it holds has.)
+    dc.ldbadd(ldif_entry(f"CN=EMEA,CN=Partitions,{conf}", {
+        "objectClass": ["top", "crossRef"], "nCName": f"DC=emea,{b}", "dnsRoot": "emea.contoso.test",
+        "systemFlags": "3", "nETBIOSName": "EMEA", "objectGUID": uuid.UUID("6d9a3f7c-2b1e-4c5d-8e4f-0a1b2c3d4e5f").bytes_le,
+        "instanceType": "4", "objectCategory": f"CN=Cross-Ref,CN=Schema,{conf}", "name": "EMEA", "cn": "EMEA",
+        "nTSecurityDescriptor": _crossref_sd()}),
+        url=dc.config_partition)
+
 
 
 #: The password of ``reader`` in the ``single`` domain (an ordinary user, not an admin).
@@ -498,9 +510,8 @@ def seed_single(dc: SambaDc, reference: datetime) -> None:
     """Seed a DC provisioned at functional level 2003 with the ``single`` data: no second DC; one
     ordinary user in ``OU=Lab`` and ``ghost`` in ``OU=Hidden``, whose security descriptor (not
     inherited) denies Read Property on objectGUID to Authenticated Users, so a search by any account
-    returns ghost without its objectGUID, as AD does for such an object; an AD FS certificate-sharing
-    container like contoso's (the DKM tests add and remove access entries on it), and the crossRef
-    of a child domain (emea.contoso.test) this DC does not hold."""
+    returns ghost without its objectGUID, as AD does for such an object; and an AD FS certificate-sharing
+    container like contoso's (the DKM tests add and remove access entries on it)."""
     b = dc.BASE_DN
     ldif = ldif_entry(f"OU=Lab,{b}", {"objectClass": "organizationalUnit"})
     ldif += _user(f"CN=user1,OU=Lab,{b}", "user1", userPrincipalName="user1@contoso.com")
@@ -517,15 +528,6 @@ def seed_single(dc: SambaDc, reference: datetime) -> None:
     ldif += _gmsa(f"CN=gmsa-adfs,CN=Managed Service Accounts,{b}", "gmsa-adfs$", ["HOST/sts.contoso.test"], "24")
     dc.ldbadd(ldif)
     dc.ldbadd(_adfs_container(b, _object_sid(dc, "gmsa-adfs$")))
-    # A child domain the forest knows of (its crossRef) but this DC does not hold: a subtree search
-    # at the root gets a search reference to it, and duplicates across it cannot be seen.
-    # (Written into the configuration partition's file: Samba refuses an nCName no object it holds has.)
-    dc.ldbadd(ldif_entry(f"CN=EMEA,CN=Partitions,{conf}", {
-        "objectClass": ["top", "crossRef"], "nCName": f"DC=emea,{b}", "dnsRoot": "emea.contoso.test",
-        "systemFlags": "3", "nETBIOSName": "EMEA", "objectGUID": uuid.UUID("6d9a3f7c-2b1e-4c5d-8e4f-0a1b2c3d4e5f").bytes_le,
-        "instanceType": "4", "objectCategory": f"CN=Cross-Ref,CN=Schema,{conf}", "name": "EMEA", "cn": "EMEA",
-        "nTSecurityDescriptor": _crossref_sd()}),
-        url=dc.config_partition)
 
 
 _FIRST = ["Anna", "Björn", "Chen", "Dmitri", "Élodie", "Fatima", "Gustav", "Hiro", "Ingrid", "José",
