@@ -187,6 +187,8 @@ def dkm_access(ctx: CheckContext) -> Outcome:
     broad, unexpected, undetermined, rows = [], [], [], []
     farms = []
     for farm in dkm.farms:
+        if farm.security.error:  # its children may be invisible too: nothing about it can be told
+            undetermined.append(f"{farm.dn}: {farm.security.error}")
         keys = [o for o in farm.objects if o.key]
         farms.append({"dn": farm.dn, "key_objects": [o.dn for o in keys], "changed": farm.when_changed})
         service_reads = False

@@ -160,3 +160,49 @@ def test_a_member_dn_is_in_the_domain_partition_only_without_a_dc_rdn_before_it(
     from adfs_readiness.probes.directory_accounts import in_partition as _in_partition
 
     assert _in_partition(dn, "DC=contoso,DC=test") is inside
+
+
+def _descriptor(sddl: str) -> bytes:
+    from winacl.dtyp.security_descriptor import SECURITY_DESCRIPTOR
+
+    return SECURITY_DESCRIPTOR.from_sddl(sddl, domain_sid="S-1-5-21-1-2-3").to_bytes()
+
+
+def test_a_security_descriptor_decodes_to_its_owner_and_access_entries():
+    from adfs_readiness.probes.ldap_acl import decode_security_descriptor
+
+    raw = _descriptor("O:DAG:DAD:PAI(A;;0x20094;;;AU)(OA;CI;0x10;8d3bca50-1d7e-11d0-a081-00aa006c33ed;;"
+                      "S-1-5-21-1-2-3-1111)(D;ID;0x10;;;S-1-1-0)(A;IO;0x10;;;S-1-3-0)")
+    sd = decode_security_descriptor("CN=x", raw)
+    assert sd.error is None and sd.owner == "S-1-5-21-1-2-3-512" and sd.protected and sd.dacl_present
+    assert [(e.allow, e.trustee, e.mask, e.object_type, e.inherited, e.inherit_only, e.index) for e in sd.entries] == [
+        (True, "S-1-5-11", 0x20094, None, False, False, 0),
+        (True, "S-1-5-21-1-2-3-1111", 0x10, "8d3bca50-1d7e-11d0-a081-00aa006c33ed", False, False, 1),
+        (False, "S-1-1-0", 0x10, None, True, False, 2),
+        (True, "S-1-3-0", 0x10, None, False, True, 3)]
+
+
+@pytest.mark.parametrize("cut", [1, 3, 8, 30])
+def test_a_truncated_security_descriptor_is_malformed_data_never_made_up_entries(cut):
+    """winacl reads zeros past the end of a cut value; the layout check refuses it first."""
+    from adfs_readiness.probes.ldap_acl import decode_security_descriptor
+
+    raw = _descriptor("O:DAG:DAD:(A;;0x20094;;;AU)(A;;0xf01ff;;;DA)")
+    sd = decode_security_descriptor("CN=x", raw[:-cut])
+    assert sd.error.startswith("malformed security descriptor") and sd.entries == ()
+    assert decode_security_descriptor("CN=x", b"\x01\x00\x04\x80").error == (
+        "malformed security descriptor (4 bytes): 4 bytes (a security descriptor header has 20)")
+
+
+def test_a_null_dacl_grants_everyone_and_a_missing_dacl_is_not_judged():
+    import struct
+
+    from adfs_readiness.probes.ldap_acl import decode_security_descriptor
+    from adfs_readiness_checks.directory_dkm import readers
+
+    null_dacl = struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 0)  # SE_DACL_PRESENT, no DACL offset
+    sd = decode_security_descriptor("CN=x", null_dacl)
+    assert sd.error is None and sd.dacl_present is False
+    assert readers(sd) == [{"sid": "S-1-1-0", "right": "full control (NULL DACL)", "ace": "no DACL at all"}]
+    no_dacl = struct.pack("<BBHIIII", 1, 0, 0x8000, 0, 0, 0, 0)
+    assert "without its DACL" in decode_security_descriptor("CN=x", no_dacl).error
