@@ -194,8 +194,8 @@ _TARGET_BAD_SMTP = "\\<>();,[]\""  # IdFix InvalidTargetAddressSMTPRegEx
 _TARGET_BAD = re.compile(r"[\s\\<>(),\[\]\"]")  # IdFix InvalidTargetAddressRegEx
 
 
-def _typed_address_problems(value: str, limit: int, smtp_invalid: str, other_bad: re.Pattern[str]
-                            ) -> list[tuple[str, str]]:
+def _typed_address_problems(value: str, limit: int, smtp_invalid: str, other_bad: re.Pattern[str],
+                            x400_x500_bad: re.Pattern[str] | None = None) -> list[tuple[str, str]]:
     problems = []
     if len(value) > limit:
         problems.append((f"{len(value)} characters (at most {limit})", "shorten or remove the value"))
@@ -207,7 +207,7 @@ def _typed_address_problems(value: str, limit: int, smtp_invalid: str, other_bad
     if kind.lower() == "smtp":
         problems += smtp_problems(address, invalid=smtp_invalid)
     else:
-        bad_re = _X400_X500_BAD if re.match(r"^x\.?[45]00$", kind, re.I) else other_bad
+        bad_re = x400_x500_bad if x400_x500_bad is not None and re.match(r"^x\.?[45]00$", kind, re.I) else other_bad
         bad = sorted(set(bad_re.findall(value)))
         if bad:
             names = ", ".join(_SPACE_NAMES.get(c, repr(c)) for c in bad)
@@ -218,7 +218,7 @@ def _typed_address_problems(value: str, limit: int, smtp_invalid: str, other_bad
 def proxy_address_problems(value: str) -> list[tuple[str, str]]:
     """(problem, fix) of one proxyAddresses value (IdFix: at most 256 characters, a type prefix, no
     ":" in the address, per-type invalid characters; smtp: also an address)."""
-    return _typed_address_problems(value, 256, _PROXY_BAD_SMTP, _PROXY_BAD)
+    return _typed_address_problems(value, 256, _PROXY_BAD_SMTP, _PROXY_BAD, _X400_X500_BAD)
 
 
 def target_address_problems(value: str) -> list[tuple[str, str]]:
@@ -368,10 +368,17 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
                     found.insert(0, (f"{len(o.mail)} characters (at most 256)", "shorten the address"))
                 add(o, o.mail, found)
     elif check_id == "directory.targetaddress":
+        routable = {}
         for o in objects:
             if o.target_address is not None:
                 count += 1
-                add(o, o.target_address, target_address_problems(o.target_address))
+                found = target_address_problems(o.target_address)
+                kind, _, address = o.target_address.partition(":")
+                suffix = address.rsplit("@", 1)[-1].strip().lower() if "@" in address else ""
+                if kind.lower() == "smtp" and suffix and not any(p.startswith("the part after @") for p, _ in found) \
+                        and not routable.setdefault(suffix, is_routable_suffix(suffix, verified)):
+                    found.append((f"non-routable domain {suffix}", "use a verified domain"))
+                add(o, o.target_address, found)
     elif check_id == "directory.mailnickname":
         for o in objects:
             if o.mail_nickname is not None:

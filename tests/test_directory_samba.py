@@ -309,15 +309,16 @@ def test_domain_controllers(clean, samba_legacy_dc):
 # --- attribute rules --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("check_id, bad_cns", [
-    ("directory.upn-format", {"longupn", "trail", "badchar", "upntab", "upndots"}),
+    ("directory.upn-format", {"longupn", "trail", "badchar", "upntab", "upndots", "upnlong", "upndomain", "upnsuffix"}),
     ("directory.upn-duplicates", {"dupa", "dupb", "xupn1"}),
-    ("directory.proxyaddresses", {"pdup1", "pdup2", "pnoprim", "ptwo", "pbad", "plong", "px500a", "px500b"}),
-    ("directory.mail", {"mailbad", "maildup1", "maildup2", "mailcr", "xmail1"}),
-    ("directory.mailnickname", {"nickdot", "nickspace", "nickdup1", "nickdup2"}),
+    ("directory.proxyaddresses", {"pdup1", "pdup2", "pnoprim", "ptwo", "pbad", "plong", "px500a", "px500b", "pcolon",
+                                  "pchar", "pformat", "pnonroute", "psip", "px500bad"}),
+    ("directory.mail", {"mailbad", "maildup1", "maildup2", "mailcr", "xmail1", "maillong"}),
+    ("directory.mailnickname", {"nickdot", "nickspace", "nickdup1", "nickdup2", "nicklong"}),
     ("directory.samaccountname", {"samlong", "sambad", "samdup", "samdup2", "inetorg"}),
     ("directory.displayname", {"dispspace", "dispblank", "displong", "xss", "nodisp", "Administration Desk"}),
     ("directory.givenname", {"givenlong"}),
-    ("directory.targetaddress", {"tgtbad", "tgtcolon", "tgtdup1", "tgtdup2"}),
+    ("directory.targetaddress", {"tgtbad", "tgtcolon", "tgtdup1", "tgtdup2", "tgtlocal", "tgtx400", "tgtlong"}),
 ])
 def test_attribute_rules_pass_on_clean_and_warn_with_every_bad_object(clean, lab, check_id, bad_cns):
     status, o = judge(check_id, clean[1], clean[0])
@@ -361,8 +362,10 @@ def test_users_without_a_upn_or_with_an_unfederated_routable_suffix_are_reported
     cfg, facts = lab
     status, o = judge("directory.upn-suffixes", facts, cfg)
     assert status is Status.WARN
-    assert ("1 user with a routable UPN suffix that is not a federated domain (fabrikam.com): they will not sign in "
-            "through AD FS") in o.summary
+    unfederated = {r["suffix"] for r in o.evidence["suffixes"] if r["routable"] and not r["federated"]}
+    assert "fabrikam.com" in unfederated and "contoso.local" not in unfederated
+    assert (f"{sum(r['users'] for r in o.evidence['suffixes'] if r['suffix'] in unfederated)} users with a routable UPN "
+            "suffix that is not a federated domain (") in o.summary and "they will not sign in through AD FS" in o.summary
     assert f"users without a userPrincipalName (first: CN=aadsync" not in o.summary  # skipped objects are not users here
     without = o.evidence["first_users_without_upn"]
     assert f"CN=givenlong,OU=Lab,{B}" in without and len(without) == 20  # the first 20, sorted
@@ -404,7 +407,8 @@ def test_skipped_objects_are_counted_and_the_csv_has_every_row(root):
     dup = [r for r in rows if r["check_id"] == "directory.upn-duplicates"]
     assert sorted(r["dn"] for r in dup) == [f"CN=dupa,OU=Lab,{B}", f"CN=dupb,OU=Lab,{B}", f"CN=xupn1,OU=Lab,{B}"]
     assert not [r for r in rows if "o'neil" in r["value"] and r["check_id"] == "directory.upn-format"]
-    assert not [r for r in rows if r["value"].lower().startswith("x500:") and "duplicate" not in r["problem"]]
+    x500 = [r for r in rows if r["value"].lower().startswith("x500:") and "duplicate" not in r["problem"]]
+    assert [r["dn"] for r in x500] == [f"CN=px500bad,OU=Lab,{B}"]  # spaces and parentheses are fine; [ ] are not
     assert not [r for r in rows if "CNF:" in r["dn"] or "MSOL_" in r["dn"] or "CN=Program Data" in r["dn"]]
 
 
@@ -689,7 +693,7 @@ CHECKS_ALL = {c.id: c for c in discover_checks().checks}
 def test_rule_summaries_count_in_words_and_point_to_the_csv_only_when_rows_are_left_out(lab, root):
     cfg, facts = lab
     assert judge("directory.upn-format", facts, cfg)[1].summary == (
-        "5 objects have UPN format problems in userPrincipalName (5 problem rows).")
+        "8 objects have UPN format problems in userPrincipalName (9 problem rows).")
     assert judge("directory.upn-routable", facts, cfg)[1].summary.startswith(
         "4 objects have UPN suffix routability problems in userPrincipalName (4 problem rows). These users")
 
@@ -709,3 +713,42 @@ def test_rule_summaries_count_in_words_and_point_to_the_csv_only_when_rows_are_l
     root_cfg, root_facts = root  # run with --csv-dir: the summary names the file
     assert (f"every row is in {root_cfg.directory.csv_dir}/directory-problems.csv"
             in judge("directory.upn-format", root_facts, root_cfg)[1].summary)
+
+
+def test_the_forests_other_domains_are_named_where_duplicates_cannot_be_seen(samba_legacy_dc):
+    """The forest has a child domain (emea.contoso.test, its crossRef) this DC does not hold: a scan
+    of this domain cannot see duplicates across the two, and the duplicate checks say which domain
+    was not read and what to do — also when no duplicate was found."""
+    cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1")
+    facts = gather(samba_legacy_dc, cfg)
+    assert facts.forest_dns_names == ("contoso.test", "emea.contoso.test")
+    assert facts.forest_domain_ncs == ("DC=contoso,DC=test", "DC=emea,DC=contoso,DC=test")
+    status, o = judge("directory.upn-duplicates", facts, cfg)
+    assert status is Status.WARN and o.evidence["domains_not_read"] == ["emea.contoso.test"]
+    assert o.summary.endswith("The forest's other domains (emea.contoso.test) were not read, so duplicates across "
+                              "domains — which Entra Connect rejects just the same — cannot be seen: point "
+                              "directory.server at a Global Catalog (port 3268/3269) or run once per domain.")
+    for check_id in ("directory.mail", "directory.proxyaddresses", "directory.samaccountname"):
+        assert judge(check_id, facts, cfg)[1].evidence["domains_not_read"] == ["emea.contoso.test"], check_id
+    # The DC's search references for the configuration and DNS partitions are no domains.
+    assert any("CN=Configuration" in r for r in facts.scan.referrals)
+    one_domain = make_config(samba_legacy_dc, f"OU=Lab,{B}", server="ldap://127.0.0.1")
+    status, o = judge("directory.upn-duplicates", dataclasses.replace(facts, forest_dns_names=("contoso.test",),
+                                                                      forest_domain_ncs=("DC=contoso,DC=test",)),
+                      one_domain)
+    assert status is Status.PASS and "domains_not_read" not in o.evidence
+
+
+def test_never_is_shown_as_never_on_the_domain_policy_path(samba_legacy_dc):
+    """svc-never: the DC's computed attributes are denied to every reader, so the domain policy
+    decides, and its maximum password age is "never" (the minimum int64); accountExpires 0 is
+    "never" too. Neither may show as a date, a number or null."""
+    cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1", service_account="svc-never")
+    facts = gather(samba_legacy_dc, cfg)
+    assert facts.max_pwd_age == -9223372036854775808 and facts.service_account.password_expiry_computed is None
+    status, o = judge("directory.service-account", facts, cfg)
+    assert status is Status.WARN and "is a user account" in o.summary  # not expired: never
+    assert o.evidence["password_expires"] == "never (domain policy: no maximum password age)"
+    assert o.evidence["domain_max_password_age_days"] == "never"
+    assert o.evidence["account_expires"] == "never"
+    assert o.evidence["password_expiry_source"].startswith("domain policy (maxPwdAge)")

@@ -234,6 +234,24 @@ def _lab_users(b: str) -> str:
         ("MSOL_0a1b2c3d4e5f", {"userPrincipalName": "bad upn", "displayName": " skipped MSOL_"}),
         ("sysmbx", {"msExchRecipientTypeDetails": "8388608", "displayName": " skipped arbitration mailbox"}),
         ("aadsync", {"msExchHideFromAddressLists": "TRUE", "displayName": "MSOL_AAD_Sync", "userPrincipalName": "bad upn2"}),
+        ("MSOL_5f4e3d2c1b0a", {"cn": "Sync Account", "displayName": " skipped MSOL_ sAMAccountName"}),
+        ("sysmbxnick", {"cn": "Mailbox Store", "mailNickname": "SystemMailbox{1f05a927}", "displayName": " skipped"}),
+        ("LEGACY-TRUST$", {"cn": "LEGACY-TRUST$", "displayName": " skipped trust"}),
+        # One object per further IdFix rule (tests/test_directory_idfix.py, docs/directory.md).
+        ("nicklong", {"mailNickname": "n" * 65}),
+        ("maillong", {}),  # mail over 256 characters written below
+        ("tgtlong", {}),  # targetAddress over 255 characters written below
+        ("pcolon", {"proxyAddresses": "SMTP:colon:here@contoso.com"}),
+        ("pchar", {"proxyAddresses": "SMTP:semi;colon@contoso.com"}),
+        ("pformat", {"proxyAddresses": ["SMTP:pformat@contoso.com", "smtp:no-at-sign.contoso.com"]}),
+        ("pnonroute", {"proxyAddresses": ["SMTP:pnonroute@contoso.com", "smtp:pnonroute@contoso.local"]}),
+        ("psip", {"proxyAddresses": ["SMTP:psip@contoso.com", "SIP:bad address@contoso.com"]}),
+        ("px500bad", {"proxyAddresses": ["SMTP:px500bad@contoso.com", "X500:/o=Contoso/cn=Recipients/cn=[bad]"]}),
+        ("tgtlocal", {"targetAddress": "SMTP:tgtlocal@contoso.local"}),
+        ("tgtx400", {"targetAddress": "X400:c=US;a= ;p=Contoso;o=Exchange;s=Doe"}),
+        ("upnlong", {"userPrincipalName": "u" * 64 + "@" + "d" * 45 + ".com"}),  # 114 characters
+        ("upndomain", {"userPrincipalName": "user@contoso_com.com"}),
+        ("upnsuffix", {"userPrincipalName": "suffix@" + "s" * 45 + ".com"}),
     ]
     for sam, attrs in users:
         cn = attrs.pop("cn", sam.replace("{", "").replace("}", ""))
@@ -449,6 +467,8 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
         _modify(f"CN=sambad,{lab}", "sAMAccountName", "sam[bad]"),
         _modify(f"CN=samdup,{lab}", "sAMAccountName", "SamDup2"),
         _modify(f"CN=samupn2,{lab}", "sAMAccountName", "SamUpn1"),
+        _modify(f"CN=maillong,{lab}", "mail", "m" * 245 + "@contoso.com"),  # 257 (Samba keeps mail to 256)
+        _modify(f"CN=tgtlong,{lab}", "targetAddress", "SMTP:" + "t" * 239 + "@contoso.com"),  # 256
         _modify(f"CN=inetorg,{lab}", "sAMAccountName", "inetorgperson-longname"),
         # sts5: HOST/ on a disabled leftover account only.
         _modify(f"CN=svc-disabled,{lab}", "servicePrincipalName", "HOST/sts5.contoso.test", op="add"),
@@ -465,11 +485,17 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
 
 
 def seed_legacy(dc: SambaDc, reference: datetime) -> None:
-    """Seed a DC provisioned at functional level 2000 with the ``legacy`` data, and the crossRef of a
-    child domain (emea.contoso.test) this DC does not hold (no AD FS certificate sharing either)."""
+    """Seed a DC provisioned at functional level 2000 with the ``legacy`` data: the crossRef of a
+    child domain (emea.contoso.test) this DC does not hold, no AD FS certificate sharing, a domain
+    password policy whose maximum password age is "never", and svc-never, a service account that
+    never expires whose DC-computed attributes every reader is denied (so the domain policy decides)."""
     b = dc.BASE_DN
     ldif = ldif_entry(f"OU=Lab,{b}", {"objectClass": "organizationalUnit"})
     ldif += _user(f"CN=user1,OU=Lab,{b}", "user1", userPrincipalName="user1@contoso.com")
+    ldif += _user(f"CN=svc-never,CN=Users,{b}", "svc-never", userAccountControl=_NORMAL, accountExpires="0",
+                  msDS_SupportedEncryptionTypes="24",
+                  nTSecurityDescriptor=f"O:DAG:DAD:(OD;;RP;{_EXPIRY_COMPUTED_ID};;AU)(OD;;RP;{_UAC_COMPUTED_ID};;AU)"
+                                       "(A;;RPLCLORC;;;AU)(A;;GA;;;DA)(A;;GA;;;SY)")
     ldif += _gmsa(f"CN=gmsa-adfs,CN=Managed Service Accounts,{b}", "gmsa-adfs$",
                   ["HOST/sts.contoso.test"], "28")
     ldif += ldif_entry(f"CN=AZUREADSSOACC,CN=Computers,{b}", {
@@ -477,7 +503,10 @@ def seed_legacy(dc: SambaDc, reference: datetime) -> None:
     ldif += _dc2(b, "Windows Server 2008 R2 Standard", "6.1 (7601)")
     dc.ldbadd(ldif)
     dc.ldbmodify(_modify(f"CN=AZUREADSSOACC,CN=Computers,{b}", "pwdLastSet",
-                         str(filetime(reference - timedelta(days=10)))), url=dc.domain_partition)
+                         str(filetime(reference - timedelta(days=10))))
+                 + _modify(f"CN=svc-never,CN=Users,{b}", "pwdLastSet", str(filetime(reference - timedelta(days=400))))
+                 # maxPwdAge "never": the minimum int64 (MS-ADA3 Max-Pwd-Age).
+                 + _modify(b, "maxPwdAge", "-9223372036854775808"), url=dc.domain_partition)
     conf = f"CN=Configuration,{b}"
     # A child domain the forest knows of (its crossRef) but this DC does not hold: a subtree search
     # at the root gets a search reference to it, and duplicates across it cannot be seen.
