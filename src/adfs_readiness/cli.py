@@ -26,7 +26,7 @@ from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discove
 from adfs_readiness.history import HistoryError
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.model import RunResult
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 from adfs_readiness.snapshot import SnapshotError
 
 __all__ = ["main", "build_parser", "EXIT_CANNOT_RUN"]
@@ -246,10 +246,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
     if str(args.path) == "-":
         sys.stdout.write(EXAMPLE_CONFIG)
         return 0
-    if args.path.exists() and not args.force:
+    if args.path.expanduser().exists() and not args.force:
         print(f"adfs-readiness: {args.path} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    args.path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    from adfs_readiness.files import write_atomic
+
+    write_atomic(args.path, EXAMPLE_CONFIG)
     print(f"wrote {args.path}: edit federation.service_name and federation.domains, then run "
           f"'adfs-readiness check --config {args.path}'")
     return 0
@@ -372,8 +374,10 @@ def _certificate_password(args: argparse.Namespace) -> str | None:
             raise ConfigError("command line", "--certificate-password-env", args.certificate_password_env,
                               "the name of a set environment variable holding the password")
         return value
+    from adfs_readiness.files import read_head
+
     try:
-        head = args.certificate.read_bytes()[:4096]
+        head = read_head(args.certificate, 4096)
     except OSError:
         return None
     looks_pem = b"-----BEGIN" in head
@@ -429,12 +433,9 @@ def _emit(result: RunResult, args: argparse.Namespace, config: Config | None = N
         _write(args.html, render_html(result))
     machine = cli_schedule.write_machine_outputs(result, args, config, _write)
     if config is not None and config.directory.csv_dir is not None:
-        from adfs_readiness.directory_csv import CSV_NAME, directory_csv_text
+        from adfs_readiness.directory_csv import write_directory_csv
 
-        text = directory_csv_text(result.facts.get("directory"), config.federated_domains)
-        if text is not None:
-            config.directory.csv_dir.expanduser().mkdir(parents=True, exist_ok=True)
-            _write(config.directory.csv_dir / CSV_NAME, text)
+        write_directory_csv(config.directory.csv_dir, result.facts.get("directory"), config.federated_domains)
     if args.nagios:
         # A plugin prints exactly its one line; the exit code already follows the Nagios convention.
         sys.stdout.write(render_nagios(result, cli_schedule.day_thresholds_of(config)))
@@ -451,13 +452,13 @@ def _emit(result: RunResult, args: argparse.Namespace, config: Config | None = N
 
 
 def _write(path: Path, text: str) -> None:
-    """Write a report atomically: a crash or a full disk leaves the previous report intact."""
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Write a report atomically without following links (files.write_atomic): a crash or a full
+    disk leaves the previous report intact."""
+    from adfs_readiness.files import write_atomic
+
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, text)
     except OSError as exc:
         # Name the report the admin asked for, not our temporary file.
-        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path)) from None
+        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path.expanduser())) from None
 

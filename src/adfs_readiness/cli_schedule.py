@@ -21,10 +21,11 @@ from typing import Any, Callable, Sequence
 
 from adfs_readiness.config import MAX_DEADLINE_SECONDS, Config, ConfigError
 from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.files import child_path, ensure_dir
 from adfs_readiness.history import History, changes_between, data_dir, default_history_path
 from adfs_readiness.model import RunResult
 from adfs_readiness.report._outputs import DayThresholds
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 from adfs_readiness.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
 from adfs_readiness.suppressions import load_suppressions
 
@@ -223,14 +224,15 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
                  "csv": render_csv, "markdown": render_markdown}
 
     def write_reports(tenant: Any, run: ScheduledRun) -> dict[str, str]:
-        folder = args.out_dir / tenant.name
-        folder.mkdir(parents=True, exist_ok=True)
+        # The tenant name is already a safe folder name (fleet.tenants_from_paths); child_path keeps
+        # it inside --out-dir whatever it holds, and a symlink planted there is refused.
+        folder = ensure_dir(child_path(args.out_dir, tenant.name), own=True)
         for fmt, name in _FLEET_REPORTS.items():
             write(folder / name, renderers[fmt](run.result))
-        return {fmt: f"{tenant.name}/{name}" for fmt, name in _FLEET_REPORTS.items()}
+        return {fmt: f"{folder.name}/{name}" for fmt, name in _FLEET_REPORTS.items()}
 
     now = args.as_of or datetime.now(timezone.utc)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(args.out_dir)
     outcomes = run_fleet(registry, all_probes(), tenants, now,
                          lambda t: schedule_options(args, t.config, tenant=t.name, run_metadata={"tenant": t.name}),
                          jobs=args.jobs, write_reports=write_reports)

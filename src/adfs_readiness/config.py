@@ -289,6 +289,8 @@ class Config:
         timeout_seconds: per network operation (connect, read, one DNS query); 0.1 .. 3600 in a file.
         deadline_seconds: the whole run; 1 .. 86400 in a file.
         max_download_bytes: cap on any HTTP body read; 1024 .. 1 GiB in a file.
+        allow_link_local: connect to link-local and cloud metadata addresses too (169.254.0.0/16,
+            fe80::/10, fd00:ec2::254, ...); refused by default (net/policy.py).
         external_ca_bundle: CA certificates (PEM) treated as publicly trusted in the external TLS
             view, in addition to the system store and certifi (a lab, or a service used only by
             managed devices that all trust this CA). None = only public roots.
@@ -322,6 +324,7 @@ class Config:
     timeout_seconds: float = 10.0
     deadline_seconds: float = 120.0
     max_download_bytes: int = 10 * 1024 * 1024
+    allow_link_local: bool = False
     external_ca_bundle: Path | None = None
     certauth_port: int = 49443
     certificate_file: Path | None = None
@@ -573,6 +576,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
     deadline = float(n.number("deadline_seconds", Config.deadline_seconds, 1, maximum=MAX_DEADLINE_SECONDS))
     max_bytes = n.number("max_download_bytes", Config.max_download_bytes, 1024, integer=True,
                          maximum=MAX_DOWNLOAD_BYTES)
+    allow_link_local = n.boolean("allow_link_local", Config.allow_link_local)
     n.reject_unknown()
 
     tls = _Reader(source, _table(source, data, "tls"), "tls")
@@ -622,6 +626,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         timeout_seconds=timeout,
         deadline_seconds=deadline,
         max_download_bytes=max_bytes,
+        allow_link_local=allow_link_local,
         external_ca_bundle=external_ca_bundle,
         certauth_port=certauth_port,
         history_path=history_path,
@@ -802,6 +807,7 @@ skip = []                # e.g. ["metadata.claims-offered", "dns.*"]
 timeout_seconds = 10     # per connection / read / DNS query
 deadline_seconds = 120   # the whole run
 max_download_bytes = 10485760
+# allow_link_local = false  # true: also connect to link-local / cloud metadata addresses (169.254.x.x)
 
 [tls]
 # Extra CA certificates (PEM) to trust in addition to the system store, e.g. an enterprise root CA.

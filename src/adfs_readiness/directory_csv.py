@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import csv
 from io import StringIO
+from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["CSV_NAME", "directory_csv_text"]
+__all__ = ["CSV_NAME", "directory_csv_text", "write_directory_csv"]
 
 #: The file written in the ``--csv-dir`` folder.
 CSV_NAME = "directory-problems.csv"
@@ -46,3 +47,16 @@ def directory_csv_text(directory_fact: Any, federated_domains: Sequence[str] = (
     for p in problem_rows(facts.scan, federated_domains):
         writer.writerow([p.check_id, _cell(p.dn), p.attribute, _cell(p.value), p.problem, p.fix])
     return "\ufeff" + out.getvalue()
+
+
+def write_directory_csv(folder: Path, directory_fact: Any, federated_domains: Sequence[str] = ()) -> Path | None:
+    """Write :data:`CSV_NAME` in ``folder`` (created) for the JSON form of the ``directory`` fact;
+    the path written, or None when there is no scan to report. Mode 0600 (the rows name the
+    directory's objects), written beside the old file and swapped in, no link followed
+    (``files.write_atomic``). Raises OSError when the folder or file cannot be written."""
+    from adfs_readiness.files import PRIVATE_MODE, ensure_dir, write_atomic
+
+    text = directory_csv_text(directory_fact, federated_domains)
+    if text is None:
+        return None
+    return write_atomic(ensure_dir(Path(folder).expanduser()) / CSV_NAME, text, mode=PRIVATE_MODE)

@@ -32,6 +32,7 @@ from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.facts.codec import FactDecodeError, decode, encode
+from adfs_readiness.files import PRIVATE_MODE, write_atomic
 from adfs_readiness.model import RunResult
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 
@@ -97,12 +98,9 @@ def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Co
 
 
 def write_snapshot(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write the document atomically as UTF-8 JSON (mode 0600: evidence is sensitive even redacted)."""
-    path = Path(path).expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write the document atomically as UTF-8 JSON, never through a link, with mode 0600 (evidence
+    is sensitive even redacted): :func:`adfs_readiness.files.write_atomic`. Raises OSError."""
+    write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", mode=PRIVATE_MODE)
 
 
 def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec]) -> Snapshot:

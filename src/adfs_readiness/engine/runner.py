@@ -26,6 +26,7 @@ from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, to_jsonable
 from adfs_readiness.grading import grade
 from adfs_readiness.model import Finding, Outcome, RunResult, Status
+from adfs_readiness.net import Network
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 
 __all__ = ["RunPlan", "plan_run", "gather_facts", "judge", "run_checks"]
@@ -88,6 +89,7 @@ def gather_facts(
     done: queue.Queue[tuple[str, Any]] = queue.Queue()
     limits: dict[str, tuple[float, bool]] = {}
     started = time.monotonic()
+    network = Network.for_config(config)  # one per run: trust stores, resolvers, HTTP client
     for key in keys:
         spec = probes.get(key)
         if spec is None:
@@ -97,7 +99,7 @@ def gather_facts(
         probe_deadline = min(own, deadline)
         limits[key] = (probe_deadline, probe_deadline == deadline and own > deadline)
         ctx = ProbeContext(config=config, now=now, deadline=probe_deadline,
-                           log=log.getChild(f"probe.{key}"), progress=progress)
+                           log=log.getChild(f"probe.{key}"), net=network, progress=progress)
         thread = threading.Thread(target=_run_probe, args=(spec, ctx, done), daemon=True,
                                   name=f"probe-{key}")
         thread.start()

@@ -63,6 +63,12 @@ class ProbeErrorKind(str, Enum):
     NOT_CONFIGURED = "not_configured"  # the configuration does not say what to probe
     UNSUPPORTED = "unsupported"
     INTERNAL = "internal"  # a bug in the probe: traceback in the debug log
+    # The machine running the check could not do its part (its resolver, its route, its trust
+    # store or CA bundle, a local file): not determined, never the target's fault (exit 3).
+    LOCAL = "local"
+    # Refused by the tool's own network policy before anything was sent: a link-local or cloud
+    # metadata address, credentials in a URL's userinfo (net/policy.py).
+    POLICY = "policy"
 
 
 @dataclass(frozen=True)

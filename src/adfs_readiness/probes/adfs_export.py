@@ -10,7 +10,6 @@ or unknown becomes a problem in the fact (a finding), never an exception.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ from adfs_readiness.facts.adfs_export import (
 )
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.certificates import certificate_from_base64
+from adfs_readiness.text import loads_json
 
 __all__ = ["probe_adfs_export", "read_adfs_export", "parse_ps_date"]
 
@@ -204,10 +204,10 @@ def read_adfs_export(path: Path) -> AdfsExport:
     """Read and interpret an export file. Never raises: an unreadable or non-JSON file, a missing
     section or field, an unknown value are listed in ``problems``."""
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        data = loads_json(path.read_bytes())
     except OSError as exc:
         return AdfsExport(configured=True, source=str(path), problems=(f"cannot read {path}: {exc.strerror or exc}",))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except ValueError as exc:
         return AdfsExport(configured=True, source=str(path), problems=(f"{path} is not JSON: {exc}",))
     if not isinstance(data, dict):
         return AdfsExport(configured=True, source=str(path), problems=("the export is not a JSON object",))

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import entry_points
+from typing import Callable
+
+from adfs_readiness.config import Config
 
 from adfs_readiness.facts import METADATA_FACT, FederationMetadata
 from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
@@ -24,6 +27,7 @@ from adfs_readiness.facts.tls import (
     CertificateFile,
     TlsFacts,
 )
+from adfs_readiness.net import probe_time_limit
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.probes.adfs_export import probe_adfs_export
 from adfs_readiness.probes.cloud import probe_realm
@@ -46,14 +50,19 @@ PROBE_ENTRY_POINT_GROUP = "adfs_readiness.probes"
 log = logging.getLogger(__name__)
 
 
+def _operations(count: int) -> Callable[[Config], float]:
+    """A probe time limit of ``count`` network operations one after another (net.budget)."""
+    return lambda config: probe_time_limit(config.timeout_seconds, operations=count)
+
+
 def builtin_probes() -> dict[str, ProbeSpec]:
     """Fact key -> ProbeSpec for the probes shipped with adfs-readiness."""
     specs = [
         ProbeSpec(
             key=METADATA_FACT,
             function=probe_federation_metadata,
-            # connect + read, a few redirects: the fetch itself also honours the run's deadline.
-            timeout=lambda config: config.timeout_seconds * 3,
+            # connect, read, and a redirect or the TLS chain capture, one after another.
+            timeout=_operations(3),
             description="Federation metadata (FederationMetadata.xml): fetched or read, parsed, signature verified",
             fact_type=FederationMetadata,
         ),
@@ -76,8 +85,8 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             function=probe_tls,
             fact_type=TlsFacts,
             # All handshakes run in parallel (connect + handshake each); a legacy-only server needs
-            # a second round. Each handshake also honours the time left.
-            timeout=lambda config: config.timeout_seconds * 5,
+            # a second round: connect, handshake, connect, handshake, and a spare.
+            timeout=_operations(5),
             description="TLS: chain, verification (external/internal view) and protocol versions per "
                         "service name, node, proxy and certificate-authentication port",
         ),
@@ -85,7 +94,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=CERTIFICATE_FILE_FACT,
             function=probe_certificate_file,
             fact_type=CertificateFile,
-            timeout=lambda config: config.timeout_seconds,
+            timeout=_operations(1),
             description="A certificate file (--certificate: PEM, DER or PFX) read and verified",
         ),
         ProbeSpec(
@@ -100,8 +109,9 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=ENDPOINTS_FACT,
             function=probe_endpoints,
             fact_type=EndpointsFacts,
-            # Each place's requests run in sequence (a dead place is asked once); each honours the time left.
-            timeout=lambda config: config.timeout_seconds * 4,
+            # Each place's requests run in sequence (a dead place is asked once): the first connect
+            # and read, then the rest of the answers, which arrive quickly from a live place.
+            timeout=_operations(4),
             description="AD FS endpoints: passive, MEX, usernamemixed, windowstransport, IdP-initiated sign-on, "
                         "OpenID configuration through the external path; /adfs/probe per node; latency; Date headers",
         ),
@@ -109,14 +119,16 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=REALM_FACT,
             function=probe_realm,
             fact_type=RealmFacts,
-            timeout=lambda config: config.timeout_seconds * 3,
+            # Realm and OpenID discovery in parallel: connect, read, a redirect.
+            timeout=_operations(3),
             description="Entra ID realm discovery (getuserrealm.srf) and OpenID Connect discovery per federated domain",
         ),
         ProbeSpec(
             key=ENTRA_FEDERATION_FACT,
             function=probe_entra_federation,
             fact_type=EntraFederationFacts,
-            timeout=lambda config: config.timeout_seconds * 4,
+            # The token request (connect, read), then Graph (connect, read).
+            timeout=_operations(4),
             description="Entra federation settings per domain (Graph internalDomainFederation): exported JSON or "
                         "live Microsoft Graph",
         ),
@@ -124,7 +136,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=ADFS_EXPORT_FACT,
             function=probe_adfs_export,
             fact_type=AdfsExport,
-            timeout=lambda config: config.timeout_seconds,
+            timeout=_operations(1),
             description="AD FS server export (the bundled collector's JSON)",
         ),
     ]

@@ -7,7 +7,6 @@ login.chinacloudapi.cn), optionally pinned to an address (``[cloud] login_addres
 
 from __future__ import annotations
 
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
@@ -18,7 +17,7 @@ from adfs_readiness.facts import HttpExchange
 from adfs_readiness.facts.cloud import RealmDiscovery, RealmFacts, TenantDiscovery
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._xml import safe_parser
-from adfs_readiness.probes.http import fetch
+from adfs_readiness.text import loads_json
 
 __all__ = ["probe_realm", "MADE_UP_USER"]
 
@@ -50,8 +49,8 @@ def _tenant(domain: str, exchange: HttpExchange, body: bytes) -> TenantDiscovery
     if exchange.error is not None:
         return TenantDiscovery(domain=domain, exchange=exchange, parse_error=str(exchange.error))
     try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = loads_json(body)
+    except ValueError as exc:
         return TenantDiscovery(domain=domain, exchange=exchange, parse_error=f"not JSON: {exc}")
     if not isinstance(data, dict):
         return TenantDiscovery(domain=domain, exchange=exchange, parse_error="the JSON is not an object")
@@ -78,9 +77,9 @@ def probe_realm(ctx: ProbeContext) -> RealmFacts:
                           service_name=config.service_name)
 
     def get(url: str, accept: str) -> tuple[HttpExchange, bytes]:
-        return fetch(url, timeout=config.timeout_seconds, deadline=ctx.deadline, max_bytes=config.max_download_bytes,
-                     connect_address=cloud.login_address, ca_bundle=config.ca_bundle, accept=accept, max_redirects=2,
-                     capture_tls=False)
+        answer = ctx.net.http.get(url, budget=ctx.budget, connect_address=cloud.login_address, accept=accept,
+                                  max_redirects=2)
+        return answer.exchange, answer.body
 
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="realm") as pool:
         jobs = []

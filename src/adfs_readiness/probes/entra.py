@@ -15,20 +15,17 @@ objects serialise PascalCase.
 
 from __future__ import annotations
 
-import json
 import os
-import ssl
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
-import requests
-
-from adfs_readiness.config import Config, HostPort
+from adfs_readiness.config import Config
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
+from adfs_readiness.net.msal_http import HttpFailure, MsalHttpClient
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.certificates import certificate_from_base64
-from adfs_readiness.probes.http import _TrustAdapter, _trust_context
+from adfs_readiness.text import loads_json
 
 __all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES"]
 
@@ -106,12 +103,11 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
 
 def _from_file(path: Path, config: Config) -> EntraFederationFacts:
     try:
-        raw = path.read_bytes()
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = loads_json(path.read_bytes())
     except OSError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"cannot read {path}: {exc.strerror or exc}",))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except ValueError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"{path} is not JSON: {exc}",))
     federations, problems = parse_federation_json(data, config.federated_domains)
@@ -124,28 +120,6 @@ def _facts(source: str, kind: str, federations: list[DomainFederation], problems
     return EntraFederationFacts(configured=True, source=source, source_kind=kind, domains=tuple(federations),
                                 not_federated=tuple(d for d in config.federated_domains if d not in found),
                                 problems=tuple(problems))
-
-
-class _PinnedSession(requests.Session):
-    """A requests session that sends requests for the pinned hosts to their address (SNI, Host and
-    certificate verification keep the name, as curl --resolve does)."""
-
-    def __init__(self, pins: dict[str, HostPort], context: ssl.SSLContext) -> None:
-        super().__init__()
-        self._pins, self._context = pins, context
-        self.mount("https://", _TrustAdapter(context))
-
-    def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN201 - requests' signature
-        parts = urlsplit(url)
-        pin = self._pins.get((parts.hostname or "").lower())
-        if pin is not None:
-            ip = f"[{pin.host}]" if ":" in pin.host else pin.host
-            self.mount(f"https://{ip}:{pin.port}/", _TrustAdapter(self._context, server_hostname=parts.hostname))
-            headers = dict(kwargs.pop("headers", None) or {})
-            headers["Host"] = parts.netloc
-            kwargs["headers"] = headers
-            url = urlunsplit((parts.scheme, f"{ip}:{pin.port}", parts.path, parts.query, ""))
-        return super().request(method, url, *args, **kwargs)
 
 
 def _credential(config: Config) -> dict | str | None:
@@ -164,6 +138,10 @@ def _credential(config: Config) -> dict | str | None:
 
 
 def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
+    """Live Graph: a client-credentials token from the authority (msal, its HTTP through the run's
+    client), then ``GET /v1.0/domains/{id}/federationConfiguration`` per domain. Every answer is
+    capped and bounded by the probe's budget; nothing the token endpoint says is echoed but its
+    error code and the first line of its description."""
     import msal
 
     config, cloud = ctx.config, ctx.config.cloud
@@ -174,39 +152,46 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
                                     problems=(f"no client secret in the environment variable {cloud.client_secret_env} "
                                               f"and no client_certificate configured",))
     authority_host = cloud.authority_host or cloud.login_host
-    pins = {h: a for h, a in ((cloud.graph_host, cloud.graph_address),
-                              (authority_host, cloud.authority_address or (
-                                  cloud.login_address if authority_host == cloud.login_host else None)))
+    pins = {h.lower(): a for h, a in ((cloud.graph_host, cloud.graph_address),
+                                      (authority_host, cloud.authority_address or (
+                                          cloud.login_address if authority_host == cloud.login_host else None)))
             if a is not None}
-    session = _PinnedSession(pins, _trust_context(config.ca_bundle))
-    timeout = max(0.1, min(config.timeout_seconds, ctx.remaining()))
+    http = MsalHttpClient(ctx.net.http, ctx.budget, pins)
     try:
         app = msal.ConfidentialClientApplication(
             cloud.client_id, authority=f"https://{authority_host}/{cloud.tenant_id}", client_credential=credential,
-            http_client=session, instance_discovery=False, timeout=timeout)
+            http_client=http, instance_discovery=False)
         token = app.acquire_token_for_client(scopes=[f"https://{cloud.graph_host}/.default"])
-    except Exception as exc:  # noqa: BLE001 - msal raises ValueError / requests errors on a bad authority
+    except HttpFailure as exc:
         return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"could not get a token from {authority_host}: {type(exc).__name__}: {exc}",))
-    if "access_token" not in token:
-        # msal's error answer: never echo anything but the error code and description.
+                                    problems=(f"could not get a token from {authority_host}: {exc.error}",))
+    except Exception as exc:  # noqa: BLE001 - msal raises ValueError and the like on a bad authority answer
         return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"token request refused: {token.get('error')}: "
-                                              f"{str(token.get('error_description', '')).splitlines()[0:1]}",))
+                                    problems=(f"could not get a token from {authority_host}: {type(exc).__name__}",))
+    if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
+        # msal's error answer: never echo anything but the error code and the description's first line.
+        error = token.get("error") if isinstance(token, dict) else None
+        description = token.get("error_description") if isinstance(token, dict) else None
+        first_line = str(description).splitlines()[0] if description else ""
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
+                                    problems=(f"token request refused: {error}: {first_line}".rstrip(": "),))
     federations, problems = [], []
     for domain in config.federated_domains:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
-        try:
-            response = session.get(url, headers={"Authorization": f"Bearer {token['access_token']}",
-                                                 "Accept": "application/json"},
-                                   timeout=max(0.1, min(config.timeout_seconds, ctx.remaining())))
-            data = response.json() if response.content else None
-        except (requests.RequestException, ValueError) as exc:
-            problems.append(f"{domain}: Graph request failed: {type(exc).__name__}")
+        answer = ctx.net.http.get(url, budget=ctx.budget, accept="application/json", max_redirects=0,
+                                  headers={"Authorization": f"Bearer {token['access_token']}"},
+                                  connect_address=pins.get(cloud.graph_host.lower()))
+        if answer.error is not None:
+            problems.append(f"{domain}: Graph request failed: {answer.error}")
             continue
-        if response.status_code != 200:
+        try:
+            data = loads_json(answer.body) if answer.body else None
+        except ValueError as exc:
+            problems.append(f"{domain}: Graph answered HTTP {answer.status} with a body that is not JSON ({exc})")
+            continue
+        if answer.status != 200:
             error = (data or {}).get("error", {}) if isinstance(data, dict) else {}
-            problems.append(f"{domain}: Graph answered HTTP {response.status_code} "
+            problems.append(f"{domain}: Graph answered HTTP {answer.status} "
                             f"{error.get('code', '') if isinstance(error, dict) else ''}".rstrip())
             continue
         values = data.get("value") if isinstance(data, dict) else None
@@ -214,7 +199,6 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
             for item in values:
                 if isinstance(item, dict):
                     federations.append(_domain_federation(item, domain))
-    session.close()
     return _facts(base, "graph", federations, problems, config)
 
 

@@ -98,7 +98,7 @@ def paged_search(conn: Connection, base: str, ldap_filter: str, attributes: list
     decoder); only the moment the next page is asked for differs.
 
     Raises TypeError when ``conn`` does not use ldap3's SYNC strategy (every connection
-    :func:`adfs_readiness.probes.ldap_connect.connect` opens does).
+    :func:`adfs_readiness.net.ldap.connect` opens does).
     """
     if type(conn.strategy) is not SyncStrategy:
         raise TypeError(f"paged_search needs an ldap3 SYNC connection, not {type(conn.strategy).__name__}")

@@ -15,29 +15,18 @@ from __future__ import annotations
 
 import ipaddress
 import select
-import socket
 import time
 
 from OpenSSL import SSL, crypto
 
 from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
+from adfs_readiness.net.errors import connect_error
+from adfs_readiness.net.policy import NetPolicy
+from adfs_readiness.net.sockets import open_tcp
 from adfs_readiness.probes.certificates import describe_certificate
 
-__all__ = ["capture_peer_chain", "connect_error", "TLS_VERSIONS"]
-
-def connect_error(exc: OSError, target: str, timeout: float) -> ProbeError:
-    """Map a socket error raised while connecting to a :class:`ProbeError` (timeout, refused,
-    name_not_resolved; other OS errors such as "no route to host" count as refused, with the OS
-    message)."""
-    if isinstance(exc, socket.gaierror):
-        return ProbeError(ProbeErrorKind.NAME_NOT_RESOLVED, f"the name does not resolve ({exc.strerror})", target)
-    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError since 3.10
-        return ProbeError(ProbeErrorKind.TIMEOUT, f"no TCP connection within {timeout:g} s", target)
-    if isinstance(exc, ConnectionRefusedError):
-        return ProbeError(ProbeErrorKind.REFUSED, "connection refused (nothing listens on that port)", target)
-    return ProbeError(ProbeErrorKind.REFUSED, f"cannot connect ({exc.strerror or exc})", target)
-
+__all__ = ["capture_peer_chain", "TLS_VERSIONS"]
 
 def _openssl_reason(exc: SSL.Error) -> str:
     """The OpenSSL reason strings of an SSL.Error, e.g. "unsafe legacy renegotiation disabled"."""
@@ -93,7 +82,7 @@ TLS_VERSIONS = {
 
 
 def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, pin_version: str | None = None,
-                       lower_security_level: bool = False) -> TlsPeerChain | ProbeError:
+                       lower_security_level: bool = False, policy: NetPolicy | None = None) -> TlsPeerChain | ProbeError:
     """Handshake with ``address`` using SNI ``server_name`` and return the chain the server sent.
 
     Args:
@@ -107,6 +96,7 @@ def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, p
             only: OpenSSL 3 refuses TLS 1.0/1.1 (and SHA-1 handshake signatures) at its default
             level, which would hide what a legacy server accepts
             (https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/).
+        policy: the run's network policy (refused targets); the default policy when None.
 
     Returns a :class:`TlsPeerChain` (leaf first, each certificate decoded tolerantly, protocol
     e.g. "TLSv1.3" and cipher suite name), or a :class:`ProbeError` of kind ``refused``,
@@ -116,7 +106,7 @@ def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, p
     """
     target = f"{address} (SNI {server_name})"
     try:
-        sock = socket.create_connection((address.host, address.port), timeout=timeout)
+        sock = open_tcp(address, timeout, policy)  # the TCP connection comes from the network layer
     except OSError as exc:
         return connect_error(exc, target, timeout)
     try:
