@@ -206,3 +206,21 @@ def test_a_null_dacl_grants_everyone_and_a_missing_dacl_is_not_judged():
     assert readers(sd) == [{"sid": "S-1-1-0", "right": "full control (NULL DACL)", "ace": "no DACL at all"}]
     no_dacl = struct.pack("<BBHIIII", 1, 0, 0x8000, 0, 0, 0, 0)
     assert "without its DACL" in decode_security_descriptor("CN=x", no_dacl).error
+
+
+def test_the_html_report_shows_the_first_objects_of_a_large_scan_and_says_how_many_more():
+    """The directory fact keeps every object read; the HTML facts section shows 100 of a list and
+    says how many more the JSON report has (100,000 users would otherwise make a 200 MB page)."""
+    import dataclasses
+
+    from adfs_readiness.facts import to_jsonable
+    from adfs_readiness.facts.directory import DirectoryConnection, DirectoryFacts, ScanResult
+    from adfs_readiness.report.html import render_html
+    from report_samples import sample_result
+
+    objects = tuple(_obj(i) for i in range(250))
+    facts = DirectoryFacts(True, DirectoryConnection("ldap://x", "plain", "simple", "ok"),
+                           scan=ScanResult("DC=x", objects, False, None, (), 1000))
+    page = render_html(dataclasses.replace(sample_result(), facts={"directory": to_jsonable(facts)}))
+    assert "… and 150 more (the JSON report has them all)" in page
+    assert "CN=u99,DC=x" in page and "CN=u100,DC=x" not in page
