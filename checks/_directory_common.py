@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from adfs_readiness.api import CannotDetermine, CheckContext, Outcome, Reference, Status
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, filetime_to_datetime
 
-from .directory_rules import RULE_CHECKS, SAMPLES, RuleReport, in_scope, rule_report, skipped_counts
+from .directory_rules import RULE_CHECKS, SAMPLES, RuleReport, rule_report, scope
 
 __all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG", "REF_KDS", "REF_KDS_CREATE", "REF_GMSA",
            "REF_SSO_ROLLOVER", "REF_SCUBA", "REF_FUNCTIONAL_LEVELS", "REF_KERBEROS_SKEW",
@@ -124,7 +124,8 @@ def unread_domains(facts: DirectoryFacts) -> list[str]:
     return sorted(out)
 
 
-def _scan_evidence(facts: DirectoryFacts, report: RuleReport, csv: str | None) -> dict[str, Any]:
+def _scan_evidence(facts: DirectoryFacts, report: RuleReport, csv: str | None, skipped: dict[str, int]
+                   ) -> dict[str, Any]:
     scan = facts.scan
     assert scan is not None
     return {
@@ -133,7 +134,7 @@ def _scan_evidence(facts: DirectoryFacts, report: RuleReport, csv: str | None) -
         "problem_rows": len(report.problems), "by_problem": report.by_problem(),
         "first_objects": [{"dn": p.dn, "value": p.value, "problem": p.problem, "fix": p.fix}
                           for p in report.problems[:SAMPLES]],
-        "skipped": skipped_counts(scan), "csv": csv,
+        "skipped": skipped, "csv": csv,
     }
 
 
@@ -157,9 +158,10 @@ def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: St
     if not facts.scan.attributes_in_schema.get(attribute, True):
         return Outcome(Status.SKIP, f"The directory's schema has no {attribute} attribute (no Exchange "
                                     "schema extension), so there is nothing to check.", evidence={"attribute": attribute})
-    report = rule_report(check_id, in_scope(facts.scan), ctx.config.federated_domains)
+    objects, skipped = scope(facts.scan)
+    report = rule_report(check_id, objects, ctx.config.federated_domains)
     csv = csv_path(ctx)
-    evidence = _scan_evidence(facts, report, csv)
+    evidence = _scan_evidence(facts, report, csv, skipped)
     unread = unread_domains(facts) if duplicates else []
     note = ""
     if unread:

@@ -31,16 +31,18 @@ _FIX = "make the value unique: keep it on one object and change or remove it on 
 _OTHERS = 3  # other holders named in a row
 
 
-def _addresses(o: DirectoryObject) -> Iterable[tuple[str, str, str]]:
+def _addresses(o: DirectoryObject) -> list[tuple[str, str, str]]:
     """(attribute, value as stored, normalised address) of the object's UPN, mail and smtp proxies."""
-    if o.user_principal_name and o.user_principal_name.strip():
-        yield "userPrincipalName", o.user_principal_name, o.user_principal_name.strip().lower()
-    if o.mail and o.mail.strip():
-        yield "mail", o.mail, o.mail.strip().lower()
+    out = []
+    upn, mail = o.user_principal_name, o.mail
+    if upn and upn.strip():
+        out.append(("userPrincipalName", upn, upn.strip().lower()))
+    if mail and mail.strip():
+        out.append(("mail", mail, mail.strip().lower()))
     for v in o.proxy_addresses:
-        kind, _, address = v.partition(":")
-        if kind.lower() == "smtp" and address.strip():
-            yield "proxyAddresses", v, address.strip().lower()
+        if v[:5].lower() == "smtp:" and v[5:].strip():
+            out.append(("proxyAddresses", v, v[5:].strip().lower()))
+    return out
 
 
 def _groups(objects: Sequence[DirectoryObject], values: Callable[[DirectoryObject], Iterable[tuple[str, str]]]
@@ -75,17 +77,33 @@ def _single(get: Callable[[DirectoryObject], str | None]) -> Callable[[Directory
 def _cross(check_id: str, attribute: str, objects: Sequence[DirectoryObject]) -> list[Problem]:
     """Rows for the ``attribute`` values of objects whose address another object holds in another
     of userPrincipalName / mail / smtp proxyAddresses (the same attribute is IdFix's rule)."""
-    holders: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    first: dict[str, str] = {}  # address -> the first holder's DN (lower case)
+    shared: set[str] = set()  # addresses two objects hold
+    held = []
     for o in objects:
-        for attr, _, key in _addresses(o):
-            holders[key][o.dn.lower()].add(attr)
-    out = []
-    for o in objects:
+        addresses = _addresses(o)
+        if not addresses:
+            continue
         mine = o.dn.lower()
-        for attr, value, key in _addresses(o):
-            if attr != attribute or len(holders[key]) < 2:
+        held.append((o, mine, addresses))
+        for _, _, key in addresses:
+            holder = first.setdefault(key, mine)
+            if holder != mine:
+                shared.add(key)
+    if not shared:
+        return []
+    holders: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for o, mine, addresses in held:
+        for attr, _, key in addresses:
+            if key in shared:
+                holders[key][mine].add(attr)
+    out = []
+    for o, mine, addresses in held:
+        for attr, value, key in addresses:
+            if attr != attribute or key not in shared:
                 continue
-            elsewhere = sorted((dn, a) for dn, attrs in holders[key].items() if dn != mine for a in attrs if a != attribute)
+            elsewhere = sorted((dn, a) for dn, attrs in holders[key].items() if dn != mine
+                               for a in attrs if a != attribute)
             if not elsewhere:
                 continue  # only the same attribute elsewhere: the per-attribute rule reports it
             dns = {dn for dn, _ in elsewhere}

@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, Sequence
 
 from adfs_readiness.facts.directory import DirectoryObject, ScanResult
 
-__all__ = ["RULE_CHECKS", "CSV_COLUMNS", "Problem", "RuleReport", "skip_reason", "in_scope", "skipped_counts",
+__all__ = ["RULE_CHECKS", "CSV_COLUMNS", "Problem", "RuleReport", "skip_reason", "scope", "in_scope", "skipped_counts",
            "upn_problems", "smtp_problems", "proxy_address_problems", "target_address_problems",
            "mail_nickname_problems", "is_routable_suffix", "rule_report", "problem_rows", "anchor_problems",
            "SAMPLES"]
@@ -53,29 +53,36 @@ _ADFS_CONTAINER = ",cn=adfs,cn=microsoft,cn=program data,"
 _USERS = ("user", "inetOrgPerson")
 
 
+_CN_SKIP = re.compile("^(?:" + "|".join(re.escape(x) for x in _CN_PREFIXES) + ")|\\$$", re.IGNORECASE)
+_ADFS_DN = re.compile(r",cn=adfs,cn=microsoft,cn=program data,", re.IGNORECASE)
+_SAM_SKIP = re.compile(r"^(?:cas_|support_|msol_)", re.IGNORECASE)
+_NICK_SKIP = re.compile(r"^(?:cas_|systemmailbox)", re.IGNORECASE)
+
+
 def skip_reason(obj: DirectoryObject) -> str | None:
     """Why IdFix (and Entra Connect's default scoping) leaves ``obj`` out, or None to judge it."""
-    cn = (obj.cn or "").lower()
-    if cn.endswith("$") or (obj.sam_account_name or "").endswith("$"):
-        return "computer, managed service or trust account (name ends with $)"
-    if cn.startswith(_CN_PREFIXES):
+    cn, sam = obj.cn or "", obj.sam_account_name or ""
+    match = _CN_SKIP.search(cn)
+    if match is not None or sam.endswith("$"):
+        if cn.endswith("$") or sam.endswith("$"):
+            return "computer, managed service or trust account (name ends with $)"
         return "well-known system account (IdFix's exclusions: HealthMailbox*, SystemMailbox*, krbtgt*, MSOL*, ...)"
     if obj.conflict:
         return "replication conflict object (CNF)"
     if obj.critical_system_object:
         return "critical system object (isCriticalSystemObject)"
-    if _ADFS_CONTAINER in f",{obj.dn.lower()},":
+    if _ADFS_DN.search(obj.dn):
         return "AD FS certificate-sharing container (CN=ADFS,CN=Microsoft,CN=Program Data)"
     if obj.object_class in _USERS:
-        if (obj.sam_account_name or "").upper().startswith(("CAS_", "SUPPORT_", "MSOL_")):
+        if _SAM_SKIP.match(sam):
             return "service account (sAMAccountName CAS_*, SUPPORT_*, MSOL_*)"
-        if (obj.mail_nickname or "").upper().startswith(("CAS_", "SYSTEMMAILBOX")):
+        if obj.mail_nickname and _NICK_SKIP.match(obj.mail_nickname):
             return "Exchange system mailbox (mailNickname CAS_*, SystemMailbox*)"
         if obj.hide_from_address_lists and (obj.display_name or "").upper().startswith("MSOL"):
             return "directory synchronization account (hidden, displayName MSOL*)"
         if obj.recipient_type_details in _SYSTEM_RECIPIENT_TYPES:
             return "Exchange system recipient (msExchRecipientTypeDetails)"
-    if obj.object_class == "group" and obj.group_type is not None:
+    elif obj.object_class == "group" and obj.group_type is not None:
         if obj.group_type < 0 and obj.mail is None:
             return "security group without mail"
         if obj.group_type >= 0 and not obj.proxy_addresses:
@@ -83,15 +90,27 @@ def skip_reason(obj: DirectoryObject) -> str | None:
     return None
 
 
+def scope(scan: ScanResult) -> tuple[list[DirectoryObject], dict[str, int]]:
+    """(the objects no skip rule leaves out, in the order read; skip reason -> objects, sorted)."""
+    objects: list[DirectoryObject] = []
+    counts: Counter[str] = Counter()
+    for o in scan.objects:
+        reason = skip_reason(o)
+        if reason is None:
+            objects.append(o)
+        else:
+            counts[reason] += 1
+    return objects, dict(sorted(counts.items()))
+
+
 def in_scope(scan: ScanResult) -> list[DirectoryObject]:
     """The objects no skip rule leaves out, in the order read."""
-    return [o for o in scan.objects if skip_reason(o) is None]
+    return scope(scan)[0]
 
 
 def skipped_counts(scan: ScanResult) -> dict[str, int]:
     """Skip reason -> objects, sorted by reason."""
-    counts = Counter(r for r in map(skip_reason, scan.objects) if r)
-    return dict(sorted(counts.items()))
+    return scope(scan)[1]
 
 
 # --- value rules ----------------------------------------------------------------------------------
@@ -263,6 +282,14 @@ def is_routable_suffix(suffix: str, verified: Iterable[str] = ()) -> bool:
     return _public_suffixes().privatesuffix(suffix, accept_unknown=False) is not None
 
 
+def _cached(cache: dict[str, bool], suffix: str, verified: Iterable[str]) -> bool:
+    """:func:`is_routable_suffix` through a per-report cache (a directory has few suffixes)."""
+    known = cache.get(suffix)
+    if known is None:
+        known = cache[suffix] = is_routable_suffix(suffix, verified)
+    return known
+
+
 @lru_cache(maxsize=1)
 def _public_suffixes():  # type: ignore[no-untyped-def]
     """The public suffix list shipped with publicsuffixlist (rule data, loaded once)."""
@@ -334,7 +361,7 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
                 continue
             count += 1
             suffix = upn.strip().rsplit("@", 1)[1].lower()
-            if suffix and not routable.setdefault(suffix, is_routable_suffix(suffix, verified)):
+            if suffix and not _cached(routable, suffix, verified):
                 add(o, upn, [(f"non-routable UPN suffix {suffix}",
                               "add a routable UPN suffix verified in Microsoft 365 and change the UPN to it")])
     elif check_id == "directory.proxyaddresses":
@@ -348,7 +375,7 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
                 kind, _, address = v.partition(":")
                 suffix = address.rsplit("@", 1)[-1].strip().lower() if "@" in address else ""
                 if kind.lower() == "smtp" and suffix and not any(p.startswith("the part after @") for p, _ in found) \
-                        and not routable.setdefault(suffix, is_routable_suffix(suffix, verified)):
+                        and not _cached(routable, suffix, verified):
                     found.append((f"non-routable domain {suffix}", "remove the address or use a verified domain"))
                 add(o, v, found)
             primaries = [v for v in o.proxy_addresses if v.startswith("SMTP:")]
@@ -376,7 +403,7 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
                 kind, _, address = o.target_address.partition(":")
                 suffix = address.rsplit("@", 1)[-1].strip().lower() if "@" in address else ""
                 if kind.lower() == "smtp" and suffix and not any(p.startswith("the part after @") for p, _ in found) \
-                        and not routable.setdefault(suffix, is_routable_suffix(suffix, verified)):
+                        and not _cached(routable, suffix, verified):
                     found.append((f"non-routable domain {suffix}", "use a verified domain"))
                 add(o, o.target_address, found)
     elif check_id == "directory.mailnickname":
