@@ -91,7 +91,12 @@ def skip_reason(obj: DirectoryObject) -> str | None:
 
 
 def scope(scan: ScanResult) -> tuple[list[DirectoryObject], dict[str, int]]:
-    """(the objects no skip rule leaves out, in the order read; skip reason -> objects, sorted)."""
+    """(the objects no skip rule leaves out, in the order read; skip reason -> objects, sorted),
+    computed once per scan fact (:meth:`ScanResult.derived`): every rule check needs it."""
+    return scan.derived("scope", lambda: _scope(scan))  # type: ignore[no-any-return]
+
+
+def _scope(scan: ScanResult) -> tuple[list[DirectoryObject], dict[str, int]]:
     objects: list[DirectoryObject] = []
     counts: Counter[str] = Counter()
     for o in scan.objects:
@@ -146,6 +151,22 @@ def _domain(domain: str, limit: int | None) -> list[tuple[str, str]]:
     return out
 
 
+def _split(value: str, problems: list[tuple[str, str]], not_one_at: tuple[str, str], invalid: Iterable[str]
+           ) -> tuple[str, str, list[str]] | None:
+    """(part before @, part after @, invalid characters found before @) of the stripped value;
+    None (with ``not_one_at`` added to ``problems``) unless it has exactly one @. Invalid: those of
+    ``invalid`` and non-ASCII letters (IdFix's RFC 2822 local part is ASCII)."""
+    value = value.strip()
+    if value.count("@") != 1:
+        problems.append(not_one_at)
+        return None
+    local, domain = value.split("@")
+    bad = sorted({c for c in local if c in invalid} | {c for c in local if not c.isascii() and not c.isspace()})
+    if bad:
+        problems.append((f"invalid characters {''.join(bad)!r} before @", "remove or replace them"))
+    return local, domain, bad
+
+
 def upn_problems(upn: str) -> list[tuple[str, str]]:
     """(problem, suggested fix) of a userPrincipalName, [] when valid. IdFix: at most 113
     characters, its invalid characters (white space of every kind included) except the apostrophe,
@@ -160,14 +181,11 @@ def upn_problems(upn: str) -> list[tuple[str, str]]:
     problems = _white_space(upn)
     if len(upn) > 113:
         problems.append((f"{len(upn)} characters (at most 113)", "shorten the UPN"))
-    value = upn.strip()
-    if value.count("@") != 1:
-        problems.append(("not of the form name@domain (one @)", "set a UPN of the form name@contoso.com"))
+    parts = _split(upn, problems, ("not of the form name@domain (one @)", "set a UPN of the form name@contoso.com"),
+                   _UPN_BAD)
+    if parts is None:
         return problems
-    local, domain = value.split("@")
-    bad = sorted({c for c in local if c in _UPN_BAD} | {c for c in local if not c.isascii() and not c.isspace()})
-    if bad:
-        problems.append((f"invalid characters {''.join(bad)!r} before @", "remove or replace them"))
+    local, domain, _ = parts
     if len(local) > 64:
         problems.append((f"{len(local)} characters before @ (at most 64)", "shorten the name before @"))
     if not local:
@@ -190,14 +208,10 @@ def smtp_problems(address: str, *, invalid: str = "") -> list[tuple[str, str]]:
     if address.strip() == "":
         return [("blank", "remove the empty value")]
     problems = _white_space(address)
-    value = address.strip()
-    if value.count("@") != 1:
-        problems.append(("not an e-mail address (name@domain)", "correct the address"))
+    parts = _split(address, problems, ("not an e-mail address (name@domain)", "correct the address"), invalid)
+    if parts is None:
         return problems
-    local, domain = value.split("@")
-    bad = sorted({c for c in local if c in invalid} | {c for c in local if not c.isascii() and not c.isspace()})
-    if bad:
-        problems.append((f"invalid characters {''.join(bad)!r} before @", "remove or replace them"))
+    local, domain, bad = parts
     stripped = "".join(c for c in local if not c.isspace())
     if not local or not _DOT_ATOM.match(stripped) and not bad:
         problems.append(("not a valid name before @ (RFC 5322: misplaced period or a character outside atext)",

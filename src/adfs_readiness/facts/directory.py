@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.directory_acl import DkmFacts
@@ -223,6 +223,16 @@ class ScanResult:
     @property
     def objects_read(self) -> int:
         return len(self.objects)
+
+    def derived(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per instance: a value the checks derive from ``objects`` (the objects
+        in scope, the address index) that several checks need. Kept in the instance's dict, not as
+        a field: never serialised or compared, and a fact is immutable, so it cannot go stale
+        (``dataclasses.replace`` makes a new instance without it)."""
+        cache = self.__dict__.setdefault("_derived", {})  # frozen dataclass: write the dict itself
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
 
 
 @dataclass(frozen=True)

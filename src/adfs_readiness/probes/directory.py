@@ -57,7 +57,11 @@ def probe_directory(ctx: ProbeContext) -> DirectoryFacts:
     timeout = max(1.0, min(ctx.config.timeout_seconds, ctx.remaining()))
     report = ctx.progress
     progress = (lambda count: report("directory", count)) if report is not None else None
-    return gather_directory(ctx.config, timeout=timeout, resolver=make_resolver(ctx.config, timeout), progress=progress)
+    try:  # the run's internal-view resolver (net): the DCs' SRV records and the service name's CNAMEs
+        resolver: Any = ctx.net.resolver("internal", ctx.config.internal_resolvers)[0]
+    except Exception:  # no resolver configured on this machine: a configured DC URL still works
+        resolver = None
+    return gather_directory(ctx.config, timeout=timeout, resolver=resolver, progress=progress)
 
 
 def _system_clock() -> datetime:
@@ -197,14 +201,24 @@ def _read_all(session: DirectorySession, connection: DirectoryConnection, config
 def _service_name_aliases(resolver: Any, name: str) -> ServiceNameAliases:
     """The CNAME chain of the federation service name through the probe's resolver (the internal
     view: Kerberos clients are inside). Never raises: a failed lookup is the fact's ``error``."""
-    resolver = resolver if resolver is not None else dns.resolver.Resolver()
-    where = ", ".join(f"{ns}:{getattr(resolver, 'port', 53)}" for ns in getattr(resolver, "nameservers", ()))
+    try:
+        resolver = resolver if resolver is not None else dns.resolver.Resolver()
+    except Exception as exc:  # this machine has no resolver configured
+        return ServiceNameAliases(name, None, (), None, f"{type(exc).__name__}: {exc}")
+    where = ", ".join(_nameserver(ns, getattr(resolver, "port", 53)) for ns in getattr(resolver, "nameservers", ()))
     try:
         answer = resolver.resolve(name, "A", raise_on_no_answer=False)
     except Exception as exc:  # NXDOMAIN, no nameserver answered, timeout: the chain is unknown
         return ServiceNameAliases(name, None, (), where or None, f"{type(exc).__name__}: {exc}")
     chain = tuple(str(rrset[0].target).rstrip(".").lower() for rrset in answer.chaining_result.cnames if len(rrset))
     return ServiceNameAliases(name, str(answer.canonical_name).rstrip(".").lower(), chain, where or None)
+
+
+def _nameserver(ns: Any, port: int) -> str:
+    """"address:port" of a dnspython nameserver (a string, or a Do53Nameserver with its own port)."""
+    if isinstance(ns, str):
+        return f"{ns}:{port}"
+    return f"{getattr(ns, 'address', ns)}:{getattr(ns, 'port', port)}"
 
 
 def _max_page_size(session: DirectorySession, conf_nc: str) -> int | None:

@@ -200,9 +200,9 @@ def _targets(cfg: DirectoryConfig, resolver: Any) -> tuple[list[tuple[LdapTarget
     if not domain:
         return [], None, "no server configured and no AD domain to look up (set directory.server or a UPN bind_user)"
     srv = f"_ldap._tcp.dc._msdcs.{domain}"
-    if resolver is None:
-        resolver = dns.resolver.Resolver()
     try:
+        if resolver is None:
+            resolver = dns.resolver.Resolver()
         found = discover_domain_controllers(domain, resolver)
     except Exception as exc:  # NXDOMAIN, NoAnswer, timeouts: all mean "no DC found this way"
         return [], srv, f"no domain controller found: SRV {srv} failed ({type(exc).__name__}: {exc})"
