@@ -34,16 +34,22 @@ class CliRun:
 
 
 def run_cli(*args: str | Path, mem_mb: int = 768, timeout: float = 120.0, cwd: Path | None = None,
-            env: dict[str, str] | None = None, stdin: bytes | None = None) -> CliRun:
+            env: dict[str, str] | None = None, stdin: bytes | None = None, inject: str | None = None) -> CliRun:
     """``python -m adfs_readiness ARGS`` in a child process limited to ``mem_mb`` MiB of address
-    space, killed after ``timeout`` seconds (then the test fails with TimeoutExpired)."""
+    space, killed after ``timeout`` seconds (then the test fails with TimeoutExpired).
+
+    ``inject``: Python run in the child before the CLI starts, to plant a fault in the tool's *own*
+    code (e.g. make a renderer raise) where no real input reaches that failure yet."""
     limit = mem_mb * 1024 * 1024
+    command = CLI if inject is None else [sys.executable, "-c",
+                                         f"{inject}\nimport sys\nfrom adfs_readiness.cli import main\n"
+                                         f"sys.exit(main(sys.argv[1:]))\n"]
 
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     started = time.monotonic()
-    proc = subprocess.run([*CLI, *map(str, args)], preexec_fn=limit_memory, capture_output=True,
+    proc = subprocess.run([*command, *map(str, args)], preexec_fn=limit_memory, capture_output=True,
                           timeout=timeout, cwd=cwd, env={**os.environ, **(env or {})}, input=stdin)
     return CliRun(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
                   time.monotonic() - started)

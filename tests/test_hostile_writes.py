@@ -126,7 +126,8 @@ def test_history_command_refuses_a_symlinked_database(tmp_path):
 
 def test_a_planted_lock_file_link_is_refused(tmp_path, victim):
     data = tmp_path / "data"
-    lock = lock_path(data / "locks", str(METADATA))
+    # A metadata-file run is keyed (history and lock) by the document's entityID, not its path.
+    lock = lock_path(data / "locks", "http://fs.msidlab11.com/adfs/services/trust")
     lock.parent.mkdir(parents=True)
     lock.symlink_to(victim)
     before = digest(victim)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, read_capped
+
 __all__ = [
     "ConfigError",
     "HostPort",
@@ -25,6 +27,7 @@ __all__ = [
     "Scope",
     "DnsConfig",
     "CloudConfig",
+    "Limits",
     "Config",
     "load_config",
     "config_from_mapping",
@@ -177,12 +180,16 @@ class DnsConfig:
         m365_verification: domain -> the expected ``MS=ms...`` TXT value (dns.m365-verification).
         certificate_caa_domains: CAA issuer domain names of the CA that issued the SSL certificate,
             for a CA the built-in table does not know (dns.caa).
+        simulated_public_domains: domains under a special-use name that a test lab serves as if
+            they were public (the built-in lab's contoso.test); dns.fs-name-routable does not fail
+            names under them. Never set it for a real deployment.
     """
 
     expected_internal_addresses: tuple[str, ...] = ()
     expected_external_addresses: tuple[str, ...] = ()
     m365_verification: Mapping[str, str] = field(default_factory=dict)
     certificate_caa_domains: tuple[str, ...] = ()
+    simulated_public_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,34 @@ class Scope:
     certificate_authentication: bool = False
     device_registration: bool = False
     exchange_online: bool = True
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what the tool reads and writes (the ``[limits]`` table; docs/hardening.md). Hostile
+    or damaged input is refused at these sizes with an error naming the cap and this key, instead of
+    costing minutes and gigabytes.
+
+    Attributes:
+        max_input_bytes: the largest file read: AD FS and Entra exports, evidence snapshots, CA
+            bundles, certificate and key files (64 MiB; 1 kB .. 4 GiB). Also ``--max-input-bytes``.
+        max_export_items: the longest list an AD FS / Entra export or a snapshot may hold (relying
+            party trusts, endpoints, certificates, ...; 20 000). A real farm has hundreds.
+        max_pfx_iterations: the highest PKCS#12 MAC or key-derivation iteration count accepted in a
+            PFX file before it is opened (600 000; Windows writes 2 000, OpenSSL 2 048).
+        max_report_rows: findings of one check shown in the reports (HTML, JSON, text, JUnit,
+            Markdown); the rest are counted there and all are in the CSV report (100).
+    """
+
+    max_input_bytes: int = 64 * 1024 * 1024
+    max_export_items: int = 20_000
+    max_pfx_iterations: int = 600_000
+    max_report_rows: int = 100
+
+
+#: Bounds of the ``[limits]`` keys: (minimum, maximum).
+LIMIT_BOUNDS = {"max_input_bytes": (1024, 4 * 1024 ** 3), "max_export_items": (10, 10_000_000),
+                "max_pfx_iterations": (1, 100_000_000), "max_report_rows": (1, 1_000_000)}
 
 
 @dataclass(frozen=True)
@@ -303,6 +338,7 @@ class Config:
         history_path / history_enabled: the run history database (None = the default in the
             user data folder) and whether runs are recorded (``[history]``, see history.py).
         suppressions_file: accepted risks (``[suppressions] file``, see suppressions.py).
+        limits: caps on input and output sizes (``[limits]``, :class:`Limits`).
     """
 
     source: str = "<defaults>"
@@ -336,6 +372,7 @@ class Config:
     adfs_export: Path | None = None
     endpoint_probe_urls: tuple[str, ...] = ()
     latency_samples: int = 3
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def issuer(self) -> str | None:
@@ -368,6 +405,7 @@ class Config:
 _TOP_LEVEL = {"federation", "dns", "directory", "thresholds", "scope", "checks", "network", "tls"}
 _TOP_LEVEL |= {"history", "suppressions"}
 _TOP_LEVEL |= {"cloud", "adfs", "endpoints"}
+_TOP_LEVEL |= {"limits"}
 
 
 class _Reader:
@@ -453,7 +491,8 @@ def load_config(path: Path) -> Config:
     """
     source = str(path)
     try:
-        raw = path.read_bytes()
+        # Fixed cap: a configuration file cannot raise the cap of its own reading.
+        raw = read_capped(path, CONFIG_FILE_MAX_BYTES, setting=None)
     except OSError as exc:
         raise ConfigError(source, "(file)", str(path), f"a readable file ({exc.strerror})") from None
     try:
@@ -602,7 +641,13 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
 
     cloud, adfs_export, probe_urls, latency_samples = _cloud_adfs_endpoints(source, data, path_of)
 
+    lim = _Reader(source, _table(source, data, "limits"), "limits")
+    limits = Limits(**{name: lim.number(name, getattr(Limits, name), low, integer=True, maximum=high)
+                       for name, (low, high) in LIMIT_BOUNDS.items()})
+    lim.reject_unknown()
+
     return Config(
+        limits=limits,
         cloud=cloud,
         adfs_export=adfs_export,
         endpoint_probe_urls=probe_urls,
@@ -719,6 +764,7 @@ def _dns_config(reader: _Reader) -> DnsConfig:
         expected_external_addresses=ips("expected_external_addresses"),
         m365_verification={k.lower().rstrip("."): v.strip() for k, v in verification.items()},
         certificate_caa_domains=caa,
+        simulated_public_domains=tuple(d.lower().rstrip(".") for d in reader.string_list("simulated_public_domains")),
     )
 
 
@@ -845,6 +891,14 @@ enabled = true
 [adfs]
 # The JSON written on an AD FS server by the bundled collector (adfs-readiness collector > collect-adfs.ps1).
 # export = "adfs-export.json"
+
+[limits]
+# Caps on hostile or damaged input and on report size (docs/hardening.md). Raise one only for a
+# file you trust that is really that big.
+# max_input_bytes = 67108864      # largest export, snapshot, CA bundle or key file read (64 MiB)
+# max_export_items = 20000        # longest list in an AD FS / Entra export or a snapshot
+# max_pfx_iterations = 600000     # highest PKCS#12 MAC / key-derivation iteration count in a PFX
+# max_report_rows = 100           # findings per check in the reports; the CSV report has them all
 
 [suppressions]
 # Accepted risks: findings that stay visible, marked, but do not lower the grade (docs/scheduling.md).

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from adfs_readiness.config import Limits
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.adfs_export import (
     AdfsCertificateEntry,
@@ -24,9 +25,11 @@ from adfs_readiness.facts.adfs_export import (
     AdfsProperties,
     AdfsTrust,
 )
+from adfs_readiness.files import read_capped
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.probes import ProbeContext
+from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import certificate_from_base64
-from adfs_readiness.text import loads_json
 
 __all__ = ["probe_adfs_export", "read_adfs_export", "parse_ps_date"]
 
@@ -45,7 +48,12 @@ def parse_ps_date(value: Any) -> datetime | None:
         return None
     match = _MS_DATE.match(value.strip())
     if match:
-        return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
+        if len(match.group(1)) > 16:  # beyond year 300000: not a date (and int() of 5,000 digits raises)
+            return None
+        try:
+            return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
+        except OverflowError:
+            return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -200,15 +208,23 @@ def _farm(r: _Reader, raw: Any, properties: AdfsProperties | None) -> AdfsFarm:
                     database=database)
 
 
-def read_adfs_export(path: Path) -> AdfsExport:
+def read_adfs_export(path: Path, limits: Limits = Limits(), deadline: float | None = None) -> AdfsExport:
     """Read and interpret an export file. Never raises: an unreadable or non-JSON file, a missing
-    section or field, an unknown value are listed in ``problems``."""
+    section or field, an unknown value are listed in ``problems``.
+
+    Hostile input is refused before it is interpreted (``problems`` says which cap and the setting
+    that raises it): a file over ``limits.max_input_bytes``, a list over ``limits.max_export_items``
+    entries, deep nesting, huge numbers (:mod:`adfs_readiness.json_input`), and reading stops at
+    ``deadline`` (the probe's ``time.monotonic()`` limit) so an abandoned probe does not keep
+    working after the run has moved on."""
     try:
-        data = loads_json(path.read_bytes())
+        raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
+        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
+                                    deadline=deadline)
     except OSError as exc:
         return AdfsExport(configured=True, source=str(path), problems=(f"cannot read {path}: {exc.strerror or exc}",))
-    except ValueError as exc:
-        return AdfsExport(configured=True, source=str(path), problems=(f"{path} is not JSON: {exc}",))
+    except UntrustedJsonError as exc:
+        return AdfsExport(configured=True, source=str(path), problems=(f"{path} was refused: {exc}",))
     if not isinstance(data, dict):
         return AdfsExport(configured=True, source=str(path), problems=("the export is not a JSON object",))
     top = _ci(data)
@@ -236,7 +252,7 @@ def read_adfs_export(path: Path) -> AdfsExport:
                                  ("TokenSigningCertificates", "EncryptionCertificate"))
         if top.get("claimsprovidertrusts") is not None else None,
         farm=_farm(r, top["farminformation"], properties) if top.get("farminformation") is not None else None,
-        problems=tuple(r.problems))
+        problems=bounded_problems(r.problems))
 
 
 def probe_adfs_export(ctx: ProbeContext) -> AdfsExport:
@@ -244,4 +260,4 @@ def probe_adfs_export(ctx: ProbeContext) -> AdfsExport:
     ``configured=False`` when none is given."""
     if ctx.config.adfs_export is None:
         return AdfsExport(configured=False)
-    return read_adfs_export(ctx.config.adfs_export)
+    return read_adfs_export(ctx.config.adfs_export, ctx.config.limits, ctx.deadline)

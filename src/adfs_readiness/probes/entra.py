@@ -22,8 +22,11 @@ from urllib.parse import quote
 
 from adfs_readiness.config import Config
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
+from adfs_readiness.files import read_capped
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.net.msal_http import HttpFailure, MsalHttpClient
 from adfs_readiness.probes import ProbeContext
+from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.text import loads_json
 
@@ -101,17 +104,21 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
     return result, problems
 
 
-def _from_file(path: Path, config: Config) -> EntraFederationFacts:
+def _from_file(path: Path, config: Config, deadline: float | None = None) -> EntraFederationFacts:
+    limits = config.limits
     try:
-        data = loads_json(path.read_bytes())
+        raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
+        # Size, item count, depth and number bounds checked before anything reads the document.
+        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
+                                    deadline=deadline)
     except OSError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"cannot read {path}: {exc.strerror or exc}",))
-    except ValueError as exc:
+    except UntrustedJsonError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
-                                    problems=(f"{path} is not JSON: {exc}",))
+                                    problems=(f"{path} was refused: {exc}",))
     federations, problems = parse_federation_json(data, config.federated_domains)
-    return _facts(str(path), "file", federations, problems, config)
+    return _facts(str(path), "file", federations, list(bounded_problems(problems)), config)
 
 
 def _facts(source: str, kind: str, federations: list[DomainFederation], problems: list[str],
@@ -130,7 +137,7 @@ def _credential(config: Config) -> dict | str | None:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         # msal's certificate credential: the PEM private key and the certificate's SHA-1 thumbprint.
-        pem = cloud.client_certificate.read_bytes()
+        pem = read_capped(cloud.client_certificate, config.limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
         certificate = x509.load_pem_x509_certificate(pem)
         return {"private_key": pem.decode("ascii"), "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),
                 "public_certificate": certificate.public_bytes(Encoding.PEM).decode("ascii")}
@@ -207,7 +214,7 @@ def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts:
     Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
     cloud = ctx.config.cloud
     if cloud.federation_export is not None:
-        return _from_file(cloud.federation_export, ctx.config)
+        return _from_file(cloud.federation_export, ctx.config, ctx.deadline)
     if cloud.graph_configured:
         return _from_graph(ctx)
     return EntraFederationFacts(configured=False)
