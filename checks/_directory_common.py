@@ -180,8 +180,8 @@ def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: St
     else:
         more = ""
     n, rows = report.objects_with_problem, len(report.problems)
-    objects = f"{n} object has" if n == 1 else f"{n} objects have"
-    return Outcome(problem_status, f"{objects} {what} problems in {attribute} "
+    counted = f"{n} object has" if n == 1 else f"{n} objects have"
+    return Outcome(problem_status, f"{counted} {what} problems in {attribute} "
                                    f"({rows} problem row{'' if rows == 1 else 's'}){more}." + note, evidence=evidence)
 
 

@@ -14,6 +14,7 @@ import base64
 import re
 import uuid
 from collections import Counter
+from typing import Any
 
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
@@ -244,7 +245,7 @@ def upn_suffixes(ctx: CheckContext) -> Outcome:
             without.append(o.dn)
         elif "@" in upn:
             counts[upn.strip().rsplit("@", 1)[1].lower()] += 1
-    rows = [{"suffix": suffix, "users": n, "routable": is_routable_suffix(suffix, domains),
+    rows: list[dict[str, Any]] = [{"suffix": suffix, "users": n, "routable": is_routable_suffix(suffix, domains),
              "listed_in_forest": suffix in listed, "federated": _federated(suffix, domains)}
             for suffix, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     unfederated = [r for r in rows if r["routable"] and not r["federated"]] if domains else []

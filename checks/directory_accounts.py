@@ -13,6 +13,8 @@ return them, and the evidence says which was used.
 
 from __future__ import annotations
 
+from typing import Any
+
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts.dns import DNS_INTERNAL_FACT
 from adfs_readiness.facts.directory import (
@@ -164,11 +166,11 @@ def _password(a: AccountInfo, facts: DirectoryFacts, now: int, uac: int) -> tupl
     if facts.max_pwd_age in (0, INTERVAL_NEVER):  # MS-ADA3 Max-Pwd-Age: passwords never expire
         return None, source, "never (domain policy: no maximum password age)"
     if a.password_last_set and facts.max_pwd_age is not None:
-        expires = a.password_last_set + abs(facts.max_pwd_age)
-        if expires <= now:
-            return (f"the password expired on {when(expires)} (domain policy: maximum password age "
-                    f"{_days(facts.max_pwd_age)} days)", source, when(expires))
-        return None, source, when(expires)
+        expires_at = a.password_last_set + abs(facts.max_pwd_age)
+        if expires_at <= now:
+            return (f"the password expired on {when(expires_at)} (domain policy: maximum password age "
+                    f"{_days(facts.max_pwd_age)} days)", source, when(expires_at))
+        return None, source, when(expires_at)
     return None, source, None
 
 
@@ -506,7 +508,7 @@ def privileged_federated(ctx: CheckContext) -> Outcome:
     domains = ctx.config.federated_domains
     if not domains:
         return Outcome(Status.SKIP, "No federated domains configured (federation.domains).")
-    hits = []
+    hits: list[dict[str, Any]] = []
     for m in facts.privileged_members:
         suffix = (m.user_principal_name or "").rsplit("@", 1)[-1].lower() if m.user_principal_name else ""
         if suffix and any(suffix == d or suffix.endswith("." + d) for d in domains):

@@ -184,8 +184,11 @@ def dkm_access(ctx: CheckContext) -> Outcome:
                                     "account's); check Get-AdfsProperties | Select CertificateSharingContainer.",
                        evidence={"container": dkm.container, "exists": dkm.exists})
     service, service_how = _service_sids(facts, ctx)
-    broad, unexpected, undetermined, rows = [], [], [], []
-    farms = []
+    broad: list[dict[str, Any]] = []
+    unexpected: list[dict[str, Any]] = []
+    undetermined: list[str] = []
+    rows: list[dict[str, Any]] = []
+    farms: list[dict[str, Any]] = []
     for farm in dkm.farms:
         if farm.security.error:  # its children may be invisible too: nothing about it can be told
             undetermined.append(f"{farm.dn}: {farm.security.error}")

@@ -357,6 +357,7 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
     attribute = RULE_CHECKS[check_id]
     problems: list[Problem] = []
     count = 0
+    routable: dict[str, bool] = {}  # suffix -> routable, for the rules that ask
 
     def add(obj: DirectoryObject, value: str, found: list[tuple[str, str]]) -> None:
         problems.extend(Problem(check_id, obj.dn, attribute, value, p, f) for p, f in found)
@@ -368,7 +369,6 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
                 count += 1
                 add(o, o.user_principal_name, upn_problems(o.user_principal_name))
     elif check_id == "directory.upn-routable":
-        routable: dict[str, bool] = {}
         for o in users:
             upn = o.user_principal_name
             if upn is None or "@" not in upn:
@@ -379,7 +379,6 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
                 add(o, upn, [(f"non-routable UPN suffix {suffix}",
                               "add a routable UPN suffix verified in Microsoft 365 and change the UPN to it")])
     elif check_id == "directory.proxyaddresses":
-        routable: dict[str, bool] = {}
         for o in objects:
             if not o.proxy_addresses:
                 continue
@@ -409,7 +408,6 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
                     found.insert(0, (f"{len(o.mail)} characters (at most 256)", "shorten the address"))
                 add(o, o.mail, found)
     elif check_id == "directory.targetaddress":
-        routable = {}
         for o in objects:
             if o.target_address is not None:
                 count += 1

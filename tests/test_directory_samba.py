@@ -366,7 +366,7 @@ def test_users_without_a_upn_or_with_an_unfederated_routable_suffix_are_reported
     assert "fabrikam.com" in unfederated and "contoso.local" not in unfederated
     assert (f"{sum(r['users'] for r in o.evidence['suffixes'] if r['suffix'] in unfederated)} users with a routable UPN "
             "suffix that is not a federated domain (") in o.summary and "they will not sign in through AD FS" in o.summary
-    assert f"users without a userPrincipalName (first: CN=aadsync" not in o.summary  # skipped objects are not users here
+    assert "users without a userPrincipalName (first: CN=aadsync" not in o.summary  # skipped objects are not users here
     without = o.evidence["first_users_without_upn"]
     assert f"CN=givenlong,OU=Lab,{B}" in without and len(without) == 20  # the first 20, sorted
     assert without == sorted(without, key=str.lower) and o.evidence["users_without_upn"] > 20

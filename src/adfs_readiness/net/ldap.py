@@ -173,7 +173,7 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
     """
     transport = "ldaps" if target.use_ssl else ("starttls" if cfg.start_tls else "plain")
     auth = cfg.auth if (cfg.bind_user or cfg.auth == "kerberos") else "anonymous"
-    info = dict(server=target.url, transport=transport, auth=auth, bind_user=cfg.bind_user)
+    info: dict[str, Any] = dict(server=target.url, transport=transport, auth=auth, bind_user=cfg.bind_user)
 
     if auth == "ntlm":
         provider, why = md4_provider()

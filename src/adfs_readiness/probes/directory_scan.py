@@ -80,7 +80,7 @@ def scan_objects(session: DirectorySession, base: str, attributes_in_schema: Map
     trouble: a cut search is ``partial`` with the reason). Reports progress through the session."""
     started = time.monotonic()
     status = SearchStatus()
-    objects = []
+    objects: list[DirectoryObject] = []
     append = objects.append
     for dn, raw in session.stream(base, SCAN_FILTER, SCAN_ATTRIBUTES, status=status, pipeline=True,
                                   size_limit=session.size_limit):
