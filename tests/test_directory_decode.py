@@ -223,3 +223,61 @@ def test_the_html_report_shows_the_first_objects_of_a_large_scan_and_says_how_ma
     page = render_html(dataclasses.replace(sample_result(), facts={"directory": to_jsonable(facts)}))
     assert "… and 150 more (the JSON report has them all)" in page
     assert "CN=u99,DC=x" in page and "CN=u100,DC=x" not in page
+
+
+class _Session:
+    """A stand-in DirectorySession for the probe's section logic (no LDAP involved): the RootDSE,
+    a domain object whose objectSid is ``domain_sid`` bytes, and empty answers elsewhere."""
+
+    size_limit = 0
+    effective_page_size = 1000
+    max_page_size = None
+
+    def __init__(self, domain_sid: bytes) -> None:
+        self.domain_sid = domain_sid
+
+    def read(self, dn, attributes, controls=None):
+        if dn == "":
+            return {"defaultNamingContext": [b"DC=contoso,DC=test"], "configurationNamingContext":
+                    [b"CN=Configuration,DC=contoso,DC=test"], "rootDomainNamingContext": [b"DC=contoso,DC=test"]}
+        if dn == "DC=contoso,DC=test":
+            return {"objectSid": [self.domain_sid], "maxPwdAge": [b"-9223372036854775808"]}
+        return {}
+
+    def search(self, base, ldap_filter, attributes, scope=None):
+        return []
+
+    def stream(self, base, ldap_filter, attributes, **kwargs):
+        return iter(())
+
+    def security_descriptor(self, dn):
+        return False, None
+
+    def global_catalog(self):
+        return None
+
+    def progress(self, count):
+        pass
+
+
+def test_a_malformed_domain_sid_is_reported_as_malformed_data_never_as_missing_rights():
+    from datetime import datetime, timezone
+
+    from adfs_readiness.api import CannotDetermine, CheckContext
+    from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryConnection
+    from adfs_readiness.probes.directory import _read_all
+    from adfs_readiness_checks.directory_accounts import privileged_federated
+
+    cfg = config_from_mapping({"directory": {"server": "ldap://dc1"}, "federation": {"domains": ["contoso.com"]}})
+    clock = lambda: datetime(2026, 11, 30, tzinfo=timezone.utc)  # noqa: E731
+    connection = DirectoryConnection("ldap://dc1", "plain", "simple", "ok")
+    facts = _read_all(_Session(b"\x01\x05\x00\x00\x00"), connection, cfg, clock, None)
+    assert facts.domain_sid is None
+    assert facts.domain_sid_problem == ("the domain's objectSid is malformed (5 bytes): a SID has at least 8 bytes")
+    ctx = CheckContext(facts={DIRECTORY_FACT: facts}, config=cfg, now=clock())
+    with pytest.raises(CannotDetermine) as err:
+        privileged_federated.function(ctx)
+    assert "malformed" in err.value.reason and "denied" not in err.value.reason
+    well_formed = _read_all(_Session(sid_bytes := bytes.fromhex("010400000000000515000000010000000200000003000000")),
+                            connection, cfg, clock, None)
+    assert well_formed.domain_sid == "S-1-5-21-1-2-3" and sid_bytes and "privileged" not in well_formed.section_errors
