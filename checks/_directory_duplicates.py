@@ -18,6 +18,7 @@ own UPN) is never a duplicate.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from typing import Callable, Iterable, Sequence
 
@@ -45,13 +46,28 @@ def _addresses(o: DirectoryObject) -> list[tuple[str, str, str]]:
     return out
 
 
+def _shared(objects: Sequence[DirectoryObject], keys: Callable[[DirectoryObject], Iterable[str]]) -> set[int]:
+    """The hashes of the keys two different objects hold (a superset: a 64-bit hash collision only
+    adds a candidate, which the exact comparison after drops). Memory stays small at 100,000+
+    objects: one sorted array of hashes, no index of every value."""
+    hashes = array("q")
+    for o in objects:
+        hashes.extend({hash(k) for k in keys(o)})  # an object holding a key twice counts once
+    ordered = sorted(hashes)
+    return {a for a, b in zip(ordered, ordered[1:]) if a == b}
+
+
 def _groups(objects: Sequence[DirectoryObject], values: Callable[[DirectoryObject], Iterable[tuple[str, str]]]
             ) -> dict[str, dict[str, tuple[DirectoryObject, str]]]:
     """key -> {dn (lower): (object, value as stored)} for every key at least two objects hold."""
+    candidates = _shared(objects, lambda o: [key for _, key in values(o)])
+    if not candidates:
+        return {}
     index: dict[str, dict[str, tuple[DirectoryObject, str]]] = defaultdict(dict)
     for o in objects:
         for value, key in values(o):
-            index[key].setdefault(o.dn.lower(), (o, value))
+            if hash(key) in candidates:
+                index[key].setdefault(o.dn.lower(), (o, value))
     return {k: v for k, v in index.items() if len(v) > 1}
 
 
@@ -77,41 +93,30 @@ def _single(get: Callable[[DirectoryObject], str | None]) -> Callable[[Directory
 def _cross(check_id: str, attribute: str, objects: Sequence[DirectoryObject]) -> list[Problem]:
     """Rows for the ``attribute`` values of objects whose address another object holds in another
     of userPrincipalName / mail / smtp proxyAddresses (the same attribute is IdFix's rule)."""
-    first: dict[str, str] = {}  # address -> the first holder's DN (lower case)
-    shared: set[str] = set()  # addresses two objects hold
-    held = []
-    for o in objects:
-        addresses = _addresses(o)
-        if not addresses:
-            continue
-        mine = o.dn.lower()
-        held.append((o, mine, addresses))
-        for _, _, key in addresses:
-            holder = first.setdefault(key, mine)
-            if holder != mine:
-                shared.add(key)
-    if not shared:
+    candidates = _shared(objects, lambda o: [key for _, _, key in _addresses(o)])
+    if not candidates:
         return []
     holders: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for o, mine, addresses in held:
-        for attr, _, key in addresses:
-            if key in shared:
+    held = []
+    for o in objects:
+        mine = o.dn.lower()
+        for attr, value, key in _addresses(o):
+            if hash(key) in candidates:
                 holders[key][mine].add(attr)
+                held.append((o, mine, attr, value, key))
     out = []
-    for o, mine, addresses in held:
-        for attr, value, key in addresses:
-            if attr != attribute or key not in shared:
-                continue
-            elsewhere = sorted((dn, a) for dn, attrs in holders[key].items() if dn != mine
-                               for a in attrs if a != attribute)
-            if not elsewhere:
-                continue  # only the same attribute elsewhere: the per-attribute rule reports it
-            dns = {dn for dn, _ in elsewhere}
-            names = sorted({a for _, a in elsewhere})
-            shown = "; ".join(sorted(dns)[:_OTHERS]) + (f" and {len(dns) - _OTHERS} more" if len(dns) > _OTHERS else "")
-            out.append(Problem(check_id, o.dn, attribute, value,
-                               f"the same address is the {' / '.join(names)} of another object ({shown}): Entra ID "
-                               "needs userPrincipalName, mail and proxy addresses unique across objects", _FIX))
+    for o, mine, attr, value, key in held:
+        if attr != attribute or len(holders[key]) < 2:
+            continue
+        elsewhere = sorted((dn, a) for dn, attrs in holders[key].items() if dn != mine for a in attrs if a != attribute)
+        if not elsewhere:
+            continue  # only the same attribute elsewhere: the per-attribute rule reports it
+        dns = {dn for dn, _ in elsewhere}
+        names = sorted({a for _, a in elsewhere})
+        shown = "; ".join(sorted(dns)[:_OTHERS]) + (f" and {len(dns) - _OTHERS} more" if len(dns) > _OTHERS else "")
+        out.append(Problem(check_id, o.dn, attribute, value,
+                           f"the same address is the {' / '.join(names)} of another object ({shown}): Entra ID "
+                           "needs userPrincipalName, mail and proxy addresses unique across objects", _FIX))
     return out
 
 
