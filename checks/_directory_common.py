@@ -12,7 +12,8 @@ from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, filet
 
 from .directory_rules import RULE_CHECKS, SAMPLES, RuleReport, rule_report, scope
 
-__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG", "REF_KDS", "REF_KDS_CREATE", "REF_GMSA",
+__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG",
+           "REF_KDS", "REF_KDS_CREATE", "REF_GMSA",
            "REF_SSO_ROLLOVER", "REF_SCUBA", "REF_FUNCTIONAL_LEVELS", "REF_KERBEROS_SKEW",
            "REF_LDAP_SIGNING", "bind_account_privileged", "gate", "rule_outcome", "when", "unread_domains", "csv_path"]
 

@@ -86,8 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="environment variable holding the PFX / key password (else a prompt when interactive)")
     target.add_argument("--csv-dir", metavar="DIR", type=Path,
                         help="write every object-level directory problem to DIR/directory-problems.csv")
-    target.add_argument("--adfs-export", metavar="FILE", type=Path,
-                        help="the AD FS server export written by the collector (adfs-readiness collector)")
+    target.add_argument("--adfs-export", metavar="FILE|DIR", type=Path, action="append",
+                        help="an AD FS or WAP server export written by the collector (adfs-readiness collector); "
+                             "repeat it for each server, or give a folder of them")
+    target.add_argument("--sign-in-upn", metavar="UPN",
+                        help="run endpoints.sign-in-test with this test account (password from "
+                             "ADFS_READINESS_SIGNIN_PASSWORD or [sign_in_test] password_source)")
     target.add_argument("--entra-export", metavar="FILE", type=Path,
                         help="Entra federation settings: Get-MgDomainFederationConfiguration ... | ConvertTo-Json")
     run = check.add_argument_group("run")
@@ -388,12 +392,18 @@ def _config_from_args(args: argparse.Namespace) -> Config:
             raise ConfigError(src, "--certificate", str(args.certificate), "an existing certificate file")
         changes["certificate_file"] = args.certificate
         changes["certificate_password"] = _certificate_password(args)
-    for flag, attribute in (("--adfs-export", "adfs_export"), ("--entra-export", "entra_export")):
-        path = getattr(args, attribute, None)
-        if path is not None and not path.is_file():
-            raise ConfigError(src, flag, str(path), "an existing JSON file")
+    entra_export = getattr(args, "entra_export", None)
+    if entra_export is not None and not entra_export.is_file():
+        raise ConfigError(src, "--entra-export", str(entra_export), "an existing JSON file")
+    for path in getattr(args, "adfs_export", None) or ():
+        if not path.is_file() and not path.is_dir():
+            raise ConfigError(src, "--adfs-export", str(path), "an existing JSON file or a folder of them")
     if getattr(args, "adfs_export", None):
-        changes["adfs_export"] = args.adfs_export
+        changes["adfs_export"] = tuple(args.adfs_export)
+    if getattr(args, "sign_in_upn", None):
+        given = {"sign_in_test": {"upn": args.sign_in_upn}}
+        upn = config_from_mapping(given, source=src).sign_in_test.upn
+        changes["sign_in_test"] = replace(config.sign_in_test, upn=upn)
     if getattr(args, "entra_export", None):
         changes["cloud"] = replace(config.cloud, federation_export=args.entra_export)
     if args.skip:

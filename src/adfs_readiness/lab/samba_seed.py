@@ -38,7 +38,8 @@ from typing import Iterator
 
 from adfs_readiness.lab.samba import SambaDc, filetime, ldif_entry
 
-__all__ = ["SEED_VERSION", "seed_contoso", "seed_contoso_dns", "CONTOSO_DNS", "DKM_FARM", "DKM_KEYS", "seed_legacy", "seed_single", "bulk_user_ldif", "XSS_DISPLAY_NAME",
+__all__ = ["SEED_VERSION", "seed_contoso", "seed_contoso_dns", "CONTOSO_DNS", "DKM_FARM", "DKM_KEYS", "seed_legacy",
+           "seed_single", "bulk_user_ldif", "XSS_DISPLAY_NAME",
            "OBJECT_GUID_SCHEMA_ID", "READER_PASSWORD"]
 
 #: Bump when the seed changes, so a DC seeded by an older version is not reused.
@@ -186,7 +187,8 @@ def _lab_users(b: str) -> str:
         ("dupa", {"userPrincipalName": "Dup.User@contoso.com"}),
         ("dupb", {"userPrincipalName": "dupb@contoso.com"}),  # becomes dup.user@contoso.com below
         ("pdup1", {"proxyAddresses": ["SMTP:Shared@contoso.com",
-                                      "X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=pdup1"]}),
+                                      "X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
+                                      "/cn=Recipients/cn=pdup1"]}),
         ("pdup2", {"proxyAddresses": "SMTP:shared@contoso.com"}),
         ("pnoprim", {"proxyAddresses": "smtp:pnoprim@contoso.com"}),
         ("ptwo", {"proxyAddresses": ["SMTP:ptwo@contoso.com", "SMTP:ptwo2@contoso.com"]}),

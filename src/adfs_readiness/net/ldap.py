@@ -64,7 +64,7 @@ __all__ = [
 _READ_ONLY_EXTENDED = {"1.3.6.1.4.1.1466.20037", "1.3.6.1.4.1.4203.1.11.3"}
 
 
-class ReadOnlyConnection(Connection):
+class ReadOnlyConnection(Connection):  # type: ignore[misc]  # ldap3 is untyped
     """An ldap3 Connection that refuses every write before anything is sent.
 
     ``read_only=True`` alone is not enough: ldap3 2.9.1 checks it in modify, delete and modify_dn

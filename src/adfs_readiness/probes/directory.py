@@ -258,8 +258,8 @@ def _forest(session: DirectorySession, conf_nc: str) -> tuple[tuple[str, ...], t
 
 def _domain_controllers(session: DirectorySession, domain_nc: str) -> tuple[DomainController, ...]:
     dcs = []
-    for dn, attrs in session.search(domain_nc, "(&(objectCategory=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))",
-                                    ["dNSHostName", "operatingSystem", "operatingSystemVersion"]):
-        first = lambda k: text(attrs[k][0]) if attrs.get(k) else None  # noqa: E731
+    dc_filter = "(&(objectCategory=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))"
+    for dn, attrs in session.search(domain_nc, dc_filter, ["dNSHostName", "operatingSystem", "operatingSystemVersion"]):
+        first = lambda k, attrs=attrs: text(attrs[k][0]) if attrs.get(k) else None  # noqa: E731
         dcs.append(DomainController(dn, first("dNSHostName"), first("operatingSystem"), first("operatingSystemVersion")))
     return tuple(sorted(dcs, key=lambda d: d.dn.lower()))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from adfs_readiness.config import Config
+from adfs_readiness.config import Config, HostPort
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
 from adfs_readiness.files import read_capped
 from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
@@ -30,7 +30,7 @@ from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTE
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.text import loads_json
 
-__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES"]
+__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES", "graph_token"]
 
 #: internalDomainFederation's documented properties (v1.0), lower-cased -> canonical name.
 GRAPH_PROPERTIES = {name.lower(): name for name in (
@@ -144,20 +144,18 @@ def _credential(config: Config) -> dict | str | None:
     return os.environ.get(cloud.client_secret_env) or None
 
 
-def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
-    """Live Graph: a client-credentials token from the authority (msal, its HTTP through the run's
-    client), then ``GET /v1.0/domains/{id}/federationConfiguration`` per domain. Every answer is
-    capped and bounded by the probe's budget; nothing the token endpoint says is echoed but its
-    error code and the first line of its description."""
+def graph_token(ctx: ProbeContext) -> tuple[str, dict[str, HostPort]] | str:
+    """An app-only Microsoft Graph access token (msal client credentials, its HTTP through the
+    run's client) and the pinned addresses by host name, or why there is none. Nothing the token
+    endpoint says is echoed but its error code and the first line of its description; the token
+    is never logged or stored in a fact."""
     import msal
 
     config, cloud = ctx.config, ctx.config.cloud
-    base = f"https://{cloud.graph_host}/v1.0"
     credential = _credential(config)
     if credential is None:
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"no client secret in the environment variable {cloud.client_secret_env} "
-                                              f"and no client_certificate configured",))
+        return (f"no client secret in the environment variable {cloud.client_secret_env} "
+                f"and no client_certificate configured")
     authority_host = cloud.authority_host or cloud.login_host
     pins = {h.lower(): a for h, a in ((cloud.graph_host, cloud.graph_address),
                                       (authority_host, cloud.authority_address or (
@@ -170,18 +168,29 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
             http_client=http, instance_discovery=False)
         token = app.acquire_token_for_client(scopes=[f"https://{cloud.graph_host}/.default"])
     except HttpFailure as exc:
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"could not get a token from {authority_host}: {exc.error}",))
+        return f"could not get a token from {authority_host}: {exc.error}"
     except Exception as exc:  # noqa: BLE001 - msal raises ValueError and the like on a bad authority answer
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"could not get a token from {authority_host}: {type(exc).__name__}",))
+        return f"could not get a token from {authority_host}: {type(exc).__name__}"
     if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
         # msal's error answer: never echo anything but the error code and the description's first line.
         error = token.get("error") if isinstance(token, dict) else None
         description = token.get("error_description") if isinstance(token, dict) else None
         first_line = str(description).splitlines()[0] if description else ""
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"token request refused: {error}: {first_line}".rstrip(": "),))
+        return f"token request refused: {error}: {first_line}".rstrip(": ")
+    return token["access_token"], pins
+
+
+def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
+    """Live Graph: a client-credentials token (:func:`graph_token`), then ``GET
+    /v1.0/domains/{id}/federationConfiguration`` per domain. Every answer is capped and bounded by
+    the probe's budget."""
+    config, cloud = ctx.config, ctx.config.cloud
+    base = f"https://{cloud.graph_host}/v1.0"
+    obtained = graph_token(ctx)
+    if isinstance(obtained, str):
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph", problems=(obtained,))
+    access_token, pins = obtained
+    token = {"access_token": access_token}
     federations, problems = [], []
     for domain in config.federated_domains:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
