@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, Sequence
 
 from adfs_readiness.facts.directory import DirectoryObject, ScanResult
 
-__all__ = ["RULE_CHECKS", "CSV_COLUMNS", "Problem", "RuleReport", "skip_reason", "scope", "in_scope", "skipped_counts",
+__all__ = ["RULE_CHECKS", "CSV_COLUMNS", "Problem", "RuleReport", "skip_reason", "scope", "in_scope", "skipped_counts", "anchor_population",
            "upn_problems", "smtp_problems", "proxy_address_problems", "target_address_problems",
            "mail_nickname_problems", "is_routable_suffix", "rule_report", "problem_rows", "anchor_problems",
            "SAMPLES"]
@@ -106,6 +106,14 @@ def _scope(scan: ScanResult) -> tuple[list[DirectoryObject], dict[str, int]]:
         else:
             counts[reason] += 1
     return objects, dict(sorted(counts.items()))
+
+
+def anchor_population(scan: ScanResult) -> tuple[int, int]:
+    """(objects in scope, how many of them have ms-DS-ConsistencyGuid): Entra Connect writes it
+    back on every object it syncs when it is the sourceAnchor, so the share tells which anchor is in
+    use (adfs.o365-claim-rules infers from it)."""
+    objects = scope(scan)[0]
+    return len(objects), sum(1 for o in objects if o.consistency_guid)
 
 
 def in_scope(scan: ScanResult) -> list[DirectoryObject]:
