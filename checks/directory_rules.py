@@ -22,7 +22,8 @@ from typing import Iterable, Iterator, Sequence
 
 from adfs_readiness.facts.directory import DirectoryObject, ScanResult
 
-__all__ = ["RULE_CHECKS", "CSV_COLUMNS", "Problem", "RuleReport", "skip_reason", "scope", "in_scope", "skipped_counts", "anchor_population",
+__all__ = ["RULE_CHECKS", "CSV_COLUMNS", "Problem", "RuleReport", "skip_reason", "scope", "in_scope", "skipped_counts",
+           "anchor_population",
            "upn_problems", "smtp_problems", "proxy_address_problems", "target_address_problems",
            "mail_nickname_problems", "is_routable_suffix", "rule_report", "problem_rows", "anchor_problems",
            "SAMPLES"]
