@@ -26,6 +26,7 @@ from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discove
 from adfs_readiness.history import HistoryError
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.model import RunResult
+from adfs_readiness.redaction import RedactingFormatter
 from adfs_readiness.text import terminal_safe
 from adfs_readiness.snapshot import SnapshotError
 
@@ -135,17 +136,12 @@ def _add_verbose(p: argparse.ArgumentParser) -> None:
                    help="debug log on standard error (-vv: also the libraries' debug output)")
 
 
-class _TerminalSafeFormatter(logging.Formatter):
-    """Log lines carry server and document content (signxml's debug log dumps whole documents):
-    their control characters are made visible like in the text report."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
-        return terminal_safe(super().formatMessage(record))
-
-
 def _configure_logging(verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    # Log lines carry server and document content (signxml's debug log dumps whole documents) and,
+    # at -vv, the libraries' own lines (URLs with a webhook's path): the run's secrets are
+    # redacted (the run teaches the formatter its secrets) and control characters made visible.
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s", finish=terminal_safe))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
     # Library chatter is not the admin's business unless asked for twice: urllib3 logs a WARNING
     # with the whole peer certificate on a name mismatch (a finding we report ourselves), and

@@ -162,7 +162,7 @@ def run_check(registry: CheckRegistry, probes: Any, config: Config, now: datetim
     failed notification must be seen."""
     run = run_scheduled(registry, probes, config, now, schedule_options(args, config), started_at=started_at)
     for warning in run.warnings:
-        print(f"adfs-readiness: warning: {warning}", file=sys.stderr)
+        print(f"adfs-readiness: warning: {terminal_safe(warning)}", file=sys.stderr)
     return run
 
 
@@ -229,9 +229,9 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
     write(args.out_dir / "index.html", render_fleet_index_html(index))
     for o in outcomes:
         for warning in (o.run.warnings if o.run else ()):
-            print(f"adfs-readiness: warning: {o.tenant.name}: {warning}", file=sys.stderr)
+            print(terminal_safe(f"adfs-readiness: warning: {o.tenant.name}: {warning}"), file=sys.stderr)
         if o.error:
-            print(f"adfs-readiness: {o.tenant.name}: {o.error}", file=sys.stderr)
+            print(terminal_safe(f"adfs-readiness: {o.tenant.name}: {o.error}"), file=sys.stderr)
     if not args.quiet:
         for row in index["rows"]:
             verdict = row["verdict"] or "NOT RUN"

@@ -27,6 +27,7 @@ from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.history import RunRecord, failing_checks, finding_rows
 from adfs_readiness.model import RunResult, Verdict
 from adfs_readiness.net import HttpClient, TimeBudget
+from adfs_readiness.redaction import protect_logs, webhook_secrets
 from adfs_readiness.text import terminal_safe
 
 __all__ = ["NotifyResult", "change_since", "webhook_payload", "post_webhook", "safe_url"]
@@ -115,6 +116,7 @@ def post_webhook(url: str, payload: Mapping[str, Any], *, timeout: float = 10.0,
         return NotifyResult(False, None, "not a usable URL")
     if scheme not in ("http", "https"):
         return NotifyResult(False, None, f"not an http(s) URL: {terminal_safe(scheme or '(none)')}://…")
+    protect_logs(*webhook_secrets(url))  # -vv shows the libraries' request lines
     client = client if client is not None else HttpClient()
     body = json.dumps(dict(payload), ensure_ascii=False).encode("utf-8")
     answer = client.post(url, body, content_type="application/json", budget=TimeBudget.starting_now(timeout),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.adfs_export import (
     AdfsCertificateEntry,
     AdfsEndpointEntry,
@@ -28,7 +28,7 @@ from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.text import loads_json
 
-__all__ = ["probe_adfs_export", "read_adfs_export", "parse_ps_date"]
+__all__ = ["probe_adfs_export", "read_adfs_export", "parse_adfs_export", "parse_ps_date"]
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _SECTIONS = ("Properties", "Certificates", "Endpoints", "RelyingPartyTrusts", "ClaimsProviderTrusts",
@@ -204,9 +204,17 @@ def read_adfs_export(path: Path) -> AdfsExport:
     """Read and interpret an export file. Never raises: an unreadable or non-JSON file, a missing
     section or field, an unknown value are listed in ``problems``."""
     try:
-        data = loads_json(path.read_bytes())
+        raw = path.read_bytes()
     except OSError as exc:
         return AdfsExport(configured=True, source=str(path), problems=(f"cannot read {path}: {exc.strerror or exc}",))
+    return parse_adfs_export(raw, path)
+
+
+def parse_adfs_export(raw: bytes, path: Path) -> AdfsExport:
+    """Interpret the bytes of an export file read from ``path``. Never raises: a non-JSON file, a
+    missing section or field, an unknown value are listed in ``problems``."""
+    try:
+        data = loads_json(raw)
     except ValueError as exc:
         return AdfsExport(configured=True, source=str(path), problems=(f"{path} is not JSON: {exc}",))
     if not isinstance(data, dict):
@@ -239,9 +247,16 @@ def read_adfs_export(path: Path) -> AdfsExport:
         problems=tuple(r.problems))
 
 
-def probe_adfs_export(ctx: ProbeContext) -> AdfsExport:
+def probe_adfs_export(ctx: ProbeContext) -> AdfsExport | ProbeError:
     """Gather the ``adfs_export`` fact from ``config.adfs_export`` (``--adfs-export FILE``);
-    ``configured=False`` when none is given."""
+    ``configured=False`` when none is given. A file this machine cannot read is a ProbeError of
+    kind ``local`` (not determined), not a problem of the export."""
     if ctx.config.adfs_export is None:
         return AdfsExport(configured=False)
-    return read_adfs_export(ctx.config.adfs_export)
+    path = ctx.config.adfs_export
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return ProbeError(ProbeErrorKind.LOCAL, f"the AD FS export {path} cannot be read on this machine "
+                                                f"({exc.strerror or exc})", str(path))
+    return parse_adfs_export(raw, path)

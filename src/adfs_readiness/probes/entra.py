@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from adfs_readiness.config import Config
+from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
 from adfs_readiness.net.msal_http import HttpFailure, MsalHttpClient
 from adfs_readiness.probes import ProbeContext
@@ -101,12 +102,13 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
     return result, problems
 
 
-def _from_file(path: Path, config: Config) -> EntraFederationFacts:
+def _from_file(path: Path, config: Config) -> EntraFederationFacts | ProbeError:
     try:
         data = loads_json(path.read_bytes())
     except OSError as exc:
-        return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
-                                    problems=(f"cannot read {path}: {exc.strerror or exc}",))
+        # This machine cannot read its own input: not determined, not a problem of the settings.
+        return ProbeError(ProbeErrorKind.LOCAL, f"the Entra export {path} cannot be read on this machine "
+                                                f"({exc.strerror or exc})", str(path))
     except ValueError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"{path} is not JSON: {exc}",))
@@ -202,7 +204,7 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
     return _facts(base, "graph", federations, problems, config)
 
 
-def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts:
+def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts | ProbeError:
     """Gather the ``entra_federation`` fact: from ``[cloud] federation_export`` when set, else live
     Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
     cloud = ctx.config.cloud
