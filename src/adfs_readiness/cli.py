@@ -209,7 +209,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return 0
         registry = discover_checks()
         for ep, reason in registry.load_errors:
-            print(f"adfs-readiness: warning: check plugin {ep} failed to load: {reason}", file=sys.stderr)
+            print(terminal_safe(f"adfs-readiness: warning: check plugin {ep} failed to load: {reason}"),
+                  file=sys.stderr)
         if args.command == "list-checks":
             return _cmd_list_checks(registry, args)
         if args.command == "explain":
@@ -221,18 +222,21 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command in cli_schedule.SCHEDULE_COMMANDS:
             return cli_schedule.run_schedule_command(registry, args, _config_from_args, _emit, _write)
     except ConfigError as exc:
-        print(f"adfs-readiness: configuration error: {exc}", file=sys.stderr)
+        # Keys and values of a configuration file are printed: escape sequences in them are shown,
+        # not run by the terminal.
+        print(terminal_safe(f"adfs-readiness: configuration error: {exc}"), file=sys.stderr)
         return EXIT_CANNOT_RUN
     except RegistryError as exc:
-        print(f"adfs-readiness: plugin error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: plugin error: {exc}"), file=sys.stderr)
         return EXIT_CANNOT_RUN
     except (LockBusy, HistoryError, SnapshotError) as exc:
-        print(f"adfs-readiness: {exc}", file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: {exc}"), file=sys.stderr)  # snapshot keys, history values
         return EXIT_CANNOT_RUN
     except BrokenPipeError:
         raise  # the reader of our output went away: handled quietly in main()
     except OSError as exc:
-        print(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")),
+              file=sys.stderr)
         return EXIT_CANNOT_RUN
     parser.error(f"unknown command {args.command!r}")
     return EXIT_CANNOT_RUN

@@ -37,6 +37,7 @@ from adfs_readiness.model import (
     Status,
     Verdict,
 )
+from adfs_readiness.text import loads_json
 
 __all__ = [
     "HISTORY_SCHEMA_VERSION",
@@ -300,5 +301,5 @@ def _record(row: sqlite3.Row) -> RunRecord:
         started_at=datetime.fromisoformat(row["started_at"]), finished_at=datetime.fromisoformat(row["finished_at"]),
         verdict=Verdict(row["verdict"]), score=int(row["score"]), grade=row["grade"],
         exit_code=int(row["exit_code"]), tool_version=row["tool_version"],
-        findings=tuple(json.loads(row["findings"])), certificates=tuple(json.loads(row["certificates"])),
+        findings=tuple(loads_json(row["findings"])), certificates=tuple(loads_json(row["certificates"])),
     )

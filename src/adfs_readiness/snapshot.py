@@ -34,6 +34,7 @@ from adfs_readiness.facts.codec import FactDecodeError, decode, encode
 from adfs_readiness.model import RunResult
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 from adfs_readiness.redaction import REDACTED, Redactor
+from adfs_readiness.text import loads_json
 
 __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "REDACTED", "SnapshotError", "Snapshot", "collect",
            "write_snapshot", "read_snapshot", "assess", "redact"]
@@ -107,10 +108,11 @@ def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec]) -> Snapshot:
             that does not decode to its type (the message names the key and the place).
     """
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        # Where the snapshot's bytes become text: lone surrogates ("\ud800") made safe here, once.
+        doc = loads_json(Path(path).read_bytes())
     except OSError as exc:
         raise SnapshotError(f"{path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:
         raise SnapshotError(f"{path}: not a JSON evidence snapshot ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT:
         raise SnapshotError(f"{path}: not an adfs-readiness evidence snapshot (made by 'adfs-readiness collect')")

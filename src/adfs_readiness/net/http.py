@@ -347,6 +347,11 @@ class HttpClient:
                                       request_error(exc, current, wait, deadline_bound=wait < budget.operation_seconds))
                     return pinned
             with response:
+                if watchdog.fired:
+                    # The shutdown at the deadline ends a dripped header block as if it were
+                    # complete: such an answer is not one (no status is recorded).
+                    progress.error = ProbeError(ProbeErrorKind.DEADLINE, DEADLINE_REASON, current)
+                    return pinned
                 progress.status, progress.reason = response.status_code, response.reason
                 progress.headers, progress.all_headers = _headers_of(response)
                 location = response.headers.get("location")

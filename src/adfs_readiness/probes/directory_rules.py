@@ -29,6 +29,7 @@ from typing import IO, Mapping
 
 from adfs_readiness.facts.directory import ProblemSample, RuleResult, SourceAnchorSummary, UpnSuffixUsage
 from adfs_readiness.probes.ldap_decode import guid_from_bytes, immutable_id, text
+from adfs_readiness.text import csv_cell
 
 __all__ = ["SCAN_ATTRIBUTES", "AttributeScanner", "upn_problems", "smtp_problems", "is_routable_suffix",
            "CSV_COLUMNS"]
@@ -227,7 +228,7 @@ class AttributeScanner:
         if len(samples) < _SAMPLES:
             samples.append(ProblemSample(dn, attribute, value, problem, fix))
         if self._csv is not None:
-            self._csv.writerow([check_id, dn, attribute, _csv_safe(value), problem, fix])
+            self._csv.writerow([csv_cell(v) for v in (check_id, dn, attribute, value, problem, fix)])
             self.csv_rows += 1
 
     def _duplicate(self, check_id: str, attribute: str, dn: str, value: str, key: str, touched: set[str]) -> None:
@@ -362,7 +363,8 @@ class AttributeScanner:
             if len(self.without_guid) < _SAMPLES:
                 self.without_guid.append(dn)
             if self._csv is not None:
-                self._csv.writerow(["directory.source-anchor", dn, "objectGUID", "", _NO_GUID, _NO_GUID_FIX])
+                self._csv.writerow([csv_cell(v) for v in ("directory.source-anchor", dn, "objectGUID", "", _NO_GUID,
+                                                          _NO_GUID_FIX)])
                 self.csv_rows += 1
         if attrs.get("ms-ds-consistencyguid"):
             self.with_consistency += 1
@@ -397,11 +399,6 @@ class AttributeScanner:
 def _first(attrs: Mapping[str, list[bytes]], key: str) -> str | None:
     values = attrs.get(key)
     return text(values[0]) if values else None
-
-
-def _csv_safe(value: str) -> str:
-    """Keep spreadsheet programs from running a value as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def open_csv(directory: Path) -> IO[str]:

@@ -182,7 +182,8 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
         answer = ctx.net.http.get(url, budget=ctx.budget, accept="application/json", max_redirects=0,
                                   headers={"Authorization": f"Bearer {token['access_token']}"},
-                                  connect_address=pins.get(cloud.graph_host.lower()))
+                                  connect_address=pins.get(cloud.graph_host.lower()),
+                                  total_seconds=ctx.budget.operation_seconds)
         if answer.error is not None:
             problems.append(f"{domain}: Graph request failed: {answer.error}")
             continue
