@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from adfs_readiness.lab.dns_server import LabDnsServer, parse_zone
-from cli_run import CliRun, run_cli
-from hostile import (
+from hostile import CliRun, run_cli
+from hostile_servers import (
     EchoingLdapServer,
     HostileServer,
     Request,
@@ -35,16 +35,11 @@ from hostile import (
 
 CORPUS = Path(__file__).parent / "corpus"
 METADATA_FILE = CORPUS / "metadata" / "msidentitymodel_adfs-v4-metadata.xml"
-BOMB = 2 * 1024 * 1024 * 1024  # decompressed: twice the child's whole address space
+BOMB = 2 * 1024 * 1024 * 1024  # decompressed: more than twice the child's whole address space (768 MiB)
 
 
 def _data_dir() -> Path:
     return Path(os.environ["ADFS_READINESS_DATA_DIR"])  # private per test (conftest)
-
-
-def _clean(run: CliRun) -> None:
-    assert "Traceback" not in run.output, run.output
-    assert "MemoryError" not in run.output, run.output
 
 
 # --- class 1: SPF evaluation (RFC 7208 4.6.4) ------------------------------------------------------
@@ -71,13 +66,13 @@ def test_class1_exponential_spf_include_tree_is_a_permerror_finding_within_bound
                           f'[dns]\nexternal_resolvers = ["{server.address}"]\n'
                           f'internal_resolvers = ["{server.address}"]\n')
         out = tmp_path / "report.json"
-        run = run_cli(["check", "--config", str(config), "--only", "dns.m365-mail", "--json", str(out), "-q",
-                       "--no-history", "--timeout", "2", "--deadline", "60"])
+        run = run_cli("check", "--config", str(config), "--only", "dns.m365-mail", "--json", str(out), "-q",
+                       "--no-history", "--timeout", "2", "--deadline", "60")
         asked = [name for name, kind, _ in server.queries if kind == "TXT"]
     finally:
         server.stop()
-    _clean(run)
-    assert run.exit_code == 1  # a failed non-blocker: READY_WITH_WARNINGS
+    run.assert_clean()
+    assert run.code == 1  # a failed non-blocker: READY_WITH_WARNINGS
     assert run.seconds < 30
     finding = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "dns.m365-mail")
     assert finding["status"] == "fail"
@@ -95,22 +90,22 @@ def _two_runs_with_a_change(tmp_path: Path, webhook: str, *extra: str, env: dict
     that is not metadata: the verdict changes, so the second run posts to ``webhook``."""
     broken = tmp_path / "broken.xml"
     broken.write_text("<html>sign in</html>")
-    common = ["check", "--as-of", "2026-11-30", "-q", "--timeout", "2", "--deadline", "30", "--notify-webhook",
+    common = ["check", "-q", "--timeout", "2", "--deadline", "30", "--notify-webhook",
               webhook, *extra]
-    first = run_cli([*common, "--metadata", str(METADATA_FILE), "--tenant", "hooked"], env=env)
-    _clean(first)
-    return run_cli([*common, "--metadata", str(broken), "--tenant", "hooked"], env=env)
+    first = run_cli(*common, "--metadata", str(METADATA_FILE), "--tenant", "hooked", env=env)
+    first.assert_clean()
+    return run_cli(*common, "--metadata", str(broken), "--tenant", "hooked", env=env)
 
 
 def test_class3_webhook_answer_that_is_a_gzip_bomb_is_read_to_its_cap(tmp_path: Path) -> None:
     with HostileServer(lambda c, r, s: send_bomb(c, BOMB)) as hook:
         run = _two_runs_with_a_change(tmp_path, f"http://{hook.address}/webhookb2/0123456789abcdef0123")
         posts = [r for r in hook.requests if r.method == "POST"]
-    _clean(run)
-    assert run.exit_code == 2  # the second file is an HTML page: NOT_READY, whatever the webhook did
+    run.assert_clean()
+    assert run.code == 2  # the second file is an HTML page: NOT_READY, whatever the webhook did
     assert len(posts) == 1 and posts[0].headers["content-type"] == "application/json"
     assert json.loads(posts[0].body)["adfs_readiness"]["target"]
-    assert "notification not delivered" not in run.stderr  # 200 came: posted; the bomb was not read
+    assert "notification not delivered" not in run.err  # 200 came: posted; the bomb was not read
     assert run.seconds < 30
 
 
@@ -124,8 +119,8 @@ def test_class3_webhook_that_drips_its_answer_is_cut_at_the_notify_timeout(tmp_p
         run = _two_runs_with_a_change(tmp_path, f"http://{hook.address}/hook/0123456789abcdef0123",
                                       "--notify-timeout", "5")
         elapsed = time.monotonic() - started
-    _clean(run)
-    assert run.exit_code == 2
+    run.assert_clean()
+    assert run.code == 2
     assert 5 <= run.seconds < 5 + 15  # the 5 s limit holds for the whole post, not per read
     assert elapsed < 60
 
@@ -137,18 +132,18 @@ def test_class3_webhook_that_drips_its_headers_is_not_delivered_after_the_timeou
     with HostileServer(handler) as hook:
         run = _two_runs_with_a_change(tmp_path, f"http://{hook.address}/hook/0123456789abcdef0123",
                                       "--notify-timeout", "3")
-    _clean(run)
-    assert run.exit_code == 2
-    assert f"notification not delivered: http://{hook.address}/…: deadline" in run.stderr
+    run.assert_clean()
+    assert run.code == 2
+    assert f"notification not delivered: http://{hook.address}/…: deadline" in run.err
     assert run.seconds < 3 + 15
 
 
 def test_class3_webhook_to_a_link_local_address_is_refused_before_connecting(tmp_path: Path) -> None:
     run = _two_runs_with_a_change(tmp_path, "http://169.254.169.254/latest/meta-data/iam/security-credentials/")
-    _clean(run)
-    assert run.exit_code == 2
+    run.assert_clean()
+    assert run.code == 2
     assert ("notification not delivered: http://169.254.169.254/…: 169.254.169.254 is a link-local address "
-            "(cloud instance metadata services answer at 169.254.169.254): refused as a target") in run.stderr
+            "(cloud instance metadata services answer at 169.254.169.254): refused as a target") in run.err
 
 
 # --- class 3: metadata, redirects, link-local targets, credentials in URLs -----------------------------
@@ -158,10 +153,10 @@ def test_class3_metadata_url_and_redirects_to_metadata_services_are_refused(tmp_
                        ("http://[fd00:ec2::254]/latest/", "fd00:ec2::254 is the AWS instance metadata service"),
                        ("http://[::ffff:169.254.169.254]/", "169.254.169.254 is a link-local address")):
         out = tmp_path / "r.json"
-        run = run_cli(["check", "--metadata", url, "--json", str(out), "-q", "--no-history", "--deadline", "20"])
-        _clean(run)
+        run = run_cli("check", "--metadata", url, "--json", str(out), "-q", "--no-history", "--deadline", "20")
+        run.assert_clean()
         finding = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "metadata.reachable")
-        assert run.exit_code == 2 and finding["status"] == "fail"
+        assert run.code == 2 and finding["status"] == "fail"
         assert f"failed (policy): {words}" in finding["summary"], finding["summary"]
 
     def redirect(connection, request: Request, stop: threading.Event) -> None:
@@ -170,9 +165,9 @@ def test_class3_metadata_url_and_redirects_to_metadata_services_are_refused(tmp_
 
     with HostileServer(redirect) as server:
         out = tmp_path / "r2.json"
-        run = run_cli(["check", "--metadata", f"http://{server.address}/FederationMetadata.xml", "--json", str(out),
-                       "-q", "--no-history", "--deadline", "20"])
-    _clean(run)
+        run = run_cli("check", "--metadata", f"http://{server.address}/FederationMetadata.xml", "--json", str(out),
+                       "-q", "--no-history", "--deadline", "20")
+    run.assert_clean()
     finding = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "metadata.reachable")
     assert finding["status"] == "fail" and "redirect refused: 169.254.169.254 is a link-local address" in \
         finding["summary"]
@@ -184,20 +179,20 @@ def test_class3_and_7_credentials_in_a_url_are_refused_never_sent_never_echoed(t
         url = f"http://admin:{password}@{server.address}/FederationMetadata/2007-06/FederationMetadata.xml"
         out = tmp_path / "out"
         out.mkdir()
-        run = run_cli(["check", "--metadata", url, "-vv", "--json", str(out / "r.json"), "--html", str(out / "r.html"),
+        run = run_cli("check", "--metadata", url, "-vv", "--json", str(out / "r.json"), "--html", str(out / "r.html"),
                        "--csv", str(out / "r.csv"), "--metrics", str(out / "r.prom"), "--markdown", str(out / "r.md"),
-                       "--junit", str(out / "r.xml"), "--deadline", "20"])
-        collected = run_cli(["collect", "--metadata", url, "--out", str(out / "snapshot.json"), "-q",
-                             "--deadline", "20"])
-    _clean(run)
-    _clean(collected)
+                       "--junit", str(out / "r.xml"), "--deadline", "20")
+        collected = run_cli("collect", "--metadata", url, "--out", str(out / "snapshot.json"), "-q",
+                             "--deadline", "20")
+    run.assert_clean()
+    collected.assert_clean()
     assert server.connections == 0  # never sent, not even a TCP connection
-    assert run.exit_code == 2
+    assert run.code == 2
     report = json.loads((out / "r.json").read_text())
     finding = next(f for f in report["findings"] if f["check_id"] == "metadata.reachable")
     assert "carries a user name or password before its host (user:password@): refused, never sent" in \
         finding["summary"]
-    assert_no_secret(password, texts=(run.stdout, run.stderr, collected.stdout, collected.stderr),
+    assert_no_secret(password, texts=(run.out, run.err, collected.out, collected.err),
                      folders=(out, _data_dir()))
 
 
@@ -248,7 +243,7 @@ def _graph_server(token: str, graph: str) -> "HostileServer.__init__":
 
 def _graph_config(tmp_path: Path, server: HostileServer, ca_file: Path) -> Path:
     config = tmp_path / "graph.toml"
-    config.write_text(f'[federation]\ndomains = ["contoso.com"]\nmetadata = "{METADATA_FILE}"\n\n'
+    config.write_text(f'[federation]\nservice_name = "sts.contoso.com"\ndomains = ["contoso.com"]\n\n'
                       f'[cloud]\nrealm_discovery = false\nlogin_host = "{LOGIN}"\nlogin_address = "{server.address}"\n'
                       f'graph_host = "{GRAPH}"\ngraph_address = "{server.address}"\ntenant_id = "{TENANT}"\n'
                       f'client_id = "11111111-2222-4333-8444-555555555555"\n'
@@ -270,12 +265,14 @@ def test_class3_7_graph_and_its_token_endpoint_are_capped_timed_and_scrubbed(tmp
     with HostileServer(_graph_server(token, graph), tls=identity.context) as server:
         out = tmp_path / "out"
         out.mkdir()
-        run = run_cli(["check", "--config", str(_graph_config(tmp_path, server, identity.ca_file)), "-vv",
+        # Only the Entra side: no other probe of sts.contoso.com starts (no DNS, no TLS).
+        run = run_cli("check", "--config", str(_graph_config(tmp_path, server, identity.ca_file)), "-vv",
+                      "--only", "cloud.issuer-uri",
                        "--json", str(out / "r.json"), "--html", str(out / "r.html"), "--csv", str(out / "r.csv"),
-                       "--timeout", "3", "--deadline", "40", "--tenant", "graph-tenant"],
+                       "--timeout", "3", "--deadline", "40", "--tenant", "graph-tenant",
                       env={"HOSTILE_GRAPH_SECRET": secret})
-    _clean(run)
-    assert run.exit_code in (1, 2, 3)
+    run.assert_clean()
+    assert run.code in (1, 2, 3)
     assert run.seconds < 40
     report = json.loads((out / "r.json").read_text())
     settings = next(f for f in report["findings"] if f["check_id"] == "cloud.issuer-uri")
@@ -284,7 +281,7 @@ def test_class3_7_graph_and_its_token_endpoint_are_capped_timed_and_scrubbed(tmp
     else:  # the lone surrogates became U+FFFD where the bytes became text; every writer wrote
         assert "\ufffd" in json.dumps(report["facts"]["entra_federation"], ensure_ascii=False)
         assert "\U0001f600" in json.dumps(report["facts"]["entra_federation"], ensure_ascii=False)
-    assert_no_secret(secret, texts=(run.stdout, run.stderr), folders=(out, _data_dir()))
+    assert_no_secret(secret, texts=(run.out, run.err), folders=(out, _data_dir()))
 
 
 # --- class 7: an LDAP server that echoes the bind password ------------------------------------
@@ -293,21 +290,22 @@ def test_class7_ldap_server_echoing_the_bind_password_leaks_it_nowhere(tmp_path:
     password = "Ld4p-Bind/Pass:word%41"
     with EchoingLdapServer() as ldap:
         config = tmp_path / "ldap.toml"
-        config.write_text(f'[federation]\nmetadata = "{METADATA_FILE}"\n\n[directory]\n'
+        config.write_text(f'[federation]\nservice_name = "sts.contoso.com"\n\n[directory]\n'
                           f'server = "ldap://127.0.0.1:{ldap.port}"\nbind_user = "CORP\\\\svc-readiness"\n'
                           f'password_env = "HOSTILE_LDAP_PASSWORD"\nbase_dn = "DC=corp,DC=contoso,DC=com"\n')
         out = tmp_path / "out"
         out.mkdir()
-        run = run_cli(["check", "--config", str(config), "-vv", "--json", str(out / "r.json"),
+        run = run_cli("check", "--config", str(config), "-vv", "--only", "directory.connect", "--json", str(out / "r.json"),
                        "--html", str(out / "r.html"), "--csv", str(out / "r.csv"), "--metrics", str(out / "r.prom"),
-                       "--timeout", "3", "--deadline", "30"], env={"HOSTILE_LDAP_PASSWORD": password})
-        collected = run_cli(["collect", "--config", str(config), "--out", str(out / "snapshot.json"), "-q",
-                             "--timeout", "3", "--deadline", "30"], env={"HOSTILE_LDAP_PASSWORD": password})
-    _clean(run)
+                       "--timeout", "3", "--deadline", "30", env={"HOSTILE_LDAP_PASSWORD": password})
+        collected = run_cli("collect", "--config", str(config), "--only", "directory.connect", "--out",
+                            str(out / "snapshot.json"), "-q", "--timeout", "3", "--deadline", "30",
+                            env={"HOSTILE_LDAP_PASSWORD": password})
+    run.assert_clean()
     report = json.loads((out / "r.json").read_text())
     connect = next(f for f in report["findings"] if f["check_id"] == "directory.connect")
     assert connect["status"] in ("fail", "error") and "[REDACTED]" in json.dumps(report)
-    assert_no_secret(password, texts=(run.stdout, run.stderr, collected.stdout, collected.stderr),
+    assert_no_secret(password, texts=(run.out, run.err, collected.out, collected.err),
                      folders=(out, _data_dir()))
 
 
@@ -315,9 +313,9 @@ def test_class7_webhook_url_secret_is_in_no_log_and_no_output(tmp_path: Path) ->
     token = "T0KEN-5ecret-B000-XXXXXXXXXXXXXXXX"
     with HostileServer(lambda c, r, s: answer(c, f"echo {r.path}".encode(), status=f"500 {r.path}")) as hook:
         run = _two_runs_with_a_change(tmp_path, f"http://{hook.address}/services/T000/{token}?code={token}", "-vv")
-    _clean(run)
-    assert "notification not delivered" in run.stderr and "answered 500" in run.stderr
-    assert_no_secret(token, texts=(run.stdout, run.stderr), folders=(_data_dir(),))
+    run.assert_clean()
+    assert "notification not delivered" in run.err and "answered 500" in run.err
+    assert_no_secret(token, texts=(run.out, run.err), folders=(_data_dir(),))
 
 
 # --- class 2: invalid Unicode from files --------------------------------------------------------
@@ -331,27 +329,27 @@ def test_class2_lone_surrogates_in_exports_and_snapshots_reach_every_writer_safe
                     '{"HostName": "sts.contoso.com\\ud800"}}')
     out = tmp_path / "out"
     out.mkdir()
-    common = ["--metadata", str(METADATA_FILE), "--entra-export", str(entra), "--adfs-export", str(adfs),
-              "--domain", "contoso.com"]
-    run = run_cli(["check", *common, "--json", str(out / "r.json"), "--html", str(out / "r.html"),
+    only = ["--only", "adfs.export-readable", "--only", "cloud.issuer-uri", "--only", "cloud.sign-in-uris"]
+    common = ["--entra-export", str(entra), "--adfs-export", str(adfs), "--domain", "contoso.com", *only]
+    run = run_cli("check", *common, "--json", str(out / "r.json"), "--html", str(out / "r.html"),
                    "--csv", str(out / "r.csv"), "--markdown", str(out / "r.md"), "--junit", str(out / "r.xml"),
-                   "--metrics", str(out / "r.prom")])
-    _clean(run)
-    assert run.exit_code in (1, 2, 3) and run.stdout  # the text report was printed
+                   "--metrics", str(out / "r.prom"))
+    run.assert_clean()
+    assert run.code in (1, 2, 3) and run.out  # the text report was printed
     text = (out / "r.json").read_text(encoding="utf-8")
     assert "sts\ufffd.contoso.com" in text and "ADFS\ufffd" in text
     snapshot = tmp_path / "s.json"
     config = tmp_path / "c.toml"
-    config.write_text(f'[federation]\ndomains = ["contoso.com"]\nmetadata = "{METADATA_FILE}"\n\n'
-                      f'[adfs]\nexport = "{adfs}"\n\n[cloud]\nfederation_export = "{entra}"\n')
-    collected = run_cli(["collect", "--config", str(config), "--out", str(snapshot), "-q"])
-    _clean(collected)
+    config.write_text(f'[federation]\ndomains = ["contoso.com"]\n\n'
+                      f'[adfs]\nexport = "{adfs}"\n\n[cloud]\nfederation_export = "{entra}"\nrealm_discovery = false\n')
+    collected = run_cli("collect", "--config", str(config), *only, "--out", str(snapshot), "-q")
+    collected.assert_clean()
     doc = json.loads(snapshot.read_text(encoding="utf-8"))
     doc["target"] = "evil\\ud800"
     snapshot.write_text(json.dumps(doc).replace("evil\\\\ud800", "evil\\ud800"))
-    assessed = run_cli(["assess", str(snapshot), "--json", str(out / "a.json"), "--html", str(out / "a.html")])
-    _clean(assessed)
-    assert assessed.exit_code in (1, 2, 3) and "evil\ufffd" in (out / "a.json").read_text(encoding="utf-8")
+    assessed = run_cli("assess", str(snapshot), "--json", str(out / "a.json"), "--html", str(out / "a.html"))
+    assessed.assert_clean()
+    assert assessed.code in (1, 2, 3) and "evil\ufffd" in (out / "a.json").read_text(encoding="utf-8")
 
 
 # --- class 8: terminal and spreadsheet injection ------------------------------------------------
@@ -359,17 +357,17 @@ def test_class2_lone_surrogates_in_exports_and_snapshots_reach_every_writer_safe
 def test_class8_escape_sequences_from_servers_and_files_are_shown_not_run(tmp_path: Path) -> None:
     evil = "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\r"
     with HostileServer(lambda c, r, s: answer(c, b"nope", status=f"500 {evil}Server Error")) as server:
-        run = run_cli(["check", "--metadata", f"http://{server.address}/m.xml", "--no-history", "--deadline", "20",
-                       "--color", "never"])
+        run = run_cli("check", "--metadata", f"http://{server.address}/m.xml", "--no-history", "--deadline", "20",
+                       "--color", "never")
         hooked = _two_runs_with_a_change(tmp_path, f"http://{server.address}/hook/0123456789abcdef0123")
-    _clean(run)
-    assert "\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\r" in run.stdout and "\x1b" not in run.stdout
-    assert "\x1b" not in hooked.stderr and "answered 500" in hooked.stderr
+    run.assert_clean()
+    assert "\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\r" in run.out and "\x1b" not in run.out
+    assert "\x1b" not in hooked.err and "answered 500" in hooked.err
     bad_config = tmp_path / "evil.toml"
     bad_config.write_text(f'[federation]\n"{evil}" = 1\n'.replace("\x1b", "\\u001b").replace("\x07", "\\u0007")
                           .replace("\r", "\\r"))
-    refused = run_cli(["check", "--config", str(bad_config)])
-    assert refused.exit_code == 3 and "\x1b" not in refused.stderr and "\\x1b" in refused.stderr
+    refused = run_cli("check", "--config", str(bad_config))
+    assert refused.code == 3 and "\x1b" not in refused.err and "\\x1b" in refused.err
 
 
 def test_class8_every_csv_cell_is_guarded_against_formulas(tmp_path: Path) -> None:
@@ -380,9 +378,9 @@ def test_class8_every_csv_cell_is_guarded_against_formulas(tmp_path: Path) -> No
     assert csv_cell("sts.contoso.com") == "sts.contoso.com" and csv_cell(None) == "" and csv_cell("\ud800") == "\ufffd"
     with HostileServer(lambda c, r, s: answer(c, b"x", status="500 =HYPERLINK(\"http://evil\")")) as server:
         out = tmp_path / "r.csv"
-        run = run_cli(["check", "--metadata", f"http://{server.address}/=1+1", "--csv", str(out), "-q",
-                       "--no-history", "--deadline", "20"])
-    _clean(run)
+        run = run_cli("check", "--metadata", f"http://{server.address}/=1+1", "--csv", str(out), "-q",
+                       "--no-history", "--deadline", "20")
+    run.assert_clean()
     rows = list(csv.reader(out.open(encoding="utf-8", newline="")))
     for row in rows[1:]:
         for cell in row:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_run import run_cli
+from hostile import run_cli
 
 _ids = itertools.count(1)
 
@@ -82,8 +82,8 @@ _BLOCKERS_THAT_WOULD_FAIL = ("metadata.reachable", "tls.reachable", "endpoints.p
 
 
 def _report(run) -> dict:
-    assert "Traceback" not in run.stderr, run.stderr
-    return json.loads(run.stdout)
+    run.assert_clean()
+    return json.loads(run.out)
 
 
 def _finding(report: dict, check_id: str) -> dict:
@@ -91,7 +91,7 @@ def _finding(report: dict, check_id: str) -> dict:
 
 
 def _assert_not_the_targets_fault(report: dict, run, cause: str, dns_cause: str) -> None:
-    assert run.exit_code == 3, run.stderr
+    assert run.code == 3, run.err
     assert report["verdict"] == "INCOMPLETE"
     failed = [(f["check_id"], f["summary"]) for f in report["findings"] if f["status"] == "fail"]
     assert failed == []  # nothing is blamed on the target
@@ -113,7 +113,7 @@ def test_no_route_at_all_is_incomplete_not_a_failure_of_the_target() -> None:
     # The only resolver is on a network this machine has no route to: glibc says "temporary
     # failure in name resolution", dnspython gets ENETUNREACH.
     with _namespace("nameserver 192.0.2.53\noptions timeout:1 attempts:1\n") as name:
-        run = run_cli(_CHECK, netns=name)
+        run = run_cli(*_CHECK, netns=name)
     report = _report(run)
     _assert_not_the_targets_fault(report, run, cause="this machine's DNS resolver did not answer (temporary "
                                                      "failure in name resolution)",
@@ -130,7 +130,7 @@ def test_silent_resolver_and_no_route_to_the_pinned_address_is_incomplete() -> N
             silent.bind((host_side, 53))
             resolv = Path("/etc/netns") / name / "resolv.conf"
             resolv.write_text(f"nameserver {host_side}\noptions timeout:1 attempts:1\n")
-            run = run_cli([*_CHECK, "--service-address", "192.0.2.10"], netns=name)
+            run = run_cli(*_CHECK, "--service-address", "192.0.2.10", netns=name)
     report = _report(run)
     _assert_not_the_targets_fault(report, run, cause="this machine has no route to that network",
                                   dns_cause="none of the DNS resolvers this machine asked")

@@ -246,10 +246,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
     if str(args.path) == "-":
         sys.stdout.write(EXAMPLE_CONFIG)
         return 0
-    if args.path.exists() and not args.force:
+    if args.path.expanduser().exists() and not args.force:
         print(f"adfs-readiness: {args.path} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    args.path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    from adfs_readiness.files import write_atomic
+
+    write_atomic(args.path, EXAMPLE_CONFIG)
     print(f"wrote {args.path}: edit federation.service_name and federation.domains, then run "
           f"'adfs-readiness check --config {args.path}'")
     return 0
@@ -372,8 +374,10 @@ def _certificate_password(args: argparse.Namespace) -> str | None:
             raise ConfigError("command line", "--certificate-password-env", args.certificate_password_env,
                               "the name of a set environment variable holding the password")
         return value
+    from adfs_readiness.files import read_head
+
     try:
-        head = args.certificate.read_bytes()[:4096]
+        head = read_head(args.certificate, 4096)
     except OSError:
         return None
     looks_pem = b"-----BEGIN" in head
@@ -444,13 +448,13 @@ def _emit(result: RunResult, args: argparse.Namespace, config: Config | None = N
 
 
 def _write(path: Path, text: str) -> None:
-    """Write a report atomically: a crash or a full disk leaves the previous report intact."""
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Write a report atomically without following links (files.write_atomic): a crash or a full
+    disk leaves the previous report intact."""
+    from adfs_readiness.files import write_atomic
+
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, text)
     except OSError as exc:
         # Name the report the admin asked for, not our temporary file.
-        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path)) from None
+        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path.expanduser())) from None
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 
 from adfs_readiness.config import MAX_DEADLINE_SECONDS, Config, ConfigError
 from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.files import child_path, ensure_dir
 from adfs_readiness.history import History, changes_between, data_dir, default_history_path
 from adfs_readiness.model import RunResult
 from adfs_readiness.report._outputs import DayThresholds
@@ -33,6 +34,8 @@ __all__ = ["add_machine_output_options", "add_schedule_options", "add_schedule_c
            "day_thresholds_of", "WEBHOOK_ENV"]
 
 SCHEDULE_COMMANDS = ("history", "collect", "assess")
+#: ``assess --as-of collected``: judge at the snapshot's own clock.
+AS_OF_COLLECTED = "collected"
 #: Environment variable with the webhook URL (keeps the URL, a credential, out of crontabs).
 WEBHOOK_ENV = "ADFS_READINESS_WEBHOOK_URL"
 _FLEET_REPORTS = {"html": "report.html", "json": "report.json", "junit": "junit.xml", "metrics": "metrics.prom",
@@ -111,10 +114,18 @@ def add_schedule_commands(sub: Any, add_output_options: Callable[[argparse.Argum
     c.add_argument("--out", metavar="FILE", type=Path, required=True, help="where to write the snapshot (JSON)")
     add_output_options(c)
 
-    a = sub.add_parser("assess", help="judge an evidence snapshot offline (same findings as the live run)")
+    a = sub.add_parser("assess", help="judge an evidence snapshot offline (certificate dates at the time of "
+                                      "assessing; --as-of collected: at the snapshot's clock)")
     a.add_argument("snapshot", metavar="FILE", type=Path)
     a.add_argument("--suppressions", metavar="PATH", type=Path, help="accepted risks file (TOML)")
     add_output_options(a)
+    for action in a._actions:  # assess also takes "collected": the snapshot's own clock
+        if "--as-of" in action.option_strings:
+            parse_date = action.type
+            action.type = lambda text, parse=parse_date: AS_OF_COLLECTED if text == AS_OF_COLLECTED else parse(text)
+            action.metavar = "DATE|collected"
+            action.help = ("judge certificate dates as of this UTC date, or 'collected' for the snapshot's own clock "
+                           "(default: the time of assessing)")
 
 
 def is_fleet(args: argparse.Namespace) -> bool:
@@ -152,6 +163,7 @@ def schedule_options(args: argparse.Namespace, config: Config, tenant: str | Non
         target_key=tenant or args.tenant,
         only=tuple(args.only),
         run_metadata=run_metadata or {},
+        projection=getattr(args, "as_of", None) is not None,
     )
 
 
@@ -213,14 +225,15 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
                  "csv": render_csv, "markdown": render_markdown}
 
     def write_reports(tenant: Any, run: ScheduledRun) -> dict[str, str]:
-        folder = args.out_dir / tenant.name
-        folder.mkdir(parents=True, exist_ok=True)
+        # The tenant name is already a safe folder name (fleet.tenants_from_paths); child_path keeps
+        # it inside --out-dir whatever it holds, and a symlink planted there is refused.
+        folder = ensure_dir(child_path(args.out_dir, tenant.name), own=True)
         for fmt, name in _FLEET_REPORTS.items():
             write(folder / name, renderers[fmt](run.result))
-        return {fmt: f"{tenant.name}/{name}" for fmt, name in _FLEET_REPORTS.items()}
+        return {fmt: f"{folder.name}/{name}" for fmt, name in _FLEET_REPORTS.items()}
 
     now = args.as_of or datetime.now(timezone.utc)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(args.out_dir)
     outcomes = run_fleet(registry, all_probes(), tenants, now,
                          lambda t: schedule_options(args, t.config, tenant=t.name, run_metadata={"tenant": t.name}),
                          jobs=args.jobs, write_reports=write_reports)
@@ -256,10 +269,10 @@ def require_target_and_known_checks(registry: CheckRegistry, config: Config, onl
     """What a run needs before it starts (check, collect): something to look at (a federation
     service name, a metadata file or URL, or an AD FS export) and only check ids that exist.
     Raises ConfigError naming the missing setting or the unknown id."""
-    if not config.service_name and not config.metadata_source and not config.adfs_export:
+    if not (config.service_name or config.metadata_source or config.adfs_export or config.certificate_file):
         raise ConfigError(config.source, "federation.service_name", "",
-                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
-                          "or --adfs-export FILE")
+                          "a federation service name (--service-name or the config file), --metadata PATH|URL, "
+                          "--certificate FILE or --adfs-export FILE")
     unknown = [i for i in only if registry.get(i) is None]
     if unknown:
         raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
@@ -291,8 +304,15 @@ def _cmd_assess(registry: CheckRegistry, args: argparse.Namespace, emit: Callabl
     from adfs_readiness.suppressions import apply_suppressions
 
     snapshot = read_snapshot(args.snapshot, all_probes())
-    now = args.as_of or snapshot.now
-    result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)})
+    # Certificate dates are judged now by default: a snapshot's old (or forged) clock must not
+    # make expired certificates look valid. --as-of collected judges at the snapshot's clock.
+    if args.as_of == AS_OF_COLLECTED:
+        now, clock = snapshot.now, "collected"
+    elif args.as_of is not None:
+        now, clock = args.as_of, "as-of"
+    else:
+        now, clock = datetime.now(timezone.utc), "assessing"
+    result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)}, clock=clock)
     suppressions_file = args.suppressions or snapshot.config.suppressions_file
     if suppressions_file:
         result = apply_suppressions(result, load_suppressions(suppressions_file), now)

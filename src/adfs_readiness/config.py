@@ -177,12 +177,16 @@ class DnsConfig:
         m365_verification: domain -> the expected ``MS=ms...`` TXT value (dns.m365-verification).
         certificate_caa_domains: CAA issuer domain names of the CA that issued the SSL certificate,
             for a CA the built-in table does not know (dns.caa).
+        simulated_public_domains: domains under a special-use name that a test lab serves as if
+            they were public (the built-in lab's contoso.test); dns.fs-name-routable does not fail
+            names under them. Never set it for a real deployment.
     """
 
     expected_internal_addresses: tuple[str, ...] = ()
     expected_external_addresses: tuple[str, ...] = ()
     m365_verification: Mapping[str, str] = field(default_factory=dict)
     certificate_caa_domains: tuple[str, ...] = ()
+    simulated_public_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -719,6 +723,7 @@ def _dns_config(reader: _Reader) -> DnsConfig:
         expected_external_addresses=ips("expected_external_addresses"),
         m365_verification={k.lower().rstrip("."): v.strip() for k, v in verification.items()},
         certificate_caa_domains=caa,
+        simulated_public_domains=tuple(d.lower().rstrip(".") for d in reader.string_list("simulated_public_domains")),
     )
 
 

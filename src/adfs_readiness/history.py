@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from adfs_readiness.cert_inventory import certificate_rows_from_json, run_certificates
+from adfs_readiness.files import PRIVATE_DIR_MODE, create_private_file, ensure_dir, refuse_symlink
 from adfs_readiness.model import (
     CertificateChange,
     FindingChange,
@@ -161,8 +162,10 @@ class History:
 
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path).expanduser()
+        #: Damaged rows skipped while reading (one line each), for the run's warnings.
+        self.warnings: list[str] = []
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _prepare_database_file(self.path)
             # Autocommit mode with explicit BEGIN IMMEDIATE for every write: concurrent runs (a fleet,
             # overlapping cron jobs) then wait for the write lock (``timeout``) instead of two deferred
             # transactions deadlocking on the upgrade to a write lock ("database is locked").
@@ -186,6 +189,13 @@ class History:
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.path}: not a usable history database ({exc})") from None
         except OSError as exc:
+            raise HistoryError(f"{self.path}: {exc.strerror or exc}") from None
+        # SQLite opened the file by name: make sure it is still the regular file checked above (a
+        # symlink swapped in between would have been followed).
+        try:
+            _prepare_database_file(self.path)
+        except OSError as exc:
+            self._db.close()
             raise HistoryError(f"{self.path}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
@@ -288,6 +298,17 @@ def changes_between(previous: RunRecord, findings: Iterable[Mapping[str, Any]],
                       previous_score=previous.score, previous_grade=previous.grade,
                       previous_verdict=previous.verdict, new=tuple(new), resolved=tuple(resolved),
                       changed=tuple(changed), certificates=tuple(moved), score_trend=tuple(trend))
+
+
+def _prepare_database_file(path: Path) -> None:
+    """Create the database file safely (folder 0700 when the tool makes it, file 0600, no link
+    followed) and refuse a symlink at it or at the journal files SQLite opens beside it: SQLite
+    follows links by name, and the tool runs as root (``history.sqlite3`` linked to another
+    application's database must not be modified). Raises OSError (files.UnsafePath)."""
+    ensure_dir(path.parent, mode=PRIVATE_DIR_MODE)
+    create_private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        refuse_symlink(path.with_name(path.name + suffix))
 
 
 def _iso(moment: datetime) -> str:

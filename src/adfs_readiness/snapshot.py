@@ -19,7 +19,9 @@ become ``"[REDACTED]"``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +33,8 @@ from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.facts.codec import FactDecodeError, decode, encode
-from adfs_readiness.model import RunResult
+from adfs_readiness.files import PRIVATE_MODE, write_atomic
+from adfs_readiness.model import Provenance, RunResult
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 from adfs_readiness.redaction import REDACTED, Redactor
 from adfs_readiness.text import loads_json
@@ -57,6 +60,8 @@ class Snapshot:
         only: the ``--only`` selection of the run (empty = all checks).
         facts: fact key -> fact dataclass, ProbeError, or raw JSON for a fact type nobody declared.
         tool_version: the release that collected it.
+        host: the host name of the collecting machine (None in snapshots of older releases).
+        source: the file it was read from.
     """
 
     now: datetime
@@ -65,6 +70,8 @@ class Snapshot:
     only: tuple[str, ...]
     facts: Mapping[str, Any]
     tool_version: str
+    host: str | None = None
+    source: str = ""
 
 
 def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Config, now: datetime, *,
@@ -82,6 +89,8 @@ def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Co
         "tool": {"name": "adfs-readiness", "version": __version__},
         "target": result.target,
         "now": now.isoformat(),
+        # Which machine gathered the facts: the report of an assessment names it.
+        "collected_on": {"host": socket.gethostname()},
         "only": list(only),
         "config": encode(config),
         "fact_types": {k: f"{t.__module__}:{t.__qualname__}" for k, t in _types(probes).items()
@@ -92,12 +101,9 @@ def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Co
 
 
 def write_snapshot(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write the document atomically as UTF-8 JSON (mode 0600: evidence is sensitive even redacted)."""
-    path = Path(path).expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write the document atomically as UTF-8 JSON, never through a link, with mode 0600 (evidence
+    is sensitive even redacted): :func:`adfs_readiness.files.write_atomic`. Raises OSError."""
+    write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", mode=PRIVATE_MODE)
 
 
 def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec]) -> Snapshot:
@@ -127,23 +133,33 @@ def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec]) -> Snapshot:
         raise SnapshotError(f"{path}: missing {exc}") from None
     except FactDecodeError as exc:
         raise SnapshotError(f"{path}: {exc}") from None
+    collected_on = doc.get("collected_on")
+    host = collected_on.get("host") if isinstance(collected_on, dict) else None
     return Snapshot(now=now, target=str(doc.get("target", "")), config=config,
                     only=tuple(doc.get("only") or ()), facts=facts,
-                    tool_version=str((doc.get("tool") or {}).get("version", "")))
+                    tool_version=str((doc.get("tool") or {}).get("version", "")),
+                    host=str(host) if isinstance(host, str) and host else None, source=str(path))
 
 
 def assess(registry: CheckRegistry, snapshot: Snapshot, *, now: datetime | None = None,
-           run_metadata: Mapping[str, Any] | None = None) -> RunResult:
+           run_metadata: Mapping[str, Any] | None = None, clock: str | None = None) -> RunResult:
     """Judge a snapshot offline: the engine runs with probes that return the stored facts, at
-    ``now`` (default: the snapshot's clock, so the findings equal the live run's)."""
+    ``now`` (default: the snapshot's clock, so the findings equal the live run's). The result
+    carries its :class:`~adfs_readiness.model.Provenance` (``clock`` names which clock ``now``
+    is: "assessing", "collected" or "as-of"; default "collected" when ``now`` is None)."""
     replay = {key: ProbeSpec(key=key, function=_replay(value), timeout=lambda config: 5.0,
                              description=f"stored fact {key!r} from an evidence snapshot")
               for key, value in snapshot.facts.items()}
     meta = {"assessed_from_snapshot": True, "snapshot_tool_version": snapshot.tool_version,
             "snapshot_now": snapshot.now.isoformat(), **(run_metadata or {})}
     # Only replayed facts can be wrong here; no network is touched, so the deadline is generous.
-    return run_checks(registry, replay, snapshot.config, now or snapshot.now, target=snapshot.target,
-                      only=snapshot.only, run_metadata=meta)
+    judged_at = now or snapshot.now
+    result = run_checks(registry, replay, snapshot.config, judged_at, target=snapshot.target,
+                        only=snapshot.only, run_metadata=meta)
+    provenance = Provenance(source=snapshot.source or "(snapshot)", collected_at=snapshot.now,
+                            collected_on=snapshot.host, collected_by=snapshot.tool_version, judged_at=judged_at,
+                            clock=clock or ("collected" if now is None else "as-of"))
+    return dataclasses.replace(result, provenance=provenance)
 
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:

@@ -24,6 +24,7 @@ from adfs_readiness.calendar import build_calendar
 from adfs_readiness.config import Config
 from adfs_readiness.engine.local_failures import local_cause_text, local_failures, not_determined_here
 from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.engine.scope import RunScope, run_scope, scope_target
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, to_jsonable
 from adfs_readiness.grading import grade
 from adfs_readiness.model import Finding, Outcome, RunResult, Status
@@ -38,20 +39,26 @@ log = logging.getLogger("adfs_readiness.engine")
 
 @dataclass(frozen=True)
 class RunPlan:
-    """Which checks run, which are skipped by configuration, and which facts must be gathered."""
+    """Which checks run, which are skipped by configuration, which lie outside the run's scope
+    (:mod:`adfs_readiness.engine.scope`), and which facts must be gathered."""
 
     checks: tuple[Check, ...]
     skipped: tuple[Check, ...]
     fact_keys: tuple[str, ...]
+    out_of_scope: tuple[Check, ...] = ()
+    scope: RunScope | None = None
 
 
 def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) -> RunPlan:
-    """Split the registry into checks to run and checks skipped by ``config.skip_checks``, and
-    collect the fact keys the running checks require (in first-use order; optional facts only
-    when some running check requires them). ``only`` limits the
-    run to those check ids (empty = all)."""
+    """Split the registry into checks to run, checks skipped by ``config.skip_checks`` and checks
+    outside the run's scope (:func:`~adfs_readiness.engine.scope.run_scope`), and collect the
+    fact keys the running checks require (in first-use order; optional facts only when some
+    running check requires them). ``only`` limits the run to those check ids (empty = all)."""
     wanted = set(only)
-    selected = [c for c in registry.checks if not wanted or c.id in wanted]
+    scope = run_scope(config)
+    chosen = [c for c in registry.checks if not wanted or c.id in wanted]
+    selected = [c for c in chosen if scope.covers(c)]
+    out_of_scope = tuple(c for c in chosen if not scope.covers(c))
 
     def skipped_by_config(c: Check) -> bool:
         # "metadata.*" skips the metadata area, token-signing.* included, as well as the id prefix.
@@ -66,7 +73,7 @@ def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) 
                 keys.append(key)
     # Optional facts ride along: never gathered for them alone (skipping "directory.*" must mean
     # no LDAP traffic), only passed on when a running check requires them anyway.
-    return RunPlan(checks=run, skipped=skipped, fact_keys=tuple(keys))
+    return RunPlan(checks=run, skipped=skipped, fact_keys=tuple(keys), out_of_scope=out_of_scope, scope=scope)
 
 
 def gather_facts(
@@ -152,6 +159,9 @@ def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime
     for c in plan.skipped:
         findings.append(_finding(c, Outcome(Status.SKIP, f"Skipped by configuration ({config.source}: checks.skip)."),
                                  config))
+    for c in plan.out_of_scope:
+        reason = plan.scope.skip_reason() if plan.scope is not None else "Not part of this run's scope."
+        findings.append(_finding(c, Outcome(Status.SKIP, reason), config))
     for c in plan.checks:
         missing = [(key, facts.get(key)) for key in c.meta.requires
                    if facts.get(key) is None or isinstance(facts.get(key), ProbeError)]
@@ -210,7 +220,7 @@ def _finding(c: Check, o: Outcome, config: Config, local_cause: str | None = Non
         evidence=to_jsonable(dict(o.evidence)),
         remediation=remediation,
         references=meta.references,
-        target=o.target,
+        target=o.target or None,  # an empty target (an unreadable certificate has no thumbprint) is none
         local_cause=local_cause,
     )
 
@@ -255,13 +265,19 @@ def run_checks(
     }
     if started_at is not None and started_at != now:
         meta["judged_as_of"] = now.isoformat()
+    scope = plan.scope or run_scope(config)
+    meta["scope"] = scope.as_dict()
+    identity = scope_target(scope, facts)
+    if scope.facts is not None:
+        # A file run's target is what the file holds (thumbprint, entityID), never its name.
+        meta["target_identified"] = identity is not None
     meta.update(run_metadata or {})
     begun = started_at or now
     # The one place the run's result is made: no secret of the run (nor one a server echoed)
     # reaches any writer (redaction.py).
     redactor.add(*network.secrets.secrets)
     return redactor.result(RunResult(
-        target=target or config.service_name or config.metadata_source or "(not configured)",
+        target=target or identity or _default_target(config, scope),
         started_at=begun,
         finished_at=begun + timedelta(seconds=elapsed),
         findings=tuple(findings),
@@ -270,3 +286,9 @@ def run_checks(
         metadata=meta,
         certificates=build_calendar(facts, now),
     ))
+
+
+def _default_target(config: Config, scope: RunScope) -> str:
+    if scope.facts is not None:
+        return f"unidentified content of {scope.description}"
+    return config.service_name or config.metadata_source or "(not configured)"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from typing import Any
 
-from adfs_readiness.config import CloudConfig, Config, HostPort
+from adfs_readiness.config import CloudConfig, Config, DnsConfig, HostPort
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.lab.scenarios import SCENARIOS, LabMaterial, Scenario, build_material, get_scenario
@@ -23,6 +23,10 @@ from adfs_readiness.lab.endpoints_lab import ProbeListener
 from adfs_readiness.lab.sts import SilentListener, StsSimulator, legacy_tls_server, weak_tls_server
 
 __all__ = ["Lab", "Scenario", "SCENARIOS"]
+
+
+#: The lab's domain: a .test name (RFC 6761) the lab serves as if it were public.
+LAB_PUBLIC_DOMAIN = "contoso.test"
 
 
 class Lab:
@@ -92,7 +96,9 @@ class Lab:
                                       external_ca_bundle=self.ca_bundle, endpoint_probe_urls=self.probe_urls,
                                       # No login service here: never ask Microsoft about a lab domain
                                       # (a CloudLab's config_changes() turns realm discovery back on).
-                                      cloud=CloudConfig(realm_discovery=False))
+                                      cloud=CloudConfig(realm_discovery=False),
+                                      # The lab's .test names stand for public ones (dns.fs-name-routable).
+                                      dns=DnsConfig(simulated_public_domains=(LAB_PUBLIC_DOMAIN,)))
         values.update(changes)
         return Config(**values)
 

@@ -49,6 +49,11 @@ class CloudDomain:
     auth_host: str | None = None
     tenant_id: str = LAB_TENANT_ID
     federation: Mapping[str, Any] | None = None
+    #: The shape of its OpenID Connect discovery: "v2" (issuer https://<login>/<id>/v2.0), "v1-only"
+    #: (no v2 answer; the v1 document's issuer https://sts.windows.net/<id>/), "china-v1" (v1 only,
+    #: issuer https://sts.chinacloudapi.cn/<id>/), "placeholder-issuer" (issuer with {tenantid},
+    #: the tenant only in the endpoints, as the common/organizations documents have it).
+    discovery: Literal["v2", "v1-only", "china-v1", "placeholder-issuer"] = "v2"
 
 
 def federation_configuration(domain: str, fs_name: str, signing: LabCertificate | None,
@@ -135,15 +140,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return None
-        if len(segments) == 4 and segments[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+        v2 = len(segments) == 4 and segments[1:] == ["v2.0", ".well-known", "openid-configuration"]
+        v1 = len(segments) == 3 and segments[1:] == [".well-known", "openid-configuration"]
+        if v1 or v2:
             key = segments[0].lower()
-            tenant = key if key == LAB_TENANT_ID else (lab.domains[key].tenant_id if key in lab.domains
-                                                      and lab.domains[key].kind != "unknown" else None)
+            known = lab.domains.get(key)
+            tenant = key if key == LAB_TENANT_ID else (known.tenant_id if known is not None
+                                                      and known.kind != "unknown" else None)
             if tenant is None:
                 return self._json(400, {"error": "invalid_tenant", "error_description":
                                         f"AADSTS90002: Tenant '{key}' not found. Check to make sure you have the "
                                         f"correct tenant ID and are signing into the correct cloud."})
+            shape = known.discovery if known is not None else "v2"
             base = f"https://{lab.login_host}/{tenant}"
+            if v1:
+                sts = "sts.chinacloudapi.cn" if shape == "china-v1" else "sts.windows.net"
+                return self._json(200, {"issuer": f"https://{sts}/{tenant}/", "token_endpoint": f"{base}/oauth2/token",
+                                        "authorization_endpoint": f"{base}/oauth2/authorize",
+                                        "jwks_uri": f"https://{lab.login_host}/common/discovery/keys"})
+            if shape in ("v1-only", "china-v1"):
+                return self._json(404, {"error": "not_found"})
+            if shape == "placeholder-issuer":
+                return self._json(200, {"issuer": f"https://{lab.login_host}/{{tenantid}}/v2.0",
+                                        "token_endpoint": f"{base}/oauth2/v2.0/token",
+                                        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize"})
             return self._json(200, {"issuer": f"{base}/v2.0", "token_endpoint": f"{base}/oauth2/v2.0/token",
                                     "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
                                     "jwks_uri": f"https://{lab.login_host}/{tenant}/discovery/v2.0/keys",

@@ -67,7 +67,8 @@ def _label(role: EndpointRole, address: HostPort, config: Config) -> str:
 
 def _protocol(result: TlsPeerChain | ProbeError, version: str, lowered: bool) -> ProtocolSupport:
     if isinstance(result, TlsPeerChain):
-        return ProtocolSupport(version, True, f"accepted ({result.cipher})", lowered)
+        legacy = "; only without RFC 5746 secure renegotiation" if result.legacy_renegotiation else ""
+        return ProtocolSupport(version, True, f"accepted ({result.cipher}{legacy})", lowered)
     if result.kind is ProbeErrorKind.TLS:
         return ProtocolSupport(version, False, result.reason, lowered)
     return ProtocolSupport(version, None, f"not determined: {result.reason}", lowered)

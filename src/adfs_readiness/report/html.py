@@ -148,6 +148,7 @@ def _view(result: RunResult) -> dict[str, Any]:
         "started_human": human_utc(result.started_at),
         "started_iso": iso_utc(result.started_at),
         "judged_as_of": str(result.metadata.get("judged_as_of") or ""),
+        "provenance": result.provenance.line() if result.provenance is not None else "",
         "duration": f"{duration_seconds(result):.1f} s",
         "verdict": {
             "value": verdict.value,

@@ -130,6 +130,8 @@ def _header(console: Console, result: RunResult) -> None:
             style="dim",
         )
     )
+    if result.provenance is not None:
+        console.print(Text(terminal_safe(result.provenance.line()), style="bold"))
     as_of = result.metadata.get("judged_as_of")
     if as_of:
         console.print(Text(f"Judged as of {terminal_safe(as_of)} (a projection: expiry is counted from that date)", style="bold"))
