@@ -163,9 +163,11 @@ def test_unreadable_export_files_are_incomplete(tmp_path: Path) -> None:
     from adfs_readiness.engine.runner import run_checks
     from adfs_readiness.probes.catalog import all_probes
 
-    folder = tmp_path / "export.json"
-    folder.mkdir()  # a path this machine cannot read a file from (root reads any regular file)
-    config = Config(adfs_export=folder, federated_domains=("contoso.com",))
+    folder = tmp_path / "entra.json"
+    folder.mkdir()  # paths this machine cannot read a file from (root reads any regular file)
+    fifo = tmp_path / "adfs.json"
+    os.mkfifo(fifo)
+    config = Config(adfs_export=fifo, federated_domains=("contoso.com",))
     config = replace(config, cloud=replace(config.cloud, federation_export=folder, realm_discovery=False))
     result = run_checks(discover_checks(), all_probes(), config, datetime.now(timezone.utc),
                         only=("adfs.export-readable", "cloud.issuer-uri"))
@@ -174,5 +176,5 @@ def test_unreadable_export_files_are_incomplete(tmp_path: Path) -> None:
     for check_id in ("adfs.export-readable", "cloud.issuer-uri"):
         finding = by_id[check_id]
         assert finding.status.value == "error" and finding.local_cause, finding
-        assert "cannot be read on this machine (Is a directory)" in finding.summary
+        assert "cannot be read on this machine (" in finding.summary, finding.summary
     assert "local_failure" in [r.kind for r in result.grade.reasons]

@@ -138,7 +138,9 @@ skip = ["dns.*", "directory.*"]
                                       "endpoints": "adfs_readiness.facts.endpoints:EndpointsFacts",
                                       "cloud_realm": "adfs_readiness.facts.cloud:RealmFacts",
                                       "entra_federation": "adfs_readiness.facts.cloud:EntraFederationFacts",
-                                      "adfs_export": "adfs_readiness.facts.adfs_export:AdfsExport"}
+                                      "adfs_export": "adfs_readiness.facts.adfs_export:AdfsExport",
+                                      "entra_mfa_client": "adfs_readiness.facts.entra_mfa:EntraMfaClient",
+                                      "sign_in": "adfs_readiness.facts.sign_in:SignInFacts"}
     for path in [snap, *live.values(), *offline.values()]:
         text = path.read_text(encoding="utf-8")
         for secret in secrets:

@@ -109,7 +109,7 @@ def add_schedule_commands(sub: Any, add_output_options: Callable[[argparse.Argum
     c = sub.add_parser("collect", help="gather the facts and write an evidence snapshot (secrets redacted)")
     for action in add_target_from._actions:
         if action.dest in ("config", "service_name", "domain", "service_address", "metadata", "ca_bundle",
-                           "skip", "only", "deadline", "timeout"):
+                           "skip", "only", "deadline", "timeout", "max_input_bytes"):
             c._add_action(action)
     c.add_argument("--out", metavar="FILE", type=Path, required=True, help="where to write the snapshot (JSON)")
     add_output_options(c)
@@ -118,6 +118,9 @@ def add_schedule_commands(sub: Any, add_output_options: Callable[[argparse.Argum
                                       "assessing; --as-of collected: at the snapshot's clock)")
     a.add_argument("snapshot", metavar="FILE", type=Path)
     a.add_argument("--suppressions", metavar="PATH", type=Path, help="accepted risks file (TOML)")
+    for action in add_target_from._actions:
+        if action.dest == "max_input_bytes":
+            a._add_action(action)
     add_output_options(a)
     for action in a._actions:  # assess also takes "collected": the snapshot's own clock
         if "--as-of" in action.option_strings:
@@ -179,8 +182,10 @@ def run_check(registry: CheckRegistry, probes: Any, config: Config, now: datetim
 
 
 def write_machine_outputs(result: RunResult, args: argparse.Namespace, config: Config | None,
-                          write: Callable[[Path, str], None]) -> list[tuple[str, Path]]:
-    """Write --junit/--metrics/--csv/--markdown; returns [(label, path)] written."""
+                          write: Callable[[Path, str], None], full: RunResult | None = None) -> list[tuple[str, Path]]:
+    """Write --junit/--metrics/--csv/--markdown; returns [(label, path)] written. ``result`` is what
+    the reports show (engine.bounds.bound_for_report); the CSV report lists every finding of
+    ``full`` (default: ``result``)."""
     from adfs_readiness.report.csv_report import render_csv
     from adfs_readiness.report.junit import render_junit
     from adfs_readiness.report.markdown import render_markdown
@@ -192,7 +197,8 @@ def write_machine_outputs(result: RunResult, args: argparse.Namespace, config: C
                                 ("CSV", getattr(args, "csv", None), render_csv),
                                 ("Markdown", getattr(args, "markdown", None), render_markdown)):
         if path:
-            write(path, render(result))
+            # CSV lists every finding; metrics count every finding (their size is per check, not per finding).
+            write(path, render(full if full is not None and render in (render_csv, render_metrics) else result))
             written.append((label, path))
     return written
 
@@ -201,6 +207,7 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
               config_from_args: Callable[[argparse.Namespace], Config],
               write: Callable[[Path, str], None]) -> int:
     """``check`` with several configs: run the fleet, write per-tenant reports and the index."""
+    from adfs_readiness.engine.bounds import bound_for_report
     from adfs_readiness.fleet import fleet_exit_code, fleet_index, run_fleet, tenants_from_paths
     from adfs_readiness.probes.catalog import all_probes
     from adfs_readiness.report import render_html, render_json
@@ -228,8 +235,9 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
         # The tenant name is already a safe folder name (fleet.tenants_from_paths); child_path keeps
         # it inside --out-dir whatever it holds, and a symlink planted there is refused.
         folder = ensure_dir(child_path(args.out_dir, tenant.name), own=True)
+        shown = bound_for_report(run.result, tenant.config.limits.max_report_rows)
         for fmt, name in _FLEET_REPORTS.items():
-            write(folder / name, renderers[fmt](run.result))
+            write(folder / name, renderers[fmt](run.result if fmt in ("csv", "metrics") else shown))
         return {fmt: f"{folder.name}/{name}" for fmt, name in _FLEET_REPORTS.items()}
 
     now = args.as_of or datetime.now(timezone.utc)
@@ -303,7 +311,10 @@ def _cmd_assess(registry: CheckRegistry, args: argparse.Namespace, emit: Callabl
     from adfs_readiness.snapshot import assess, read_snapshot
     from adfs_readiness.suppressions import apply_suppressions
 
-    snapshot = read_snapshot(args.snapshot, all_probes())
+    from adfs_readiness.config import Limits
+
+    limits = Limits(max_input_bytes=args.max_input_bytes) if args.max_input_bytes else Limits()
+    snapshot = read_snapshot(args.snapshot, all_probes(), limits)
     # Certificate dates are judged now by default: a snapshot's old (or forged) clock must not
     # make expired certificates look valid. --as-of collected judges at the snapshot's clock.
     if args.as_of == AS_OF_COLLECTED:
@@ -313,9 +324,10 @@ def _cmd_assess(registry: CheckRegistry, args: argparse.Namespace, emit: Callabl
     else:
         now, clock = datetime.now(timezone.utc), "assessing"
     result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)}, clock=clock)
-    suppressions_file = args.suppressions or snapshot.config.suppressions_file
-    if suppressions_file:
-        result = apply_suppressions(result, load_suppressions(suppressions_file), now)
+    # Only an accepted-risks file given here, on this machine: a snapshot never chooses a local
+    # file (snapshot.local_config empties its paths).
+    if args.suppressions:
+        result = apply_suppressions(result, load_suppressions(args.suppressions), now)
     return emit(result, args, snapshot.config)
 
 
@@ -328,57 +340,65 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print(f"adfs-readiness: no history yet at {path}", file=sys.stderr)
         return 3
     with History(path) as history:
-        if args.history_command == "list":
-            runs = history.runs(args.target, args.limit)
-            if args.json:
-                print(json.dumps([{k: v for k, v in r.as_dict().items() if k not in ("findings", "certificates")}
-                                  for r in runs], indent=2))
-                return 0
-            print(f"{'id':>5}  {'started (UTC)':19}  {'target':32} {'verdict':20} grade score")
-            for r in runs:
-                print(f"{r.id:>5}  {r.started_at.strftime('%Y-%m-%d %H:%M:%S'):19}  {terminal_safe(r.target_key)[:32]:32} "
-                      f"{r.verdict.value:20} {r.grade:5} {r.score:>5}")
-            return 0
-        if args.history_command == "show":
-            run = history.get(args.run_id)
-            if run is None:
-                print(f"adfs-readiness: no run {args.run_id} in {path}", file=sys.stderr)
-                return 3
-            if args.json:
-                print(json.dumps(run.as_dict(), indent=2, ensure_ascii=False))
-                return 0
-            print(f"run {run.id}: {terminal_safe(run.target_key)} at {run.started_at.isoformat()} — {run.verdict.value}, "
-                  f"grade {run.grade}, score {run.score}, exit code {run.exit_code}")
-            for f in run.findings:
-                mark = " (suppressed)" if f.get("suppressed") else ""
-                target = f" [{f['target']}]" if f.get("target") else ""
-                print(terminal_safe(f"  {f['status'].upper():5} {f['check_id']}{target}{mark}: {f['summary']}"))
-            for c in run.certificates:
-                print(terminal_safe(f"  cert  {c['purpose']} {c['subject']} ({c['sha1'][:8]}): {c['days_left']} days "
-                                    "left"))
-            return 0
-        first, second = (history.get(i) for i in args.run_ids)
-        missing = [i for i, r in zip(args.run_ids, (first, second)) if r is None]
-        if missing or first is None or second is None:
-            print(f"adfs-readiness: no run {missing[0]} in {path}", file=sys.stderr)
-            return 3
-        changes = changes_between(first, second.findings, second.certificates, (first.score, second.score))
-        if args.json:
-            from adfs_readiness.report.json_report import changes_dict
+        try:
+            return _history_action(args, history, path)
+        finally:
+            for warning in history.warnings:
+                print(f"adfs-readiness: warning: {terminal_safe(warning)}", file=sys.stderr)
 
-            print(json.dumps({"from": first.id, "to": second.id, "verdict": [first.verdict.value, second.verdict.value],
-                              **changes_dict(changes, second.score)}, indent=2, ensure_ascii=False))
+
+def _history_action(args: argparse.Namespace, history: History, path: Path) -> int:
+    if args.history_command == "list":
+        runs = history.runs(args.target, args.limit)
+        if args.json:
+            print(json.dumps([{k: v for k, v in r.as_dict().items() if k not in ("findings", "certificates")}
+                              for r in runs], indent=2))
             return 0
-        print(f"run {first.id} -> run {second.id}: {first.verdict.value} -> {second.verdict.value}, "
-              f"score {first.score} -> {second.score}")
-        for label, items in (("new", changes.new), ("resolved", changes.resolved), ("changed", changes.changed)):
-            for c in items:
-                target = f" [{c.target}]" if c.target else ""
-                print(terminal_safe(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
-                                    f"{c.after.value if c.after else 'absent'}: {c.summary}"))
-        for c in changes.certificates:
-            print(terminal_safe(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> "
-                                f"{c.days_left_after} days"))
-        if not (changes.any or changes.certificates) and first.verdict is second.verdict:
-            print("  no change")
+        print(f"{'id':>5}  {'started (UTC)':19}  {'target':32} {'verdict':20} grade score")
+        for r in runs:
+            print(f"{r.id:>5}  {r.started_at.strftime('%Y-%m-%d %H:%M:%S'):19}  {terminal_safe(r.target_key)[:32]:32} "
+                  f"{r.verdict.value:20} {r.grade:5} {r.score:>5}")
         return 0
+    if args.history_command == "show":
+        run = history.get(args.run_id)
+        if run is None:
+            print(f"adfs-readiness: no run {args.run_id} in {path}", file=sys.stderr)
+            return 3
+        if args.json:
+            print(json.dumps(run.as_dict(), indent=2, ensure_ascii=False))
+            return 0
+        print(f"run {run.id}: {terminal_safe(run.target_key)} at {run.started_at.isoformat()} — {run.verdict.value}, "
+              f"grade {run.grade}, score {run.score}, exit code {run.exit_code}")
+        for f in run.findings:
+            mark = " (suppressed)" if f.get("suppressed") else ""
+            target = f" [{f['target']}]" if f.get("target") else ""
+            print(terminal_safe(f"  {f['status'].upper():5} {f['check_id']}{target}{mark}: {f['summary']}"))
+        for c in run.certificates:
+            print(terminal_safe(f"  cert  {c['purpose']} {c['subject']} ({c['sha1'][:8]}): {c['days_left']} days "
+                                "left"))
+        return 0
+    first, second = (history.get(i) for i in args.run_ids)
+    missing = [i for i, r in zip(args.run_ids, (first, second)) if r is None]
+    if missing or first is None or second is None:
+        print(f"adfs-readiness: no run {missing[0]} in {path}", file=sys.stderr)
+        return 3
+    changes = changes_between(first, second.findings, second.certificates, (first.score, second.score))
+    if args.json:
+        from adfs_readiness.report.json_report import changes_dict
+
+        print(json.dumps({"from": first.id, "to": second.id, "verdict": [first.verdict.value, second.verdict.value],
+                          **changes_dict(changes, second.score)}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"run {first.id} -> run {second.id}: {first.verdict.value} -> {second.verdict.value}, "
+          f"score {first.score} -> {second.score}")
+    for label, items in (("new", changes.new), ("resolved", changes.resolved), ("changed", changes.changed)):
+        for c in items:
+            target = f" [{c.target}]" if c.target else ""
+            print(terminal_safe(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
+                                f"{c.after.value if c.after else 'absent'}: {c.summary}"))
+    for c in changes.certificates:
+        print(terminal_safe(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> "
+                            f"{c.days_left_after} days"))
+    if not (changes.any or changes.certificates) and first.verdict is second.verdict:
+        print("  no change")
+    return 0

@@ -7,6 +7,7 @@ with its userinfo. Everything that is a secret in a run is therefore scrubbed fr
 
 * the LDAP bind password (the environment variable ``directory.password_env``, or a password a
   probe registers on the run, e.g. from the keyring or a prompt: ``ctx.net.secrets.add``);
+* the sign-in test account's password (``sign_in_test.password_env``);
 * the Graph client secret (the environment variable ``cloud.client_secret_env``);
 * the certificate (PFX) password;
 * the userinfo (``user:password``) of every configured URL;
@@ -19,8 +20,9 @@ and form encoding), JSON-escaped and HTML/XML-escaped. Values shorter than 4 cha
 searched for (they would redact innocent text everywhere).
 
 Linear time: each string is searched once per secret form (``str.replace``, whose two-way search
-is linear), and private-key blocks are found by one forward scan (the old regex with a lazy
-``.*?`` rescanned to the end from every BEGIN line: quadratic on a string full of BEGIN lines).
+is linear), and private-key blocks are found by forward scans (:mod:`adfs_readiness.pem`; the old
+regex with a lazy ``.*?`` rescanned to the end from every BEGIN line: quadratic on a string full
+of BEGIN lines).
 
 Use: ``Redactor.for_run(config)``, then ``redactor.text(s)`` for a string, ``redactor.value(v)``
 for JSON-ready data, ``redactor.result(run_result)`` for a whole run (the engine applies it where
@@ -42,6 +44,8 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
+from adfs_readiness.pem import strip_pem_blocks
+
 __all__ = ["REDACTED", "SECRET_KEYS", "Redactor", "url_secrets", "webhook_secrets", "RedactingFormatter",
            "protect_logs"]
 
@@ -51,8 +55,7 @@ SECRET_KEYS = frozenset({"password", "passwd", "pwd", "secret", "client_secret",
                          "authorization", "proxy_authorization", "cookie", "set_cookie", "api_key", "apikey",
                          "access_token", "refresh_token", "bind_password", "credential", "credentials", "key_pem"})
 _MIN_SECRET = 4
-_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,64}PRIVATE KEY-----")
 #: A webhook path segment at least this long is taken for its token part.
 _TOKEN_SEGMENT = 16
 
@@ -123,7 +126,11 @@ class Redactor:
         found: list[str] = list(extra)
         directory = getattr(config, "directory", None)
         cloud = getattr(config, "cloud", None)
-        for variable in (getattr(directory, "password_env", None), getattr(cloud, "client_secret_env", None)):
+        sign_in = getattr(config, "sign_in_test", None)
+        variables = [getattr(directory, "password_env", None), getattr(cloud, "client_secret_env", None)]
+        if getattr(sign_in, "password_source", None) == "env":
+            variables.append(getattr(sign_in, "password_env", None))
+        for variable in variables:
             if variable and env.get(variable):
                 found.append(env[variable])
         if getattr(config, "certificate_password", None):
@@ -206,23 +213,14 @@ def _secret_key(key: str) -> bool:
 
 
 def _without_private_keys(value: str) -> str:
-    """PEM private-key blocks replaced; one forward scan (a BEGIN without END redacts the rest)."""
+    """PEM private-key blocks replaced (:func:`adfs_readiness.pem.strip_pem_blocks`, linear); a
+    BEGIN line left without its END redacts the rest of the string: a truncated key is still key
+    material."""
     if "PRIVATE KEY-----" not in value:
         return value
-    out: list[str] = []
-    position = 0
-    while True:
-        begin = _PEM_BEGIN.search(value, position)
-        if begin is None:
-            out.append(value[position:])
-            break
-        out.append(value[position:begin.start()])
-        out.append(REDACTED)
-        end = _PEM_END.search(value, begin.end())
-        if end is None:
-            break
-        position = end.end()
-    return "".join(out)
+    value = strip_pem_blocks(value, "PRIVATE KEY", REDACTED)
+    begin = _PEM_BEGIN.search(value)
+    return value if begin is None else value[:begin.start()] + REDACTED
 
 
 class RedactingFormatter(logging.Formatter):

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.config import Config
+from adfs_readiness.crash import RunCrashed
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.engine.scope import run_scope
@@ -91,6 +92,7 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
 
     Raises:
         locking.LockBusy: another run of the same target holds the lock.
+        crash.RunCrashed: an unexpected exception after the checks ran (it carries the result).
     """
     if run_scope(config).facts is not None and options.target_key is None:
         # A file run is keyed by what the file holds (thumbprint, entityID), known only once it
@@ -98,22 +100,31 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
                             started_at=started_at)
         if not result.metadata.get("target_identified"):
-            return finish_run(result, None, now, options)
+            return _finish(result, None, now, options)
         if options.lock_dir is None:
-            return finish_run(result, result.target, now, options)
+            return _finish(result, result.target, now, options)
         with run_lock(options.lock_dir, result.target, options.lock_wait_seconds):
-            return finish_run(result, result.target, now, options)
+            return _finish(result, result.target, now, options)
     key = target_key(config, options.target_key)
 
     def work() -> ScheduledRun:
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
                             started_at=started_at)
-        return finish_run(result, key, now, options)
+        return _finish(result, key, now, options)
 
     if options.lock_dir is None:
         return work()
     with run_lock(options.lock_dir, key, options.lock_wait_seconds):
         return work()
+
+
+def _finish(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions) -> ScheduledRun:
+    """finish_run, with a bug after the checks ran turned into RunCrashed: the run then ends
+    INCOMPLETE (exit 3) and the reports are still written (crash.py)."""
+    try:
+        return finish_run(result, key, now, options)
+    except Exception as exc:
+        raise RunCrashed(result, exc) from exc
 
 
 def finish_run(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions) -> ScheduledRun:
@@ -146,6 +157,7 @@ def finish_run(result: RunResult, key: str | None, now: datetime, options: Sched
                     result = dataclasses.replace(
                         result, changes=changes_between(previous, finding_rows(result), certs, trend))
                 run_id = history.record(result, key)
+                warnings.extend(history.warnings)
         except HistoryError as exc:
             warnings.append(f"history not recorded: {exc}")
     notification = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,16 +29,16 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
 from adfs_readiness import __version__
-from adfs_readiness.config import Config
+from adfs_readiness.config import Config, Limits
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.facts.codec import FactDecodeError, decode, encode
-from adfs_readiness.files import PRIVATE_MODE, write_atomic
+from adfs_readiness.files import PRIVATE_MODE, read_capped, write_atomic
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.model import Provenance, RunResult
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 from adfs_readiness.redaction import REDACTED, Redactor
-from adfs_readiness.text import loads_json
 
 __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "REDACTED", "SnapshotError", "Snapshot", "collect",
            "write_snapshot", "read_snapshot", "assess", "redact"]
@@ -106,39 +107,114 @@ def write_snapshot(path: Path, doc: Mapping[str, Any]) -> None:
     write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", mode=PRIVATE_MODE)
 
 
-def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec]) -> Snapshot:
-    """Read and decode a snapshot file. ``probes`` gives the fact types (``ProbeSpec.fact_type``).
+def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec], limits: Limits = Limits()) -> Snapshot:
+    """Read, validate and decode a snapshot file. ``probes`` gives the fact types
+    (``ProbeSpec.fact_type``); ``limits`` are the *local* caps (the snapshot's own never apply).
+
+    A snapshot is untrusted input (a customer's file in a support case). It is refused, with the
+    reason and the place, when the file is over ``limits.max_input_bytes``; when its JSON nests
+    deeper than 64 levels, has a list over ``limits.max_export_items`` items or a number of more
+    than 40 digits (:mod:`adfs_readiness.json_input`); when a top-level key has the wrong shape
+    (:func:`_check_shape`); or when a fact or the configuration does not decode to its type (dates
+    must carry a time zone). The decoded configuration is made local-safe (:func:`local_config`):
+    a snapshot never chooses a file on this machine or the limits of this run.
 
     Raises:
-        SnapshotError: unreadable, not JSON, not a snapshot, a newer snapshot version, or a fact
-            that does not decode to its type (the message names the key and the place).
+        SnapshotError: the reason, naming the file.
     """
     try:
-        # Where the snapshot's bytes become text: lone surrogates ("\ud800") made safe here, once.
-        doc = loads_json(Path(path).read_bytes())
+        raw = read_capped(path, limits.max_input_bytes, setting=_INPUT_BYTES_SETTING)
+        doc = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting="limits.max_export_items")
     except OSError as exc:
         raise SnapshotError(f"{path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise SnapshotError(f"{path}: not a JSON evidence snapshot ({exc})") from None
+    except UntrustedJsonError as exc:
+        raise SnapshotError(f"{path}: not a usable JSON evidence snapshot ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT:
         raise SnapshotError(f"{path}: not an adfs-readiness evidence snapshot (made by 'adfs-readiness collect')")
-    if not isinstance(doc.get("snapshot_version"), int) or doc["snapshot_version"] > SNAPSHOT_VERSION:
-        raise SnapshotError(f"{path}: snapshot version {doc.get('snapshot_version')!r} is newer than this release "
+    version = doc.get("snapshot_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SnapshotError(f"{path}: snapshot_version {_short(version)} is not a version number")
+    if version > SNAPSHOT_VERSION:
+        raise SnapshotError(f"{path}: snapshot version {version} is newer than this release "
                             f"reads ({SNAPSHOT_VERSION}); upgrade adfs-readiness")
+    problem = _check_shape(doc)
+    if problem:
+        raise SnapshotError(f"{path}: {problem}")
     try:
         now = decode(datetime, doc["now"], "now")
-        config = decode(Config, doc["config"], "config")
-        facts = {key: _decode_fact(key, value, _types(probes).get(key)) for key, value in doc["facts"].items()}
-    except KeyError as exc:
-        raise SnapshotError(f"{path}: missing {exc}") from None
+        config = local_config(decode(Config, doc["config"], "config"), limits)
+        types = _types(probes)
+        facts = {key: _decode_fact(key, value, types.get(key)) for key, value in doc["facts"].items()}
     except FactDecodeError as exc:
         raise SnapshotError(f"{path}: {exc}") from None
     collected_on = doc.get("collected_on")
     host = collected_on.get("host") if isinstance(collected_on, dict) else None
-    return Snapshot(now=now, target=str(doc.get("target", "")), config=config,
-                    only=tuple(doc.get("only") or ()), facts=facts,
-                    tool_version=str((doc.get("tool") or {}).get("version", "")),
-                    host=str(host) if isinstance(host, str) and host else None, source=str(path))
+    return Snapshot(now=now, target=doc.get("target") or "", config=config, only=tuple(doc.get("only") or ()),
+                    facts=facts, tool_version=(doc.get("tool") or {}).get("version") or "",
+                    host=host[:256] if isinstance(host, str) and host else None, source=str(path))
+
+
+_INPUT_BYTES_SETTING = "--max-input-bytes"
+_CHECK_ID = re.compile(r"^[a-z0-9-]{1,64}\.[a-z0-9*-]{1,64}$")
+_MAX_TEXT = 2048
+
+
+def _check_shape(doc: Mapping[str, Any]) -> str | None:
+    """The first top-level key of a snapshot document that has the wrong shape, as a reason; None
+    when all are right. The schema (bounds included) of what ``collect`` writes:
+    ``now`` ISO string, ``config`` object, ``facts`` object of fact key (a short name) -> value,
+    ``only`` list of check ids, ``target`` string of at most 2048 characters, ``tool`` object with
+    string ``name``/``version``, ``fact_types`` object of strings."""
+    for key, kind in (("now", str), ("config", dict), ("facts", dict)):
+        if key not in doc:
+            return f"missing '{key}'"
+        if not isinstance(doc[key], kind):
+            return f"'{key}' is not {'a string' if kind is str else 'an object'}"
+    if len(doc["now"]) > 64:
+        return "'now' is not a date and time"
+    for key in doc["facts"]:
+        if len(key) > 64:
+            return f"fact key {_short(key)} is not a fact name"
+    only = doc.get("only", [])
+    if not isinstance(only, list) or not all(isinstance(i, str) and _CHECK_ID.match(i) for i in only):
+        return "'only' is not a list of check ids"
+    target = doc.get("target", "")
+    if not isinstance(target, str) or len(target) > _MAX_TEXT:
+        return f"'target' is not a string of at most {_MAX_TEXT} characters"
+    tool = doc.get("tool", {})
+    if not isinstance(tool, dict) or not all(isinstance(tool.get(k, ""), str) and len(tool.get(k, "")) <= 200
+                                             for k in ("name", "version")):
+        return "'tool' is not an object with a name and a version"
+    fact_types = doc.get("fact_types", {})
+    if not isinstance(fact_types, dict) or not all(isinstance(v, str) for v in fact_types.values()):
+        return "'fact_types' is not an object of type names"
+    return None
+
+
+def local_config(config: Config, limits: Limits) -> Config:
+    """``config`` (decoded from a snapshot) with every file path emptied and the local ``limits``:
+    the snapshot was written elsewhere, and a path in it must never make ``assess`` read a file on
+    this machine (an accepted-risks file, a CA bundle, a certificate) nor its limits lift this
+    run's caps. Paths are evidence of the original run only; the JSON report keeps the snapshot's
+    configuration source name."""
+    def without_paths(value: Any) -> Any:
+        changes = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if isinstance(item, Path):
+                changes[f.name] = None
+            elif dataclasses.is_dataclass(item) and not isinstance(item, type) and f.name != "limits":
+                replaced = without_paths(item)
+                if replaced is not item:
+                    changes[f.name] = replaced
+        return dataclasses.replace(value, **changes) if changes else value
+
+    return dataclasses.replace(without_paths(config), limits=limits)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"
 
 
 def assess(registry: CheckRegistry, snapshot: Snapshot, *, now: datetime | None = None,

@@ -22,6 +22,7 @@ from adfs_readiness import __version__
 from adfs_readiness.api import CannotDetermine, Check, CheckContext
 from adfs_readiness.calendar import build_calendar
 from adfs_readiness.config import Config
+from adfs_readiness.engine.bounds import MAX_SUMMARY, MAX_TARGET, bound_text, bound_tree
 from adfs_readiness.engine.local_failures import local_cause_text, local_failures, not_determined_here
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.scope import RunScope, run_scope, scope_target
@@ -216,11 +217,14 @@ def _finding(c: Check, o: Outcome, config: Config, local_cause: str | None = Non
         severity=meta.severity,
         blocker=blocker,
         blocker_check=meta.blocker,
-        summary=o.summary,
-        evidence=to_jsonable(dict(o.evidence)),
+        # Bounded as the finding is made (engine/bounds.py): a check judging a hostile input must
+        # not hand every report a million-item evidence list or a megabyte summary.
+        summary=bound_text(str(o.summary), MAX_SUMMARY),
+        evidence=bound_tree(to_jsonable(dict(o.evidence)), max_items=config.limits.max_report_rows),
         remediation=remediation,
         references=meta.references,
-        target=o.target or None,  # an empty target (an unreadable certificate has no thumbprint) is none
+        # An empty target (an unreadable certificate has no thumbprint) is none.
+        target=bound_text(str(o.target), MAX_TARGET) if o.target else None,
         local_cause=local_cause,
     )
 

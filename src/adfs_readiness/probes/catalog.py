@@ -21,6 +21,8 @@ from adfs_readiness.facts.cloud import (
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsView
 from adfs_readiness.facts.endpoints import ENDPOINTS_FACT, EndpointsFacts
+from adfs_readiness.facts.entra_mfa import ENTRA_MFA_CLIENT_FACT, EntraMfaClient
+from adfs_readiness.facts.sign_in import SIGN_IN_FACT, SignInFacts
 from adfs_readiness.facts.tls import (
     CERTIFICATE_FILE_FACT,
     TLS_FACT,
@@ -39,6 +41,8 @@ from adfs_readiness.probes.dns import (
 )
 from adfs_readiness.probes.endpoints import probe_endpoints
 from adfs_readiness.probes.entra import probe_entra_federation
+from adfs_readiness.probes.entra_mfa import probe_entra_mfa_client
+from adfs_readiness.probes.sign_in import probe_sign_in
 from adfs_readiness.probes.metadata import probe_federation_metadata
 from adfs_readiness.probes.tls_endpoints import probe_tls
 from adfs_readiness.probes.tls_file import probe_certificate_file
@@ -137,7 +141,26 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             function=probe_adfs_export,
             fact_type=AdfsExport,
             timeout=_operations(1),
-            description="AD FS server export (the bundled collector's JSON)",
+            description="AD FS server exports (the bundled collector's JSON, one per AD FS server and proxy)",
+        ),
+        ProbeSpec(
+            key=ENTRA_MFA_CLIENT_FACT,
+            function=probe_entra_mfa_client,
+            fact_type=EntraMfaClient,
+            # The token (connect, read), then the service principal (connect, read).
+            timeout=_operations(4),
+            description="The Azure Multi-Factor Auth Client service principal's key credentials (live Microsoft Graph)",
+        ),
+        ProbeSpec(
+            key=SIGN_IN_FACT,
+            function=probe_sign_in,
+            fact_type=SignInFacts,
+            # The POST (connect, handshake, read), then the metadata GET (the same, plus a spare);
+            # a password prompt waits for the admin.
+            timeout=lambda config: _operations(7)(config) + (300 if config.sign_in_test.password_source == "prompt"
+                                                           else 0),
+            description="A real sign-in with the test account: WS-Trust 1.3 usernamemixed token request for "
+                        "urn:federation:MicrosoftOnline through the external path, the assertion verified",
         ),
     ]
     return {s.key: s for s in specs}

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.pem import pem_blocks
 
 __all__ = [
     "describe_certificate",
@@ -36,9 +37,10 @@ __all__ = [
 _RFC5280_SERIAL = "RFC 5280 4.1.2.2 requires a positive integer"
 _MAX_SERIAL_OCTETS = 20
 
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN (?:X509 )?CERTIFICATE-----(.*?)-----END (?:X509 )?CERTIFICATE-----", re.DOTALL
-)
+#: PEM labels of a certificate (RFC 7468 5.1, and the older "X509 CERTIFICATE" some tools write),
+#: found with the linear scanner of adfs_readiness.pem (a regex with a lazy ``.*?`` is quadratic
+#: on a file full of BEGIN lines).
+_PEM_CERTIFICATE_LABELS = (b"CERTIFICATE", b"X509 CERTIFICATE")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
 
 # Signature OIDs that cryptography does not name but AD FS/Entra certificates use: the OIW
@@ -363,8 +365,8 @@ def load_pem_certificates(data: bytes) -> list[CertificateInfo]:
     empty list when there is no certificate block.
     """
     certificates = []
-    for match in _PEM_BLOCK.finditer(data or b""):
-        body = match.group(1).decode("ascii", "replace")
+    for block in pem_blocks(data or b"", _PEM_CERTIFICATE_LABELS):
+        body = block.body.decode("ascii", "replace")
         # RFC 1421 encapsulated headers ("Proc-Type: ...") precede a blank line; skip them.
         if ":" in body.split("\n\n", 1)[0] and "\n\n" in body:
             body = body.split("\n\n", 1)[1]

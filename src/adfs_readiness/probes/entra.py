@@ -20,15 +20,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from adfs_readiness.config import Config
+from adfs_readiness.config import Config, HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
+from adfs_readiness.files import FileTooLarge, read_capped
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.net.msal_http import HttpFailure, MsalHttpClient
 from adfs_readiness.probes import ProbeContext
+from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.text import loads_json
 
-__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES"]
+__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES", "graph_token"]
 
 #: internalDomainFederation's documented properties (v1.0), lower-cased -> canonical name.
 GRAPH_PROPERTIES = {name.lower(): name for name in (
@@ -102,18 +105,25 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
     return result, problems
 
 
-def _from_file(path: Path, config: Config) -> EntraFederationFacts | ProbeError:
+def _from_file(path: Path, config: Config, deadline: float | None = None) -> EntraFederationFacts | ProbeError:
+    limits = config.limits
     try:
-        data = loads_json(path.read_bytes())
+        raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
+        # Size, item count, depth and number bounds checked before anything reads the document.
+        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
+                                    deadline=deadline)
+    except FileTooLarge as exc:  # the input's size, refused by its cap: a problem of the export
+        return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
+                                    problems=(f"cannot read {path}: {exc.strerror or exc}",))
     except OSError as exc:
         # This machine cannot read its own input: not determined, not a problem of the settings.
         return ProbeError(ProbeErrorKind.LOCAL, f"the Entra export {path} cannot be read on this machine "
                                                 f"({exc.strerror or exc})", str(path))
-    except ValueError as exc:
+    except UntrustedJsonError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
-                                    problems=(f"{path} is not JSON: {exc}",))
+                                    problems=(f"{path} was refused: {exc}",))
     federations, problems = parse_federation_json(data, config.federated_domains)
-    return _facts(str(path), "file", federations, problems, config)
+    return _facts(str(path), "file", federations, list(bounded_problems(problems)), config)
 
 
 def _facts(source: str, kind: str, federations: list[DomainFederation], problems: list[str],
@@ -132,27 +142,25 @@ def _credential(config: Config) -> dict | str | None:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         # msal's certificate credential: the PEM private key and the certificate's SHA-1 thumbprint.
-        pem = cloud.client_certificate.read_bytes()
+        pem = read_capped(cloud.client_certificate, config.limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
         certificate = x509.load_pem_x509_certificate(pem)
         return {"private_key": pem.decode("ascii"), "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),
                 "public_certificate": certificate.public_bytes(Encoding.PEM).decode("ascii")}
     return os.environ.get(cloud.client_secret_env) or None
 
 
-def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
-    """Live Graph: a client-credentials token from the authority (msal, its HTTP through the run's
-    client), then ``GET /v1.0/domains/{id}/federationConfiguration`` per domain. Every answer is
-    capped and bounded by the probe's budget; nothing the token endpoint says is echoed but its
-    error code and the first line of its description."""
+def graph_token(ctx: ProbeContext) -> tuple[str, dict[str, HostPort]] | str:
+    """An app-only Microsoft Graph access token (msal client credentials, its HTTP through the
+    run's client) and the pinned addresses by host name, or why there is none. Nothing the token
+    endpoint says is echoed but its error code and the first line of its description; the token
+    is never logged or stored in a fact."""
     import msal
 
     config, cloud = ctx.config, ctx.config.cloud
-    base = f"https://{cloud.graph_host}/v1.0"
     credential = _credential(config)
     if credential is None:
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"no client secret in the environment variable {cloud.client_secret_env} "
-                                              f"and no client_certificate configured",))
+        return (f"no client secret in the environment variable {cloud.client_secret_env} "
+                f"and no client_certificate configured")
     authority_host = cloud.authority_host or cloud.login_host
     pins = {h.lower(): a for h, a in ((cloud.graph_host, cloud.graph_address),
                                       (authority_host, cloud.authority_address or (
@@ -165,18 +173,29 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
             http_client=http, instance_discovery=False)
         token = app.acquire_token_for_client(scopes=[f"https://{cloud.graph_host}/.default"])
     except HttpFailure as exc:
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"could not get a token from {authority_host}: {exc.error}",))
+        return f"could not get a token from {authority_host}: {exc.error}"
     except Exception as exc:  # noqa: BLE001 - msal raises ValueError and the like on a bad authority answer
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"could not get a token from {authority_host}: {type(exc).__name__}",))
+        return f"could not get a token from {authority_host}: {type(exc).__name__}"
     if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
         # msal's error answer: never echo anything but the error code and the description's first line.
         error = token.get("error") if isinstance(token, dict) else None
         description = token.get("error_description") if isinstance(token, dict) else None
         first_line = str(description).splitlines()[0] if description else ""
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"token request refused: {error}: {first_line}".rstrip(": "),))
+        return f"token request refused: {error}: {first_line}".rstrip(": ")
+    return token["access_token"], pins
+
+
+def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
+    """Live Graph: a client-credentials token (:func:`graph_token`), then ``GET
+    /v1.0/domains/{id}/federationConfiguration`` per domain. Every answer is capped and bounded by
+    the probe's budget."""
+    config, cloud = ctx.config, ctx.config.cloud
+    base = f"https://{cloud.graph_host}/v1.0"
+    obtained = graph_token(ctx)
+    if isinstance(obtained, str):
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph", problems=(obtained,))
+    access_token, pins = obtained
+    token = {"access_token": access_token}
     federations, problems = [], []
     for domain in config.federated_domains:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
@@ -210,7 +229,7 @@ def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts | ProbeErr
     Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
     cloud = ctx.config.cloud
     if cloud.federation_export is not None:
-        return _from_file(cloud.federation_export, ctx.config)
+        return _from_file(cloud.federation_export, ctx.config, ctx.deadline)
     if cloud.graph_configured:
         return _from_graph(ctx)
     return EntraFederationFacts(configured=False)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,11 +31,13 @@ from cryptography.x509 import verification
 from adfs_readiness.config import Config
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.tls import ChainVerification, TrustFailure, TrustStoreInfo, ViewVerification
+from adfs_readiness.files import read_capped
+from adfs_readiness.pem import pem_blocks
+from adfs_readiness.probes._input_limits import INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import load_x509_quietly
 
 __all__ = ["TrustStore", "load_trust_stores", "verify_views", "public_key_sha256", "x509_of"]
 
-_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -68,16 +69,17 @@ def _certifi_file() -> Path | None:
     return path if path.is_file() else None
 
 
-def _read_pem_file(path: Path, problems: list[str]) -> list[x509.Certificate]:
+def _read_pem_file(path: Path, problems: list[str], max_bytes: int) -> list[x509.Certificate]:
     try:
-        data = path.read_bytes()
+        data = read_capped(path, max_bytes, setting=INPUT_BYTES_SETTING)
     except OSError as exc:
         problems.append(f"{path}: cannot be read ({exc.strerror or exc})")
         return []
     certs = []
-    for index, match in enumerate(_PEM.finditer(data)):
+    # adfs_readiness.pem: linear (a lazy regex is quadratic on a file of BEGIN lines).
+    for index, block in enumerate(pem_blocks(data, (b"CERTIFICATE",))):
         try:
-            der = base64.b64decode(b"".join(match.group(1).split()), validate=True)
+            der = base64.b64decode(b"".join(block.body.split()), validate=True)
         except ValueError:
             problems.append(f"{path}: certificate block {index + 1} is not valid base64")
             continue
@@ -89,15 +91,15 @@ def _read_pem_file(path: Path, problems: list[str]) -> list[x509.Certificate]:
     return certs
 
 
-def _store(view: str, files: Sequence[Path]) -> TrustStore:
+def _store(view: str, files: Sequence[Path], max_bytes: int) -> TrustStore:
     problems: list[str] = []
     certs: list[x509.Certificate] = []
     for path in files:
-        certs.extend(_read_pem_file(path, problems))
+        certs.extend(_read_pem_file(path, problems, max_bytes))
     subjects = frozenset(c.subject.rfc4514_string() for c in certs)
     store = verification.Store(certs) if certs else None
     info = TrustStoreInfo(view=view, sources=tuple(str(p) for p in files), certificates=len(certs),
-                          problems=tuple(problems))
+                          problems=bounded_problems(problems))
     return TrustStore(info, store, subjects, tuple(certs))
 
 
@@ -114,7 +116,8 @@ def load_trust_stores(config: Config) -> tuple[TrustStore, TrustStore]:
     internal_files = list(external_files)
     if config.ca_bundle is not None and Path(config.ca_bundle) not in internal_files:
         internal_files.append(Path(config.ca_bundle))
-    return _store("external", external_files), _store("internal", internal_files)
+    max_bytes = config.limits.max_input_bytes
+    return _store("external", external_files, max_bytes), _store("internal", internal_files, max_bytes)
 
 
 def x509_of(info: CertificateInfo) -> x509.Certificate | None:
