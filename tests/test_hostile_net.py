@@ -295,7 +295,8 @@ def test_class7_ldap_server_echoing_the_bind_password_leaks_it_nowhere(tmp_path:
                           f'password_env = "HOSTILE_LDAP_PASSWORD"\nbase_dn = "DC=corp,DC=contoso,DC=com"\n')
         out = tmp_path / "out"
         out.mkdir()
-        run = run_cli("check", "--config", str(config), "-vv", "--only", "directory.connect", "--json", str(out / "r.json"),
+        run = run_cli("check", "--config", str(config), "-vv", "--only", "directory.connect",
+                      "--json", str(out / "r.json"),
                        "--html", str(out / "r.html"), "--csv", str(out / "r.csv"), "--metrics", str(out / "r.prom"),
                        "--timeout", "3", "--deadline", "30", env={"HOSTILE_LDAP_PASSWORD": password})
         collected = run_cli("collect", "--config", str(config), "--only", "directory.connect", "--out",
@@ -384,4 +385,4 @@ def test_class8_every_csv_cell_is_guarded_against_formulas(tmp_path: Path) -> No
     rows = list(csv.reader(out.open(encoding="utf-8", newline="")))
     for row in rows[1:]:
         for cell in row:
-            assert not cell.lstrip(" ")[:1] in ("=", "+", "-", "@"), row
+            assert cell.lstrip(" ")[:1] not in ("=", "+", "-", "@"), row

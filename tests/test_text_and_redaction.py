@@ -66,7 +66,8 @@ def test_secrets_are_replaced_in_every_form_a_server_echoes_them() -> None:
 def test_values_under_secret_keys_and_private_keys_are_replaced() -> None:
     redactor = Redactor()
     data = {"password": "x", "client_secret": "y", "certificate_password": "z", "password_env": "VAR",
-            "nested": [{"Authorization": "Bearer t"}], "pem": "a -----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY----- b"}
+            "nested": [{"Authorization": "Bearer t"}],
+            "pem": "a -----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY----- b"}
     assert redactor.value(data) == {"password": REDACTED, "client_secret": REDACTED, "certificate_password": REDACTED,
                                     "password_env": "VAR", "nested": [{"Authorization": REDACTED}],
                                     "pem": f"a {REDACTED} b"}

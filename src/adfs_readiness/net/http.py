@@ -111,7 +111,7 @@ class _TrustAdapter(HTTPAdapter):
         self._policy = policy
         super().__init__(max_retries=0)
 
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):  # noqa: ANN001
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
         if self._ssl_context is not None:
             pool_kwargs["ssl_context"] = self._ssl_context
         if self._server_hostname is not None:
@@ -337,7 +337,7 @@ class HttpClient:
             try:
                 response = http.request(request.method, request_url, data=request.body, headers=headers,
                                         timeout=(wait, wait), allow_redirects=False, stream=True,
-                                        hooks={"response": lambda r, *args, **kwargs: answers.append(r)})
+                                        hooks={"response": lambda r, *args, seen=answers, **kwargs: seen.append(r)})
             except Exception as exc:  # noqa: BLE001 - every transport failure becomes data
                 if answers and isinstance(exc, ValueError) and answers[-1].status_code in _REDIRECT_STATUSES:
                     response = answers[-1]
@@ -462,7 +462,8 @@ def fetch(url: str, *, timeout: float, deadline: float, max_bytes: int, connect_
     run's client, ``ctx.net.http``). ``timeout`` is the operation time, ``deadline`` a
     ``time.monotonic()`` value; the rest as for :meth:`HttpClient.get`. Returns
     ``(exchange, body)``."""
-    client = HttpClient(TrustStores(ca_bundle), policy if policy is not None else NetPolicy(max_download_bytes=max_bytes))
+    policy = policy if policy is not None else NetPolicy(max_download_bytes=max_bytes)
+    client = HttpClient(TrustStores(ca_bundle), policy)
     answer = client.get(url, budget=TimeBudget(timeout, deadline), accept=accept, connect_address=connect_address,
                         max_redirects=max_redirects, max_bytes=max_bytes, capture_tls=capture_tls)
     return answer.exchange, answer.body

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from adfs_readiness.config import Config, HostPort
-from adfs_readiness.facts import ProbeError, ProbeErrorKind
+from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
 from adfs_readiness.files import FileTooLarge, read_capped
 from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
@@ -44,7 +44,7 @@ _ENVELOPE = {"@odata.context", "@odata.type", "additionalproperties", "domainid"
 _REQUIRED = ("issuerUri", "passiveSignInUri", "signingCertificate")
 
 
-def _certificate(value: Any, what: str, problems: list[str]):
+def _certificate(value: Any, what: str, problems: list[str]) -> CertificateInfo | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -56,7 +56,7 @@ def _certificate(value: Any, what: str, problems: list[str]):
     return info
 
 
-def _domain_federation(obj: dict, domain: str) -> DomainFederation:
+def _domain_federation(obj: dict[str, Any], domain: str) -> DomainFederation:
     by_lower = {k.lower(): v for k, v in obj.items()}
     known = {k: by_lower.get(k.lower()) for k in GRAPH_PROPERTIES.values()}
     unknown = tuple(sorted(k for k in obj if k.lower() not in GRAPH_PROPERTIES and k.lower() not in _ENVELOPE))
@@ -134,7 +134,7 @@ def _facts(source: str, kind: str, federations: list[DomainFederation], problems
                                 problems=tuple(problems))
 
 
-def _credential(config: Config) -> dict | str | None:
+def _credential(config: Config) -> dict[str, str] | str | None:
     cloud = config.cloud
     if cloud.client_certificate is not None:
         from cryptography import x509
