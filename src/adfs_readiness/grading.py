@@ -85,8 +85,11 @@ def grade(findings: Iterable[Finding]) -> Grade:
     for kind, group in (("blocker_failed", blocker_failed), ("local_failure", local_failure),
                         ("blocker_undetermined", blocker_unknown), ("failed", other_fail),
                         ("undetermined", other_error), ("warning", warned)):
-        reasons.extend(_fold_same_cause(kind, group) if kind.endswith(("undetermined", "local_failure")) else
-                       [VerdictReason(kind, f.check_id, f.summary, f.target) for f in group])
+        if kind == "local_failure":
+            reasons.extend(_fold_local_causes(group))
+        else:
+            reasons.extend(_fold_same_cause(kind, group) if kind.endswith("undetermined") else
+                           [VerdictReason(kind, f.check_id, f.summary, f.target) for f in group])
 
     judged = [f for f in findings if f.status is not Status.SKIP]
     if blocker_failed:
@@ -109,6 +112,24 @@ def grade(findings: Iterable[Finding]) -> Grade:
         letter = max(letter, cap)  # letters sort A < B < ... < F: max() is the worse one
     all_counts = {s.value: counts.get(s.value, 0) for s in Status}
     return Grade(score=score, letter=letter, verdict=verdict, reasons=tuple(reasons), counts=all_counts)
+
+
+def _fold_local_causes(group: list[Finding]) -> list[VerdictReason]:
+    """One reason per distinct local cause (this machine's resolver, route, trust store, files),
+    naming every check it left undetermined: the cause is what the admin must fix."""
+    by_cause: dict[str, list[str]] = {}
+    for f in group:
+        ids = by_cause.setdefault(f.local_cause or "", [])
+        if f.check_id not in ids:
+            ids.append(f.check_id)
+    reasons = []
+    for cause, ids in by_cause.items():
+        summary = (f"The machine running the check could not do its part: {cause}. Not determined here, not a "
+                   f"finding about the target: fix this machine and run the check again.")
+        if len(ids) > 1:
+            summary += f" (also: {', '.join(ids[1:])})"
+        reasons.append(VerdictReason("local_failure", ids[0], summary))
+    return reasons
 
 
 def _fold_same_cause(kind: str, group: list[Finding]) -> list[VerdictReason]:
