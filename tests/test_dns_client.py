@@ -152,7 +152,7 @@ def test_spf_terms_and_tree(lab):
     (a, b) = [ch for ch in many.children if ch.domain in ("a.manyspf.test", "b.manyspf.test")]
     assert a.problems == () and a.dns_lookup_count == 4  # exists: is counted, never followed
     assert b.children == () and b.dns_lookup_count == 3
-    assert ("c.manyspf.test", "TXT") not in {(l.name, l.rdtype) for l in c.lookups}
+    assert ("c.manyspf.test", "TXT") not in {(asked.name, asked.rdtype) for asked in c.lookups}
     loop = spf_tree(c, "loopspf.test")
     assert loop.children[0].problems == ("loopspf.test: include loop, not followed again",)
     assert loop.permerror is not None and loop.permerror.startswith("include loop: l2.loopspf.test includes "

@@ -41,7 +41,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 from adfs_readiness.pem import strip_pem_blocks
@@ -50,6 +50,7 @@ __all__ = ["REDACTED", "SECRET_KEYS", "Redactor", "url_secrets", "webhook_secret
            "protect_logs"]
 
 REDACTED = "[REDACTED]"
+_T = TypeVar("_T")
 #: Keys whose values are secrets whatever they hold (compared lower-case, "-" as "_").
 SECRET_KEYS = frozenset({"password", "passwd", "pwd", "secret", "client_secret", "private_key", "privatekey",
                          "authorization", "proxy_authorization", "cookie", "set_cookie", "api_key", "apikey",
@@ -201,10 +202,10 @@ class Redactor:
             return dataclasses.replace(value, **changes) if changes else value
         return value
 
-    def result(self, result: Any) -> Any:
+    def result(self, result: _T) -> _T:
         """A :class:`~adfs_readiness.model.RunResult` (or any dataclass tree) with secrets
         replaced in every string it holds: target, findings, reasons, facts, metadata, changes."""
-        return self.value(result)
+        return cast(_T, self.value(result))
 
 
 def _secret_key(key: str) -> bool:

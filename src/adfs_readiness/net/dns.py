@@ -219,7 +219,7 @@ class DnsClient:
                             local_failure=local)
             self._silent_in_a_row = 0
             response = ex.response
-            where = {"resolver": ex.server, "transport": ex.transport}
+            where: dict[str, Any] = {"resolver": ex.server, "transport": ex.transport}
             records, ttl, end, loop = _walk(response, current, wanted, chain, seen)
             if loop:
                 return made(DnsOutcome.CNAME_LOOP, canonical_name=end, reason=f"the CNAME chain returns to {end}",
