@@ -186,7 +186,10 @@ def test_demo_includes_the_directory_live_or_recorded(tmp_path, capsys):
     directory = {f["check_id"]: f["status"] for f in doc["findings"] if f["check_id"].startswith("directory.")}
     # Live DC or recording: the directory area is judged either way (issue 14).
     assert directory["directory.connect"] == "pass" and directory["directory.spn"] == "fail"
-    assert len(directory) == 19
+    assert len(directory) == 22
+    # The demo shows the checks added for IdFix parity and DKM access with real lab data.
+    assert directory["directory.givenname"] == "warn" and directory["directory.targetaddress"] == "warn"
+    assert directory["directory.dkm-access"] == "pass"
     if reason:
         assert f"no Samba AD DC on this machine ({reason})" in out
         assert "replayed from the lab's Samba AD DC" in doc["run"]["recorded_facts"]["directory"]

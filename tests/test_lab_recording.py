@@ -97,6 +97,5 @@ def test_a_fresh_recording_matches_the_committed_one_in_substance():
     new = replay(fresh, DirectoryFacts, FIXED_NOW, rerecord=DIRECTORY_RERECORD)
     assert _judged(new, config) == _judged(old, config), (
         f"a fresh recording judges differently: re-run {DIRECTORY_RERECORD} and commit the result")
-    assert (new.scan.objects_scanned, new.scan.users) == (old.scan.objects_scanned, old.scan.users)
-    assert {k: (r.objects_with_problem, r.problems) for k, r in new.scan.rules.items()} == \
-        {k: (r.objects_with_problem, r.problems) for k, r in old.scan.rules.items()}
+    # The same objects (by DN) were read; their GUIDs and SIDs differ from one provisioning to the next.
+    assert sorted(o.dn for o in new.scan.objects) == sorted(o.dn for o in old.scan.objects)

@@ -119,11 +119,13 @@ def certificate_password(settings: Settings, *, environ: Mapping[str, str] | Non
 def schedule_options(settings: Settings, *, only: Sequence[str] = (), lock_wait_seconds: float = 0.0,
                      webhook_url: str | None = None, webhook_timeout_seconds: float = 10.0,
                      tenant: str | None = None, run_metadata: Mapping[str, Any] | None = None,
-                     projection: bool = False, environ: Mapping[str, str] | None = None) -> ScheduleOptions:
+                     projection: bool = False, progress: Callable[[str, int], None] | None = None,
+                     environ: Mapping[str, str] | None = None) -> ScheduleOptions:
     """How a scheduled run of ``settings`` is wrapped: the history (``[history]``, default in the
     user data folder), the lock folder, accepted risks (``[suppressions] file``), the webhook
     (``webhook_url``, else the ``ADFS_READINESS_WEBHOOK_URL`` environment variable).
     ``projection``: the run judges at a moved clock (``--as-of``): never recorded nor notified.
+    ``progress``: handed to the probes for a progress display.
 
     Raises:
         SettingsError: the suppressions file is bad.
@@ -144,4 +146,5 @@ def schedule_options(settings: Settings, *, only: Sequence[str] = (), lock_wait_
         only=tuple(only),
         run_metadata={**provenance_metadata(settings), **(run_metadata or {})},
         projection=projection,
+        progress=progress,
     )

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.crash import RunCrashed
@@ -25,6 +25,7 @@ from adfs_readiness.engine.scope import run_scope
 from adfs_readiness.history import TREND_LENGTH, History, HistoryError, RunRecord, changes_between, finding_rows
 from adfs_readiness.locking import run_lock
 from adfs_readiness.model import RunResult
+from adfs_readiness.net.policy import without_userinfo
 from adfs_readiness.notify import NotifyResult, change_since, post_webhook, webhook_payload
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.settings import Settings
@@ -51,6 +52,7 @@ class ScheduleOptions:
         run_metadata: added to the run's metadata (tenant name, ...).
         projection: the run judges at a moved clock (``--as-of``): it is not an observation, so
             it is never recorded, compared with the history or notified.
+        progress: handed to the probes for a progress display (``ProbeContext.progress``).
     """
 
     history_path: Path | None = None
@@ -63,6 +65,7 @@ class ScheduleOptions:
     only: tuple[str, ...] = ()
     run_metadata: Mapping[str, Any] = field(default_factory=dict)
     projection: bool = False
+    progress: Callable[[str, int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,10 @@ class ScheduledRun:
 
 def target_key(config: Settings, explicit: str | None = None) -> str:
     """What runs of ``config`` are grouped by: ``explicit`` (a tenant name), else the service
-    name, else the metadata source."""
-    return explicit or config.federation.service_name or config.federation.metadata or "(not configured)"
+    name, else the metadata source (without any userinfo: the key names the history's rows and
+    the lock file)."""
+    source = without_userinfo(config.federation.metadata) if config.federation.metadata else None
+    return explicit or config.federation.service_name or source or "(not configured)"
 
 
 def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Settings, now: datetime,
@@ -106,6 +111,7 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
 
     def work() -> ScheduledRun:
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
+                            progress=options.progress,
                             started_at=started_at)
         return _finish(result, key, now, options)
 

@@ -109,13 +109,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"adfs-readiness: configuration error: {text}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except RegistryError as exc:
-        print(f"adfs-readiness: plugin error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: plugin error: {exc}"), file=sys.stderr)
         return EXIT_CANNOT_RUN
     except (LockBusy, HistoryError, SnapshotError) as exc:
-        print(f"adfs-readiness: {exc}", file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: {exc}"), file=sys.stderr)  # snapshot keys, history values
         return EXIT_CANNOT_RUN
     except BrokenPipeError:
         raise  # the reader of our output went away: handled quietly in main()
     except OSError as exc:
-        print(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")),
+              file=sys.stderr)
         return EXIT_CANNOT_RUN

@@ -165,6 +165,11 @@ def _emit(result: RunResult, args: argparse.Namespace, settings: Settings | None
 
     rows = (settings or Settings()).limits.max_report_rows
     written = write_reports(result, report_request(args), rows)
+    if settings is not None and settings.directory.csv_dir is not None:
+        from adfs_readiness.directory_csv import write_directory_csv
+
+        # Every object-level directory problem (the reports show counts and the first objects).
+        write_directory_csv(settings.directory.csv_dir, result.facts.get("directory"), settings.federation.domains)
     result = bound_for_report(result, rows)
     if args.nagios:
         # A plugin prints exactly its one line; the exit code already follows the Nagios convention.
@@ -180,18 +185,15 @@ def _emit(result: RunResult, args: argparse.Namespace, settings: Settings | None
     return result.grade.verdict.exit_code
 
 
-class _TerminalSafeFormatter(logging.Formatter):
-    """Log lines carry server and document content (signxml's debug log dumps whole documents):
-    their control characters are made visible like in the text report."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
-        return terminal_safe(super().formatMessage(record))
-
-
 def configure_logging(verbose: int) -> None:
     """Log to standard error: warnings (e.g. a deprecated configuration key) always, debug with -v."""
+    from adfs_readiness.redaction import RedactingFormatter
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    # Log lines carry server and document content (signxml's debug log dumps whole documents) and,
+    # at -vv, the libraries' own lines (URLs with a webhook's path): the run's secrets are
+    # redacted (the run teaches the formatter its secrets) and control characters made visible.
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s", finish=terminal_safe))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
     # Library chatter is not the admin's business unless asked for twice: urllib3 logs a WARNING
     # with the whole peer certificate on a name mismatch (a finding we report ourselves), and

@@ -12,6 +12,7 @@ from typing import Any
 from adfs_readiness.cli._common import (add_command, add_output_options, add_settings_flags, add_verbose, emit,
                                         finite_seconds, flags_given, load_registry, warn)
 from adfs_readiness.settings import COMMAND_LINE, SettingsError
+from adfs_readiness.text import terminal_safe
 
 __all__ = ["register", "run"]
 
@@ -91,8 +92,16 @@ def run(args: argparse.Namespace) -> int:
     settings = prepare_settings(registry, inputs)
     settings = certificate_password(settings, prompt=_prompt())
     started = datetime.now(timezone.utc)
-    scheduled = run_scheduled(registry, all_probes(), settings, args.as_of or started,
-                              _options(args, settings, tenant=args.tenant), started_at=started)
+    # A progress line on a terminal (a large directory scan takes minutes); never under cron.
+    from adfs_readiness.progress import TerminalProgress
+
+    progress = TerminalProgress() if sys.stderr.isatty() and not args.quiet else None
+    try:
+        scheduled = run_scheduled(registry, all_probes(), settings, args.as_of or started,
+                                  _options(args, settings, tenant=args.tenant, progress=progress), started_at=started)
+    finally:
+        if progress is not None:
+            progress.close()
     for warning in scheduled.warnings:
         warn(warning)
     return emit(scheduled.result, args, settings)
@@ -123,11 +132,12 @@ def _run_fleet(registry: Any, args: argparse.Namespace) -> int:
         for warning in (o.run.warnings if o.run else ()):
             warn(f"{o.tenant.name}: {warning}")
         if o.error:
-            print(f"adfs-readiness: {o.tenant.name}: {o.error}", file=sys.stderr)
+            print(terminal_safe(f"adfs-readiness: {o.tenant.name}: {o.error}"), file=sys.stderr)
     if not args.quiet:
         for row in index["rows"]:
             verdict = row["verdict"] or "NOT RUN"
             score = row["score"] if row["score"] is not None else "-"
-            print(f"{row['tenant']:24} {verdict:20} {row['grade'] or '-':2} {score:>3}  {', '.join(row['blockers'])}")
+            print(terminal_safe(f"{row['tenant']:24} {verdict:20} {row['grade'] or '-':2} {score:>3}  "
+                                f"{', '.join(row['blockers'])}"))
         print(f"Fleet index: {args.out_dir / 'index.html'}")
     return fleet_exit_code(outcomes)

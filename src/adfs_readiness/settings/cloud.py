@@ -80,6 +80,11 @@ class AdfsSettings:
     upn_attribute: str = setting("userPrincipalName", Pattern(r"[A-Za-z][A-Za-z0-9-]*",
                                                               "an AD attribute name such as userPrincipalName or mail"))
 
+    def __post_init__(self) -> None:
+        # Code may hand one path (as the file may give one): it stands for a list of one.
+        if isinstance(self.export, (str, Path)):
+            object.__setattr__(self, "export", (Path(self.export),))
+
 
 @dataclass(frozen=True)
 class EndpointsSettings:
