@@ -8,7 +8,9 @@ Nothing here judges: verdicts, grades, scores and reasons come from the graded `
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import PurePath
 from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from adfs_readiness import __version__
 from adfs_readiness.facts import to_jsonable
@@ -61,6 +63,44 @@ def iso_utc(moment: datetime) -> str:
 def human_utc(moment: datetime) -> str:
     """Timestamp for people, e.g. ``2026-11-30 12:00:00 UTC``."""
     return utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def display_target(result: RunResult) -> str:
+    """What was checked, in the words of the report's title: the federation service name; for a
+    run that only read a metadata file (the target is then the operator's local path), the host of
+    the document's entityID (``http://fs.contoso.com/adfs/services/trust`` -> ``fs.contoso.com``),
+    else the file's name; for a metadata URL, its host."""
+    metadata = result.facts.get("metadata")
+    if not isinstance(metadata, Mapping) or metadata.get("source") != result.target:
+        return result.target
+    document = metadata.get("document")
+    entity_id = document.get("entity_id") if isinstance(document, Mapping) else None
+    host = _host(entity_id) if isinstance(entity_id, str) else None
+    if host:
+        return host
+    if metadata.get("source_kind") == "file":
+        return PurePath(result.target.replace("\\", "/")).name or result.target
+    return _host(result.target) or result.target
+
+
+def _host(uri: str) -> str | None:
+    try:
+        host = urlsplit(uri.strip()).hostname
+    except ValueError:
+        return None
+    return host or None
+
+
+def run_now(result: RunResult) -> datetime:
+    """The moment the run judged at: ``--as-of`` when given (metadata ``judged_as_of``), else
+    when it started. Days left and due dates count from it."""
+    as_of = result.metadata.get("judged_as_of")
+    if isinstance(as_of, str):
+        try:
+            return utc(datetime.fromisoformat(as_of))
+        except ValueError:
+            pass
+    return utc(result.started_at)
 
 
 def duration_seconds(result: RunResult) -> float:
