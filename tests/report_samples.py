@@ -314,7 +314,7 @@ def large_result(count: int = 5000) -> RunResult:
     while len(findings) < count:
         node = f"node{n // len(per_node):04d}.farm.contoso.com:443"
         check = per_node[n % len(per_node)]
-        status = cycle[(n * 7) % len(cycle)]
+        status = cycle[(n * 5) % len(cycle)]
         area = Area.TLS if check.startswith("tls.") else Area.ENDPOINTS
         evidence: dict[str, Any] = {
             "certificate": {"subject": f"CN={FS}", "sha1": SIGNING_SHA1, "not_after": "2027-06-01T00:00:00+00:00",

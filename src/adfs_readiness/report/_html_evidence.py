@@ -9,10 +9,11 @@ lists and tables show their first rows and say how many more the JSON and CSV re
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-__all__ = ["MAX_ROWS", "Node", "node", "key_facts", "key_table"]
+__all__ = ["FACT_DEPTH", "FACT_ROWS", "MAX_ROWS", "Node", "node", "key_facts", "key_table"]
 
 #: Strings longer than this (characters) are shown shortened, with the full value in <details>.
 _LONG_TEXT = 160
@@ -21,6 +22,8 @@ _SHORT_TEXT = 96
 _MAX_DEPTH = 8
 #: Rows of a list or table shown in the raw evidence; the rest are counted.
 MAX_ROWS = 25
+#: The facts section is a reference, paged per fact: shorter lists and a shallower tree.
+FACT_ROWS, FACT_DEPTH = 10, 5
 #: Key facts shown on a finding.
 _MAX_KEY_FACTS = 6
 _KEY_FACT_TEXT = 120
@@ -66,8 +69,9 @@ class Node:
     more: int = 0
 
 
-def node(value: Any, depth: int = 0, max_rows: int = MAX_ROWS) -> Node:
-    """Prepare a JSON-ready value for display (see :class:`Node`)."""
+def node(value: Any, depth: int = 0, max_rows: int = MAX_ROWS, max_depth: int = _MAX_DEPTH) -> Node:
+    """Prepare a JSON-ready value for display (see :class:`Node`): at most ``max_rows`` items of
+    a list, and values nested deeper than ``max_depth`` as one line of text."""
     if value is None:
         return Node("none", text="none")
     if isinstance(value, bool):
@@ -76,10 +80,10 @@ def node(value: Any, depth: int = 0, max_rows: int = MAX_ROWS) -> Node:
         return Node("number", text=str(value))
     if isinstance(value, str):
         return _text_node(value)
-    if depth >= _MAX_DEPTH:
-        return _text_node(repr(value))
+    if depth >= max_depth:
+        return _text_node(json.dumps(value, ensure_ascii=False, default=str))
     if isinstance(value, dict):
-        return Node("map", items=tuple((str(k), node(v, depth + 1, max_rows)) for k, v in value.items()))
+        return Node("map", items=tuple((str(k), node(v, depth + 1, max_rows, max_depth)) for k, v in value.items()))
     if isinstance(value, list):
         shown, more = value[:max_rows], max(0, len(value) - max_rows)
         if shown and all(isinstance(v, dict) and v and _all_scalar(v) for v in shown):
@@ -87,8 +91,8 @@ def node(value: Any, depth: int = 0, max_rows: int = MAX_ROWS) -> Node:
             for row in shown:
                 columns.update(dict.fromkeys(row))
             return Node("table", columns=tuple(columns), more=more,
-                        rows=tuple(tuple(node(row.get(c), depth + 1, max_rows) for c in columns) for row in shown))
-        return Node("list", items=tuple(node(v, depth + 1, max_rows) for v in shown), more=more)
+                        rows=tuple(tuple(node(row.get(c), depth + 1, max_rows, max_depth) for c in columns) for row in shown))
+        return Node("list", items=tuple(node(v, depth + 1, max_rows, max_depth) for v in shown), more=more)
     return _text_node(str(value))
 
 

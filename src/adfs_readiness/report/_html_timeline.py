@@ -141,7 +141,8 @@ def _ticks(first: datetime, knee: datetime, last: datetime, at: Any) -> list[dic
     tick = first.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     ticks = []
     while tick <= last:
-        if tick >= first and (tick <= knee or (tick.month - 1) % 3 == 0):
+        # A label too close to the end would run out of the axis.
+        if tick >= first and (tick <= knee or (tick.month - 1) % 3 == 0) and at(tick) <= 94:
             ticks.append({"at": at(tick), "text": str(tick.year) if tick.month == 1 else tick.strftime("%b"),
                           "minor": tick.month != 1})
         tick = (tick + timedelta(days=32)).replace(day=1)

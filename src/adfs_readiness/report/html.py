@@ -44,7 +44,7 @@ from adfs_readiness.report._common import (
     status_counts,
     tool_version,
 )
-from adfs_readiness.report._html_evidence import MAX_ROWS, node
+from adfs_readiness.report._html_evidence import FACT_DEPTH, FACT_ROWS, node
 from adfs_readiness.report._html_findings import STATUS_TEXT, areas_view
 from adfs_readiness.report._html_timeline import timeline_view
 from adfs_readiness.report.action_plan import Action, action_plan
@@ -106,7 +106,8 @@ def _view(result: RunResult) -> dict[str, Any]:
     circumference = 2 * math.pi * _GAUGE_RADIUS
     areas, anchors = areas_view(result)
     plan = action_plan(result)
-    facts = [{"key": str(k), "node": node(jsonable(v))} for k, v in result.facts.items()]
+    facts = [{"key": str(k), "node": node(jsonable(v), max_rows=FACT_ROWS, max_depth=FACT_DEPTH)}
+             for k, v in result.facts.items()]
     return {
         "tool_name": TOOL_NAME,
         "tool_version": tool_version(result),
@@ -140,7 +141,7 @@ def _view(result: RunResult) -> dict[str, Any]:
         "legend": [{"status": s.value, "pill": s.value.upper(), "label": STATUS_TEXT[s][0],
                     "meaning": STATUS_TEXT[s][1]} for s in STATUS_ORDER],
         "facts": facts,
-        "max_rows": MAX_ROWS,
+        "max_rows": FACT_ROWS,
         "weights": {s.value: f"{w:g}" for s, w in SEVERITY_WEIGHTS.items()},
         "run": node(jsonable(dict(result.metadata))) if result.metadata else None,
         "css": Markup(_resource(_CSS)),
