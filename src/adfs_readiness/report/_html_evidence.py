@@ -33,7 +33,7 @@ _PLUMBING = frozenset({"resolvers", "system_resolver", "resolver_note", "csv", "
                        "fail_days", "warn_days", "rollover_warn_days", "primary_selected_by"})
 #: Rows and columns of the key table (the first list of records in the evidence: the objects a
 #: directory check names, the nodes a TLS check compared).
-_KEY_TABLE_ROWS = 5
+_KEY_TABLE_ROWS = 3
 _KEY_TABLE_COLUMNS = 5
 #: Values of a certificate worth a key fact, in this order.
 _CERTIFICATE_FACTS = (("subject", "Certificate"), ("sha1", "SHA-1 thumbprint"), ("not_after", "Expires"),
