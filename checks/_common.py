@@ -44,6 +44,7 @@ __all__ = [
     "token_decrypting_certificates",
     "primary_certificate",
     "url_host",
+    "same_uri",
 ]
 
 REF_RENEW_FEDERATION_CERTS = Reference(
@@ -233,3 +234,29 @@ def url_host(url: str | None) -> str | None:
     except ValueError:
         return None
     return host.rstrip(".").lower() if host else None
+
+
+def same_uri(found: str | None, expected: str | None) -> bool:
+    """Whether two identifiers (entityID, issuer URI) are the same: URLs compare their scheme
+    and host case-insensitively, as DNS and RFC 3986 section 6.2.2.1 do (a trailing dot on the
+    host ignored, the default port implied), and everything after the host exactly; anything
+    else (a URN) compares exactly."""
+    if found is None or expected is None:
+        return found == expected
+    if found == expected:
+        return True
+    try:
+        a, b = urlsplit(found.strip()), urlsplit(expected.strip())
+        ports = (a.port, b.port)
+    except ValueError:
+        return False
+    if not (a.scheme and a.netloc and b.scheme and b.netloc):
+        return False
+    default = {"http": 80, "https": 443}
+
+    def key(parts, port):
+        host = (parts.hostname or "").rstrip(".").lower()
+        return (parts.scheme.lower(), host, port or default.get(parts.scheme.lower()), parts.path or "/",
+                parts.query, parts.fragment)
+
+    return key(a, ports[0]) == key(b, ports[1]) and bool(a.username) == bool(b.username)

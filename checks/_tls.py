@@ -24,6 +24,9 @@ __all__ = [
     "REF_ENTRA_TLS12",
     "REF_RFC6125",
     "REF_RFC5280",
+    "REF_X690",
+    "STRICT_CLIENTS",
+    "encoding_outcome",
     "name_matches",
     "covers",
     "has_server_auth",
@@ -49,6 +52,14 @@ REF_RFC6125 = Reference("RFC 6125: Representation and Verification of Domain-Bas
                         "https://www.rfc-editor.org/rfc/rfc6125#section-6.4")
 REF_RFC5280 = Reference("RFC 5280: Internet X.509 PKI Certificate and CRL Profile",
                         "https://www.rfc-editor.org/rfc/rfc5280")
+REF_X690 = Reference("ITU-T X.690 (DER), 11.5: a component equal to its DEFAULT value is not encoded",
+                     "https://www.itu.int/rec/T-REC-X.690")
+
+#: Who refuses a certificate with encoding_problems, and who does not (measured: cryptography 50
+#: refuses an explicit cA FALSE; OpenSSL 3's verifier accepts it).
+STRICT_CLIENTS = ("strict DER parsers refuse it — Python's cryptography and the tools built on it, DMTF libspdm, "
+                  "and other verifiers that enforce X.690 DER; OpenSSL, Windows (CryptoAPI/SChannel) and browsers "
+                  "accept it")
 
 _FAILURE_TEXT = {
     TrustFailure.EXPIRED: "a certificate of the chain has expired",
@@ -104,7 +115,7 @@ def failure_text(failure: TrustFailure | None) -> str:
 
 def _verification_dict(v: ChainVerification) -> dict[str, Any]:
     return {"trusted": v.trusted, "failure": v.failure.value if v.failure else None, "message": v.message,
-            "name": v.name, "at": v.at, "path_sha1": list(v.path_sha1)}
+            "name": v.name, "at": v.at, "path_sha1": list(v.path_sha1), "verifier": v.verifier}
 
 
 def verification_evidence(views: tuple[ViewVerification, ...]) -> dict[str, Any]:
@@ -114,10 +125,11 @@ def verification_evidence(views: tuple[ViewVerification, ...]) -> dict[str, Any]
 
 
 def expiry_outcome(cert: CertificateInfo, now: datetime, fail_days: int, warn_days: int, *, what: str,
-                   target: str, evidence: dict[str, Any], block_when_expired: bool) -> Outcome:
-    """FAIL when expired or not yet valid (blocking when ``block_when_expired``), FAIL (not
-    blocking) below ``fail_days``, WARN below ``warn_days``, PASS otherwise; ERROR when the dates
-    cannot be read."""
+                   target: str, evidence: dict[str, Any], block_when_expired: bool,
+                   block_within_fail_days: bool = False) -> Outcome:
+    """FAIL when expired or not yet valid (blocking when ``block_when_expired``), FAIL below
+    ``fail_days`` (blocking only when ``block_within_fail_days``), WARN below ``warn_days``, PASS
+    otherwise; ERROR when the dates cannot be read."""
     evidence = {"certificate": certificate_evidence(cert, now), "fail_days": fail_days, "warn_days": warn_days,
                 **evidence}
     if cert.not_after is None or cert.not_before is None:
@@ -135,7 +147,7 @@ def expiry_outcome(cert: CertificateInfo, now: datetime, fail_days: int, warn_da
                        evidence, target, blocker=block_when_expired)
     if left < fail_days:
         return Outcome(Status.FAIL, f"The {what} {cert.label} {when}: fewer than {fail_days} days left.",
-                       evidence, target, blocker=False)
+                       evidence, target, blocker=block_within_fail_days)
     if left < warn_days:
         return Outcome(Status.WARN, f"The {what} {cert.label} {when}: fewer than {warn_days} days left.",
                        evidence, target)
@@ -157,3 +169,18 @@ def key_problems(cert: CertificateInfo, min_rsa_bits: int) -> tuple[list[str], l
     if (cert.signature_hash or "").lower() in ("md5", "sha1"):
         warnings.append(f"a signature made with {cert.signature_hash.upper()} ({cert.signature_algorithm})")
     return failures, warnings
+
+
+def encoding_outcome(certificates: list[CertificateInfo], *, what: str, target: str | None,
+                     evidence: dict[str, Any]) -> Outcome:
+    """WARN naming each certificate whose encoding strict DER parsers refuse (its
+    ``encoding_problems``), PASS when none has any."""
+    odd = [(c, c.encoding_problems) for c in certificates if c.encoding_problems]
+    evidence = {**evidence, "certificates": [{"subject": c.subject, "sha1": c.sha1,
+                                              "encoding_problems": list(c.encoding_problems)} for c in certificates]}
+    if not odd:
+        return Outcome(Status.PASS, f"Every certificate of the {what} is DER-encoded as RFC 5280 requires.",
+                       evidence, target)
+    listed = "; ".join(f"{c.label}: {', '.join(p)}" for c, p in odd)
+    return Outcome(Status.WARN, f"The {what} holds certificates that are not valid DER ({listed}). Trust was judged "
+                                f"as OpenSSL and Windows judge it; {STRICT_CLIENTS}.", evidence, target)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check, days_left
-from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
+from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT
 
+from ._adfs_common import NO_EXPORT, export_of, need
 from ._refs_entra import (
     REF_ENTRA_TRUST,
     REF_EXTRANET_LOCKOUT,
@@ -33,20 +34,9 @@ _DIRECTORY_FACT = "directory"
 _ROLLOVER_FAIL_DAYS = 35
 _WID_NODE_LIMIT, _WID_RP_LIMIT = 30, 100
 
-_NO_EXPORT = Outcome(Status.SKIP, "No AD FS export is given (--adfs-export FILE; write it with the collector: "
-                                  "adfs-readiness collector > collect-adfs.ps1).")
-
-
-def _export(ctx: CheckContext) -> AdfsExport | None:
-    export: AdfsExport = ctx.fact(ADFS_EXPORT_FACT)
-    return export if export.configured else None
-
-
-def _need(value: Any, what: str, export: AdfsExport) -> Any:
-    if value is None:
-        raise CannotDetermine(f"The AD FS export ({export.source}) does not say {what}.",
-                              {"problems": list(export.problems)})
-    return value
+_NO_EXPORT = NO_EXPORT
+_export = export_of
+_need = need
 
 
 @check(id="adfs.export-readable", title="AD FS export complete and readable", area=Area.ADFS, severity=Severity.LOW,
@@ -62,13 +52,17 @@ def export_readable(ctx: CheckContext) -> Outcome:
     if export is None:
         return _NO_EXPORT
     evidence = {"source": export.source, "collector_version": export.collector_version,
-                "computer_name": export.computer_name, "problems": list(export.problems)}
+                "computer_name": export.computer_name, "problems": list(export.problems),
+                "servers": [{"server": s.label, "role": s.role, "file": s.source} for s in export.servers]}
     if export.properties is None and export.certificates is None and export.endpoints is None:
         return Outcome(Status.FAIL, f"The AD FS export {export.source} could not be used: "
                                     f"{'; '.join(export.problems)}.", evidence=evidence)
     if export.problems:
         return Outcome(Status.WARN, f"The AD FS export has {len(export.problems)} problem(s): "
                                     f"{'; '.join(export.problems[:5])}.", evidence=evidence)
+    if len(export.servers) > 1:
+        return Outcome(Status.PASS, f"The AD FS exports of {len(export.servers)} servers "
+                                    f"({', '.join(s.label for s in export.servers)}) are complete.", evidence=evidence)
     return Outcome(Status.PASS, f"The AD FS export from {export.computer_name or 'the server'} is complete.",
                    evidence=evidence)
 
@@ -91,14 +85,16 @@ def auto_certificate_rollover(ctx: CheckContext) -> Outcome:
     on = _need(props.auto_certificate_rollover, "AutoCertificateRollover", export)
     if on:
         return Outcome(Status.PASS, "AutoCertificateRollover is on.", evidence={"AutoCertificateRollover": True})
-    primary = next((c for c in export.certificates or () if c.certificate_type.lower() == "token-signing"
-                    and c.is_primary and c.certificate is not None and c.certificate.not_after), None)
+    primary = next(((c, c.certificate.not_after) for c in export.certificates or ()
+                    if c.certificate_type.lower() == "token-signing" and c.is_primary and c.certificate is not None
+                    and c.certificate.not_after is not None), None)
     if primary is None:
         raise CannotDetermine("AutoCertificateRollover is off and the export has no primary token-signing certificate "
                               "with an expiry date.")
-    left = days_left(primary.certificate.not_after, ctx.now)
-    evidence = {"AutoCertificateRollover": False, "primary_token_signing": primary.thumbprint,
-                "not_after": primary.certificate.not_after.isoformat(), "days_left": left}
+    entry, not_after = primary
+    left = days_left(not_after, ctx.now)
+    evidence = {"AutoCertificateRollover": False, "primary_token_signing": entry.thumbprint,
+                "not_after": not_after.isoformat(), "days_left": left}
     if left < _ROLLOVER_FAIL_DAYS:
         return Outcome(Status.FAIL, f"AutoCertificateRollover is off and the primary token-signing certificate has "
                                     f"{left} days left: renew it by hand now.", evidence=evidence)

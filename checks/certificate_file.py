@@ -4,7 +4,13 @@
 They judge the :class:`~adfs_readiness.facts.tls.CertificateFile` fact by the same rules as the
 live ``tls.*`` checks (AD FS requirements, "TLS/SSL certificates":
 https://learn.microsoft.com/en-us/windows-server/identity/ad-fs/overview/ad-fs-requirements). Without
-``--certificate`` every one of them is ``skip``. None blocks SSO: the certificate is not in use yet.
+``--certificate`` every one of them is ``skip``.
+
+They are blockers: a certificate-file run asks whether this certificate can be deployed, and it
+runs in a scope of its own (:mod:`adfs_readiness.engine.scope`) where nothing else is judged, so a
+certificate that would stop sign-in once bound (unreadable, self-signed or untrusted for external
+clients, the wrong name, expired or about to expire, a weak key, no Server Authentication EKU)
+makes the run NOT_READY.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ._tls import (
     REF_SET_ADFS_SSL,
     certificate_evidence,
     covers,
+    encoding_outcome,
     expiry_outcome,
     failure_text,
     has_server_auth,
@@ -35,14 +42,62 @@ _NO_FILE = "No certificate file was given (check --certificate FILE)."
 
 def _leaf(ctx: CheckContext) -> tuple[CertificateFile, CertificateInfo] | Outcome:
     """The fact and its leaf, or a SKIP outcome without a file; raises CannotDetermine when the
-    file could not be read."""
+    file holds no readable certificate (certificate-file.readable fails then, naming why)."""
     fact: CertificateFile = ctx.fact(CERTIFICATE_FILE_FACT)
     if fact.path is None:
         return Outcome(Status.SKIP, _NO_FILE)
-    if fact.error or fact.leaf is None:
-        raise CannotDetermine(f"The certificate file {fact.path} could not be read: {fact.error or 'no certificate'}.",
+    if fact.error or fact.leaf is None or not fact.leaf.decodable:
+        raise CannotDetermine(f"The certificate file {fact.path} holds no readable certificate "
+                              f"({_unreadable_reason(fact)}); see certificate-file.readable.",
                               {"path": fact.path, "format": fact.file_format})
     return fact, fact.leaf
+
+
+def _unreadable_reason(fact: CertificateFile) -> str:
+    if fact.error:
+        return fact.error
+    if fact.leaf is None:
+        return "no certificate in the file"
+    return "; ".join(fact.leaf.problems) or "the certificate could not be decoded"
+
+
+@check(
+    id="certificate-file.readable",
+    title="Certificate file: readable certificate",
+    area=Area.TLS,
+    severity=Severity.CRITICAL,
+    blocker=True,
+    requires=(CERTIFICATE_FILE_FACT,),
+    rule="The file opens (the PFX password is right) and holds a decodable X.509 certificate (PEM, DER or "
+         "PFX/PKCS#12); a certificate that is not valid DER (explicit DEFAULT values, a negative serial) is a "
+         "warning: OpenSSL and Windows accept it, strict DER parsers do not.",
+    remediation="Export the certificate again from the machine that holds it: Export-PfxCertificate -Cert "
+                "Cert:\\LocalMachine\\My\\<thumbprint> -FilePath ssl.pfx -Password (Read-Host -AsSecureString) "
+                "-ChainOption BuildChain, and give the password with --certificate-password-env VAR. A file that "
+                "is not a certificate (a CSR, a private key alone, a truncated copy) cannot be bound by AD FS.",
+    references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL),
+)
+def certificate_file_readable(ctx: CheckContext) -> Outcome:
+    """SKIP without a file; FAIL (blocking) when the file cannot be read or opened (wrong PFX
+    password) or holds no decodable certificate; PASS naming the format and the certificate."""
+    fact: CertificateFile = ctx.fact(CERTIFICATE_FILE_FACT)
+    if fact.path is None:
+        return Outcome(Status.SKIP, _NO_FILE)
+    evidence: dict[str, Any] = {"path": fact.path, "format": fact.file_format, "error": fact.error,
+                                "problems": list(fact.problems),
+                                "certificates": len(fact.certificates)}
+    if fact.error or fact.leaf is None or not fact.leaf.decodable:
+        return Outcome(Status.FAIL, f"The file {fact.path} cannot be used as a certificate: "
+                                    f"{_unreadable_reason(fact)}.", evidence)
+    leaf = fact.leaf
+    evidence["certificate"] = certificate_evidence(leaf, ctx.now)
+    if any(c.encoding_problems for c in fact.certificates):
+        return encoding_outcome(list(fact.certificates), what=f"file {fact.path}", target=leaf.sha1,
+                                evidence=evidence)
+    notes = f" ({'; '.join(fact.problems)})" if fact.problems else ""
+    return Outcome(Status.PASS, f"The {fact.file_format} file {fact.path} holds {len(fact.certificates)} "
+                                f"certificate(s); the server certificate is {leaf.label}{notes}.",
+                   evidence, leaf.sha1)
 
 
 def _base(fact: CertificateFile, leaf: CertificateInfo, ctx: CheckContext) -> dict[str, Any]:
@@ -54,7 +109,7 @@ def _base(fact: CertificateFile, leaf: CertificateInfo, ctx: CheckContext) -> di
     title="Certificate file: names",
     area=Area.TLS,
     severity=Severity.HIGH,
-    blocker=False,
+    blocker=True,
     requires=(CERTIFICATE_FILE_FACT,),
     rule="The certificate's SAN covers the federation service name (fail), and, when in scope, "
          "certauth.<federation service name> and enterpriseregistration.<suffix> for every federated domain (warn).",
@@ -64,15 +119,22 @@ def _base(fact: CertificateFile, leaf: CertificateInfo, ctx: CheckContext) -> di
     references=(REF_ADFS_REQUIREMENTS, REF_RFC6125, REF_ALTERNATE_TLS_BINDING),
 )
 def certificate_file_names(ctx: CheckContext) -> Outcome:
-    """SKIP without a file; FAIL when the service name is not covered; WARN when an in-scope
-    certauth / enterpriseregistration name is missing; PASS otherwise; ERROR without a service name."""
+    """SKIP without a file, and (listing the names) without a federation service name to judge
+    them against; FAIL when the service name is not covered, or only by the subject CN without
+    a subjectAltName (browsers refuse such a certificate); WARN when an in-scope certauth /
+    enterpriseregistration name is missing; PASS otherwise."""
     got = _leaf(ctx)
     if isinstance(got, Outcome):
         return got
     fact, leaf = got
     config = ctx.config
+    names = list(leaf.san_dns) or ([f"CN {leaf.subject_cn}"] if leaf.subject_cn else [])
     if not config.service_name:
-        raise CannotDetermine("No federation service name is configured, so the names cannot be judged.")
+        return Outcome(Status.SKIP, f"The certificate {leaf.label} names {', '.join(names) or 'nothing'}"
+                                    f"{'' if leaf.san_dns else ' (no subjectAltName)'}; no federation service name "
+                                    f"was given (--service-name, --domain), so the names were not judged.",
+                       {**_base(fact, leaf, ctx), "san_dns": list(leaf.san_dns), "subject_cn": leaf.subject_cn},
+                       leaf.sha1)
     wanted = {config.service_name: "fail"}
     if config.scope.certificate_authentication:
         wanted[f"certauth.{config.service_name}"] = "warn"
@@ -84,8 +146,14 @@ def certificate_file_names(ctx: CheckContext) -> Outcome:
                 "required": list(wanted), "missing": missing,
                 "upn_suffix_source": "federation.domains (configured federated domains)"}
     if config.service_name in missing:
-        return Outcome(Status.FAIL, f"The certificate {leaf.label} in {fact.path} does not name the federation "
-                                    f"service {config.service_name}.", evidence, leaf.sha1)
+        return Outcome(Status.FAIL, f"The certificate {leaf.label} in {fact.path} is for "
+                                    f"{', '.join(names) or 'no DNS name'}, not for the federation service "
+                                    f"{config.service_name}: clients refuse it (name mismatch).", evidence, leaf.sha1)
+    if not leaf.san_dns:
+        return Outcome(Status.FAIL, f"The certificate {leaf.label} has no subjectAltName: it names "
+                                    f"{config.service_name} only in its subject CN, which browsers no longer accept "
+                                    f"(RFC 6125; Chrome, Edge, Firefox and Safari require the name in the SAN).",
+                       evidence, leaf.sha1)
     if missing:
         return Outcome(Status.WARN, f"The certificate {leaf.label} lacks {', '.join(missing)}.", evidence, leaf.sha1)
     return Outcome(Status.PASS, f"The certificate {leaf.label} names {', '.join(wanted)}.", evidence, leaf.sha1)
@@ -96,7 +164,7 @@ def certificate_file_names(ctx: CheckContext) -> Outcome:
     title="Certificate file: key",
     area=Area.TLS,
     severity=Severity.HIGH,
-    blocker=False,
+    blocker=True,
     requires=(CERTIFICATE_FILE_FACT,),
     rule="RSA at least min_rsa_bits (2048) / EC at least 256 bits (fail); a private key in the file belongs to the "
          "certificate (fail); MD5/SHA-1 signature (warn); no private key in the file is reported (info).",
@@ -138,7 +206,7 @@ def certificate_file_key(ctx: CheckContext) -> Outcome:
     title="Certificate file: chain completeness and trust",
     area=Area.TLS,
     severity=Severity.HIGH,
-    blocker=False,
+    blocker=True,
     requires=(CERTIFICATE_FILE_FACT,),
     rule="With the other certificates of the file as intermediates, the certificate verifies to a trusted root in "
          "the external view (system store + certifi) with cryptography's X.509 verifier; a missing intermediate, "
@@ -175,7 +243,7 @@ def certificate_file_chain(ctx: CheckContext) -> Outcome:
     title="Certificate file: Server Authentication EKU",
     area=Area.TLS,
     severity=Severity.HIGH,
-    blocker=False,
+    blocker=True,
     requires=(CERTIFICATE_FILE_FACT,),
     rule="The certificate's extended key usage includes Server Authentication (1.3.6.1.5.5.7.3.1) or is absent.",
     remediation="Request the certificate from a Web Server (or equivalent) template that sets the Server "
@@ -201,7 +269,7 @@ def certificate_file_eku(ctx: CheckContext) -> Outcome:
     title="Certificate file: days left",
     area=Area.TLS,
     severity=Severity.HIGH,
-    blocker=False,
+    blocker=True,
     requires=(CERTIFICATE_FILE_FACT,),
     rule="The certificate is valid now and has at least tls_fail_days (14) days left (fail) and tls_warn_days (90) "
          "days left (warn).",
@@ -209,7 +277,8 @@ def certificate_file_eku(ctx: CheckContext) -> Outcome:
     references=(REF_ADFS_REQUIREMENTS,),
 )
 def certificate_file_expiry(ctx: CheckContext) -> Outcome:
-    """SKIP without a file; otherwise as tls.certificate-expiry, never blocking."""
+    """SKIP without a file; otherwise as tls.certificate-expiry, except that fewer than
+    tls_fail_days left blocks too: deploying such a certificate breaks sign-in within days."""
     got = _leaf(ctx)
     if isinstance(got, Outcome):
         return got
@@ -217,4 +286,4 @@ def certificate_file_expiry(ctx: CheckContext) -> Outcome:
     thresholds = ctx.config.thresholds
     return expiry_outcome(leaf, ctx.now, thresholds.tls_fail_days, thresholds.tls_warn_days,
                           what="certificate in the file", target=leaf.sha1, evidence={"path": fact.path},
-                          block_when_expired=False)
+                          block_when_expired=True, block_within_fail_days=True)

@@ -154,10 +154,13 @@ def signing_cert_match(ctx: CheckContext) -> list[Outcome] | Outcome:
     if not certs:
         raise CannotDetermine("The federation metadata lists no token-signing certificate.")
     primary, how = primary_certificate(doc, certs)
-    successors = [c for c in certs if c.sha1 != primary.sha1]
+    if not primary.decodable:
+        raise CannotDetermine(f"The primary token-signing certificate in the metadata is unreadable "
+                              f"({'; '.join(primary.problems)}), so it cannot be compared with Entra's.")
+    successors = [c for c in certs if c.sha1 != primary.sha1 and c.decodable]
     outcomes = []
     for fed in entra.domains:
-        held = {c.sha1 for c in (fed.signing_certificate, fed.next_signing_certificate) if c is not None}
+        held = {c.sha1 for c in (fed.signing_certificate, fed.next_signing_certificate) if c is not None and c.sha1}
         evidence = {"adfs_primary": _cert(primary), "primary_decided_by": how,
                     "adfs_successors": [_cert(c) for c in successors],
                     "entra_signing_certificate": _cert(fed.signing_certificate),

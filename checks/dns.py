@@ -1,5 +1,5 @@
-"""Checks of the federation service name in DNS (dns.fs-external, dns.fs-internal, dns.fs-a-record,
-dns.split-brain, dns.certauth, dns.enterpriseregistration).
+"""Checks of the federation service name in DNS (dns.fs-name-routable, dns.fs-external, dns.fs-internal,
+dns.fs-a-record, dns.split-brain, dns.certauth, dns.enterpriseregistration).
 
 Each judges the per-view facts ``dns.internal`` / ``dns.external``
 (:class:`~adfs_readiness.facts.dns.DnsView`). A lookup the resolvers could not answer (SERVFAIL,
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
+from adfs_readiness.facts import METADATA_FACT
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsLookup, DnsOutcome, DnsView
 
-from ._common import REF_ADFS_REQUIREMENTS
+from ._common import REF_ADFS_REQUIREMENTS, url_host
+from ._special_names import special_use_reason
 from ._dns_common import (
     REF_ALTERNATE_TLS_BINDING,
     REF_IWA_TROUBLESHOOTING,
@@ -36,6 +38,74 @@ from ._dns_common import (
 )
 
 _DRS_TARGET = "enterpriseregistration.windows.net"
+
+REF_NON_ROUTABLE = Reference(
+    "Prepare a non-routable domain for directory synchronization (Microsoft Entra Connect)",
+    "https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/prepare-a-non-routable-domain-for-directory-synchronization")
+REF_RFC6761 = Reference("RFC 6761: Special-Use Domain Names", "https://www.rfc-editor.org/rfc/rfc6761")
+REF_RFC6762 = Reference("RFC 6762: Multicast DNS (.local)", "https://www.rfc-editor.org/rfc/rfc6762")
+
+
+def _service_names(ctx: CheckContext) -> tuple[list[str], str]:
+    """The federation service name(s) to judge and where they come from: the configured name,
+    else the hosts the metadata names (its entityID and its sign-in endpoints)."""
+    if ctx.config.service_name:
+        return [ctx.config.service_name], "the configured federation service name"
+    fact = ctx.facts.get(METADATA_FACT)
+    document = getattr(fact, "document", None)
+    if document is None:
+        return [], ""
+    urls = [document.entity_id] + [ep.location for role in document.roles for ep in role.endpoints]
+    hosts = list(dict.fromkeys(h for h in (url_host(u) for u in urls if u and "://" in u) if h))
+    return hosts, f"the hosts the metadata {fact.source} names (entityID and endpoints)"
+
+
+@check(
+    id="dns.fs-name-routable",
+    title="Federation service name can be reached from the internet",
+    area=Area.DNS,
+    severity=Severity.CRITICAL,
+    blocker=True,
+    requires=(),
+    optional=(METADATA_FACT,),
+    rule="The federation service name (configured, or else every host the metadata names) is not a special-use or "
+         "private-use name: not .local (RFC 6762), .test/.localhost/.invalid/.example (RFC 6761), .internal, "
+         "home.arpa, .onion, .alt, a never-delegated private top-level name (.lan, .corp, .home, ...), nor a "
+         "single-label name. Such a name cannot be resolved from the internet and no public CA issues a certificate "
+         "for it, so Microsoft 365 federation through it cannot work.",
+    remediation="Choose a federation service name under a public domain you own and have verified in Microsoft 365 "
+                "(for example sts.contoso.com), publish it in public DNS, get a publicly trusted certificate for it "
+                "and change AD FS to it (Set-AdfsProperties -HostName, new SSL certificate, Update-MgDomain"
+                "FederationConfiguration / Entra Connect trust repair). Internal AD DNS names such as contoso.local "
+                "can stay as they are: only the federation service name and the users' UPN suffixes must be routable.",
+    references=(REF_NON_ROUTABLE, REF_RFC6761, REF_RFC6762, REF_ADFS_REQUIREMENTS),
+)
+def fs_name_routable(ctx: CheckContext) -> list[Outcome] | Outcome:
+    """Per name: FAIL (blocking) for a special-use / private-use / single-label name, naming why;
+    PASS otherwise; SKIP when no name is known (no service name, no metadata)."""
+    names, source = _service_names(ctx)
+    if not names:
+        return Outcome(Status.SKIP, "No federation service name is configured and no metadata names one.")
+    simulated = ctx.config.dns.simulated_public_domains
+    outcomes = []
+    for name in names:
+        reason = special_use_reason(name)
+        evidence = {"name": name, "source": source, "reason": reason}
+        lab = next((d for d in simulated if name == d or name.endswith("." + d)), None)
+        if reason and lab:
+            outcomes.append(Outcome(Status.PASS, f"{name} is {reason}, served as public by a lab "
+                                                 f"(dns.simulated_public_domains = {lab}).",
+                                    {**evidence, "simulated_public_domain": lab}, name))
+            continue
+        if reason:
+            outcomes.append(Outcome(Status.FAIL, f"The federation service name {name} is {reason}: clients and "
+                                                 f"Microsoft Entra ID on the internet cannot resolve it and no public "
+                                                 f"CA issues a certificate for it, so it cannot be federated with "
+                                                 f"Microsoft 365.", evidence, name))
+        else:
+            outcomes.append(Outcome(Status.PASS, f"{name} is not a special-use or private-use name (whether it is "
+                                                 f"published is judged by dns.fs-external).", evidence, name))
+    return outcomes
 
 
 def _resolution(view: DnsView, name: str, target: str | None = None) -> tuple[Outcome | None, list[str], dict]:

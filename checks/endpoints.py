@@ -197,9 +197,48 @@ def mex(ctx: CheckContext) -> Outcome:
         return Outcome(Status.WARN, f"The MEX endpoint answered, but not with a usable WS-MetadataExchange "
                                     f"document: {reason}.", evidence={**evidence, "parse_error": reason})
     listed = [{"name": e.name, "binding": e.binding, "address": e.address} for e in document.endpoints]
+    evidence = {**evidence, "endpoints": listed, "bom": document.has_bom}
+    plain = [e for e in document.endpoints if (e.address or "").lower().startswith("http://")]
+    transport = [e for e in plain if _transport_secured(e.path)]
+    message = [e for e in plain if not _transport_secured(e.path)]
+    evidence.update(plain_http_transport=[e.address for e in transport], plain_http_message=[e.address for e in message])
+    note = ""
+    if message:
+        note = (f" {len(message)} message-security endpoint(s) are published over plain http "
+                f"({', '.join(e.path or e.address or '?' for e in message)}): WS-Security protects the message "
+                f"itself there, which is why AD FS serves them on http; Microsoft 365 rich clients do not use them. "
+                f"Disable them (Disable-AdfsEndpoint) unless a partner application needs them.")
+    if transport:
+        usable = [e for e in document.endpoints if (e.address or "").lower().startswith("https://")
+                  and (e.path or "").endswith(("usernamemixed", "windowstransport"))]
+        names = ", ".join(e.address or "?" for e in transport)
+        consequence = ("the https usernamemixed/windowstransport endpoints listed too are used instead" if usable else
+                       "no https usernamemixed or windowstransport endpoint is left, so WS-Trust sign-in of rich "
+                       "clients (older Office, Skype for Business, ADAL/MSAL username-password and Windows "
+                       "integrated flows) fails")
+        return Outcome(Status.WARN if usable else Status.FAIL,
+                       f"The MEX document publishes transport-secured WS-Trust endpoints over plain http ({names}): "
+                       f"rich clients skip them (ADAL and MSAL accept only https endpoints from MEX), and "
+                       f"{consequence}.{note}", evidence=evidence, remediation=_MEX_HTTP_FIX)
     return Outcome(Status.PASS, f"The MEX document lists {len(listed)} endpoint(s)"
-                                f"{' (with a byte-order mark)' if document.has_bom else ''}.",
-                   evidence={**evidence, "endpoints": listed, "bom": document.has_bom})
+                                f"{' (with a byte-order mark)' if document.has_bom else ''}.{note}",
+                   evidence=evidence)
+
+
+def _transport_secured(path: str | None) -> bool:
+    """AD FS's ...mixed and ...transport WS-Trust endpoints rely on TLS (transport security, with
+    or without message credentials): over plain http they are unprotected and clients refuse them.
+    The others (/2005/username, /2005/windows, issuedtoken...symmetric...) are message-security
+    endpoints, protected by WS-Security and meant for http."""
+    last = (path or "").rstrip("/").rsplit("/", 1)[-1].lower()
+    return last.endswith(("mixed", "transport")) or "mixed" in last
+
+
+_MEX_HTTP_FIX = (
+    "The MEX document names the addresses AD FS believes it is reached at. Plain-http addresses for the transport "
+    "endpoints mean TLS is offloaded in front of AD FS or something rewrites the document: terminate TLS on the "
+    "AD FS servers and Web Application Proxies, or make the load balancer re-encrypt to them (SSL bridging) with "
+    "the federation service name, so the MEX lists https://<fs>/adfs/services/trust/... again.")
 
 
 @check(id="endpoints.usernamemixed", title="WS-Trust usernamemixed endpoints enabled", area=Area.ENDPOINTS,

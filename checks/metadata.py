@@ -24,7 +24,9 @@ from ._common import (
     is_sts_role,
     metadata_fact,
     require_document,
+    same_uri,
     signing_certificates_of,
+    token_signing_certificates,
     url_host,
 )
 
@@ -175,6 +177,14 @@ _SIGNATURE_FIX_SHA1 = ("Sign the metadata with RSA-SHA256 (http://www.w3.org/200
                        "RSA-SHA1 signature points to an old AD FS 2.0 farm or another identity provider.")
 
 
+_ORDINALS = {1: "second", 2: "third", 3: "fourth"}
+_SIGNER_ORDER_FIX = (
+    "AD FS lists the primary token-signing certificate first and signs with it; a document signed by a later "
+    "listed certificate was edited or assembled by something else (a copy kept across a rollover, a metadata "
+    "aggregator). Serve the metadata AD FS generates (Get-AdfsCertificate -CertificateType Token-Signing shows "
+    "which is primary), and give partners whose SAML library uses only the first certificate the primary one.")
+
+
 @check(
     id="metadata.signature",
     title="Federation metadata signature",
@@ -183,7 +193,9 @@ _SIGNATURE_FIX_SHA1 = ("Sign the metadata with RSA-SHA256 (http://www.w3.org/200
     blocker=False,
     requires=(METADATA_FACT,),
     rule="An enveloped XML signature is present and valid, made by a token-signing certificate the metadata "
-         "lists; RSA-SHA1 or an unsigned document is a warning, an invalid signature a failure.",
+         "lists; RSA-SHA1, an unsigned document, or a signer that is not the first listed signing certificate "
+         "(libraries that use the first one fail) is a warning, an invalid signature a failure; a signature whose "
+         "listed signing certificate is unreadable cannot be checked (error).",
     remediation="AD FS signs its federation metadata with the primary token-signing certificate. An invalid "
                 "signature means the document was changed after signing (edited by hand, rewritten by a "
                 "proxy, or a stale copy served from elsewhere): serve the file exactly as AD FS produces it "
@@ -200,6 +212,18 @@ def signature(ctx: CheckContext) -> Outcome:
                 "signer_sha1": sig.signer_sha1, "embedded_certificate_sha1": sig.embedded_certificate_sha1,
                 "reference_uri": sig.reference_uri, "reason": sig.reason, "source": fact.source}
     status = sig.status
+    listed = [c for c in token_signing_certificates(doc) if c.decodable]
+    if status in (SignatureStatus.VALID, SignatureStatus.VALID_SHA1) and listed and sig.signer_sha1 and \
+            listed[0].sha1 != sig.signer_sha1:
+        position = next((i for i, c in enumerate(listed) if c.sha1 == sig.signer_sha1), None)
+        evidence["listed_signing_sha1"] = [c.sha1 for c in listed]
+        evidence["signer_position"] = position + 1 if position is not None else None
+        place = f"listed {_ORDINALS.get(position, f'#{(position or 0) + 1}')}" if position is not None else "listed"
+        return Outcome(Status.WARN, f"The metadata signature is valid ({sig.signature_method}), but it was made by the "
+                                    f"signing certificate {place} (SHA-1 {sig.signer_sha1}), not by the first listed "
+                                    f"({listed[0].label}): SAML libraries that take the first listed certificate "
+                                    f"as the signing key fail to verify this metadata and the tokens signed with "
+                                    f"the same key.", evidence=evidence, remediation=_SIGNER_ORDER_FIX)
     if status is SignatureStatus.VALID:
         return Outcome(Status.PASS, f"The metadata signature is valid ({sig.signature_method}), made by the listed "
                                     f"signing certificate SHA-1 {sig.signer_sha1}.", evidence=evidence)
@@ -212,6 +236,9 @@ def signature(ctx: CheckContext) -> Outcome:
         return Outcome(Status.WARN, "The metadata is not signed, so a consumer cannot tell that it comes from the "
                                     "federation service; AD FS always signs the metadata it publishes.",
                        evidence=evidence)
+    if status is SignatureStatus.UNVERIFIABLE:
+        raise CannotDetermine(f"The metadata signature cannot be checked: {sig.reason}. This says nothing about "
+                              f"whether the document was changed after signing.", evidence)
     if status is SignatureStatus.UNKNOWN_SIGNER:
         return Outcome(Status.FAIL, f"The metadata is signed by a certificate it does not list as a signing "
                                     f"certificate (SHA-1 {sig.embedded_certificate_sha1 or sig.signer_sha1 or 'unknown'}"
@@ -246,7 +273,8 @@ def entity_id(ctx: CheckContext) -> Outcome:
         return Outcome(Status.INFO, f"The metadata's entityID is {doc.entity_id}; no expected issuer is configured "
                                     f"(no federation service name or expected_issuer), so it was not compared.",
                        evidence=evidence)
-    if doc.entity_id == expected:
+    if same_uri(doc.entity_id, expected):
+        # Host names compare as DNS compares them: STS.Contoso.com is sts.contoso.com.
         return Outcome(Status.PASS, f"The entityID {doc.entity_id} is the expected issuer.", evidence=evidence)
     hint = _issuer_difference(doc.entity_id or "", expected)
     if not ctx.config.expected_issuer and hint.endswith("http versus https)"):
@@ -385,11 +413,14 @@ def consistency(ctx: CheckContext) -> Outcome:
     fact, doc = require_document(ctx)
     idp_roles = [r for r in doc.roles if is_idp_role(r)]
     sts_roles = [r for r in doc.roles if is_sts_role(r)]
-    idp = sorted({c.sha1 for r in idp_roles for c in signing_certificates_of(r)})
-    sts = sorted({c.sha1 for r in sts_roles for c in signing_certificates_of(r)})
+    # Unreadable certificates (a placeholder, text that is not base64) have no identity to compare.
+    idp = sorted({c.sha1 for r in idp_roles for c in signing_certificates_of(r) if c.decodable})
+    sts = sorted({c.sha1 for r in sts_roles for c in signing_certificates_of(r) if c.decodable})
+    unreadable = [p for r in (*idp_roles, *sts_roles) for c in signing_certificates_of(r) if not c.decodable
+                  for p in c.problems]
     evidence = {"idpsso_signing_sha1": idp, "sts_signing_sha1": sts,
                 "only_in_idpsso": sorted(set(idp) - set(sts)), "only_in_sts": sorted(set(sts) - set(idp)),
-                "source": fact.source}
+                "unreadable_certificates_ignored": unreadable, "source": fact.source}
     if not idp_roles and not sts_roles:
         return Outcome(Status.SKIP, "The metadata has neither an IDPSSODescriptor nor an STS RoleDescriptor "
                                     "(it does not describe an identity provider); nothing to compare.",
@@ -398,6 +429,9 @@ def consistency(ctx: CheckContext) -> Outcome:
         present = "IDPSSODescriptor" if idp_roles else "STS RoleDescriptor"
         return Outcome(Status.INFO, f"Only the {present} is published ({len(idp or sts)} signing certificate(s)); "
                                     f"there is no second role to compare with.", evidence=evidence)
+    if not idp and not sts and unreadable:
+        return Outcome(Status.INFO, "No readable signing certificate is published in either role (see "
+                                    "token-signing.key), so there is nothing to compare.", evidence=evidence)
     if idp == sts and idp:
         return Outcome(Status.PASS, f"The IDPSSODescriptor and the STS RoleDescriptor list the same "
                                     f"{len(idp)} signing certificate(s): {', '.join(idp)}.", evidence=evidence)

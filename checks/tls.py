@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.facts.tls import TLS_FACT, EndpointRole, TlsEndpoint, TlsFacts
 
@@ -28,7 +28,9 @@ from ._tls import (
     REF_RFC6125,
     REF_SET_ADFS_SSL,
     REF_SET_WAP_SSL,
+    REF_X690,
     certificate_evidence,
+    encoding_outcome,
     covers,
     expiry_outcome,
     failure_text,
@@ -46,6 +48,15 @@ _REPLACE_SSL = (
     "run it on each node), then on every Web Application Proxy run Set-WebApplicationProxySslCertificate "
     "-Thumbprint <thumbprint>."
 )
+
+
+_RENEGOTIATION_FIX = (
+    "Enable RFC 5746 secure renegotiation (the renegotiation_info extension) on the device that terminates TLS "
+    "for the federation service name — typically a load balancer or reverse proxy on old firmware; update it, or "
+    "disable client-initiated renegotiation and enable 'secure renegotiation' in its SSL profile. Windows "
+    "(SChannel) supports RFC 5746 since MS10-049, so an AD FS server or WAP answering directly does not show this.")
+
+REF_RFC5746 = Reference("RFC 5746: TLS Renegotiation Indication Extension", "https://www.rfc-editor.org/rfc/rfc5746")
 
 
 class _Offline(Exception):
@@ -113,7 +124,7 @@ def _no_certificate(endpoint: TlsEndpoint, what: str) -> Outcome:
                 "binding missing for the federation service name (netsh http show sslcert; Get-AdfsSslCertificate), "
                 "protocols disabled in SCHANNEL so that only TLS 1.0/1.1 remain, or a renegotiation/cipher problem "
                 "named in the evidence. " + _REPLACE_SSL,
-    references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_ENTRA_TLS12),
+    references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_ENTRA_TLS12, REF_RFC5746),
 )
 @_skip_offline
 def tls_reachable(ctx: CheckContext) -> list[Outcome]:
@@ -127,6 +138,19 @@ def tls_reachable(ctx: CheckContext) -> list[Outcome]:
         blocker = endpoint.role is EndpointRole.SERVICE
         evidence: dict[str, Any] = {"address": endpoint.address, "server_name": endpoint.server_name,
                                     "connected_to": endpoint.connected_to}
+        if endpoint.error is None and endpoint.chain is not None and endpoint.chain.legacy_renegotiation:
+            # RFC 5746 missing (older load balancers): browsers and Windows connect, OpenSSL 3
+            # clients refuse by default. The chain came from a retry that allows it.
+            evidence.update(protocol=endpoint.chain.protocol, cipher=endpoint.chain.cipher,
+                            classification="no_secure_renegotiation", chain_from_legacy_renegotiation=True)
+            outcomes.append(Outcome(Status.WARN, f"{where}: the server does not support RFC 5746 secure "
+                                                 f"renegotiation ({endpoint.chain.protocol}): browsers and Windows "
+                                                 f"clients connect, but clients built on OpenSSL 3 (curl, Python, "
+                                                 f"many Linux tools and appliances) refuse it with \"unsafe legacy "
+                                                 f"renegotiation disabled\". The certificate was collected by a "
+                                                 f"retry that allows legacy renegotiation.", evidence, where,
+                                    remediation=_RENEGOTIATION_FIX))
+            continue
         if endpoint.error is None and endpoint.chain is not None:
             evidence.update(protocol=endpoint.chain.protocol, cipher=endpoint.chain.cipher)
             outcomes.append(Outcome(Status.PASS, f"{where}: TLS handshake for {endpoint.server_name} succeeded "
@@ -547,8 +571,10 @@ def tls_revocation_info(ctx: CheckContext) -> list[Outcome]:
     for leaf, where in leaves:
         evidence = {"crl_urls": list(leaf.crl_urls), "ocsp_urls": list(leaf.ocsp_urls), "seen_at": where,
                     "certificate": certificate_evidence(leaf, ctx.now)}
-        if not leaf.decodable or any("extensions could not be parsed" in p for p in leaf.problems):
-            outcomes.append(Outcome(Status.ERROR, f"The extensions of {leaf.label} could not be read.", evidence,
+        unread = {"*", "crl_distribution_points", "authority_information_access"} & set(leaf.unreadable_extensions)
+        if not leaf.decodable or (unread and not (leaf.crl_urls or leaf.ocsp_urls)):
+            outcomes.append(Outcome(Status.ERROR, f"The revocation extensions of {leaf.label} could not be read "
+                                                  f"({', '.join(sorted(unread)) or 'undecodable'}).", evidence,
                                     leaf.sha1))
         elif leaf.crl_urls or leaf.ocsp_urls:
             outcomes.append(Outcome(Status.PASS, f"The TLS certificate {leaf.label} names "
@@ -557,4 +583,36 @@ def tls_revocation_info(ctx: CheckContext) -> list[Outcome]:
         else:
             outcomes.append(Outcome(Status.WARN, f"The TLS certificate {leaf.label} names no CRL or OCSP location: "
                                                  f"clients cannot check whether it was revoked.", evidence, leaf.sha1))
+    return outcomes
+
+
+@check(
+    id="tls.certificate-encoding",
+    title="TLS certificates are valid DER",
+    area=Area.TLS,
+    severity=Severity.LOW,
+    blocker=False,
+    requires=(TLS_FACT,),
+    rule="Every certificate a server sends is DER as RFC 5280 requires: no explicitly encoded DEFAULT value (such as "
+         "basicConstraints cA FALSE), no negative serial number. OpenSSL and Windows accept such certificates and "
+         "the other tls checks judge them as those clients do; strict DER parsers refuse them (warn).",
+    remediation="Reissue the certificate from a CA whose software writes DER (current public CAs and AD CS do); ask "
+                "the CA to re-key the affected intermediate when the problem is in a CA certificate.",
+    references=(REF_RFC5280, REF_X690),
+)
+@_skip_offline
+def tls_certificate_encoding(ctx: CheckContext) -> list[Outcome]:
+    """Per distinct server certificate (its chain as sent): WARN when a certificate of the chain
+    is not valid DER (naming the strict clients that refuse it), PASS otherwise."""
+    facts = _facts(ctx)
+    outcomes = []
+    seen: set[str] = set()
+    for endpoint in facts.endpoints:
+        if endpoint.chain is None or not endpoint.chain.chain or endpoint.leaf is None or endpoint.leaf.sha1 in seen:
+            continue
+        seen.add(endpoint.leaf.sha1)
+        outcomes.append(encoding_outcome(list(endpoint.chain.chain), what=f"chain sent by {_where(endpoint)}",
+                                         target=endpoint.leaf.sha1, evidence={"seen_at": _where(endpoint)}))
+    if not outcomes:
+        raise CannotDetermine("No address presented a certificate (every TLS handshake failed; see tls.reachable).")
     return outcomes

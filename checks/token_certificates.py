@@ -88,6 +88,13 @@ def _expiry_outcome(
     if expired:
         return Outcome(Status.FAIL, f"The {what} {primary.label} {when}.", evidence=evidence,
                        target=primary.sha1, blocker=block_when_expired, remediation=_expired_remediation(what))
+    if primary.not_before is not None and primary.not_before > ctx.now:
+        # A primary that is not valid yet is as unusable as an expired one: relying parties check
+        # notBefore too (RFC 5280 4.1.2.5), so tokens signed with it are rejected until then.
+        return Outcome(Status.FAIL, f"The {what} {primary.label} is not valid before "
+                                    f"{primary.not_before.isoformat()}: relying parties reject it until then.",
+                       evidence=evidence, target=primary.sha1, blocker=block_when_expired,
+                       remediation=_expired_remediation(what))
     auto = _auto_rollover(ctx)
     if auto is not None:
         evidence["adfs_export"] = auto

@@ -22,6 +22,8 @@ from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness_checks import adfs as adfs_checks
 
 REGISTRY = discover_checks(strict=True)
+#: The ids of checks/adfs.py (the server-side ids of collector v2 have their own test modules).
+LEGACY_IDS = {c.id for c in REGISTRY.checks if c.function.__module__.endswith(".adfs")}
 FS = "sts.contoso.test"
 
 
@@ -47,6 +49,7 @@ def judge(pki, tmp_path, now, **switches):
 
 def test_healthy_export_passes_everywhere(pki, tmp_path, now):
     found, result = judge(pki, tmp_path, now)
+    found = {k: v for k, v in found.items() if k in LEGACY_IDS}
     assert {k: v[0] for k, v in found.items()} == {
         "adfs.export-readable": "pass", "adfs.auto-certificate-rollover": "pass", "adfs.o365-relying-party": "pass",
         "adfs.extranet-lockout": "info", "adfs.endpoint-exposure": "pass", "adfs.audit": "pass",

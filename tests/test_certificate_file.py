@@ -23,7 +23,7 @@ from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT
 from adfs_readiness.lab.pki import LabPki
-from adfs_readiness.model import Status
+from adfs_readiness.model import Status, Verdict
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.probes.tls_file import read_certificate_file
 from adfs_readiness.report import render_html, report_dict
@@ -105,10 +105,11 @@ def test_pfx_with_password_from_the_environment_through_the_cli(pki, good, tmp_p
     validate_report(doc)
     statuses = {f["check_id"]: f["status"] for f in doc["findings"]}
     # Without the lab root in the external view the private CA is not publicly trusted.
-    assert statuses == {"certificate-file.names": "pass", "certificate-file.key": "pass",
-                        "certificate-file.chain": "fail", "certificate-file.eku": "pass",
-                        "certificate-file.expiry": "pass"}
-    assert code == 1  # warnings/failures of non-blocking checks
+    assert statuses == {"certificate-file.readable": "pass", "certificate-file.names": "pass",
+                        "certificate-file.key": "pass", "certificate-file.chain": "fail",
+                        "certificate-file.eku": "pass", "certificate-file.expiry": "pass"}
+    # A certificate external clients do not trust would stop sign-in once deployed: NOT_READY.
+    assert code == 2 and doc["verdict"] == "NOT_READY"
     assert "s3cret" not in js.read_text() and "s3cret" not in html.read_text()
     # The calendar: the file's leaf and its intermediate.
     roles = {(c["role"], c["sha1"]) for c in doc["certificates"]}
@@ -120,14 +121,18 @@ def test_pfx_with_password_from_the_environment_through_the_cli(pki, good, tmp_p
     assert 'id="certificates"' in page and good.sha1 in page and "Certificate calendar" in page
 
 
-def test_pfx_wrong_or_missing_password_is_an_error_not_a_crash(good, tmp_path):
+def test_pfx_wrong_or_missing_password_fails_the_run_with_the_reason_not_a_crash(good, tmp_path):
     path = tmp_path / "ssl.pfx"
     path.write_bytes(pfx(good, password=b"right"))
     for password in ("wrong", None):
         fact = read_certificate_file(path, password)
         assert fact.file_format == "PKCS12" and fact.error and "could not be opened" in fact.error
-        found, _ = judge(path, password)
+        found, result = judge(path, password)
+        readable = found.pop("certificate-file.readable")
+        assert readable.status is Status.FAIL and readable.blocker and "could not be opened" in readable.summary
         assert {f.status for f in found.values()} == {Status.ERROR}
+        assert all("see certificate-file.readable" in f.summary for f in found.values())
+        assert result.grade.verdict is Verdict.NOT_READY
 
 
 def test_unencrypted_pfx_without_password_and_mismatched_key(pki, good, tmp_path):

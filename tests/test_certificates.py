@@ -265,16 +265,17 @@ def test_certificate_from_bad_base64(generated_der: bytes) -> None:
     b64 = base64.b64encode(generated_der).decode()
     info = certificate_from_base64(b64[:100] + "!*" + b64[100:])
     assert info.decodable is False
-    assert info.problems[0].startswith("the certificate is not valid base64")
-    # Thumbprints are over the leniently decoded bytes (the bad characters dropped).
-    assert info.sha1 == hashlib.sha1(generated_der).hexdigest().upper()
+    assert info.problems[0].startswith("the certificate text is not base64")
+    # Class 6: no invented thumbprint (not of salvaged bytes, never the SHA-1 of empty bytes).
+    assert info.sha1 == info.sha256 == "" and "no thumbprint" in info.label
 
     empty = certificate_from_base64("  \n ")
     assert empty.decodable is False and empty.problems == ("the certificate element is empty",)
-    assert empty.sha1 == hashlib.sha1(b"").hexdigest().upper()
+    assert empty.sha1 == "" and empty.sha1 != hashlib.sha1(b"").hexdigest().upper()
 
-    odd = certificate_from_base64("MIIBIj%%%")
-    assert odd.decodable is False and odd.der == base64.b64decode("MIIB")
+    for placeholder in ("MIIBIj%%%", "REPLACE_WITH_YOUR_CERTIFICATE", "{{ signing_certificate }}", "MIIC...=="):
+        odd = certificate_from_base64(placeholder)
+        assert odd.decodable is False and odd.der == b"" and odd.sha1 == "", placeholder
 
 
 def test_pem_bundle_with_garbage_between_blocks(corpus: Path, generated_der: bytes) -> None:
@@ -290,7 +291,7 @@ def test_pem_bundle_with_garbage_between_blocks(corpus: Path, generated_der: byt
     assert [i.decodable for i in infos] == [True, False, True, False]
     assert infos[0].subject_cn == "FOREST-WIN1-CA"
     assert infos[2].sha1 == hashlib.sha1(generated_der).hexdigest().upper()
-    assert "not valid base64" in infos[1].problems[0]
+    assert "not base64" in infos[1].problems[0]
     assert "could not decode the certificate DER" in infos[3].problems[0]
     assert load_pem_certificates(b"no certificates here") == []
 

@@ -18,7 +18,7 @@ from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT
 from adfs_readiness.lab.dns_lab import DnsLab
 from adfs_readiness.model import Status
 from adfs_readiness.probes.dns import gather_view
-from adfs_readiness.probes.dns_client import make_resolver
+from adfs_readiness.net.dns import make_resolver
 from adfs_readiness_checks import dns as dns_checks
 from adfs_readiness_checks import dns_records
 

@@ -282,7 +282,7 @@ def test_entity_id_pass_with_adfs_default():
 @pytest.mark.parametrize("found, hint", [
     (f"http://{HOST}/adfs/services/trust/", "trailing slash"),
     (f"https://{HOST}/adfs/services/trust", "scheme"),
-    (f"http://{HOST.upper()}/adfs/services/trust", "letter case"),
+    (f"http://{HOST}/ADFS/services/trust", "letter case"),  # the path is case-sensitive; the host is not
     ("http://other.contoso.com/adfs/services/trust", ""),
 ])
 def test_entity_id_fail_names_both(found, hint):
@@ -292,6 +292,41 @@ def test_entity_id_fail_names_both(found, hint):
     assert found in out.summary and f"http://{HOST}/adfs/services/trust" in out.summary and hint in out.summary
     assert out.evidence == {"entity_id": found, "expected_issuer": f"http://{HOST}/adfs/services/trust",
                             "source": METADATA_URL}
+
+
+@pytest.mark.parametrize("entity_id", [
+    f"http://{HOST.upper()}/adfs/services/trust",
+    f"http://{HOST.title()}/adfs/services/trust",
+    f"HTTP://{HOST}/adfs/services/trust",
+    f"http://{HOST}./adfs/services/trust",
+    f"http://{HOST}:80/adfs/services/trust",
+])
+def test_entity_id_host_compares_as_dns_compares(entity_id):
+    # Class 5: STS.Contoso.com is sts.contoso.com; only what follows the host is exact.
+    out = run(metadata_checks.entity_id, metadata_fact(document(entity_id=entity_id)))
+    assert out.status is Status.PASS, out.summary
+    # Also against an expected issuer spelled with capitals.
+    cfg = Config(service_name=HOST, expected_issuer=f"http://{HOST.upper()}/adfs/services/trust")
+    assert run(metadata_checks.entity_id, metadata_fact(document(entity_id=entity_id)), cfg).status is Status.PASS
+
+
+def test_capital_letters_in_the_metadata_host_and_the_service_name_through_the_cli(tmp_path, corpus):
+    # A real AD FS document whose host is written with capitals, judged with --service-name spelled
+    # exactly the same: nothing may fail "only by letter case".
+    import json as _json
+
+    from adfs_readiness.cli import main as cli_main
+
+    text = (corpus / "metadata" / "msidentitymodel_adfs-v4-metadata.xml").read_text(encoding="utf-8")
+    path = tmp_path / "FederationMetadata.xml"
+    path.write_text(text.replace("fs.msidlab11.com", "FS.MsIdLab11.com"), encoding="utf-8")
+    out = tmp_path / "r.json"
+    cli_main(["check", "--metadata", str(path), "--service-name", "FS.MsIdLab11.com", "--as-of", "2017-06-01",
+              "--json", str(out), "-q"])
+    found = {f["check_id"]: f for f in _json.loads(out.read_text())["findings"]}
+    assert found["metadata.entity-id"]["status"] == "pass", found["metadata.entity-id"]["summary"]
+    assert found["metadata.endpoints"]["status"] == "pass", found["metadata.endpoints"]["summary"]
+    assert not any("letter case" in f["summary"] for f in found.values())
 
 
 def test_entity_id_configured_issuer_wins():
@@ -506,7 +541,7 @@ def test_entra_metadata_offers_no_upn_claim(corpus):
 #: Expected statuses of every check on each corpus file as parsed and verified by the metadata
 #: probe (judged at FIXED_NOW without a configured service name; see tests/corpus/SOURCES.md).
 _CORPUS_EXPECTED = {
-    "ckanadfs_AzureAD_FederationMetadata_new.xml": dict(signature="pass", claims="warn", rollover="warn",
+    "ckanadfs_AzureAD_FederationMetadata_new.xml": dict(signature="warn", claims="warn", rollover="warn",
                                                         key=["warn", "pass"], decrypting="skip"),
     "ckanadfs_AzureAD_FederationMetadata_old.xml": dict(signature="pass", claims="warn", rollover="warn",
                                                         key=["warn", "pass"], decrypting="skip"),
@@ -516,7 +551,17 @@ _CORPUS_EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("path", sorted((CORPUS / "metadata").glob("*.xml")), ids=lambda p: p.name)
+# The files issue 11 added are judged, every check, in tests/test_corpus_real_world.py.
+_ISSUE11_CORPUS = {"jmfixit_entra_three_signing_certs_2017.xml", "mathivanan_entra_app_edited_after_signing.xml",
+                   "yamabass_adfs_maclog_2020.xml", "yoda_adfs_maybank_truncated.xml",
+                   "inumidun_adfs_cecurepractice_2024.xml", "leejeffreys_adfs_melco_2018.xml",
+                   "luisifhy_okta_rsa_sha1.xml", "mlaitechio_adfs_adityabirla_2021.xml",
+                   "nadeemkhan_adfs_testad_local_2019.xml", "swapnilmalap_rp_ip_host_unsigned.xml",
+                   "tmschbgr_ofis_unsigned_sha1.xml", "msidentitymodel_shibboleth_idp-metadata.xml"}
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (CORPUS / "metadata").glob("*.xml") if p.name not in _ISSUE11_CORPUS),
+                         ids=lambda p: p.name)
 def test_checks_on_parsed_corpus_files(path):
     from adfs_readiness.probes.metadata_parser import read_metadata_file
 
@@ -541,3 +586,66 @@ def test_checks_on_parsed_corpus_files(path):
         host_cfg = Config(service_name=ADFS_CORPUS[path.name])
         for chk in (metadata_checks.endpoints, metadata_checks.consistency):
             assert run(chk, fact, host_cfg).status is Status.PASS, chk.id
+
+
+@pytest.mark.parametrize("placeholder", ["", "MIIC...REPLACE_WITH_THE_SIGNING_CERTIFICATE...", "{{ cert }}",
+                                         "<!-- base64 -->"])
+def test_placeholder_certificate_text_is_unreadable_never_a_thumbprint(tmp_path, corpus, placeholder):
+    # Class 6: a real AD FS document whose token-signing certificate text was replaced by a template
+    # placeholder everywhere (both roles and the signature's KeyInfo).
+    import json as _json
+    import re as _re
+    import hashlib as _hashlib
+
+    from adfs_readiness.cli import main as cli_main
+
+    text = (corpus / "metadata" / "msidentitymodel_adfs-v4-metadata.xml").read_text(encoding="utf-8")
+    signing = _re.search(r'<KeyDescriptor use="signing">.*?<X509Certificate>([^<]+)</X509Certificate>', text).group(1)
+    path = tmp_path / "FederationMetadata.xml"
+    path.write_text(text.replace(signing, placeholder.replace("<", "&lt;").replace(">", "&gt;")), encoding="utf-8")
+    out = tmp_path / "r.json"
+    cli_main(["check", "--metadata", str(path), "--as-of", "2017-06-01", "--json", str(out), "-q"])
+    doc = _json.loads(out.read_text())
+    found = {f["check_id"]: f for f in doc["findings"]}
+    empty_sha1 = _hashlib.sha1(b"").hexdigest().upper()
+    assert empty_sha1 not in out.read_text()
+    key = found["token-signing.key"]
+    assert key["status"] == "error" and "could not be decoded" in key["summary"] and "no thumbprint" in key["summary"]
+    assert key["target"] is None
+    signature = found["metadata.signature"]
+    assert signature["status"] == "error" and "cannot be checked" in signature["summary"]
+    assert "changed after" not in signature["summary"].split("This says nothing")[0]
+    assert found["metadata.consistency"]["status"] == "info"
+    assert found["token-signing.expiry"]["status"] == "error"
+    assert all(c["sha1"] for c in doc["certificates"])
+
+
+def test_a_signature_by_a_certificate_not_listed_first_warns():
+    # Class 7, generated: two listed signing certificates, signed by the second (or third).
+    first, second, third = certificate("First"), certificate("Second"), certificate("Third")
+    for signer, place in ((second, "listed second"), (third, "listed third")):
+        out = run(metadata_checks.signature,
+                  metadata_fact(document(signing=[first, second, third], sig=signature(SignatureStatus.VALID, signer))))
+        assert out.status is Status.WARN and place in out.summary and signer.sha1 in out.summary
+        assert "first listed certificate" in out.summary and first.sha1 in out.summary
+    same = run(metadata_checks.signature,
+               metadata_fact(document(signing=[first, second], sig=signature(SignatureStatus.VALID, first))))
+    assert same.status is Status.PASS
+
+
+def test_real_entra_metadata_after_a_rollover_is_signed_by_the_second_listed_certificate(corpus):
+    # Class 7, real: Entra's metadata after a signing-key rollover lists 92B88C... first and is
+    # signed by 3270BF... (xmlsec1 verifies it with 3270BF..., see tests/corpus/SOURCES.md).
+    new = corpus_document(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_new.xml", SignatureStatus.VALID)
+    real = read_corpus_fact(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_new.xml")
+    out = run(metadata_checks.signature, real)
+    assert out.status is Status.WARN and out.evidence["signer_position"] == 2
+    assert out.evidence["signer_sha1"] == "3270BF5597004DF339A4E62224731B6BD82810A6"
+    old = run(metadata_checks.signature, read_corpus_fact(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_old.xml"))
+    assert old.status is Status.PASS and new is not None
+
+
+def read_corpus_fact(path):
+    from adfs_readiness.probes.metadata_parser import read_metadata_file
+
+    return read_metadata_file(path, 10 * 1024 * 1024)

@@ -66,6 +66,19 @@ def test_signing_expiry_exactly_now_is_expired_and_blocking():
     assert out.status is Status.FAIL and out.blocker is True
 
 
+@pytest.mark.parametrize("starts_in_days", [0.01, 3, 400])
+def test_a_primary_token_signing_certificate_not_yet_valid_is_a_blocking_failure(starts_in_days):
+    # notBefore in the future, whatever the days left: relying parties reject it until then.
+    cert = certificate(valid_days=starts_in_days + 365, lifetime_days=365)
+    out = run(token_checks.token_signing_expiry, signing_fact(cert))
+    assert out.status is Status.FAIL and out.blocker is True
+    assert "is not valid before" in out.summary and cert.not_before.isoformat() in out.summary
+    # The same for the token-decrypting certificate, which never blocks Microsoft 365 sign-in.
+    other = certificate(f"ADFS Encryption - {HOST}", valid_days=starts_in_days + 365, lifetime_days=365)
+    out = run(token_checks.token_decrypting_expiry, signing_fact(certificate(), encryption=[other]))
+    assert out.status is Status.FAIL and out.blocker is False and "is not valid before" in out.summary
+
+
 def test_signing_expiry_uses_configured_thresholds():
     cfg = Config(service_name=HOST, thresholds=Thresholds(token_signing_fail_days=30, token_signing_warn_days=120))
     assert run(token_checks.token_signing_expiry, signing_fact(certificate(valid_days=100)), cfg).status is Status.WARN

@@ -232,3 +232,50 @@ def test_export_shapes_and_unknown_fields(labs):
     assert fed.certificate_problems and "signingCertificate" in fed.missing_fields or fed.signing_certificate.decodable is False
     feds, problems = parse_federation_json([{"IssuerUri": "x"}, {"IssuerUri": "y"}], ("a.test", "b.test"))
     assert feds == [] and len(problems) == 2 and "domainId" in problems[0]
+
+
+
+# --- class 2: OpenID Connect discovery in every real shape -------------------------------------
+
+@pytest.mark.parametrize("shape, source", [("v1-only", "issuer"), ("china-v1", "issuer"),
+                                           ("placeholder-issuer", "endpoints"), ("v2", "issuer")])
+def test_tenant_from_every_discovery_shape(tmp_path, shape, source):
+    # The same tenant, whichever document shape the login service answers with; the v1 document is
+    # asked (as ADAL asks it) only when the v2 one (MSAL's) gives none.
+    now = datetime.now(timezone.utc)
+    with Lab("healthy", now=now, workdir=tmp_path) as lab:
+        domains = {"contoso.test": CloudDomain("federated", auth_host=lab.fs_name),
+                   "fabrikam.test": CloudDomain("managed", discovery=shape)}
+        with CloudLab(lab.pki, tmp_path, domains=domains) as cloud:
+            result = run(lab, cloud, now, ["contoso.test", "fabrikam.test"])
+    (finding,) = [f for f in result.findings if f.check_id == "cloud.tenant"]
+    assert finding.status is Status.PASS and LAB_TENANT_ID in finding.summary, finding.summary
+    tenants = {t["domain"]: t for t in result.facts["cloud_realm"]["tenants"]}
+    assert tenants["fabrikam.test"]["tenant_id"] == LAB_TENANT_ID
+    assert tenants["fabrikam.test"]["tenant_id_from"] == source
+    asked = tenants["fabrikam.test"]["exchange"]["url"]
+    assert asked.endswith("/fabrikam.test/.well-known/openid-configuration" if shape in ("v1-only", "china-v1")
+                          else "/fabrikam.test/v2.0/.well-known/openid-configuration")
+
+
+@pytest.mark.parametrize("document, expected", [
+    ({"issuer": "https://sts.windows.net/72F988BF-86F1-41AF-91AB-2D7CD011DB47/"}, ("72f988bf-86f1-41af-91ab-2d7cd011db47", "issuer")),
+    ({"issuer": "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"},
+     ("72f988bf-86f1-41af-91ab-2d7cd011db47", "issuer")),
+    ({"issuer": "https://login.microsoftonline.us/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"},
+     ("72f988bf-86f1-41af-91ab-2d7cd011db47", "issuer")),
+    ({"issuer": "https://sts.chinacloudapi.cn/72f988bf-86f1-41af-91ab-2d7cd011db47/"},
+     ("72f988bf-86f1-41af-91ab-2d7cd011db47", "issuer")),
+    ({"issuer": "https://login.partner.microsoftonline.cn/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"},
+     ("72f988bf-86f1-41af-91ab-2d7cd011db47", "issuer")),
+    ({"issuer": "https://sts.windows.net/{tenantid}/",
+      "authorization_endpoint": "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/authorize"},
+     ("72f988bf-86f1-41af-91ab-2d7cd011db47", "endpoints")),
+    ({"issuer": "https://sts.windows.net/{tenantid}/", "authorization_endpoint":
+      "https://login.microsoftonline.com/common/oauth2/authorize"}, (None, None)),
+    ({"issuer": "https://sts.contoso.com/adfs"}, (None, None)),  # AD FS: no tenant
+])
+def test_tenant_id_from_discovery_documents(document, expected):
+    from adfs_readiness.probes.cloud import tenant_id_from_discovery
+
+    assert tenant_id_from_discovery(document) == expected

@@ -31,7 +31,7 @@ CORPUS_FILES = {
     "msidentitymodel_MicrosoftOnline-SP-metadata.xml": ("warn", "2017-06-01"),
     # Entra metadata with a BOM and a negative-serial certificate, before and after a rollover.
     "ckanadfs_AzureAD_FederationMetadata_old.xml": ("pass", "2015-03-01"),
-    "ckanadfs_AzureAD_FederationMetadata_new.xml": ("pass", "2015-06-01"),
+    "ckanadfs_AzureAD_FederationMetadata_new.xml": ("warn", "2015-06-01"),
 }
 
 
@@ -47,7 +47,9 @@ def run_cli(tmp_path, *args):
 
 
 def test_every_corpus_file_is_in_the_table(corpus):
-    assert {p.name for p in (corpus / "metadata").glob("*.xml")} == set(CORPUS_FILES)
+    from test_corpus_real_world import STATUSES  # the files issue 11 added, judged there
+
+    assert {p.name for p in (corpus / "metadata").glob("*.xml")} == set(CORPUS_FILES) | set(STATUSES)
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS_FILES))

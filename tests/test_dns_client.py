@@ -18,7 +18,7 @@ from adfs_readiness.facts.dns import CnameHop, DnsOutcome
 from adfs_readiness.lab.dns_lab import DnsLab, load_view_zones
 from adfs_readiness.lab.dns_server import DnsFault, LabDnsServer, parse_zone
 from adfs_readiness.probes.dns import caa_candidates, gather_view, view_questions
-from adfs_readiness.probes.dns_client import DnsClient, make_resolver
+from adfs_readiness.net.dns import DnsClient, make_resolver
 from adfs_readiness.probes.dns_spf import dns_querying_terms, spf_records, spf_tree
 
 

@@ -43,7 +43,7 @@ def test_demo_zones_give_the_expected_dns_findings(tmp_path):
     assert found["dns.ad-srv"]["_kerberos._tcp.corp.contoso.test"] is Status.WARN
     others = {cid: s for cid, s in found.items() if cid not in ("dns.msoid", "dns.ad-srv")}
     assert all(st is Status.PASS for per in others.values() for st in per.values()), others
-    assert len(found) == 11  # every dns.* id ran
+    assert len(found) == 12  # every dns.* id ran
     assert result.facts["dns.external"]["system_resolver"] is False
     assert 'external_resolvers = ["127.0.0.1:' in toml and 'ad_domain = "corp.contoso.test"' in toml
 
@@ -74,7 +74,9 @@ def test_external_resolver_that_never_answers_ends_in_time_with_errors_and_the_r
 
 def test_system_resolver_is_said_in_the_facts_when_no_resolver_is_configured():
     # Only the empty-view path: nothing to look up, so nothing is asked of the system resolver.
-    result = run_checks(REGISTRY, builtin_probes(), Config(metadata_source="missing.xml", deadline_seconds=5.0),
+    # (A partner's metadata URL, not a file: a metadata file would make the run about the file alone.)
+    result = run_checks(REGISTRY, builtin_probes(), Config(metadata_source="https://partner.example/m.xml",
+                                                           deadline_seconds=5.0),
                         datetime(2026, 11, 30, tzinfo=timezone.utc), only=["dns.fs-external", "dns.ad-srv"])
     view = result.facts["dns.external"]
     assert view["system_resolver"] is True and view["lookups"] == []

@@ -246,3 +246,44 @@ def test_no_answer_is_reported_as_no_answer_not_as_disabled(now):
     assert idp.status is Status.INFO and "disabled" not in idp.summary and "no answer (timeout" in idp.summary
     with pytest.raises(endpoint_checks.CannotDetermine, match=r"no answer from 127\.0\.0\.1:1 .*timeout"):
         endpoint_checks.openid_configuration.function(ctx)
+
+
+# --- class 3: MEX documents that publish plain-http endpoints --------------------------------------
+
+@pytest.mark.parametrize("state, expected, phrases", [
+    # usernamemixed over http and no https alternative: rich clients find no WS-Trust endpoint.
+    ("plain-http", "fail", ("over plain http", "ADAL and MSAL accept only https", "no https usernamemixed")),
+    # The usystech shape: https usernamemixed plus the message-security /2005/username on http.
+    ("message-security", "pass", ("message-security endpoint(s) are published over plain http",
+                                  "/adfs/services/trust/2005/username", "WS-Security protects the message")),
+])
+def test_mex_with_plain_http_endpoints(tmp_path, state, expected, phrases):
+    now = datetime.now(timezone.utc)
+    with Lab(with_switches("healthy", endpoints=(("/adfs/services/trust/mex", state),)), now=now,
+             workdir=tmp_path) as lab:
+        result = run(lab, now)
+    (status, _, evidence), = found(result, "endpoints.mex")
+    summary = next(f.summary for f in result.findings if f.check_id == "endpoints.mex")
+    assert status.value == expected, summary
+    assert all(p in summary for p in phrases), summary
+    if state == "plain-http":
+        assert {f"http://{lab.fs_name}/adfs/services/trust/2005/usernamemixed",
+                f"http://{lab.fs_name}/adfs/services/trust/13/usernamemixed"} <= set(evidence["plain_http_transport"])
+        assert not [a for a in evidence["plain_http_transport"] if a.startswith("https")]
+    else:
+        assert evidence["plain_http_message"] == [f"http://{lab.fs_name}/adfs/services/trust/2005/username"]
+        assert evidence["plain_http_transport"] == []
+
+
+def test_mex_with_one_plain_http_transport_endpoint_and_an_https_alternative_warns(corpus):
+    from adfs_readiness_checks.endpoints import _transport_secured
+
+    doc = parse_mex((corpus / "mex" / "adal_mex_microsoft_corp.xml").read_bytes().replace(
+        b"https://corp.sts.microsoft.com/adfs/services/trust/2005/usernamemixed",
+        b"http://corp.sts.microsoft.com/adfs/services/trust/2005/usernamemixed"), url="u", via=EndpointVia.SERVICE,
+        address="a")
+    plain = [e for e in doc.endpoints if e.address.startswith("http://")]
+    assert [e.path for e in plain] == ["/adfs/services/trust/2005/usernamemixed"] * len(plain) and plain
+    assert all(_transport_secured(e.path) for e in plain)
+    assert not _transport_secured("/adfs/services/trust/2005/username")
+    assert not _transport_secured("/adfs/services/trust/13/issuedtokensymmetricbasic256")

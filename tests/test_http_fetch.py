@@ -14,7 +14,8 @@ from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeErrorKind, Redirect
 from adfs_readiness.lab import Lab
 from adfs_readiness.lab.scenarios import with_switches
-from adfs_readiness.probes.http import KEPT_HEADERS, fetch
+from adfs_readiness.net.http import KEPT_HEADERS, fetch
+from adfs_readiness.probes.tls import capture_peer_chain
 
 MiB = 1024 * 1024
 
@@ -28,10 +29,11 @@ def now() -> datetime:
 
 
 def _fetch(lab: Lab, url: str | None = None, *, timeout: float = 5, budget: float = 30, max_bytes: int = MiB,
-           ca_bundle: Path | None | bool = True, **kwargs):
+           ca_bundle: Path | None | bool = True, capture_tls: bool = True, **kwargs):
     bundle = lab.ca_bundle if ca_bundle is True else (ca_bundle or None)
     return fetch(url or lab.metadata_url, timeout=timeout, deadline=time.monotonic() + budget,
-                 max_bytes=max_bytes, connect_address=lab.address, ca_bundle=bundle, **kwargs)
+                 max_bytes=max_bytes, connect_address=lab.address, ca_bundle=bundle,
+                 capture_tls=capture_peer_chain if capture_tls else None, **kwargs)
 
 
 def _peak_rss_bytes() -> int:
@@ -199,7 +201,8 @@ def test_refused_port() -> None:
         closed.bind(("127.0.0.1", 0))
         address = HostPort("127.0.0.1", closed.getsockname()[1])
         exchange, body = fetch("https://sts.contoso.test/FederationMetadata/2007-06/FederationMetadata.xml",
-                               timeout=5, deadline=time.monotonic() + 10, max_bytes=MiB, connect_address=address)
+                               timeout=5, deadline=time.monotonic() + 10, max_bytes=MiB, connect_address=address,
+                               capture_tls=capture_peer_chain)
 
     assert exchange.error is not None and exchange.error.kind is ProbeErrorKind.REFUSED
     assert exchange.status is None and body == b"" and exchange.tls is None

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from adfs_readiness.cli import main
 from adfs_readiness.facts import ProbeErrorKind, Redirect
-from adfs_readiness.probes.http import fetch
+from adfs_readiness.net.http import fetch
 
 V4 = (Path(__file__).parent / "corpus" / "metadata" / "msidentitymodel_adfs-v4-metadata.xml").read_bytes()
 Handler = Callable[[socket.socket, str, threading.Event], None]
@@ -192,7 +192,7 @@ def test_redirect_from_https_to_http_is_refused(tls_identity, template: str, sta
         with _Server(_redirect_to(location.encode(), status), tls=context) as secure:
             url = f"https://127.0.0.1:{secure.port}/FederationMetadata.xml"
             exchange, body = fetch(url, timeout=5, deadline=time.monotonic() + 10, max_bytes=1024 * 1024,
-                                   ca_bundle=bundle, capture_tls=False)
+                                   ca_bundle=bundle)
     assert exchange.error is not None and exchange.error.kind is ProbeErrorKind.HTTP
     assert exchange.error.reason.startswith(f"redirect from https to http refused: {url} -> ")
     assert exchange.redirects == (Redirect(status, url, exchange.redirects[0].location),)
@@ -205,7 +205,7 @@ def test_redirect_from_http_to_https_and_within_https_is_followed(tls_identity) 
     with _Server(_metadata, tls=context) as secure:
         with _Server(_redirect_to(f"https://127.0.0.1:{secure.port}/m".encode())) as plain:
             exchange, body = fetch(f"http://127.0.0.1:{plain.port}/", timeout=5, deadline=time.monotonic() + 10,
-                                   max_bytes=1024 * 1024, ca_bundle=bundle, capture_tls=False)
+                                   max_bytes=1024 * 1024, ca_bundle=bundle)
     assert exchange.error is None and exchange.status == 200 and body == V4
 
 

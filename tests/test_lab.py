@@ -44,7 +44,7 @@ CATALOG_IDS = {
     "tls.node-consistency", "tls.revocation-info",
     "endpoints.probe", "endpoints.passive", "endpoints.mex", "endpoints.usernamemixed",
     "endpoints.windowstransport-exposed", "endpoints.idp-initiated-signon", "endpoints.openid-configuration",
-    "endpoints.latency", "endpoints.clock-skew",
+    "endpoints.latency", "endpoints.clock-skew", "endpoints.sign-in-test",
 }
 
 

@@ -97,13 +97,29 @@ def test_a_scenario_change_shows_in_the_report_in_history_diff_and_as_one_post(t
 
 
 def test_certificates_moving_closer_to_expiry_are_listed(tmp_path):
-    # The same lab judged as of today and as of three days later: every certificate lost 3 days.
+    # The same lab observed today and three days later (the injected clock of a scheduled run;
+    # the CLI's --as-of is a projection and is never recorded): every certificate lost 3 days.
+    from dataclasses import replace as dc_replace
+
+    from adfs_readiness.engine.registry import discover_checks
+    from adfs_readiness.probes.catalog import all_probes
+    from adfs_readiness.report.json_report import report_dict
+    from adfs_readiness.scheduled import ScheduleOptions, run_scheduled
+
     now = datetime.now(timezone.utc)
     today = now.date()
-    later_day = today + timedelta(days=3)
+    options = ScheduleOptions(history_path=tmp_path / "history.sqlite3")
     with Lab("demo", now=now, workdir=tmp_path / "lab") as lab:
-        _, before = check(lab, tmp_path, "a", "--as-of", today.isoformat())
-        _, later = check(lab, tmp_path, "b", "--as-of", later_day.isoformat())
+        config = lab.config()
+        config = dc_replace(config, skip_checks=(*config.skip_checks, "dns.*"), timeout_seconds=2.0,
+                            deadline_seconds=20.0)
+        midnight = datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
+        first = run_scheduled(discover_checks(), all_probes(), config, midnight, options)
+        second = run_scheduled(discover_checks(), all_probes(), config, midnight + timedelta(days=3), options)
+        before, later = report_dict(first.result), report_dict(second.result)
+        # A projection of the same lab is neither recorded nor compared.
+        _, projected = check(lab, tmp_path, "c", "--as-of", (today + timedelta(days=9)).isoformat())
+        assert "since_last_run" not in projected
     moved = later["since_last_run"]["certificates_closer_to_expiry"]
     assert [(c["purpose"], c["days_left_before"] - c["days_left_after"]) for c in moved] == [
         ("token-signing", 3), ("token-decrypting", 3), ("token-signing", 3), ("SSL", 3), ("SSL chain", 3)]

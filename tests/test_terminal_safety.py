@@ -21,7 +21,7 @@ from report_samples import finding, sample_grade, sample_result
 from adfs_readiness.cli import main
 from adfs_readiness.model import Status, VerdictReason
 from adfs_readiness.report import render_text
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 from adfs_readiness.report.nagios import render_nagios
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -79,6 +79,8 @@ def build_calendar(facts: Mapping[str, Any], now: datetime) -> tuple[CalendarEnt
     raises for a fact that cannot contribute."""
     merged: dict[tuple[str, str], tuple[CertificateInfo, list[str]]] = {}
     for role, cert, where in _seen(facts):
+        if not cert.sha1:
+            continue  # text that held no certificate: nothing to put on a calendar
         entry = merged.setdefault((role, cert.sha1), (cert, []))
         if where not in entry[1]:
             entry[1].append(where)

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Sequence
 
 from adfs_readiness import __version__, cli_schedule
-from adfs_readiness.config import (EXAMPLE_CONFIG, MAX_DEADLINE_SECONDS, MAX_TIMEOUT_SECONDS, Config, ConfigError,
-                                   config_from_mapping, load_config, parse_host_port)
+from adfs_readiness.config import (EXAMPLE_CONFIG, LIMIT_BOUNDS, MAX_DEADLINE_SECONDS, MAX_TIMEOUT_SECONDS, Config,
+                                   ConfigError, config_from_mapping, load_config, parse_host_port)
 from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discover_checks
 from adfs_readiness.history import HistoryError
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.model import RunResult
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 from adfs_readiness.snapshot import SnapshotError
 
 __all__ = ["main", "build_parser", "EXIT_CANNOT_RUN"]
@@ -88,8 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="environment variable holding the PFX / key password (else a prompt when interactive)")
     target.add_argument("--csv-dir", metavar="DIR", type=Path,
                         help="write every object-level directory problem to DIR/directory-problems.csv")
-    target.add_argument("--adfs-export", metavar="FILE", type=Path,
-                        help="the AD FS server export written by the collector (adfs-readiness collector)")
+    target.add_argument("--adfs-export", metavar="FILE|DIR", type=Path, action="append",
+                        help="an AD FS or WAP server export written by the collector (adfs-readiness collector); "
+                             "repeat it for each server, or give a folder of them")
+    target.add_argument("--sign-in-upn", metavar="UPN",
+                        help="run endpoints.sign-in-test with this test account (password from "
+                             "ADFS_READINESS_SIGNIN_PASSWORD or [sign_in_test] password_source)")
     target.add_argument("--entra-export", metavar="FILE", type=Path,
                         help="Entra federation settings: Get-MgDomainFederationConfiguration ... | ConvertTo-Json")
     run = check.add_argument_group("run")
@@ -101,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="finish the whole run within this many seconds (default 120)")
     run.add_argument("--timeout", metavar="SECONDS", type=_timeout_seconds,
                      help="per network operation (default 10)")
+    run.add_argument("--max-input-bytes", metavar="BYTES", type=_input_bytes,
+                     help="largest export, snapshot, CA bundle or key file read (default 64 MiB; limits.max_input_bytes)")
     _add_output_options(check)
     cli_schedule.add_schedule_options(check)
 
@@ -178,6 +184,13 @@ def _timeout_seconds(text: str) -> float:
     return _positive_float(text, MAX_TIMEOUT_SECONDS)
 
 
+def _input_bytes(text: str) -> int:
+    low, high = LIMIT_BOUNDS["max_input_bytes"]
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes from {low} to {high}")
+    return int(text)
+
+
 def _parse_when(text: str) -> datetime:
     try:
         if len(text) == 10:
@@ -202,6 +215,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print("adfs-readiness: interrupted; the run is INCOMPLETE (exit 3)", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a crash is INCOMPLETE, never 0/1/2
+        from adfs_readiness.crash import RunCrashed
+
+        if isinstance(exc, RunCrashed):
+            return _crashed(args, exc.error, exc.result)
+        return _crashed(args, exc, None)
+
+
+def _crashed(args: argparse.Namespace, error: BaseException, result: RunResult | None) -> int:
+    """An unexpected exception: one line on standard error, the traceback in the debug log, and,
+    when the run got as far as a result, every report asked for written with the verdict
+    INCOMPLETE (crash.py). Exit 3."""
+    from adfs_readiness import crash
+
+    crash.log_traceback(error)
+    print(f"adfs-readiness: internal error, the run is INCOMPLETE (exit 3): {crash.crash_line(error)} "
+          f"(-v shows the traceback)", file=sys.stderr)
+    if result is not None:
+        from adfs_readiness.engine.bounds import bound_for_report
+        from adfs_readiness.report import render_html, render_json
+        from adfs_readiness.report.csv_report import render_csv
+        from adfs_readiness.report.junit import render_junit
+        from adfs_readiness.report.markdown import render_markdown
+        from adfs_readiness.report.metrics import render_metrics
+
+        rows = Config().limits.max_report_rows
+        renderers = {"json": render_json, "html": render_html, "junit": render_junit, "markdown": render_markdown}
+        bounded = {fmt: (lambda r, render=render: render(bound_for_report(r, rows))) for fmt, render in renderers.items()}
+        outputs = [(fmt, path) for fmt in ("json", "html", "junit", "metrics", "csv", "markdown")
+                   if isinstance(path := getattr(args, fmt, None), Path)]
+        written = crash.write_incomplete_reports(crash.incomplete(result, error), outputs,
+                                                 {**bounded, "metrics": render_metrics, "csv": render_csv}, _write)
+        for path in written:
+            print(f"adfs-readiness: INCOMPLETE report written: {path}", file=sys.stderr)
+    return crash.EXIT_CRASH
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -251,10 +302,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
     if str(args.path) == "-":
         sys.stdout.write(EXAMPLE_CONFIG)
         return 0
-    if args.path.exists() and not args.force:
+    if args.path.expanduser().exists() and not args.force:
         print(f"adfs-readiness: {args.path} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    args.path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    from adfs_readiness.files import write_atomic
+
+    write_atomic(args.path, EXAMPLE_CONFIG)
     print(f"wrote {args.path}: edit federation.service_name and federation.domains, then run "
           f"'adfs-readiness check --config {args.path}'")
     return 0
@@ -359,12 +412,18 @@ def _config_from_args(args: argparse.Namespace) -> Config:
             raise ConfigError(src, "--certificate", str(args.certificate), "an existing certificate file")
         changes["certificate_file"] = args.certificate
         changes["certificate_password"] = _certificate_password(args)
-    for flag, attribute in (("--adfs-export", "adfs_export"), ("--entra-export", "entra_export")):
-        path = getattr(args, attribute, None)
-        if path is not None and not path.is_file():
-            raise ConfigError(src, flag, str(path), "an existing JSON file")
+    entra_export = getattr(args, "entra_export", None)
+    if entra_export is not None and not entra_export.is_file():
+        raise ConfigError(src, "--entra-export", str(entra_export), "an existing JSON file")
+    for path in getattr(args, "adfs_export", None) or ():
+        if not path.is_file() and not path.is_dir():
+            raise ConfigError(src, "--adfs-export", str(path), "an existing JSON file or a folder of them")
     if getattr(args, "adfs_export", None):
-        changes["adfs_export"] = args.adfs_export
+        changes["adfs_export"] = tuple(args.adfs_export)
+    if getattr(args, "sign_in_upn", None):
+        given = {"sign_in_test": {"upn": args.sign_in_upn}}
+        upn = config_from_mapping(given, source=src).sign_in_test.upn
+        changes["sign_in_test"] = replace(config.sign_in_test, upn=upn)
     if getattr(args, "entra_export", None):
         changes["cloud"] = replace(config.cloud, federation_export=args.entra_export)
     if args.skip:
@@ -373,6 +432,8 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         changes["deadline_seconds"] = args.deadline
     if args.timeout:
         changes["timeout_seconds"] = args.timeout
+    if getattr(args, "max_input_bytes", None):
+        changes["limits"] = replace(config.limits, max_input_bytes=args.max_input_bytes)
     if getattr(args, "csv_dir", None):
         from dataclasses import replace as _replace
 
@@ -392,8 +453,10 @@ def _certificate_password(args: argparse.Namespace) -> str | None:
             raise ConfigError("command line", "--certificate-password-env", args.certificate_password_env,
                               "the name of a set environment variable holding the password")
         return value
+    from adfs_readiness.files import read_head
+
     try:
-        head = args.certificate.read_bytes()[:4096]
+        head = read_head(args.certificate, 4096)
     except OSError:
         return None
     looks_pem = b"-----BEGIN" in head
@@ -440,14 +503,34 @@ def _cmd_demo(registry: CheckRegistry, args: argparse.Namespace) -> int:
 
 
 def _emit(result: RunResult, args: argparse.Namespace, config: Config | None = None) -> int:
+    """Write the reports asked for and print the summary; returns the verdict's exit code.
+
+    Raises:
+        OSError: a report cannot be written (the CLI says so, exit 3).
+        crash.RunCrashed: anything else failed while rendering (the CLI writes INCOMPLETE reports).
+    """
+    from adfs_readiness.crash import RunCrashed
+
+    try:
+        return _emit_reports(result, args, config)
+    except (OSError, ConfigError):
+        raise
+    except Exception as exc:
+        raise RunCrashed(result, exc) from exc
+
+
+def _emit_reports(result: RunResult, args: argparse.Namespace, config: Config | None) -> int:
+    from adfs_readiness.engine.bounds import bound_for_report
     from adfs_readiness.report import render_html, render_json, render_text
     from adfs_readiness.report.nagios import render_nagios
 
+    # Reports show at most limits.max_report_rows findings per check (the CSV report gets all).
+    full, result = result, bound_for_report(result, (config or Config()).limits.max_report_rows)
     if args.json:
         _write(args.json, render_json(result))
     if args.html:
         _write(args.html, render_html(result))
-    machine = cli_schedule.write_machine_outputs(result, args, config, _write)
+    machine = cli_schedule.write_machine_outputs(result, args, config, _write, full=full)
     if args.nagios:
         # A plugin prints exactly its one line; the exit code already follows the Nagios convention.
         sys.stdout.write(render_nagios(result, cli_schedule.day_thresholds_of(config)))
@@ -465,13 +548,13 @@ def _emit(result: RunResult, args: argparse.Namespace, config: Config | None = N
 
 
 def _write(path: Path, text: str) -> None:
-    """Write a report atomically: a crash or a full disk leaves the previous report intact."""
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Write a report atomically without following links (files.write_atomic): a crash or a full
+    disk leaves the previous report intact."""
+    from adfs_readiness.files import write_atomic
+
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, text)
     except OSError as exc:
         # Name the report the admin asked for, not our temporary file.
-        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path)) from None
+        raise OSError(exc.errno, f"cannot write the report ({exc.strerror})", str(path.expanduser())) from None
 

@@ -21,10 +21,11 @@ from typing import Any, Callable, Sequence
 
 from adfs_readiness.config import MAX_DEADLINE_SECONDS, Config, ConfigError
 from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.files import child_path, ensure_dir
 from adfs_readiness.history import History, changes_between, data_dir, default_history_path
 from adfs_readiness.model import RunResult
 from adfs_readiness.report._outputs import DayThresholds
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 from adfs_readiness.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
 from adfs_readiness.suppressions import load_suppressions
 
@@ -33,6 +34,8 @@ __all__ = ["add_machine_output_options", "add_schedule_options", "add_schedule_c
            "day_thresholds_of", "WEBHOOK_ENV"]
 
 SCHEDULE_COMMANDS = ("history", "collect", "assess")
+#: ``assess --as-of collected``: judge at the snapshot's own clock.
+AS_OF_COLLECTED = "collected"
 #: Environment variable with the webhook URL (keeps the URL, a credential, out of crontabs).
 WEBHOOK_ENV = "ADFS_READINESS_WEBHOOK_URL"
 _FLEET_REPORTS = {"html": "report.html", "json": "report.json", "junit": "junit.xml", "metrics": "metrics.prom",
@@ -109,15 +112,26 @@ def add_schedule_commands(sub: Any, add_output_options: Callable[[argparse.Argum
     c = sub.add_parser("collect", help="gather the facts and write an evidence snapshot (secrets redacted)")
     for action in add_target_from._actions:
         if action.dest in ("config", "service_name", "domain", "service_address", "metadata", "ca_bundle",
-                           "skip", "only", "deadline", "timeout"):
+                           "skip", "only", "deadline", "timeout", "max_input_bytes"):
             c._add_action(action)
     c.add_argument("--out", metavar="FILE", type=Path, required=True, help="where to write the snapshot (JSON)")
     add_output_options(c)
 
-    a = sub.add_parser("assess", help="judge an evidence snapshot offline (same findings as the live run)")
+    a = sub.add_parser("assess", help="judge an evidence snapshot offline (certificate dates at the time of "
+                                      "assessing; --as-of collected: at the snapshot's clock)")
     a.add_argument("snapshot", metavar="FILE", type=Path)
     a.add_argument("--suppressions", metavar="PATH", type=Path, help="accepted risks file (TOML)")
+    for action in add_target_from._actions:
+        if action.dest == "max_input_bytes":
+            a._add_action(action)
     add_output_options(a)
+    for action in a._actions:  # assess also takes "collected": the snapshot's own clock
+        if "--as-of" in action.option_strings:
+            parse_date = action.type
+            action.type = lambda text, parse=parse_date: AS_OF_COLLECTED if text == AS_OF_COLLECTED else parse(text)
+            action.metavar = "DATE|collected"
+            action.help = ("judge certificate dates as of this UTC date, or 'collected' for the snapshot's own clock "
+                           "(default: the time of assessing)")
 
 
 def is_fleet(args: argparse.Namespace) -> bool:
@@ -155,6 +169,7 @@ def schedule_options(args: argparse.Namespace, config: Config, tenant: str | Non
         target_key=tenant or args.tenant,
         only=tuple(args.only),
         run_metadata=run_metadata or {},
+        projection=getattr(args, "as_of", None) is not None,
     )
 
 
@@ -170,8 +185,10 @@ def run_check(registry: CheckRegistry, probes: Any, config: Config, now: datetim
 
 
 def write_machine_outputs(result: RunResult, args: argparse.Namespace, config: Config | None,
-                          write: Callable[[Path, str], None]) -> list[tuple[str, Path]]:
-    """Write --junit/--metrics/--csv/--markdown; returns [(label, path)] written."""
+                          write: Callable[[Path, str], None], full: RunResult | None = None) -> list[tuple[str, Path]]:
+    """Write --junit/--metrics/--csv/--markdown; returns [(label, path)] written. ``result`` is what
+    the reports show (engine.bounds.bound_for_report); the CSV report lists every finding of
+    ``full`` (default: ``result``)."""
     from adfs_readiness.report.csv_report import render_csv
     from adfs_readiness.report.junit import render_junit
     from adfs_readiness.report.markdown import render_markdown
@@ -185,7 +202,8 @@ def write_machine_outputs(result: RunResult, args: argparse.Namespace, config: C
                                 ("CSV", getattr(args, "csv", None), render_csv),
                                 ("Markdown", getattr(args, "markdown", None), render_markdown)):
         if path:
-            write(path, render(result))
+            # CSV lists every finding; metrics count every finding (their size is per check, not per finding).
+            write(path, render(full if full is not None and render in (render_csv, render_metrics) else result))
             written.append((label, path))
     return written
 
@@ -194,6 +212,7 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
               config_from_args: Callable[[argparse.Namespace], Config],
               write: Callable[[Path, str], None]) -> int:
     """``check`` with several configs: run the fleet, write per-tenant reports and the index."""
+    from adfs_readiness.engine.bounds import bound_for_report
     from adfs_readiness.fleet import fleet_exit_code, fleet_index, run_fleet, tenants_from_paths
     from adfs_readiness.probes.catalog import all_probes
     from adfs_readiness.report import render_html, render_json
@@ -220,14 +239,16 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
                  "csv": render_csv, "markdown": render_markdown, "action_plan": render_action_plan_csv}
 
     def write_reports(tenant: Any, run: ScheduledRun) -> dict[str, str]:
-        folder = args.out_dir / tenant.name
-        folder.mkdir(parents=True, exist_ok=True)
+        # The tenant name is already a safe folder name (fleet.tenants_from_paths); child_path keeps
+        # it inside --out-dir whatever it holds, and a symlink planted there is refused.
+        folder = ensure_dir(child_path(args.out_dir, tenant.name), own=True)
+        shown = bound_for_report(run.result, tenant.config.limits.max_report_rows)
         for fmt, name in _FLEET_REPORTS.items():
-            write(folder / name, renderers[fmt](run.result))
-        return {fmt: f"{tenant.name}/{name}" for fmt, name in _FLEET_REPORTS.items()}
+            write(folder / name, renderers[fmt](run.result if fmt in ("csv", "metrics") else shown))
+        return {fmt: f"{folder.name}/{name}" for fmt, name in _FLEET_REPORTS.items()}
 
     now = args.as_of or datetime.now(timezone.utc)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(args.out_dir)
     outcomes = run_fleet(registry, all_probes(), tenants, now,
                          lambda t: schedule_options(args, t.config, tenant=t.name, run_metadata={"tenant": t.name}),
                          jobs=args.jobs, write_reports=write_reports)
@@ -263,10 +284,10 @@ def require_target_and_known_checks(registry: CheckRegistry, config: Config, onl
     """What a run needs before it starts (check, collect): something to look at (a federation
     service name, a metadata file or URL, or an AD FS export) and only check ids that exist.
     Raises ConfigError naming the missing setting or the unknown id."""
-    if not config.service_name and not config.metadata_source and not config.adfs_export:
+    if not (config.service_name or config.metadata_source or config.adfs_export or config.certificate_file):
         raise ConfigError(config.source, "federation.service_name", "",
-                          "a federation service name (--service-name or the config file), --metadata PATH|URL "
-                          "or --adfs-export FILE")
+                          "a federation service name (--service-name or the config file), --metadata PATH|URL, "
+                          "--certificate FILE or --adfs-export FILE")
     unknown = [i for i in only if registry.get(i) is None]
     if unknown:
         raise ConfigError("command line", "--only", unknown[0], "a check id from 'adfs-readiness list-checks'")
@@ -297,12 +318,23 @@ def _cmd_assess(registry: CheckRegistry, args: argparse.Namespace, emit: Callabl
     from adfs_readiness.snapshot import assess, read_snapshot
     from adfs_readiness.suppressions import apply_suppressions
 
-    snapshot = read_snapshot(args.snapshot, all_probes())
-    now = args.as_of or snapshot.now
-    result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)})
-    suppressions_file = args.suppressions or snapshot.config.suppressions_file
-    if suppressions_file:
-        result = apply_suppressions(result, load_suppressions(suppressions_file), now)
+    from adfs_readiness.config import Limits
+
+    limits = Limits(max_input_bytes=args.max_input_bytes) if args.max_input_bytes else Limits()
+    snapshot = read_snapshot(args.snapshot, all_probes(), limits)
+    # Certificate dates are judged now by default: a snapshot's old (or forged) clock must not
+    # make expired certificates look valid. --as-of collected judges at the snapshot's clock.
+    if args.as_of == AS_OF_COLLECTED:
+        now, clock = snapshot.now, "collected"
+    elif args.as_of is not None:
+        now, clock = args.as_of, "as-of"
+    else:
+        now, clock = datetime.now(timezone.utc), "assessing"
+    result = assess(registry, snapshot, now=now, run_metadata={"snapshot_file": str(args.snapshot)}, clock=clock)
+    # Only an accepted-risks file given here, on this machine: a snapshot never chooses a local
+    # file (snapshot.local_config empties its paths).
+    if args.suppressions:
+        result = apply_suppressions(result, load_suppressions(args.suppressions), now)
     return emit(result, args, snapshot.config)
 
 
@@ -315,57 +347,65 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print(f"adfs-readiness: no history yet at {path}", file=sys.stderr)
         return 3
     with History(path) as history:
-        if args.history_command == "list":
-            runs = history.runs(args.target, args.limit)
-            if args.json:
-                print(json.dumps([{k: v for k, v in r.as_dict().items() if k not in ("findings", "certificates")}
-                                  for r in runs], indent=2))
-                return 0
-            print(f"{'id':>5}  {'started (UTC)':19}  {'target':32} {'verdict':20} grade score")
-            for r in runs:
-                print(f"{r.id:>5}  {r.started_at.strftime('%Y-%m-%d %H:%M:%S'):19}  {terminal_safe(r.target_key)[:32]:32} "
-                      f"{r.verdict.value:20} {r.grade:5} {r.score:>5}")
-            return 0
-        if args.history_command == "show":
-            run = history.get(args.run_id)
-            if run is None:
-                print(f"adfs-readiness: no run {args.run_id} in {path}", file=sys.stderr)
-                return 3
-            if args.json:
-                print(json.dumps(run.as_dict(), indent=2, ensure_ascii=False))
-                return 0
-            print(f"run {run.id}: {terminal_safe(run.target_key)} at {run.started_at.isoformat()} — {run.verdict.value}, "
-                  f"grade {run.grade}, score {run.score}, exit code {run.exit_code}")
-            for f in run.findings:
-                mark = " (suppressed)" if f.get("suppressed") else ""
-                target = f" [{f['target']}]" if f.get("target") else ""
-                print(terminal_safe(f"  {f['status'].upper():5} {f['check_id']}{target}{mark}: {f['summary']}"))
-            for c in run.certificates:
-                print(terminal_safe(f"  cert  {c['purpose']} {c['subject']} ({c['sha1'][:8]}): {c['days_left']} days "
-                                    "left"))
-            return 0
-        first, second = (history.get(i) for i in args.run_ids)
-        missing = [i for i, r in zip(args.run_ids, (first, second)) if r is None]
-        if missing or first is None or second is None:
-            print(f"adfs-readiness: no run {missing[0]} in {path}", file=sys.stderr)
-            return 3
-        changes = changes_between(first, second.findings, second.certificates, (first.score, second.score))
-        if args.json:
-            from adfs_readiness.report.json_report import changes_dict
+        try:
+            return _history_action(args, history, path)
+        finally:
+            for warning in history.warnings:
+                print(f"adfs-readiness: warning: {terminal_safe(warning)}", file=sys.stderr)
 
-            print(json.dumps({"from": first.id, "to": second.id, "verdict": [first.verdict.value, second.verdict.value],
-                              **changes_dict(changes, second.score)}, indent=2, ensure_ascii=False))
+
+def _history_action(args: argparse.Namespace, history: History, path: Path) -> int:
+    if args.history_command == "list":
+        runs = history.runs(args.target, args.limit)
+        if args.json:
+            print(json.dumps([{k: v for k, v in r.as_dict().items() if k not in ("findings", "certificates")}
+                              for r in runs], indent=2))
             return 0
-        print(f"run {first.id} -> run {second.id}: {first.verdict.value} -> {second.verdict.value}, "
-              f"score {first.score} -> {second.score}")
-        for label, items in (("new", changes.new), ("resolved", changes.resolved), ("changed", changes.changed)):
-            for c in items:
-                target = f" [{c.target}]" if c.target else ""
-                print(terminal_safe(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
-                                    f"{c.after.value if c.after else 'absent'}: {c.summary}"))
-        for c in changes.certificates:
-            print(terminal_safe(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> "
-                                f"{c.days_left_after} days"))
-        if not (changes.any or changes.certificates) and first.verdict is second.verdict:
-            print("  no change")
+        print(f"{'id':>5}  {'started (UTC)':19}  {'target':32} {'verdict':20} grade score")
+        for r in runs:
+            print(f"{r.id:>5}  {r.started_at.strftime('%Y-%m-%d %H:%M:%S'):19}  {terminal_safe(r.target_key)[:32]:32} "
+                  f"{r.verdict.value:20} {r.grade:5} {r.score:>5}")
         return 0
+    if args.history_command == "show":
+        run = history.get(args.run_id)
+        if run is None:
+            print(f"adfs-readiness: no run {args.run_id} in {path}", file=sys.stderr)
+            return 3
+        if args.json:
+            print(json.dumps(run.as_dict(), indent=2, ensure_ascii=False))
+            return 0
+        print(f"run {run.id}: {terminal_safe(run.target_key)} at {run.started_at.isoformat()} — {run.verdict.value}, "
+              f"grade {run.grade}, score {run.score}, exit code {run.exit_code}")
+        for f in run.findings:
+            mark = " (suppressed)" if f.get("suppressed") else ""
+            target = f" [{f['target']}]" if f.get("target") else ""
+            print(terminal_safe(f"  {f['status'].upper():5} {f['check_id']}{target}{mark}: {f['summary']}"))
+        for c in run.certificates:
+            print(terminal_safe(f"  cert  {c['purpose']} {c['subject']} ({c['sha1'][:8]}): {c['days_left']} days "
+                                "left"))
+        return 0
+    first, second = (history.get(i) for i in args.run_ids)
+    missing = [i for i, r in zip(args.run_ids, (first, second)) if r is None]
+    if missing or first is None or second is None:
+        print(f"adfs-readiness: no run {missing[0]} in {path}", file=sys.stderr)
+        return 3
+    changes = changes_between(first, second.findings, second.certificates, (first.score, second.score))
+    if args.json:
+        from adfs_readiness.report.json_report import changes_dict
+
+        print(json.dumps({"from": first.id, "to": second.id, "verdict": [first.verdict.value, second.verdict.value],
+                          **changes_dict(changes, second.score)}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"run {first.id} -> run {second.id}: {first.verdict.value} -> {second.verdict.value}, "
+          f"score {first.score} -> {second.score}")
+    for label, items in (("new", changes.new), ("resolved", changes.resolved), ("changed", changes.changed)):
+        for c in items:
+            target = f" [{c.target}]" if c.target else ""
+            print(terminal_safe(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
+                                f"{c.after.value if c.after else 'absent'}: {c.summary}"))
+    for c in changes.certificates:
+        print(terminal_safe(f"  closer   {c.purpose} {c.subject} ({c.sha1[:8]}): {c.days_left_before} -> "
+                            f"{c.days_left_after} days"))
+    if not (changes.any or changes.certificates) and first.verdict is second.verdict:
+        print("  no change")
+    return 0

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, read_capped
+
 __all__ = [
     "ConfigError",
     "HostPort",
@@ -25,6 +27,8 @@ __all__ = [
     "Scope",
     "DnsConfig",
     "CloudConfig",
+    "SignInTestConfig",
+    "Limits",
     "Config",
     "load_config",
     "config_from_mapping",
@@ -177,12 +181,16 @@ class DnsConfig:
         m365_verification: domain -> the expected ``MS=ms...`` TXT value (dns.m365-verification).
         certificate_caa_domains: CAA issuer domain names of the CA that issued the SSL certificate,
             for a CA the built-in table does not know (dns.caa).
+        simulated_public_domains: domains under a special-use name that a test lab serves as if
+            they were public (the built-in lab's contoso.test); dns.fs-name-routable does not fail
+            names under them. Never set it for a real deployment.
     """
 
     expected_internal_addresses: tuple[str, ...] = ()
     expected_external_addresses: tuple[str, ...] = ()
     m365_verification: Mapping[str, str] = field(default_factory=dict)
     certificate_caa_domains: tuple[str, ...] = ()
+    simulated_public_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,6 +207,14 @@ class Thresholds:
         clock_skew_warn_seconds / clock_skew_fail_seconds: 60 / 300 (Kerberos' default tolerance).
         latency_warn_ms: endpoints.latency (1500).
         min_rsa_bits: token-signing.key and tls.certificate-key (2048).
+        update_warn_days / update_fail_days: adfs.update-age: the newest installed update on a
+            server is older than this (60 / 180).
+        os_support_warn_days: adfs.os-support warns this many days before a Windows Server
+            version's end of extended support (180).
+        mfa_certificate_warn_days: adfs.mfa-adapter-certificate (60).
+        proxy_trust_warn_days: adfs.proxy-trust: the WAP proxy-trust certificate expires within this many
+            days of the export (3; WAP issues it for two weeks and renews it itself, so a certificate
+            this close to its end means renewal is failing).
     """
 
     token_signing_fail_days: int = 14
@@ -213,6 +229,11 @@ class Thresholds:
     clock_skew_fail_seconds: int = 300
     latency_warn_ms: int = 1500
     min_rsa_bits: int = 2048
+    update_warn_days: int = 60
+    update_fail_days: int = 180
+    os_support_warn_days: int = 180
+    mfa_certificate_warn_days: int = 60
+    proxy_trust_warn_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -222,6 +243,34 @@ class Scope:
     certificate_authentication: bool = False
     device_registration: bool = False
     exchange_online: bool = True
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what the tool reads and writes (the ``[limits]`` table; docs/hardening.md). Hostile
+    or damaged input is refused at these sizes with an error naming the cap and this key, instead of
+    costing minutes and gigabytes.
+
+    Attributes:
+        max_input_bytes: the largest file read: AD FS and Entra exports, evidence snapshots, CA
+            bundles, certificate and key files (64 MiB; 1 kB .. 4 GiB). Also ``--max-input-bytes``.
+        max_export_items: the longest list an AD FS / Entra export or a snapshot may hold (relying
+            party trusts, endpoints, certificates, ...; 20 000). A real farm has hundreds.
+        max_pfx_iterations: the highest PKCS#12 MAC or key-derivation iteration count accepted in a
+            PFX file before it is opened (600 000; Windows writes 2 000, OpenSSL 2 048).
+        max_report_rows: findings of one check shown in the reports (HTML, JSON, text, JUnit,
+            Markdown); the rest are counted there and all are in the CSV report (100).
+    """
+
+    max_input_bytes: int = 64 * 1024 * 1024
+    max_export_items: int = 20_000
+    max_pfx_iterations: int = 600_000
+    max_report_rows: int = 100
+
+
+#: Bounds of the ``[limits]`` keys: (minimum, maximum).
+LIMIT_BOUNDS = {"max_input_bytes": (1024, 4 * 1024 ** 3), "max_export_items": (10, 10_000_000),
+                "max_pfx_iterations": (1, 100_000_000), "max_report_rows": (1, 1_000_000)}
 
 
 @dataclass(frozen=True)
@@ -265,6 +314,35 @@ class CloudConfig:
 
 
 @dataclass(frozen=True)
+class SignInTestConfig:
+    """The dedicated test account of ``endpoints.sign-in-test`` (the ``[sign_in_test]`` table; off
+    unless ``upn`` is set). The password is never read from the file: it comes from the
+    environment variable ``password_env``, a prompt, or the OS keyring (service
+    ``keyring_service``, user ``upn``).
+
+    Attributes:
+        upn: the test account's userPrincipalName (a synchronised, licensed-or-not user without MFA
+            for WS-Trust, in a federated domain).
+        password_source: "env", "prompt" or "keyring".
+        password_env: the environment variable holding the password (password_source "env").
+        keyring_service: the keyring service name (password_source "keyring").
+        immutable_id: the ImmutableID Entra ID holds for the account (base64 of its source anchor);
+            when set, the token's ImmutableID claim must equal it.
+    """
+
+    upn: str | None = None
+    password_source: str = "env"
+    password_env: str = "ADFS_READINESS_SIGNIN_PASSWORD"
+    keyring_service: str = "adfs-readiness"
+    immutable_id: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        """True when a test account is configured (the sign-in test runs)."""
+        return bool(self.upn)
+
+
+@dataclass(frozen=True)
 class Config:
     """The frozen run configuration.
 
@@ -289,6 +367,8 @@ class Config:
         timeout_seconds: per network operation (connect, read, one DNS query); 0.1 .. 3600 in a file.
         deadline_seconds: the whole run; 1 .. 86400 in a file.
         max_download_bytes: cap on any HTTP body read; 1024 .. 1 GiB in a file.
+        allow_link_local: connect to link-local and cloud metadata addresses too (169.254.0.0/16,
+            fe80::/10, fd00:ec2::254, ...); refused by default (net/policy.py).
         external_ca_bundle: CA certificates (PEM) treated as publicly trusted in the external TLS
             view, in addition to the system store and certifi (a lab, or a service used only by
             managed devices that all trust this CA). None = only public roots.
@@ -301,6 +381,16 @@ class Config:
         history_path / history_enabled: the run history database (None = the default in the
             user data folder) and whether runs are recorded (``[history]``, see history.py).
         suppressions_file: accepted risks (``[suppressions] file``, see suppressions.py).
+        adfs_export: the AD FS server exports (``--adfs-export``, repeatable, or ``[adfs] export``):
+            one path or several; a folder stands for every ``*.json`` in it. Read it through
+            :attr:`adfs_export_paths`.
+        adfs_source_anchor: the sourceAnchor Entra Connect uses ("ms-DS-ConsistencyGuid" or
+            "objectGUID"; ``[adfs] source_anchor``); None = inferred (adfs.o365-claim-rules).
+        adfs_upn_attribute: the AD attribute Entra Connect syncs as userPrincipalName
+            (``[adfs] upn_attribute``, default userPrincipalName; another one = alternate login ID).
+        sign_in_test: the test account of endpoints.sign-in-test (``[sign_in_test]``; its password
+            is resolved by the probe, never held here).
+        limits: caps on input and output sizes (``[limits]``, :class:`Limits`).
     """
 
     source: str = "<defaults>"
@@ -322,6 +412,7 @@ class Config:
     timeout_seconds: float = 10.0
     deadline_seconds: float = 120.0
     max_download_bytes: int = 10 * 1024 * 1024
+    allow_link_local: bool = False
     external_ca_bundle: Path | None = None
     certauth_port: int = 49443
     certificate_file: Path | None = None
@@ -330,9 +421,13 @@ class Config:
     history_enabled: bool = True
     suppressions_file: Path | None = None
     cloud: CloudConfig = field(default_factory=CloudConfig)
-    adfs_export: Path | None = None
+    adfs_export: Path | tuple[Path, ...] | None = None
+    adfs_source_anchor: str | None = None
+    adfs_upn_attribute: str = "userPrincipalName"
+    sign_in_test: SignInTestConfig = field(default_factory=SignInTestConfig)
     endpoint_probe_urls: tuple[str, ...] = ()
     latency_samples: int = 3
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def issuer(self) -> str | None:
@@ -342,6 +437,13 @@ class Config:
         if self.service_name:
             return f"http://{self.service_name}/adfs/services/trust"
         return None
+
+    @property
+    def adfs_export_paths(self) -> tuple[Path, ...]:
+        """The AD FS export files or folders given, in order (empty when none)."""
+        if self.adfs_export is None:
+            return ()
+        return (self.adfs_export,) if isinstance(self.adfs_export, Path) else tuple(self.adfs_export)
 
     @property
     def metadata_url(self) -> str | None:
@@ -364,7 +466,8 @@ class Config:
 
 _TOP_LEVEL = {"federation", "dns", "directory", "thresholds", "scope", "checks", "network", "tls"}
 _TOP_LEVEL |= {"history", "suppressions"}
-_TOP_LEVEL |= {"cloud", "adfs", "endpoints"}
+_TOP_LEVEL |= {"cloud", "adfs", "endpoints", "sign_in_test"}
+_TOP_LEVEL |= {"limits"}
 
 
 class _Reader:
@@ -450,7 +553,8 @@ def load_config(path: Path) -> Config:
     """
     source = str(path)
     try:
-        raw = path.read_bytes()
+        # Fixed cap: a configuration file cannot raise the cap of its own reading.
+        raw = read_capped(path, CONFIG_FILE_MAX_BYTES, setting=None)
     except OSError as exc:
         raise ConfigError(source, "(file)", str(path), f"a readable file ({exc.strerror})") from None
     try:
@@ -552,7 +656,8 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
     for low, high in (("token_signing_fail_days", "token_signing_warn_days"),
                       ("token_decrypting_fail_days", "token_decrypting_warn_days"),
                       ("tls_fail_days", "tls_warn_days"),
-                      ("clock_skew_warn_seconds", "clock_skew_fail_seconds")):
+                      ("clock_skew_warn_seconds", "clock_skew_fail_seconds"),
+                      ("update_warn_days", "update_fail_days")):
         if getattr(thresholds, low) > getattr(thresholds, high):
             raise t.error(low, getattr(thresholds, low), f"a value not above thresholds.{high} "
                           f"({getattr(thresholds, high)})")
@@ -573,6 +678,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
     deadline = float(n.number("deadline_seconds", Config.deadline_seconds, 1, maximum=MAX_DEADLINE_SECONDS))
     max_bytes = n.number("max_download_bytes", Config.max_download_bytes, 1024, integer=True,
                          maximum=MAX_DOWNLOAD_BYTES)
+    allow_link_local = n.boolean("allow_link_local", Config.allow_link_local)
     n.reject_unknown()
 
     tls = _Reader(source, _table(source, data, "tls"), "tls")
@@ -596,11 +702,20 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
     if suppressions_file is not None and not suppressions_file.is_file():
         raise ConfigError(source, "suppressions.file", str(suppressions_file), "an existing suppressions file (TOML)")
 
-    cloud, adfs_export, probe_urls, latency_samples = _cloud_adfs_endpoints(source, data, path_of)
+    cloud, adfs, probe_urls, latency_samples = _cloud_adfs_endpoints(source, data, path_of)
+
+    lim = _Reader(source, _table(source, data, "limits"), "limits")
+    limits = Limits(**{name: lim.number(name, getattr(Limits, name), low, integer=True, maximum=high)
+                       for name, (low, high) in LIMIT_BOUNDS.items()})
+    lim.reject_unknown()
 
     return Config(
+        limits=limits,
         cloud=cloud,
-        adfs_export=adfs_export,
+        adfs_export=adfs["export"],
+        adfs_source_anchor=adfs["source_anchor"],
+        adfs_upn_attribute=adfs["upn_attribute"],
+        sign_in_test=_sign_in_test(source, data),
         endpoint_probe_urls=probe_urls,
         latency_samples=latency_samples,
         source=source,
@@ -622,6 +737,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<defaults>",
         timeout_seconds=timeout,
         deadline_seconds=deadline,
         max_download_bytes=max_bytes,
+        allow_link_local=allow_link_local,
         external_ca_bundle=external_ca_bundle,
         certauth_port=certauth_port,
         history_path=history_path,
@@ -668,8 +784,27 @@ def _cloud_adfs_endpoints(source: str, data: Mapping[str, Any], path_of: Any) ->
                           "no secret in the file: put it in the environment variable named by client_secret_env")
     c.reject_unknown()
     a = _Reader(source, _table(source, data, "adfs"), "adfs")
-    adfs_export = path_of(a, "export")
+    exports = a.table.get("export")
+    if isinstance(exports, list):
+        paths = []
+        for item in a.string_list("export"):
+            reader = _Reader(source, {"export": item}, "adfs")
+            paths.append(path_of(reader, "export"))
+        adfs_export: Any = tuple(paths) or None
+    else:
+        adfs_export = path_of(a, "export")
+    source_anchor = a.string("source_anchor")
+    if source_anchor is not None:
+        known = {"ms-ds-consistencyguid": "ms-DS-ConsistencyGuid", "objectguid": "objectGUID"}
+        if source_anchor.lower() not in known:
+            raise a.error("source_anchor", source_anchor, '"ms-DS-ConsistencyGuid" or "objectGUID" (what Entra '
+                                                          'Connect uses as sourceAnchor)')
+        source_anchor = known[source_anchor.lower()]
+    upn_attribute = a.string("upn_attribute", "userPrincipalName") or "userPrincipalName"
+    if not re.match(r"^[A-Za-z][A-Za-z0-9-]*$", upn_attribute):
+        raise a.error("upn_attribute", upn_attribute, "an AD attribute name such as userPrincipalName or mail")
     a.reject_unknown()
+    adfs = {"export": adfs_export, "source_anchor": source_anchor, "upn_attribute": upn_attribute}
     e = _Reader(source, _table(source, data, "endpoints"), "endpoints")
     probe_urls = e.string_list("probe_urls")
     for url in probe_urls:
@@ -677,7 +812,35 @@ def _cloud_adfs_endpoints(source: str, data: Mapping[str, Any], path_of: Any) ->
             raise e.error("probe_urls", url, "URLs such as http://adfs1.corp.contoso.com/adfs/probe")
     samples = e.number("latency_samples", Config.latency_samples, 1, integer=True)
     e.reject_unknown()
-    return cloud, adfs_export, probe_urls, samples
+    return cloud, adfs, probe_urls, samples
+
+
+_UPN = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _sign_in_test(source: str, data: Mapping[str, Any]) -> SignInTestConfig:
+    """The [sign_in_test] table: the test account of endpoints.sign-in-test (no password here)."""
+    table = _table(source, data, "sign_in_test")
+    if "password" in table:
+        raise ConfigError(source, "sign_in_test.password", "<hidden>",
+                          "no password in the file: set password_env (an environment variable), "
+                          "or password_source = \"prompt\" or \"keyring\"")
+    r = _Reader(source, table, "sign_in_test")
+    upn = r.string("upn")
+    if upn is not None and not _UPN.match(upn.strip()):
+        raise r.error("upn", upn, "a user principal name such as sso-test@contoso.com")
+    password_source = r.string("password_source", "env")
+    if password_source not in ("env", "prompt", "keyring"):
+        raise r.error("password_source", password_source, '"env", "prompt" or "keyring"')
+    immutable_id = r.string("immutable_id")
+    config = SignInTestConfig(upn=upn.strip() if upn else None, password_source=password_source or "env",
+                              password_env=r.string("password_env", SignInTestConfig.password_env)
+                              or SignInTestConfig.password_env,
+                              keyring_service=r.string("keyring_service", SignInTestConfig.keyring_service)
+                              or SignInTestConfig.keyring_service,
+                              immutable_id=immutable_id.strip() if immutable_id else None)
+    r.reject_unknown()
+    return config
 
 
 def _domain_name(reader: _Reader, name: str) -> str | None:
@@ -714,6 +877,7 @@ def _dns_config(reader: _Reader) -> DnsConfig:
         expected_external_addresses=ips("expected_external_addresses"),
         m365_verification={k.lower().rstrip("."): v.strip() for k, v in verification.items()},
         certificate_caa_domains=caa,
+        simulated_public_domains=tuple(d.lower().rstrip(".") for d in reader.string_list("simulated_public_domains")),
     )
 
 
@@ -787,6 +951,13 @@ clock_skew_warn_seconds = 60
 clock_skew_fail_seconds = 300
 latency_warn_ms = 1500
 min_rsa_bits = 2048
+# AD FS server exports: newest installed update older than (warn / fail), Windows Server end of
+# support within, Azure MFA adapter certificate and WAP proxy-trust certificate days left.
+update_warn_days = 60
+update_fail_days = 180
+os_support_warn_days = 180
+mfa_certificate_warn_days = 60
+proxy_trust_warn_days = 3
 
 [scope]
 # Features in use; checks for features not in use report "skip".
@@ -802,6 +973,7 @@ skip = []                # e.g. ["metadata.claims-offered", "dns.*"]
 timeout_seconds = 10     # per connection / read / DNS query
 deadline_seconds = 120   # the whole run
 max_download_bytes = 10485760
+# allow_link_local = false  # true: also connect to link-local / cloud metadata addresses (169.254.x.x)
 
 [tls]
 # Extra CA certificates (PEM) to trust in addition to the system store, e.g. an enterprise root CA.
@@ -837,8 +1009,29 @@ enabled = true
 # graph_host = "graph.microsoft.com"
 
 [adfs]
-# The JSON written on an AD FS server by the bundled collector (adfs-readiness collector > collect-adfs.ps1).
-# export = "adfs-export.json"
+# The JSON written on each AD FS server and each Web Application Proxy by the bundled collector
+# (adfs-readiness collector > collect-adfs.ps1): one file, a list of files, or a folder of them.
+# export = ["adfs1.json", "adfs2.json", "wap1.json"]
+# The sourceAnchor Entra Connect uses: "ms-DS-ConsistencyGuid" (its default since 2017) or "objectGUID".
+# Default: inferred from the directory (adfs.o365-claim-rules).
+# source_anchor = "ms-DS-ConsistencyGuid"
+# upn_attribute = "userPrincipalName"   # the attribute Entra Connect syncs as the UPN
+
+[sign_in_test]
+# endpoints.sign-in-test: a real WS-Trust sign-in through the proxy, as Microsoft 365 rich clients do.
+# Off unless upn is set. Use a dedicated account without MFA; its password is never stored here.
+# upn = "sso-test@contoso.com"
+# password_source = "env"                  # "env", "prompt" or "keyring"
+# password_env = "ADFS_READINESS_SIGNIN_PASSWORD"
+# immutable_id = "base64 of the account's source anchor"   # optional: the token must carry it
+
+[limits]
+# Caps on hostile or damaged input and on report size (docs/hardening.md). Raise one only for a
+# file you trust that is really that big.
+# max_input_bytes = 67108864      # largest export, snapshot, CA bundle or key file read (64 MiB)
+# max_export_items = 20000        # longest list in an AD FS / Entra export or a snapshot
+# max_pfx_iterations = 600000     # highest PKCS#12 MAC / key-derivation iteration count in a PFX
+# max_report_rows = 100           # findings per check in the reports; the CSV report has them all
 
 [suppressions]
 # Accepted risks: findings that stay visible, marked, but do not lower the grade (docs/scheduling.md).

@@ -74,9 +74,12 @@ def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, 
                 # export shaped like the bundled collector's.
                 os.environ[cloud.secret_env] = cloud.client_secret
                 export = _adfs_export(lab, workdir)
+                # The lab's Entra Connect anchors on ms-DS-ConsistencyGuid (its default), as an admin
+                # states it in [adfs] source_anchor for adfs.o365-claim-rules.
                 config = lab.config(source=f"demo lab ({scenario})", deadline_seconds=deadline_seconds,
                                     timeout_seconds=min(5.0, deadline_seconds / 3),
-                                    adfs_export=export, **cloud.config_changes(graph=True))
+                                    adfs_export=export, adfs_source_anchor="ms-DS-ConsistencyGuid",
+                                    **cloud.config_changes(graph=True))
                 # The lab's internal and external DNS views (demo zones of contoso.test).
                 config = config.with_overrides(**dns_lab.config_fragment())
                 if scenario != "demo":
@@ -103,21 +106,26 @@ def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, 
 def _cloud_lab(lab: Any, workdir: Path) -> Any:
     """The lab's Entra ID: realm discovery says contoso.test is federated with the lab's service,
     and Graph holds the token-signing certificates AD FS publishes (primary, and the successor as
-    nextSigningCertificate during a rollover)."""
-    from adfs_readiness.lab.cloud_lab import CloudDomain, CloudLab, federation_configuration
+    nextSigningCertificate during a rollover) and the Azure MFA adapter's certificate on the Azure
+    Multi-Factor Auth Client service principal (next to an expired one nobody removed)."""
+    from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID
+    from adfs_readiness.lab.adfs_samples import DEMO_MFA, mfa_certificate
+    from adfs_readiness.lab.cloud_lab import CloudDomain, CloudLab, federation_configuration, key_credential
 
     signing = list(lab.material.token_signing)[:2]
     federation = federation_configuration("contoso.test", lab.fs_name, *signing)
+    credentials = [key_credential(mfa_certificate(lab.pki, "expired-stale")), key_credential(mfa_certificate(lab.pki, DEMO_MFA))]
     return CloudLab(lab.pki, workdir / "cloud", secret_env=DEMO_GRAPH_SECRET_ENV,
-                    domains={"contoso.test": CloudDomain("federated", auth_host=lab.fs_name, federation=federation)})
+                    domains={"contoso.test": CloudDomain("federated", auth_host=lab.fs_name, federation=federation)},
+                    service_principals={AZURE_MFA_CLIENT_APP_ID: credentials})
 
 
 def _adfs_export(lab: Any, workdir: Path) -> Path:
-    """An AD FS server export of the lab farm, as `collect-adfs.ps1` writes it."""
-    from adfs_readiness.lab.adfs_samples import adfs_export_document, write_adfs_export
+    """The AD FS side of the lab farm as `collect-adfs.ps1` writes it on each server: a folder with
+    the primary AD FS node's export (Windows PowerShell 5.1) and the proxy's (PowerShell 7)."""
+    from adfs_readiness.lab.adfs_samples import demo_exports
 
-    return write_adfs_export(workdir / "adfs-export.json",
-                             adfs_export_document(lab.pki, lab.fs_name, lab.material.token_signing[0]))
+    return demo_exports(lab, workdir / "adfs-exports")
 
 
 def _start_directory_lab(workdir: Path, now: datetime, notes: list[str],

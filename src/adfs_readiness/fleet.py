@@ -18,7 +18,6 @@ their own), so threads overlap the waiting without the cost of a process per ten
 
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.config import Config, ConfigError, load_config
 from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.files import safe_name
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
@@ -68,7 +68,7 @@ class TenantOutcome:
 
 def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Config] = load_config) -> list[Tenant]:
     """Tenants from configuration files and folders (a folder contributes its ``*.toml`` files,
-    sorted). Names come from file stems, made unique with ``-2``, ``-3``...; a file that does not
+    sorted). Names come from file stems made safe as folder names (:func:`files.safe_name`), made unique with ``-2``, ``-3``...; a file that does not
     load is a tenant with ``error`` set (the fleet reports it and goes on).
 
     Raises:
@@ -89,7 +89,8 @@ def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Config] = l
     tenants: list[Tenant] = []
     used: set[str] = set()
     for file in files:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", file.stem) or "tenant"
+        # The name becomes a folder under --out-dir: "...toml" must not name its parent.
+        base = safe_name(file.stem, "tenant")
         name, n = base, 1
         while name in used:
             n += 1

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from adfs_readiness.cert_inventory import certificate_rows_from_json, run_certificates
+from adfs_readiness.files import PRIVATE_DIR_MODE, create_private_file, ensure_dir, refuse_symlink
 from adfs_readiness.model import (
     CertificateChange,
     FindingChange,
@@ -39,6 +40,7 @@ from adfs_readiness.model import (
 )
 
 __all__ = [
+    "DamagedRow",
     "HISTORY_SCHEMA_VERSION",
     "DATA_DIR_ENV",
     "HistoryError",
@@ -160,8 +162,10 @@ class History:
 
     def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path).expanduser()
+        #: Damaged rows skipped while reading (one line each), for the run's warnings.
+        self.warnings: list[str] = []
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _prepare_database_file(self.path)
             # Autocommit mode with explicit BEGIN IMMEDIATE for every write: concurrent runs (a fleet,
             # overlapping cron jobs) then wait for the write lock (``timeout``) instead of two deferred
             # transactions deadlocking on the upgrade to a write lock ("database is locked").
@@ -185,6 +189,13 @@ class History:
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.path}: not a usable history database ({exc})") from None
         except OSError as exc:
+            raise HistoryError(f"{self.path}: {exc.strerror or exc}") from None
+        # SQLite opened the file by name: make sure it is still the regular file checked above (a
+        # symlink swapped in between would have been followed).
+        try:
+            _prepare_database_file(self.path)
+        except OSError as exc:
+            self._db.close()
             raise HistoryError(f"{self.path}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
@@ -222,30 +233,53 @@ class History:
         return int(cursor.lastrowid)
 
     def get(self, run_id: int) -> RunRecord | None:
-        """The run with this id, or None."""
+        """The run with this id, or None.
+
+        Raises:
+            HistoryError: the run's row is damaged (the message says how).
+        """
         row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return _record(row) if row else None
+        if row is None:
+            return None
+        try:
+            return _record(row)
+        except DamagedRow as exc:
+            raise HistoryError(f"{self.path}: run {run_id} is damaged ({exc})") from None
 
     def latest(self, target_key: str) -> RunRecord | None:
-        """The most recently recorded run of ``target_key``, or None."""
-        row = self._db.execute("SELECT * FROM runs WHERE target_key = ? ORDER BY id DESC LIMIT 1",
-                               (target_key,)).fetchone()
-        return _record(row) if row else None
+        """The most recently recorded run of ``target_key`` that is not damaged, or None. Damaged
+        rows are skipped with a line in :attr:`warnings` (they never fail later runs)."""
+        cursor = self._db.execute("SELECT * FROM runs WHERE target_key = ? ORDER BY id DESC", (target_key,))
+        for row in cursor:
+            record = self._readable(row)
+            if record is not None:
+                return record
+        return None
 
     def runs(self, target_key: str | None = None, limit: int = 50) -> list[RunRecord]:
-        """Recorded runs, newest first, of one target key or all; at most ``limit``."""
+        """Recorded runs, newest first, of one target key or all; at most ``limit``. Damaged rows
+        are left out with a line in :attr:`warnings`."""
         if target_key is None:
             rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         else:
             rows = self._db.execute("SELECT * FROM runs WHERE target_key = ? ORDER BY id DESC LIMIT ?",
                                     (target_key, limit)).fetchall()
-        return [_record(r) for r in rows]
+        return [record for record in map(self._readable, rows) if record is not None]
 
     def scores(self, target_key: str, limit: int = TREND_LENGTH) -> list[int]:
-        """Scores of the last ``limit`` runs of ``target_key``, oldest first."""
+        """Scores of the last ``limit`` runs of ``target_key``, oldest first (a damaged score, not a
+        whole number from 0 to 100, is left out)."""
         rows = self._db.execute("SELECT score FROM runs WHERE target_key = ? ORDER BY id DESC LIMIT ?",
                                 (target_key, limit)).fetchall()
-        return [int(r[0]) for r in reversed(rows)]
+        return [r[0] for r in reversed(rows) if _is_score(r[0])]
+
+    def _readable(self, row: sqlite3.Row) -> RunRecord | None:
+        try:
+            return _record(row)
+        except DamagedRow as exc:
+            warning = f"history run {_row_id(row)} in {self.path} is damaged and was skipped ({exc})"
+            self.warnings.append(warning)
+            return None
 
 
 def changes_between(previous: RunRecord, findings: Iterable[Mapping[str, Any]],
@@ -289,16 +323,89 @@ def changes_between(previous: RunRecord, findings: Iterable[Mapping[str, Any]],
                       changed=tuple(changed), certificates=tuple(moved), score_trend=tuple(trend))
 
 
+def _prepare_database_file(path: Path) -> None:
+    """Create the database file safely (folder 0700 when the tool makes it, file 0600, no link
+    followed) and refuse a symlink at it or at the journal files SQLite opens beside it: SQLite
+    follows links by name, and the tool runs as root (``history.sqlite3`` linked to another
+    application's database must not be modified). Raises OSError (files.UnsafePath)."""
+    ensure_dir(path.parent, mode=PRIVATE_DIR_MODE)
+    create_private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        refuse_symlink(path.with_name(path.name + suffix))
+
+
 def _iso(moment: datetime) -> str:
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     return moment.isoformat()
 
 
+class DamagedRow(ValueError):
+    """A history row that does not hold what this release writes (a hand edit, a disk error, a
+    bug of another version); the message says which column."""
+
+
+#: Largest findings / certificates JSON of one row read back (a run of a big farm stores ~10 MB).
+MAX_ROW_JSON_CHARS = 64 * 1024 * 1024
+_STATUSES = {s.value for s in Status}
+
+
+def _row_id(row: sqlite3.Row) -> str:
+    value = row["id"]
+    return str(value) if isinstance(value, int) else "?"
+
+
+def _is_score(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100
+
+
+def _text(row: sqlite3.Row, column: str, limit: int = 4096) -> str:
+    value = row[column]
+    if not isinstance(value, str) or len(value) > limit:
+        raise DamagedRow(f"{column} is not text")
+    return value
+
+
+def _moment(row: sqlite3.Row, column: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(_text(row, column, 64))
+    except ValueError:
+        raise DamagedRow(f"{column} is not a date and time") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _json_list(row: sqlite3.Row, column: str) -> list[Any]:
+    try:
+        value = json.loads(_text(row, column, MAX_ROW_JSON_CHARS))
+    except (ValueError, RecursionError):
+        raise DamagedRow(f"{column} is not JSON") from None
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise DamagedRow(f"{column} is not a list of objects")
+    return value
+
+
 def _record(row: sqlite3.Row) -> RunRecord:
+    """The row as a RunRecord. Raises DamagedRow when a column does not hold what
+    :meth:`History.record` writes: every later use (comparisons, notifications, ``history show``)
+    can then rely on the shapes."""
+    run_id, score, exit_code = row["id"], row["score"], row["exit_code"]
+    if not isinstance(run_id, int) or not _is_score(score) or not isinstance(exit_code, int) \
+            or exit_code not in (0, 1, 2, 3):
+        raise DamagedRow("id, score or exit code is not a number in range")
+    try:
+        verdict = Verdict(row["verdict"])
+    except (ValueError, TypeError):
+        raise DamagedRow("verdict is not a verdict") from None
+    findings = _json_list(row, "findings")
+    for finding in findings:
+        status = finding.get("status")
+        if not (isinstance(finding.get("check_id"), str) and isinstance(status, str) and status in _STATUSES
+                and isinstance(finding.get("target"), (str, type(None)))
+                and all(isinstance(finding.get(k, ""), str) for k in ("title", "summary"))):
+            raise DamagedRow("findings holds an entry without a check id and status")
     return RunRecord(
-        id=int(row["id"]), target_key=row["target_key"], target=row["target"],
-        started_at=datetime.fromisoformat(row["started_at"]), finished_at=datetime.fromisoformat(row["finished_at"]),
-        verdict=Verdict(row["verdict"]), score=int(row["score"]), grade=row["grade"],
-        exit_code=int(row["exit_code"]), tool_version=row["tool_version"],
-        findings=tuple(json.loads(row["findings"])), certificates=tuple(json.loads(row["certificates"])),
+        id=run_id, target_key=_text(row, "target_key"), target=_text(row, "target"),
+        started_at=_moment(row, "started_at"), finished_at=_moment(row, "finished_at"),
+        verdict=verdict, score=score, grade=_text(row, "grade", 2),
+        exit_code=exit_code, tool_version=_text(row, "tool_version", 200),
+        findings=tuple(findings), certificates=tuple(_json_list(row, "certificates")),
     )

@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Iterator
 
+from adfs_readiness.files import PRIVATE_DIR_MODE, ensure_dir, refuse_symlink
+
 __all__ = ["LockBusy", "run_lock", "lock_path"]
 
 
@@ -41,15 +43,18 @@ def run_lock(lock_dir: Path, target: str, wait_seconds: float = 0.0) -> Iterator
 
     Raises:
         LockBusy: the lock is held by another run after the wait.
-        OSError: the lock folder cannot be created.
+        OSError: the lock folder cannot be created (files.UnsafePath: the lock file is a symlink).
     """
     import filelock
 
     path = lock_path(lock_dir, target)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The locks folder is the tool's own (mode 0700); a symlink planted at the lock file is
+    # refused here, and filelock opens the file with O_NOFOLLOW and without O_TRUNC (>= 3.20.1).
+    ensure_dir(path.parent, mode=PRIVATE_DIR_MODE)
+    refuse_symlink(path)
     # thread_local=False and a fresh object: a second run in the same process (a fleet that
     # lists the same tenant twice) must be refused too, not re-enter the lock.
-    lock = filelock.FileLock(str(path), timeout=wait_seconds, thread_local=False, is_singleton=False)
+    lock = filelock.FileLock(str(path), timeout=wait_seconds, thread_local=False, is_singleton=False, mode=0o600)
     try:
         lock.acquire()
     except filelock.Timeout:

@@ -27,6 +27,7 @@ __all__ = [
     "GradeExplanation",
     "Grade",
     "RunResult",
+    "Provenance",
     "STATUS_ORDER",
     "AcceptedRisk",
     "FindingChange",
@@ -286,6 +287,40 @@ class Grade:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a result's evidence came from when this run did not gather it (``assess`` of an
+    evidence snapshot): what the report must say at the top.
+
+    Attributes:
+        source: the snapshot file judged.
+        collected_at: the snapshot's clock (aware UTC): when the facts were gathered, as the
+            collecting machine said.
+        collected_on: the host name of the machine that collected (None when the snapshot does
+            not say: made by an older release).
+        collected_by: the tool version that collected.
+        judged_at: the clock the findings were judged at (aware UTC).
+        clock: which clock that is: "assessing" (the time of assessing, the default),
+            "collected" (the snapshot's own clock, ``--as-of collected``) or "as-of" (a date given).
+    """
+
+    source: str
+    collected_at: datetime
+    collected_on: str | None
+    collected_by: str
+    judged_at: datetime
+    clock: str
+
+    def line(self) -> str:
+        """The provenance in one sentence, for every renderer."""
+        judged = {"assessing": "at the time of assessing", "collected": "at the snapshot's own clock",
+                  "as-of": "as of a date given with --as-of"}.get(self.clock, self.clock)
+        return (f"Assessed from the evidence snapshot {self.source}, collected "
+                f"{self.collected_at.strftime('%Y-%m-%d %H:%M:%S UTC')} on {self.collected_on or 'an unknown host'} by "
+                f"adfs-readiness {self.collected_by or '(unknown version)'}; certificate dates judged "
+                f"{self.judged_at.strftime('%Y-%m-%d %H:%M:%S UTC')} ({judged}).")
+
+
+@dataclass(frozen=True)
 class RunResult:
     """A finished run as the renderers see it.
 
@@ -298,6 +333,8 @@ class RunResult:
         metadata: tool version, config file, options (JSON-ready).
         certificates: the certificate calendar (``adfs_readiness.calendar.CalendarEntry``
             objects, soonest expiry first): every certificate seen in the run.
+        changes: what changed since the last recorded run of the same target.
+        provenance: set when the facts were not gathered by this run (an assessed snapshot).
     """
 
     target: str
@@ -309,6 +346,7 @@ class RunResult:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     certificates: tuple = ()
     changes: RunChanges | None = None
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,21 @@ its scheme and host.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.history import RunRecord, failing_checks, finding_rows
 from adfs_readiness.model import RunResult, Verdict
+from adfs_readiness.net import HttpClient, TimeBudget
+from adfs_readiness.text import terminal_safe
 
 __all__ = ["NotifyResult", "change_since", "webhook_payload", "post_webhook", "safe_url"]
 
+#: The answer of a webhook is read this far and thrown away (Slack answers "ok", Teams "1").
+_ANSWER_CAP = 64 * 1024
 _COLOURS = {Verdict.READY: "2EB886", Verdict.READY_WITH_WARNINGS: "DAA038", Verdict.NOT_READY: "D50200",
             Verdict.INCOMPLETE: "8E44AD"}
 
@@ -42,9 +48,13 @@ class NotifyResult:
 
 
 def safe_url(url: str) -> str:
-    """``scheme://host[:port]/…`` of a webhook URL: its path and query are the secret part."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}/…"
+    """``scheme://host[:port]/…`` of a webhook URL: its path and query are the secret part (and
+    any userinfo is dropped); terminal-safe."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that does not parse)"
+    return terminal_safe(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}/…")
 
 
 def change_since(previous: RunRecord | None, result: RunResult) -> dict[str, Any] | None:
@@ -90,22 +100,35 @@ def webhook_payload(result: RunResult, change: Mapping[str, Any], run_id: int | 
     }
 
 
-def post_webhook(url: str, payload: Mapping[str, Any], *, timeout: float = 10.0, session: Any = None) -> NotifyResult:
-    """POST ``payload`` as JSON to ``url`` (http/https) within ``timeout`` seconds; redirects are
-    not followed (a webhook that redirects is misconfigured). Never raises for network trouble."""
-    import requests
-
-    if urlsplit(url).scheme not in ("http", "https"):
-        return NotifyResult(False, None, f"not an http(s) URL: {urlsplit(url).scheme or '(none)'}://…")
-    http = session or requests.Session()
+def post_webhook(url: str, payload: Mapping[str, Any], *, timeout: float = 10.0,
+                 client: HttpClient | None = None) -> NotifyResult:
+    """POST ``payload`` as JSON to ``url`` (http/https) through the HTTP client (``client``, by
+    default one with the default policy and trust). ``timeout`` bounds the whole post, connect to
+    last byte of the answer: a server that drips its answer is cut there. The answer is read up to
+    64 KiB (after decompression) and not kept; redirects are not followed (a webhook that
+    redirects is misconfigured); link-local and metadata addresses and credentials in the URL are
+    refused. Never raises for network trouble. The detail shows the URL's scheme and host only."""
+    shown = safe_url(url)
     try:
-        answer = http.post(url, json=dict(payload), timeout=timeout, allow_redirects=False,
-                           headers={"User-Agent": "adfs-readiness"})
-    except requests.RequestException as exc:
-        return NotifyResult(False, None, f"{safe_url(url)}: {type(exc).__name__}")
-    finally:
-        if session is None:
-            http.close()
-    if 200 <= answer.status_code < 300:
-        return NotifyResult(True, answer.status_code, "posted")
-    return NotifyResult(False, answer.status_code, f"{safe_url(url)} answered {answer.status_code} {answer.reason}")
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return NotifyResult(False, None, "not a usable URL")
+    if scheme not in ("http", "https"):
+        return NotifyResult(False, None, f"not an http(s) URL: {terminal_safe(scheme or '(none)')}://…")
+    client = client if client is not None else HttpClient()
+    body = json.dumps(dict(payload), ensure_ascii=False).encode("utf-8")
+    answer = client.post(url, body, content_type="application/json", budget=TimeBudget.starting_now(timeout),
+                         max_bytes=_ANSWER_CAP)
+    error = answer.error
+    if answer.status is None and error is not None:
+        # The error's own text may name the URL (its path and query are the secret): only its kind
+        # and the words of the policy or of this machine's trouble are shown.
+        words = error.reason if error.kind in (ProbeErrorKind.POLICY, ProbeErrorKind.LOCAL) else error.kind.value
+        return NotifyResult(False, None, f"{shown}: {terminal_safe(words.replace(url, shown))}")
+    # A status line arrived: the server took the post, whatever became of the rest of its answer
+    # (cut at the cap or at the time limit).
+    status = answer.status or 0
+    if 200 <= status < 300:
+        return NotifyResult(True, status, "posted")
+    reason = terminal_safe(answer.exchange.reason or "")[:100]
+    return NotifyResult(False, status, f"{shown} answered {status} {reason}".rstrip())

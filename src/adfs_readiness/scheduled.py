@@ -19,8 +19,10 @@ from typing import Any, Mapping
 
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.config import Config
+from adfs_readiness.crash import RunCrashed
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.engine.scope import run_scope
 from adfs_readiness.history import TREND_LENGTH, History, HistoryError, RunRecord, changes_between, finding_rows
 from adfs_readiness.locking import run_lock
 from adfs_readiness.model import RunResult
@@ -47,6 +49,8 @@ class ScheduleOptions:
         target_key: what history and the lock group runs by (None = the service name / target).
         only: run only these check ids.
         run_metadata: added to the run's metadata (tenant name, ...).
+        projection: the run judges at a moved clock (``--as-of``): it is not an observation, so
+            it is never recorded, compared with the history or notified.
     """
 
     history_path: Path | None = None
@@ -58,6 +62,7 @@ class ScheduleOptions:
     target_key: str | None = None
     only: tuple[str, ...] = ()
     run_metadata: Mapping[str, Any] = field(default_factory=dict)
+    projection: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,13 +89,25 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
 
     Raises:
         locking.LockBusy: another run of the same target holds the lock.
+        crash.RunCrashed: an unexpected exception after the checks ran (it carries the result).
     """
+    if run_scope(config).facts is not None and options.target_key is None:
+        # A file run is keyed by what the file holds (thumbprint, entityID), known only once it
+        # is read; the lock then guards only the history (nothing is probed twice).
+        result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
+                            started_at=started_at)
+        if not result.metadata.get("target_identified"):
+            return _finish(result, None, now, options)
+        if options.lock_dir is None:
+            return _finish(result, result.target, now, options)
+        with run_lock(options.lock_dir, result.target, options.lock_wait_seconds):
+            return _finish(result, result.target, now, options)
     key = target_key(config, options.target_key)
 
     def work() -> ScheduledRun:
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
                             started_at=started_at)
-        return finish_run(result, key, now, options)
+        return _finish(result, key, now, options)
 
     if options.lock_dir is None:
         return work()
@@ -98,13 +115,35 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
         return work()
 
 
-def finish_run(result: RunResult, key: str, now: datetime, options: ScheduleOptions) -> ScheduledRun:
+def _finish(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions) -> ScheduledRun:
+    """finish_run, with a bug after the checks ran turned into RunCrashed: the run then ends
+    INCOMPLETE (exit 3) and the reports are still written (crash.py)."""
+    try:
+        return finish_run(result, key, now, options)
+    except Exception as exc:
+        raise RunCrashed(result, exc) from exc
+
+
+def finish_run(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions) -> ScheduledRun:
     """Apply accepted risks, compare with and record in the history, and notify on a change.
-    History and webhook trouble become ``warnings``; nothing here raises for them."""
+    History and webhook trouble become ``warnings``; nothing here raises for them.
+
+    Only real observations enter the history: a projection (``options.projection``, or a result
+    judged ``--as-of`` another time) and a run without an identified target (``key`` None: a file
+    whose content could not be read) are neither recorded, compared nor notified."""
     warnings: list[str] = []
     result = apply_suppressions(result, options.suppressions, now)
     previous: RunRecord | None = None
     run_id = None
+    projection = options.projection or "judged_as_of" in result.metadata
+    if projection or key is None:
+        if options.webhook_url:
+            why = ("it judges at another time (--as-of), so it is a projection, not an observation" if projection
+                   else "the file's content could not be identified")
+            warnings.append(f"not recorded in the history and nothing posted: {why}")
+        for w in warnings:
+            log.warning("%s: %s", key or result.target, w)
+        return ScheduledRun(result=result, warnings=tuple(warnings))
     if options.history_path is not None:
         try:
             with History(options.history_path) as history:
@@ -115,6 +154,7 @@ def finish_run(result: RunResult, key: str, now: datetime, options: ScheduleOpti
                     result = dataclasses.replace(
                         result, changes=changes_between(previous, finding_rows(result), certs, trend))
                 run_id = history.record(result, key)
+                warnings.extend(history.warnings)
         except HistoryError as exc:
             warnings.append(f"history not recorded: {exc}")
     notification = None

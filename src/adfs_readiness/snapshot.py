@@ -18,8 +18,10 @@ and any value passed in ``extra_secrets``) become ``"[REDACTED]"``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import socket
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,12 +29,15 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
 from adfs_readiness import __version__
-from adfs_readiness.config import Config
+from adfs_readiness.config import Config, Limits
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.facts.codec import FactDecodeError, decode, encode
-from adfs_readiness.model import RunResult
+from adfs_readiness.files import PRIVATE_MODE, read_capped, write_atomic
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
+from adfs_readiness.model import Provenance, RunResult
+from adfs_readiness.pem import strip_pem_blocks
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 
 __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "REDACTED", "SnapshotError", "Snapshot", "collect",
@@ -45,7 +50,6 @@ REDACTED = "[REDACTED]"
 _SECRET_KEYS = {"password", "passwd", "pwd", "secret", "client_secret", "private_key", "privatekey",
                 "authorization", "proxy_authorization", "cookie", "set_cookie", "api_key", "apikey",
                 "access_token", "refresh_token", "bind_password", "credential", "credentials", "key_pem"}
-_PEM_PRIVATE = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----", re.S)
 
 
 class SnapshotError(ValueError):
@@ -62,6 +66,8 @@ class Snapshot:
         only: the ``--only`` selection of the run (empty = all checks).
         facts: fact key -> fact dataclass, ProbeError, or raw JSON for a fact type nobody declared.
         tool_version: the release that collected it.
+        host: the host name of the collecting machine (None in snapshots of older releases).
+        source: the file it was read from.
     """
 
     now: datetime
@@ -70,6 +76,8 @@ class Snapshot:
     only: tuple[str, ...]
     facts: Mapping[str, Any]
     tool_version: str
+    host: str | None = None
+    source: str = ""
 
 
 def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Config, now: datetime, *,
@@ -87,6 +95,8 @@ def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Co
         "tool": {"name": "adfs-readiness", "version": __version__},
         "target": result.target,
         "now": now.isoformat(),
+        # Which machine gathered the facts: the report of an assessment names it.
+        "collected_on": {"host": socket.gethostname()},
         "only": list(only),
         "config": encode(config),
         "fact_types": {k: f"{t.__module__}:{t.__qualname__}" for k, t in _types(probes).items()
@@ -97,57 +107,140 @@ def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Co
 
 
 def write_snapshot(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write the document atomically as UTF-8 JSON (mode 0600: evidence is sensitive even redacted)."""
-    path = Path(path).expanduser()
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write the document atomically as UTF-8 JSON, never through a link, with mode 0600 (evidence
+    is sensitive even redacted): :func:`adfs_readiness.files.write_atomic`. Raises OSError."""
+    write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", mode=PRIVATE_MODE)
 
 
-def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec]) -> Snapshot:
-    """Read and decode a snapshot file. ``probes`` gives the fact types (``ProbeSpec.fact_type``).
+def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec], limits: Limits = Limits()) -> Snapshot:
+    """Read, validate and decode a snapshot file. ``probes`` gives the fact types
+    (``ProbeSpec.fact_type``); ``limits`` are the *local* caps (the snapshot's own never apply).
+
+    A snapshot is untrusted input (a customer's file in a support case). It is refused, with the
+    reason and the place, when the file is over ``limits.max_input_bytes``; when its JSON nests
+    deeper than 64 levels, has a list over ``limits.max_export_items`` items or a number of more
+    than 40 digits (:mod:`adfs_readiness.json_input`); when a top-level key has the wrong shape
+    (:func:`_check_shape`); or when a fact or the configuration does not decode to its type (dates
+    must carry a time zone). The decoded configuration is made local-safe (:func:`local_config`):
+    a snapshot never chooses a file on this machine or the limits of this run.
 
     Raises:
-        SnapshotError: unreadable, not JSON, not a snapshot, a newer snapshot version, or a fact
-            that does not decode to its type (the message names the key and the place).
+        SnapshotError: the reason, naming the file.
     """
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        raw = read_capped(path, limits.max_input_bytes, setting=_INPUT_BYTES_SETTING)
+        doc = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting="limits.max_export_items")
     except OSError as exc:
         raise SnapshotError(f"{path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"{path}: not a JSON evidence snapshot ({exc})") from None
+    except UntrustedJsonError as exc:
+        raise SnapshotError(f"{path}: not a usable JSON evidence snapshot ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT:
         raise SnapshotError(f"{path}: not an adfs-readiness evidence snapshot (made by 'adfs-readiness collect')")
-    if not isinstance(doc.get("snapshot_version"), int) or doc["snapshot_version"] > SNAPSHOT_VERSION:
-        raise SnapshotError(f"{path}: snapshot version {doc.get('snapshot_version')!r} is newer than this release "
+    version = doc.get("snapshot_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SnapshotError(f"{path}: snapshot_version {_short(version)} is not a version number")
+    if version > SNAPSHOT_VERSION:
+        raise SnapshotError(f"{path}: snapshot version {version} is newer than this release "
                             f"reads ({SNAPSHOT_VERSION}); upgrade adfs-readiness")
+    problem = _check_shape(doc)
+    if problem:
+        raise SnapshotError(f"{path}: {problem}")
     try:
         now = decode(datetime, doc["now"], "now")
-        config = decode(Config, doc["config"], "config")
-        facts = {key: _decode_fact(key, value, _types(probes).get(key)) for key, value in doc["facts"].items()}
-    except KeyError as exc:
-        raise SnapshotError(f"{path}: missing {exc}") from None
+        config = local_config(decode(Config, doc["config"], "config"), limits)
+        types = _types(probes)
+        facts = {key: _decode_fact(key, value, types.get(key)) for key, value in doc["facts"].items()}
     except FactDecodeError as exc:
         raise SnapshotError(f"{path}: {exc}") from None
-    return Snapshot(now=now, target=str(doc.get("target", "")), config=config,
-                    only=tuple(doc.get("only") or ()), facts=facts,
-                    tool_version=str((doc.get("tool") or {}).get("version", "")))
+    collected_on = doc.get("collected_on")
+    host = collected_on.get("host") if isinstance(collected_on, dict) else None
+    return Snapshot(now=now, target=doc.get("target") or "", config=config, only=tuple(doc.get("only") or ()),
+                    facts=facts, tool_version=(doc.get("tool") or {}).get("version") or "",
+                    host=host[:256] if isinstance(host, str) and host else None, source=str(path))
+
+
+_INPUT_BYTES_SETTING = "--max-input-bytes"
+_CHECK_ID = re.compile(r"^[a-z0-9-]{1,64}\.[a-z0-9*-]{1,64}$")
+_MAX_TEXT = 2048
+
+
+def _check_shape(doc: Mapping[str, Any]) -> str | None:
+    """The first top-level key of a snapshot document that has the wrong shape, as a reason; None
+    when all are right. The schema (bounds included) of what ``collect`` writes:
+    ``now`` ISO string, ``config`` object, ``facts`` object of fact key (a short name) -> value,
+    ``only`` list of check ids, ``target`` string of at most 2048 characters, ``tool`` object with
+    string ``name``/``version``, ``fact_types`` object of strings."""
+    for key, kind in (("now", str), ("config", dict), ("facts", dict)):
+        if key not in doc:
+            return f"missing '{key}'"
+        if not isinstance(doc[key], kind):
+            return f"'{key}' is not {'a string' if kind is str else 'an object'}"
+    if len(doc["now"]) > 64:
+        return "'now' is not a date and time"
+    for key in doc["facts"]:
+        if len(key) > 64:
+            return f"fact key {_short(key)} is not a fact name"
+    only = doc.get("only", [])
+    if not isinstance(only, list) or not all(isinstance(i, str) and _CHECK_ID.match(i) for i in only):
+        return "'only' is not a list of check ids"
+    target = doc.get("target", "")
+    if not isinstance(target, str) or len(target) > _MAX_TEXT:
+        return f"'target' is not a string of at most {_MAX_TEXT} characters"
+    tool = doc.get("tool", {})
+    if not isinstance(tool, dict) or not all(isinstance(tool.get(k, ""), str) and len(tool.get(k, "")) <= 200
+                                             for k in ("name", "version")):
+        return "'tool' is not an object with a name and a version"
+    fact_types = doc.get("fact_types", {})
+    if not isinstance(fact_types, dict) or not all(isinstance(v, str) for v in fact_types.values()):
+        return "'fact_types' is not an object of type names"
+    return None
+
+
+def local_config(config: Config, limits: Limits) -> Config:
+    """``config`` (decoded from a snapshot) with every file path emptied and the local ``limits``:
+    the snapshot was written elsewhere, and a path in it must never make ``assess`` read a file on
+    this machine (an accepted-risks file, a CA bundle, a certificate) nor its limits lift this
+    run's caps. Paths are evidence of the original run only; the JSON report keeps the snapshot's
+    configuration source name."""
+    def without_paths(value: Any) -> Any:
+        changes = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if isinstance(item, Path):
+                changes[f.name] = None
+            elif dataclasses.is_dataclass(item) and not isinstance(item, type) and f.name != "limits":
+                replaced = without_paths(item)
+                if replaced is not item:
+                    changes[f.name] = replaced
+        return dataclasses.replace(value, **changes) if changes else value
+
+    return dataclasses.replace(without_paths(config), limits=limits)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"
 
 
 def assess(registry: CheckRegistry, snapshot: Snapshot, *, now: datetime | None = None,
-           run_metadata: Mapping[str, Any] | None = None) -> RunResult:
+           run_metadata: Mapping[str, Any] | None = None, clock: str | None = None) -> RunResult:
     """Judge a snapshot offline: the engine runs with probes that return the stored facts, at
-    ``now`` (default: the snapshot's clock, so the findings equal the live run's)."""
+    ``now`` (default: the snapshot's clock, so the findings equal the live run's). The result
+    carries its :class:`~adfs_readiness.model.Provenance` (``clock`` names which clock ``now``
+    is: "assessing", "collected" or "as-of"; default "collected" when ``now`` is None)."""
     replay = {key: ProbeSpec(key=key, function=_replay(value), timeout=lambda config: 5.0,
                              description=f"stored fact {key!r} from an evidence snapshot")
               for key, value in snapshot.facts.items()}
     meta = {"assessed_from_snapshot": True, "snapshot_tool_version": snapshot.tool_version,
             "snapshot_now": snapshot.now.isoformat(), **(run_metadata or {})}
     # Only replayed facts can be wrong here; no network is touched, so the deadline is generous.
-    return run_checks(registry, replay, snapshot.config, now or snapshot.now, target=snapshot.target,
-                      only=snapshot.only, run_metadata=meta)
+    judged_at = now or snapshot.now
+    result = run_checks(registry, replay, snapshot.config, judged_at, target=snapshot.target,
+                        only=snapshot.only, run_metadata=meta)
+    provenance = Provenance(source=snapshot.source or "(snapshot)", collected_at=snapshot.now,
+                            collected_on=snapshot.host, collected_by=snapshot.tool_version, judged_at=judged_at,
+                            clock=clock or ("collected" if now is None else "as-of"))
+    return dataclasses.replace(result, provenance=provenance)
 
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
@@ -160,7 +253,8 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
         if key is not None and key.lower().replace("-", "_") in _SECRET_KEYS and v not in (None, "", [], {}):
             return REDACTED
         if isinstance(v, str):
-            v = _PEM_PRIVATE.sub(REDACTED, v)
+            # Linear (adfs_readiness.pem): a lazy regex was quadratic on a string of BEGIN lines.
+            v = strip_pem_blocks(v, "PRIVATE KEY", REDACTED)
             for secret in known:
                 v = v.replace(secret, REDACTED)
             return v
@@ -175,6 +269,11 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
 
 def _known_secrets(config: Config) -> list[str]:
     secrets = []
+    # The sign-in test account's password, when it comes from the environment (facts never hold it;
+    # this is defence in depth for a value a server echoed back).
+    sign_in_env = config.sign_in_test.password_env if config.sign_in_test.password_source == "env" else None
+    if sign_in_env and os.environ.get(sign_in_env):
+        secrets.append(os.environ[sign_in_env])
     env = config.directory.password_env
     if env and os.environ.get(env):
         secrets.append(os.environ[env])

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from adfs_readiness.config import ConfigError
+from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, read_text_capped
 from adfs_readiness.grading import grade
 from adfs_readiness.model import AcceptedRisk, Area, Finding, RunResult, Severity, Status
 
@@ -84,7 +85,7 @@ def load_suppressions(path: Path) -> tuple[Suppression, ...]:
     """
     source = str(path)
     try:
-        data = tomllib.loads(Path(path).read_bytes().decode("utf-8-sig"))
+        data = tomllib.loads(read_text_capped(path, CONFIG_FILE_MAX_BYTES, setting=None))
     except OSError as exc:
         raise ConfigError(source, "(file)", source, f"a readable suppressions file ({exc.strerror})") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

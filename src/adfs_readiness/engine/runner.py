@@ -22,10 +22,13 @@ from adfs_readiness import __version__
 from adfs_readiness.api import CannotDetermine, Check, CheckContext
 from adfs_readiness.calendar import build_calendar
 from adfs_readiness.config import Config
+from adfs_readiness.engine.bounds import MAX_SUMMARY, MAX_TARGET, bound_text, bound_tree
 from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.engine.scope import RunScope, run_scope, scope_target
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, to_jsonable
 from adfs_readiness.grading import grade
 from adfs_readiness.model import Finding, Outcome, RunResult, Status
+from adfs_readiness.net import Network
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 
 __all__ = ["RunPlan", "plan_run", "gather_facts", "judge", "run_checks"]
@@ -35,20 +38,26 @@ log = logging.getLogger("adfs_readiness.engine")
 
 @dataclass(frozen=True)
 class RunPlan:
-    """Which checks run, which are skipped by configuration, and which facts must be gathered."""
+    """Which checks run, which are skipped by configuration, which lie outside the run's scope
+    (:mod:`adfs_readiness.engine.scope`), and which facts must be gathered."""
 
     checks: tuple[Check, ...]
     skipped: tuple[Check, ...]
     fact_keys: tuple[str, ...]
+    out_of_scope: tuple[Check, ...] = ()
+    scope: RunScope | None = None
 
 
 def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) -> RunPlan:
-    """Split the registry into checks to run and checks skipped by ``config.skip_checks``, and
-    collect the fact keys the running checks require (in first-use order; optional facts only
-    when some running check requires them). ``only`` limits the
-    run to those check ids (empty = all)."""
+    """Split the registry into checks to run, checks skipped by ``config.skip_checks`` and checks
+    outside the run's scope (:func:`~adfs_readiness.engine.scope.run_scope`), and collect the
+    fact keys the running checks require (in first-use order; optional facts only when some
+    running check requires them). ``only`` limits the run to those check ids (empty = all)."""
     wanted = set(only)
-    selected = [c for c in registry.checks if not wanted or c.id in wanted]
+    scope = run_scope(config)
+    chosen = [c for c in registry.checks if not wanted or c.id in wanted]
+    selected = [c for c in chosen if scope.covers(c)]
+    out_of_scope = tuple(c for c in chosen if not scope.covers(c))
 
     def skipped_by_config(c: Check) -> bool:
         # "metadata.*" skips the metadata area, token-signing.* included, as well as the id prefix.
@@ -63,7 +72,7 @@ def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) 
                 keys.append(key)
     # Optional facts ride along: never gathered for them alone (skipping "directory.*" must mean
     # no LDAP traffic), only passed on when a running check requires them anyway.
-    return RunPlan(checks=run, skipped=skipped, fact_keys=tuple(keys))
+    return RunPlan(checks=run, skipped=skipped, fact_keys=tuple(keys), out_of_scope=out_of_scope, scope=scope)
 
 
 def gather_facts(
@@ -85,6 +94,7 @@ def gather_facts(
     done: queue.Queue[tuple[str, Any]] = queue.Queue()
     limits: dict[str, tuple[float, bool]] = {}
     started = time.monotonic()
+    network = Network.for_config(config)  # one per run: trust stores, resolvers, HTTP client
     for key in keys:
         spec = probes.get(key)
         if spec is None:
@@ -94,7 +104,7 @@ def gather_facts(
         probe_deadline = min(own, deadline)
         limits[key] = (probe_deadline, probe_deadline == deadline and own > deadline)
         ctx = ProbeContext(config=config, now=now, deadline=probe_deadline,
-                           log=log.getChild(f"probe.{key}"))
+                           log=log.getChild(f"probe.{key}"), net=network)
         thread = threading.Thread(target=_run_probe, args=(spec, ctx, done), daemon=True,
                                   name=f"probe-{key}")
         thread.start()
@@ -143,6 +153,9 @@ def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime
     for c in plan.skipped:
         findings.append(_finding(c, Outcome(Status.SKIP, f"Skipped by configuration ({config.source}: checks.skip)."),
                                  config))
+    for c in plan.out_of_scope:
+        reason = plan.scope.skip_reason() if plan.scope is not None else "Not part of this run's scope."
+        findings.append(_finding(c, Outcome(Status.SKIP, reason), config))
     for c in plan.checks:
         missing = [(key, facts.get(key)) for key in c.meta.requires
                    if facts.get(key) is None or isinstance(facts.get(key), ProbeError)]
@@ -193,11 +206,14 @@ def _finding(c: Check, o: Outcome, config: Config) -> Finding:
         severity=meta.severity,
         blocker=blocker,
         blocker_check=meta.blocker,
-        summary=o.summary,
-        evidence=to_jsonable(dict(o.evidence)),
+        # Bounded as the finding is made (engine/bounds.py): a check judging a hostile input must
+        # not hand every report a million-item evidence list or a megabyte summary.
+        summary=bound_text(str(o.summary), MAX_SUMMARY),
+        evidence=bound_tree(to_jsonable(dict(o.evidence)), max_items=config.limits.max_report_rows),
         remediation=remediation,
         references=meta.references,
-        target=o.target,
+        # An empty target (an unreadable certificate has no thumbprint) is none.
+        target=bound_text(str(o.target), MAX_TARGET) if o.target else None,
     )
 
 
@@ -238,10 +254,16 @@ def run_checks(
     }
     if started_at is not None and started_at != now:
         meta["judged_as_of"] = now.isoformat()
+    scope = plan.scope or run_scope(config)
+    meta["scope"] = scope.as_dict()
+    identity = scope_target(scope, facts)
+    if scope.facts is not None:
+        # A file run's target is what the file holds (thumbprint, entityID), never its name.
+        meta["target_identified"] = identity is not None
     meta.update(run_metadata or {})
     begun = started_at or now
     return RunResult(
-        target=target or config.service_name or config.metadata_source or "(not configured)",
+        target=target or identity or _default_target(config, scope),
         started_at=begun,
         finished_at=begun + timedelta(seconds=elapsed),
         findings=tuple(findings),
@@ -250,3 +272,9 @@ def run_checks(
         metadata=meta,
         certificates=build_calendar(facts, now),
     )
+
+
+def _default_target(config: Config, scope: RunScope) -> str:
+    if scope.facts is not None:
+        return f"unidentified content of {scope.description}"
+    return config.service_name or config.metadata_source or "(not configured)"

@@ -63,6 +63,12 @@ class ProbeErrorKind(str, Enum):
     NOT_CONFIGURED = "not_configured"  # the configuration does not say what to probe
     UNSUPPORTED = "unsupported"
     INTERNAL = "internal"  # a bug in the probe: traceback in the debug log
+    # The machine running the check could not do its part (its resolver, its route, its trust
+    # store or CA bundle, a local file): not determined, never the target's fault (exit 3).
+    LOCAL = "local"
+    # Refused by the tool's own network policy before anything was sent: a link-local or cloud
+    # metadata address, credentials in a URL's userinfo (net/policy.py).
+    POLICY = "policy"
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,8 @@ class CertificateInfo:
 
     Attributes:
         der_b64: the DER bytes, base64 (as found; possibly truncated).
-        sha1 / sha256: thumbprints of the DER bytes (hex, upper case).
+        sha1 / sha256: thumbprints of the DER bytes (hex, upper case); empty when there were no
+            bytes (text that is not base64: a placeholder), never a thumbprint of nothing.
         subject / issuer: RFC 4514 strings.
         serial_number: decimal string (may be negative for non-conforming certificates).
         not_before / not_after: aware UTC datetimes.
@@ -103,6 +110,13 @@ class CertificateInfo:
         self_signed: subject == issuer and the signature verifies with its own key.
         crl_urls / ocsp_urls / ca_issuer_urls: revocation and AIA locations.
         problems: what is wrong with the encoding (negative serial, truncated DER, ...).
+        encoding_problems: the encodings that break RFC 5280 / DER while OpenSSL and Windows
+            still accept the certificate (an explicitly encoded DEFAULT value such as
+            basicConstraints cA FALSE, a negative serial number): strict parsers (cryptography,
+            rustls/webpki, Go) refuse such a certificate. The fields above were then read with a
+            lenient decoder.
+        unreadable_extensions: extensions that could not be read even leniently (their fields
+            are empty because unknown, not because absent); "*" when none could be read.
     """
 
     der_b64: str
@@ -127,6 +141,8 @@ class CertificateInfo:
     ocsp_urls: tuple[str, ...] = ()
     ca_issuer_urls: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    encoding_problems: tuple[str, ...] = ()
+    unreadable_extensions: tuple[str, ...] = ()
 
     @property
     def der(self) -> bytes:
@@ -134,21 +150,26 @@ class CertificateInfo:
 
     @property
     def label(self) -> str:
-        """Short identification for summaries: subject CN (or subject) and SHA-1 thumbprint."""
+        """Short identification for summaries: subject CN (or subject) and SHA-1 thumbprint
+        ("no thumbprint" for text that held no certificate bytes at all)."""
         name = self.subject_cn or self.subject or "undecodable certificate"
-        return f"{name} (SHA-1 {self.sha1})"
+        return f"{name} (SHA-1 {self.sha1})" if self.sha1 else f"{name} (no thumbprint: not a certificate)"
 
 
 @dataclass(frozen=True)
 class TlsPeerChain:
     """What a TLS server presented: ``chain`` as sent (leaf first), on ``address`` ("ip:port"),
-    for the SNI name ``server_name``; ``protocol`` e.g. "TLSv1.3"; ``cipher`` the suite name."""
+    for the SNI name ``server_name``; ``protocol`` e.g. "TLSv1.3"; ``cipher`` the suite name.
+    ``legacy_renegotiation`` is True when the handshake only worked with OpenSSL's
+    SSL_OP_LEGACY_SERVER_CONNECT: the server does not support RFC 5746 secure renegotiation
+    (OpenSSL 3 clients refuse it by default; the chain was collected by that retry)."""
 
     server_name: str
     address: str
     protocol: str | None
     cipher: str | None
     chain: tuple[CertificateInfo, ...]
+    legacy_renegotiation: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,6 +221,9 @@ class SignatureStatus(str, Enum):
     UNSIGNED = "unsigned"
     INVALID = "invalid"  # present, but does not verify (document changed after signing, ...)
     UNKNOWN_SIGNER = "unknown_signer"  # verifies only with a certificate the metadata does not list
+    # Cannot be checked: the listed signing certificate is unreadable (a placeholder, not base64),
+    # so neither "valid" nor "changed after signing" can be said.
+    UNVERIFIABLE = "unverifiable"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Facts read from the AD FS server export: the JSON file the bundled PowerShell collector
-(``adfs-readiness collector``) writes from Get-AdfsProperties, Get-AdfsCertificate,
-Get-AdfsEndpoint, Get-AdfsRelyingPartyTrust, Get-AdfsClaimsProviderTrust and
-Get-AdfsFarmInformation.
+"""Facts read from the AD FS server exports: the JSON files the bundled PowerShell collector
+(``adfs-readiness collector``) writes on each AD FS server and Web Application Proxy, from
+Get-AdfsProperties, Get-AdfsCertificate, Get-AdfsEndpoint, Get-AdfsRelyingPartyTrust,
+Get-AdfsClaimsProviderTrust, Get-AdfsFarmInformation and Get-AdfsAuthenticationProvider (the farm's
+configuration, the same on every node) and, from collector v2 on, what each server knows about
+itself (:mod:`adfs_readiness.facts.adfs_servers`).
 
 Fact key: :data:`ADFS_EXPORT_FACT` (:class:`AdfsExport`). Imports only from
 :mod:`adfs_readiness.facts`.
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts.adfs_servers import AdfsServer
+from adfs_readiness.facts.claim_rules import ClaimRuleSet
 
 __all__ = [
     "ADFS_EXPORT_FACT",
@@ -21,8 +25,14 @@ __all__ = [
     "AdfsEndpointEntry",
     "AdfsTrust",
     "AdfsFarm",
+    "AdfsFarmNode",
+    "AuthenticationProvider",
     "AdfsExport",
+    "AZURE_MFA_PROVIDER",
 ]
+
+#: Get-AdfsAuthenticationProvider's name of the built-in Azure (Entra) MFA adapter (AD FS 2016+).
+AZURE_MFA_PROVIDER = "AzureMfaAuthentication"
 
 #: Fact key of :class:`AdfsExport`.
 ADFS_EXPORT_FACT = "adfs_export"
@@ -47,18 +57,24 @@ class AdfsProperties:
     log_level: tuple[str, ...] | None = None
     extended_protection_token_check: str | None = None
     artifact_db_connection: str | None = None
+    https_port: int | None = None
+    tls_client_port: int | None = None
 
 
 @dataclass(frozen=True)
 class AdfsCertificateEntry:
     """One Get-AdfsCertificate entry: ``certificate_type`` ("Token-Signing", "Token-Decrypting",
     "Service-Communications"), ``is_primary``, ``thumbprint`` (upper-case hex) and the decoded
-    ``certificate`` (None when the export carried no certificate bytes)."""
+    ``certificate`` (None when the export carried no certificate bytes). ``store_location`` /
+    ``store_name`` say where AD FS finds it ("LocalMachine" / "My"); both empty for a certificate
+    AD FS generated and keeps in its configuration database (automatic rollover)."""
 
     certificate_type: str
     is_primary: bool | None
     thumbprint: str | None
     certificate: CertificateInfo | None = None
+    store_location: str | None = None
+    store_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +93,8 @@ class AdfsTrust:
     """A relying-party or claims-provider trust: ``kind`` ("relying_party"/"claims_provider"),
     ``name``, ``identifiers``, ``enabled``, ``signature_algorithm`` (URI) and the certificates
     the trust holds (request-signing / encryption for a relying party, token-signing for a claims
-    provider) with the property they came from."""
+    provider) with the property they came from. ``issuance_rules`` are its issuance transform rules
+    parsed (None when the export does not carry them: collector v1)."""
 
     kind: str
     name: str
@@ -85,6 +102,31 @@ class AdfsTrust:
     enabled: bool | None
     signature_algorithm: str | None = None
     certificates: tuple[tuple[str, CertificateInfo], ...] = ()
+    issuance_rules: ClaimRuleSet | None = None
+
+
+@dataclass(frozen=True)
+class AdfsFarmNode:
+    """One Get-AdfsFarmInformation farm node: ``fqdn``, ``behavior_level`` (the highest farm
+    behavior level its Windows Server version supports) and ``node_type`` (PrimaryComputer /
+    SecondaryComputer)."""
+
+    fqdn: str
+    behavior_level: int | None = None
+    node_type: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthenticationProvider:
+    """One Get-AdfsAuthenticationProvider entry: ``name`` (e.g. "AzureMfaAuthentication",
+    "FormsAuthentication"), ``display_name``, ``is_custom``; ``in_global_policy`` says whether the
+    global authentication policy (Get-AdfsGlobalAuthenticationPolicy) lists it as an additional or
+    primary provider (None = the policy was not exported)."""
+
+    name: str
+    display_name: str | None = None
+    is_custom: bool | None = None
+    in_global_policy: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +138,7 @@ class AdfsFarm:
     behavior_level: int | None
     nodes: tuple[str, ...]
     database: str | None
+    node_details: tuple[AdfsFarmNode, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,13 +147,17 @@ class AdfsExport:
 
     Attributes:
         configured: False when no export file is given (``--adfs-export`` / ``[adfs] export``).
-        source: the file path.
-        collector_version / collected_at / computer_name: from the collector's header (None for
-            a hand-made file).
+        source: the file the farm configuration was read from (the first AD FS server's export).
+        collector_version / collected_at / computer_name: from that file's header (None for a
+            hand-made file).
         properties / certificates / endpoints / relying_parties / claims_providers / farm:
             the sections; None for a section the file lacks (it is then listed in ``problems``).
+        authentication_providers: Get-AdfsAuthenticationProvider (None = not exported).
+        servers: every export given, one per AD FS server or proxy (collector v2 adds what each
+            server knows about itself; a v1 file gives a server with only its name).
+        sources: every file read.
         problems: what was wrong: unreadable file, missing sections or fields, unknown field
-            values, numbers where names were expected.
+            values, numbers where names were expected (prefixed with the file when several).
     """
 
     configured: bool
@@ -124,4 +171,7 @@ class AdfsExport:
     relying_parties: tuple[AdfsTrust, ...] | None = None
     claims_providers: tuple[AdfsTrust, ...] | None = None
     farm: AdfsFarm | None = None
+    authentication_providers: tuple[AuthenticationProvider, ...] | None = None
+    servers: tuple[AdfsServer, ...] = ()
+    sources: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()

@@ -57,9 +57,13 @@ class RealmDiscovery:
 
 @dataclass(frozen=True)
 class TenantDiscovery:
-    """``GET https://<login host>/<domain>/v2.0/.well-known/openid-configuration``: the
-    ``tenant_id`` (from the issuer ``https://<host>/<tenant id>/v2.0``), or Entra's error code
-    (e.g. AADSTS90002 "tenant not found") for a domain no tenant has verified."""
+    """OpenID Connect discovery of a domain, as MSAL asks it (``GET https://<login host>/<domain>/
+    v2.0/.well-known/openid-configuration``; the v1 document ``/<domain>/.well-known/
+    openid-configuration``, as ADAL asks it, when the v2 one gives no answer): the ``tenant_id``
+    and where it was read (``tenant_id_from``: "issuer" — v1 ``https://sts.windows.net/<id>/``,
+    v2 ``https://<login host>/<id>/v2.0``, national clouds alike — or "endpoints" when only the
+    authorization/token endpoints carry it), or Entra's error code (e.g. AADSTS90002 "tenant not
+    found") for a domain no tenant has verified."""
 
     domain: str
     exchange: HttpExchange
@@ -68,6 +72,7 @@ class TenantDiscovery:
     error_code: str | None = None
     error_description: str | None = None
     parse_error: str | None = None
+    tenant_id_from: str | None = None
 
 
 @dataclass(frozen=True)

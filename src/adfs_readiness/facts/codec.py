@@ -6,7 +6,8 @@ exactly as in the live run. Rather than a hand-written loader per fact, :func:`d
 type hints of a dataclass (``typing.get_type_hints``) and rebuilds it field by field. It knows:
 
 * ``None``, ``bool``, ``int``, ``float``, ``str``, ``bytes`` (base64, as ``to_jsonable`` writes);
-* ``datetime`` / ``date`` (ISO 8601), ``pathlib.Path``, ``(str, Enum)`` and other enums (by value);
+* ``datetime`` (ISO 8601 with a time zone, returned in UTC; a naive one is an error) / ``date``
+  (ISO 8601), ``pathlib.Path``, ``(str, Enum)`` and other enums (by value);
 * ``X | None``, ``Optional[X]`` and other unions (the first member that decodes wins, ``None``
   first when the value is null), so ``HttpExchange.error: ProbeError | None`` and a top-level
   "fact or ProbeError" both work;
@@ -30,7 +31,7 @@ import types
 import typing
 from collections.abc import Mapping as AbcMapping
 from collections.abc import Sequence as AbcSequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any, Union
@@ -80,7 +81,7 @@ def decode(tp: Any, value: Any, path: str = "") -> Any:
     if origin is typing.Literal:
         if value in typing.get_args(tp):
             return value
-        raise FactDecodeError(path, f"{value!r} is not one of {typing.get_args(tp)}")
+        raise FactDecodeError(path, f"{_short(value)} is not one of {typing.get_args(tp)}")
     if origin is not None:
         return _decode_generic(origin, typing.get_args(tp), value, path)
     if tp is type(None):
@@ -103,7 +104,10 @@ def _decode_union(members: tuple[Any, ...], value: Any, path: str) -> Any:
             return decode(member, value, path)
         except FactDecodeError as exc:
             errors.append(str(exc))
-    raise FactDecodeError(path, "no member of the union fits: " + "; ".join(errors))
+    # Cut: nested unions would otherwise multiply their members' messages.
+    message = "; ".join(errors)
+    raise FactDecodeError(path, "no member of the union fits: " + (message if len(message) <= 600
+                                                                   else message[:600] + "…"))
 
 
 def _decode_generic(origin: Any, args: tuple[Any, ...], value: Any, path: str) -> Any:
@@ -136,8 +140,8 @@ def _decode_class(tp: type, value: Any, path: str) -> Any:
     if issubclass(tp, Enum):
         try:
             return tp(value)
-        except ValueError:
-            raise FactDecodeError(path, f"{value!r} is not a {tp.__name__}") from None
+        except (ValueError, TypeError):
+            raise FactDecodeError(path, f"{_short(value)} is not a {tp.__name__}") from None
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -151,7 +155,12 @@ def _decode_class(tp: type, value: Any, path: str) -> Any:
         if isinstance(value, str):
             return value
     elif tp is datetime:
-        return _iso(datetime.fromisoformat, value, path)
+        moment = _iso(datetime.fromisoformat, value, path)
+        # Every datetime in a fact is aware UTC; a naive one would crash the first comparison with
+        # the run's clock (a hostile or hand-edited snapshot).
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise FactDecodeError(path, f"{value!r} has no time zone (expected e.g. 2026-11-30T12:00:00+00:00)")
+        return moment.astimezone(timezone.utc)
     elif tp is date:
         return _iso(date.fromisoformat, value, path)
     elif tp is bytes:
@@ -178,7 +187,13 @@ def _iso(parse: Any, value: Any, path: str) -> Any:
     try:
         return parse(value)
     except ValueError:
-        raise FactDecodeError(path, f"{value!r} is not an ISO 8601 date/time") from None
+        raise FactDecodeError(path, f"{_short(value)} is not an ISO 8601 date/time") from None
+
+
+def _short(value: Any) -> str:
+    """repr() of a value for an error message, cut (a hostile snapshot's value may be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "…"
 
 
 @functools.cache
@@ -203,4 +218,7 @@ def _decode_dataclass(tp: type, value: Any, path: str) -> Any:
                 raise FactDecodeError(path, f"{tp.__name__} needs {name!r}")
             continue
         kwargs[name] = decode(hints[name], value[name], f"{path}.{name}" if path else name)
-    return tp(**kwargs)
+    try:
+        return tp(**kwargs)
+    except (TypeError, ValueError) as exc:  # a dataclass's own validation (__post_init__)
+        raise FactDecodeError(path, f"not a valid {tp.__name__}: {exc}") from None

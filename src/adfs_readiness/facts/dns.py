@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from adfs_readiness.facts import ProbeError
+
 __all__ = [
     "DNS_INTERNAL_FACT",
     "DNS_EXTERNAL_FACT",
@@ -96,6 +98,9 @@ class DnsLookup:
         attempts: how many exchanges were made (retries and follow-ups of CNAME targets included).
         elapsed_seconds: wall time spent on this lookup.
         reason: for the failure outcomes, why, in words (resolver, RCODE or exception).
+        local_failure: set (a ProbeError of kind ``local``) when the lookup failed because this
+            machine could not ask: no route to its resolvers, or none of them answered anything
+            during the run. Such a failure says nothing about the name.
     """
 
     name: str
@@ -110,6 +115,7 @@ class DnsLookup:
     attempts: int = 0
     elapsed_seconds: float = 0.0
     reason: str | None = None
+    local_failure: ProbeError | None = None
 
     def describe(self) -> str:
         """One line: "sts.contoso.com A: 203.0.113.10" or "... A: NXDOMAIN (the name does not
@@ -129,7 +135,8 @@ class DnsLookup:
             DnsOutcome.ERROR: "lookup failed",
         }[self.outcome]
         why = f": {self.reason}" if self.reason and not self.outcome.answered else ""
-        return f"{head}: {words}{why}"
+        local = f" (not determined on this machine: {self.local_failure.reason})" if self.local_failure else ""
+        return f"{head}: {words}{why}{local}"
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,9 @@ class ChainVerification:
             path-only verification).
         at: ISO 8601 time the verification was made for.
         path_sha1: SHA-1 thumbprints of the verified path, leaf first (empty when it failed).
+        verifier: "cryptography" (the strict verifier) or "openssl" (OpenSSL's verifier, used
+            when the strict one refused only because of how a certificate is encoded: trust is
+            then judged as OpenSSL and Windows clients judge it).
     """
 
     trusted: bool
@@ -92,6 +95,7 @@ class ChainVerification:
     name: str | None
     at: str
     path_sha1: tuple[str, ...] = ()
+    verifier: str = "cryptography"
 
 
 @dataclass(frozen=True)

@@ -9,20 +9,34 @@ Usage::
 
 from __future__ import annotations
 
+import base64
+import os
+import secrets
+import uuid
 from datetime import datetime
 from pathlib import Path
 
 from typing import Any
 
-from adfs_readiness.config import CloudConfig, Config, HostPort
+from adfs_readiness.config import CloudConfig, Config, DnsConfig, HostPort, SignInTestConfig
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.lab.scenarios import SCENARIOS, LabMaterial, Scenario, build_material, get_scenario
 from adfs_readiness.lab.pki import LabCertificate
 from adfs_readiness.lab.endpoints_lab import ProbeListener
 from adfs_readiness.lab.sts import SilentListener, StsSimulator, legacy_tls_server, weak_tls_server
+from adfs_readiness.lab.sts_wstrust import SignInLab
 
-__all__ = ["Lab", "Scenario", "SCENARIOS"]
+#: The lab's sign-in test account, and the environment variable its password is put in while the
+#: lab runs (a scenario with sign_in other than "off"; the password is random per lab).
+LAB_SIGN_IN_UPN = "sso-test@contoso.test"
+LAB_SIGN_IN_PASSWORD_ENV = "ADFS_READINESS_LAB_SIGNIN_PASSWORD"
+
+__all__ = ["Lab", "Scenario", "SCENARIOS", "LAB_SIGN_IN_UPN", "LAB_SIGN_IN_PASSWORD_ENV"]
+
+
+#: The lab's domain: a .test name (RFC 6761) the lab serves as if it were public.
+LAB_PUBLIC_DOMAIN = "contoso.test"
 
 
 class Lab:
@@ -54,6 +68,10 @@ class Lab:
         self._server: StsSimulator | SilentListener | None = None
         self._extra: dict[str, list[StsSimulator]] = {"node": [], "proxy": []}
         self._probes: list[ProbeListener] = []
+        self.sign_in_password = secrets.token_urlsafe(18)
+        # The ImmutableID of the lab account: base64 of a GUID's bytes, as Entra Connect derives it.
+        self.sign_in_immutable_id = base64.b64encode(uuid.uuid5(uuid.NAMESPACE_DNS, LAB_SIGN_IN_UPN).bytes_le).decode()
+        self._sign_in: SignInLab | None = None
 
     @property
     def address(self) -> HostPort:
@@ -92,9 +110,18 @@ class Lab:
                                       external_ca_bundle=self.ca_bundle, endpoint_probe_urls=self.probe_urls,
                                       # No login service here: never ask Microsoft about a lab domain
                                       # (a CloudLab's config_changes() turns realm discovery back on).
-                                      cloud=CloudConfig(realm_discovery=False))
+                                      cloud=CloudConfig(realm_discovery=False),
+                                      # The lab's .test names stand for public ones (dns.fs-name-routable).
+                                      dns=DnsConfig(simulated_public_domains=(LAB_PUBLIC_DOMAIN,)))
+        if self.scenario.sign_in != "off":
+            values["sign_in_test"] = self.sign_in_config()
         values.update(changes)
         return Config(**values)
+
+    def sign_in_config(self) -> SignInTestConfig:
+        """The [sign_in_test] settings of the lab's test account (its password is in the environment
+        variable LAB_SIGN_IN_PASSWORD_ENV while the lab runs)."""
+        return SignInTestConfig(upn=LAB_SIGN_IN_UPN, password_env=LAB_SIGN_IN_PASSWORD_ENV)
 
     def config_toml(self) -> str:
         """The same settings as :meth:`config` as a TOML configuration file's text (for tests and
@@ -108,7 +135,9 @@ class Lab:
                 f'proxies = {quoted(self.proxies)}\n'
                 f'[endpoints]\nprobe_urls = {quoted(self.probe_urls)}\n'
                 f'[cloud]\nrealm_discovery = false\n'
-                f'[tls]\nca_bundle = "{self.ca_bundle}"\nexternal_ca_bundle = "{self.ca_bundle}"\n')
+                f'[tls]\nca_bundle = "{self.ca_bundle}"\nexternal_ca_bundle = "{self.ca_bundle}"\n'
+                + (f'[sign_in_test]\nupn = "{LAB_SIGN_IN_UPN}"\npassword_env = "{LAB_SIGN_IN_PASSWORD_ENV}"\n'
+                   if self.scenario.sign_in != "off" else ""))
 
     def _tls_setup(self) -> Any:
         scenario = self.scenario
@@ -123,7 +152,7 @@ class Lab:
         certificate.write_pem(chain_file, key_file)
         assert self.material is not None
         behaviour = self.scenario.behaviour(self.material.metadata, self.now, role=role,  # type: ignore[arg-type]
-                                            fs_name=self.fs_name)
+                                            fs_name=self.fs_name, sign_in=self._sign_in)
         return StsSimulator(behaviour, chain_file, key_file, configure_tls=self._tls_setup())
 
     def start(self) -> Lab:
@@ -131,6 +160,7 @@ class Lab:
         if self._server is not None:
             return self
         self.material = build_material(self.scenario, self.pki, self.fs_name)
+        self._sign_in = self._sign_in_lab()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ca_bundle.write_bytes(self.pki.ca_bundle_pem())
         if self.scenario.answer == "no-answer":
@@ -149,6 +179,23 @@ class Lab:
                 self._probes.append(probe)
         return self
 
+    def _sign_in_lab(self) -> SignInLab | None:
+        """What the STS's WS-Trust endpoint accepts and issues for this scenario (None = off). The
+        password goes into the environment for the probe to read, as an admin's would."""
+        mode = self.scenario.sign_in
+        if mode == "off":
+            return None
+        assert self.material is not None
+        os.environ[LAB_SIGN_IN_PASSWORD_ENV] = self.sign_in_password
+        signing = self.material.token_signing[0]
+        if mode == "wrong-key":
+            signing = self.pki.token_certificate("signing", self.fs_name, self.now.replace(year=self.now.year - 1),
+                                                 self.now.replace(year=self.now.year + 1))
+        return SignInLab(upn=LAB_SIGN_IN_UPN, immutable_id=self.sign_in_immutable_id,
+                         password=self.sign_in_password + ("-other" if mode == "wrong-password" else ""),
+                         issuer=f"http://{self.fs_name}/adfs/services/trust", signing=signing, now=self.now,
+                         drop_claim="ImmutableID" if mode == "missing-claim" else None)
+
     def stop(self) -> None:
         """Stop serving; quick, idempotent, leaves no thread or port behind."""
         while self._probes:
@@ -159,6 +206,9 @@ class Lab:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._sign_in is not None and os.environ.get(LAB_SIGN_IN_PASSWORD_ENV) == self.sign_in_password:
+            del os.environ[LAB_SIGN_IN_PASSWORD_ENV]
+        self._sign_in = None
 
     def __enter__(self) -> Lab:
         return self.start()

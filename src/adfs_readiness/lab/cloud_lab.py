@@ -1,6 +1,7 @@
 """The lab's Entra ID side on loopback: one HTTPS server answering as Microsoft's login host
 (realm discovery ``/getuserrealm.srf``, OpenID Connect discovery, the client-credentials token
-endpoint) and as Microsoft Graph (``/v1.0/domains/{id}/federationConfiguration``), told apart by
+endpoint) and as Microsoft Graph (``/v1.0/domains/{id}/federationConfiguration``, and
+``/v1.0/servicePrincipals(appId='...')`` with the key credentials of ``service_principals``), told apart by
 the Host header. Its certificate names both lab host names and is issued by the lab PKI.
 
 Realm discovery answers the way Microsoft's does (``&xml=1``): ``<RealmInfo Success="true">`` with
@@ -31,7 +32,8 @@ from adfs_readiness.config import CloudConfig, HostPort
 from adfs_readiness.lab._serving import serve_in_thread, stop_serving
 from adfs_readiness.lab.pki import LabCertificate, LabPki
 
-__all__ = ["CloudDomain", "CloudLab", "federation_configuration", "LAB_TENANT_ID", "LOGIN_HOST", "GRAPH_HOST"]
+__all__ = ["CloudDomain", "CloudLab", "federation_configuration", "key_credential", "LAB_TENANT_ID", "LOGIN_HOST",
+           "GRAPH_HOST"]
 
 LOGIN_HOST = "login.lab.test"
 GRAPH_HOST = "graph.lab.test"
@@ -49,6 +51,11 @@ class CloudDomain:
     auth_host: str | None = None
     tenant_id: str = LAB_TENANT_ID
     federation: Mapping[str, Any] | None = None
+    #: The shape of its OpenID Connect discovery: "v2" (issuer https://<login>/<id>/v2.0), "v1-only"
+    #: (no v2 answer; the v1 document's issuer https://sts.windows.net/<id>/), "china-v1" (v1 only,
+    #: issuer https://sts.chinacloudapi.cn/<id>/), "placeholder-issuer" (issuer with {tenantid},
+    #: the tenant only in the endpoints, as the common/organizations documents have it).
+    discovery: Literal["v2", "v1-only", "china-v1", "placeholder-issuer"] = "v2"
 
 
 def federation_configuration(domain: str, fs_name: str, signing: LabCertificate | None,
@@ -135,15 +142,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return None
-        if len(segments) == 4 and segments[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+        v2 = len(segments) == 4 and segments[1:] == ["v2.0", ".well-known", "openid-configuration"]
+        v1 = len(segments) == 3 and segments[1:] == [".well-known", "openid-configuration"]
+        if v1 or v2:
             key = segments[0].lower()
-            tenant = key if key == LAB_TENANT_ID else (lab.domains[key].tenant_id if key in lab.domains
-                                                      and lab.domains[key].kind != "unknown" else None)
+            known = lab.domains.get(key)
+            tenant = key if key == LAB_TENANT_ID else (known.tenant_id if known is not None
+                                                      and known.kind != "unknown" else None)
             if tenant is None:
                 return self._json(400, {"error": "invalid_tenant", "error_description":
                                         f"AADSTS90002: Tenant '{key}' not found. Check to make sure you have the "
                                         f"correct tenant ID and are signing into the correct cloud."})
+            shape = known.discovery if known is not None else "v2"
             base = f"https://{lab.login_host}/{tenant}"
+            if v1:
+                sts = "sts.chinacloudapi.cn" if shape == "china-v1" else "sts.windows.net"
+                return self._json(200, {"issuer": f"https://{sts}/{tenant}/", "token_endpoint": f"{base}/oauth2/token",
+                                        "authorization_endpoint": f"{base}/oauth2/authorize",
+                                        "jwks_uri": f"https://{lab.login_host}/common/discovery/keys"})
+            if shape in ("v1-only", "china-v1"):
+                return self._json(404, {"error": "not_found"})
+            if shape == "placeholder-issuer":
+                return self._json(200, {"issuer": f"https://{lab.login_host}/{{tenantid}}/v2.0",
+                                        "token_endpoint": f"{base}/oauth2/v2.0/token",
+                                        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize"})
             return self._json(200, {"issuer": f"{base}/v2.0", "token_endpoint": f"{base}/oauth2/v2.0/token",
                                     "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
                                     "jwks_uri": f"https://{lab.login_host}/{tenant}/discovery/v2.0/keys",
@@ -178,7 +200,35 @@ class _Handler(BaseHTTPRequestHandler):
             values = [dict(info.federation)] if info.federation is not None else []
             return self._json(200, {"@odata.context": f"https://{lab.graph_host}/v1.0/$metadata#domains('"
                                     f"{segments[2]}')/federationConfiguration", "value": values})
+        if len(segments) == 2 and segments[0] == "v1.0" and segments[1].startswith("servicePrincipals(appId="):
+            app_id = segments[1][len("servicePrincipals(appId="):].strip(")'")
+            if lab.graph_forbidden:
+                return self._json(403, {"error": {"code": "Authorization_RequestDenied",
+                                                  "message": "Insufficient privileges to complete the operation."}})
+            credentials = lab.service_principals.get(app_id)
+            if credentials is None:
+                return self._json(404, {"error": {"code": "Request_ResourceNotFound", "message": "Resource not found."}})
+            return self._json(200, {"@odata.context": f"https://{lab.graph_host}/v1.0/$metadata#servicePrincipals"
+                                                      f"(id,appId,displayName,keyCredentials)/$entity",
+                                    "id": "0c1f7a3e-5d1b-4f53-9d8a-1f2e3d4c5b6a", "appId": app_id,
+                                    "displayName": "Azure Multi-Factor Auth Client",
+                                    "keyCredentials": list(credentials)})
         return self._json(404, {"error": {"code": "BadRequest", "message": "Unsupported path."}})
+
+
+def key_credential(cert: LabCertificate, *, with_key: bool = True) -> dict[str, Any]:
+    """A Graph keyCredential for ``cert`` as Add-MgServicePrincipalKey / the portal registers one:
+    customKeyIdentifier = base64 of the SHA-1 thumbprint bytes, the validity as start/endDateTime,
+    ``key`` = the DER (Graph returns it when keyCredentials is selected on one object)."""
+    import base64
+
+    return {"customKeyIdentifier": base64.b64encode(bytes.fromhex(cert.sha1)).decode("ascii"),
+            "displayName": cert.cert.subject.rfc4514_string(), "keyId": f"{cert.sha1[:8].lower()}-0000-4000-8000-"
+                                                                         f"{cert.sha1[-12:].lower()}",
+            "type": "AsymmetricX509Cert", "usage": "Verify",
+            "startDateTime": cert.cert.not_valid_before_utc.isoformat().replace("+00:00", "Z"),
+            "endDateTime": cert.cert.not_valid_after_utc.isoformat().replace("+00:00", "Z"),
+            "key": base64.b64encode(cert.der).decode("ascii") if with_key else None}
 
 
 class _Server(ThreadingHTTPServer):
@@ -210,6 +260,8 @@ class CloudLab:
     access_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     secret_env: str = "ADFS_READINESS_LAB_GRAPH_SECRET"
     tokens_issued: int = 0
+    service_principals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    graph_forbidden: bool = False
     _server: _Server | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 

@@ -105,6 +105,7 @@ class DnsLab:
                 expected_external_addresses=("203.0.113.10",),
                 m365_verification={DEMO_DOMAIN: "MS=ms12345678"},
                 certificate_caa_domains=("ca.contoso.test",),
+                simulated_public_domains=("contoso.test",),
             ),
         }
 
@@ -118,7 +119,8 @@ class DnsLab:
             f'external_resolvers = ["{self.external.address}"]\n'
             'expected_internal_addresses = ["10.0.10.20"]\n'
             'expected_external_addresses = ["203.0.113.10"]\n'
-            'certificate_caa_domains = ["ca.contoso.test"]\n\n'
+            'certificate_caa_domains = ["ca.contoso.test"]\n'
+            'simulated_public_domains = ["contoso.test"]\n\n'
             "[dns.m365_verification]\n"
             f'"{DEMO_DOMAIN}" = "MS=ms12345678"\n\n'
             "[directory]\n"

@@ -25,7 +25,7 @@ from adfs_readiness.lab._serving import serve_in_thread, stop_serving
 __all__ = ["ENDPOINT_STATES", "DEFAULT_ENDPOINTS", "endpoint_answer", "mex_document", "ProbeListener",
            "IDP_INITIATED_PAGE", "IDP_INITIATED_DISABLED_PAGE"]
 
-ENDPOINT_STATES = ("proxied", "enabled", "disabled", "broken", "wrong-issuer")
+ENDPOINT_STATES = ("proxied", "enabled", "disabled", "broken", "wrong-issuer", "plain-http", "message-security")
 
 #: AD FS 2016+ defaults as Microsoft 365 needs them, windowstransport kept off the proxy (the hardening guide).
 DEFAULT_ENDPOINTS: Mapping[str, str] = {
@@ -55,16 +55,26 @@ _WSTRUST_BINDINGS = {
 }
 
 
-def mex_document(fs_name: str, enabled_paths: list[str]) -> bytes:
+def mex_document(fs_name: str, enabled_paths: list[str], *, scheme: str = "https",
+                 message_security: bool = False) -> bytes:
     """A WS-MetadataExchange (WSDL) document shaped like AD FS's, listing the enabled WS-Trust
-    endpoints (AD FS lists only enabled ones)."""
+    endpoints (AD FS lists only enabled ones) with ``scheme`` ("http" makes a farm whose MEX
+    publishes plain-http addresses, e.g. behind an SSL-offloading load balancer); with
+    ``message_security`` also the message-security endpoint /2005/username over http, as
+    farms that enabled it publish it."""
     ports = []
     for suffix, binding in _WSTRUST_BINDINGS.items():
         path = f"/adfs/services/trust/{suffix}"
         if path in enabled_paths:
             ports.append(f'<wsdl:port name="{binding}" binding="tns:{binding}"><soap12:address location='
-                         f'"https://{fs_name}{path}"/><wsa10:EndpointReference><wsa10:Address>https://{fs_name}{path}'
+                         f'"{scheme}://{fs_name}{path}"/><wsa10:EndpointReference><wsa10:Address>{scheme}://{fs_name}{path}'
                          f'</wsa10:Address></wsa10:EndpointReference></wsdl:port>')
+    if message_security:
+        path = "/adfs/services/trust/2005/username"
+        ports.append(f'<wsdl:port name="UserNameWSTrustBinding_IWSTrustFeb2005Async1" '
+                     f'binding="tns:UserNameWSTrustBinding_IWSTrustFeb2005Async1"><soap12:address location='
+                     f'"http://{fs_name}{path}"/><wsa10:EndpointReference><wsa10:Address>http://{fs_name}{path}'
+                     f'</wsa10:Address></wsa10:EndpointReference></wsdl:port>')
     return ('<?xml version="1.0" encoding="utf-8"?><wsdl:definitions name="SecurityTokenService" '
             'targetNamespace="http://schemas.microsoft.com/ws/2008/06/identity/securitytokenservice" '
             'xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/" '
@@ -82,7 +92,8 @@ def endpoint_answer(path: str, states: Mapping[str, str], role: str, fs_name: st
     state = states[path]
     if state == "broken":
         return 200, b"<!DOCTYPE html><html><body><form method='post'>Sign in</form></body></html>", "text/html"
-    visible = state in ("proxied", "wrong-issuer") or (state == "enabled" and role == "farm")
+    visible = state in ("proxied", "wrong-issuer", "plain-http", "message-security") or (
+        state == "enabled" and role == "farm")
     if path == "/adfs/ls/IdpInitiatedSignon.aspx":
         # Disabled in AD FS = the page is off (error page); unpublished = 404 on the proxy.
         if role == "proxy" and states.get("/adfs/ls/", "proxied") != "proxied":
@@ -92,7 +103,8 @@ def endpoint_answer(path: str, states: Mapping[str, str], role: str, fs_name: st
         return 404, b"<html><body>404 Not Found</body></html>", "text/html"
     if path == "/adfs/services/trust/mex":
         enabled = [p for p, s in states.items() if s == "proxied" or (s == "enabled" and role == "farm")]
-        return 200, mex_document(fs_name, enabled), "text/xml"
+        return 200, mex_document(fs_name, enabled, scheme="http" if state == "plain-http" else "https",
+                                 message_security=state == "message-security"), "text/xml"
     if path == "/adfs/.well-known/openid-configuration":
         base = f"https://{'other.' + fs_name if state == 'wrong-issuer' else fs_name}/adfs"
         document = {"issuer": base, "authorization_endpoint": f"{base}/oauth2/authorize/",

@@ -310,18 +310,38 @@ class LabPki:
             raise ValueError(f"kind must be 'signing' or 'encryption', not {kind!r}")
         index = self._token_counts.get(kind, 0)
         self._token_counts[kind] = index + 1
-        key = _rsa_key(key_size, f"token-{kind}-{index}")
-        name = x509.Name([x509.NameAttribute(
-            NameOID.COMMON_NAME, f"ADFS {'Signing' if kind == 'signing' else 'Encryption'} - {fs_name}")])
+        return self._self_signed(x509.Name([x509.NameAttribute(
+            NameOID.COMMON_NAME, f"ADFS {'Signing' if kind == 'signing' else 'Encryption'} - {fs_name}")]),
+            not_before, not_after, key=_rsa_key(key_size, f"token-{kind}-{index}"),
+            serial_label=f"token|{kind}|{fs_name}|{not_before.isoformat()}|{not_after.isoformat()}|{key_size}|{index}",
+            hash=hash)
+
+    @staticmethod
+    def _self_signed(name: x509.Name, not_before: datetime, not_after: datetime, *, key: rsa.RSAPrivateKey,
+                     serial_label: str, hash: hashes.HashAlgorithm | None = None) -> LabCertificate:  # noqa: A002
+        """A self-signed certificate without extensions (how Windows components make their own)."""
         cert = (
             x509.CertificateBuilder()
             .subject_name(name)
             .issuer_name(name)
             .public_key(key.public_key())
-            .serial_number(_serial(f"token|{kind}|{fs_name}|{not_before.isoformat()}|{not_after.isoformat()}"
-                                   f"|{key_size}|{index}"))
+            .serial_number(_serial(serial_label))
             .not_valid_before(not_before)
             .not_valid_after(not_after)
             .sign(key, hash or hashes.SHA256())
         )
         return LabCertificate(cert, key, (cert,))
+
+    def self_signed(self, common_name: str, not_before: datetime, not_after: datetime, *,
+                    organizational_unit: str | None = None, key_slot: str = "self-signed") -> LabCertificate:
+        """A self-signed certificate without extensions, subject ``CN=<common_name>`` (and
+        ``OU=<organizational_unit>``): the shape of the certificates Windows components make for
+        themselves, e.g. the Azure MFA adapter's (``CN=<tenant id>, OU=Microsoft AD FS Azure MFA``,
+        New-AdfsAzureMfaTenantCertificate) and the Web Application Proxy's proxy-trust certificate
+        (``CN=ADFS ProxyTrust - <computer name>``). ``key_slot`` names its key (see :func:`_rsa_key`)."""
+        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+        if organizational_unit:
+            attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, organizational_unit))
+        return self._self_signed(x509.Name(attributes), not_before, not_after, key=_rsa_key(2048, key_slot),
+                                 serial_label=f"self|{common_name}|{organizational_unit}|{not_before.isoformat()}|"
+                                              f"{not_after.isoformat()}|{key_slot}")

@@ -28,6 +28,7 @@ from adfs_readiness.lab.endpoints_lab import DEFAULT_ENDPOINTS
 from adfs_readiness.lab.federation_metadata import build_federation_metadata
 from adfs_readiness.lab.pki import LabCertificate, LabPki
 from adfs_readiness.lab.sts import StsBehaviour
+from adfs_readiness.lab.sts_wstrust import SignInLab
 
 __all__ = ["Scenario", "SCENARIOS", "LabMaterial", "build_material", "get_scenario", "with_switches"]
 
@@ -66,6 +67,9 @@ class Scenario:
         farm_nodes / proxies: one extra STS simulator per entry, serving the same metadata with
             "same" (the service's certificate), "renewed" (another certificate, same key) or
             "other-key" (another certificate and key).
+        sign_in: the lab test account's WS-Trust sign-in (endpoints.sign-in-test): "off" (not
+            configured), "ok", "wrong-password" (the STS expects another password), "missing-claim"
+            (no ImmutableID claim), "wrong-key" (signed with a key the metadata does not publish).
     """
 
     name: str
@@ -96,9 +100,10 @@ class Scenario:
     endpoints: tuple[tuple[str, str], ...] = ()
     clock_offset_seconds: float = 0.0
     probe_status: int = 200
+    sign_in: Literal["off", "ok", "wrong-password", "missing-claim", "wrong-key"] = "off"
 
     def behaviour(self, metadata: bytes, now: datetime | None = None, role: Literal["farm", "proxy"] = "farm",
-                  fs_name: str = "sts.contoso.test") -> StsBehaviour:
+                  fs_name: str = "sts.contoso.test", sign_in: SignInLab | None = None) -> StsBehaviour:
         """The STS simulator's behaviour for this scenario, serving ``metadata``, with the lab's
         clock ``now`` for the Date header; ``role`` "proxy" serves only the endpoints published
         through the proxy. ``endpoints`` overrides states of DEFAULT_ENDPOINTS (path, state);
@@ -111,7 +116,7 @@ class Scenario:
                             oversized_declares_length=self.oversized_declares_length,
                             drip_interval_seconds=self.drip_interval_seconds, now=now,
                             endpoints=MappingProxyType(states), role=role, fs_name=fs_name,
-                            clock_offset_seconds=self.clock_offset_seconds)
+                            clock_offset_seconds=self.clock_offset_seconds, sign_in=sign_in)
 
 
 _TLS_HEALTHY = (
@@ -153,7 +158,7 @@ _PRESETS = (
               ("tls.node-consistency", "pass")),
              token_signing_days_left=18, token_signing_successor=True, token_decrypting_days_left=60,
              tls_names=("{fs}", "certauth.{fs}", "enterpriseregistration.contoso.test"),
-             farm_nodes=("same", "same"), proxies=("same",)),
+             farm_nodes=("same", "same"), proxies=("same",), sign_in="ok"),
     Scenario("token-signing-expiring", "The token-signing certificate expires in 10 days and no successor "
              "is published (fail, not yet blocking).",
              (("token-signing.expiry", "fail"), ("token-signing.rollover", "warn")),
@@ -239,6 +244,17 @@ _PRESETS = (
                         ("/adfs/.well-known/openid-configuration", "disabled"))),
     Scenario("clock-skew", "The federation service's clock is 10 minutes ahead.",
              (("endpoints.clock-skew", "fail"),), clock_offset_seconds=600),
+    Scenario("sign-in", "The lab test account signs in through the proxy (WS-Trust 1.3 usernamemixed) and gets a "
+             "token Entra ID would accept.", (("endpoints.sign-in-test", "pass"),), proxies=("same",), sign_in="ok"),
+    Scenario("sign-in-wrong-password", "The test account's password is refused (SOAP fault FailedAuthentication).",
+             (("endpoints.sign-in-test", "fail"),), proxies=("same",), sign_in="wrong-password"),
+    Scenario("sign-in-disabled-endpoint", "/adfs/services/trust/13/usernamemixed is disabled: rich clients get 404.",
+             (("endpoints.sign-in-test", "fail"), ("endpoints.usernamemixed", "warn")), proxies=("same",),
+             sign_in="ok", endpoints=(("/adfs/services/trust/13/usernamemixed", "disabled"),)),
+    Scenario("sign-in-missing-claim", "The token lacks the ImmutableID claim (a broken issuance rule).",
+             (("endpoints.sign-in-test", "fail"),), proxies=("same",), sign_in="missing-claim"),
+    Scenario("sign-in-wrong-key", "The token is signed with a key the federation metadata does not publish.",
+             (("endpoints.sign-in-test", "fail"),), proxies=("same",), sign_in="wrong-key"),
     Scenario("no-answer", "A TCP listener that accepts connections and never speaks TLS (timeout).",
              (("metadata.reachable", "fail"),), answer="no-answer"),
 )

@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,6 +32,7 @@ from adfs_readiness.config import HostPort
 from adfs_readiness.lab._serving import serve_in_thread
 from adfs_readiness.lab.endpoints_lab import DEFAULT_ENDPOINTS, endpoint_answer
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
+from adfs_readiness.lab.sts_wstrust import MAX_REQUEST_BYTES, SignInLab, wstrust_answer
 
 __all__ = ["StsBehaviour", "StsSimulator", "SilentListener", "SIGN_IN_PAGE", "weak_tls_server", "legacy_tls_server"]
 
@@ -72,6 +73,8 @@ class StsBehaviour:
         now: the lab's clock; the Date header says ``now`` plus the time since the simulator
             started, so clock-skew checks judged against the same ``now`` see no skew. None = the
             system clock.
+        sign_in: the test account the WS-Trust usernamemixed endpoints issue tokens for (POST;
+            see :mod:`adfs_readiness.lab.sts_wstrust`); None = they refuse every request.
     """
 
     metadata: bytes
@@ -87,6 +90,7 @@ class StsBehaviour:
     role: Literal["farm", "proxy"] = "farm"
     fs_name: str = "sts.contoso.test"
     clock_offset_seconds: float = 0.0
+    sign_in: SignInLab | None = None
 
 
 def weak_tls_server(context: ssl.SSLContext) -> None:
@@ -207,6 +211,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*answer)
         else:
             self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        behaviour = self.server.simulator.behaviour
+        path = self.path.split("?", 1)[0]
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit() or int(length) > MAX_REQUEST_BYTES:
+            self._send(413 if length.isdigit() else 411, b"", "text/html")
+            return
+        body = self.rfile.read(int(length))
+        state = behaviour.endpoints.get(path)
+        visible = state == "proxied" or (state == "enabled" and behaviour.role == "farm")
+        if path not in ("/adfs/services/trust/13/usernamemixed", "/adfs/services/trust/2005/usernamemixed") or not visible:
+            self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
+            return
+        simulator = self.server.simulator
+        now = datetime.now(timezone.utc) if behaviour.now is None else behaviour.now + timedelta(
+            seconds=time.monotonic() - simulator.started + behaviour.clock_offset_seconds)
+        self._send(*wstrust_answer(body, behaviour.sign_in, now))
 
     def _metadata(self) -> None:
         behaviour = self.server.simulator.behaviour

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
 from adfs_readiness.config import Config
 from adfs_readiness.facts import ProbeError
+from adfs_readiness.net import Network, TimeBudget
 
 __all__ = ["ProbeContext", "ProbeSpec"]
 
@@ -30,12 +31,23 @@ class ProbeContext:
         deadline: ``time.monotonic()`` value by which the probe must have returned; probes pass
             ``remaining()`` into their own network timeouts so a slow peer cannot outlive it.
         log: the run's logger (debug details, tracebacks).
+        net: the run's network (HTTP client, trust stores, resolvers per view), shared by every
+            probe of the run; a fresh one for ``config`` when not given.
+        budget: the probe's time budget: ``network.timeout_seconds`` per operation, ending at
+            ``deadline``.
     """
 
     config: Config
     now: datetime
     deadline: float
     log: logging.Logger
+    net: Network = field(default=None)  # type: ignore[assignment] - filled in __post_init__
+    budget: TimeBudget = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.net is None:
+            object.__setattr__(self, "net", Network.for_config(self.config))
+        object.__setattr__(self, "budget", TimeBudget(self.config.timeout_seconds, self.deadline))
 
     def remaining(self) -> float:
         """Seconds left until the deadline (never negative)."""

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import entry_points
+from typing import Callable
+
+from adfs_readiness.config import Config
 
 from adfs_readiness.facts import METADATA_FACT, FederationMetadata
 from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
@@ -18,12 +21,15 @@ from adfs_readiness.facts.cloud import (
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsView
 from adfs_readiness.facts.endpoints import ENDPOINTS_FACT, EndpointsFacts
+from adfs_readiness.facts.entra_mfa import ENTRA_MFA_CLIENT_FACT, EntraMfaClient
+from adfs_readiness.facts.sign_in import SIGN_IN_FACT, SignInFacts
 from adfs_readiness.facts.tls import (
     CERTIFICATE_FILE_FACT,
     TLS_FACT,
     CertificateFile,
     TlsFacts,
 )
+from adfs_readiness.net import probe_time_limit
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.probes.adfs_export import probe_adfs_export
 from adfs_readiness.probes.cloud import probe_realm
@@ -35,6 +41,8 @@ from adfs_readiness.probes.dns import (
 )
 from adfs_readiness.probes.endpoints import probe_endpoints
 from adfs_readiness.probes.entra import probe_entra_federation
+from adfs_readiness.probes.entra_mfa import probe_entra_mfa_client
+from adfs_readiness.probes.sign_in import probe_sign_in
 from adfs_readiness.probes.metadata import probe_federation_metadata
 from adfs_readiness.probes.tls_endpoints import probe_tls
 from adfs_readiness.probes.tls_file import probe_certificate_file
@@ -46,14 +54,19 @@ PROBE_ENTRY_POINT_GROUP = "adfs_readiness.probes"
 log = logging.getLogger(__name__)
 
 
+def _operations(count: int) -> Callable[[Config], float]:
+    """A probe time limit of ``count`` network operations one after another (net.budget)."""
+    return lambda config: probe_time_limit(config.timeout_seconds, operations=count)
+
+
 def builtin_probes() -> dict[str, ProbeSpec]:
     """Fact key -> ProbeSpec for the probes shipped with adfs-readiness."""
     specs = [
         ProbeSpec(
             key=METADATA_FACT,
             function=probe_federation_metadata,
-            # connect + read, a few redirects: the fetch itself also honours the run's deadline.
-            timeout=lambda config: config.timeout_seconds * 3,
+            # connect, read, and a redirect or the TLS chain capture, one after another.
+            timeout=_operations(3),
             description="Federation metadata (FederationMetadata.xml): fetched or read, parsed, signature verified",
             fact_type=FederationMetadata,
         ),
@@ -76,8 +89,8 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             function=probe_tls,
             fact_type=TlsFacts,
             # All handshakes run in parallel (connect + handshake each); a legacy-only server needs
-            # a second round. Each handshake also honours the time left.
-            timeout=lambda config: config.timeout_seconds * 5,
+            # a second round: connect, handshake, connect, handshake, and a spare.
+            timeout=_operations(5),
             description="TLS: chain, verification (external/internal view) and protocol versions per "
                         "service name, node, proxy and certificate-authentication port",
         ),
@@ -85,7 +98,7 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=CERTIFICATE_FILE_FACT,
             function=probe_certificate_file,
             fact_type=CertificateFile,
-            timeout=lambda config: config.timeout_seconds,
+            timeout=_operations(1),
             description="A certificate file (--certificate: PEM, DER or PFX) read and verified",
         ),
         ProbeSpec(
@@ -100,8 +113,9 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=ENDPOINTS_FACT,
             function=probe_endpoints,
             fact_type=EndpointsFacts,
-            # Each place's requests run in sequence (a dead place is asked once); each honours the time left.
-            timeout=lambda config: config.timeout_seconds * 4,
+            # Each place's requests run in sequence (a dead place is asked once): the first connect
+            # and read, then the rest of the answers, which arrive quickly from a live place.
+            timeout=_operations(4),
             description="AD FS endpoints: passive, MEX, usernamemixed, windowstransport, IdP-initiated sign-on, "
                         "OpenID configuration through the external path; /adfs/probe per node; latency; Date headers",
         ),
@@ -109,14 +123,16 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=REALM_FACT,
             function=probe_realm,
             fact_type=RealmFacts,
-            timeout=lambda config: config.timeout_seconds * 3,
+            # Realm and OpenID discovery in parallel: connect, read, a redirect.
+            timeout=_operations(3),
             description="Entra ID realm discovery (getuserrealm.srf) and OpenID Connect discovery per federated domain",
         ),
         ProbeSpec(
             key=ENTRA_FEDERATION_FACT,
             function=probe_entra_federation,
             fact_type=EntraFederationFacts,
-            timeout=lambda config: config.timeout_seconds * 4,
+            # The token request (connect, read), then Graph (connect, read).
+            timeout=_operations(4),
             description="Entra federation settings per domain (Graph internalDomainFederation): exported JSON or "
                         "live Microsoft Graph",
         ),
@@ -124,8 +140,27 @@ def builtin_probes() -> dict[str, ProbeSpec]:
             key=ADFS_EXPORT_FACT,
             function=probe_adfs_export,
             fact_type=AdfsExport,
-            timeout=lambda config: config.timeout_seconds,
-            description="AD FS server export (the bundled collector's JSON)",
+            timeout=_operations(1),
+            description="AD FS server exports (the bundled collector's JSON, one per AD FS server and proxy)",
+        ),
+        ProbeSpec(
+            key=ENTRA_MFA_CLIENT_FACT,
+            function=probe_entra_mfa_client,
+            fact_type=EntraMfaClient,
+            # The token (connect, read), then the service principal (connect, read).
+            timeout=_operations(4),
+            description="The Azure Multi-Factor Auth Client service principal's key credentials (live Microsoft Graph)",
+        ),
+        ProbeSpec(
+            key=SIGN_IN_FACT,
+            function=probe_sign_in,
+            fact_type=SignInFacts,
+            # The POST (connect, handshake, read), then the metadata GET (the same, plus a spare);
+            # a password prompt waits for the admin.
+            timeout=lambda config: _operations(7)(config) + (300 if config.sign_in_test.password_source == "prompt"
+                                                           else 0),
+            description="A real sign-in with the test account: WS-Trust 1.3 usernamemixed token request for "
+                        "urn:federation:MicrosoftOnline through the external path, the assertion verified",
         ),
     ]
     return {s.key: s for s in specs}

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.pem import pem_blocks
 
 __all__ = [
     "describe_certificate",
@@ -36,9 +37,10 @@ __all__ = [
 _RFC5280_SERIAL = "RFC 5280 4.1.2.2 requires a positive integer"
 _MAX_SERIAL_OCTETS = 20
 
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN (?:X509 )?CERTIFICATE-----(.*?)-----END (?:X509 )?CERTIFICATE-----", re.DOTALL
-)
+#: PEM labels of a certificate (RFC 7468 5.1, and the older "X509 CERTIFICATE" some tools write),
+#: found with the linear scanner of adfs_readiness.pem (a regex with a lazy ``.*?`` is quadratic
+#: on a file full of BEGIN lines).
+_PEM_CERTIFICATE_LABELS = (b"CERTIFICATE", b"X509 CERTIFICATE")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
 
 # Signature OIDs that cryptography does not name but AD FS/Entra certificates use: the OIW
@@ -98,6 +100,7 @@ def _serial(cert: x509.Certificate, fields: dict[str, Any], problems: list[str])
     fields["serial_number"] = str(serial)
     if serial < 0:
         problems.append(f"serial number is negative ({_RFC5280_SERIAL})")
+        fields.setdefault("encoding_problems", []).append(f"negative serial number ({_RFC5280_SERIAL})")
     elif serial == 0:
         problems.append(f"serial number is zero ({_RFC5280_SERIAL})")
     # Two's-complement length, as encoded in the DER INTEGER.
@@ -169,6 +172,7 @@ def _extensions(cert: x509.Certificate, fields: dict[str, Any], problems: list[s
     extensions, error = _quiet(lambda: cert.extensions)
     if error:
         problems.append(f"extensions could not be parsed: {error}")
+        fields.setdefault("encoding_problems", []).append(f"extensions are not valid DER ({_der_error(error)})")
         _lenient_extensions(cert, fields, problems)
         return
     for extension in extensions:
@@ -206,7 +210,9 @@ def _lenient_extensions(cert: x509.Certificate, fields: dict[str, Any], problems
     tbs, error = _quiet(lambda: asn1_x509.TbsCertificate.load(cert.tbs_certificate_bytes))
     if error:
         problems.append(f"extensions could not be read leniently either: {error}")
+        fields["unreadable_extensions"] = ("*",)
         return
+    unreadable: list[str] = []
     for extension in tbs["extensions"] or ():
         name = extension["extn_id"].native
 
@@ -216,6 +222,7 @@ def _lenient_extensions(cert: x509.Certificate, fields: dict[str, Any], problems
         value, error = _quiet(read)
         if error:
             problems.append(f"extension {name} could not be read: {error}")
+            unreadable.append(str(name))
             continue
         if name == "subject_alt_name":
             fields["san_dns"] = tuple(v for v in value if isinstance(v, str) and not v.startswith(("http", "urn:")))
@@ -229,7 +236,16 @@ def _lenient_extensions(cert: x509.Certificate, fields: dict[str, Any], problems
         elif name == "authority_information_access":
             fields["ocsp_urls"] = tuple(d["access_location"] for d in value if d["access_method"] == "ocsp")
             fields["ca_issuer_urls"] = tuple(d["access_location"] for d in value if d["access_method"] == "ca_issuers")
+    fields["unreadable_extensions"] = tuple(unreadable)
     problems.append("the extensions above were read with a lenient parser; strict clients may reject this certificate")
+
+
+def _der_error(error: str) -> str:
+    """cryptography's parse error in words: "EncodedDefault" is a DEFAULT value encoded
+    explicitly (X.690 11.5 forbids it in DER), e.g. basicConstraints cA FALSE."""
+    if "EncodedDefault" in error:
+        return "a DEFAULT value is encoded explicitly, which DER forbids (X.690 11.5), e.g. basicConstraints cA FALSE"
+    return error
 
 
 def _purpose_oid(purpose: str) -> str:
@@ -308,6 +324,8 @@ def describe_certificate(der: bytes) -> CertificateInfo:
             reader(cert, fields, problems)
         except Exception as exc:  # noqa: BLE001 - last line of defence: never crash on a certificate
             problems.append(f"{reader.__name__.strip('_')} could not be read: {type(exc).__name__}: {exc}")
+    if "encoding_problems" in fields:
+        fields["encoding_problems"] = tuple(fields["encoding_problems"])
     return CertificateInfo(
         der_b64=der_b64, sha1=sha1, sha256=sha256, decodable=True, problems=tuple(problems), **fields
     )
@@ -316,34 +334,25 @@ def describe_certificate(der: bytes) -> CertificateInfo:
 def certificate_from_base64(text: str) -> CertificateInfo:
     """Describe a base64-encoded certificate as found in an XML ``ds:X509Certificate`` element.
 
-    White space (line breaks, indentation) is ignored. Text that is not valid base64 gives
-    ``decodable=False`` with a problem; the thumbprints are then computed over whatever bytes the
-    leniently decoded text yields (the characters outside the base64 alphabet dropped, the tail
-    cut to whole 4-character groups). Never raises.
+    White space (line breaks, indentation) is ignored. Empty text, or text that is not base64 (a
+    placeholder such as "MIIC...REPLACE_ME" left in a template), gives ``decodable=False`` with
+    the problem and *no thumbprint* (``sha1`` and ``sha256`` empty): there are no certificate
+    bytes to take a thumbprint of, and an invented one (the SHA-1 of empty or salvaged bytes)
+    would be matched against real certificates. Never raises.
     """
     cleaned = "".join((text or "").split())
     if not cleaned:
-        sha1, sha256 = _thumbprints(b"")
-        return CertificateInfo(
-            der_b64="", sha1=sha1, sha256=sha256, decodable=False, problems=("the certificate element is empty",)
-        )
+        return CertificateInfo(der_b64="", sha1="", sha256="", decodable=False,
+                               problems=("the certificate element is empty",))
     try:
         der = base64.b64decode(cleaned, validate=True)
     except (binascii.Error, ValueError) as exc:
-        salvage = _NOT_BASE64.sub("", cleaned)
-        salvage = salvage[: len(salvage) // 4 * 4]
-        try:
-            der = base64.b64decode(salvage)
-        except (binascii.Error, ValueError):
-            der = b""
-        sha1, sha256 = _thumbprints(der)
-        return CertificateInfo(
-            der_b64=base64.b64encode(der).decode("ascii"),
-            sha1=sha1,
-            sha256=sha256,
-            decodable=False,
-            problems=(f"the certificate is not valid base64: {exc}",),
-        )
+        shown = cleaned if len(cleaned) <= 40 else f"{cleaned[:20]}...{cleaned[-12:]}"
+        return CertificateInfo(der_b64="", sha1="", sha256="", decodable=False,
+                               problems=(f"the certificate text is not base64 ({exc}): {shown!r}",))
+    if not der:
+        return CertificateInfo(der_b64="", sha1="", sha256="", decodable=False,
+                               problems=("the certificate element holds no bytes",))
     return describe_certificate(der)
 
 
@@ -356,8 +365,8 @@ def load_pem_certificates(data: bytes) -> list[CertificateInfo]:
     empty list when there is no certificate block.
     """
     certificates = []
-    for match in _PEM_BLOCK.finditer(data or b""):
-        body = match.group(1).decode("ascii", "replace")
+    for block in pem_blocks(data or b"", _PEM_CERTIFICATE_LABELS):
+        body = block.body.decode("ascii", "replace")
         # RFC 1421 encapsulated headers ("Proc-Type: ...") precede a blank line; skip them.
         if ":" in body.split("\n\n", 1)[0] and "\n\n" in body:
             body = body.split("\n\n", 1)[1]

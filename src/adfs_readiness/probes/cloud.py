@@ -7,10 +7,9 @@ login.chinacloudapi.cn), optionally pinned to an address (``[cloud] login_addres
 
 from __future__ import annotations
 
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
@@ -18,13 +17,36 @@ from adfs_readiness.facts import HttpExchange
 from adfs_readiness.facts.cloud import RealmDiscovery, RealmFacts, TenantDiscovery
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._xml import safe_parser
-from adfs_readiness.probes.http import fetch
+from adfs_readiness.text import loads_json
 
-__all__ = ["probe_realm", "MADE_UP_USER"]
+__all__ = ["probe_realm", "MADE_UP_USER", "tenant_id_from_discovery"]
 
 #: The local part asked about: realm discovery answers per domain, the user need not exist.
 MADE_UP_USER = "adfs-readiness-probe"
-_TENANT_IN_ISSUER = re.compile(r"^https://[^/]+/([0-9a-fA-F-]{36})/v2\.0/?$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def tenant_id_from_discovery(data: dict) -> tuple[str | None, str | None]:
+    """The tenant id an Entra OpenID Connect discovery document names, and where it was read.
+
+    Every real shape: the v1 issuer ``https://sts.windows.net/<id>/`` (``sts.chinacloudapi.cn``
+    in China), the v2 issuer ``https://login.microsoftonline.com/<id>/v2.0`` (``.us``, ``.cn``,
+    ``login.partner.microsoftonline.cn`` alike), and — when the issuer holds a placeholder such
+    as ``{tenantid}`` (the ``common``/``organizations`` documents) — the first path segment of
+    the authorization or token endpoint. Returns (lower-case id, "issuer" | "endpoints") or
+    (None, None). Source: Microsoft identity platform, "OpenID Connect on the Microsoft identity
+    platform" (issuer formats of v1.0 and v2.0 tokens)."""
+    for key, source in (("issuer", "issuer"), ("authorization_endpoint", "endpoints"), ("token_endpoint", "endpoints")):
+        value = data.get(key)
+        if not isinstance(value, str):
+            continue
+        try:
+            first = urlsplit(value.strip()).path.strip("/").split("/", 1)[0]
+        except ValueError:
+            continue
+        if _GUID.match(first):
+            return first.lower(), source
+    return None, None
 
 
 def _realm(domain: str, exchange: HttpExchange, body: bytes, login: str) -> RealmDiscovery:
@@ -50,8 +72,8 @@ def _tenant(domain: str, exchange: HttpExchange, body: bytes) -> TenantDiscovery
     if exchange.error is not None:
         return TenantDiscovery(domain=domain, exchange=exchange, parse_error=str(exchange.error))
     try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = loads_json(body)
+    except ValueError as exc:
         return TenantDiscovery(domain=domain, exchange=exchange, parse_error=f"not JSON: {exc}")
     if not isinstance(data, dict):
         return TenantDiscovery(domain=domain, exchange=exchange, parse_error="the JSON is not an object")
@@ -61,10 +83,10 @@ def _tenant(domain: str, exchange: HttpExchange, body: bytes) -> TenantDiscovery
         return TenantDiscovery(domain=domain, exchange=exchange, error_code=code.group(1) if code else None,
                                error_description=description.splitlines()[0] if description else None)
     issuer = data.get("issuer") if isinstance(data.get("issuer"), str) else None
-    match = _TENANT_IN_ISSUER.match(issuer or "")
-    return TenantDiscovery(domain=domain, exchange=exchange, issuer=issuer,
-                           tenant_id=match.group(1).lower() if match else None,
-                           parse_error=None if match else f"no tenant id in the issuer {issuer!r}")
+    tenant_id, source = tenant_id_from_discovery(data)
+    return TenantDiscovery(domain=domain, exchange=exchange, issuer=issuer, tenant_id=tenant_id,
+                           tenant_id_from=source,
+                           parse_error=None if tenant_id else f"no tenant id in the issuer {issuer!r} or the endpoints")
 
 
 def probe_realm(ctx: ProbeContext) -> RealmFacts:
@@ -78,9 +100,9 @@ def probe_realm(ctx: ProbeContext) -> RealmFacts:
                           service_name=config.service_name)
 
     def get(url: str, accept: str) -> tuple[HttpExchange, bytes]:
-        return fetch(url, timeout=config.timeout_seconds, deadline=ctx.deadline, max_bytes=config.max_download_bytes,
-                     connect_address=cloud.login_address, ca_bundle=config.ca_bundle, accept=accept, max_redirects=2,
-                     capture_tls=False)
+        answer = ctx.net.http.get(url, budget=ctx.budget, connect_address=cloud.login_address, accept=accept,
+                                  max_redirects=2)
+        return answer.exchange, answer.body
 
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="realm") as pool:
         jobs = []
@@ -93,6 +115,13 @@ def probe_realm(ctx: ProbeContext) -> RealmFacts:
         realms, tenants = [], []
         for domain, login, realm_job, oidc_job in jobs:
             realms.append(_realm(domain, *realm_job.result(), login))
-            tenants.append(_tenant(domain, *oidc_job.result()))
+            found = _tenant(domain, *oidc_job.result())
+            if found.tenant_id is None and found.error_code is None:
+                # No v2 answer (or none naming a tenant): ask the v1 document, as ADAL-era clients do.
+                v1_url = f"https://{cloud.login_host}/{quote(domain)}/.well-known/openid-configuration"
+                v1 = _tenant(domain, *get(v1_url, "application/json"))
+                if v1.tenant_id is not None or v1.error_code is not None:
+                    found = v1
+            tenants.append(found)
     return RealmFacts(configured=True, login_host=cloud.login_host, login_address=pinned,
                       service_name=config.service_name, realms=tuple(realms), tenants=tuple(tenants))

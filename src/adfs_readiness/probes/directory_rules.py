@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Mapping
 
 from adfs_readiness.facts.directory import ProblemSample, RuleResult, SourceAnchorSummary, UpnSuffixUsage
+from adfs_readiness.files import PRIVATE_MODE, AtomicFile, ensure_dir, open_atomic
 from adfs_readiness.probes.ldap_decode import guid_from_bytes, immutable_id, text
 
 __all__ = ["SCAN_ATTRIBUTES", "AttributeScanner", "upn_problems", "smtp_problems", "is_routable_suffix",
@@ -404,8 +405,11 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def open_csv(directory: Path) -> IO[str]:
-    """Create ``directory`` and open ``directory-problems.csv`` in it for writing (UTF-8 with BOM so
-    Excel reads non-ASCII names correctly)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    return open(directory / "directory-problems.csv", "w", newline="", encoding="utf-8-sig")
+def open_csv(directory: Path) -> AtomicFile:
+    """Create ``directory`` and start a new ``directory-problems.csv`` in it (UTF-8 with BOM so
+    Excel reads non-ASCII names correctly). The file is written beside the old one and replaces
+    it on ``close()`` (:class:`adfs_readiness.files.AtomicFile`: no link followed, mode 0600: it
+    names the directory's objects)."""
+    ensure_dir(directory)
+    return open_atomic(directory / "directory-problems.csv", mode=PRIVATE_MODE, text=True,
+                       encoding="utf-8-sig", newline="")

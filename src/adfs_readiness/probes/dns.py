@@ -15,8 +15,10 @@ What is asked (see :func:`view_questions`):
   MX and ``autodiscover`` when Exchange Online is in scope, ``msoid``; and the CAA records of the
   federation service name, climbing towards the root as RFC 8659 section 3 says.
 
-Pure gathering: nothing here judges. The resolver is built once per probe run and passed in
-(:func:`gather_view` takes it), never kept in a module global.
+Pure gathering: nothing here judges. The resolver of each view is built once per run by the
+run's network (``ctx.net.resolver``) and passed in (:func:`gather_view` takes it), never kept in
+a module global. A view whose resolvers this machine cannot reach at all is marked as the
+machine's failure (``DnsLookup.local_failure``), not the names'.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from adfs_readiness.config import Config
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.facts.dns import DnsLookup, DnsOutcome, DnsView
 from adfs_readiness.probes import ProbeContext
-from adfs_readiness.probes.dns_client import DnsClient, make_resolver
+from adfs_readiness.net import DnsClient, probe_time_limit
 from adfs_readiness.probes.dns_spf import spf_tree
 
 __all__ = ["probe_dns_internal", "probe_dns_external", "gather_view", "view_questions", "caa_candidates",
@@ -36,9 +38,10 @@ __all__ = ["probe_dns_internal", "probe_dns_external", "gather_view", "view_ques
 
 def dns_probe_timeout(config: Config) -> float:
     """A view probe's own time limit in seconds: room for the silent-resolver path (two lookups of
-    two attempts per resolver) plus the answered lookups; the client also stops at the deadline."""
+    two attempts per resolver, one after another) plus two answered lookups; the client also stops
+    at the deadline."""
     servers = max(1, len(config.internal_resolvers), len(config.external_resolvers))
-    return config.timeout_seconds * (4 * servers + 2)
+    return probe_time_limit(config.timeout_seconds, operations=4 * servers + 2)
 
 
 def probe_dns_internal(ctx: ProbeContext) -> DnsView | ProbeError:
@@ -61,10 +64,11 @@ def _probe(ctx: ProbeContext, view: str, servers) -> DnsView | ProbeError:
                        note="Nothing to look up: no federation service name, federated domain or AD domain "
                             "is configured.")
     try:
-        resolver, system = make_resolver(servers, config.timeout_seconds)
+        resolver, system = ctx.net.resolver(view, tuple(servers))
     except dns.resolver.NoResolverConfiguration as exc:
-        return ProbeError(ProbeErrorKind.NOT_CONFIGURED,
-                          f"no {view} resolvers are configured (dns.{view}_resolvers) and the system has "
+        # The machine running the check has no resolver: its trouble, not the names' (exit 3).
+        return ProbeError(ProbeErrorKind.LOCAL,
+                          f"no {view} resolvers are configured (dns.{view}_resolvers) and this machine has "
                           f"none either ({exc})")
     return gather_view(view, resolver, config, deadline=ctx.deadline, system_resolver=system)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from adfs_readiness.facts.dns import DnsLookup, DnsOutcome, SpfRecordTree
-from adfs_readiness.probes.dns_client import DnsClient
+from adfs_readiness.net.dns import DnsClient
 
 __all__ = ["spf_records", "dns_querying_terms", "spf_tree", "MAX_SPF_DEPTH"]
 

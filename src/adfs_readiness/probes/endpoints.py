@@ -4,7 +4,7 @@ service name, ``/adfs/probe`` over HTTP on every node and proxy, the MEX and Ope
 latency samples and the servers' Date headers.
 
 Each place's requests run one after another (places and /adfs/probe targets in parallel), each
-bounded by the run's deadline (``fetch`` honours it); a place that does not answer is asked once.
+bounded by the probe's time budget (the run's HTTP client honours it); a place that does not answer is asked once.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from adfs_readiness.facts.endpoints import (
     LatencySample,
 )
 from adfs_readiness.probes import ProbeContext
-from adfs_readiness.probes.http import fetch
 from adfs_readiness.probes.mex import parse_mex, parse_openid_configuration
 
 __all__ = ["probe_endpoints", "PASSIVE_QUERY", "ENDPOINT_PATHS"]
@@ -88,10 +87,8 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
     places = _places(ctx)
 
     def get(url: str, pinned: HostPort | None, accept: str = "*/*") -> tuple[HttpExchange, bytes, float]:
-        exchange, body = fetch(url, timeout=config.timeout_seconds, deadline=ctx.deadline,
-                               max_bytes=config.max_download_bytes, connect_address=pinned,
-                               ca_bundle=config.ca_bundle, accept=accept, max_redirects=0, capture_tls=False)
-        return exchange, body, time.monotonic()
+        answer = ctx.net.http.get(url, budget=ctx.budget, connect_address=pinned, accept=accept, max_redirects=0)
+        return answer.exchange, answer.body, time.monotonic()
 
     def place_sequence(via: EndpointVia, label: str, pinned: HostPort | None) -> list:
         # One place's requests one after another (a farm sees one client, not a burst); when the

@@ -15,22 +15,22 @@ objects serialise PascalCase.
 
 from __future__ import annotations
 
-import json
 import os
-import ssl
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
-
-import requests
+from urllib.parse import quote
 
 from adfs_readiness.config import Config, HostPort
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
+from adfs_readiness.files import read_capped
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
+from adfs_readiness.net.msal_http import HttpFailure, MsalHttpClient
 from adfs_readiness.probes import ProbeContext
+from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import certificate_from_base64
-from adfs_readiness.probes.http import _TrustAdapter, _trust_context
+from adfs_readiness.text import loads_json
 
-__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES"]
+__all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES", "graph_token"]
 
 #: internalDomainFederation's documented properties (v1.0), lower-cased -> canonical name.
 GRAPH_PROPERTIES = {name.lower(): name for name in (
@@ -104,18 +104,21 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
     return result, problems
 
 
-def _from_file(path: Path, config: Config) -> EntraFederationFacts:
+def _from_file(path: Path, config: Config, deadline: float | None = None) -> EntraFederationFacts:
+    limits = config.limits
     try:
-        raw = path.read_bytes()
-        data = json.loads(raw.decode("utf-8-sig"))
+        raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
+        # Size, item count, depth and number bounds checked before anything reads the document.
+        data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
+                                    deadline=deadline)
     except OSError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"cannot read {path}: {exc.strerror or exc}",))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UntrustedJsonError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
-                                    problems=(f"{path} is not JSON: {exc}",))
+                                    problems=(f"{path} was refused: {exc}",))
     federations, problems = parse_federation_json(data, config.federated_domains)
-    return _facts(str(path), "file", federations, problems, config)
+    return _facts(str(path), "file", federations, list(bounded_problems(problems)), config)
 
 
 def _facts(source: str, kind: str, federations: list[DomainFederation], problems: list[str],
@@ -126,28 +129,6 @@ def _facts(source: str, kind: str, federations: list[DomainFederation], problems
                                 problems=tuple(problems))
 
 
-class _PinnedSession(requests.Session):
-    """A requests session that sends requests for the pinned hosts to their address (SNI, Host and
-    certificate verification keep the name, as curl --resolve does)."""
-
-    def __init__(self, pins: dict[str, HostPort], context: ssl.SSLContext) -> None:
-        super().__init__()
-        self._pins, self._context = pins, context
-        self.mount("https://", _TrustAdapter(context))
-
-    def request(self, method, url, *args, **kwargs):  # noqa: ANN001, ANN201 - requests' signature
-        parts = urlsplit(url)
-        pin = self._pins.get((parts.hostname or "").lower())
-        if pin is not None:
-            ip = f"[{pin.host}]" if ":" in pin.host else pin.host
-            self.mount(f"https://{ip}:{pin.port}/", _TrustAdapter(self._context, server_hostname=parts.hostname))
-            headers = dict(kwargs.pop("headers", None) or {})
-            headers["Host"] = parts.netloc
-            kwargs["headers"] = headers
-            url = urlunsplit((parts.scheme, f"{ip}:{pin.port}", parts.path, parts.query, ""))
-        return super().request(method, url, *args, **kwargs)
-
-
 def _credential(config: Config) -> dict | str | None:
     cloud = config.cloud
     if cloud.client_certificate is not None:
@@ -156,57 +137,77 @@ def _credential(config: Config) -> dict | str | None:
         from cryptography.hazmat.primitives.serialization import Encoding
 
         # msal's certificate credential: the PEM private key and the certificate's SHA-1 thumbprint.
-        pem = cloud.client_certificate.read_bytes()
+        pem = read_capped(cloud.client_certificate, config.limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
         certificate = x509.load_pem_x509_certificate(pem)
         return {"private_key": pem.decode("ascii"), "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),
                 "public_certificate": certificate.public_bytes(Encoding.PEM).decode("ascii")}
     return os.environ.get(cloud.client_secret_env) or None
 
 
-def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
+def graph_token(ctx: ProbeContext) -> tuple[str, dict[str, HostPort]] | str:
+    """An app-only Microsoft Graph access token (msal client credentials, its HTTP through the
+    run's client) and the pinned addresses by host name, or why there is none. Nothing the token
+    endpoint says is echoed but its error code and the first line of its description; the token
+    is never logged or stored in a fact."""
     import msal
 
     config, cloud = ctx.config, ctx.config.cloud
-    base = f"https://{cloud.graph_host}/v1.0"
     credential = _credential(config)
     if credential is None:
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"no client secret in the environment variable {cloud.client_secret_env} "
-                                              f"and no client_certificate configured",))
+        return (f"no client secret in the environment variable {cloud.client_secret_env} "
+                f"and no client_certificate configured")
     authority_host = cloud.authority_host or cloud.login_host
-    pins = {h: a for h, a in ((cloud.graph_host, cloud.graph_address),
-                              (authority_host, cloud.authority_address or (
-                                  cloud.login_address if authority_host == cloud.login_host else None)))
+    pins = {h.lower(): a for h, a in ((cloud.graph_host, cloud.graph_address),
+                                      (authority_host, cloud.authority_address or (
+                                          cloud.login_address if authority_host == cloud.login_host else None)))
             if a is not None}
-    session = _PinnedSession(pins, _trust_context(config.ca_bundle))
-    timeout = max(0.1, min(config.timeout_seconds, ctx.remaining()))
+    http = MsalHttpClient(ctx.net.http, ctx.budget, pins)
     try:
         app = msal.ConfidentialClientApplication(
             cloud.client_id, authority=f"https://{authority_host}/{cloud.tenant_id}", client_credential=credential,
-            http_client=session, instance_discovery=False, timeout=timeout)
+            http_client=http, instance_discovery=False)
         token = app.acquire_token_for_client(scopes=[f"https://{cloud.graph_host}/.default"])
-    except Exception as exc:  # noqa: BLE001 - msal raises ValueError / requests errors on a bad authority
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"could not get a token from {authority_host}: {type(exc).__name__}: {exc}",))
-    if "access_token" not in token:
-        # msal's error answer: never echo anything but the error code and description.
-        return EntraFederationFacts(configured=True, source=base, source_kind="graph",
-                                    problems=(f"token request refused: {token.get('error')}: "
-                                              f"{str(token.get('error_description', '')).splitlines()[0:1]}",))
+    except HttpFailure as exc:
+        return f"could not get a token from {authority_host}: {exc.error}"
+    except Exception as exc:  # noqa: BLE001 - msal raises ValueError and the like on a bad authority answer
+        return f"could not get a token from {authority_host}: {type(exc).__name__}"
+    if not isinstance(token, dict) or not isinstance(token.get("access_token"), str):
+        # msal's error answer: never echo anything but the error code and the description's first line.
+        error = token.get("error") if isinstance(token, dict) else None
+        description = token.get("error_description") if isinstance(token, dict) else None
+        first_line = str(description).splitlines()[0] if description else ""
+        return f"token request refused: {error}: {first_line}".rstrip(": ")
+    return token["access_token"], pins
+
+
+def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
+    """Live Graph: a client-credentials token (:func:`graph_token`), then ``GET
+    /v1.0/domains/{id}/federationConfiguration`` per domain. Every answer is capped and bounded by
+    the probe's budget."""
+    config, cloud = ctx.config, ctx.config.cloud
+    base = f"https://{cloud.graph_host}/v1.0"
+    obtained = graph_token(ctx)
+    if isinstance(obtained, str):
+        return EntraFederationFacts(configured=True, source=base, source_kind="graph", problems=(obtained,))
+    access_token, pins = obtained
+    token = {"access_token": access_token}
     federations, problems = [], []
     for domain in config.federated_domains:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
-        try:
-            response = session.get(url, headers={"Authorization": f"Bearer {token['access_token']}",
-                                                 "Accept": "application/json"},
-                                   timeout=max(0.1, min(config.timeout_seconds, ctx.remaining())))
-            data = response.json() if response.content else None
-        except (requests.RequestException, ValueError) as exc:
-            problems.append(f"{domain}: Graph request failed: {type(exc).__name__}")
+        answer = ctx.net.http.get(url, budget=ctx.budget, accept="application/json", max_redirects=0,
+                                  headers={"Authorization": f"Bearer {token['access_token']}"},
+                                  connect_address=pins.get(cloud.graph_host.lower()))
+        if answer.error is not None:
+            problems.append(f"{domain}: Graph request failed: {answer.error}")
             continue
-        if response.status_code != 200:
+        try:
+            data = loads_json(answer.body) if answer.body else None
+        except ValueError as exc:
+            problems.append(f"{domain}: Graph answered HTTP {answer.status} with a body that is not JSON ({exc})")
+            continue
+        if answer.status != 200:
             error = (data or {}).get("error", {}) if isinstance(data, dict) else {}
-            problems.append(f"{domain}: Graph answered HTTP {response.status_code} "
+            problems.append(f"{domain}: Graph answered HTTP {answer.status} "
                             f"{error.get('code', '') if isinstance(error, dict) else ''}".rstrip())
             continue
         values = data.get("value") if isinstance(data, dict) else None
@@ -214,7 +215,6 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
             for item in values:
                 if isinstance(item, dict):
                     federations.append(_domain_federation(item, domain))
-    session.close()
     return _facts(base, "graph", federations, problems, config)
 
 
@@ -223,7 +223,7 @@ def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts:
     Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
     cloud = ctx.config.cloud
     if cloud.federation_export is not None:
-        return _from_file(cloud.federation_export, ctx.config)
+        return _from_file(cloud.federation_export, ctx.config, ctx.deadline)
     if cloud.graph_configured:
         return _from_graph(ctx)
     return EntraFederationFacts(configured=False)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import os
 import socket
 import ssl
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ with warnings.catch_warnings():
 from adfs_readiness.config import DirectoryConfig
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.directory import BindResult, DirectoryConnection
+from adfs_readiness.probes.secrets import resolve_secret
 from adfs_readiness.probes.certificates import describe_certificate
 
 __all__ = [
@@ -158,34 +158,9 @@ def resolve_password(cfg: DirectoryConfig, *, environ: dict[str, str] | None = N
 
     Returns (password, None) or (None, why not). The password is never logged or stored in facts.
     """
-    source = cfg.password_source
-    if source == "env":
-        env = os.environ if environ is None else environ
-        value = env.get(cfg.password_env)
-        if not value:
-            return None, f"the environment variable {cfg.password_env} is not set (directory.password_env)"
-        return value, None
-    if source == "prompt":
-        try:
-            value = prompt(f"LDAP password for {cfg.bind_user}: ")
-        except (EOFError, OSError) as exc:
-            return None, f"could not prompt for the password: {exc or 'no terminal'}"
-        return (value, None) if value else (None, "no password was entered")
-    if source == "keyring":
-        if keyring_get is None:
-            try:
-                import keyring
-            except ImportError:
-                return None, "password_source = \"keyring\" needs the keyring package: pip install adfs-readiness[keyring]"
-            keyring_get = keyring.get_password
-        try:
-            value = keyring_get(cfg.keyring_service, cfg.bind_user or "")
-        except Exception as exc:  # keyring backends raise their own types
-            return None, f"the keyring could not be read: {type(exc).__name__}: {exc}"
-        if not value:
-            return None, f"no password in the keyring for service {cfg.keyring_service!r}, user {cfg.bind_user!r}"
-        return value, None
-    return None, f"unknown password_source {source!r}"
+    return resolve_secret(cfg.password_source, env_name=cfg.password_env, env_setting="directory.password_env",
+                          prompt_text=f"LDAP password for {cfg.bind_user}: ", keyring_service=cfg.keyring_service,
+                          keyring_user=cfg.bind_user or "", environ=environ, prompt=prompt, keyring_get=keyring_get)
 
 
 def discover_domain_controllers(domain: str, resolver: Any) -> list[tuple[str, int]]:

@@ -4,18 +4,19 @@ Sources, in order: ``config.metadata_source`` (``--metadata PATH|URL``: a saved 
 partner's URL), else the live service at ``https://<federation service name>/FederationMetadata/
 2007-06/FederationMetadata.xml`` — the URL Entra's automatic certificate update polls — connected
 through ``config.service_address`` when one is pinned. Parsing and signature verification live in
-:mod:`adfs_readiness.probes.metadata_parser`; the HTTP exchange in :mod:`adfs_readiness.probes.http`.
+:mod:`adfs_readiness.probes.metadata_parser`; the HTTP exchange in :mod:`adfs_readiness.net.http`.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from adfs_readiness.facts import FederationMetadata, HttpExchange, ProbeError, ProbeErrorKind
 from adfs_readiness.probes import ProbeContext
-from adfs_readiness.probes.http import fetch
 from adfs_readiness.probes.metadata_parser import parse_metadata, read_metadata_file
+from adfs_readiness.probes.tls import capture_peer_chain
 
 __all__ = ["probe_federation_metadata", "METADATA_ACCEPT"]
 
@@ -42,9 +43,11 @@ def probe_federation_metadata(ctx: ProbeContext) -> FederationMetadata | ProbeEr
         host = ""
     # Pin only the federation service name: a partner URL on another host resolves normally.
     pinned = config.service_address if host == (config.service_name or "") else None
-    exchange, body = fetch(url, timeout=config.timeout_seconds, deadline=ctx.deadline,
-                           max_bytes=config.max_download_bytes, connect_address=pinned,
-                           ca_bundle=config.ca_bundle, accept=METADATA_ACCEPT)
+    # The chain the server sends is kept with the exchange (dns.caa reads the issuing CA from it).
+    answer = ctx.net.http.get(url, budget=ctx.budget, connect_address=pinned, accept=METADATA_ACCEPT,
+                              capture_tls=partial(capture_peer_chain, policy=ctx.net.policy))
+    exchange, body = answer.exchange, answer.body
+    url = exchange.url  # as recorded: never with credentials from the URL's userinfo
     if exchange.error is not None or exchange.status != 200:
         return _not_parsed(url, exchange)
     return parse_metadata(body, source=url, source_kind="url", fetch=exchange,

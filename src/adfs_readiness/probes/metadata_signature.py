@@ -119,7 +119,9 @@ def verify_metadata_signature(data: bytes, root: etree._Element, document: Metad
         )
 
     legacy = _sha1_parts(signature_method, digest_methods)
-    listed = [c for c in document.certificates(KeyUse.SIGNING) if c.decodable]
+    every_listed = document.certificates(KeyUse.SIGNING)
+    unreadable = [c for c in every_listed if not c.decodable]
+    listed = [c for c in every_listed if c.decodable]
     candidates = [(cert, f"with {cert.label}") for cert in listed]
     # The embedded certificate is worth trying only when it is not one of the listed ones.
     if embedded is not None and embedded.decodable and embedded.sha1 not in {c.sha1 for c in listed}:
@@ -130,6 +132,13 @@ def verify_metadata_signature(data: bytes, root: etree._Element, document: Metad
             failure = _try_verify(data, root_id, reference_uri, cert)
         except _ContentChanged as changed:
             return info(SignatureStatus.INVALID, f"the signature does not verify: {label}: {changed}")
+        if failure is None and cert is embedded and unreadable:
+            return info(
+                SignatureStatus.UNVERIFIABLE,
+                f"the signed content is intact (it verifies with the certificate embedded in the signature, "
+                f"{embedded.label}), but {len(unreadable)} listed signing certificate(s) could not be read, so "
+                "whether the signer is listed cannot be checked",
+            )
         if failure is None and cert is embedded:
             return info(
                 SignatureStatus.UNKNOWN_SIGNER,
@@ -144,6 +153,12 @@ def verify_metadata_signature(data: bytes, root: etree._Element, document: Metad
                 signer=cert.sha1,
             )
         first_failure = first_failure or f"{label}: {failure}"
+    if unreadable:
+        # The key that signed may be the one we cannot read: no verdict on the content either way.
+        return info(SignatureStatus.UNVERIFIABLE,
+                    f"{len(unreadable)} listed signing certificate(s) could not be read "
+                    f"({'; '.join(p for c in unreadable for p in c.problems)}), and no readable certificate "
+                    f"verifies the signature{f' ({first_failure})' if first_failure else ''}")
     if first_failure is None:
         return info(SignatureStatus.INVALID, "no decodable certificate to verify with (none listed, none embedded)")
     return info(SignatureStatus.INVALID, f"the signature does not verify: {first_failure}")

@@ -4,13 +4,13 @@ expansion, no network: :func:`adfs_readiness.probes._xml.safe_parser`)."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from adfs_readiness.facts.endpoints import EndpointVia, MexDocument, MexEndpoint, OpenIdConfiguration
 from adfs_readiness.probes._xml import safe_parser
+from adfs_readiness.text import loads_json
 
 __all__ = ["parse_mex", "parse_openid_configuration"]
 
@@ -66,8 +66,8 @@ def parse_openid_configuration(body: bytes, *, url: str, via: EndpointVia, addre
     """Parse AD FS's OpenID Connect discovery document (JSON, RFC 8414 / OpenID Discovery 1.0).
     Never raises: a body that is not a JSON object has ``parse_error`` set."""
     try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = loads_json(body)
+    except ValueError as exc:
         return OpenIdConfiguration(url=url, via=via, address=address, issuer=None, parse_error=f"not JSON: {exc}")
     if not isinstance(data, dict):
         return OpenIdConfiguration(url=url, via=via, address=address, issuer=None,

@@ -15,29 +15,19 @@ from __future__ import annotations
 
 import ipaddress
 import select
-import socket
 import time
+from dataclasses import replace
 
 from OpenSSL import SSL, crypto
 
 from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
+from adfs_readiness.net.errors import connect_error
+from adfs_readiness.net.policy import NetPolicy
+from adfs_readiness.net.sockets import open_tcp
 from adfs_readiness.probes.certificates import describe_certificate
 
-__all__ = ["capture_peer_chain", "connect_error", "TLS_VERSIONS"]
-
-def connect_error(exc: OSError, target: str, timeout: float) -> ProbeError:
-    """Map a socket error raised while connecting to a :class:`ProbeError` (timeout, refused,
-    name_not_resolved; other OS errors such as "no route to host" count as refused, with the OS
-    message)."""
-    if isinstance(exc, socket.gaierror):
-        return ProbeError(ProbeErrorKind.NAME_NOT_RESOLVED, f"the name does not resolve ({exc.strerror})", target)
-    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError since 3.10
-        return ProbeError(ProbeErrorKind.TIMEOUT, f"no TCP connection within {timeout:g} s", target)
-    if isinstance(exc, ConnectionRefusedError):
-        return ProbeError(ProbeErrorKind.REFUSED, "connection refused (nothing listens on that port)", target)
-    return ProbeError(ProbeErrorKind.REFUSED, f"cannot connect ({exc.strerror or exc})", target)
-
+__all__ = ["capture_peer_chain", "capture_once", "TLS_VERSIONS", "NO_SECURE_RENEGOTIATION"]
 
 def _openssl_reason(exc: SSL.Error) -> str:
     """The OpenSSL reason strings of an SSL.Error, e.g. "unsafe legacy renegotiation disabled"."""
@@ -92,8 +82,32 @@ TLS_VERSIONS = {
 }
 
 
+#: OpenSSL's reason when a server does not do RFC 5746 secure renegotiation (OpenSSL 3 clients
+#: refuse such servers unless SSL_OP_LEGACY_SERVER_CONNECT is set).
+NO_SECURE_RENEGOTIATION = "unsafe legacy renegotiation disabled"
+
+
 def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, pin_version: str | None = None,
-                       lower_security_level: bool = False) -> TlsPeerChain | ProbeError:
+                       lower_security_level: bool = False, policy: NetPolicy | None = None) -> TlsPeerChain | ProbeError:
+    """:func:`capture_once`, retried once with SSL_OP_LEGACY_SERVER_CONNECT when the server does
+    not support RFC 5746 secure renegotiation (OpenSSL's "unsafe legacy renegotiation disabled",
+    typical of older load balancers): the retry's chain is marked ``legacy_renegotiation`` so the
+    certificate can still be judged while the server is classified for what it is. Browsers and
+    Windows (SChannel) connect to such servers; OpenSSL 3 clients do not
+    (https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/, "Secure Renegotiation")."""
+    first = capture_once(address, server_name, timeout, pin_version=pin_version,
+                         lower_security_level=lower_security_level, policy=policy)
+    if isinstance(first, ProbeError) and first.kind is ProbeErrorKind.TLS and NO_SECURE_RENEGOTIATION in first.reason:
+        retry = capture_once(address, server_name, timeout, pin_version=pin_version,
+                             lower_security_level=lower_security_level, policy=policy, legacy_server_connect=True)
+        if isinstance(retry, TlsPeerChain):
+            return replace(retry, legacy_renegotiation=True)
+    return first
+
+
+def capture_once(address: HostPort, server_name: str, timeout: float, *, pin_version: str | None = None,
+                 lower_security_level: bool = False, policy: NetPolicy | None = None,
+                 legacy_server_connect: bool = False) -> TlsPeerChain | ProbeError:
     """Handshake with ``address`` using SNI ``server_name`` and return the chain the server sent.
 
     Args:
@@ -107,6 +121,9 @@ def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, p
             only: OpenSSL 3 refuses TLS 1.0/1.1 (and SHA-1 handshake signatures) at its default
             level, which would hide what a legacy server accepts
             (https://docs.openssl.org/3.0/man3/SSL_CTX_set_security_level/).
+        policy: the run's network policy (refused targets); the default policy when None.
+        legacy_server_connect: set SSL_OP_LEGACY_SERVER_CONNECT (connect to a server without RFC
+            5746 secure renegotiation, as browsers and SChannel do).
 
     Returns a :class:`TlsPeerChain` (leaf first, each certificate decoded tolerantly, protocol
     e.g. "TLSv1.3" and cipher suite name), or a :class:`ProbeError` of kind ``refused``,
@@ -116,7 +133,7 @@ def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, p
     """
     target = f"{address} (SNI {server_name})"
     try:
-        sock = socket.create_connection((address.host, address.port), timeout=timeout)
+        sock = open_tcp(address, timeout, policy)  # the TCP connection comes from the network layer
     except OSError as exc:
         return connect_error(exc, target, timeout)
     try:
@@ -128,6 +145,8 @@ def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, p
             context.set_max_proto_version(TLS_VERSIONS[pin_version])
         if lower_security_level:
             context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+        if legacy_server_connect:
+            context.set_options(SSL.OP_LEGACY_SERVER_CONNECT)
         conn = SSL.Connection(context, sock)
         if server_name and not _is_ip(server_name):
             conn.set_tlsext_host_name(server_name.encode("idna"))

@@ -67,7 +67,8 @@ def _label(role: EndpointRole, address: HostPort, config: Config) -> str:
 
 def _protocol(result: TlsPeerChain | ProbeError, version: str, lowered: bool) -> ProtocolSupport:
     if isinstance(result, TlsPeerChain):
-        return ProtocolSupport(version, True, f"accepted ({result.cipher})", lowered)
+        legacy = "; only without RFC 5746 secure renegotiation" if result.legacy_renegotiation else ""
+        return ProtocolSupport(version, True, f"accepted ({result.cipher}{legacy})", lowered)
     if result.kind is ProbeErrorKind.TLS:
         return ProtocolSupport(version, False, result.reason, lowered)
     return ProtocolSupport(version, None, f"not determined: {result.reason}", lowered)
@@ -96,7 +97,8 @@ def probe_tls(ctx: ProbeContext) -> TlsFacts | ProbeError:
         return max(0.1, min(config.timeout_seconds, ctx.remaining() / 2))
 
     with ThreadPoolExecutor(max_workers=_MAX_WORKERS, thread_name_prefix="tls-probe") as pool:
-        captures = {t: pool.submit(capture_peer_chain, t.address, name, timeout()) for t in targets}
+        policy = ctx.net.policy
+        captures = {t: pool.submit(capture_peer_chain, t.address, name, timeout(), policy=policy) for t in targets}
         pinned = {}
         for t in targets:
             if t.role is EndpointRole.CERTAUTH:
@@ -104,7 +106,8 @@ def probe_tls(ctx: ProbeContext) -> TlsFacts | ProbeError:
             for version in TLS_VERSIONS:
                 lowered = version in LEGACY_VERSIONS
                 pinned[(t, version)] = pool.submit(capture_peer_chain, t.address, name, timeout(),
-                                                   pin_version=version, lower_security_level=lowered)
+                                                   pin_version=version, lower_security_level=lowered,
+                                                   policy=policy)
         endpoints = [_endpoint(t, captures[t].result(), {v: pinned[(t, v)].result() for v in TLS_VERSIONS
                                                          if (t, v) in pinned}, name, ctx, stores)
                      for t in targets]

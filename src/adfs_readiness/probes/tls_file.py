@@ -18,10 +18,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from adfs_readiness.config import Limits
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.tls import CertificateFile
+from adfs_readiness.files import FileTooLarge, read_capped
 from adfs_readiness.probes import ProbeContext
+from adfs_readiness.probes._input_limits import PFX_ITERATIONS_SETTING
 from adfs_readiness.probes.certificates import describe_certificate, load_pem_certificates, load_x509_quietly
+from adfs_readiness.probes.pfx_limits import pfx_refusal
 from adfs_readiness.probes.tls_verify import load_trust_stores, public_key_sha256, verify_views, x509_of
 
 __all__ = ["probe_certificate_file", "read_certificate_file"]
@@ -57,9 +61,15 @@ def _pem_private_key(data: bytes, password: bytes | None, problems: list[str]) -
     return None
 
 
-def _load_pfx(data: bytes, password: bytes | None) -> tuple[Any, ValueError | None]:
+def _load_pfx(data: bytes, password: bytes | None, max_iterations: int) -> tuple[Any, ValueError | None]:
     """(key, certificate, additional certificates) of a PKCS#12 file, or (None, the error). Without
-    a password both "no password" and the empty password are tried (Windows exports either)."""
+    a password both "no password" and the empty password are tried (Windows exports either).
+
+    The file's key-derivation work is bounded first (probes/pfx_limits.py): a huge iteration count
+    is refused in microseconds instead of keeping cryptography busy for minutes."""
+    refusal = pfx_refusal(data, max_iterations, PFX_ITERATIONS_SETTING)
+    if refusal is not None:
+        return None, _PfxRefused(f"refused before opening it: {refusal}")
     failure = None
     for attempt in ([password] if password is not None else [None, b""]):
         try:
@@ -69,7 +79,11 @@ def _load_pfx(data: bytes, password: bytes | None) -> tuple[Any, ValueError | No
     return None, failure
 
 
-def _read(data: bytes, path: Path, password: bytes | None) -> dict[str, Any]:
+class _PfxRefused(ValueError):
+    """The PFX asks for more work than the limits allow; it was not opened."""
+
+
+def _read(data: bytes, path: Path, password: bytes | None, max_iterations: int) -> dict[str, Any]:
     """Format, certificates (cryptography-independent CertificateInfo), key and problems."""
     problems: list[str] = []
     if b"-----BEGIN" in data:
@@ -81,8 +95,10 @@ def _read(data: bytes, path: Path, password: bytes | None) -> dict[str, Any]:
     cert, _ = load_x509_quietly(data)
     if cert is not None:
         return {"file_format": "DER", "certificates": [describe_certificate(data)], "key": None}
-    loaded, failure = _load_pfx(data, password)
+    loaded, failure = _load_pfx(data, password, max_iterations)
     if loaded is None:
+        if isinstance(failure, _PfxRefused):
+            return {"file_format": "PKCS12", "error": f"the PFX/PKCS#12 file was {failure}"}
         if path.suffix.lower() in _PFX_SUFFIXES:
             why = ("wrong password, or not a PKCS#12 file" if password is not None else
                    "it needs a password (--certificate-password-env VAR, or run interactively)")
@@ -111,22 +127,23 @@ def _order(certificates: list[CertificateInfo], key: Any) -> tuple[list[Certific
     return certificates, (False if key is not None else None)
 
 
-def read_certificate_file(path: Path, password: str | None) -> CertificateFile:
+def read_certificate_file(path: Path, password: str | None, limits: Limits = Limits()) -> CertificateFile:
     """Read and decode a certificate file (see the module docstring) without verifying it.
 
-    Never raises for file trouble: an unreadable file, a wrong password or a non-certificate
-    give ``error``; damaged certificates are described as far as they can be read.
+    Never raises for file trouble: an unreadable file, a file over the (fixed) 1 MiB cap, a PFX
+    asking for more key-derivation work than ``limits.max_pfx_iterations`` allows, a wrong
+    password or a non-certificate give ``error``; damaged certificates are described as far as
+    they can be read.
     """
     try:
-        size = path.stat().st_size
-        if size > _MAX_BYTES:
-            return CertificateFile(path=str(path), error=f"the file has {size} bytes; a certificate file is "
-                                                         f"under {_MAX_BYTES} bytes")
-        data = path.read_bytes()
+        data = read_capped(path, _MAX_BYTES, setting=None)
+    except FileTooLarge as exc:
+        return CertificateFile(path=str(path), error=f"{exc.strerror}: a certificate file is under {_MAX_BYTES} "
+                                                     f"bytes")
     except OSError as exc:
         return CertificateFile(path=str(path), error=f"the file cannot be read ({exc.strerror or exc})")
     secret = password.encode("utf-8") if password is not None else None
-    read = _read(data, path, secret)
+    read = _read(data, path, secret, limits.max_pfx_iterations)
     if read.get("error"):
         return CertificateFile(path=str(path), file_format=read["file_format"], error=read["error"])
     key = read.get("key")
@@ -153,7 +170,7 @@ def probe_certificate_file(ctx: ProbeContext) -> CertificateFile:
     config = ctx.config
     if config.certificate_file is None:
         return CertificateFile(path=None)
-    fact = read_certificate_file(Path(config.certificate_file), config.certificate_password)
+    fact = read_certificate_file(Path(config.certificate_file), config.certificate_password, config.limits)
     if fact.error or not fact.certificates:
         return fact
     stores = load_trust_stores(config)

@@ -17,7 +17,7 @@ Views:
 from __future__ import annotations
 
 import base64
-import re
+import hashlib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,11 +31,13 @@ from cryptography.x509 import verification
 from adfs_readiness.config import Config
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.tls import ChainVerification, TrustFailure, TrustStoreInfo, ViewVerification
+from adfs_readiness.files import read_capped
+from adfs_readiness.pem import pem_blocks
+from adfs_readiness.probes._input_limits import INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import load_x509_quietly
 
 __all__ = ["TrustStore", "load_trust_stores", "verify_views", "public_key_sha256", "x509_of"]
 
-_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class TrustStore:
     info: TrustStoreInfo
     store: verification.Store | None
     subjects: frozenset[str]
+    certificates: tuple[x509.Certificate, ...] = ()
 
 
 def _system_ca_files() -> list[Path]:
@@ -66,16 +69,17 @@ def _certifi_file() -> Path | None:
     return path if path.is_file() else None
 
 
-def _read_pem_file(path: Path, problems: list[str]) -> list[x509.Certificate]:
+def _read_pem_file(path: Path, problems: list[str], max_bytes: int) -> list[x509.Certificate]:
     try:
-        data = path.read_bytes()
+        data = read_capped(path, max_bytes, setting=INPUT_BYTES_SETTING)
     except OSError as exc:
         problems.append(f"{path}: cannot be read ({exc.strerror or exc})")
         return []
     certs = []
-    for index, match in enumerate(_PEM.finditer(data)):
+    # adfs_readiness.pem: linear (a lazy regex is quadratic on a file of BEGIN lines).
+    for index, block in enumerate(pem_blocks(data, (b"CERTIFICATE",))):
         try:
-            der = base64.b64decode(b"".join(match.group(1).split()), validate=True)
+            der = base64.b64decode(b"".join(block.body.split()), validate=True)
         except ValueError:
             problems.append(f"{path}: certificate block {index + 1} is not valid base64")
             continue
@@ -87,16 +91,16 @@ def _read_pem_file(path: Path, problems: list[str]) -> list[x509.Certificate]:
     return certs
 
 
-def _store(view: str, files: Sequence[Path]) -> TrustStore:
+def _store(view: str, files: Sequence[Path], max_bytes: int) -> TrustStore:
     problems: list[str] = []
     certs: list[x509.Certificate] = []
     for path in files:
-        certs.extend(_read_pem_file(path, problems))
+        certs.extend(_read_pem_file(path, problems, max_bytes))
     subjects = frozenset(c.subject.rfc4514_string() for c in certs)
     store = verification.Store(certs) if certs else None
     info = TrustStoreInfo(view=view, sources=tuple(str(p) for p in files), certificates=len(certs),
-                          problems=tuple(problems))
-    return TrustStore(info, store, subjects)
+                          problems=bounded_problems(problems))
+    return TrustStore(info, store, subjects, tuple(certs))
 
 
 def load_trust_stores(config: Config) -> tuple[TrustStore, TrustStore]:
@@ -112,7 +116,8 @@ def load_trust_stores(config: Config) -> tuple[TrustStore, TrustStore]:
     internal_files = list(external_files)
     if config.ca_bundle is not None and Path(config.ca_bundle) not in internal_files:
         internal_files.append(Path(config.ca_bundle))
-    return _store("external", external_files), _store("internal", internal_files)
+    max_bytes = config.limits.max_input_bytes
+    return _store("external", external_files, max_bytes), _store("internal", internal_files, max_bytes)
 
 
 def x509_of(info: CertificateInfo) -> x509.Certificate | None:
@@ -164,6 +169,10 @@ def _classify(message: str, chain: Sequence[CertificateInfo], at: datetime, stor
             if cert.not_before is not None and at < cert.not_before:
                 return TrustFailure.NOT_YET_VALID
         return TrustFailure.EXPIRED
+    # A self-signed leaf that no store holds fails for that reason first, whatever else the
+    # verifier tripped over (it checks the SAN and cA before it looks for an issuer).
+    if leaf.self_signed and leaf.subject not in store.subjects:
+        return TrustFailure.SELF_SIGNED
     if "subjectaltname" in text or "no matching" in text:
         return TrustFailure.NAME_MISMATCH
     if "eku" in text:
@@ -185,24 +194,112 @@ def _classify(message: str, chain: Sequence[CertificateInfo], at: datetime, stor
 
 
 def _verify(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate], name: str | None,
-            at: datetime, store: TrustStore, known_roots: frozenset[str]) -> ChainVerification:
+            at: datetime, store: TrustStore, known_roots: frozenset[str], *,
+            name_required: bool = True) -> ChainVerification:
+    """Verify with cryptography's strict verifier; when it refuses for a reason that is not about
+    trust (the certificate's encoding, which OpenSSL and Windows accept, or — for a path-only
+    verification, ``name_required`` False — a leaf without a subjectAltName), judge the chain as
+    OpenSSL-based clients do (:func:`_verify_like_openssl`)."""
     when = at.isoformat()
-    if name is None:
-        return ChainVerification(False, TrustFailure.OTHER, "no DNS name to verify the certificate for", None, when)
     if store.store is None:
         return ChainVerification(False, TrustFailure.UNTRUSTED_ROOT,
                                  "the trust store holds no certificate", name, when)
+    if name is None:
+        if name_required:
+            return ChainVerification(False, TrustFailure.OTHER, "no DNS name to verify the certificate for", None,
+                                     when)
+        # The chain alone (a certificate whose names are not DNS names): OpenSSL judges the path.
+        return _verify_like_openssl(chain, certs, "", at, store, known_roots,
+                                    "the certificate names no DNS name, so the strict verifier cannot be used", False)
     try:
         verifier = verification.PolicyBuilder().store(store.store).time(at).build_server_verifier(
             x509.DNSName(name))
         path = verifier.verify(certs[0], list(certs[1:]))
     except verification.VerificationError as exc:
         message = str(exc)
+        strict_only = _encoding_refusal(message, chain) or (not name_required and "no subjectaltname" in message.lower())
+        if strict_only:
+            return _verify_like_openssl(chain, certs, name, at, store, known_roots, message, name_required)
         return ChainVerification(False, _classify(message, chain, at, store, known_roots), message, name, when)
     except (ValueError, TypeError) as exc:
+        if _encoding_refusal(str(exc), chain):
+            return _verify_like_openssl(chain, certs, name, at, store, known_roots, str(exc), name_required)
         return ChainVerification(False, TrustFailure.OTHER, f"the verifier refused the input: {exc}", name, when)
     thumbprints = tuple(c.fingerprint(hashes.SHA1()).hex().upper() for c in path)  # noqa: S303 - thumbprint
     return ChainVerification(True, None, "verified", name, when, thumbprints)
+
+
+def _encoding_refusal(message: str, chain: Sequence[CertificateInfo]) -> bool:
+    """True when the strict verifier refused because of how a certificate is encoded (an ASN.1
+    parse error, e.g. an explicitly encoded DEFAULT value) rather than what it says."""
+    text = message.lower()
+    return (any(c.encoding_problems for c in chain)
+            or "parseerror" in text or "error parsing asn1" in text or "encodeddefault" in text)
+
+
+def _verify_like_openssl(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate], name: str,
+                         at: datetime, store: TrustStore, known_roots: frozenset[str], strict_message: str,
+                         name_required: bool) -> ChainVerification:
+    """The chain verified by OpenSSL's own verifier (``X509_verify_cert`` through pyOpenSSL's
+    X509StoreContext), the verifier curl, Python, most Linux clients and (in its tolerance of
+    non-DER encodings) Windows' CryptoAPI apply; the name is matched against the leniently
+    decoded subjectAltName (RFC 6125) because OpenSSL's store context does not check host names.
+    The strict verifier's refusal is kept in the message."""
+    from OpenSSL import crypto  # noqa: PLC0415 - pyOpenSSL is already the TLS probe's dependency
+
+    when = at.isoformat()
+    openssl_store = crypto.X509Store()
+    for cert in store.certificates:
+        openssl_store.add_cert(crypto.X509.from_cryptography(cert))
+    openssl_store.set_time(at.replace(tzinfo=None))
+    try:
+        context = crypto.X509StoreContext(openssl_store, crypto.X509.from_cryptography(certs[0]),
+                                          [crypto.X509.from_cryptography(c) for c in certs[1:]])
+        path = context.get_verified_chain()
+    except crypto.X509StoreContextError as exc:
+        message = f"{exc} (OpenSSL; the strict verifier also refused: {strict_message})"
+        return ChainVerification(False, _classify_openssl(exc, chain, at, store, known_roots), message, name, when)
+    except Exception as exc:  # noqa: BLE001 - a certificate even OpenSSL cannot take is a failure, not a crash
+        return ChainVerification(False, TrustFailure.OTHER, f"OpenSSL refused the input: {exc}", name, when)
+    if name_required and not any(_name_matches(n, name) for n in chain[0].san_dns):
+        return ChainVerification(False, TrustFailure.NAME_MISMATCH,
+                                 f"the subjectAltName does not name {name} (OpenSSL)", name, when)
+    # Thumbprints over OpenSSL's own DER: to_cryptography() would warn on a negative serial.
+    thumbprints = tuple(hashlib.sha1(crypto.dump_certificate(crypto.FILETYPE_ASN1, c)).hexdigest().upper()  # noqa: S324
+                        for c in path)
+    return ChainVerification(True, None, f"verified by OpenSSL; strict DER verifiers refuse it: {strict_message}",
+                             name, when, thumbprints, verifier="openssl")
+
+
+def _name_matches(pattern: str, host: str) -> bool:
+    """RFC 6125 6.4.3 as browsers apply it (a wildcard only as the whole left-most label)."""
+    pattern, host = pattern.strip().rstrip(".").lower(), host.strip().rstrip(".").lower()
+    if "*" not in pattern:
+        return pattern == host
+    labels, host_labels = pattern.split("."), host.split(".")
+    if labels[0] != "*" or any("*" in label for label in labels[1:]) or len(labels) < 3:
+        return False
+    return len(host_labels) == len(labels) and host_labels[0] != "" and host_labels[1:] == labels[1:]
+
+
+#: OpenSSL X509_V_ERR codes (x509_vfy.h) and what they mean for the admin.
+_OPENSSL_FAILURES = {
+    9: TrustFailure.NOT_YET_VALID, 10: TrustFailure.EXPIRED, 18: TrustFailure.SELF_SIGNED,
+    19: TrustFailure.UNTRUSTED_ROOT, 20: TrustFailure.INTERMEDIATE_MISSING, 21: TrustFailure.INTERMEDIATE_MISSING,
+    2: TrustFailure.INTERMEDIATE_MISSING, 7: TrustFailure.OTHER, 26: TrustFailure.WRONG_EKU,
+    66: TrustFailure.WEAK_KEY, 68: TrustFailure.WEAK_SIGNATURE,
+}
+
+
+def _classify_openssl(exc: Exception, chain: Sequence[CertificateInfo], at: datetime, store: TrustStore,
+                      known_roots: frozenset[str]) -> TrustFailure:
+    errors = getattr(exc, "errors", None) or []
+    code = errors[0] if errors else None
+    failure = _OPENSSL_FAILURES.get(code) if isinstance(code, int) else None
+    if failure is TrustFailure.INTERMEDIATE_MISSING and (len(chain) > 1 or chain[0].issuer in known_roots
+                                                         or chain[0].issuer in store.subjects):
+        return TrustFailure.UNTRUSTED_ROOT
+    return failure or _classify(str(exc), chain, at, store, known_roots)
 
 
 def verify_views(chain: Sequence[CertificateInfo], service_name: str | None, now: datetime,
@@ -226,6 +323,6 @@ def verify_views(chain: Sequence[CertificateInfo], service_name: str | None, now
         certs = [leaf_cert] + [c for c in (x509_of(i) for i in chain[1:]) if c is not None]
         service = _verify(chain, certs, service_name, now, store, known_roots)
         path = _verify(chain, certs, _own_name(chain[0], service_name), _within_validity(chain[0], now),
-                       store, known_roots)
+                       store, known_roots, name_required=False)
         views.append(ViewVerification(store.info.view, service, path))
     return tuple(views)

@@ -67,20 +67,34 @@ def human_utc(moment: datetime) -> str:
 
 def display_target(result: RunResult) -> str:
     """What was checked, in the words of the report's title: the federation service name; for a
-    run that only read a metadata file (the target is then the operator's local path), the host of
-    the document's entityID (``http://fs.contoso.com/adfs/services/trust`` -> ``fs.contoso.com``),
-    else the file's name; for a metadata URL, its host."""
-    metadata = result.facts.get("metadata")
-    if not isinstance(metadata, Mapping) or metadata.get("source") != result.target:
+    run that only read federation metadata (its target is then the document's entityID, or the
+    file's local path when it has none), the host of the entityID
+    (``http://fs.contoso.com/adfs/services/trust`` -> ``fs.contoso.com``), else the file's name,
+    or the URL's host."""
+    run = metadata_run(result)
+    if run is None:
         return result.target
-    document = metadata.get("document")
-    entity_id = document.get("entity_id") if isinstance(document, Mapping) else None
-    host = _host(entity_id) if isinstance(entity_id, str) else None
+    source_kind, entity_id = run
+    host = _host(entity_id) if entity_id else None
     if host:
         return host
-    if metadata.get("source_kind") == "file":
+    if source_kind == "file":
         return PurePath(result.target.replace("\\", "/")).name or result.target
     return _host(result.target) or result.target
+
+
+def metadata_run(result: RunResult) -> tuple[str, str | None] | None:
+    """(source kind, entityID) when ``result`` is a run of a metadata file or URL without a
+    federation service name (its target is the entityID or the source), else None."""
+    metadata = result.facts.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return None
+    document = metadata.get("document")
+    entity_id = document.get("entity_id") if isinstance(document, Mapping) else None
+    entity_id = entity_id if isinstance(entity_id, str) and entity_id else None
+    if result.target not in (metadata.get("source"), entity_id):
+        return None
+    return str(metadata.get("source_kind") or ""), entity_id
 
 
 def _host(uri: str) -> str | None:

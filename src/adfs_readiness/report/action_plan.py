@@ -32,7 +32,7 @@ from typing import Any, Iterable, Mapping
 from adfs_readiness.model import Finding, RunResult, Severity, Status
 from adfs_readiness.report._commands import CommandScript, fix_script
 from adfs_readiness.report._common import run_now, utc
-from adfs_readiness.report.csv_report import _cell  # the one CSV-injection guard of the CSV outputs
+from adfs_readiness.text import csv_cell
 
 __all__ = ["Action", "ACTION_PLAN_COLUMNS", "action_plan", "render_action_plan_csv", "short_fix"]
 
@@ -192,7 +192,7 @@ def short_fix(remediation: str, limit: int = _SHORT_FIX) -> str:
     end = _SENTENCE_END.search(text)
     sentence = text[:end.start()] if end else text.rstrip(".")
     colon = sentence.find(": ")
-    if colon > 20 and fix_script(sentence[colon:]) is not None:
+    if colon > 3 and fix_script(sentence[colon:]) is not None:
         sentence = sentence[:colon]
     if len(sentence) <= limit:
         return sentence
@@ -214,7 +214,7 @@ def render_action_plan_csv(result: RunResult) -> str:
         targets = "; ".join(action.targets)
         if len(targets) > _MAX_CELL:
             targets = f"{len(action.targets)} targets (every one is in the findings CSV, --csv)"
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             str(action.priority), f.check_id, f.title, Status(f.status).value, Severity(f.severity).value,
             "yes" if action.tier == "blocker" else "no", targets, action.affected_text,
             action.remediation if Status(f.status) is not Status.ERROR else action.what,

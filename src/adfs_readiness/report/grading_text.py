@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from adfs_readiness.grading import SEVERITY_WEIGHTS, STATUS_PENALTY, grade, letter_for
 from adfs_readiness.model import Area, Finding, Severity, Status
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 from adfs_readiness.report.json_report import grading_dict
 
 __all__ = ["ReportFileError", "grading_rules_text", "grading_explanation_text", "load_report"]

@@ -41,6 +41,7 @@ from adfs_readiness.report._common import (
     human_utc,
     iso_utc,
     jsonable,
+    metadata_run,
     status_counts,
     tool_version,
 )
@@ -116,6 +117,7 @@ def _view(result: RunResult) -> dict[str, Any]:
         "started_human": human_utc(result.started_at),
         "started_iso": iso_utc(result.started_at),
         "judged_as_of": str(result.metadata.get("judged_as_of") or ""),
+        "provenance": result.provenance.line() if result.provenance is not None else "",
         "duration": f"{duration_seconds(result):.1f} s",
         "verdict": {
             "value": verdict.value,
@@ -152,12 +154,11 @@ def _view(result: RunResult) -> dict[str, Any]:
 
 def _checked_view(result: RunResult) -> str | None:
     """A line saying what the title stands for when it is not the configured service name."""
-    metadata = result.facts.get("metadata")
-    if not isinstance(metadata, Mapping) or metadata.get("source") != result.target:
+    run = metadata_run(result)
+    if run is None:
         return None
-    document = metadata.get("document")
-    entity_id = document.get("entity_id") if isinstance(document, Mapping) else None
-    kind = "a saved federation metadata file" if metadata.get("source_kind") == "file" else "federation metadata"
+    source_kind, entity_id = run
+    kind = "a saved federation metadata file" if source_kind == "file" else "federation metadata"
     return f"{kind} (entityID {entity_id})" if entity_id else kind
 
 

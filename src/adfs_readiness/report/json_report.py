@@ -84,6 +84,8 @@ def report_dict(result: RunResult) -> dict[str, Any]:
     }
     if result.changes is not None:
         doc["since_last_run"] = changes_dict(result.changes, int(grade.score))
+    if result.provenance is not None:
+        doc["provenance"] = {**jsonable(result.provenance), "line": result.provenance.line()}
     return doc
 
 

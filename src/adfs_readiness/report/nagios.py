@@ -21,7 +21,7 @@ from typing import Mapping
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.model import RunResult, Status
 from adfs_readiness.report._outputs import DayThresholds, day_thresholds
-from adfs_readiness.report._terminal import terminal_safe
+from adfs_readiness.text import terminal_safe
 
 __all__ = ["render_nagios", "NAGIOS_STATES"]
 

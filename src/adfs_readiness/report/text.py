@@ -11,7 +11,7 @@ a directory, a server or a certificate is either a ``rich.text.Text`` (never par
 passed through ``rich.markup.escape``: an AD display name such as ``[bold]`` or ``[/]`` prints as
 written instead of styling the terminal or raising ``MarkupError``. Emoji codes (``:smile:``) are
 left alone too. And every such value goes through
-:func:`~adfs_readiness.report._terminal.terminal_safe` first: a certificate CN carrying ESC[31m,
+:func:`~adfs_readiness.text.terminal_safe` first: a certificate CN carrying ESC[31m,
 an OSC 8 hyperlink, CR or a newline prints as visible escapes, so it can neither drive the
 terminal nor forge a line of the report.
 """
@@ -38,8 +38,8 @@ from adfs_readiness.report._common import (
     status_counts,
     tool_version,
 )
-from adfs_readiness.report._terminal import terminal_safe
 from adfs_readiness.report.action_plan import Action, action_plan
+from adfs_readiness.text import terminal_safe
 
 __all__ = ["render_text", "SUMMARY_ACTIONS"]
 
@@ -253,6 +253,8 @@ def _header(console: Console, result: RunResult) -> None:
             style="dim",
         )
     )
+    if result.provenance is not None:
+        console.print(Text(terminal_safe(result.provenance.line()), style="bold"))
     as_of = result.metadata.get("judged_as_of")
     if as_of:
         console.print(Text(f"Judged as of {terminal_safe(as_of)} (a projection: expiry is counted from that date)", style="bold"))

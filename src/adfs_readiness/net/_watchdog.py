@@ -1,9 +1,14 @@
-"""The deadline watchdog of :func:`adfs_readiness.probes.http.fetch`.
+"""The deadline watchdog of the HTTP client (:mod:`adfs_readiness.net.http`), and the connection
+classes through which every socket of a request is opened.
 
 A per-read socket timeout cannot stop a server that drips a header line every second, sends
 ``100 Continue`` forever or never ends its chunked trailers: each read returns in time, and those
-reads happen inside http.client and urllib3. The watchdog is a timer that, at the deadline, shuts
-down every socket the fetch opened, so whatever read is blocked then ends.
+reads happen inside http.client and urllib3. The watchdog is a timer that, at the request's
+deadline, shuts down every socket the request opened, so whatever read is blocked then ends.
+
+The same connection classes apply the network policy to the address actually connected to (a
+host name may resolve to a link-local or metadata address): the socket is closed before a byte
+is sent (:class:`adfs_readiness.net.policy.RefusedTarget`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import time
 
 import urllib3.connection
 import urllib3.connectionpool
+
+from adfs_readiness.net.policy import NetPolicy
 
 __all__ = ["Watchdog", "watched_pool_classes"]
 
@@ -66,18 +73,32 @@ class Watchdog:
             self._sockets.clear()
 
 
-def watched_pool_classes(watchdog: Watchdog) -> dict[str, type]:
-    """urllib3 pool classes whose connections hand each new socket to ``watchdog``."""
+def _checked(sock: socket.socket, policy: NetPolicy) -> socket.socket:
+    try:
+        peer = sock.getpeername()[0]
+    except OSError:
+        return sock  # not connected after all: the first send reports it
+    try:
+        policy.check_address(peer)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def watched_pool_classes(watchdog: Watchdog, policy: NetPolicy) -> dict[str, type]:
+    """urllib3 pool classes whose connections check each new socket's peer address against
+    ``policy`` and hand the socket to ``watchdog``."""
 
     class _Connection(urllib3.connection.HTTPConnection):
         def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
+            sock = _checked(super()._new_conn(), policy)
             watchdog.watch(sock)
             return sock
 
     class _TlsConnection(urllib3.connection.HTTPSConnection):
         def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
+            sock = _checked(super()._new_conn(), policy)
             watchdog.watch(sock)
             return sock
 

@@ -1,4 +1,5 @@
-"""One view's DNS client: ask the view's resolvers, keep every outcome apart, follow CNAMEs hop by hop.
+"""DNS: the resolver of each view, built once per run, and one view's client: ask the view's
+resolvers, keep every outcome apart, follow CNAMEs hop by hop.
 
 The exchange is dnspython's ``dns.query.udp_with_fallback`` (UDP first, the same question again
 over TCP when the UDP answer is truncated, RFC 7766 section 5 / RFC 1123 6.1.3.2) against each
@@ -13,10 +14,16 @@ deadline, and once the resolvers have stayed silent for ``unresponsive_after`` l
 the client stops asking (later lookups are TIMEOUT "not asked"), so a dead resolver cannot hold a
 run past its deadline. The pattern follows checkdmarc's ``query_dns`` (explicit resolver, named
 transient errors, bounded loop) without its recursion and global cache (DESIGN.md).
+
+Whose trouble: when no resolver of the view answered anything during the run (all silent, or
+this machine has no route to them), every failed lookup carries ``local_failure`` (kind
+``local``): the checker could not ask, which says nothing about the names. Once one resolver has
+answered, a later timeout is the name's (its authoritative servers are slow or dead).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -31,7 +38,9 @@ import dns.rdatatype
 import dns.resolver
 
 from adfs_readiness.config import HostPort
+from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.facts.dns import CnameHop, DnsLookup, DnsOutcome
+from adfs_readiness.net.errors import local_reason
 
 __all__ = ["DnsClient", "make_resolver", "MAX_CNAME_HOPS"]
 
@@ -105,6 +114,7 @@ class _Exchange:
     attempts: int
     outcome: DnsOutcome | None  # set when every server failed
     reason: str | None
+    local: str | None = None  # this machine could not send (no route, ...), in words
 
 
 class DnsClient:
@@ -130,8 +140,29 @@ class DnsClient:
         self.attempts = max(1, attempts)
         self.unresponsive_after = unresponsive_after
         self._silent_in_a_row = 0
+        self._answered_once = False
         self._asked: dict[tuple[str, str], DnsLookup] = {}
-        self.lookups: list[DnsLookup] = []
+        self._lookups: list[DnsLookup] = []
+
+    @property
+    def lookups(self) -> list[DnsLookup]:
+        """Every lookup made, in order; when no resolver answered anything during the run, the
+        failed ones carry ``local_failure`` (see the module docstring)."""
+        if self._answered_once:
+            return list(self._lookups)
+        local = self.local_failure()
+        return [dataclasses.replace(lookup, local_failure=lookup.local_failure or local)
+                if not lookup.outcome.answered else lookup for lookup in self._lookups]
+
+    def local_failure(self) -> ProbeError | None:
+        """A ProbeError of kind ``local`` when no resolver of the view has answered anything so far
+        and at least one lookup failed; None otherwise."""
+        if self._answered_once or all(lookup.outcome.answered for lookup in self._lookups):
+            return None
+        servers = ", ".join(self.server_labels) or "no resolver"
+        return ProbeError(ProbeErrorKind.LOCAL, f"none of the DNS resolvers this machine asked ({servers}) "
+                                                f"answered anything: this machine's DNS is unreachable or "
+                                                f"failing", servers)
 
     @property
     def server_labels(self) -> tuple[str, ...]:
@@ -151,13 +182,15 @@ class DnsClient:
         if key not in self._asked:
             result = self._lookup(name, rdtype)
             self._asked[key] = result
-            self.lookups.append(result)
+            self._lookups.append(result)
         return self._asked[key]
 
     def _lookup(self, name: str, rdtype: str) -> DnsLookup:
         started = time.monotonic()
         if not self.servers:
-            return DnsLookup(name, rdtype, DnsOutcome.ERROR, reason="no DNS server to ask (no Do53 nameserver)")
+            return DnsLookup(name, rdtype, DnsOutcome.ERROR, reason="no DNS server to ask (no Do53 nameserver)",
+                             local_failure=ProbeError(ProbeErrorKind.LOCAL, "this machine has no DNS server to ask "
+                                                                            "(no plain DNS nameserver configured)"))
         if self.unresponsive:
             return DnsLookup(name, rdtype, DnsOutcome.TIMEOUT,
                              reason=f"not asked: {', '.join(self.server_labels)} did not answer the previous "
@@ -175,8 +208,10 @@ class DnsClient:
             if ex.response is None:
                 if ex.outcome is DnsOutcome.TIMEOUT:
                     self._silent_in_a_row += 1
+                local = (ProbeError(ProbeErrorKind.LOCAL, ex.local, ", ".join(self.server_labels))
+                         if ex.local else None)
                 return DnsLookup(name, rdtype, ex.outcome or DnsOutcome.ERROR, reason=ex.reason,
-                                 canonical_name=current, **common)
+                                 canonical_name=current, local_failure=local, **common)
             self._silent_in_a_row = 0
             response = ex.response
             where = dict(resolver=ex.server, transport=ex.transport)
@@ -205,6 +240,7 @@ class DnsClient:
     def _exchange(self, qname: str, wanted: dns.rdatatype.RdataType) -> _Exchange:
         failures: list[tuple[DnsOutcome, str]] = []
         attempts = 0
+        local: str | None = None
         for host, port in self.servers:
             label = _label(host, port)
             for _ in range(self.attempts):
@@ -226,6 +262,7 @@ class DnsClient:
                     break
                 except OSError as exc:
                     failures.append((DnsOutcome.ERROR, f"{label}: network error ({exc.strerror or exc})"))
+                    local = local or local_reason(exc)
                     break
                 except EOFError:
                     failures.append((DnsOutcome.ERROR, f"{label}: the TCP connection closed before the answer"))
@@ -233,6 +270,7 @@ class DnsClient:
                 except dns.exception.DNSException as exc:
                     failures.append((DnsOutcome.ERROR, f"{label}: malformed answer ({type(exc).__name__}: {exc})"))
                     break
+                self._answered_once = True  # any answer, even SERVFAIL, shows this machine can ask
                 rcode = response.rcode()
                 if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return _Exchange(response, label, "tcp" if used_tcp else "udp", attempts, None, None)
@@ -243,7 +281,10 @@ class DnsClient:
                 else:
                     failures.append((DnsOutcome.ERROR, f"{label}: RCODE {dns.rcode.to_text(rcode)}"))
                 break  # an answer that is not an answer: the next server may know better
-        return self._failed(failures, attempts)
+        failed = self._failed(failures, attempts)
+        # Only when no server answered at all is "no route" the whole story.
+        return dataclasses.replace(failed, local=local) if local and failed.outcome is not DnsOutcome.SERVFAIL \
+            and failed.outcome is not DnsOutcome.REFUSED else failed
 
     @staticmethod
     def _failed(failures: list[tuple[DnsOutcome, str]], attempts: int) -> _Exchange:

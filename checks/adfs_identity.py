@@ -1,0 +1,291 @@
+"""Checks of how AD FS identifies users to Microsoft 365 and protects their sign-in, from the AD FS
+exports: the Microsoft Office 365 Identity Platform trust's issuance transform rules (ImmutableID
+and UPN, parsed with the claim rule language grammar), Extranet Smart Lockout, and the Azure MFA
+adapter's certificate (with, when live Graph is configured, its registration on the Azure
+Multi-Factor Auth Client service principal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check, days_left
+from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AZURE_MFA_PROVIDER, AdfsExport
+from adfs_readiness.facts.adfs_servers import ROLE_ADFS, StoredCertificate
+from adfs_readiness.facts.claim_rules import AD_UPN_CLAIM, IMMUTABLE_ID_CLAIM, UPN_CLAIM, ClaimSource
+from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID, ENTRA_MFA_CLIENT_FACT, EntraMfaClient
+
+from ._adfs_common import (
+    NO_EXPORT,
+    REF_AZURE_MFA,
+    REF_CLAIM_RULE_LANGUAGE,
+    REF_DESIGN_CONCEPTS,
+    export_of,
+    need,
+)
+from ._refs_entra import REF_ENTRA_TRUST, REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROPERTIES
+
+__all__ = ["o365_claim_rules", "smart_lockout", "mfa_adapter_certificate", "immutable_id_source"]
+
+O365_IDENTIFIER = "urn:federation:MicrosoftOnline"
+_DIRECTORY_FACT = "directory"
+_CONSISTENCY_GUID, _OBJECT_GUID = "ms-DS-ConsistencyGuid", "objectGUID"
+
+
+def _describe(sources: tuple[ClaimSource, ...]) -> list[str]:
+    return [(f"{s.store}:{s.attribute}" if s.kind == "attribute" else
+             f"incoming {s.claim_type}" if s.kind == "incoming" else s.kind)
+            + (" (rewritten)" if s.transformed else "") + f" [{s.rule}]" for s in sources]
+
+
+def immutable_id_source(sources: tuple[ClaimSource, ...]) -> str:
+    """Classify where the ImmutableID comes from: "consistencyguid+objectguid" (Entra Connect's rules:
+    ms-DS-ConsistencyGuid, objectGUID when it is empty), "consistencyguid", "objectguid", "literal",
+    "other" (another attribute) or "unknown" (a value the analysis cannot follow)."""
+    attributes = {s.attribute.lower() for s in sources if s.kind == "attribute" and s.attribute}
+    if any(s.kind == "literal" for s in sources) and not attributes:
+        return "literal"
+    if any(s.kind in ("unknown", "incoming") or (s.kind == "attribute" and not s.attribute) for s in sources):
+        return "unknown"
+    if attributes == {"ms-ds-consistencyguid", "objectguid"}:
+        return "consistencyguid+objectguid"
+    if attributes == {"ms-ds-consistencyguid"}:
+        return "consistencyguid"
+    if attributes == {"objectguid"}:
+        return "objectguid"
+    return "other"
+
+
+def _expected_anchor(ctx: CheckContext) -> tuple[str | None, str]:
+    """The sourceAnchor Entra Connect uses: configured, else inferred from the directory (Entra
+    Connect writes ms-DS-ConsistencyGuid back on every object it syncs when that is its anchor)."""
+    if ctx.config.adfs_source_anchor:
+        return ctx.config.adfs_source_anchor, "configured ([adfs] source_anchor)"
+    directory = ctx.facts.get(_DIRECTORY_FACT)
+    scan = getattr(directory, "scan", None) if getattr(directory, "configured", False) else None
+    anchor = getattr(scan, "source_anchor", None)
+    if anchor is not None and anchor.objects:
+        if anchor.with_consistency_guid:
+            return _CONSISTENCY_GUID, (f"inferred: {anchor.with_consistency_guid} of {anchor.objects} directory objects "
+                                       f"have ms-DS-ConsistencyGuid")
+        return _OBJECT_GUID, f"inferred: none of {anchor.objects} directory objects has ms-DS-ConsistencyGuid"
+    return None, "unknown (set [adfs] source_anchor, or configure [directory] to infer it)"
+
+
+def _judge_immutable_id(kind: str, anchor: str | None, how: str) -> tuple[Status, str]:
+    inferred = anchor is not None and how.startswith("inferred")
+    mismatch = Status.WARN if inferred else Status.FAIL
+    described = {"consistencyguid+objectguid": "ms-DS-ConsistencyGuid (objectGUID when it is empty)",
+                 "consistencyguid": "ms-DS-ConsistencyGuid", "objectguid": "objectGUID",
+                 "other": "another attribute", "unknown": "a value this analysis cannot follow"}.get(kind, kind)
+    if anchor is None:
+        return Status.INFO, f"ImmutableID is issued from {described}; which sourceAnchor Entra Connect uses is {how}"
+    if kind == "unknown":
+        return Status.WARN, f"ImmutableID is issued from {described}; Entra Connect's sourceAnchor is {anchor} ({how})"
+    matches = (kind in ("consistencyguid+objectguid", "consistencyguid") if anchor == _CONSISTENCY_GUID
+               else kind == "objectguid")
+    if matches:
+        return Status.PASS, f"ImmutableID is issued from {described}, the sourceAnchor Entra Connect uses ({how})"
+    if anchor == _OBJECT_GUID and kind == "consistencyguid+objectguid":
+        return Status.WARN, (f"ImmutableID is issued from {described} while Entra Connect anchors on objectGUID ({how}): "
+                             f"it matches only while ms-DS-ConsistencyGuid stays empty")
+    return mismatch, (f"ImmutableID is issued from {described} but Entra Connect anchors on {anchor} ({how}): users "
+                      f"whose values differ cannot sign in (AADSTS51004)")
+
+
+@check(id="adfs.o365-claim-rules", title="Microsoft 365 trust issues ImmutableID and UPN", area=Area.ADFS,
+       severity=Severity.CRITICAL, blocker=True, requires=(ADFS_EXPORT_FACT,), optional=(_DIRECTORY_FACT,),
+       rule="The Microsoft Office 365 Identity Platform trust's issuance transform rules (parsed with the claim rule "
+            "language grammar) issue the ImmutableID claim from the sourceAnchor Entra Connect uses "
+            "(ms-DS-ConsistencyGuid with objectGUID as fallback, or objectGUID; [adfs] source_anchor, else inferred "
+            "from the directory) and the UPN claim from userPrincipalName ([adfs] upn_attribute). No ImmutableID or "
+            "UPN at all blocks SSO; the wrong source is a non-blocking fail.",
+       remediation="Let Entra Connect rewrite the rules (Microsoft Entra Connect > Manage federation > Reset Microsoft "
+                   "Entra ID trust), or set them with Set-AdfsRelyingPartyTrust -TargetIdentifier "
+                   "urn:federation:MicrosoftOnline -IssuanceTransformRules <the rules Entra Connect documents>.",
+       references=(REF_ENTRA_TRUST, REF_CLAIM_RULE_LANGUAGE, REF_DESIGN_CONCEPTS))
+def o365_claim_rules(ctx: CheckContext) -> Outcome:
+    """FAIL (blocking) when no rule issues ImmutableID or UPN; FAIL (not blocking) when they come from
+    another source than Entra Connect's configured one (WARN when that source was only inferred);
+    INFO when the sourceAnchor is unknown; ERROR when the rules are not in the export or do not
+    parse; SKIP without the Microsoft 365 trust (adfs.o365-relying-party reports it)."""
+    export = export_of(ctx)
+    if export is None:
+        return NO_EXPORT
+    trusts = need(export.relying_parties, "its relying-party trusts", export)
+    trust = next((t for t in trusts if O365_IDENTIFIER.lower() in (i.lower() for i in t.identifiers)), None)
+    if trust is None:
+        return Outcome(Status.SKIP, f"No relying-party trust for {O365_IDENTIFIER} (see adfs.o365-relying-party).")
+    rules = trust.issuance_rules
+    if rules is None:
+        raise CannotDetermine(f"The export does not carry the issuance transform rules of {trust.name!r} (collector v1): "
+                              "re-run the bundled collector.")
+    if rules.parse_error:
+        raise CannotDetermine(f"The issuance transform rules of {trust.name!r} could not be parsed: {rules.parse_error}.",
+                              {"trust": trust.name})
+    upn_sources = rules.sources_of(UPN_CLAIM)
+    id_sources = rules.sources_of(IMMUTABLE_ID_CLAIM)
+    anchor, how = _expected_anchor(ctx)
+    upn_attribute = ctx.config.adfs_upn_attribute
+    evidence: dict[str, Any] = {"trust": trust.name, "rules": list(rules.rule_names),
+                                "immutable_id_sources": _describe(id_sources or ()),
+                                "upn_sources": _describe(upn_sources or ()), "expected_source_anchor": anchor,
+                                "source_anchor_known": how, "expected_upn_attribute": upn_attribute}
+    missing = [name for name, sources in (("ImmutableID", id_sources), ("UPN", upn_sources)) if not sources]
+    if missing:
+        return Outcome(Status.FAIL, f"The rules of {trust.name!r} issue no {' and no '.join(missing)} claim: Entra ID "
+                                    f"cannot match the user to a synchronised account.", evidence=evidence)
+    assert id_sources is not None and upn_sources is not None
+    kind = immutable_id_source(id_sources)
+    evidence["immutable_id_from"] = kind
+    if kind == "literal":
+        return Outcome(Status.FAIL, f"The rules of {trust.name!r} issue a constant ImmutableID: every user would be "
+                                    f"the same account.", evidence=evidence, blocker=True)
+    id_status, id_sentence = _judge_immutable_id(kind, anchor, how)
+    upn_ok = all((s.kind == "attribute" and (s.attribute or "").lower() == upn_attribute.lower())
+                 or (s.kind == "incoming" and (s.claim_type or "").lower() == AD_UPN_CLAIM) for s in upn_sources)
+    rewritten = any(s.transformed for s in (*id_sources, *upn_sources))
+    statuses = [id_status]
+    sentences = [id_sentence]
+    if not upn_ok:
+        statuses.append(Status.FAIL)
+        sentences.append(f"UPN is issued from {', '.join(_describe(upn_sources))}, not {upn_attribute}")
+    elif rewritten:
+        statuses.append(Status.WARN)
+        sentences.append("a rule rewrites the ImmutableID or UPN value on the way")
+    order = (Status.FAIL, Status.WARN, Status.INFO, Status.PASS)
+    status = next(s for s in order if s in statuses)
+    return Outcome(status, "; ".join(sentences) + ".", evidence=evidence,
+                   blocker=False if status is Status.FAIL else None)
+
+
+@check(id="adfs.smart-lockout", title="Extranet Smart Lockout enforced", area=Area.ADFS, severity=Severity.MEDIUM,
+       blocker=False, requires=(ADFS_EXPORT_FACT,),
+       rule="Extranet lockout is on in Extranet Smart Lockout's enforce mode (AdfsSmartLockoutEnforce); log-only "
+            "mode is a warn, the classic extranet lockout (ADLockoutMode, or AD FS 2012 R2) is info.",
+       remediation="Set-AdfsProperties -EnableExtranetLockout $true -ExtranetLockoutMode AdfsSmartLockoutLogOnly, review "
+                   "the familiar locations it records for a while, then Set-AdfsProperties -ExtranetLockoutMode "
+                   "AdfsSmartLockoutEnforce.",
+       references=(REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROPERTIES))
+def smart_lockout(ctx: CheckContext) -> Outcome:
+    """PASS in enforce mode; WARN in log-only mode or with extranet lockout off; INFO for the classic
+    lockout; ERROR for a mode that is not one of the three names (e.g. a raw enum number)."""
+    export = export_of(ctx)
+    if export is None:
+        return NO_EXPORT
+    props = need(export.properties, "its properties", export)
+    enabled = need(props.enable_extranet_lockout, "EnableExtranetLockout", export)
+    mode = props.extranet_lockout_mode
+    evidence = {"EnableExtranetLockout": enabled, "ExtranetLockoutMode": mode}
+    if not enabled:
+        return Outcome(Status.WARN, "Extranet lockout is off, so Extranet Smart Lockout does not protect accounts.",
+                       evidence=evidence)
+    normalized = (mode or "").lower()
+    if normalized == "adfssmartlockoutenforce":
+        return Outcome(Status.PASS, "Extranet Smart Lockout is enforced.", evidence=evidence)
+    if normalized == "adfssmartlockoutlogonly":
+        return Outcome(Status.WARN, "Extranet Smart Lockout only logs (AdfsSmartLockoutLogOnly): it locks nobody out.",
+                       evidence=evidence)
+    if mode is None or normalized == "adlockoutmode":
+        return Outcome(Status.INFO, "The classic extranet lockout is on (no Extranet Smart Lockout): a password attack "
+                                    "also locks the real user out from the extranet.", evidence=evidence)
+    raise CannotDetermine(f"ExtranetLockoutMode has the unknown value {mode!r}.", evidence)
+
+
+def _mfa_configured(export: AdfsExport) -> bool | None:
+    providers = export.authentication_providers
+    if providers is not None:
+        return any(p.name.lower() == AZURE_MFA_PROVIDER.lower() for p in providers)
+    if any(c.role == "azure-mfa" for s in export.servers for c in s.certificates or ()):
+        return True
+    return None
+
+
+def _registered(cert: StoredCertificate, client: EntraMfaClient) -> bool:
+    info = cert.certificate
+    for credential in client.credentials:
+        if credential.thumbprint and credential.thumbprint == cert.thumbprint:
+            return True
+        if credential.certificate is not None and info is not None and credential.certificate.sha1 == info.sha1:
+            return True
+    return False
+
+
+@check(id="adfs.mfa-adapter-certificate", title="Azure MFA adapter certificate", area=Area.ADFS, severity=Severity.HIGH,
+       blocker=False, requires=(ADFS_EXPORT_FACT, ENTRA_MFA_CLIENT_FACT),
+       rule="When the Azure MFA adapter (AzureMfaAuthentication) is configured, each AD FS server holds its "
+            "certificate (CN=<tenant id>, OU=Microsoft AD FS Azure MFA) with thresholds.mfa_certificate_warn_days (60) "
+            "or more left; with live Graph, the certificate is a key credential of the Azure Multi-Factor Auth Client "
+            f"service principal (appId {AZURE_MFA_CLIENT_APP_ID}); expired credentials still registered are listed.",
+       remediation="Renew it: New-AdfsAzureMfaTenantCertificate -TenantId <tenant id> on each AD FS server, register "
+                   "the new certificate on the Azure Multi-Factor Auth Client service principal "
+                   "(New-MgServicePrincipalKeyCredential / Update-MgServicePrincipal keyCredentials), restart adfssrv; "
+                   "remove expired credentials afterwards.",
+       references=(REF_AZURE_MFA,))
+def mfa_adapter_certificate(ctx: CheckContext) -> list[Outcome] | Outcome:
+    """SKIP when the adapter is not configured. Per AD FS server: FAIL when its certificate is
+    missing or expired, or (with Graph) not registered on the service principal; WARN within the
+    threshold; ERROR when Graph is configured but could not be read; PASS otherwise. Expired key
+    credentials on the service principal are listed in the evidence."""
+    export = export_of(ctx)
+    if export is None:
+        return NO_EXPORT
+    configured = _mfa_configured(export)
+    if configured is None:
+        raise CannotDetermine("The export does not list the authentication providers (collector v1): whether the Azure "
+                              "MFA adapter is configured is unknown.")
+    if not configured:
+        return Outcome(Status.SKIP, "The Azure MFA adapter (AzureMfaAuthentication) is not configured.")
+    client: EntraMfaClient = ctx.fact(ENTRA_MFA_CLIENT_FACT)
+    stale = [c for c in client.credentials if c.end is not None and c.end <= ctx.now]
+    stale_evidence = [{"key_id": c.key_id, "display_name": c.display_name, "thumbprint": c.thumbprint,
+                       "end": c.end.isoformat() if c.end else None} for c in stale]
+    warn_days = ctx.config.thresholds.mfa_certificate_warn_days
+    outcomes = []
+    servers = [s for s in export.servers if s.role == ROLE_ADFS and s.described]
+    if not servers:
+        raise CannotDetermine("No AD FS server export carries its certificate store (collector v2 Server section).")
+    for server in servers:
+        certificates = [c for c in server.certificates or () if c.role == "azure-mfa"]
+        usable = [(c.certificate.not_after, c) for c in certificates
+                  if c.in_store and c.certificate is not None and c.certificate.not_after is not None]
+        current = max(usable, key=lambda pair: pair[0])[1] if usable else None
+        evidence: dict[str, Any] = {"server": server.label, "graph": client.source if client.configured else None,
+                                    "stale_credentials": stale_evidence}
+        if current is None or current.certificate is None or current.certificate.not_after is None:
+            outcomes.append(Outcome(Status.FAIL, f"{server.label}: the Azure MFA adapter is configured but its "
+                                                 f"certificate is not in LocalMachine\\My: MFA fails on this server.",
+                                    evidence=evidence, target=server.label))
+            continue
+        left = days_left(current.certificate.not_after, ctx.now)
+        evidence.update(thumbprint=current.thumbprint, subject=current.certificate.subject,
+                        not_after=current.certificate.not_after.isoformat(), days_left=left)
+        if current.certificate.not_after <= ctx.now:
+            outcomes.append(Outcome(Status.FAIL, f"{server.label}: the Azure MFA adapter certificate expired "
+                                                 f"{-left} days ago.", evidence=evidence, target=server.label))
+            continue
+        if client.configured:
+            if client.problems or client.found is None:
+                outcomes.append(Outcome(Status.ERROR, f"{server.label}: the certificate has {left} days left; whether "
+                                                      f"Entra ID holds it could not be read: "
+                                                      f"{'; '.join(client.problems) or 'no answer'}.",
+                                        evidence=evidence, target=server.label))
+                continue
+            registered = client.found and _registered(current, client)
+            evidence["registered_in_entra"] = registered
+            if not registered:
+                outcomes.append(Outcome(Status.FAIL, f"{server.label}: its Azure MFA certificate {current.thumbprint} is "
+                                                     f"not a key credential of the Azure Multi-Factor Auth Client service "
+                                                     f"principal: Entra ID refuses the adapter.", evidence=evidence,
+                                        target=server.label))
+                continue
+        stale_note = f"; {len(stale)} expired credential(s) still on the service principal" if stale else ""
+        if left < warn_days:
+            outcomes.append(Outcome(Status.WARN, f"{server.label}: the Azure MFA adapter certificate expires in {left} "
+                                                 f"days{stale_note}.", evidence=evidence, target=server.label))
+        else:
+            registered_note = ", registered in Entra ID" if client.configured else ""
+            outcomes.append(Outcome(Status.PASS, f"{server.label}: the Azure MFA adapter certificate has {left} days "
+                                                 f"left{registered_note}{stale_note}.", evidence=evidence,
+                                    target=server.label))
+    return outcomes

@@ -1,0 +1,193 @@
+"""``endpoints.sign-in-test``: a real sign-in with the dedicated test account, judged step by step the
+way Microsoft's Remote Connectivity Analyzer reports its "Microsoft Single Sign-On" test: which step
+failed, with the HTTP status or the SOAP fault, and how long each took. Off (skip) unless a test
+account is configured (``[sign_in_test] upn``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from adfs_readiness.api import Area, CheckContext, Outcome, Reference, Severity, Status, check
+from adfs_readiness.facts import ProbeErrorKind
+from adfs_readiness.facts.claim_rules import IMMUTABLE_ID_CLAIM, UPN_CLAIM
+from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, EntraFederationFacts
+from adfs_readiness.facts.sign_in import MICROSOFT_ONLINE_REALM, SIGN_IN_FACT, SamlAssertion, SignInFacts
+
+from ._refs_entra import REF_MULTIPLE_DOMAINS, REF_SET_ADFSENDPOINT
+
+__all__ = ["sign_in_test"]
+
+REF_RCA = Reference("Microsoft Remote Connectivity Analyzer (Microsoft 365: Single Sign-On test)",
+                    "https://testconnectivity.microsoft.com/tests/o365")
+REF_WS_TRUST = Reference("WS-Trust 1.3 (OASIS)", "http://docs.oasis-open.org/ws-sx/ws-trust/v1.3/ws-trust.html")
+REF_SAML11 = Reference("SAML 1.1 assertions and protocol (OASIS)",
+                       "https://www.oasis-open.org/committees/download.php/3406/oasis-sstc-saml-core-1.1.pdf")
+# Failures of this machine or this run (not of the federation service): "not determined".
+_LOCAL = (ProbeErrorKind.TLS, ProbeErrorKind.DEADLINE, ProbeErrorKind.NAME_NOT_RESOLVED, ProbeErrorKind.LOCAL,
+          ProbeErrorKind.POLICY)
+
+
+@dataclass
+class _Steps:
+    """The RCA-style step list: each step passed, failed, could not be determined or was not reached."""
+
+    rows: list[dict[str, Any]]
+
+    def add(self, name: str, status: Status, detail: str, ms: float | None = None) -> Status:
+        self.rows.append({"step": len(self.rows) + 1, "name": name, "status": status.value, "detail": detail,
+                          "ms": round(ms, 1) if ms is not None else None})
+        return status
+
+    def first_problem(self) -> dict[str, Any] | None:
+        """The first failed step, else the first one that could not be determined."""
+        return next((r for r in self.rows if r["status"] == "fail"),
+                    next((r for r in self.rows if r["status"] == "error"), None))
+
+
+def _expected_issuer(ctx: CheckContext, upn: str) -> tuple[str | None, str]:
+    """The issuer URI Entra ID expects for the test account's domain: its federation settings
+    (issuerUri) when read, else the configured / default entityID."""
+    entra = ctx.facts.get(ENTRA_FEDERATION_FACT)
+    domain = upn.rsplit("@", 1)[-1].lower()
+    if isinstance(entra, EntraFederationFacts) and entra.configured:
+        labels = domain.split(".")
+        for index in range(len(labels) - 1):  # a subdomain is federated through its parent
+            federation = entra.for_domain(".".join(labels[index:]))
+            if federation is not None and federation.issuer_uri:
+                return federation.issuer_uri, f"Entra ID's issuerUri for {federation.domain}"
+    return ctx.config.issuer, "the federation service's entityID (Entra's settings were not read)"
+
+
+def _immutable_id_problem(value: str, expected: str | None) -> str | None:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return f"ImmutableID {value!r} is not base64"
+    if len(raw) != 16:
+        return f"ImmutableID decodes to {len(raw)} bytes, not the 16 of a GUID (objectGUID / ms-DS-ConsistencyGuid)"
+    if expected and value != expected:
+        return f"ImmutableID {value!r} is not the configured {expected!r} (sign_in_test.immutable_id)"
+    return None
+
+
+def _token_steps(ctx: CheckContext, facts: SignInFacts, assertion: SamlAssertion, steps: _Steps) -> None:
+    """Steps 5-9: signature, issuer, audience, validity, claims."""
+    published = {c.sha1 for c in facts.published_signing} if facts.published_signing is not None else None
+    signer = assertion.signer
+    name = "Signature by the token-signing certificate the federation metadata publishes"
+    if assertion.signature_valid is not True:
+        steps.add(name, Status.FAIL, assertion.signature_reason or "the signature does not verify")
+    elif published is None:
+        steps.add(name, Status.ERROR, f"the signature verifies with {signer.label if signer else '?'}, but the "
+                                      f"federation metadata could not be read to compare: {facts.metadata_problem}")
+    elif signer is None or signer.sha1 not in published:
+        steps.add(name, Status.FAIL, f"signed by {signer.label if signer else 'an unknown certificate'}, which the "
+                                     f"federation metadata does not publish: Entra ID rejects the token (AADSTS50008)")
+    else:
+        steps.add(name, Status.PASS, f"signed by {signer.label} ({assertion.signature_method})")
+    expected, source = _expected_issuer(ctx, facts.upn or "")
+    if assertion.issuer and expected and assertion.issuer == expected:
+        steps.add("Issuer is the issuer URI Entra ID expects", Status.PASS, f"{assertion.issuer} ({source})")
+    else:
+        steps.add("Issuer is the issuer URI Entra ID expects", Status.FAIL,
+                  f"the token's issuer is {assertion.issuer!r}, Entra ID expects {expected!r} ({source})")
+    if MICROSOFT_ONLINE_REALM in assertion.audiences:
+        steps.add("Audience is urn:federation:MicrosoftOnline", Status.PASS, MICROSOFT_ONLINE_REALM)
+    else:
+        steps.add("Audience is urn:federation:MicrosoftOnline", Status.FAIL, f"audiences: {list(assertion.audiences)}")
+    skew = timedelta(seconds=ctx.config.thresholds.clock_skew_fail_seconds)
+    at = facts.received_at
+    window = f"{assertion.not_before} .. {assertion.not_on_or_after}"
+    if assertion.not_before is None or assertion.not_on_or_after is None or at is None:
+        steps.add("Validity window fits the clock", Status.FAIL, f"the assertion's Conditions lack a validity window "
+                                                                  f"({window})")
+    elif assertion.not_before - skew <= at < assertion.not_on_or_after + skew:
+        steps.add("Validity window fits the clock", Status.PASS, f"{window}; received at {at.isoformat()}")
+    else:
+        steps.add("Validity window fits the clock", Status.FAIL,
+                  f"{window} does not contain {at.isoformat()} (with {int(skew.total_seconds())} s of tolerance): the "
+                  f"clocks of AD FS and this machine disagree")
+    problems = []
+    upns = assertion.attributes.get(UPN_CLAIM, ())
+    if not upns:
+        problems.append("no UPN claim")
+    elif (facts.upn or "").lower() not in (u.lower() for u in upns):
+        problems.append(f"UPN claim {list(upns)} is not {facts.upn}")
+    ids = assertion.attributes.get(IMMUTABLE_ID_CLAIM, ())
+    if not ids:
+        problems.append("no ImmutableID claim")
+    else:
+        problem = _immutable_id_problem(ids[0], ctx.config.sign_in_test.immutable_id)
+        if problem:
+            problems.append(problem)
+        elif assertion.name_identifier and assertion.name_identifier != ids[0]:
+            problems.append(f"the Subject NameIdentifier {assertion.name_identifier!r} is not the ImmutableID")
+    steps.add("UPN and ImmutableID claims present and shaped right", Status.FAIL if problems else Status.PASS,
+              "; ".join(problems) if problems else f"UPN {upns[0]}, ImmutableID {ids[0]}")
+
+
+@check(id="endpoints.sign-in-test", title="Real sign-in with the test account (WS-Trust)", area=Area.ENDPOINTS,
+       severity=Severity.CRITICAL, blocker=True, requires=(SIGN_IN_FACT,), optional=(ENTRA_FEDERATION_FACT,),
+       rule="When a test account is configured ([sign_in_test] upn): a WS-Trust 1.3 usernamemixed token request for "
+            "urn:federation:MicrosoftOnline through the external path returns a SAML assertion signed by a "
+            "token-signing certificate the federation metadata publishes, with the issuer Entra ID expects, audience "
+            "urn:federation:MicrosoftOnline, a validity window that fits the clock, and the UPN and ImmutableID claims.",
+       remediation="Follow the first failing step: publish /adfs/services/trust/13/usernamemixed through the proxy "
+                   "(Set-AdfsEndpoint -Proxy $true); a FailedAuthentication fault means the account's password is "
+                   "wrong, expired or locked out (extranet lockout); a foreign signer means Entra and AD FS disagree "
+                   "on the token-signing certificate (cloud.signing-cert-match); a wrong issuer means the domain's "
+                   "issuerUri or the SupportMultipleDomain rules; missing claims mean the Microsoft 365 trust's "
+                   "issuance rules (adfs.o365-claim-rules).",
+       references=(REF_RCA, REF_WS_TRUST, REF_SAML11, REF_SET_ADFSENDPOINT, REF_MULTIPLE_DOMAINS))
+def sign_in_test(ctx: CheckContext) -> Outcome:
+    """SKIP without a test account. Otherwise the RCA steps in the evidence, and: ERROR when the
+    password could not be had or this machine could not talk to the service (TLS trust, name
+    resolution, the run's deadline) or the metadata to compare the signer with was not read; FAIL
+    (blocking) at the first failing step; PASS when every step passed."""
+    facts: SignInFacts = ctx.fact(SIGN_IN_FACT)
+    if not facts.configured:
+        return Outcome(Status.SKIP, "No sign-in test account is configured ([sign_in_test] upn).")
+    steps = _Steps([])
+    evidence: dict[str, Any] = {"upn": facts.upn, "endpoint": facts.endpoint, "via": facts.via, "steps": steps.rows}
+    status = Status.PASS
+    if facts.password_problem:
+        steps.add("Read the test account's password", Status.ERROR, facts.password_problem)
+    else:
+        steps.add("Read the test account's password", Status.PASS, "read (never shown)")
+        exchange = facts.exchange
+        ms = exchange.elapsed_seconds * 1000 if exchange else None
+        if exchange is None:
+            steps.add("Request a token", Status.ERROR, "no request was made")
+        elif exchange.error is not None:
+            kind = Status.ERROR if exchange.error.kind in _LOCAL else Status.FAIL
+            steps.add(f"Connect to {facts.via} and request a token", kind, str(exchange.error), ms)
+        else:
+            steps.add(f"Connect to {facts.via}", Status.PASS, f"HTTP {exchange.status} {exchange.reason or ''}".strip(), ms)
+            if exchange.status in (404, 503):
+                steps.add("Request a token (WS-Trust 1.3 usernamemixed)", Status.FAIL,
+                          f"HTTP {exchange.status}: the endpoint is not enabled or not published through the proxy")
+            elif facts.soap_fault_code or facts.soap_fault_reason:
+                steps.add("Request a token (WS-Trust 1.3 usernamemixed)", Status.FAIL,
+                          f"SOAP fault {facts.soap_fault_code}: {facts.soap_fault_reason} (HTTP {exchange.status})")
+            elif facts.response_problem or facts.assertion is None:
+                steps.add("Request a token (WS-Trust 1.3 usernamemixed)", Status.FAIL,
+                          f"HTTP {exchange.status}: {facts.response_problem or 'no token in the answer'}")
+            else:
+                steps.add("Request a token (WS-Trust 1.3 usernamemixed)", Status.PASS,
+                          f"SAML 1.1 assertion {facts.assertion.assertion_id} returned", facts.parse_seconds and
+                          facts.parse_seconds * 1000)
+                _token_steps(ctx, facts, facts.assertion, steps)
+    first = steps.first_problem()
+    total_ms = round((facts.exchange.elapsed_seconds if facts.exchange else 0) * 1000, 1)
+    evidence["total_ms"] = total_ms
+    if first is None:
+        return Outcome(status, f"{facts.upn} signed in through {facts.via}: a token Entra ID accepts "
+                               f"({len(steps.rows)} steps passed, {total_ms} ms).", evidence=evidence)
+    failed = Status(first["status"])
+    verb = "failed" if failed is Status.FAIL else "could not be determined"
+    return Outcome(failed, f"Step {first['step']} ({first['name']}) {verb}: {first['detail']}.", evidence=evidence)

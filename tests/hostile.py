@@ -1,0 +1,55 @@
+"""Run the real command line on hostile input in a child process under a memory limit and a time
+limit, the way cron runs it: the exit code, standard output and error, and how long it took.
+
+A run that needs more memory than ``mem_mb`` (address space, RLIMIT_AS) dies with a MemoryError
+or a signal; one that outlives ``timeout`` seconds is killed: both fail the test that asked.
+These limits are guards against the unbounded behaviour of issue 12 (gigabytes, minutes), far
+above what a correct run needs (about 70 MB and under a second for a metadata file).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "adfs_readiness"]
+
+
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    out: str
+    err: str
+    seconds: float
+
+    def assert_clean(self) -> None:
+        """No traceback and no MemoryError reached the admin; the exit code is one of ours."""
+        assert "Traceback" not in self.err and "MemoryError" not in self.err, self.err[-3000:]
+        assert self.code in (0, 1, 2, 3), (self.code, self.err[-3000:])
+
+
+def run_cli(*args: str | Path, mem_mb: int = 768, timeout: float = 120.0, cwd: Path | None = None,
+            env: dict[str, str] | None = None, stdin: bytes | None = None, inject: str | None = None) -> CliRun:
+    """``python -m adfs_readiness ARGS`` in a child process limited to ``mem_mb`` MiB of address
+    space, killed after ``timeout`` seconds (then the test fails with TimeoutExpired).
+
+    ``inject``: Python run in the child before the CLI starts, to plant a fault in the tool's *own*
+    code (e.g. make a renderer raise) where no real input reaches that failure yet."""
+    limit = mem_mb * 1024 * 1024
+    command = CLI if inject is None else [sys.executable, "-c",
+                                         f"{inject}\nimport sys\nfrom adfs_readiness.cli import main\n"
+                                         f"sys.exit(main(sys.argv[1:]))\n"]
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    started = time.monotonic()
+    proc = subprocess.run([*command, *map(str, args)], preexec_fn=limit_memory, capture_output=True,
+                          timeout=timeout, cwd=cwd, env={**os.environ, **(env or {})}, input=stdin)
+    return CliRun(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
+                  time.monotonic() - started)
