@@ -230,7 +230,10 @@ def test_a_link_to_a_passed_check_opens_its_table(browser, demo_report):
     page.evaluate("(id) => { const a = document.createElement('a'); a.href = '#' + id; a.id = 'probe-link';"
                   " a.textContent = 'go'; document.querySelector('#why').appendChild(a); }", row)
     page.click("#probe-link")
-    assert page.evaluate("(id) => document.getElementById(id).closest('details').open", row)
+    # The passed checks' list opens, and so does the row linked to, showing its evidence.
+    assert page.evaluate("(id) => document.getElementById(id).parentElement.closest('details').open", row)
+    assert page.evaluate("(id) => document.getElementById(id).open", row)
+    assert page.locator(f"#{row} .pr-body").is_visible()
     page.context.close()
 
 

@@ -56,7 +56,8 @@ class Action:
         tier: "blocker" (a failed blocker), "undetermined blocker", or "fix".
         findings: the findings the action resolves (one check, one status, one fix), with their
             positions in ``RunResult.findings`` (``indexes``) so a report can link to them.
-        what: the fix in one line (:func:`short_fix`); ``remediation`` the whole text.
+        what: the fix in one line (:func:`short_fix`; empty when the fix is just its command);
+            ``remediation`` the whole text.
         script: the commands the fix names (None when it names none).
         affected: None when the problem is the service's (every sign-in), else the number of
             directory objects it concerns.
@@ -132,8 +133,10 @@ def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
         what = f"Not determined: {first.summary} Remove the cause and run the check again."
         script = None
     else:
-        what = short_fix(first.remediation)
         script = fix_script(first.remediation, first.evidence)
+        what = short_fix(first.remediation)
+        if script is not None and what.rstrip("…").strip() in script.text:
+            what = ""  # the fix is the command itself: say it once
     key = (tier_rank, math.inf if days_left is None else days_left,
            -(math.inf if affected is None else affected), _SEVERITY_RANK[Severity(first.severity)],
            _STATUS_RANK[status], members[0][0])

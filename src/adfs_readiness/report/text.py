@@ -46,7 +46,7 @@ __all__ = ["render_text", "SUMMARY_ACTIONS"]
 #: Actions of the plan the summary lists; the rest are counted (--all lists them).
 SUMMARY_ACTIONS = 10
 #: Lines of an action's command script the summary prints.
-_SCRIPT_LINES = 5
+_SCRIPT_LINES = 3
 #: Skip reasons the summary lists, one line each.
 _SKIP_REASONS = 6
 
@@ -147,12 +147,13 @@ def _grade_line(console: Console, result: RunResult) -> None:
     explanation = result.grade.explanation
     if explanation is None:
         return
-    line = Text(f"Grade {result.grade.letter}: score {int(result.grade.score)} gives {explanation.score_letter}",
+    line = Text(f"Grade {result.grade.letter}: score {int(result.grade.score)} = {explanation.score_letter}",
                 style="dim")
     for cap in explanation.caps:
         if cap.applied:
             rule = cap.rule.split(" caps ")[0].rstrip(".")  # "A failed blocker caps the grade at F: ..."
-            line.append(f", capped at {cap.letter} by {rule[:1].lower() + rule[1:]} ({', '.join(cap.check_ids)})")
+            ids = cap.check_ids[0] + (f" +{len(cap.check_ids) - 1}" if len(cap.check_ids) > 1 else "")
+            line.append(f", capped at {cap.letter}: {rule[:1].lower() + rule[1:]} ({ids})")
     console.print(Text(terminal_safe(line.plain), style="dim"))
 
 
@@ -177,9 +178,10 @@ def _fix_first(console: Console, plan: tuple[Action, ...], *, limit: int | None)
         head.append(f" · {due} · {action.affected_text}", style="bold red" if due == "due now" else "dim")
         if action.tier == "blocker":
             head.append(" · BLOCKS SSO", style="bold red")
-        head.append("\n" + terminal_safe(action.what))
+        if action.what:
+            head.append("\n" + terminal_safe(action.what))
         if action.script is not None:
-            head.append(":" if not action.what.endswith("…") else "")
+            head.append(":" if action.what and not action.what.endswith("…") else "")
             for line in action.script.lines[:_SCRIPT_LINES]:
                 head.append("\n  " + terminal_safe(line), style="bold")
             if len(action.script.lines) > _SCRIPT_LINES:
@@ -236,8 +238,9 @@ def _not_shown(console: Console, result: RunResult) -> None:
     counts = status_counts(result, result.findings)
     hidden = [f"{counts[s.value]} {_STATUS_WORD[s]}" for s in (Status.PASS, Status.INFO) if counts[s.value]]
     console.print()
-    console.print(Text(("Not listed: " + " and ".join(hidden) + ". " if hidden else "")
-                       + "--all prints every finding; the HTML report (--html) has the evidence.", style="dim"))
+    console.print(Text(("Not listed: " + ", ".join(hidden) + " (--all prints every finding; --html has the "
+                        "evidence)." if hidden else "--all prints every finding; --html has the evidence."),
+                       style="dim"))
 
 
 def _header(console: Console, result: RunResult) -> None:

@@ -95,7 +95,7 @@
     var target = id && d.getElementById(id);
     if (!target) { return; }
     if (target.closest && target.closest("[hidden]")) { d.querySelector("[data-reset]").click(); }
-    for (var el = target.parentNode; el && el !== d; el = el.parentNode) {
+    for (var el = target; el && el !== d; el = el.parentNode) {
       if (el.tagName === "DETAILS") { el.open = true; }
     }
     target.scrollIntoView();
