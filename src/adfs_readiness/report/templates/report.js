@@ -32,6 +32,9 @@
     if (shown) { shown.textContent = active ? visible + " of " + items.length + " entries shown" : ""; }
   }
   Array.prototype.forEach.call(d.querySelectorAll("#tools, .bar-search, .copy"), function (el) { el.hidden = false; });
+  // On a phone the contents start closed, so the first screen shows the verdict and the plan.
+  var toc = d.getElementById("toc");
+  if (toc && window.matchMedia && window.matchMedia("(max-width: 1100px)").matches) { toc.open = false; }
   Array.prototype.forEach.call(d.querySelectorAll(".chip"), function (chip) {
     chip.addEventListener("click", function () {
       var list = chosen[chip.getAttribute("data-filter")];
