@@ -9,7 +9,8 @@ from typing import Any
 from adfs_readiness.api import CannotDetermine, CheckContext, Outcome, Reference, Status
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, RuleResult, filetime_to_datetime
 
-__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG", "REF_KDS", "REF_KDS_CREATE", "REF_GMSA",
+__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG",
+           "REF_KDS", "REF_KDS_CREATE", "REF_GMSA",
            "REF_SSO_ROLLOVER", "REF_SCUBA", "REF_FUNCTIONAL_LEVELS", "REF_KERBEROS_SKEW",
            "REF_LDAP_SIGNING", "bind_account_privileged", "gate", "rule_outcome", "when"]
 

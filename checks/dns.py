@@ -323,7 +323,8 @@ def split_brain(ctx: CheckContext) -> Outcome:
                                     f"internal clients go through the proxies, which do not offer Windows "
                                     f"Integrated Authentication. No expected addresses are configured to say "
                                     f"otherwise.", evidence=evidence)
-    how = "as configured" if expect_in or expect_out else "(no expected addresses configured: the views differ, as split-brain DNS should)"
+    how = ("as configured" if expect_in or expect_out else
+           "(no expected addresses configured: the views differ, as split-brain DNS should)")
     return Outcome(Status.PASS, f"{fs} resolves inside to {', '.join(inside)} and on the internet to "
                                 f"{', '.join(outside)} {how}.", evidence=evidence)
 

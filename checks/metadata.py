@@ -140,7 +140,8 @@ def reachable(ctx: CheckContext) -> Outcome:
     remediation="Open the metadata URL in a browser from outside the network and compare it with "
                 "https://<fs>/FederationMetadata/2007-06/FederationMetadata.xml fetched on an AD FS server. "
                 "An HTML sign-in page means a reverse proxy in front of AD FS pre-authenticates the "
-                "metadata path: exempt /FederationMetadata/ from pre-authentication (pass-through). A DTD or entity declaration means "
+                "metadata path: exempt /FederationMetadata/ from pre-authentication (pass-through). "
+                "A DTD or entity declaration means "
                 "something other than AD FS produced the file; AD FS metadata never contains one.",
     references=(REF_SAML_METADATA, REF_RENEW_FEDERATION_CERTS),
 )
@@ -256,7 +257,8 @@ def signature(ctx: CheckContext) -> Outcome:
     blocker=False,
     requires=(METADATA_FACT,),
     rule="The entityID equals the expected issuer: the configured expected_issuer, else AD FS's default "
-         "http://<fs>/adfs/services/trust (http, no trailing slash). Against the default, an identifier that differs only by https is a warning (a common, working change when Entra's IssuerUri matches).",
+         "http://<fs>/adfs/services/trust (http, no trailing slash). Against the default, an identifier that "
+         "differs only by https is a warning (a common, working change when Entra's IssuerUri matches).",
     remediation="Compare Get-AdfsProperties | Select-Object Identifier with the issuer Entra ID expects "
                 "(IssuerUri of Get-MgDomainFederationConfiguration). If the Federation Service identifier was "
                 "changed on purpose, set federation.expected_issuer in the adfs-readiness configuration; "
@@ -454,7 +456,8 @@ def consistency(ctx: CheckContext) -> Outcome:
                 "Identity Platform' relying-party trust issues. If the UPN claim description was removed or "
                 "unpublished, restore it: Get-AdfsClaimDescription -ClaimType "
                 "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn, then Set-AdfsClaimDescription "
-                "-TargetClaimType <that URI> -IsOffered $true -IsAccepted $true. Repair the Microsoft 365 claim rules with Microsoft Entra "
+                "-TargetClaimType <that URI> -IsOffered $true -IsAccepted $true. Repair the Microsoft 365 claim "
+                "rules with Microsoft Entra "
                 "Connect (Repair Microsoft Entra ID and AD FS trust).",
     references=(REF_ENTRA_TRUST,),
 )

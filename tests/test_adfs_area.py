@@ -44,7 +44,8 @@ def judge(pki, tmp_path, now, **switches):
     config = Config(adfs_export=path, skip_checks=("dns.*", "tls.*", "metadata.*", "token-signing.*",
                                                     "token-decrypting.*", "endpoints.*", "cloud.*"))
     result = run_checks(REGISTRY, builtin_probes(), config, now)
-    return {f.check_id: (f.status.value, f.evidence, f.summary) for f in result.findings if f.check_id.startswith("adfs.")}, result
+    found = {f.check_id: (f.status.value, f.evidence, f.summary) for f in result.findings if f.check_id.startswith("adfs.")}
+    return found, result
 
 
 def test_healthy_export_passes_everywhere(pki, tmp_path, now):

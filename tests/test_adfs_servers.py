@@ -153,7 +153,8 @@ def test_service_of_the_proxy(pki, tmp_path, now):
 @pytest.mark.parametrize("wap, trust_proxy, status, words", [
     (dict(proxy_trust_days_left=-2), True, "fail", "had expired"),
     (dict(proxy_trust_days_left=1.5), True, "warn", "renewal is failing"),
-    (dict(farm_reachable=False), True, "fail", "could not reach the farm (The remote server returned an error: (401) Unauthorized"),
+    (dict(farm_reachable=False), True, "fail",
+     "could not reach the farm (The remote server returned an error: (401) Unauthorized"),
     (dict(), False, "fail", "do not list it in AdfsTrustedDevices"),
 ])
 def test_proxy_trust_each_status(pki, tmp_path, now, wap, trust_proxy, status, words):

@@ -259,7 +259,8 @@ def test_tenant_from_every_discovery_shape(tmp_path, shape, source):
 
 
 @pytest.mark.parametrize("document, expected", [
-    ({"issuer": "https://sts.windows.net/72F988BF-86F1-41AF-91AB-2D7CD011DB47/"}, ("72f988bf-86f1-41af-91ab-2d7cd011db47", "issuer")),
+    ({"issuer": "https://sts.windows.net/72F988BF-86F1-41AF-91AB-2D7CD011DB47/"},
+     ("72f988bf-86f1-41af-91ab-2d7cd011db47", "issuer")),
     ({"issuer": "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"},
      ("72f988bf-86f1-41af-91ab-2d7cd011db47", "issuer")),
     ({"issuer": "https://login.microsoftonline.us/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"},

@@ -188,7 +188,7 @@ def page(*names: str, cookie: bytes | None = b"", code: int = 0, text: str = "")
 
 def scan(conn, status, pipeline, limit=None):
     names = []
-    for found_dn, attrs in paged_search(conn, B, "(objectClass=user)", ["cn"], status=status, page_size=2,
+    for found_dn, _attrs in paged_search(conn, B, "(objectClass=user)", ["cn"], status=status, page_size=2,
                                         pipeline=pipeline):
         names.append(found_dn.split(",")[0][3:])
         if limit and len(names) == limit:
@@ -208,7 +208,7 @@ def test_an_exception_in_the_consumer_loop_drains_the_pipelined_page(attack):
     status = SearchStatus()
     with pytest.raises(ZeroDivisionError):
         for _ in paged_search(conn, B, "(cn=*)", ["cn"], status=status, page_size=2, pipeline=True):
-            1 / 0
+            1 / 0  # noqa: B018 - the consumer's own error, raised inside the generator's loop
     assert len(server.searches) == 2
     next_read_gets_its_own_answer(conn)
 
@@ -697,7 +697,8 @@ def test_a_failed_simple_bind_and_a_directory_read_never_show_the_password(samba
                                "federation": {"service_name": "sts.contoso.test", "domains": ["contoso.com"]}})
     for password in (secret, samba_single_dc.admin_password):
         facts = samba_single_dc.run_in_network(
-            lambda: gather_directory(cfg, password=password, resolver=make_resolver(cfg, 5), timeout=5))
+            lambda password=password: gather_directory(cfg, password=password, resolver=make_resolver(cfg, 5),
+                                                       timeout=5))
         assert password not in json.dumps(dataclasses.asdict(facts), default=str)
     assert facts.connection.result == "ok"
 

@@ -146,7 +146,7 @@ def scripted():
 
 def run(conn, status, pipeline, limit=None):
     names = []
-    for dn, attrs in paged_search(conn, "DC=contoso,DC=test", "(objectClass=user)", ["cn"], status=status,
+    for dn, _attrs in paged_search(conn, "DC=contoso,DC=test", "(objectClass=user)", ["cn"], status=status,
                                   page_size=2, pipeline=pipeline):
         names.append(dn.split(",")[0])
         if limit and len(names) == limit:

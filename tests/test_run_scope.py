@@ -115,7 +115,8 @@ def test_a_certificate_that_would_stop_sign_in_makes_the_run_not_ready(tmp_path,
         assert found["certificate-file.chain"]["evidence"]["failure"] == "self_signed"
 
 
-@pytest.mark.parametrize("content", [b"not a certificate at all\n", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+@pytest.mark.parametrize("content", [b"not a certificate at all\n",
+                                     b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
                                      b"\x30\x82\x01\x00garbage"])
 def test_a_file_that_is_not_a_certificate_makes_the_run_not_ready(tmp_path, content):
     path = tmp_path / "ssl.cer"

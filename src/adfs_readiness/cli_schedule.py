@@ -263,7 +263,8 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
     if not args.quiet:
         for row in index["rows"]:
             verdict = row["verdict"] or "NOT RUN"
-            print(f"{row['tenant']:24} {verdict:20} {row['grade'] or '-':2} {row['score'] if row['score'] is not None else '-':>3}"
+            score = row["score"] if row["score"] is not None else "-"
+            print(f"{row['tenant']:24} {verdict:20} {row['grade'] or '-':2} {score:>3}"
                   f"  {', '.join(row['blockers'])}")
         print(f"Fleet index: {args.out_dir / 'index.html'}")
     return fleet_exit_code(outcomes)

@@ -223,7 +223,7 @@ class AtomicFile:
             self._folder.close()
             raise
         self._raw = os.fdopen(fd, "wb")
-        self.handle: IO = (io.TextIOWrapper(self._raw, encoding=encoding, errors="replace", newline=newline)
+        self.handle: IO[Any] = (io.TextIOWrapper(self._raw, encoding=encoding, errors="replace", newline=newline)
                            if text else self._raw)
 
     def write(self, data: Any) -> int:

@@ -68,8 +68,9 @@ class TenantOutcome:
 
 def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Config] = load_config) -> list[Tenant]:
     """Tenants from configuration files and folders (a folder contributes its ``*.toml`` files,
-    sorted). Names come from file stems made safe as folder names (:func:`files.safe_name`), made unique with ``-2``, ``-3``...; a file that does not
-    load is a tenant with ``error`` set (the fleet reports it and goes on).
+    sorted). Names come from file stems made safe as folder names (:func:`files.safe_name`), made
+    unique with ``-2``, ``-3``...; a file that does not load is a tenant with ``error`` set (the
+    fleet reports it and goes on).
 
     Raises:
         ConfigError: a path does not exist, or a folder holds no ``*.toml`` file.

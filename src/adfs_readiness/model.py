@@ -80,7 +80,7 @@ class Area(str, Enum):
     ADFS = "adfs"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # the section title; str.title() is not used on areas
         return _AREA_TITLES[self]
 
 
@@ -344,7 +344,7 @@ class RunResult:
     grade: Grade
     facts: Mapping[str, Any] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    certificates: tuple = ()
+    certificates: tuple[Any, ...] = ()
     changes: RunChanges | None = None
     provenance: Provenance | None = None
 

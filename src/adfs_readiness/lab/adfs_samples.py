@@ -147,7 +147,8 @@ def adfs_export_document(pki: LabPki, fs_name: str, token_signing: LabCertificat
         "ArtifactDbConnection": connection, "HttpsPort": 443, "TlsClientPort": 49443}
     endpoints = [{"AddressPath": path, "Enabled": state != "disabled",
                   "Proxy": state == "proxied" or (windowstransport_proxy and "windowstransport" in path),
-                  "Protocol": "WS-Trust 2005" if "/2005/" in path else "WS-Trust 1.3" if "/13/" in path else "SAML 2.0/WS-Federation"}
+                  "Protocol": "WS-Trust 2005" if "/2005/" in path else "WS-Trust 1.3" if "/13/" in path
+                  else "SAML 2.0/WS-Federation"}
                  for path, state in DEFAULT_ENDPOINTS.items()]
     endpoints.append({"AddressPath": "/FederationMetadata/2007-06/FederationMetadata.xml", "Enabled": True, "Proxy": True,
                       "Protocol": "Federation Metadata"})

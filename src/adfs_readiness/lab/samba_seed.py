@@ -148,7 +148,8 @@ def _lab_users(b: str) -> str:
         ("dupa", {"userPrincipalName": "Dup.User@contoso.com"}),
         ("dupb", {"userPrincipalName": "dupb@contoso.com"}),  # becomes dup.user@contoso.com below
         ("pdup1", {"proxyAddresses": ["SMTP:Shared@contoso.com",
-                                      "X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=pdup1"]}),
+                                      "X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
+                                      "/cn=Recipients/cn=pdup1"]}),
         ("pdup2", {"proxyAddresses": "SMTP:shared@contoso.com"}),
         ("pnoprim", {"proxyAddresses": "smtp:pnoprim@contoso.com"}),
         ("ptwo", {"proxyAddresses": ["SMTP:ptwo@contoso.com", "SMTP:ptwo2@contoso.com"]}),

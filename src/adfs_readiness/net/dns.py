@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import dns.exception
 import dns.flags
@@ -88,10 +89,10 @@ def _text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
 
-def _record_text(rd) -> str:
+def _record_text(rd: Any) -> str:
     kind = rd.rdtype
     if kind in (dns.rdatatype.A, dns.rdatatype.AAAA):
-        return rd.address
+        return str(rd.address)
     if kind == dns.rdatatype.TXT:
         return b"".join(rd.strings).decode("utf-8", "replace")
     if kind == dns.rdatatype.MX:
@@ -103,7 +104,7 @@ def _record_text(rd) -> str:
     if kind == dns.rdatatype.CAA:
         value = rd.value.decode("utf-8", "replace").replace('"', '\\"')
         return f'{rd.flags} {rd.tag.decode("ascii", "replace").lower()} "{value}"'
-    return rd.to_text()
+    return str(rd.to_text())
 
 
 @dataclass
@@ -204,7 +205,8 @@ class DnsClient:
             ex = self._exchange(current, wanted)
             attempts += ex.attempts
             elapsed = time.monotonic() - started
-            common = dict(cname_chain=tuple(chain), attempts=attempts, elapsed_seconds=round(elapsed, 3))
+            common: dict[str, Any] = dict(cname_chain=tuple(chain), attempts=attempts,
+                                          elapsed_seconds=round(elapsed, 3))
             if ex.response is None:
                 if ex.outcome is DnsOutcome.TIMEOUT:
                     self._silent_in_a_row += 1
@@ -214,7 +216,7 @@ class DnsClient:
                                  canonical_name=current, local_failure=local, **common)
             self._silent_in_a_row = 0
             response = ex.response
-            where = dict(resolver=ex.server, transport=ex.transport)
+            where: dict[str, Any] = dict(resolver=ex.server, transport=ex.transport)
             records, ttl, end, loop = _walk(response, current, wanted, chain, seen)
             common["cname_chain"] = tuple(chain)
             if loop:

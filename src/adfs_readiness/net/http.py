@@ -111,7 +111,7 @@ class _TrustAdapter(HTTPAdapter):
         self._policy = policy
         super().__init__(max_retries=0)
 
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):  # noqa: ANN001
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
         if self._ssl_context is not None:
             pool_kwargs["ssl_context"] = self._ssl_context
         if self._server_hostname is not None:
@@ -337,7 +337,7 @@ class HttpClient:
             try:
                 response = http.request(request.method, request_url, data=request.body, headers=headers,
                                         timeout=(wait, wait), allow_redirects=False, stream=True,
-                                        hooks={"response": lambda r, *args, **kwargs: answers.append(r)})
+                                        hooks={"response": lambda r, *_, answers=answers, **__: answers.append(r)})
             except Exception as exc:  # noqa: BLE001 - every transport failure becomes data
                 if answers and isinstance(exc, ValueError) and answers[-1].status_code in _REDIRECT_STATUSES:
                     response = answers[-1]

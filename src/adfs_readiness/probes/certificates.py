@@ -111,7 +111,7 @@ def _serial(cert: x509.Certificate, fields: dict[str, Any], problems: list[str])
 
 def _names(cert: x509.Certificate, fields: dict[str, Any], problems: list[str]) -> None:
     for field in ("subject", "issuer"):
-        text, error = _quiet(lambda: getattr(cert, field).rfc4514_string())
+        text, error = _quiet(lambda field=field: getattr(cert, field).rfc4514_string())
         if error:
             problems.append(f"{field} name could not be decoded: {error}")
         fields[field] = text
@@ -123,7 +123,7 @@ def _names(cert: x509.Certificate, fields: dict[str, Any], problems: list[str]) 
 
 def _validity(cert: x509.Certificate, fields: dict[str, Any], problems: list[str]) -> None:
     for field, attr in (("not_before", "not_valid_before_utc"), ("not_after", "not_valid_after_utc")):
-        value, error = _quiet(lambda: getattr(cert, attr))
+        value, error = _quiet(lambda attr=attr: getattr(cert, attr))
         if error:
             problems.append(f"{field.replace('_', ' ')} date could not be read: {error}")
         fields[field] = value

@@ -332,9 +332,10 @@ def _forest(conn: Connection, conf_nc: str) -> tuple[tuple[str, ...], tuple[str,
 def _domain_controllers(conn: Connection, domain_nc: str) -> tuple[DomainController, ...]:
     status = SearchStatus()
     dcs = []
-    for dn, attrs in paged_search(conn, domain_nc, "(&(objectCategory=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))",
+    dc_filter = "(&(objectCategory=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))"
+    for dn, attrs in paged_search(conn, domain_nc, dc_filter,
                                   ["dNSHostName", "operatingSystem", "operatingSystemVersion"], status=status):
-        first = lambda k: text(attrs[k][0]) if attrs.get(k) else None  # noqa: E731
+        first = lambda k, attrs=attrs: text(attrs[k][0]) if attrs.get(k) else None  # noqa: E731
         dcs.append(DomainController(dn, first("dNSHostName"), first("operatingSystem"), first("operatingSystemVersion")))
     if status.partial:
         raise RuntimeError(status.reason)

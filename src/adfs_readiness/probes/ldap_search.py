@@ -137,7 +137,8 @@ class _PagedReader:
     def __init__(self, conn: Connection, base: str, ldap_filter: str, attributes: list[str], scope: str,
                  page_size: int, size_limit: int, status: SearchStatus) -> None:
         self.conn, self.page_size, self.status = conn, page_size, status
-        self.request = search_operation(base, ldap_filter, scope, DEREF_ALWAYS, list(attributes) or [NO_ATTRIBUTES], size_limit, 0,
+        self.request = search_operation(base, ldap_filter, scope, DEREF_ALWAYS, list(attributes) or [NO_ATTRIBUTES],
+                                        size_limit, 0,
                                         False, conn.auto_escape, conn.auto_encode, None, validator=None,
                                         check_names=False)
         self.outstanding: int | None = None  # message id of the page request on the wire

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import select
+import socket
 import time
 from dataclasses import replace
 
