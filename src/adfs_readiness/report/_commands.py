@@ -115,11 +115,11 @@ def fix_script(remediation: str, evidence: Mapping[str, Any] | None = None) -> C
     arguments, else the first that changes something, else the first at all; None when the text
     names no command."""
     scripts = commands_of(remediation, evidence)
-    for wanted in (lambda s: s.changing and any(" " in line for line in s.lines), lambda s: s.changing,
-                   lambda s: True):
-        for script in scripts:
-            if wanted(script):
-                return script
+    complete = [s for s in scripts if s.changing and any(" " in line for line in s.lines)]
+    changing = [s for s in scripts if s.changing]
+    for candidates in (complete, changing, scripts):
+        if candidates:
+            return candidates[0]
     return None
 
 
@@ -132,8 +132,8 @@ def _is_changing(line: str) -> bool:
     if "-" in head and not head.lower().startswith(tuple(_TOOLS)):
         return head.split("-", 1)[0] in _CHANGING_VERBS
     args = line.lower().split()[1:]
-    wanted = _CHANGING_TOOL_ARGS.get(head.lower())
-    return bool(wanted) and any(a in wanted for a in args)
+    wanted = _CHANGING_TOOL_ARGS.get(head.lower(), ())
+    return any(a in wanted for a in args)
 
 
 def _read_command(text: str, head: re.Match[str]) -> tuple[str, int, str]:
@@ -223,7 +223,7 @@ def _read_command(text: str, head: re.Match[str]) -> tuple[str, int, str]:
             break
     while tokens and tokens[-1] == "|":
         tokens.pop()
-    command = _join(tokens)
+    command = " ".join(tokens)
     return command, i, ended_by
 
 
@@ -232,11 +232,9 @@ def _list_continues(text: str, comma: int, tokens: list[str]) -> bool:
     a list argument; a comma followed by prose ends the command."""
     rest = text[comma + 1:].lstrip(" ")
     word = re.match(r"[^\s,;.)]+", rest)
-    return bool(word) and bool(_CAMEL.match(word.group(0))) and len(tokens) > 1 and not _is_english(word.group(0))
-
-
-def _join(tokens: list[str]) -> str:
-    return " ".join(tokens)
+    if word is None:
+        return False
+    return bool(_CAMEL.match(word.group(0))) and len(tokens) > 1 and not _is_english(word.group(0))
 
 
 def _token(text: str, start: int) -> tuple[str, int]:
@@ -262,8 +260,6 @@ def _token(text: str, start: int) -> tuple[str, int]:
         elif c == ")":
             break  # an unbalanced ")" closes a parenthesis of the sentence
         i += 1
-    if depth:
-        return text[start:i], i
     return text[start:i], i
 
 

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 
 from adfs_readiness.grading import SEVERITY_WEIGHTS
-from adfs_readiness.model import STATUS_ORDER, Area, RunResult, Severity, Status, Verdict
+from adfs_readiness.model import STATUS_ORDER, Area, RunResult, Severity, Status, Verdict, VerdictReason
 from adfs_readiness.report._common import (
     REASON_LABELS,
     TOOL_NAME,
@@ -182,7 +182,7 @@ def _why_view(result: RunResult, plan: tuple[Action, ...], anchors: Mapping[int,
     """The verdict in one sentence, the reasons grouped by kind in plan order, and the grade's
     explanation (points lost, caps) as the grading gave it."""
     counted = [f for f in result.findings if f.suppression is None]
-    n = Counter()
+    n: Counter[str] = Counter()
     for f in counted:
         status = Status(f.status)
         if status is Status.FAIL:
@@ -191,22 +191,25 @@ def _why_view(result: RunResult, plan: tuple[Action, ...], anchors: Mapping[int,
             n["blocker_undetermined" if f.blocker_check else "undetermined"] += 1
         elif status is Status.WARN:
             n["warned"] += 1
-    rank = {}
+    rank: dict[tuple[str, str | None], int] = {}
     for action in plan:
         for f in action.findings:
             rank.setdefault((f.check_id, f.target), action.priority)
             rank.setdefault((f.check_id, None), action.priority)
-    position = {}
+    position: dict[tuple[str | None, str | None], int] = {}
     for index, f in enumerate(result.findings):
         position.setdefault((f.check_id, f.target), index)
         position.setdefault((f.check_id, None), index)
     groups: dict[str, list[dict[str, Any]]] = {}
-    for reason in sorted(result.grade.reasons,
-                         key=lambda r: rank.get((r.check_id, r.target), rank.get((r.check_id, None), 10**9))):
-        index = position.get((reason.check_id, reason.target), position.get((reason.check_id, None)))
+
+    def consequence(r: VerdictReason) -> int:
+        return rank.get((r.check_id or "", r.target), rank.get((r.check_id or "", None), 10**9))
+
+    for reason in sorted(result.grade.reasons, key=consequence):
+        found = position.get((reason.check_id, reason.target), position.get((reason.check_id, None), -1))
         groups.setdefault(reason.kind, []).append({
             "check_id": reason.check_id, "target": reason.target, "summary": reason.summary,
-            "anchor": anchors.get(index, "") if index is not None else "",
+            "anchor": anchors.get(found, ""),
         })
     order = ("blocker_failed", "blocker_undetermined", "failed", "undetermined", "warning", "nothing_checked")
     return {
@@ -222,7 +225,7 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _because(verdict: Verdict, n: Counter) -> str:
+def _because(verdict: Verdict, n: Counter[str]) -> str:
     if verdict is Verdict.NOT_READY:
         return (f"{_plural(n['blocker'], 'failed check blocks', 'failed checks block')} single sign-on: "
                 "it does not work until they are fixed, whatever the score.")
@@ -246,7 +249,7 @@ def _grade_view(result: RunResult, anchors: Mapping[int, str]) -> dict[str, Any]
     explanation = result.grade.explanation
     if explanation is None:
         return None
-    position = {}
+    position: dict[tuple[str, str | None], int] = {}
     for index, f in enumerate(result.findings):
         position.setdefault((f.check_id, f.target), index)
     rows = [{"check_id": p.check_id, "target": p.target, "status": p.status.value, "severity": p.severity.value,
