@@ -142,7 +142,7 @@ def test_printed_layout_cuts_and_squeezes_nothing(browser, demo_report):
                  return (s.overflowX === 'hidden' || s.overflowX === 'auto' || s.overflowX === 'scroll')
                      && e.scrollWidth > e.clientWidth + 1 && e.checkVisibility() && !e.classList.contains('sr');
                }).map(e => e.tagName + '.' + e.className).slice(0, 5),
-             squeezed: Array.from(document.querySelectorAll('main td, main dd, main p, main li')).filter(e => {
+             squeezed: Array.from(document.querySelectorAll('main td, main dd, main p, main li, main summary')).filter(e => {
                  const r = e.getBoundingClientRect();
                  return e.checkVisibility() && r.width > 0 && r.width < 48 && e.textContent.trim().length > 6;
                }).map(e => e.tagName + ':' + e.textContent.trim().slice(0, 20)).slice(0, 5),

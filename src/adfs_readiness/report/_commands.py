@@ -37,7 +37,7 @@ _VERBS = (
 ).split()
 #: Verbs that change something: the command an action plan item offers first.
 _CHANGING_VERBS = frozenset(
-    "Add Clear Disable Enable Grant Import Install Move New Publish Register Remove Rename Repair Reset Restart "
+    "Add Clear Disable Enable Grant Import Install Invoke Move New Publish Register Remove Rename Repair Reset Restart "
     "Revoke Set Start Stop Uninstall Unpublish Unregister Update".split()
 )
 #: Windows tools (and our own CLI) that remediation texts name, lower case as typed.
