@@ -19,12 +19,13 @@ __all__ = ["ReportRequest", "REPORT_FORMATS", "render_report", "write_reports", 
            "UNBOUNDED_FORMATS", "day_thresholds_of", "FLEET_REPORT_FILES"]
 
 #: Format -> label shown after a run ("HTML report: report.html").
-REPORT_FORMATS: dict[str, str] = {"json": "JSON", "html": "HTML", "junit": "JUnit", "metrics": "Metrics",
-                                  "csv": "CSV", "markdown": "Markdown"}
+REPORT_FORMATS: dict[str, str] = {"json": "JSON", "html": "HTML", "action_plan": "Action plan", "junit": "JUnit",
+                                  "metrics": "Metrics", "csv": "CSV", "markdown": "Markdown"}
 
 #: The file each fleet tenant gets per format, in ``<out-dir>/<tenant>/``.
 FLEET_REPORT_FILES: dict[str, str] = {"html": "report.html", "json": "report.json", "junit": "junit.xml",
-                                      "metrics": "metrics.prom", "csv": "findings.csv", "markdown": "summary.md"}
+                                      "metrics": "metrics.prom", "csv": "findings.csv", "markdown": "summary.md",
+                                      "action_plan": "action-plan.csv"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ReportRequest:
 
     json: Path | None = None
     html: Path | None = None
+    action_plan: Path | None = None
     junit: Path | None = None
     metrics: Path | None = None
     csv: Path | None = None
@@ -46,13 +48,14 @@ class ReportRequest:
 def _renderer(fmt: str) -> Callable[[RunResult], str]:
     # Imported on use: rendering pulls in jinja2 and the templates, which `history` never needs.
     from adfs_readiness.report import render_html, render_json
+    from adfs_readiness.report.action_plan import render_action_plan_csv
     from adfs_readiness.report.csv_report import render_csv
     from adfs_readiness.report.junit import render_junit
     from adfs_readiness.report.markdown import render_markdown
     from adfs_readiness.report.metrics import render_metrics
 
     return {"json": render_json, "html": render_html, "junit": render_junit, "metrics": render_metrics,
-            "csv": render_csv, "markdown": render_markdown}[fmt]
+            "csv": render_csv, "markdown": render_markdown, "action_plan": render_action_plan_csv}[fmt]
 
 
 def render_report(result: RunResult, fmt: str) -> str:

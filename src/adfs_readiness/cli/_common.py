@@ -122,11 +122,16 @@ def add_output_options(p: argparse.ArgumentParser, *, as_of: Any = None, as_of_m
                      help="write a Prometheus textfile (node_exporter textfile collector)")
     out.add_argument("--csv", metavar="PATH", type=Path, help="write the findings as CSV")
     out.add_argument("--markdown", metavar="PATH", type=Path, help="write a Markdown summary")
+    out.add_argument("--action-plan", metavar="PATH", type=Path,
+                     help="write the action plan as CSV: one row per action, in order (priority, check id, target, "
+                          "what to do, command, due date)")
     out.add_argument("--format", choices=("text", "json"), default="text",
                      help="what to print on standard output (default: text summary)")
     out.add_argument("--nagios", action="store_true",
                      help="print one Nagios/Icinga plugin line with performance data instead of the summary")
     out.add_argument("-q", "--quiet", action="store_true", help="print nothing on standard output (for cron)")
+    out.add_argument("--all", dest="all_findings", action="store_true",
+                     help="print every finding on standard output, not the summary (like -v, without the debug log)")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour in the text summary (default: auto, when stdout is a terminal)")
     out.add_argument("--as-of", metavar=as_of_metavar, type=as_of or parse_when, help=as_of_help)
@@ -135,7 +140,7 @@ def add_output_options(p: argparse.ArgumentParser, *, as_of: Any = None, as_of_m
 def report_request(args: argparse.Namespace) -> ReportRequest:
     """The report files asked for on the command line."""
     return ReportRequest(**{name: getattr(args, name, None)
-                            for name in ("json", "html", "junit", "metrics", "csv", "markdown")})
+                            for name in ("json", "html", "action_plan", "junit", "metrics", "csv", "markdown")})
 
 
 def emit(result: RunResult, args: argparse.Namespace, settings: Settings | None = None) -> int:
@@ -179,7 +184,8 @@ def _emit(result: RunResult, args: argparse.Namespace, settings: Settings | None
             sys.stdout.write(render_json(result) + "\n")
         else:
             color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-            sys.stdout.write(render_text(result, color=color, verbose=bool(getattr(args, "verbose", 0))))
+            everything = bool(getattr(args, "verbose", 0)) or getattr(args, "all_findings", False)
+            sys.stdout.write(render_text(result, color=color, verbose=everything))
             for label, path in written:
                 sys.stdout.write(f"{label} report: {path}\n")
     return result.grade.verdict.exit_code

@@ -23,9 +23,13 @@ def register(sub: Any) -> None:
     lc.add_argument("--json", action="store_true",
                     help="as JSON (id, title, area, severity, blocker, requires, source)")
     lc.set_defaults(handler=run_list)
-    ex = add_command(sub, "explain", "show what a check demands, why, how to fix it and its sources",
-                     ("adfs-readiness explain token-signing.expiry", "adfs-readiness explain dns.split-brain"))
-    ex.add_argument("check_id", metavar="CHECK_ID", help="a check id from 'list-checks'")
+    ex = add_command(sub, "explain", "show what a check demands, why, how to fix it and its sources; "
+                                     "or (--grading) how the grade is made",
+                     ("adfs-readiness explain token-signing.expiry", "adfs-readiness explain dns.split-brain",
+                      "adfs-readiness explain --grading report.json   # the points each finding cost"))
+    ex.add_argument("check_id", metavar="CHECK_ID", nargs="?", help="a check id from 'list-checks'")
+    ex.add_argument("--grading", metavar="REPORT.json", nargs="?", const="", default=None,
+                    help="explain the grading rules; with a JSON report, the points each of its findings cost")
     ex.set_defaults(handler=run_explain)
 
 
@@ -64,7 +68,25 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    """Print one check's rule, remediation and references; 3 for an unknown id (with suggestions)."""
+    """Print one check's rule, remediation and references; 3 for an unknown id (with suggestions).
+    With ``--grading``: the grading rules, and the points each finding of a JSON report cost."""
+    if args.grading is not None:
+        from pathlib import Path
+
+        from adfs_readiness.report.grading_text import (ReportFileError, grading_explanation_text,
+                                                        grading_rules_text, load_report)
+
+        try:
+            run = grading_explanation_text(load_report(Path(args.grading))) if args.grading else ""
+        except ReportFileError as exc:
+            print(terminal_safe(f"adfs-readiness: {exc}"), file=sys.stderr)
+            return EXIT_CANNOT_RUN
+        sys.stdout.write(grading_rules_text() + ("\n" + run if run else ""))
+        return 0
+    if not args.check_id:
+        print("adfs-readiness: explain needs a CHECK_ID (see 'adfs-readiness list-checks') or --grading",
+              file=sys.stderr)
+        return EXIT_CANNOT_RUN
     registry = load_registry()
     c = registry.get(args.check_id)
     if c is None:

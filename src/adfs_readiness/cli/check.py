@@ -109,14 +109,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_fleet(registry: Any, args: argparse.Namespace) -> int:
     from adfs_readiness.app.fleet import fleet_exit_code, run_fleet_into, tenants_from_paths
+    from adfs_readiness.app.reports import REPORT_FORMATS
     from adfs_readiness.app.run import RunInputs, prepare_settings
     from adfs_readiness.probes.catalog import all_probes
 
     if args.out_dir is None:
         raise SettingsError(COMMAND_LINE, "--out-dir", "", "a folder for the fleet's reports (several --config given)")
-    single = [flag for flag in ("json", "html", "junit", "metrics", "csv", "markdown") if getattr(args, flag)]
+    single = [fmt for fmt in REPORT_FORMATS if getattr(args, fmt, None)]
     if single or args.nagios or args.tenant:
-        raise SettingsError(COMMAND_LINE, f"--{(single or ['nagios' if args.nagios else 'tenant'])[0]}", "",
+        flag = (single or ["nagios" if args.nagios else "tenant"])[0].replace("_", "-")
+        raise SettingsError(COMMAND_LINE, f"--{flag}", "",
                             "no single-report option in a fleet: each tenant gets every report in --out-dir/<tenant>/")
     flags = flags_given(args)
 
