@@ -67,8 +67,11 @@ def run_demo(registry: CheckRegistry, probes: dict[str, Any], scenario: str, *, 
             # The lab's clock starts here, after the DC (which takes seconds): the simulators'
             # Date headers and the run's clock then agree.
             lab_now = datetime.now(timezone.utc)
+            # The demo tenant's deliberate leftovers (DNS, AD FS exports) belong to "demo"; each
+            # fault scenario shows its own fault (and "healthy" nothing).
+            leftovers = scenario == "demo"
             with Lab(scenario, now=lab_now, workdir=workdir / "sts") as lab, \
-                    DnsLab(internal_zones=_internal_zones(info)) as dns_lab, \
+                    DnsLab(internal_zones=_internal_zones(info, leftovers), leftovers=leftovers) as dns_lab, \
                     _cloud_lab(lab, workdir) as cloud:
                 # Entra ID's side comes from the lab's Graph (app credentials), the AD FS side from an
                 # export shaped like the bundled collector's.
@@ -154,7 +157,7 @@ def _start_directory_lab(workdir: Path, now: datetime, notes: list[str],
     return dc, info
 
 
-def _internal_zones(info: Any) -> Any:
+def _internal_zones(info: Any, leftovers: bool = True) -> Any:
     """The shipped internal zones, plus the lab DC's A record when it runs (None = shipped only)."""
     if info is None:
         return None
@@ -165,7 +168,7 @@ def _internal_zones(info: Any) -> Any:
 
     from adfs_readiness.lab.dns_lab import load_view_zones
 
-    zones = load_view_zones("internal")
+    zones = load_view_zones("internal", leftovers=leftovers)
     host = info.dc_host.lower().rstrip(".")
     for zone in zones:
         origin = zone.origin.to_text(omit_final_dot=True).lower()
