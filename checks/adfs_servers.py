@@ -29,6 +29,8 @@ from ._refs_entra import REF_TS_TD_CERTS
 __all__ = ["ssl_bindings", "certificate_store", "service", "proxy_trust", "computer_name", "key_access"]
 
 _CTL_STORE = "AdfsTrustedDevices"
+# The any-address IP bindings http.sys falls back to when no hostname (SNI) binding matches.
+_WILDCARD_ADDRESSES = ("0.0.0.0", "::")
 # FileSystemRights that include reading the file's data (FILE_READ_DATA = 0x1, GENERIC_READ and
 # GENERIC_ALL), by name or as the number a raw ConvertTo-Json writes:
 # https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.filesystemrights
@@ -101,8 +103,10 @@ def key_access(entries: tuple[KeyAccessEntry, ...], account: str | None, service
        references=(REF_MANAGE_SSL, REF_NETSH_HTTP, REF_ADFS_TOOLBOX, REF_CONNECT_HEALTH_ALERTS))
 def ssl_bindings(ctx: CheckContext) -> list[Outcome] | Outcome:
     """Per server: FAIL when the 443 (or, in scope, certificate-authentication) binding is missing
-    or binds another certificate than configured; WARN for a missing CTL store; ERROR when the
-    netsh output or the configured certificate is not in the export; PASS otherwise."""
+    or binds another certificate than configured; WARN when the name has no binding of its own but
+    the port's IP fallback binding (0.0.0.0 / [::]) serves the configured certificate (http.sys
+    then serves it from there), or for a missing CTL store; ERROR when the netsh output or the
+    configured certificate is not in the export; PASS otherwise."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
@@ -139,10 +143,24 @@ def ssl_bindings(ctx: CheckContext) -> list[Outcome] | Outcome:
             wanted.append((alternate if alternate in netsh else f"{fs}:{tls_port}",
                            f"certificate authentication (port {tls_port} or certauth.{fs})"))
         failures, warnings = [], []
+        fallbacks = {b.port: b for b in bindings if b.source == "netsh" and b.kind == "ip"
+                     and (b.host or "") in _WILDCARD_ADDRESSES}
         for key, what in wanted:
             binding = netsh.get(key)
             if binding is None:
-                failures.append(f"no http.sys binding for {key} ({what})")
+                # http.sys serves a name without its own (SNI) binding from the IP binding of the
+                # port: the fallback admins add for clients without SNI keeps sign-in working.
+                fallback = fallbacks.get(int(key.rsplit(":", 1)[1]))
+                if fallback is not None and fallback.certificate_hash == thumbprint:
+                    warnings.append(f"no http.sys binding for {key} ({what}): it is served by the IP fallback "
+                                    f"binding {fallback.address} with the configured certificate; "
+                                    f"Set-AdfsSslCertificate recreates the name's own binding")
+                elif fallback is not None:
+                    failures.append(f"no http.sys binding for {key} ({what}), and the IP fallback binding "
+                                    f"{fallback.address} serves certificate {fallback.certificate_hash}, not the "
+                                    f"configured {thumbprint}")
+                else:
+                    failures.append(f"no http.sys binding for {key} ({what})")
             elif binding.certificate_hash != thumbprint:
                 failures.append(f"{key} binds certificate {binding.certificate_hash}, not the configured {thumbprint}")
         main = netsh.get(f"{fs}:443")

@@ -52,6 +52,14 @@ def test_no_export_skips_and_a_v1_export_is_not_determined(pki, tmp_path, now):
     ("other-certificate", False, "fail", "binds certificate"),
     ("no-ctl", False, "warn", "AdfsTrustedDevices"),
     ("ok", True, "pass", "sts.contoso.test:443 and sts.contoso.test:49443"),
+    # No SNI binding for the name, but the IP fallback binding (0.0.0.0:443, the one admins add for
+    # clients without SNI) serves the configured certificate: http.sys answers the name from it, so
+    # sign-in works (before: "no http.sys binding", a false failure). With another certificate there,
+    # clients get that one: a failure that names it.
+    ("ip-fallback", False, "warn", "no http.sys binding for sts.contoso.test:443 (the federation service name on "
+                                   "443): it is served by the IP fallback binding 0.0.0.0:443 with the configured "
+                                   "certificate"),
+    ("ip-fallback-other", False, "fail", "and the IP fallback binding 0.0.0.0:443 serves certificate"),
 ])
 def test_ssl_bindings_each_status(pki, tmp_path, now, binding, scope, status, words):
     found = judge(write_farm(pki, tmp_path, adfs=ServerSwitches(ssl_binding=binding)), now,

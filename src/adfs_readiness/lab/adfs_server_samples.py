@@ -41,7 +41,10 @@ class ServerSwitches:
             service is not installed.
         ssl_binding: "ok", "missing" (no http.sys binding for the service name on 443),
             "other-certificate" (http.sys binds another certificate than AD FS is configured with) or
-            "no-ctl" (the binding lacks the AdfsTrustedDevices CTL store).
+            "no-ctl" (the binding lacks the AdfsTrustedDevices CTL store), "ip-fallback" (no binding for
+            the service name, only the IP fallback 0.0.0.0:443 with the configured certificate, as an
+            admin adds for clients without SNI) or "ip-fallback-other" (that fallback with another
+            certificate).
         certauth_binding: add the certificate-authentication binding (port 49443).
         key_access: the AD FS service account's access to the SSL certificate's private key: "ok",
             "missing" (no access rule for it), "denied" (a Deny rule), "group-only" (only a group the
@@ -178,8 +181,12 @@ def server_section(s: ServerSwitches, *, role: str, now: datetime, fs_name: str,
         services.append({"Name": service_name, "Present": False})
     bound = other_ssl if s.ssl_binding == "other-certificate" else ssl
     ctl = None if s.ssl_binding == "no-ctl" or not adfs else "AdfsTrustedDevices"
-    netsh = [] if s.ssl_binding == "missing" else [(f"{fs_name}:443", bound.sha1.lower(), ctl)]
+    netsh = [] if s.ssl_binding in ("missing", "ip-fallback", "ip-fallback-other") else [
+        (f"{fs_name}:443", bound.sha1.lower(), ctl)]
     netsh.append(("localhost:443" if adfs else "0.0.0.0:443", ssl.sha1.lower(), ctl))
+    if adfs and s.ssl_binding in ("ip-fallback", "ip-fallback-other"):
+        fallback = other_ssl if s.ssl_binding == "ip-fallback-other" else ssl
+        netsh.append(("0.0.0.0:443", fallback.sha1.lower(), ctl))
     configured = [{"HostName": fs_name, "PortNumber": 443, "CertificateHash": ssl.sha1},
                   {"HostName": "localhost", "PortNumber": 443, "CertificateHash": ssl.sha1}]
     if s.certauth_binding:
