@@ -298,8 +298,9 @@ def service(ctx: CheckContext) -> list[Outcome] | Outcome:
        references=(REF_CONNECT_HEALTH_ALERTS, REF_WAP_INSTALL, REF_ADFS_TOOLBOX))
 def proxy_trust(ctx: CheckContext) -> list[Outcome] | Outcome:
     """Per proxy: FAIL when the proxy-trust certificate is missing or expired, not trusted by an AD FS
-    server, or the farm was unreachable; WARN when it was about to expire or the export is older than
-    the certificate's two-week life; PASS otherwise. SKIP without a proxy export."""
+    server, or the farm was unreachable; WARN when it was about to expire, the export is older than
+    the certificate's two-week life, or an AD FS server's export predates the certificate (it could
+    not list it yet); PASS otherwise. SKIP without a proxy export."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
@@ -331,10 +332,19 @@ def proxy_trust(ctx: CheckContext) -> list[Outcome] | Outcome:
             elif left < warn_days:
                 warnings.append(f"its proxy-trust certificate had {left} days left when the export was taken "
                                 f"(renewal is failing)")
-            untrusted = [s.label for s in adfs_servers if newest.thumbprint not in (s.trusted_devices or ())]
+            missing = [s for s in adfs_servers if newest.thumbprint not in (s.trusted_devices or ())]
+            issued = newest.certificate.not_before
+            # WAP renews its proxy-trust certificate every few days; an AD FS export taken before the
+            # current one was issued cannot list it, which says nothing about the trust.
+            earlier = [s for s in missing if issued is not None and s.collected_at is not None and s.collected_at < issued]
+            untrusted = [s.label for s in missing if s not in earlier]
             evidence["adfs_servers_checked"] = [s.label for s in adfs_servers]
             if untrusted:
                 failures.append(f"AD FS server(s) {', '.join(untrusted)} do not list it in AdfsTrustedDevices")
+            if earlier:
+                warnings.append(f"the export of {', '.join(s.label for s in earlier)} was taken before this "
+                                f"proxy-trust certificate was issued ({issued:%Y-%m-%d %H:%M} UTC), so whether that "
+                                f"server trusts it is not known: collect the AD FS and proxy exports together")
         if proxy.wap is not None and proxy.wap.farm_reachable is False:
             failures.append(f"it could not reach the farm ({proxy.wap.farm_detail or 'no detail'})")
         if ctx.now - at > timedelta(days=14) and not failures:

@@ -179,6 +179,26 @@ def test_proxy_trust_judged_when_collected_and_an_old_export_warns(pki, tmp_path
     assert finding.status.value == "warn" and "20 days old" in finding.summary
 
 
+def test_proxy_trust_renewed_after_the_adfs_export_is_not_a_broken_trust(pki, tmp_path, now):
+    """WAP renews its proxy-trust certificate every few days. An AD FS export collected before the
+    proxy's current certificate was issued cannot list it in AdfsTrustedDevices: before, that was
+    "do not list it" (a false failure); now a warning saying why, and a failure only when the AD FS
+    export is newer than the certificate."""
+    paths = write_farm(pki, tmp_path, wap=wap_switches(), trust_proxy=False)
+    document = json.loads(paths[0].read_bytes().decode("utf-8-sig"))
+    issued = now - timedelta(days=4)  # proxy_trust_days_left=10 of a two-week certificate
+    document["CollectedAt"] = (issued - timedelta(days=1)).isoformat()
+    paths[0].write_text(json.dumps(document), encoding="utf-8")
+    (finding,) = judge(paths, now)["adfs.proxy-trust"]
+    assert finding.status.value == "warn", finding.summary
+    assert "was taken before this proxy-trust certificate was issued" in finding.summary
+    assert "do not list it" not in finding.summary
+    document["CollectedAt"] = (issued + timedelta(hours=1)).isoformat()
+    paths[0].write_text(json.dumps(document), encoding="utf-8")
+    (finding,) = judge(paths, now)["adfs.proxy-trust"]
+    assert finding.status.value == "fail" and "do not list it in AdfsTrustedDevices" in finding.summary
+
+
 def test_proxy_trust_missing_certificate_fails(pki, tmp_path, now):
     paths = write_farm(pki, tmp_path, wap=wap_switches())
     document = json.loads(paths[1].read_text(encoding="utf-8"))
