@@ -57,9 +57,10 @@ def _grants_read(rights: str) -> bool:
 def key_access(entries: tuple[KeyAccessEntry, ...], account: str | None, service_sid: str | None) -> tuple[str, str]:
     """Whether ``account`` (``DOMAIN\\name``, ``name$`` or LocalSystem) can read a private key with
     these access rules: ("readable" | "denied" | "not-granted" | "unknown", why). A Deny rule for the
-    account wins; an Allow for the account, its service SID (``NT SERVICE\\adfssrv``), SYSTEM for
-    LocalSystem, or Everyone / Authenticated Users / Users grants; a rule for any other group is
-    "unknown" (its membership is not in the export)."""
+    account or for Everyone / Authenticated Users / Users wins (Windows evaluates Deny entries
+    first); a Deny for another group makes it "unknown"; an Allow for the account, its service SID
+    (``NT SERVICE\\adfssrv``), SYSTEM for LocalSystem, or Everyone / Authenticated Users / Users
+    grants; a rule for any other group is "unknown" (its membership is not in the export)."""
     if not account:
         return "unknown", "the service account is not in the export"
     names = {account.lower()}
@@ -76,9 +77,17 @@ def key_access(entries: tuple[KeyAccessEntry, ...], account: str | None, service
         return "\\" not in account and identity.split("\\")[-1] == account.lower()
 
     reading = [e for e in entries if _grants_read(e.rights)]
-    denied = [e for e in reading if e.access.lower() == "deny" and is_account(e.identity)]
+    # Windows evaluates Deny entries first: a Deny for the account, or for a group every account
+    # belongs to, wins over any Allow; a Deny for another group may or may not apply.
+    denied = [e for e in reading if e.access.lower() == "deny"
+              and (is_account(e.identity) or e.identity.lower() in _EVERYONE)]
     if denied:
         return "denied", f"a Deny rule for {denied[0].identity} ({denied[0].rights})"
+    group_denies = [e.identity for e in reading if e.access.lower() == "deny" and e.identity.lower() not in _SYSTEM
+                    and e.identity.lower() != "builtin\\administrators"]
+    if group_denies:
+        return "unknown", (f"a Deny rule for {', '.join(group_denies)} applies if the account is a member; the "
+                           f"membership is not in the export")
     allowed = [e for e in reading if e.access.lower() == "allow"]
     direct = [e for e in allowed if is_account(e.identity) or e.identity.lower() in _EVERYONE]
     if direct:

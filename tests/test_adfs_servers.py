@@ -219,3 +219,25 @@ def test_computer_name_each_status(pki, tmp_path, now):
     path.write_text(json.dumps(document), encoding="utf-8")
     (finding,) = judge([path], now)["adfs.computer-name"]
     assert finding.status.value == "error"
+
+
+@pytest.mark.parametrize("entries, verdict, words", [
+    # Windows evaluates Deny entries first: a Deny for a group every account belongs to wins over an
+    # Allow for the account itself (before: "readable", a false pass).
+    ((("Everyone", "Read", "Deny"), ("CONTOSO\\gmsa-adfs$", "Read", "Allow")), "denied", "a Deny rule for Everyone"),
+    ((("NT AUTHORITY\\Authenticated Users", "FullControl", "Deny"), ("NT SERVICE\\adfssrv", "Read", "Allow")),
+     "denied", "Authenticated Users"),
+    # A Deny for a group whose members the export does not list may or may not apply.
+    ((("CONTOSO\\Tier0-Deny", "Read", "Deny"), ("CONTOSO\\gmsa-adfs$", "Read", "Allow")), "unknown",
+     "a Deny rule for CONTOSO\\Tier0-Deny applies if the account is a member"),
+    # Deny entries that cannot concern a gMSA, and rights that do not read the data, change nothing.
+    ((("BUILTIN\\Administrators", "FullControl", "Deny"), ("CONTOSO\\gmsa-adfs$", "Read", "Allow")), "readable", ""),
+    ((("Everyone", "Delete", "Deny"), ("CONTOSO\\gmsa-adfs$", "Read", "Allow")), "readable", ""),
+    ((("CONTOSO\\gmsa-adfs$", "Read, Synchronize", "Allow"),), "readable", "allowed to CONTOSO\\gmsa-adfs$"),
+])
+def test_key_access_deny_rules(entries, verdict, words):
+    from adfs_readiness.facts.adfs_servers import KeyAccessEntry
+
+    rules = tuple(KeyAccessEntry(identity, rights, access) for identity, rights, access in entries)
+    result, why = key_access(rules, "CONTOSO\\gmsa-adfs$", "NT SERVICE\\adfssrv")
+    assert result == verdict and words in why, why
