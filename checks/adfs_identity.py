@@ -56,6 +56,24 @@ def immutable_id_source(sources: tuple[ClaimSource, ...]) -> str:
     return "other"
 
 
+def _upn_source(sources: tuple[ClaimSource, ...], upn_attribute: str) -> str:
+    """"ok" when every UPN source is the expected attribute (or, when that is userPrincipalName, the
+    UPN claim the Active Directory claims provider issues from it); "wrong" when one is another
+    attribute or a constant; "unknown" when one is a value the analysis cannot follow (a claim from
+    another claims provider, a custom attribute store without a readable query)."""
+    kinds = set()
+    for source in sources:
+        if source.kind == "attribute" and source.attribute:
+            kinds.add("ok" if source.attribute.lower() == upn_attribute.lower() else "wrong")
+        elif source.kind == "incoming" and (source.claim_type or "").lower() == AD_UPN_CLAIM:
+            kinds.add("ok" if upn_attribute.lower() == "userprincipalname" else "wrong")
+        elif source.kind == "literal":
+            kinds.add("wrong")
+        else:
+            kinds.add("unknown")
+    return "wrong" if "wrong" in kinds else "unknown" if "unknown" in kinds else "ok"
+
+
 def _expected_anchor(ctx: CheckContext) -> tuple[str | None, str]:
     """The sourceAnchor Entra Connect uses: configured, else inferred from the directory (Entra
     Connect writes ms-DS-ConsistencyGuid back on every object it syncs when that is its anchor)."""
@@ -142,14 +160,17 @@ def o365_claim_rules(ctx: CheckContext) -> Outcome:
         return Outcome(Status.FAIL, f"The rules of {trust.name!r} issue a constant ImmutableID: every user would be "
                                     f"the same account.", evidence=evidence, blocker=True)
     id_status, id_sentence = _judge_immutable_id(kind, anchor, how)
-    upn_ok = all((s.kind == "attribute" and (s.attribute or "").lower() == upn_attribute.lower())
-                 or (s.kind == "incoming" and (s.claim_type or "").lower() == AD_UPN_CLAIM) for s in upn_sources)
+    upn_kind = _upn_source(upn_sources, upn_attribute)
     rewritten = any(s.transformed for s in (*id_sources, *upn_sources))
     statuses = [id_status]
     sentences = [id_sentence]
-    if not upn_ok:
+    if upn_kind == "wrong":
         statuses.append(Status.FAIL)
         sentences.append(f"UPN is issued from {', '.join(_describe(upn_sources))}, not {upn_attribute}")
+    elif upn_kind == "unknown":
+        statuses.append(Status.WARN)
+        sentences.append(f"UPN is issued from {', '.join(_describe(upn_sources))}, which this analysis cannot follow "
+                         f"to an attribute (expected {upn_attribute})")
     elif rewritten:
         statuses.append(Status.WARN)
         sentences.append("a rule rewrites the ImmutableID or UPN value on the way")
