@@ -128,7 +128,9 @@ def farm_behavior_level(ctx: CheckContext) -> Outcome:
         return Outcome(Status.WARN, f"The farm runs at behavior level {current} while every node supports {lowest}: "
                                     f"raise it to use the newer AD FS features.", evidence=evidence)
     if mixed:
-        return Outcome(Status.WARN, f"Mixed farm: nodes of different versions ({levels}) at behavior level {current}; "
+        versions = ", ".join(f"{node} {releases.get(node) or f'level {levels.get(node)}'}"
+                             for node in sorted(set(levels) | set(releases)))
+        return Outcome(Status.WARN, f"Mixed farm: nodes of different versions ({versions}) at behavior level {current}; "
                                     f"finish the migration.", evidence=evidence)
     return Outcome(Status.PASS, f"Farm behavior level {current}, the highest every node supports.", evidence=evidence)
 

@@ -63,7 +63,8 @@ def test_os_support_unknown_release_and_proxy(pki, tmp_path, now):
 @pytest.mark.parametrize("level, node_levels, os, status, words", [
     (4, None, "2019", "pass", "the highest every node supports"),
     (3, (4, 4), "2019", "warn", "raise it"),
-    (3, (3, 4), "2016", "warn", "Mixed farm"),
+    (3, (3, 4), "2016", "warn", "Mixed farm: nodes of different versions (adfs1.corp.contoso.test Windows Server "
+                                "2016, adfs2.corp.contoso.test level 4)"),
     (4, (3, 4), "2016", "fail", "supports only 3"),
 ])
 def test_farm_behavior_level_each_status(pki, tmp_path, now, level, node_levels, os, status, words):
@@ -83,6 +84,17 @@ def test_farm_behavior_level_from_the_servers_os_when_nodes_say_nothing(pki, tmp
     (finding,) = judge(write_farm(pki, tmp_path / "x", drop_sections=("FarmInformation",)), now)[
         "adfs.farm-behavior-level"]
     assert finding.status.value == "error"
+
+
+def test_farm_behavior_level_of_a_collector_v1_export_is_not_determined(pki, tmp_path, now):
+    """Collector v1 wrote FarmNodes with FQDN only and no Server section: nothing says what the nodes
+    support, so the level is not judged (never a pass or a failure on data v1 did not collect)."""
+    (path,) = write_farm(pki, tmp_path, collector_version="1")
+    document = json.loads(path.read_bytes().decode("utf-8-sig"))
+    document["FarmInformation"]["FarmNodes"] = [{"FQDN": n["FQDN"]} for n in document["FarmInformation"]["FarmNodes"]]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    (finding,) = judge([path], now)["adfs.farm-behavior-level"]
+    assert finding.status.value == "error" and "does not say the nodes' behavior levels" in finding.summary
 
 
 @pytest.mark.parametrize("days, status", [(20, "pass"), (90, "warn"), (200, "fail"), (None, "error")])
