@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from adfs_readiness.api import CannotDetermine, CheckContext, Outcome, Reference, Status
-from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, RuleResult, filetime_to_datetime
+from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, filetime_to_datetime
+
+from .directory_rules import RULE_CHECKS, SAMPLES, RuleReport, rule_report, scope
 
 __all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG",
            "REF_KDS", "REF_KDS_CREATE", "REF_GMSA",
            "REF_SSO_ROLLOVER", "REF_SCUBA", "REF_FUNCTIONAL_LEVELS", "REF_KERBEROS_SKEW",
-           "REF_LDAP_SIGNING", "bind_account_privileged", "gate", "rule_outcome", "when"]
+           "REF_LDAP_SIGNING", "bind_account_privileged", "gate", "rule_outcome", "when", "unread_domains", "csv_path"]
 
 REF_PREP_SYNC = Reference("Prepare for directory synchronization to Microsoft 365",
                           "https://learn.microsoft.com/en-us/microsoft-365/enterprise/prepare-for-directory-synchronization")
@@ -71,7 +74,7 @@ def gate(ctx: CheckContext, *sections: str, scan: bool = False) -> DirectoryFact
         if facts.scan.partial:
             raise CannotDetermine(f"the directory scan was cut short, so its results are incomplete: "
                                   f"{facts.scan.partial_reason}",
-                                  {"base_dn": facts.scan.base_dn, "objects_scanned": facts.scan.objects_scanned})
+                                  {"base_dn": facts.scan.base_dn, "objects_read": facts.scan.objects_read})
     return facts
 
 
@@ -105,44 +108,82 @@ def when(filetime: int | None) -> str | None:
     return "never" if filetime in (0, 9223372036854775807) else f"FILETIME {filetime}"
 
 
-def _scan_evidence(facts: DirectoryFacts, rule: RuleResult) -> dict[str, Any]:
+def unread_domains(facts: DirectoryFacts) -> list[str]:
+    """The forest's other domains, which a scan of one domain partition does not read (DNS names,
+    sorted; the referrals the DC returned for child domains name some of them too). Duplicates
+    across domains are invisible to such a scan."""
+    scan = facts.scan
+    if scan is None:
+        return []
+    read = (facts.root_dse.default_naming_context or "").lower() if facts.root_dse else ""
+    names = {nc.lower(): name for name, nc in zip(facts.forest_dns_names, facts.forest_domain_ncs)}
+    out = {name for nc, name in names.items() if nc and nc != read}
+    for url in scan.referrals:  # ldap://emea.contoso.test/DC=emea,DC=contoso,DC=test
+        dn = unquote(urlsplit(url).path.lstrip("/")).lower()
+        if dn in names and dn != read:
+            out.add(names[dn])
+    return sorted(out)
+
+
+def _scan_evidence(facts: DirectoryFacts, report: RuleReport, csv: str | None, skipped: dict[str, int]
+                   ) -> dict[str, Any]:
     scan = facts.scan
     assert scan is not None
     return {
-        "base_dn": scan.base_dn, "objects_scanned": scan.objects_scanned,
-        "objects_with_value": rule.objects_with_value, "objects_with_problem": rule.objects_with_problem,
-        "problem_rows": rule.problems, "by_problem": dict(rule.by_problem),
-        "first_objects": [{"dn": s.dn, "value": s.value, "problem": s.problem, "fix": s.fix} for s in rule.samples],
-        "skipped": dict(scan.skipped), "csv": scan.csv_path,
+        "base_dn": scan.base_dn, "objects_read": scan.objects_read,
+        "objects_with_value": report.objects_with_value, "objects_with_problem": report.objects_with_problem,
+        "problem_rows": len(report.problems), "by_problem": report.by_problem(),
+        "first_objects": [{"dn": p.dn, "value": p.value, "problem": p.problem, "fix": p.fix}
+                          for p in report.problems[:SAMPLES]],
+        "skipped": skipped, "csv": csv,
     }
 
 
-def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: Status = Status.WARN) -> Outcome:
-    """PASS when no scanned object breaks the attribute rules of ``check_id``, else
-    ``problem_status`` with counts, the first objects and the CSV path."""
+def csv_path(ctx: CheckContext) -> str | None:
+    """Where the CLI writes every problem row (``--csv-dir`` / ``directory.csv_dir``), or None."""
+    folder = ctx.config.directory.csv_dir
+    return str(folder / "directory-problems.csv") if folder else None
+
+
+def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: Status = Status.WARN,
+                 duplicates: bool = False) -> Outcome:
+    """PASS when no in-scope object breaks the attribute rules of ``check_id`` (see
+    directory_rules), else ``problem_status`` with the number of distinct objects, the first rows
+    (sorted by DN) and the CSV path. With ``duplicates``, the forest's domains this scan did not
+    read are named: duplicates across them cannot be seen."""
     facts = gate(ctx, scan=True)
     if isinstance(facts, Outcome):
         return facts
     assert facts.scan is not None
-    rule = facts.scan.rules[check_id]
-    if not rule.attribute_in_schema:
-        return Outcome(Status.SKIP, f"The directory's schema has no {rule.attribute} attribute (no Exchange "
-                                    "schema extension), so there is nothing to check.",
-                       evidence={"attribute": rule.attribute})
-    evidence = _scan_evidence(facts, rule)
-    if rule.objects_with_problem == 0:
-        return Outcome(Status.PASS, f"All {rule.objects_with_value} objects with a {rule.attribute} follow the "
-                                    f"rules for {what}.", evidence=evidence)
-    if facts.scan.csv_path:
-        more = f"; every row is in {facts.scan.csv_path}"
-    elif rule.problems > len(rule.samples):  # the report shows the first rows only
-        more = f"; the first {len(rule.samples)} are listed (use --csv-dir for all of them)"
+    attribute = RULE_CHECKS[check_id]
+    if not facts.scan.attributes_in_schema.get(attribute, True):
+        return Outcome(Status.SKIP, f"The directory's schema has no {attribute} attribute (no Exchange "
+                                    "schema extension), so there is nothing to check.", evidence={"attribute": attribute})
+    objects, skipped = scope(facts.scan)
+    report = rule_report(check_id, objects, ctx.config.federated_domains)
+    csv = csv_path(ctx)
+    evidence = _scan_evidence(facts, report, csv, skipped)
+    unread = unread_domains(facts) if duplicates else []
+    note = ""
+    if unread:
+        evidence["domains_not_read"] = unread
+        note = (f" The forest's other domains ({', '.join(unread)}) were not read, so duplicates across domains — "
+                "which Entra Connect rejects just the same — cannot be seen: point directory.server at a Global "
+                "Catalog (port 3268/3269) or run once per domain.")
+    if report.objects_with_problem == 0:
+        return Outcome(Status.WARN if unread else Status.PASS,
+                       f"All {report.objects_with_value} objects with a {attribute} follow the rules for {what}."
+                       + note, evidence=evidence)
+    if csv:
+        more = f"; every row is in {csv}"
+    elif len(report.problems) > SAMPLES:  # the report shows the first rows only
+        more = f"; the first {SAMPLES} are listed (use --csv-dir for all of them)"
     else:
         more = ""
-    n, rows = rule.objects_with_problem, rule.problems
-    objects = f"{n} object has" if n == 1 else f"{n} objects have"
-    return Outcome(problem_status, f"{objects} {what} problems in {rule.attribute} "
-                                   f"({rows} problem row{'' if rows == 1 else 's'}){more}.", evidence=evidence)
+    n, rows = report.objects_with_problem, len(report.problems)
+    counted = f"{n} object has" if n == 1 else f"{n} objects have"
+    return Outcome(problem_status, f"{counted} {what} problems in {attribute} "
+                                   f"({rows} problem row{'' if rows == 1 else 's'}){more}." + note, evidence=evidence)
 
 
 def now_filetime(now: datetime) -> int:

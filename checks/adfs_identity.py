@@ -24,6 +24,7 @@ from ._adfs_common import (
     need,
 )
 from ._refs_entra import REF_ENTRA_TRUST, REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROPERTIES
+from .directory_rules import anchor_population
 
 __all__ = ["o365_claim_rules", "smart_lockout", "mfa_adapter_certificate", "immutable_id_source"]
 
@@ -81,12 +82,12 @@ def _expected_anchor(ctx: CheckContext) -> tuple[str | None, str]:
         return ctx.config.adfs_source_anchor, "configured ([adfs] source_anchor)"
     directory = ctx.facts.get(_DIRECTORY_FACT)
     scan = getattr(directory, "scan", None) if getattr(directory, "configured", False) else None
-    anchor = getattr(scan, "source_anchor", None)
-    if anchor is not None and anchor.objects:
-        if anchor.with_consistency_guid:
-            return _CONSISTENCY_GUID, (f"inferred: {anchor.with_consistency_guid} of {anchor.objects} directory objects "
+    objects, with_consistency_guid = anchor_population(scan) if scan is not None else (0, 0)
+    if objects:
+        if with_consistency_guid:
+            return _CONSISTENCY_GUID, (f"inferred: {with_consistency_guid} of {objects} directory objects "
                                        f"have ms-DS-ConsistencyGuid")
-        return _OBJECT_GUID, f"inferred: none of {anchor.objects} directory objects has ms-DS-ConsistencyGuid"
+        return _OBJECT_GUID, f"inferred: none of {objects} directory objects has ms-DS-ConsistencyGuid"
     return None, "unknown (set [adfs] source_anchor, or configure [directory] to infer it)"
 
 

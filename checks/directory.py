@@ -1,16 +1,22 @@
 """Active Directory checks (the ``directory.*`` ids of CHECKS.md; the account checks are in
 directory_accounts.py), judged from the ``directory`` fact.
 
-Object-level rules (UPN, proxyAddresses, mail, mailNickname, sAMAccountName, displayName) are
-observed while the probe streams the directory (see probes/directory_rules.py); these checks turn
-the counts into a status with the first objects as evidence and the CSV for the full list. Times
+Object-level rules (UPN, proxyAddresses, mail, mailNickname, sAMAccountName, displayName,
+givenName, targetAddress: IdFix parity) are applied here to the objects the probe read
+(directory_rules.py); each check gives a status with the first objects as evidence, and the CLI
+writes every row to the CSV. Times
 are compared as FILETIME integers against ``ctx.now`` (no OverflowError at year 10000).
 """
 
 from __future__ import annotations
 
+import base64
 import re
-from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+import uuid
+from collections import Counter
+from typing import Any
+
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts
 
 from ._directory_common import (
@@ -23,9 +29,11 @@ from ._directory_common import (
     REF_LDAP_SIGNING,
     REF_NONROUTABLE,
     REF_PREP_SYNC,
+    csv_path,
     gate,
     rule_outcome,
 )
+from .directory_rules import SAMPLES, anchor_problems, in_scope, is_routable_suffix
 
 _REQ = (DIRECTORY_FACT,)
 _LEVELS = {0: "Windows 2000", 1: "Windows Server 2003 interim", 2: "Windows Server 2003", 3: "Windows Server 2008",
@@ -195,43 +203,92 @@ def _federated(suffix: str, domains: tuple[str, ...]) -> bool:
     return any(suffix == d or suffix.endswith("." + d) for d in domains)
 
 
-@check(id="directory.upn-suffixes", title="UPN suffixes in use", area=Area.DIRECTORY, severity=Severity.INFO,
+REF_UPN_SUFFIX_CHANGE = Reference("How UPN changes and UPN suffix changes work in Microsoft Entra Connect (a UPN whose "
+                                  "suffix is not a verified domain becomes <name>@<tenant>.onmicrosoft.com)",
+                                  "https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/"
+                                  "howto-troubleshoot-upn-changes")
+REF_DUPLICATE_RESILIENCY = Reference("Microsoft Entra Connect: identity synchronization and duplicate attribute "
+                                     "resiliency (userPrincipalName and proxyAddresses unique across objects)",
+                                     "https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/"
+                                     "how-to-connect-syncservice-duplicate-attribute-resiliency")
+REF_IDFIX = Reference("IdFix 2.6 rule set (MultiTenantRuleCollection.cs; docs: Errors supported by the IdFix tool)",
+                      "https://github.com/microsoft/idfix/blob/master/docs/Errors%20supported%20by%20the%20IdFix%20tool.md")
+REF_ALIAS = Reference("Set-Mailbox -Alias: characters an Exchange Online alias (mailNickname) may contain",
+                      "https://learn.microsoft.com/en-us/powershell/module/exchange/set-mailbox")
+
+
+@check(id="directory.upn-suffixes", title="UPN suffixes in use", area=Area.DIRECTORY, severity=Severity.LOW,
        blocker=False, requires=_REQ,
        rule="Inventory: each UPN suffix in use with its user count, whether it is routable, listed in the forest's "
-            "uPNSuffixes, and a configured federated domain.",
-       remediation="Add a routable UPN suffix for every Microsoft 365 domain (Active Directory Domains and Trusts) "
-                   "and move users to it.", references=(REF_NONROUTABLE,))
+            "uPNSuffixes, and a configured federated domain. Warn for users who will not sign in through AD FS: "
+            "those whose routable UPN suffix is not a federated domain (managed sign-in if the domain is verified, "
+            "else Entra Connect gives them an onmicrosoft.com UPN) and those with no userPrincipalName at all.",
+       remediation="Give every user who should sign in through AD FS a UPN in a federated domain (add the suffix in "
+                   "Active Directory Domains and Trusts, then change the UPNs); federate the domain if those users "
+                   "should sign in through AD FS.", references=(REF_NONROUTABLE, REF_UPN_SUFFIX_CHANGE))
 def upn_suffixes(ctx: CheckContext) -> Outcome:
+    """INFO: the inventory, when every in-scope user has a UPN and (with federation.domains set)
+    every routable suffix in use is federated. WARN: users without a userPrincipalName, and users
+    whose routable suffix is no federated domain (non-routable suffixes are directory.upn-routable's)."""
     facts = gate(ctx, "upn_suffixes", scan=True)
     if isinstance(facts, Outcome):
         return facts
     assert facts.scan is not None
     domains = ctx.config.federated_domains
-    rows = [{"suffix": u.suffix, "users": u.users, "routable": u.routable, "listed_in_forest": u.listed,
-             "federated": _federated(u.suffix, domains)} for u in facts.scan.upn_suffixes]
+    listed = set(facts.forest_upn_suffixes) | set(facts.forest_dns_names)
+    users = [o for o in in_scope(facts.scan) if o.object_class in ("user", "inetOrgPerson")]
+    counts: Counter[str] = Counter()
+    without = []
+    for o in users:
+        upn = o.user_principal_name
+        if upn is None or not upn.strip():
+            without.append(o.dn)
+        elif "@" in upn:
+            counts[upn.strip().rsplit("@", 1)[1].lower()] += 1
+    rows: list[dict[str, Any]] = [{"suffix": suffix, "users": n, "routable": is_routable_suffix(suffix, domains),
+             "listed_in_forest": suffix in listed, "federated": _federated(suffix, domains)}
+            for suffix, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    unfederated = [r for r in rows if r["routable"] and not r["federated"]] if domains else []
+    evidence = {"suffixes": rows, "forest_upn_suffixes": list(facts.forest_upn_suffixes),
+                "forest_dns_names": list(facts.forest_dns_names), "users": len(users),
+                "users_with_upn": len(users) - len(without), "users_without_upn": len(without),
+                "first_users_without_upn": sorted(without, key=str.lower)[:20], "federated_domains": list(domains)}
     summary = ", ".join(f"{r['suffix']} ({r['users']})" for r in rows[:10]) or "none"
-    return Outcome(Status.INFO, f"{len(rows)} UPN suffix(es) in use: {summary}.",
-                   evidence={"suffixes": rows, "forest_upn_suffixes": list(facts.forest_upn_suffixes),
-                             "forest_dns_names": list(facts.forest_dns_names), "users_with_upn": facts.scan.users_with_upn})
+    problems = []
+    if unfederated:
+        n = sum(r["users"] for r in unfederated)
+        problems.append(f"{n} user{'s' if n != 1 else ''} with a routable UPN suffix that is not a federated domain "
+                        f"({', '.join(r['suffix'] for r in unfederated[:5])}): they will not sign in through AD FS — "
+                        "through Entra ID itself if the domain is verified in the tenant, else Entra Connect gives "
+                        "them a <name>@<tenant>.onmicrosoft.com UPN")
+    if without:
+        problems.append(f"{len(without)} user{'s' if len(without) != 1 else ''} without a userPrincipalName (first: "
+                        f"{sorted(without, key=str.lower)[0]}): Entra Connect gives them an onmicrosoft.com UPN, so they "
+                        "will not sign in through AD FS")
+    if problems:
+        return Outcome(Status.WARN, f"{len(rows)} UPN suffix(es) in use: {summary}. " + "; ".join(problems) + ".",
+                       evidence=evidence)
+    return Outcome(Status.INFO, f"{len(rows)} UPN suffix(es) in use: {summary}.", evidence=evidence)
 
 
 @check(id="directory.upn-routable", title="Routable UPN suffixes", area=Area.DIRECTORY, severity=Severity.HIGH,
        blocker=True, requires=_REQ,
        rule="Users whose UPN suffix is not routable on the internet (.local, .lan, .internal, ...) fail; blocking "
-            "when every user in scope is affected.",
+            "when every user in scope is affected. Routable: the top-level domain is in the public suffix list "
+            "(IdFix's TopLevelDomain rule, with the maintained list instead of IdFix's static one), or the suffix is "
+            "a federated domain.",
        remediation="Add a routable UPN suffix verified in Microsoft 365 (Active Directory Domains and Trusts) and "
                    "change the affected users' UPNs to it; otherwise they sync as user@<tenant>.onmicrosoft.com and "
-                   "cannot sign in through AD FS.", references=(REF_NONROUTABLE, REF_PREP_SYNC))
+                   "cannot sign in through AD FS.", references=(REF_NONROUTABLE, REF_PREP_SYNC, REF_IDFIX))
 def upn_routable(ctx: CheckContext) -> Outcome:
     outcome = rule_outcome(ctx, "directory.upn-routable", "UPN suffix routability", Status.FAIL)
     if outcome.status is Status.FAIL:
-        facts = ctx.fact(DIRECTORY_FACT)
-        rule = facts.scan.rules["directory.upn-routable"]
-        every = rule.objects_with_problem >= facts.scan.users_with_upn
-        summary = (f"Every user in scope ({rule.objects_with_problem}) has a non-routable UPN suffix: none of them "
+        affected, with_upn = outcome.evidence["objects_with_problem"], outcome.evidence["objects_with_value"]
+        every = affected >= with_upn
+        summary = (f"Every user in scope ({affected}) has a non-routable UPN suffix: none of them "
                    f"can sign in through AD FS." if every else
                    f"{outcome.summary} These users cannot sign in through AD FS; the other "
-                   f"{facts.scan.users_with_upn - rule.objects_with_problem} users with a UPN have routable suffixes, "
+                   f"{with_upn - affected} users with a UPN have routable suffixes, "
                    f"so this does not block single sign-on as a whole.")
         return Outcome(Status.FAIL, summary, evidence={**outcome.evidence, "all_users_affected": every},
                        blocker=every)
@@ -240,93 +297,140 @@ def upn_routable(ctx: CheckContext) -> Outcome:
 
 @check(id="directory.upn-format", title="UPN format", area=Area.DIRECTORY, severity=Severity.MEDIUM, blocker=False,
        requires=_REQ,
-       rule="userPrincipalName: allowed characters (an apostrophe is fine), name@domain, at most 113 characters, "
-            "64 before @ and 48 after, no leading/trailing white space, not blank.",
+       rule="userPrincipalName (IdFix): at most 113 characters, 64 before @ and 48 after; none of IdFix's invalid "
+            "characters except the apostrophe (o'neil@contoso.com is valid); no white space of any kind (space, tab, "
+            "carriage return, line feed); an RFC 2822 dot-atom before @ (no leading, trailing or consecutive "
+            "periods); one @; a DNS domain after it; not blank.",
        remediation="Correct the listed UPNs (IdFix can apply the suggested fixes); the CSV has every object.",
-       references=(REF_PREP_SYNC,))
+       references=(REF_PREP_SYNC, REF_IDFIX))
 def upn_format(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.upn-format", "UPN format")
 
 
 @check(id="directory.upn-duplicates", title="Duplicate UPNs", area=Area.DIRECTORY, severity=Severity.HIGH,
-       blocker=False, requires=_REQ, rule="No two objects share a userPrincipalName (case-insensitive).",
-       remediation="Give each listed object a unique UPN; Entra Connect cannot sync duplicates.",
-       references=(REF_PREP_SYNC,))
+       blocker=False, requires=_REQ,
+       rule="No two objects share a userPrincipalName, and no UPN is another object's mail or smtp proxy address "
+            "(case-insensitive; each object counted once). When the forest has domains this scan did not read, "
+            "duplicates across them cannot be seen: a warning names them.",
+       remediation="Give each listed object a unique UPN; Entra Connect cannot sync duplicates. For a forest with "
+                   "several domains, read the Global Catalog (port 3268/3269) or run once per domain.",
+       references=(REF_PREP_SYNC, REF_DUPLICATE_RESILIENCY, REF_IDFIX))
 def upn_duplicates(ctx: CheckContext) -> Outcome:
-    return rule_outcome(ctx, "directory.upn-duplicates", "duplicate UPN")
+    return rule_outcome(ctx, "directory.upn-duplicates", "duplicate UPN", duplicates=True)
 
 
 @check(id="directory.proxyaddresses", title="proxyAddresses", area=Area.DIRECTORY, severity=Severity.MEDIUM,
        blocker=False, requires=_REQ,
-       rule="Each value at most 256 characters with a type prefix; SMTP values valid addresses without spaces; one "
-            "primary SMTP:; no SMTP address on two objects (case-insensitive). X500 values are not judged as "
-            "addresses.", remediation="Correct the listed values; the CSV has every object.",
-       references=(REF_PREP_SYNC,))
+       rule="Each value (IdFix): at most 256 characters; a type prefix and no further \":\"; for SMTP values no white "
+            "space and none of < > ( ) ; , [ ] \", a valid address (every RFC 5322 atext character is fine before "
+            "@: + & / = % * ? { } |) in a routable domain; for X400/X500 values no control characters, [ ] \" or "
+            "'; for other types no white space, < > ( ) , [ ] \". One primary SMTP:. No value on two objects (any "
+            "type), and no smtp address that is another object's UPN or mail.",
+       remediation="Correct the listed values; the CSV has every object.",
+       references=(REF_PREP_SYNC, REF_DUPLICATE_RESILIENCY, REF_IDFIX))
 def proxy_addresses(ctx: CheckContext) -> Outcome:
-    return rule_outcome(ctx, "directory.proxyaddresses", "proxyAddresses")
+    return rule_outcome(ctx, "directory.proxyaddresses", "proxyAddresses", duplicates=True)
 
 
 @check(id="directory.mail", title="mail", area=Area.DIRECTORY, severity=Severity.MEDIUM, blocker=False,
-       requires=_REQ, rule="mail is a valid address, at most 256 characters, unique (case-insensitive).",
-       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC,))
+       requires=_REQ,
+       rule="mail: at most 256 characters and unique (IdFix); a valid address (no white space of any kind, an RFC "
+            "5322 dot-atom before @ — + & / = % * ? { } | are valid —, a DNS domain after it, with no 48-character "
+            "limit, which is the UPN suffix's); not another object's UPN or smtp proxy address.",
+       remediation="Correct the listed values; the CSV has every object.",
+       references=(REF_PREP_SYNC, REF_DUPLICATE_RESILIENCY, REF_IDFIX))
 def mail(ctx: CheckContext) -> Outcome:
-    return rule_outcome(ctx, "directory.mail", "mail")
+    return rule_outcome(ctx, "directory.mail", "mail", duplicates=True)
 
 
 @check(id="directory.mailnickname", title="mailNickname", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
-       requires=_REQ, rule="mailNickname at most 64 characters, allowed characters, no leading or trailing period, "
-                           "unique (case-insensitive).",
-       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC,))
+       requires=_REQ, rule="mailNickname: at most 64 characters, no leading period, unique (IdFix); only the characters "
+                           "an Exchange Online alias allows, periods only between other characters.",
+       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC, REF_IDFIX, REF_ALIAS))
 def mail_nickname(ctx: CheckContext) -> Outcome:
-    return rule_outcome(ctx, "directory.mailnickname", "mailNickname")
+    return rule_outcome(ctx, "directory.mailnickname", "mailNickname", duplicates=True)
 
 
 @check(id="directory.samaccountname", title="sAMAccountName", area=Area.DIRECTORY, severity=Severity.LOW,
-       blocker=False, requires=_REQ, rule="sAMAccountName at most 20 characters for users, allowed characters, "
-                                          "unique (case-insensitive).",
-       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC,))
+       blocker=False, requires=_REQ, rule="sAMAccountName (IdFix): at most 20 characters for users (256 for groups), "
+                                          "none of \\ \" | , / [ ] : < > + = ; ? *, unique among the objects without "
+                                          "a userPrincipalName (only those sync by it).",
+       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC, REF_IDFIX))
 def sam_account_name(ctx: CheckContext) -> Outcome:
-    return rule_outcome(ctx, "directory.samaccountname", "sAMAccountName")
+    return rule_outcome(ctx, "directory.samaccountname", "sAMAccountName", duplicates=True)
 
 
 @check(id="directory.displayname", title="displayName", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
-       requires=_REQ, rule="displayName at most 256 characters, not blank, no leading or trailing white space.",
-       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC,))
+       requires=_REQ, rule="displayName present and not blank (IdFix), at most 256 characters (AD's and Entra ID's "
+                           "limit), no leading or trailing white space.",
+       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC, REF_IDFIX))
 def display_name(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.displayname", "displayName")
+
+
+@check(id="directory.givenname", title="givenName", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
+       requires=_REQ, rule="givenName at most 63 characters (IdFix).",
+       remediation="Shorten the listed given names; the CSV has every object.", references=(REF_IDFIX,))
+def given_name(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.givenname", "givenName")
+
+
+@check(id="directory.targetaddress", title="targetAddress", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
+       requires=_REQ,
+       rule="targetAddress (IdFix): at most 255 characters; a type prefix and no further \":\"; for SMTP values no "
+            "white space and none of \\ < > ( ) ; , [ ] \", a valid address in a routable domain; for other types no "
+            "white space, \\ < > ( ) , [ ] \"; unique.",
+       remediation="Correct the listed values (for mail users and contacts it is where their mail goes); the CSV has "
+                   "every object.", references=(REF_IDFIX,))
+def target_address(ctx: CheckContext) -> Outcome:
+    return rule_outcome(ctx, "directory.targetaddress", "targetAddress", duplicates=True)
 
 
 @check(id="directory.source-anchor", title="Source anchor", area=Area.DIRECTORY, severity=Severity.MEDIUM,
        blocker=False, requires=_REQ,
        rule="Every object has an objectGUID (the default sourceAnchor) that the reading account can see: AD "
             "gives every object one, so an object returned without it has a deny entry for objectGUID in its "
-            "permissions, which hides it from Entra Connect's AD DS connector account too; ms-DS-ConsistencyGuid "
-            "population reported.",
+            "permissions, which hides it from Entra Connect's AD DS connector account too; an objectGUID that is "
+            "not 16 bytes is malformed data (no permission explains it); ms-DS-ConsistencyGuid population reported.",
        remediation="Remove the deny entry on objectGUID from the objects listed (dsacls \"<DN>\" shows it; "
                    "Get-ADSyncObjectsWithInheritanceDisabled finds objects that stopped inheriting permissions), "
                    "or exclude them from synchronisation. With ms-DS-ConsistencyGuid as sourceAnchor, Entra "
-                   "Connect fills it from objectGUID on first sync.",
+                   "Connect fills it from objectGUID on first sync. A malformed objectGUID: look at the object with the "
+                   "DC's own tools, and at what sits between the DC and this machine.",
        references=(REF_DESIGN_CONCEPTS, REF_ADSYNC_CONFIG))
 def source_anchor(ctx: CheckContext) -> Outcome:
     facts = gate(ctx, scan=True)
     if isinstance(facts, Outcome):
         return facts
     assert facts.scan is not None
-    s = facts.scan.source_anchor
-    evidence = {"objects": s.objects, "with_object_guid": s.with_object_guid,
-                "with_consistency_guid": s.with_consistency_guid, "examples": [dict(e) for e in s.examples],
-                "without_object_guid": list(s.without_object_guid), "bind_user": facts.connection.bind_user}
-    if s.with_object_guid < s.objects:
-        missing = s.objects - s.with_object_guid
-        first = ", ".join(s.without_object_guid[:3])
-        return Outcome(Status.FAIL, f"{missing} of {s.objects} objects were returned without an objectGUID "
-                                    f"(first: {first}): the reading account is denied it, and so would be a "
-                                    "sync account with the same rights; these objects cannot be anchored.",
-                       evidence=evidence)
-    return Outcome(Status.PASS, f"All {s.objects} objects have an objectGUID; {s.with_consistency_guid} have "
-                                "ms-DS-ConsistencyGuid set.", evidence=evidence)
+    objects = in_scope(facts.scan)
+    rows = anchor_problems(objects)
+    denied = [r.dn for r in rows if not r.value]
+    malformed = [r for r in rows if r.value]
+    good = [o for o in objects if o.object_guid is not None and len(o.object_guid) == 16]
+    examples = [{"dn": o.dn, "objectGUID": str(uuid.UUID(bytes_le=o.object_guid)),
+                 "immutable_id": base64.b64encode(o.object_guid).decode("ascii")}
+                for o in sorted(good, key=lambda o: o.dn.lower())[:3] if o.object_guid is not None]
+    evidence = {"objects": len(objects), "with_object_guid": len(good),
+                "with_consistency_guid": sum(1 for o in objects if o.consistency_guid), "examples": examples,
+                "without_object_guid": denied[:SAMPLES],
+                "malformed_object_guid": [{"dn": r.dn, "bytes": len(r.value) // 2} for r in malformed[:SAMPLES]],
+                "bind_user": facts.connection.bind_user, "csv": csv_path(ctx)}
+    problems = []
+    if denied:
+        problems.append(f"{len(denied)} of {len(objects)} objects were returned without an objectGUID (first: "
+                        f"{', '.join(denied[:3])}): the reading account is denied it, and so would be a sync account "
+                        "with the same rights; these objects cannot be anchored")
+    if malformed:
+        problems.append(f"{len(malformed)} object(s) have a malformed objectGUID (first: {malformed[0].dn}, "
+                        f"{len(malformed[0].value) // 2} bytes where a GUID has 16): malformed data from the directory, "
+                        "not a permission problem; Entra Connect cannot anchor them")
+    if problems:
+        return Outcome(Status.FAIL, "; ".join(problems) + ".", evidence=evidence)
+    return Outcome(Status.PASS, f"All {len(objects)} objects have an objectGUID; {evidence['with_consistency_guid']} "
+                                "have ms-DS-ConsistencyGuid set.", evidence=evidence)
 
 
 __all__ = ["connect", "functional_level", "clock_skew", "domain_controllers", "upn_suffixes", "upn_routable",
            "upn_format", "upn_duplicates", "proxy_addresses", "mail", "mail_nickname", "sam_account_name",
-           "display_name", "source_anchor"]
+           "display_name", "given_name", "target_address", "source_anchor"]

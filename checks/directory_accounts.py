@@ -13,7 +13,10 @@ return them, and the evidence says which was used.
 
 from __future__ import annotations
 
+from typing import Any
+
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
+from adfs_readiness.facts.dns import DNS_INTERNAL_FACT
 from adfs_readiness.facts.directory import (
     DIRECTORY_FACT,
     FILETIME_NEVER,
@@ -160,12 +163,14 @@ def _password(a: AccountInfo, facts: DirectoryFacts, now: int, uac: int) -> tupl
         return None, source, "never"
     if a.password_last_set == 0:
         return "the password must be changed at next logon (pwdLastSet is 0)", source, _expiry_text(0)
-    if a.password_last_set and facts.max_pwd_age not in (None, 0, INTERVAL_NEVER):
-        expires = a.password_last_set + abs(facts.max_pwd_age or 0)
-        if expires <= now:
-            return (f"the password expired on {when(expires)} (domain policy: maximum password age "
-                    f"{_days(facts.max_pwd_age or 0)} days)", source, when(expires))
-        return None, source, when(expires)
+    if facts.max_pwd_age in (0, INTERVAL_NEVER):  # MS-ADA3 Max-Pwd-Age: passwords never expire
+        return None, source, "never (domain policy: no maximum password age)"
+    if a.password_last_set and facts.max_pwd_age is not None:
+        expires_at = a.password_last_set + abs(facts.max_pwd_age)
+        if expires_at <= now:
+            return (f"the password expired on {when(expires_at)} (domain policy: maximum password age "
+                    f"{_days(facts.max_pwd_age)} days)", source, when(expires_at))
+        return None, source, when(expires_at)
     return None, source, None
 
 
@@ -217,6 +222,9 @@ def service_account(ctx: CheckContext) -> Outcome:
         failures.append(expired)
     evidence = _account_evidence(a)
     evidence.update({"password_expires": expires,
+                     "domain_max_password_age_days": None if facts.max_pwd_age is None else
+                     "never" if facts.max_pwd_age in (0, INTERVAL_NEVER) else _days(facts.max_pwd_age),
+                     "domain_lockout": _lockout_words(facts.lockout_duration),
                      "account_control_computed": a.account_control_computed,
                      "password_expiry_source": password_source, "lockout_source": lockout_source,
                      "resultant_pso": a.resultant_pso, "password_settings": _pso_evidence(a.password_settings)})
@@ -247,17 +255,44 @@ def _same_account(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and a.lower().rstrip("$") == b.lower().rstrip("$")  # type: ignore[union-attr]
 
 
-def _holders(reg: SpnRegistration) -> list[str]:
+def _holders(reg: SpnRegistration | None) -> list[str]:
     """The holders' sAMAccountNames (the DN when it was not read), sorted: the Global Catalog
     returns them in no stable order, and a reordering must not look like a change between runs."""
-    names = [name or dn for dn, name in zip(reg.holders, reg.holder_accounts)]
-    return sorted(names, key=str.lower)
+    if reg is None:
+        return []
+    return sorted((h.sam_account_name or h.dn for h in reg.holders), key=str.lower)
+
+
+def _state(reg: SpnRegistration | None, name: str) -> str:
+    """" (enabled)" / " (disabled)" for a holder: an enabled leftover account is the one that gets
+    the tickets meant for AD FS; a disabled one still makes the SPN a duplicate."""
+    for h in reg.holders if reg is not None else ():
+        if (h.sam_account_name or h.dn) == name and h.enabled is not None:
+            return " (enabled)" if h.enabled else " (disabled)"
+    return ""
+
+
+def _canonical_target(ctx: CheckContext, facts: DirectoryFacts, fs: str) -> tuple[str | None, str | None]:
+    """(the name the federation service name's CNAME chain ends at, where that came from): the
+    internal DNS view's lookup when the run has it, else the directory probe's own resolution;
+    None when the name is no alias (or was not resolved)."""
+    view = ctx.facts.get(DNS_INTERNAL_FACT)
+    lookup = view.find(fs, "A") if view is not None and hasattr(view, "find") else None
+    if lookup is not None and lookup.cname_chain:
+        return lookup.canonical_name.lower().rstrip("."), "the internal DNS view"
+    aliases = facts.service_name_aliases
+    if aliases is not None and aliases.chain and aliases.canonical_name and aliases.canonical_name != fs.lower():
+        return aliases.canonical_name, f"the directory probe's resolver ({aliases.resolver or 'system'})"
+    return None, None
 
 
 @check(id="directory.spn", title="Federation service SPN", area=Area.DIRECTORY, severity=Severity.HIGH,
-       blocker=False, requires=_REQ,
+       blocker=False, requires=_REQ, optional=(DNS_INTERNAL_FACT,),
        rule="HOST/<federation service name> is registered exactly once forest-wide, on the configured AD FS service "
-            "account (directory.service_account); HTTP/<fs>, if present, also only on that account.",
+            "account (directory.service_account); HTTP/<fs>, if present, also only on that account; every other "
+            "holder named, enabled or disabled (an enabled leftover account gets the tickets). When the federation "
+            "service name is a CNAME, browsers ask for HTTP/<the name it points to>: that SPN must be on the service "
+            "account too, or on no account (a warning: Kerberos then fails over to NTLM).",
        remediation="setspn -Q HOST/<fs> lists the holders; remove it from every other account (setspn -D HOST/<fs> "
                    "<account>) and register it on the AD FS service account (setspn -S HOST/<fs> <account>). A "
                    "duplicate or misplaced SPN breaks Windows integrated authentication (Kerberos) for everyone.",
@@ -279,14 +314,15 @@ def spn(ctx: CheckContext) -> Outcome:
     fs = ctx.config.service_name
     if not fs:
         return Outcome(Status.SKIP, "No federation service name configured (federation.service_name).")
-    regs = {r.spn.split("/", 1)[0].upper(): r for r in facts.spn_registrations}
-    host, http = regs.get("HOST"), regs.get("HTTP")
+    regs = {r.spn.lower(): r for r in facts.spn_registrations}
+    host, http = regs.get(f"host/{fs.lower()}"), regs.get(f"http/{fs.lower()}")
     if host is None:
         return Outcome(Status.SKIP, "The SPN holders were not read.")
     configured = ctx.config.directory.service_account
     found = facts.service_account
     account = found.sam_account_name if found is not None and found.sam_account_name else configured
-    evidence: dict = {r.spn: {"holders": sorted(r.holders, key=str.lower), "accounts": _holders(r), "source": r.source}
+    evidence: dict = {r.spn: {"holders": sorted((h.dn for h in r.holders), key=str.lower), "accounts": _holders(r),
+                              "enabled": {h.sam_account_name or h.dn: h.enabled for h in r.holders}, "source": r.source}
                       for r in facts.spn_registrations}
     evidence["service_account"] = account
     evidence["service_account_dn"] = found.dn if found is not None else None
@@ -302,13 +338,17 @@ def spn(ctx: CheckContext) -> Outcome:
         where = ("" if not configured else
                  f"; the AD FS service account {account} is among them" if among else
                  f"; the AD FS service account {account} is NOT among them")
-        problems.append(f"HOST/{fs} is registered on {len(host_names)} accounts ({', '.join(host_names)}): Kerberos "
+        listed = ", ".join(n + ("" if _same_account(n, configured) else _state(host, n)) for n in host_names)
+        problems.append(f"HOST/{fs} is registered on {len(host_names)} accounts ({listed}): Kerberos "
                         f"tickets fail (duplicate SPN){where}")
         commands += [f"setspn -D HOST/{fs} {n}" for n in host_names if not _same_account(n, configured)]
         if not among:
             commands.append(f"setspn -S HOST/{fs} {keep}")
     elif configured and not _same_account(host_names[0], configured):
-        problems.append(f"HOST/{fs} is on {host_names[0]}, not on the AD FS service account {account}")
+        leftover = ("an enabled leftover account" if _state(host, host_names[0]) == " (enabled)" else
+                    "a disabled account" if _state(host, host_names[0]) == " (disabled)" else "another account")
+        problems.append(f"HOST/{fs} is on {host_names[0]} ({leftover}), not on the AD FS service account {account}: "
+                        f"Kerberos tickets for the federation service are encrypted for {host_names[0]}")
         commands += [f"setspn -D HOST/{fs} {host_names[0]}", f"setspn -S HOST/{fs} {account}"]
     http_names = _holders(http) if http is not None else []
     # Whom HTTP/<fs> must belong to: the service account, or (not configured) HOST/<fs>'s single holder.
@@ -319,9 +359,33 @@ def spn(ctx: CheckContext) -> Outcome:
         commands += [f"setspn -D HTTP/{fs} {n}" for n in http_names if not _same_account(n, owner)]
     elif http_names and owner and not _same_account(http_names[0], owner):
         whose = f"the AD FS service account {owner}" if configured else f"the account holding HOST/{fs} ({owner})"
-        problems.append(f"HTTP/{fs} is on {http_names[0]}, not on {whose}: browsers ask for HTTP/{fs} and get a "
-                        f"ticket for {http_names[0]}, which AD FS cannot decrypt (integrated authentication fails)")
+        problems.append(f"HTTP/{fs} is on {http_names[0]}{_state(http, http_names[0])}, not on {whose}: browsers ask "
+                        f"for HTTP/{fs} and get a ticket for {http_names[0]}, which AD FS cannot decrypt (integrated "
+                        "authentication fails)")
         commands += [f"setspn -D HTTP/{fs} {http_names[0]}", f"setspn -S HTTP/{fs} {owner}"]
+    target, target_source = _canonical_target(ctx, facts, fs)
+    warnings_: list[str] = []
+    if target is not None:
+        evidence["cname_target"] = {"name": target, "from": target_source}
+        t_http, t_host = regs.get(f"http/{target}"), regs.get(f"host/{target}")
+        if t_http is None and t_host is None:
+            warnings_.append(f"{fs} is a CNAME of {target} (per {target_source}), whose SPN holders were not read")
+        else:
+            held = _holders(t_http) or _holders(t_host)
+            which = f"HTTP/{target}" if _holders(t_http) else f"HOST/{target}"
+            if len(held) > 1:
+                problems.append(f"{fs} is a CNAME of {target}: browsers ask for HTTP/{target}, and {which} is registered "
+                                f"on {len(held)} accounts ({', '.join(held)}): duplicate SPN")
+            elif held and owner and not _same_account(held[0], owner):
+                problems.append(f"{fs} is a CNAME of {target}: browsers ask for HTTP/{target}, and {which} is on "
+                                f"{held[0]}{_state(t_http or t_host, held[0])}, not on the AD FS service account "
+                                f"{owner}: they get tickets AD FS cannot decrypt")
+                commands += [f"setspn -D {which} {held[0]}", f"setspn -S HTTP/{target} {owner}"]
+            elif not held:
+                warnings_.append(f"{fs} is a CNAME of {target} (per {target_source}): browsers ask for a ticket to "
+                                 f"HTTP/{target}, which no account holds, so Kerberos fails and they fall back to NTLM "
+                                 f"(register HTTP/{target} on the AD FS service account, or make {fs} an A record)")
+                commands.append(f"setspn -S HTTP/{target} {owner or keep}")
     evidence["commands"] = commands
     if problems:
         return Outcome(Status.FAIL, "; ".join(problems) + ".", evidence=evidence,
@@ -339,6 +403,9 @@ def spn(ctx: CheckContext) -> Outcome:
     where = (f"the AD FS service account {host_names[0]}" if configured else
              f"{host_names[0]} (directory.service_account is not configured, so the holder was not compared with it)")
     extra = f"; HTTP/{fs} too" if http_names else ""
+    if warnings_:
+        return Outcome(Status.WARN, f"HOST/{fs} is registered once, on {where}{extra}; but " + "; ".join(warnings_) + ".",
+                       evidence=evidence)
     return Outcome(Status.PASS, f"HOST/{fs} is registered once, on {where}{extra}.", evidence=evidence)
 
 
@@ -441,7 +508,7 @@ def privileged_federated(ctx: CheckContext) -> Outcome:
     domains = ctx.config.federated_domains
     if not domains:
         return Outcome(Status.SKIP, "No federated domains configured (federation.domains).")
-    hits = []
+    hits: list[dict[str, Any]] = []
     for m in facts.privileged_members:
         suffix = (m.user_principal_name or "").rsplit("@", 1)[-1].lower() if m.user_principal_name else ""
         if suffix and any(suffix == d or suffix.endswith("." + d) for d in domains):

@@ -103,16 +103,18 @@ def _samba_lab(variant: str):
     code = (Path(samba.__file__).read_bytes() + Path(samba_seed.__file__).read_bytes())
     version = hashlib.sha256(code + variant.encode() + FIXED_NOW.isoformat().encode()).hexdigest()[:12]
     state = Path(tempfile.gettempdir()) / f"adfs-readiness-samba-{variant}-{version}"
+    after_start = None
     if variant == "contoso":
         build = lambda: samba.SambaDc(state / "lab")  # noqa: E731
         make = lambda dc: samba_seed.seed_contoso(dc, FIXED_NOW)  # noqa: E731
+        after_start = samba_seed.seed_contoso_dns
     elif variant == "legacy":
         build = lambda: samba.SambaDc(state / "lab", function_level="2000")  # noqa: E731
         make = lambda dc: samba_seed.seed_legacy(dc, FIXED_NOW)  # noqa: E731
     else:
         build = lambda: samba.SambaDc(state / "lab", function_level="2003")  # noqa: E731
         make = lambda dc: samba_seed.seed_single(dc, FIXED_NOW)  # noqa: E731
-    return samba.shared_dc(state, build, version, make)
+    return samba.shared_dc(state, build, version, make, after_start)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ Microsoft Graph (msal client credentials, HTTPS on loopback)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from adfs_exports import judge, write_farm
 from adfs_readiness.api import CheckContext
 from adfs_readiness.config import Config
-from adfs_readiness.facts.directory import SourceAnchorSummary
+from adfs_readiness.facts.directory import DirectoryConnection, DirectoryFacts, DirectoryObject, ScanResult
 from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID
 from adfs_readiness.lab.adfs_samples import MFA_TENANT_ID, ServerSwitches, mfa_certificate as _mfa_certificate
 from adfs_readiness.lab.cloud_lab import CloudLab, key_credential
@@ -61,17 +60,16 @@ def test_o365_claim_rules_source_anchor_inferred_from_the_directory(pki, tmp_pat
     mismatch is then only a warning (the inference may be wrong)."""
     export = read_adfs_exports(tuple(write_farm(pki, tmp_path, claim_rules="objectguid")))
 
-    class Scan:
-        source_anchor = SourceAnchorSummary(objects=40, with_object_guid=40, with_consistency_guid=38)
+    def directory(with_consistency_guid: int) -> DirectoryFacts:
+        objects = tuple(DirectoryObject(f"CN=u{i},DC=x", "user", cn=f"u{i}", object_guid=bytes(16),
+                                        consistency_guid=i < with_consistency_guid) for i in range(40))
+        return DirectoryFacts(True, DirectoryConnection(None, "plain", "simple", "ok"),
+                              scan=ScanResult("DC=x", objects, False, None, (), 1000))
 
-    class Directory:
-        configured = True
-        scan = Scan()
-
-    ctx = CheckContext(facts={"adfs_export": export, "directory": Directory()}, config=Config(), now=now)
+    ctx = CheckContext(facts={"adfs_export": export, "directory": directory(38)}, config=Config(), now=now)
     outcome = adfs_identity.o365_claim_rules.function(ctx)
     assert outcome.status.value == "warn" and "inferred: 38 of 40" in outcome.summary
-    Scan.source_anchor = replace(Scan.source_anchor, with_consistency_guid=0)
+    ctx = CheckContext(facts={"adfs_export": export, "directory": directory(0)}, config=Config(), now=now)
     outcome = adfs_identity.o365_claim_rules.function(ctx)
     assert outcome.status.value == "pass" and "none of 40" in outcome.summary
 

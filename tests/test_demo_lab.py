@@ -213,7 +213,10 @@ def test_demo_includes_the_directory_when_samba_is_there(tmp_path, capsys):
         return
     assert "Samba AD domain controller DC1.contoso.test" in out
     assert directory["directory.connect"] == "pass" and directory["directory.spn"] == "fail"
-    assert len(directory) == 19
+    assert len(directory) == 22
+    # The demo shows the checks added for IdFix parity and DKM access with real lab data.
+    assert directory["directory.givenname"] == "warn" and directory["directory.targetaddress"] == "warn"
+    assert directory["directory.dkm-access"] == "pass"
 
 
 def test_demo_without_the_directory_says_so(tmp_path, capsys):

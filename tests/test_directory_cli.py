@@ -61,7 +61,7 @@ password_env = "LAB_LDAP_PASSWORD"
     doc = json.loads(out_json.read_text())
     validate_report(doc)
     status = {f["check_id"]: f["status"] for f in doc["findings"] if f["check_id"].startswith("directory.")}
-    assert len(status) == 19
+    assert len(status) == 22
     # The DC's LDAPS certificate is in the certificate calendar.
     ldaps = [c for c in doc["certificates"] if c["role"] == "LDAPS"]
     assert len(ldaps) == 1 and ldaps[0]["where"] == ["domain controller ldaps://dc1.contoso.test"]

@@ -18,7 +18,7 @@ from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory, make_resolver
-from adfs_readiness.probes.ldap_connect import kerberos_available
+from adfs_readiness.net.ldap import kerberos_available
 
 from conftest import FIXED_NOW
 from krb5_lab import lab_ticket
@@ -59,7 +59,7 @@ def test_a_kerberos_bind_with_a_ticket_reads_the_directory_without_a_password(sa
     cfg, facts = gather(samba_single_dc, "ldap://dc1.contoso.test")
     c = facts.connection
     assert c.result == BindResult.OK and c.auth == "kerberos" and c.transport == "plain", c.reason
-    assert facts.scan is not None and not facts.scan.partial and facts.scan.objects_scanned == 1
+    assert facts.scan is not None and not facts.scan.partial and facts.scan.objects_read == 1
     assert facts.root_dse.domain_functionality == 2
     status, o = judge(facts, cfg)
     assert status is Status.PASS and "kerberos bind over plain" in o

@@ -21,7 +21,7 @@ from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory, make_resolver
-from adfs_readiness.probes.ldap_connect import connect, parse_ldap_url
+from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import SearchStatus, paged_search, ranged_values
 
 from conftest import FIXED_NOW
@@ -97,7 +97,7 @@ def test_plain_simple_bind_warns_password_in_clear(samba_dc):
     facts = gather(samba_dc, cfg)
     status, o = judge("directory.connect", facts, cfg)
     assert status is Status.WARN and "in clear" in o.summary
-    assert facts.scan.objects_scanned == 3  # the read itself worked
+    assert facts.scan.objects_read == 6  # the read itself worked
 
 
 def test_wrong_password_is_an_auth_failure_not_unreachable(samba_dc):
@@ -134,7 +134,8 @@ def test_a_scan_base_that_does_not_exist_makes_every_scan_check_error(samba_dc):
     assert facts.scan.partial and "noSuchObject (32)" in facts.scan.partial_reason
     scan_checks = ["directory.upn-suffixes", "directory.upn-routable", "directory.upn-format",
                    "directory.upn-duplicates", "directory.proxyaddresses", "directory.mail", "directory.mailnickname",
-                   "directory.samaccountname", "directory.displayname", "directory.source-anchor"]
+                   "directory.samaccountname", "directory.displayname", "directory.givenname",
+                   "directory.targetaddress", "directory.source-anchor"]
     for check_id in scan_checks:
         status, reason = judge(check_id, facts, cfg)
         assert status is Status.ERROR and "cut short" in reason and "noSuchObject" in reason, check_id
@@ -196,7 +197,7 @@ def test_the_connection_is_read_only(samba_dc):
 
     samba_dc.run_in_network(attempt_write)
     again = gather(samba_dc, make_config(samba_dc, f"OU=Clean,{B}"))
-    assert again.scan.objects_scanned == 3
+    assert again.scan.objects_read == 6
 
 
 def test_paging_ranging_and_referrals(samba_dc, root):
@@ -308,13 +309,16 @@ def test_domain_controllers(clean, samba_legacy_dc):
 # --- attribute rules --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("check_id, bad_cns", [
-    ("directory.upn-format", {"longupn", "trail", "badchar"}),
-    ("directory.upn-duplicates", {"dupa", "dupb"}),
-    ("directory.proxyaddresses", {"pdup1", "pdup2", "pnoprim", "ptwo", "pbad", "plong"}),
-    ("directory.mail", {"mailbad", "maildup1", "maildup2"}),
-    ("directory.mailnickname", {"nickdot", "nickspace", "nickdup1", "nickdup2"}),
-    ("directory.samaccountname", {"samlong", "sambad", "samdup", "samdup2"}),
-    ("directory.displayname", {"dispspace", "dispblank", "displong", "xss"}),
+    ("directory.upn-format", {"longupn", "trail", "badchar", "upntab", "upndots", "upnlong", "upndomain", "upnsuffix"}),
+    ("directory.upn-duplicates", {"dupa", "dupb", "xupn1"}),
+    ("directory.proxyaddresses", {"pdup1", "pdup2", "pnoprim", "ptwo", "pbad", "plong", "px500a", "px500b", "pcolon",
+                                  "pchar", "pformat", "pnonroute", "psip", "px500bad"}),
+    ("directory.mail", {"mailbad", "maildup1", "maildup2", "mailcr", "xmail1", "maillong"}),
+    ("directory.mailnickname", {"nickdot", "nickspace", "nickdup1", "nickdup2", "nicklong"}),
+    ("directory.samaccountname", {"samlong", "sambad", "samdup", "samdup2", "inetorg"}),
+    ("directory.displayname", {"dispspace", "dispblank", "displong", "xss", "nodisp", "Administration Desk"}),
+    ("directory.givenname", {"givenlong"}),
+    ("directory.targetaddress", {"tgtbad", "tgtcolon", "tgtdup1", "tgtdup2", "tgtlocal", "tgtx400", "tgtlong"}),
 ])
 def test_attribute_rules_pass_on_clean_and_warn_with_every_bad_object(clean, lab, check_id, bad_cns):
     status, o = judge(check_id, clean[1], clean[0])
@@ -343,33 +347,75 @@ def test_upn_routable_and_suffix_inventory(clean, lab, samba_dc):
     assert status is Status.FAIL and o.blocker is True and o.evidence["all_users_affected"]
     status, o = judge("directory.upn-suffixes", lab[1], lab[0])
     rows = {r["suffix"]: r for r in o.evidence["suffixes"]}
-    assert status is Status.INFO
-    assert rows["contoso.com"] == {"suffix": "contoso.com", "users": 8, "routable": True, "listed_in_forest": True,
+    assert status is Status.WARN  # users who will not sign in through AD FS (see the next test)
+    assert rows["contoso.com"] == {"suffix": "contoso.com", "users": 14, "routable": True, "listed_in_forest": True,
                                    "federated": True}
     assert rows["fabrikam.com"]["listed_in_forest"] is False and rows["fabrikam.com"]["routable"] is True
     assert rows["contoso.local"]["routable"] is False and rows["contoso.local"]["listed_in_forest"] is True
+    status, o = judge("directory.upn-suffixes", clean[1], clean[0])
+    assert status is Status.INFO and o.summary == "1 UPN suffix(es) in use: contoso.com (4)."
+
+
+def test_users_without_a_upn_or_with_an_unfederated_routable_suffix_are_reported(lab, samba_dc):
+    """They will not sign in through AD FS: a routable suffix that is not federated signs in at Entra
+    ID (or becomes onmicrosoft.com), and Entra Connect gives a user without a UPN an onmicrosoft.com one."""
+    cfg, facts = lab
+    status, o = judge("directory.upn-suffixes", facts, cfg)
+    assert status is Status.WARN
+    unfederated = {r["suffix"] for r in o.evidence["suffixes"] if r["routable"] and not r["federated"]}
+    assert "fabrikam.com" in unfederated and "contoso.local" not in unfederated
+    assert (f"{sum(r['users'] for r in o.evidence['suffixes'] if r['suffix'] in unfederated)} users with a routable UPN "
+            "suffix that is not a federated domain (") in o.summary and "they will not sign in through AD FS" in o.summary
+    assert "users without a userPrincipalName (first: CN=aadsync" not in o.summary  # skipped objects are not users here
+    without = o.evidence["first_users_without_upn"]
+    assert f"CN=givenlong,OU=Lab,{B}" in without and len(without) == 20  # the first 20, sorted
+    assert without == sorted(without, key=str.lower) and o.evidence["users_without_upn"] > 20
+    assert f"{o.evidence['users_without_upn']} users without a userPrincipalName" in o.summary
+    # Without federated domains, routable suffixes are not judged (only the missing UPNs).
+    unfederated = make_config(samba_dc, f"OU=Lab,{B}", federation={"service_name": "sts.contoso.test"})
+    status, o = judge("directory.upn-suffixes", facts, unfederated)
+    assert status is Status.WARN and "not a federated domain" not in o.summary
+
+
+def _csv_rows(facts, cfg):
+    import io
+
+    from adfs_readiness.directory_csv import directory_csv_text
+    from adfs_readiness.facts import to_jsonable
+
+    text = directory_csv_text(to_jsonable(facts), cfg.federated_domains)
+    assert text.startswith("\ufeff")  # Excel reads non-ASCII names right
+    return list(csv.DictReader(io.StringIO(text[1:])))
 
 
 def test_skipped_objects_are_counted_and_the_csv_has_every_row(root):
     cfg, facts = root
-    skipped = facts.scan.skipped
-    assert skipped["AD FS certificate-sharing container (CN=ADFS,CN=Microsoft,CN=Program Data)"] == 1
-    assert skipped["Exchange system mailbox (HealthMailbox*, SystemMailbox*, CAS_*, ...)"] == 2
+    skipped = judge("directory.displayname", facts, cfg)[1].evidence["skipped"]
+    assert skipped["AD FS certificate-sharing container (CN=ADFS,CN=Microsoft,CN=Program Data)"] == 3
+    assert skipped["well-known system account (IdFix's exclusions: HealthMailbox*, SystemMailbox*, krbtgt*, MSOL*, ...)"] == 3
     assert skipped["critical system object (isCriticalSystemObject)"] >= 10
-    with open(facts.scan.csv_path, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == facts.scan.csv_rows
+    assert skipped["replication conflict object (CNF)"] == 1
+    assert skipped["Exchange system recipient (msExchRecipientTypeDetails)"] == 1
+    assert skipped["directory synchronization account (hidden, displayName MSOL*)"] == 1
+    assert skipped["security group without mail"] >= 1 and skipped["distribution group without proxyAddresses"] == 1
+    rows = _csv_rows(facts, cfg)
     assert {"check_id", "dn", "attribute", "value", "problem", "suggested_fix"} == set(rows[0])
+    for check_id in ("directory.upn-format", "directory.proxyaddresses", "directory.displayname"):
+        finding = judge(check_id, facts, cfg)[1]
+        assert len([r for r in rows if r["check_id"] == check_id]) == finding.evidence["problem_rows"]
+        assert f"every row is in {cfg.directory.csv_dir}/directory-problems.csv" in finding.summary
     dup = [r for r in rows if r["check_id"] == "directory.upn-duplicates"]
-    assert sorted(r["dn"] for r in dup) == [f"CN=dupa,OU=Lab,{B}", f"CN=dupb,OU=Lab,{B}"]
+    assert sorted(r["dn"] for r in dup) == [f"CN=dupa,OU=Lab,{B}", f"CN=dupb,OU=Lab,{B}", f"CN=xupn1,OU=Lab,{B}"]
     assert not [r for r in rows if "o'neil" in r["value"] and r["check_id"] == "directory.upn-format"]
-    assert not [r for r in rows if r["value"].lower().startswith("x500:")]
+    x500 = [r for r in rows if r["value"].lower().startswith("x500:") and "duplicate" not in r["problem"]]
+    assert [r["dn"] for r in x500] == [f"CN=px500bad,OU=Lab,{B}"]  # spaces and parentheses are fine; [ ] are not
+    assert not [r for r in rows if "CNF:" in r["dn"] or "MSOL_" in r["dn"] or "CN=Program Data" in r["dn"]]
 
 
 def test_source_anchor(clean):
     status, o = judge("directory.source-anchor", clean[1], clean[0])
     assert status is Status.PASS
-    assert (o.evidence["objects"], o.evidence["with_object_guid"], o.evidence["with_consistency_guid"]) == (3, 3, 1)
+    assert (o.evidence["objects"], o.evidence["with_object_guid"], o.evidence["with_consistency_guid"]) == (6, 6, 1)
     example = o.evidence["examples"][0]
     import base64
     import uuid
@@ -399,8 +445,7 @@ def test_source_anchor_fails_for_an_object_whose_objectguid_the_reader_is_denied
     assert o.evidence["objects"] - o.evidence["with_object_guid"] == 1
     assert o.evidence["without_object_guid"] == [ghost]
     assert ghost in o.summary and "denied" in o.summary
-    rows = list(csv.DictReader(open(facts.scan.csv_path, encoding="utf-8-sig")))
-    anchor = [r for r in rows if r["check_id"] == "directory.source-anchor"]
+    anchor = [r for r in _csv_rows(facts, cfg) if r["check_id"] == "directory.source-anchor"]
     assert [(r["dn"], r["attribute"]) for r in anchor] == [(ghost, "objectGUID")]
     # The same domain read below OU=Lab (no such object) passes.
     lab_cfg = make_config(samba_single_dc, f"OU=Lab,{B}", server="ldap://127.0.0.1")
@@ -426,9 +471,15 @@ def test_service_account(samba_dc, account, expected, words):
     assert status is expected and words in o.summary, o.summary
 
 
-_DUP = "HOST/sts.contoso.test is registered on 2 accounts (svc-adfs, svc-dup): Kerberos tickets fail (duplicate SPN)"
-_HTTP3 = ("HTTP/sts3.contoso.test is on svc-http, not on {whose}: browsers ask for HTTP/sts3.contoso.test and get a "
-          "ticket for svc-http, which AD FS cannot decrypt (integrated authentication fails)")
+def _dup(svc_adfs: str = "", svc_dup: str = " (enabled)") -> str:
+    return (f"HOST/sts.contoso.test is registered on 2 accounts (svc-adfs{svc_adfs}, svc-dup{svc_dup}): Kerberos tickets "
+            "fail (duplicate SPN)")
+
+
+_HTTP3 = ("HTTP/sts3.contoso.test is on svc-http (enabled), not on {whose}: browsers ask for HTTP/sts3.contoso.test "
+          "and get a ticket for svc-http, which AD FS cannot decrypt (integrated authentication fails)")
+_HOST3 = ("HOST/sts3.contoso.test is on svc-aes (an enabled leftover account), not on the AD FS service account "
+          "gmsa-adfs$: Kerberos tickets for the federation service are encrypted for svc-aes")
 
 
 @pytest.mark.parametrize("fs, account, expected, summary, commands", [
@@ -442,26 +493,30 @@ _HTTP3 = ("HTTP/sts3.contoso.test is on svc-http, not on {whose}: browsers ask f
     ("sts2.contoso.test", None, Status.PASS,
      "HOST/sts2.contoso.test is registered once, on gmsa-adfs$ (directory.service_account is not configured, so the "
      "holder was not compared with it); HTTP/sts2.contoso.test too.", []),
-    ("sts.contoso.test", "svc-adfs", Status.FAIL, f"{_DUP}; the AD FS service account svc-adfs is among them.",
+    ("sts.contoso.test", "svc-adfs", Status.FAIL, f"{_dup()}; the AD FS service account svc-adfs is among them.",
      ["setspn -D HOST/sts.contoso.test svc-dup"]),
     ("sts.contoso.test", "svc-dup", Status.FAIL,
-     f"{_DUP}; the AD FS service account svc-dup is among them; HTTP/sts.contoso.test is on svc-adfs, not on the AD FS "
-     "service account svc-dup: browsers ask for HTTP/sts.contoso.test and get a ticket for svc-adfs, which AD FS cannot "
-     "decrypt (integrated authentication fails).",
+     f"{_dup(' (enabled)', '')}; the AD FS service account svc-dup is among them; HTTP/sts.contoso.test is on svc-adfs "
+     "(enabled), not on the AD FS service account svc-dup: browsers ask for HTTP/sts.contoso.test and get a ticket for "
+     "svc-adfs, which AD FS cannot decrypt (integrated authentication fails).",
      ["setspn -D HOST/sts.contoso.test svc-adfs", "setspn -D HTTP/sts.contoso.test svc-adfs",
       "setspn -S HTTP/sts.contoso.test svc-dup"]),
     ("sts.contoso.test", "gmsa-adfs", Status.FAIL,
-     f"{_DUP}; the AD FS service account gmsa-adfs$ is NOT among them; HTTP/sts.contoso.test is on svc-adfs, not on the "
-     "AD FS service account gmsa-adfs$: browsers ask for HTTP/sts.contoso.test and get a ticket for svc-adfs, which AD "
-     "FS cannot decrypt (integrated authentication fails).",
+     f"{_dup(' (enabled)')}; the AD FS service account gmsa-adfs$ is NOT among them; HTTP/sts.contoso.test is on "
+     "svc-adfs (enabled), not on the AD FS service account gmsa-adfs$: browsers ask for HTTP/sts.contoso.test and get a "
+     "ticket for svc-adfs, which AD FS cannot decrypt (integrated authentication fails).",
      ["setspn -D HOST/sts.contoso.test svc-adfs", "setspn -D HOST/sts.contoso.test svc-dup",
       "setspn -S HOST/sts.contoso.test gmsa-adfs$", "setspn -D HTTP/sts.contoso.test svc-adfs",
       "setspn -S HTTP/sts.contoso.test gmsa-adfs$"]),
     ("sts3.contoso.test", "gmsa-adfs", Status.FAIL,
-     "HOST/sts3.contoso.test is on svc-aes, not on the AD FS service account gmsa-adfs$; "
-     + _HTTP3.format(whose="the AD FS service account gmsa-adfs$") + ".",
+     f"{_HOST3}; " + _HTTP3.format(whose="the AD FS service account gmsa-adfs$") + ".",
      ["setspn -D HOST/sts3.contoso.test svc-aes", "setspn -S HOST/sts3.contoso.test gmsa-adfs$",
       "setspn -D HTTP/sts3.contoso.test svc-http", "setspn -S HTTP/sts3.contoso.test gmsa-adfs$"]),
+    # A disabled leftover account still holding HOST/<fs> is named as disabled.
+    ("sts5.contoso.test", "gmsa-adfs", Status.FAIL,
+     "HOST/sts5.contoso.test is on svc-disabled (a disabled account), not on the AD FS service account gmsa-adfs$: "
+     "Kerberos tickets for the federation service are encrypted for svc-disabled.",
+     ["setspn -D HOST/sts5.contoso.test svc-disabled", "setspn -S HOST/sts5.contoso.test gmsa-adfs$"]),
     # HTTP/ on two accounts: browsers' tickets fail even though HOST/ is registered once, on the right account.
     ("sts4.contoso.test", "svc-http", Status.FAIL,
      "HTTP/sts4.contoso.test is registered on 2 accounts (svc-dup, svc-http): browsers' Kerberos tickets fail "
@@ -474,6 +529,20 @@ _HTTP3 = ("HTTP/sts3.contoso.test is on svc-http, not on {whose}: browsers ask f
     ("sts9.contoso.test", None, Status.FAIL,
      "HOST/sts9.contoso.test is not registered on any account: Kerberos to the federation service fails.",
      ["setspn -S HOST/sts9.contoso.test <AD FS service account>"]),
+    # The federation service name is a CNAME (the lab DC's DNS): browsers ask for HTTP/<target>.
+    ("sts-alias.contoso.test", "gmsa-adfs", Status.PASS,
+     "HOST/sts-alias.contoso.test is registered once, on the AD FS service account gmsa-adfs$.", []),
+    ("sts-alias2.contoso.test", "gmsa-adfs", Status.FAIL,
+     "sts-alias2.contoso.test is a CNAME of farm-b.contoso.test: browsers ask for HTTP/farm-b.contoso.test, and "
+     "HTTP/farm-b.contoso.test is on svc-http (enabled), not on the AD FS service account gmsa-adfs$: they get tickets "
+     "AD FS cannot decrypt.",
+     ["setspn -D HTTP/farm-b.contoso.test svc-http", "setspn -S HTTP/farm-b.contoso.test gmsa-adfs$"]),
+    ("sts-alias3.contoso.test", "gmsa-adfs", Status.WARN,
+     "HOST/sts-alias3.contoso.test is registered once, on the AD FS service account gmsa-adfs$; but "
+     "sts-alias3.contoso.test is a CNAME of farm-c.contoso.test (per the directory probe's resolver (127.0.0.1:10053)): "
+     "browsers ask for a ticket to HTTP/farm-c.contoso.test, which no account holds, so Kerberos fails and they fall "
+     "back to NTLM (register HTTP/farm-c.contoso.test on the AD FS service account, or make sts-alias3.contoso.test an "
+     "A record).", ["setspn -S HTTP/farm-c.contoso.test gmsa-adfs$"]),
 ])
 def test_spn_from_the_global_catalog(samba_dc, fs, account, expected, summary, commands):
     cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account=account,
@@ -483,10 +552,10 @@ def test_spn_from_the_global_catalog(samba_dc, fs, account, expected, summary, c
     status, o = judge("directory.spn", facts, cfg)
     assert (status, o.summary) == (expected, summary)
     assert o.evidence["commands"] == commands
-    if commands:
+    if commands and status is Status.FAIL:
         # The remediation names the real accounts, in the order to run the commands.
         assert o.remediation.startswith("Run, as a domain admin: " + "; then ".join(commands) + ". ")
-    else:
+    elif not commands:
         assert o.remediation is None
     if fs == "sts.contoso.test":
         assert o.evidence["HOST/sts.contoso.test"]["accounts"] == ["svc-adfs", "svc-dup"]
@@ -512,8 +581,7 @@ def test_spn_holders_are_sorted_whatever_order_the_directory_returns(samba_dc):
     cfg = make_config(samba_dc, f"OU=Clean,{B}", service_account="svc-adfs",
                       federation={"service_name": "sts.contoso.test", "domains": ["contoso.com"]})
     facts = gather(samba_dc, cfg)
-    reversed_regs = tuple(dataclasses.replace(r, holders=r.holders[::-1], holder_accounts=r.holder_accounts[::-1])
-                          for r in facts.spn_registrations)
+    reversed_regs = tuple(dataclasses.replace(r, holders=r.holders[::-1]) for r in facts.spn_registrations)
     host = next(r for r in facts.spn_registrations if r.spn.upper().startswith("HOST/"))
     assert len(host.holders) == 2  # so reversing really changes the order
     outs = []
@@ -625,20 +693,62 @@ CHECKS_ALL = {c.id: c for c in discover_checks().checks}
 def test_rule_summaries_count_in_words_and_point_to_the_csv_only_when_rows_are_left_out(lab, root):
     cfg, facts = lab
     assert judge("directory.upn-format", facts, cfg)[1].summary == (
-        "3 objects have UPN format problems in userPrincipalName (3 problem rows).")
+        "8 objects have UPN format problems in userPrincipalName (9 problem rows).")
     assert judge("directory.upn-routable", facts, cfg)[1].summary.startswith(
         "4 objects have UPN suffix routability problems in userPrincipalName (4 problem rows). These users")
 
-    def with_rule(check_id, **changes):
-        rule = dataclasses.replace(facts.scan.rules[check_id], **changes)
-        return dataclasses.replace(facts, scan=dataclasses.replace(facts.scan, rules={**facts.scan.rules,
-                                                                                    check_id: rule})), rule
+    def with_objects(objects):
+        return dataclasses.replace(facts, scan=dataclasses.replace(facts.scan, objects=tuple(objects)))
 
-    one, _ = with_rule("directory.upn-format", objects_with_problem=1, problems=1)
-    assert judge("directory.upn-format", one, cfg)[1].summary == (
+    trail = next(o for o in facts.scan.objects if o.dn.startswith("CN=trail,"))
+    assert judge("directory.upn-format", with_objects([trail]), cfg)[1].summary == (
         "1 object has UPN format problems in userPrincipalName (1 problem row).")
-    cut, many = with_rule("directory.proxyaddresses", problems=25)
-    summary = judge("directory.proxyaddresses", cut, cfg)[1].summary
-    assert summary.endswith(f"(25 problem rows); the first {len(many.samples)} are listed (use --csv-dir for all of them).")
-    root_cfg, root_facts = root  # written with --csv-dir: the summary names the file
-    assert f"every row is in {root_facts.scan.csv_path}" in judge("directory.upn-format", root_facts, root_cfg)[1].summary
+    # 25 objects with the same bad proxy address, each its own object: 25 distinct objects, 20 listed.
+    pbad = next(o for o in facts.scan.objects if o.dn.startswith("CN=pbad,"))
+    many = [dataclasses.replace(pbad, dn=f"CN=pbad{i:02},OU=Lab,{B}", proxy_addresses=(f"SMTP:bad {i}@contoso.com",))
+            for i in range(25)]
+    finding = judge("directory.proxyaddresses", with_objects(many), cfg)[1]
+    assert finding.summary.endswith("(25 problem rows); the first 20 are listed (use --csv-dir for all of them).")
+    assert finding.evidence["objects_with_problem"] == 25 and len(finding.evidence["first_objects"]) == 20
+    root_cfg, root_facts = root  # run with --csv-dir: the summary names the file
+    assert (f"every row is in {root_cfg.directory.csv_dir}/directory-problems.csv"
+            in judge("directory.upn-format", root_facts, root_cfg)[1].summary)
+
+
+def test_the_forests_other_domains_are_named_where_duplicates_cannot_be_seen(samba_legacy_dc):
+    """The forest has a child domain (emea.contoso.test, its crossRef) this DC does not hold: a scan
+    of this domain cannot see duplicates across the two, and the duplicate checks say which domain
+    was not read and what to do — also when no duplicate was found."""
+    cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1")
+    facts = gather(samba_legacy_dc, cfg)
+    assert facts.forest_dns_names == ("contoso.test", "emea.contoso.test")
+    assert facts.forest_domain_ncs == ("DC=contoso,DC=test", "DC=emea,DC=contoso,DC=test")
+    status, o = judge("directory.upn-duplicates", facts, cfg)
+    assert status is Status.WARN and o.evidence["domains_not_read"] == ["emea.contoso.test"]
+    assert o.summary.endswith("The forest's other domains (emea.contoso.test) were not read, so duplicates across "
+                              "domains — which Entra Connect rejects just the same — cannot be seen: point "
+                              "directory.server at a Global Catalog (port 3268/3269) or run once per domain.")
+    for check_id in ("directory.mail", "directory.proxyaddresses", "directory.samaccountname"):
+        assert judge(check_id, facts, cfg)[1].evidence["domains_not_read"] == ["emea.contoso.test"], check_id
+    # The DC's search references for the configuration and DNS partitions are no domains.
+    assert any("CN=Configuration" in r for r in facts.scan.referrals)
+    one_domain = make_config(samba_legacy_dc, f"OU=Lab,{B}", server="ldap://127.0.0.1")
+    status, o = judge("directory.upn-duplicates", dataclasses.replace(facts, forest_dns_names=("contoso.test",),
+                                                                      forest_domain_ncs=("DC=contoso,DC=test",)),
+                      one_domain)
+    assert status is Status.PASS and "domains_not_read" not in o.evidence
+
+
+def test_never_is_shown_as_never_on_the_domain_policy_path(samba_legacy_dc):
+    """svc-never: the DC's computed attributes are denied to every reader, so the domain policy
+    decides, and its maximum password age is "never" (the minimum int64); accountExpires 0 is
+    "never" too. Neither may show as a date, a number or null."""
+    cfg = make_config(samba_legacy_dc, server="ldap://127.0.0.1", service_account="svc-never")
+    facts = gather(samba_legacy_dc, cfg)
+    assert facts.max_pwd_age == -9223372036854775808 and facts.service_account.password_expiry_computed is None
+    status, o = judge("directory.service-account", facts, cfg)
+    assert status is Status.WARN and "is a user account" in o.summary  # not expired: never
+    assert o.evidence["password_expires"] == "never (domain policy: no maximum password age)"
+    assert o.evidence["domain_max_password_age_days"] == "never"
+    assert o.evidence["account_expires"] == "never"
+    assert o.evidence["password_expiry_source"].startswith("domain policy (maxPwdAge)")

@@ -176,15 +176,17 @@ def test_init_replaces_a_link_instead_of_writing_through_it(tmp_path, victim):
 
 
 def test_directory_csv_replaces_a_planted_link(tmp_path, victim):
-    from adfs_readiness.probes.directory_rules import open_csv
+    from adfs_readiness.directory_csv import write_directory_csv
+    from adfs_readiness.facts import to_jsonable
+    from adfs_readiness.facts.directory import DirectoryConnection, DirectoryFacts, DirectoryObject, ScanResult
 
     csv_dir = tmp_path / "csv"
     csv_dir.mkdir()
     (csv_dir / "directory-problems.csv").symlink_to(victim)
     before = digest(victim)
-    out = open_csv(csv_dir)
-    out.write("check_id,dn\r\n")
-    out.close()
+    scan = ScanResult("DC=x", (DirectoryObject("CN=u,DC=x", "user", cn="u", object_guid=bytes(16)),), False, None, (), 1000)
+    facts = DirectoryFacts(True, DirectoryConnection(None, "plain", "simple", "ok"), scan=scan)
+    write_directory_csv(csv_dir, to_jsonable(facts))
     assert digest(victim) == before
     written = csv_dir / "directory-problems.csv"
     assert not written.is_symlink() and mode_of(written) == 0o600
@@ -200,8 +202,18 @@ def test_directory_scan_csv_through_a_planted_link_on_a_real_dc(samba_dc, tmp_pa
     csv_dir.mkdir()
     (csv_dir / "directory-problems.csv").symlink_to(victim)
     before = digest(victim)
-    facts = gather(samba_dc, make_config(samba_dc, None, service_account="gmsa-adfs", csv_dir=str(csv_dir)))
+    from adfs_readiness.directory_csv import write_directory_csv
+    from adfs_readiness.facts import to_jsonable
+    from adfs_readiness_checks.directory_rules import problem_rows
+
+    cfg = make_config(samba_dc, None, service_account="gmsa-adfs", csv_dir=str(csv_dir))
+    facts = gather(samba_dc, cfg)
+    write_directory_csv(csv_dir, to_jsonable(facts), cfg.federated_domains)
     assert digest(victim) == before
     written = csv_dir / "directory-problems.csv"
-    assert not written.is_symlink() and facts.scan.csv_rows > 0
-    assert len(written.read_text(encoding="utf-8-sig").splitlines()) == facts.scan.csv_rows + 1
+    rows = list(problem_rows(facts.scan, cfg.federated_domains))
+    assert not written.is_symlink() and rows and mode_of(written) == 0o600
+    import csv
+
+    with open(written, encoding="utf-8-sig", newline="") as f:
+        assert len(list(csv.DictReader(f))) == len(rows)  # values may hold line breaks (a CR/LF in a mail)

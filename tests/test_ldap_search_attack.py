@@ -24,7 +24,7 @@ import pytest
 from ldap3.core import exceptions as ldap_exc
 
 from adfs_readiness.config import config_from_mapping
-from adfs_readiness.probes.ldap_connect import connect, parse_ldap_url
+from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import PAGED_RESULTS_OID, SearchStatus, paged_search, read_entry
 
 from test_ldap_search_wire import done, entry, integer, message, reference, tlv
@@ -575,8 +575,8 @@ def _ldap3_paged(conn, base, attributes, page_size):
 @pytest.mark.parametrize("server", ["ldaps://dc1.contoso.test", "ldap://dc1.contoso.test"])
 def test_the_pipelined_reader_returns_what_ldap3_returns_for_the_same_search(samba_dc, server):
     from adfs_readiness.probes.directory import make_resolver
-    from adfs_readiness.probes.directory_rules import SCAN_ATTRIBUTES
-    from adfs_readiness.probes.directory import _resolve_a
+    from adfs_readiness.probes.directory_scan import SCAN_ATTRIBUTES
+    from adfs_readiness.probes.directory_session import _resolve_a
 
     cfg = config_from_mapping({"dns": {"internal_resolvers": [f"{samba_dc.address}:{samba_dc.dns_port}"]},
                                "directory": {"server": server, "bind_user": samba_dc.admin_upn,
@@ -620,7 +620,7 @@ def kerberos(test):
     """Skip without gssapi or kinit. Samba's self-made LDAPS certificate has a negative serial
     number, which cryptography warns about when ldap3 reads it for the GSSAPI channel binding (a
     lab artefact: AD certificates have positive serials)."""
-    from adfs_readiness.probes.ldap_connect import kerberos_available
+    from adfs_readiness.net.ldap import kerberos_available
 
     test = pytest.mark.filterwarnings("ignore:Parsed a serial number which wasn't positive")(test)
     return pytest.mark.skipif(not kerberos_available() or shutil.which("kinit") is None,
@@ -656,7 +656,7 @@ def test_kerberos_reads_the_global_catalog_with_the_same_ticket(samba_single_dc,
     assert c.result == "ok" and c.transport == transport, c.reason
     assert facts.section_errors == {}
     assert [r.source for r in facts.spn_registrations] == ["global catalog", "global catalog"]
-    assert facts.scan is not None and not facts.scan.partial and facts.scan.objects_scanned == 1
+    assert facts.scan is not None and not facts.scan.partial and facts.scan.objects_read == 1
 
 
 @kerberos
@@ -732,16 +732,23 @@ def test_a_directory_ca_bundle_that_is_not_pem_is_a_tls_failure_not_a_traceback(
 # --- directory.source-anchor: message, evidence, CSV rows, HTML -----------------------------------
 
 def test_source_anchor_fail_over_the_wire_names_the_objects_writes_every_row_and_escapes_the_html(attack, tmp_path):
+    """Objects returned without an objectGUID (a deny entry) and one whose objectGUID is 5 bytes
+    (malformed data, which no permission explains): each named for what it is, never the one
+    blamed on the other; every row in the CSV; hostile DNs escaped in the HTML."""
     import csv
+    import io
     import uuid
 
     import markupsafe
 
     from adfs_readiness.api import CheckContext
+    from adfs_readiness.directory_csv import directory_csv_text
     from adfs_readiness.engine.registry import discover_checks
+    from adfs_readiness.facts import to_jsonable
     from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult, DirectoryConnection, DirectoryFacts
     from adfs_readiness.model import Area, Status
-    from adfs_readiness.probes.directory import _scan
+    from adfs_readiness.probes.directory_scan import scan_objects
+    from adfs_readiness.probes.directory_session import DirectorySession
     from adfs_readiness.report.html import render_html
     from report_samples import finding, sample_result
 
@@ -756,29 +763,37 @@ def test_source_anchor_fail_over_the_wire_names_the_objects_writes_every_row_and
         return tlv(0x64, tlv(0x04, name_dn.encode()) + tlv(0x30, b"".join(attrs)))
 
     first_page = [user(d, None) for d in hidden[:13]] + [user(dn("seen1"), uuid.UUID(int=1).bytes_le)]
-    second_page = [user(d, None) for d in hidden[13:]] + [user(dn("seen2"), uuid.UUID(int=2).bytes_le)]
+    second_page = ([user(d, None) for d in hidden[13:]] + [user(dn("seen2"), uuid.UUID(int=2).bytes_le)]
+                   + [user(dn("short"), b"\x01\x02\x03\x04\x05")])
     server, conn = attack([first_page + [("op", *done(0, b"c1"))], second_page + [("op", *done(0, b""))]])
-    scan_result = _scan(conn, B, (), (), True, 14, 1000, 0, tmp_path, False)
-    assert not scan_result.partial and scan_result.objects_scanned == 27
+    cfg = config_from_mapping({"directory": {"csv_dir": str(tmp_path)}})
+    session = DirectorySession(conn, DirectoryConnection(server=None, transport="plain", auth="simple", result="ok"),
+                               None, cfg.directory, None, 5, page_size=14)
+    scan_result = scan_objects(session, B, {})
+    assert not scan_result.partial and scan_result.objects_read == 28
     facts = DirectoryFacts(configured=True, scan=scan_result, connection=DirectoryConnection(
         server="ldap://dc1.contoso.test", transport="plain", auth="simple", result=BindResult.OK,
         bind_user="reader@contoso.test"))
     check = next(c for c in discover_checks().checks if c.id == "directory.source-anchor")
-    cfg = config_from_mapping({})
     outcome = check.function(CheckContext(facts={DIRECTORY_FACT: facts}, config=cfg, now=None))
 
     assert outcome.status is Status.FAIL
-    assert outcome.summary.startswith(f"25 of 27 objects were returned without an objectGUID (first: "
+    assert outcome.summary.startswith(f"25 of 28 objects were returned without an objectGUID (first: "
                                       f"{hidden[0]}, {hidden[1]}, {hidden[2]}): ")
+    assert (f"1 object(s) have a malformed objectGUID (first: {dn('short')}, 5 bytes where a GUID has 16): "
+            "malformed data from the directory, not a permission problem") in outcome.summary
     assert outcome.evidence["without_object_guid"] == hidden[:20]  # the first 20; the CSV has all
-    assert (outcome.evidence["objects"], outcome.evidence["with_object_guid"]) == (27, 2)
+    assert outcome.evidence["malformed_object_guid"] == [{"dn": dn("short"), "bytes": 5}]
+    assert (outcome.evidence["objects"], outcome.evidence["with_object_guid"]) == (28, 2)
     assert outcome.evidence["bind_user"] == "reader@contoso.test"
-    rows = list(csv.DictReader(open(tmp_path / "directory-problems.csv", encoding="utf-8-sig")))
+    text = directory_csv_text(to_jsonable(facts), ())
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     anchor = [r for r in rows if r["check_id"] == "directory.source-anchor"]
-    assert [r["dn"] for r in anchor] == hidden
-    assert {(r["attribute"], r["value"]) for r in anchor} == {("objectGUID", "")}
-    assert all("denied" in r["problem"] and "dsacls" in r["suggested_fix"] for r in anchor)
-    assert scan_result.csv_rows == len(rows) >= 25
+    assert [r["dn"] for r in anchor if not r["value"]] == sorted(hidden, key=str.lower)
+    assert all("denied" in r["problem"] and "dsacls" in r["suggested_fix"] for r in anchor if not r["value"])
+    malformed = [r for r in anchor if r["value"]]
+    assert [(r["dn"], r["value"]) for r in malformed] == [(dn("short"), "0102030405")]
+    assert "malformed objectGUID: 5 bytes" in malformed[0]["problem"] and "denied" not in malformed[0]["problem"]
 
     result = sample_result(findings=(finding("directory.source-anchor", Status.FAIL, outcome.summary,
                                              area=Area.DIRECTORY, evidence=dict(outcome.evidence),

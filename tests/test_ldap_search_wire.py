@@ -16,7 +16,7 @@ import threading
 import pytest
 
 from adfs_readiness.config import config_from_mapping
-from adfs_readiness.probes.ldap_connect import connect, parse_ldap_url
+from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import PAGED_RESULTS_OID, SearchStatus, paged_search, read_entry
 
 from conftest import FIXED_NOW

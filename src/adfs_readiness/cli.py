@@ -511,6 +511,10 @@ def _emit_reports(result: RunResult, args: argparse.Namespace, config: Config | 
     if args.html:
         _write(args.html, render_html(result))
     machine = cli_schedule.write_machine_outputs(result, args, config, _write, full=full)
+    if config is not None and config.directory.csv_dir is not None:
+        from adfs_readiness.directory_csv import write_directory_csv
+
+        write_directory_csv(config.directory.csv_dir, result.facts.get("directory"), config.federated_domains)
     if args.nagios:
         # A plugin prints exactly its one line; the exit code already follows the Nagios convention.
         sys.stdout.write(render_nagios(result, cli_schedule.day_thresholds_of(config)))

@@ -175,7 +175,17 @@ def run_check(registry: CheckRegistry, probes: Any, config: Config, now: datetim
     """``check`` for one target: lock, run, accepted risks, history, notification. Warnings
     (history, webhook) go to standard error even with ``-q``: cron mails standard error, and a
     failed notification must be seen."""
-    run = run_scheduled(registry, probes, config, now, schedule_options(args, config), started_at=started_at)
+    from dataclasses import replace
+
+    from adfs_readiness.progress import TerminalProgress
+
+    options = schedule_options(args, config)
+    progress = TerminalProgress() if sys.stderr.isatty() and not getattr(args, "quiet", False) else None
+    try:
+        run = run_scheduled(registry, probes, config, now, replace(options, progress=progress), started_at=started_at)
+    finally:
+        if progress is not None:
+            progress.close()
     for warning in run.warnings:
         print(f"adfs-readiness: warning: {warning}", file=sys.stderr)
     return run

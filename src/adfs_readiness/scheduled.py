@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.config import Config
@@ -51,6 +51,7 @@ class ScheduleOptions:
         run_metadata: added to the run's metadata (tenant name, ...).
         projection: the run judges at a moved clock (``--as-of``): it is not an observation, so
             it is never recorded, compared with the history or notified.
+        progress: handed to the probes for a progress display (``ProbeContext.progress``).
     """
 
     history_path: Path | None = None
@@ -63,6 +64,7 @@ class ScheduleOptions:
     only: tuple[str, ...] = ()
     run_metadata: Mapping[str, Any] = field(default_factory=dict)
     projection: bool = False
+    progress: Callable[[str, int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
 
     def work() -> ScheduledRun:
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
+                            progress=options.progress,
                             started_at=started_at)
         return _finish(result, key, now, options)
 

@@ -16,7 +16,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from adfs_readiness import __version__
 from adfs_readiness.api import CannotDetermine, Check, CheckContext
@@ -82,8 +82,11 @@ def gather_facts(
     now: datetime,
     *,
     deadline: float,
+    progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, Any]:
     """Run the probes for ``keys`` concurrently and return key -> fact or ProbeError.
+
+    ``progress`` is handed to the probes (``ProbeContext.progress``) for a progress display.
 
     ``deadline`` is a ``time.monotonic()`` value for the whole run; each probe gets
     min(its own timeout, the time left). A probe that has not returned by its limit yields
@@ -104,7 +107,7 @@ def gather_facts(
         probe_deadline = min(own, deadline)
         limits[key] = (probe_deadline, probe_deadline == deadline and own > deadline)
         ctx = ProbeContext(config=config, now=now, deadline=probe_deadline,
-                           log=log.getChild(f"probe.{key}"), net=network)
+                           log=log.getChild(f"probe.{key}"), net=network, progress=progress)
         thread = threading.Thread(target=_run_probe, args=(spec, ctx, done), daemon=True,
                                   name=f"probe-{key}")
         thread.start()
@@ -227,6 +230,7 @@ def run_checks(
     only: Iterable[str] = (),
     run_metadata: Mapping[str, Any] | None = None,
     started_at: datetime | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> RunResult:
     """The main job: plan, gather facts within ``config.deadline_seconds``, judge and grade.
 
@@ -240,7 +244,7 @@ def run_checks(
     plan = plan_run(registry, config, only)
     # Probes record what they saw at the real time of the run (a Date header is compared with the
     # moment it arrived); only the checks judge at ``now``, which --as-of may move.
-    facts = gather_facts(plan.fact_keys, probes, config, started_at or now, deadline=deadline)
+    facts = gather_facts(plan.fact_keys, probes, config, started_at or now, deadline=deadline, progress=progress)
     findings = judge(plan, facts, config, now)
     graded = grade(findings)
     elapsed = time.monotonic() - started

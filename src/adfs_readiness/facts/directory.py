@@ -1,22 +1,23 @@
 """Facts of the directory area: what the LDAP probe read from Active Directory (fact key ``directory``).
 
-The scan of user/contact/group objects streams: the fact keeps counts, the first few problem
-objects per rule (``samples``) and the path of the CSV with every problem row, never the whole
-directory. Windows times are kept as the raw integers AD stores (FILETIME: 100-ns intervals since
+The scan of user/contact/group objects keeps every object with the attributes the rules read
+(:class:`DirectoryObject`); the rules themselves are the checks' (``checks/directory_rules.py``).
+Windows times are kept as the raw integers AD stores (FILETIME: 100-ns intervals since
 1601-01-01 UTC; intervals such as maxPwdAge: negative 100-ns counts) and compared as integers, so
 dates past year 9999 cannot raise OverflowError; :func:`filetime_to_datetime` gives a datetime for
 display and None for the "never" values.
 
-This module imports only the shared facts package.
+This module imports only the shared facts package (and its sibling ``facts.directory_acl``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts.directory_acl import DkmFacts
 
 __all__ = [
     "DIRECTORY_FACT",
@@ -29,11 +30,11 @@ __all__ = [
     "DirectoryConnection",
     "RootDse",
     "DomainController",
-    "ProblemSample",
-    "RuleResult",
-    "UpnSuffixUsage",
-    "SourceAnchorSummary",
+    "OBJECT_CLASSES",
+    "DirectoryObject",
     "ScanResult",
+    "ServiceNameAliases",
+    "SpnHolder",
     "AccountInfo",
     "PasswordSettings",
     "SpnRegistration",
@@ -157,89 +158,96 @@ class DomainController:
     operating_system_version: str | None
 
 
-@dataclass(frozen=True)
-class ProblemSample:
-    """One problem of one object: what the CSV row says (DN, attribute, value, problem, fix)."""
-
-    dn: str
-    attribute: str
-    value: str
-    problem: str
-    fix: str
+#: objectClass values whose objects the scan reads, most specific first: the first one an object
+#: carries is its :attr:`DirectoryObject.object_class` (inetOrgPerson and computer derive from user).
+OBJECT_CLASSES = ("computer", "inetorgperson", "user", "contact", "group")
 
 
-@dataclass(frozen=True)
-class RuleResult:
-    """The attribute rules of one check over the scanned objects.
+@dataclass(frozen=True, slots=True)
+class DirectoryObject:
+    """One user, contact or group as the scan read it: only the attributes the attribute rules
+    (IdFix parity, sync preparation) and the sign-in checks judge, as the directory stores them.
 
-    Attributes:
-        check_id: the directory.* id the rules belong to.
-        attribute: the attribute judged (lDAPDisplayName).
-        objects_with_value: scanned objects that have the attribute.
-        objects_with_problem: objects with at least one problem.
-        problems: problem rows (an object can have several).
-        by_problem: problem text -> rows.
-        samples: the first rows (bounded).
-        attribute_in_schema: False when the directory's schema lacks the attribute (no Exchange).
+    Strings are the first value of a single-valued attribute (None when absent, "" when present but
+    empty); ``proxy_addresses`` keeps every value in the order returned. ``object_guid`` is the raw
+    value (16 bytes in any sane directory; None when the reader was not given it: AD always has
+    one, so a deny entry hides it). ``object_class`` is the most specific of
+    :data:`OBJECT_CLASSES` the object carries ("other" for none). ``conflict`` is True for a
+    replication conflict object (its RDN carries the ``\\0ACNF:<GUID>`` mangling, MS-ADTS
+    3.1.1.5.1.4). Numbers that did not parse are None.
     """
 
-    check_id: str
-    attribute: str
-    objects_with_value: int
-    objects_with_problem: int
-    problems: int
-    by_problem: Mapping[str, int]
-    samples: tuple[ProblemSample, ...]
-    attribute_in_schema: bool = True
-
-
-@dataclass(frozen=True)
-class UpnSuffixUsage:
-    """A UPN suffix in use: user count, routable on the internet (public suffix list), listed in
-    the forest's uPNSuffixes or equal to a domain DNS name of the forest."""
-
-    suffix: str
-    users: int
-    routable: bool
-    listed: bool
-
-
-@dataclass(frozen=True)
-class SourceAnchorSummary:
-    """objectGUID / ms-DS-ConsistencyGuid population over the scanned objects, with examples of
-    the ImmutableID Entra Connect derives (base64 of the GUID's raw bytes) and the DNs of the first
-    objects returned without an objectGUID (AD always has one: the reading account is denied it)."""
-
-    objects: int
-    with_object_guid: int
-    with_consistency_guid: int
-    examples: tuple[Mapping[str, str], ...] = ()
-    without_object_guid: tuple[str, ...] = ()
+    dn: str
+    object_class: str
+    cn: str | None = None
+    sam_account_name: str | None = None
+    user_principal_name: str | None = None
+    mail: str | None = None
+    proxy_addresses: tuple[str, ...] = ()
+    mail_nickname: str | None = None
+    display_name: str | None = None
+    given_name: str | None = None
+    target_address: str | None = None
+    object_guid: bytes | None = None
+    consistency_guid: bool = False
+    critical_system_object: bool = False
+    group_type: int | None = None
+    user_account_control: int | None = None
+    hide_from_address_lists: bool = False
+    recipient_type_details: int | None = None
+    conflict: bool = False
 
 
 @dataclass(frozen=True)
 class ScanResult:
-    """The streamed scan of users, contacts and groups under ``base_dn``.
+    """The streamed scan of users, contacts and groups (``(|(objectCategory=person)(objectCategory=
+    group))``) under ``base_dn``: every object, as read. Judging them is the checks' business.
 
     ``partial`` is True when the search was cut (sizeLimitExceeded, timeout, connection lost):
-    every count is then a lower bound and the checks that depend on it report ``error``.
+    the objects are then a subset and the checks that depend on them report ``error``.
+    ``referrals`` are the search references the DC returned (other naming contexts below the
+    base: the forest's other domains, the DNS application partitions), never followed.
+    ``attributes_in_schema`` says which optional (Exchange schema) attributes exist at all
+    (lDAPDisplayName -> bool): a rule on an attribute the schema lacks has nothing to judge.
     """
 
     base_dn: str
-    objects_scanned: int
-    users: int
-    skipped: Mapping[str, int]
+    objects: tuple[DirectoryObject, ...]
     partial: bool
     partial_reason: str | None
     referrals: tuple[str, ...]
-    rules: Mapping[str, RuleResult]
-    upn_suffixes: tuple[UpnSuffixUsage, ...]
-    users_with_upn: int
-    source_anchor: SourceAnchorSummary
     page_size: int
-    csv_path: str | None = None
-    csv_rows: int = 0
+    attributes_in_schema: Mapping[str, bool] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
+
+    @property
+    def objects_read(self) -> int:
+        return len(self.objects)
+
+    def derived(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per instance: a value the checks derive from ``objects`` (the objects
+        in scope, the address index) that several checks need. Kept in the instance's dict, not as
+        a field: never serialised or compared, and a fact is immutable, so it cannot go stale
+        (``dataclasses.replace`` makes a new instance without it)."""
+        cache = self.__dict__.setdefault("_derived", {})  # frozen dataclass: write the dict itself
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
+
+@dataclass(frozen=True)
+class ServiceNameAliases:
+    """The federation service name as the directory probe's resolver (the internal view, where
+    Kerberos clients are) resolved it: ``chain`` lists each CNAME target in order and
+    ``canonical_name`` where it ends (the name itself when it is no alias). Browsers ask for a
+    ticket to HTTP/<canonical name>, so the probe read that name's SPN holders too. ``error``:
+    why it could not be resolved (then only the service name's own SPNs were read)."""
+
+    name: str
+    canonical_name: str | None
+    chain: tuple[str, ...] = ()
+    resolver: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -260,7 +268,8 @@ class AccountInfo:
     """An account as read, times as raw FILETIME ints (see module docstring).
 
     ``object_classes`` are lower case; ``user_account_control`` the raw flags; ``password_last_set``
-    / ``lockout_time`` / ``account_expires`` FILETIMEs (None when absent).
+    / ``lockout_time`` / ``account_expires`` FILETIMEs (None when absent); ``object_sid`` the
+    account's SID ("S-1-5-21-..."; None when absent or malformed).
 
     What the DC computes itself, with the fine-grained password policy that applies (read by name
     in a base read of the account; None when the DC did not return them):
@@ -289,6 +298,7 @@ class AccountInfo:
     account_control_computed: int | None = None
     resultant_pso: str | None = None
     password_settings: PasswordSettings | None = None
+    object_sid: str | None = None
 
     @property
     def is_gmsa(self) -> bool:
@@ -296,12 +306,24 @@ class AccountInfo:
 
 
 @dataclass(frozen=True)
+class SpnHolder:
+    """An account holding an SPN: its DN, sAMAccountName and userAccountControl (disabled = 0x2)."""
+
+    dn: str
+    sam_account_name: str | None = None
+    user_account_control: int | None = None
+
+    @property
+    def enabled(self) -> bool | None:
+        return None if self.user_account_control is None else not self.user_account_control & 0x2
+
+
+@dataclass(frozen=True)
 class SpnRegistration:
     """Who holds ``spn`` forest-wide (from the Global Catalog when available)."""
 
     spn: str
-    holders: tuple[str, ...]  # DNs
-    holder_accounts: tuple[str, ...]  # sAMAccountNames, same order
+    holders: tuple[SpnHolder, ...]
     source: str  # "global catalog" or "domain"
 
 
@@ -339,7 +361,7 @@ class PrivilegedMember:
 
 #: The sections the directory probe reads, in order (the keys of DirectoryFacts.section_errors).
 DIRECTORY_SECTIONS = ("root_dse", "policy", "schema", "upn_suffixes", "policy_domain", "domain_controllers",
-                      "service_account", "gmsa", "kds", "seamless_sso", "privileged", "spn", "scan")
+                      "service_account", "gmsa", "kds", "seamless_sso", "privileged", "spn", "dkm", "scan")
 
 
 @dataclass(frozen=True)
@@ -347,6 +369,9 @@ class DirectoryFacts:
     """The directory fact (key ``directory``).
 
     ``configured`` is False when the run has no [directory] settings (the checks skip).
+    ``forest_dns_names`` and ``forest_domain_ncs`` are the forest's domains (crossRef dnsRoot and
+    nCName, in the same order). ``domain_sid`` is the read domain's objectSid; when that value is
+    malformed ``domain_sid_problem`` says how (malformed data, not missing rights).
     ``section_errors`` maps a section name (one of :data:`DIRECTORY_SECTIONS`) to why it could not
     be read: every check that needs it reports ``error`` with that reason, never a judgement of
     the empty default. When the RootDSE cannot be read nothing else is, and every section says so.
@@ -358,6 +383,9 @@ class DirectoryFacts:
     schema_object_version: int | None = None
     forest_upn_suffixes: tuple[str, ...] = ()
     forest_dns_names: tuple[str, ...] = ()
+    forest_domain_ncs: tuple[str, ...] = ()
+    domain_sid: str | None = None
+    domain_sid_problem: str | None = None
     max_pwd_age: int | None = None
     lockout_duration: int | None = None
     lockout_threshold: int | None = None  # failed logons before lockout; 0 = never locks out
@@ -367,10 +395,12 @@ class DirectoryFacts:
     service_account: AccountInfo | None = None
     service_name: str | None = None
     spn_registrations: tuple[SpnRegistration, ...] = ()
+    service_name_aliases: ServiceNameAliases | None = None
     gmsa_accounts: tuple[str, ...] = ()
     kds_root_keys: tuple[KdsRootKey, ...] = ()
     seamless_sso_account: AccountInfo | None = None
     privileged_members: tuple[PrivilegedMember, ...] = ()
+    dkm: DkmFacts | None = None
     section_errors: Mapping[str, str] = field(default_factory=dict)
 
     def calendar_certificates(self) -> list[Any]:

@@ -261,9 +261,10 @@ class SambaDc:
         self.ldbmodify("".join([f"dn: CN={self.host_name},OU=Domain Controllers,{self.BASE_DN}\n", "changetype: modify\n",
                                 "add: servicePrincipalName\n", *(f"servicePrincipalName: {spn}\n" for spn in spns), "\n"]))
 
-    def ldbadd(self, ldif: str, *, url: str | None = None) -> None:
-        """Add LDIF records offline (DC stopped) through Samba's module stack, in batch mode."""
-        self._ldb_tool("ldbadd", ldif, url)
+    def ldbadd(self, ldif: str, *, url: str | None = None, batch: bool = True) -> None:
+        """Add LDIF records offline (DC stopped) through Samba's module stack, in batch mode unless
+        ``batch`` is False (schema objects: batch mode rolls some of them back)."""
+        self._ldb_tool("ldbadd", ldif, url, batch)
 
     def ldbmodify(self, ldif: str, *, url: str | None = None, batch: bool = True) -> None:
         """Apply LDIF changes offline; ``url`` = a partition file to bypass Samba's checks.
@@ -451,10 +452,12 @@ def _call_in_netns(netns: str, function: Callable[..., T], *args: Any, **kwargs:
 
 @contextlib.contextmanager
 def shared_dc(state_dir: Path, build: "callable[[], SambaDc]", seed_version: str,  # type: ignore[valid-type]
-              make: "callable[[SambaDc], None]") -> Iterator[SambaDcInfo]:  # type: ignore[valid-type]
+              make: "callable[[SambaDc], None]",  # type: ignore[valid-type]
+              after_start: "Callable[[SambaDc], None] | None" = None) -> Iterator[SambaDcInfo]:
     """One DC shared by every process that enters with the same ``state_dir``.
 
-    The first process provisions, seeds (``make``) and starts it; later ones (pytest-xdist
+    The first process provisions, seeds (``make``), starts it and calls ``after_start`` (what
+    needs a running DC: DNS records); later ones (pytest-xdist
     workers, a second test run) reuse it while it runs and was seeded with ``seed_version``. Each
     holder registers its PID in ``state.json`` under an flock; the last holder to leave (dead
     holders are pruned) stops the DC. Yields the :class:`SambaDcInfo`.
@@ -474,6 +477,8 @@ def shared_dc(state_dir: Path, build: "callable[[], SambaDc]", seed_version: str
                 dc.provision()
                 make(dc)
                 info = dc.start()
+                if after_start is not None:
+                    after_start(dc)
             except BaseException:
                 dc.stop()  # never leave a half-made DC running
                 raise

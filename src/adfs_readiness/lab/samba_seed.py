@@ -31,17 +31,19 @@ way on every run. Users of the optional bulk set (``bulk_users``) are for the be
 from __future__ import annotations
 
 import base64
+import subprocess
 import uuid
 from datetime import datetime, timedelta
 from typing import Iterator
 
 from adfs_readiness.lab.samba import SambaDc, filetime, ldif_entry
 
-__all__ = ["SEED_VERSION", "seed_contoso", "seed_legacy", "seed_single", "bulk_user_ldif", "XSS_DISPLAY_NAME",
+__all__ = ["SEED_VERSION", "seed_contoso", "seed_contoso_dns", "CONTOSO_DNS", "DKM_FARM", "DKM_KEYS", "seed_legacy",
+           "seed_single", "bulk_user_ldif", "XSS_DISPLAY_NAME",
            "OBJECT_GUID_SCHEMA_ID", "READER_PASSWORD"]
 
 #: Bump when the seed changes, so a DC seeded by an older version is not reused.
-SEED_VERSION = "5"
+SEED_VERSION = "6"
 
 #: A displayName that must appear as text (never markup) in the HTML report.
 XSS_DISPLAY_NAME = ' <script>alert("xss")</script><img src=x onerror=alert(1)>'
@@ -53,10 +55,13 @@ _WORKSTATION = "4096"
 _DC_UAC = "532480"  # SERVER_TRUST_ACCOUNT | TRUSTED_FOR_DELEGATION
 
 
-def _user(dn: str, sam: str, **attrs: str | list[str]) -> str:
-    base: dict = {"objectClass": "user", "sAMAccountName": sam, "userAccountControl": _NORMAL_NOEXPIRE}
+def _user(dn: str, sam: str, **attrs: str | list[str] | bytes | None) -> str:
+    """A user (enabled, password never expires) with displayName = sAMAccountName unless given
+    (``displayName=None``: none at all, which IdFix flags)."""
+    base: dict = {"objectClass": "user", "sAMAccountName": sam, "userAccountControl": _NORMAL_NOEXPIRE,
+                  "displayName": sam}
     base.update({k.replace("_", "-"): v for k, v in attrs.items()})
-    return ldif_entry(dn, base)
+    return ldif_entry(dn, {k: v for k, v in base.items() if v is not None})
 
 
 def _modify(dn: str, attr: str, *values: str, op: str = "replace") -> str:
@@ -104,19 +109,37 @@ def _dc2(base: str, os_name: str, os_version: str) -> str:
         "operatingSystemVersion": os_version})
 
 
-def _mail_nickname_schema(dc: SambaDc) -> None:
-    """Samba has no Exchange schema: add ms-Exch-Mail-Nickname (the real attributeID) and allow
-    it on users, as an Exchange schema extension would."""
+#: The Exchange schema attributes the rules read: (cn, lDAPDisplayName, attributeID, syntax, oMSyntax).
+#: attributeIDs are Exchange's for mailNickname and msExchRecipientTypeDetails; targetAddress and
+#: msExchHideFromAddressLists get OIDs under Samba's self-test arc (Samba 4.17 refuses Exchange's:
+#: only the lDAPDisplayName matters to the rules).
+_EXCHANGE_ATTRIBUTES = (
+    ("ms-Exch-Mail-Nickname", "mailNickname", "1.2.840.113556.1.2.447", "2.5.5.12", "64"),
+    ("ms-Exch-Target-Address", "targetAddress", "1.3.6.1.4.1.7165.4.6.1.99.2", "2.5.5.12", "64"),
+    ("ms-Exch-Recipient-Type-Details", "msExchRecipientTypeDetails", "1.2.840.113556.1.4.7000.102.50855",
+     "2.5.5.16", "65"),
+    ("ms-Exch-Hide-From-Address-Lists", "msExchHideFromAddressLists", "1.3.6.1.4.1.7165.4.6.1.99.1", "2.5.5.8", "1"),
+)
+
+
+def _exchange_schema(dc: SambaDc) -> None:
+    """Samba has no Exchange schema: add the attributes the rules read and allow them on users,
+    contacts and groups, as an Exchange schema extension would."""
     schema = f"CN=Schema,CN=Configuration,{dc.BASE_DN}"
-    dc.ldbadd(ldif_entry(f"CN=ms-Exch-Mail-Nickname,{schema}", {
-        "objectClass": "attributeSchema", "lDAPDisplayName": "mailNickname",
-        "attributeID": "1.2.840.113556.1.2.447", "attributeSyntax": "2.5.5.12", "oMSyntax": "64",
-        "isSingleValued": "TRUE", "adminDisplayName": "ms-Exch-Mail-Nickname", "searchFlags": "1"}))
-    dc.ldbmodify(_modify(f"CN=User,{schema}", "mayContain", "mailNickname", op="add"), batch=False)
-    dc.ldbmodify(_modify(f"CN=Contact,{schema}", "mayContain", "mailNickname", op="add"), batch=False)
+    for cn, name, oid, syntax, om in _EXCHANGE_ATTRIBUTES:
+        dc.ldbadd(ldif_entry(f"CN={cn},{schema}", {
+            "objectClass": "attributeSchema", "lDAPDisplayName": name, "attributeID": oid, "attributeSyntax": syntax,
+            "oMSyntax": om, "isSingleValued": "TRUE", "adminDisplayName": cn, "searchFlags": "1"}), batch=False)
+    names = [name for _, name, *_ in _EXCHANGE_ATTRIBUTES]
+    for cls in ("User", "Contact", "Group"):
+        dc.ldbmodify(_modify(f"CN={cls},{schema}", "mayContain", *names, op="add"), batch=False)
 
 
 def _clean_users(b: str) -> str:
+    """OU=Clean: objects every rule accepts, including what IdFix and naive validators get wrong:
+    an apostrophe in a UPN, x500 addresses with spaces and parentheses, non-ASCII names, plus
+    addressing and every RFC 5322 atext character in mail, a mail domain longer than 48 characters,
+    a 63-character givenName, a mail-enabled group and a contact with a targetAddress."""
     ou = f"OU=Clean,{b}"
     out = ldif_entry(ou, {"objectClass": "organizationalUnit"})
     people = [("clean1", "Anna Andersson", "clean1"), ("clean2", "Zoë Ångström-Müller 山田太郎", "clean2"),
@@ -131,7 +154,23 @@ def _clean_users(b: str) -> str:
         if i == 1:
             attrs["mS-DS-ConsistencyGuid"] = uuid.UUID("11111111-2222-3333-4444-555555555555").bytes_le
         out += _user(f"CN=clean{i},{ou}", f"clean{i}", **attrs)
+    long_domain = "sales-and-marketing-department-emea.contoso.com"  # 48 characters: fine for mail
+    out += _user(f"CN=clean4,{ou}", "clean4", userPrincipalName="clean4@contoso.com", displayName="Plus Addressing",
+                 givenName="G" * 63, mail="first+tag&x/y=z%a*b?c{d}e|f~g@contoso.com", mailNickname="clean4",
+                 proxyAddresses=["SMTP:first+tag&x/y=z%a*b?c{d}e|f~g@contoso.com", "smtp:clean4+news@contoso.com",
+                                 f"smtp:clean4@regional.{long_domain}"],
+                 targetAddress="SMTP:clean4@contoso.mail.onmicrosoft.com")
+    out += ldif_entry(f"CN=Clean Group,{ou}", {
+        "objectClass": "group", "sAMAccountName": "cleangroup", "groupType": "-2147483646",
+        "displayName": "Clean Group", "mail": "clean.group@contoso.com",
+        "proxyAddresses": ["SMTP:clean.group@contoso.com"]})
+    out += ldif_entry(f"CN=External Partner,{ou}", {
+        "objectClass": "contact", "displayName": "External Partner", "mail": "partner@fabrikam.com",
+        "targetAddress": "SMTP:partner@fabrikam.com", "proxyAddresses": ["SMTP:partner@fabrikam.com"]})
     return out
+
+
+_X500_SHARED = "X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=shared"
 
 
 def _lab_users(b: str) -> str:
@@ -173,22 +212,76 @@ def _lab_users(b: str) -> str:
         ("HealthMailbox0a1b2c", {"displayName": " skipped system mailbox"}),
         ("CAS_{0123}", {"displayName": " skipped CAS"}),
         ("adminfed", {"userPrincipalName": "adminfed@contoso.com", "displayName": "Federated Admin"}),
+        # IdFix parity (docs/directory.md): givenName, targetAddress, white space other than a space,
+        # consecutive periods, an absent displayName, duplicates across attributes and proxy types.
+        ("givenlong", {"givenName": "G" * 64}),
+        ("tgtbad", {"targetAddress": "SMTP:bad address@contoso.com"}),
+        ("tgtcolon", {"targetAddress": "SMTP:colon:here@contoso.com"}),
+        ("tgtdup1", {"targetAddress": "SMTP:Target.Shared@contoso.mail.onmicrosoft.com"}),
+        ("tgtdup2", {"targetAddress": "smtp:target.shared@contoso.mail.onmicrosoft.com"}),
+        ("upntab", {"userPrincipalName": "tab\tuser@contoso.com"}),
+        ("upndots", {"userPrincipalName": "dots..user@contoso.com"}),
+        ("mailcr", {"mail": "line\r\nfeed@contoso.com"}),
+        ("nodisp", {"displayName": None}),
+        ("xupn1", {"userPrincipalName": "x.shared@contoso.com"}),
+        ("xmail1", {"mail": "X.Shared@contoso.com"}),
+        ("px500a", {"proxyAddresses": ["SMTP:px500a@contoso.com", _X500_SHARED]}),
+        ("px500b", {"proxyAddresses": ["SMTP:px500b@contoso.com", _X500_SHARED.upper()]}),
+        ("samupn1", {"userPrincipalName": "samupn1@contoso.com"}),  # sAMAccountName made a duplicate below:
+        ("samupn2", {"userPrincipalName": "samupn2@contoso.com"}),  # not counted, both have a UPN (IdFix)
+        # Judged by us, skipped by IdFix's "Admini*" cn prefix (a real user, not the built-in Administrator).
+        ("admindesk", {"cn": "Administration Desk", "displayName": " Administration Desk"}),
+        # Skipped (IdFix's skip rules): an MSOL_ account, an Exchange system mailbox by
+        # msExchRecipientTypeDetails, a hidden MSOL* sync account, groups that do not sync.
+        ("MSOL_0a1b2c3d4e5f", {"userPrincipalName": "bad upn", "displayName": " skipped MSOL_"}),
+        ("sysmbx", {"msExchRecipientTypeDetails": "8388608", "displayName": " skipped arbitration mailbox"}),
+        ("aadsync", {"msExchHideFromAddressLists": "TRUE", "displayName": "MSOL_AAD_Sync", "userPrincipalName": "bad upn2"}),
+        ("MSOL_5f4e3d2c1b0a", {"cn": "Sync Account", "displayName": " skipped MSOL_ sAMAccountName"}),
+        ("sysmbxnick", {"cn": "Mailbox Store", "mailNickname": "SystemMailbox{1f05a927}", "displayName": " skipped"}),
+        ("LEGACY-TRUST$", {"cn": "LEGACY-TRUST$", "displayName": " skipped trust"}),
+        # One object per further IdFix rule (tests/test_directory_idfix.py, docs/directory.md).
+        ("nicklong", {"mailNickname": "n" * 65}),
+        ("maillong", {}),  # mail over 256 characters written below
+        ("tgtlong", {}),  # targetAddress over 255 characters written below
+        ("pcolon", {"proxyAddresses": "SMTP:colon:here@contoso.com"}),
+        ("pchar", {"proxyAddresses": "SMTP:semi;colon@contoso.com"}),
+        ("pformat", {"proxyAddresses": ["SMTP:pformat@contoso.com", "smtp:no-at-sign.contoso.com"]}),
+        ("pnonroute", {"proxyAddresses": ["SMTP:pnonroute@contoso.com", "smtp:pnonroute@contoso.local"]}),
+        ("psip", {"proxyAddresses": ["SMTP:psip@contoso.com", "SIP:bad address@contoso.com"]}),
+        ("px500bad", {"proxyAddresses": ["SMTP:px500bad@contoso.com", "X500:/o=Contoso/cn=Recipients/cn=[bad]"]}),
+        ("tgtlocal", {"targetAddress": "SMTP:tgtlocal@contoso.local"}),
+        ("tgtx400", {"targetAddress": "X400:c=US;a= ;p=Contoso;o=Exchange;s=Doe"}),
+        ("upnlong", {"userPrincipalName": "u" * 64 + "@" + "d" * 45 + ".com"}),  # 114 characters
+        ("upndomain", {"userPrincipalName": "user@contoso_com.com"}),
+        ("upnsuffix", {"userPrincipalName": "suffix@" + "s" * 45 + ".com"}),
     ]
     for sam, attrs in users:
-        cn = sam.replace("{", "").replace("}", "")
+        cn = attrs.pop("cn", sam.replace("{", "").replace("}", ""))
         out += _user(f"CN={cn},{ou}", sam, **{k.replace("-", "_"): v for k, v in attrs.items()})
+    out += ldif_entry(f"CN=Lab Security Group,{ou}", {"objectClass": "group", "sAMAccountName": "labsecgroup",
+                                                       "groupType": "-2147483646", "displayName": " skipped"})
+    out += ldif_entry(f"CN=Lab Distribution,{ou}", {"objectClass": "group", "sAMAccountName": "labdistgroup",
+                                                     "groupType": "2", "displayName": " skipped"})
+    # A replication conflict object (its RDN mangled with \nCNF:<GUID>): skipped, as IdFix does.
+    out += _user(f"CN=conflicted\nCNF:4f6c1a52-9d3e-4b8a-8c51-2e7d0f9a6b13,{ou}", "conflicted",
+                 displayName=" skipped conflict", userPrincipalName="bad upn3")
+    # An inetOrgPerson: a user to Entra Connect, so the 20-character sAMAccountName limit applies
+    # (IdFix takes the last objectClass value, "inetOrgPerson", and skips that rule).
+    out += ldif_entry(f"CN=inetorg,{ou}", {"objectClass": "inetOrgPerson", "sAMAccountName": "inetorg",
+                                           "userAccountControl": _NORMAL_NOEXPIRE, "displayName": "inetorg",
+                                           "userPrincipalName": "inetorg@contoso.com"})
     # Service accounts of the federation services sts.contoso.test and sts2.contoso.test.
     out += _user(f"CN=svc-adfs,{ou}", "svc-adfs", userPrincipalName="svc-adfs@contoso.test",
                  servicePrincipalName=["HOST/sts.contoso.test", "HTTP/sts.contoso.test"])
     out += _user(f"CN=svc-dup,{ou}", "svc-dup", userPrincipalName="svc-dup@contoso.test")
     out += ldif_entry(f"CN=svc-disabled,{ou}", {"objectClass": "user", "sAMAccountName": "svc-disabled",
-                                               "userAccountControl": _DISABLED,
+                                               "userAccountControl": _DISABLED, "displayName": "svc-disabled",
                                                "msDS-SupportedEncryptionTypes": "24"})
     out += ldif_entry(f"CN=svc-locked,{ou}", {"objectClass": "user", "sAMAccountName": "svc-locked",
-                                             "userAccountControl": _NORMAL_NOEXPIRE,
+                                             "userAccountControl": _NORMAL_NOEXPIRE, "displayName": "svc-locked",
                                              "msDS-SupportedEncryptionTypes": "24"})
     out += ldif_entry(f"CN=svc-expired,{ou}", {"objectClass": "user", "sAMAccountName": "svc-expired",
-                                              "userAccountControl": _NORMAL,
+                                              "userAccountControl": _NORMAL, "displayName": "svc-expired",
                                               "msDS-SupportedEncryptionTypes": "24"})
     out += _user(f"CN=svc-http,{ou}", "svc-http")  # gets HTTP/sts3.contoso.test below (Samba refuses the alias)
     out += _user(f"CN=svc-aes,{ou}", "svc-aes", msDS_SupportedEncryptionTypes="24",
@@ -277,25 +370,70 @@ def _account_raw(b: str, reference: datetime) -> str:
     ])
 
 
-def _adfs_container(b: str) -> str:
-    """AD FS's certificate-sharing container (CN=ADFS,CN=Microsoft,CN=Program Data) with a contact
-    whose attributes would break the rules if it were not skipped."""
+#: The lab farm's certificate-sharing container and its key contacts (AD FS names them by GUIDs).
+DKM_FARM = "CN=8a2f3e55-0d3b-4c3e-9a55-3b3a0f3c1f00,CN=ADFS,CN=Microsoft,CN=Program Data"
+DKM_KEYS = ("CN=5d7d3b5c-1f2e-4e51-8a51-0c9b2f7e0a11", "CN=0c6f3e2a-7b41-4d8e-9f0a-63c5d2e1b7a4")
+# The rights Microsoft's New-AdfsDkmContainer.ps1 gives the AD FS service account on the farm's
+# container, inherited by everything below (GenericRead, CreateChild, WriteOwner, DeleteTree,
+# WriteDacl, WriteProperty; "Creating an AD FS Farm without domain admin privileges").
+_DKM_SERVICE_RIGHTS = "RPLCLORCCCWODTWDWP"
+
+
+def _object_sid(dc: SambaDc, sam: str) -> str:
+    """The objectSid of ``sam`` in the (stopped) lab DC's database, read with ldbsearch."""
+    proc = subprocess.run(["ldbsearch", "-H", str(dc.sam_ldb), f"(sAMAccountName={sam})", "objectSid"],
+                          capture_output=True, text=True, check=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith("objectSid: "):
+            return line.split(": ", 1)[1].strip()
+    raise RuntimeError(f"no objectSid for {sam} in the lab DC")
+
+
+def _adfs_container(b: str, service_sid: str) -> str:
+    """AD FS's certificate-sharing container (CN=ADFS,CN=Microsoft,CN=Program Data) as AD FS leaves
+    it: one farm container whose protected DACL grants Tier 0 full control and the AD FS service
+    account the rights Microsoft's script gives it (owner: the service account), a CryptoPolicy
+    contact and two key contacts (thumbnailPhoto: a 32-byte DKM key) whose own DACL grants only
+    Tier 0, the service account's rights being inherited from the farm container. The first key
+    contact's attributes would break the rules if the scan did not skip AD FS's objects."""
     pd = f"CN=Program Data,{b}"
     out = ldif_entry(f"CN=ADFS,CN=Microsoft,{pd}", {"objectClass": "container"})
-    farm = f"CN=8a2f3e55-0d3b-4c3e-9a55-3b3a0f3c1f00,CN=ADFS,CN=Microsoft,{pd}"
-    out += ldif_entry(farm, {"objectClass": "container"})
-    out += ldif_entry(f"CN=5d7d3b5c-1f2e-4e51-8a51-0c9b2f7e0a11,{farm}",
-                      {"objectClass": "contact", "displayName": " ", "mail": "not an address"})
+    farm = f"{DKM_FARM},{b}"
+    out += ldif_entry(farm, {"objectClass": "container", "nTSecurityDescriptor":
+                             f"O:{service_sid}G:DAD:PAI(A;;GA;;;SY)(A;;GA;;;DA)(A;;GA;;;EA)"
+                             f"(A;CI;{_DKM_SERVICE_RIGHTS};;;{service_sid})"})
+    contact_sd = f"O:{service_sid}G:DAD:(A;;GA;;;SY)(A;;GA;;;DA)"
+    out += ldif_entry(f"CN=CryptoPolicy,{farm}", {"objectClass": "contact", "nTSecurityDescriptor": contact_sd,
+                                                  "displayName": "CryptoPolicy"})
+    out += ldif_entry(f"{DKM_KEYS[0]},{farm}", {"objectClass": "contact", "displayName": " ", "mail": "not an address",
+                                                "thumbnailPhoto": bytes(range(32)), "nTSecurityDescriptor": contact_sd})
+    out += ldif_entry(f"{DKM_KEYS[1]},{farm}", {"objectClass": "contact", "thumbnailPhoto": bytes(range(32, 64)),
+                                                "nTSecurityDescriptor": contact_sd})
     return out
+
+
+#: DNS records of the contoso lab (added once the DC runs): federation service names that are
+#: CNAMEs (browsers ask for HTTP/<target>). farm-a's HTTP/ SPN is on gmsa-adfs (right), farm-b's
+#: on svc-http (wrong), farm-c's on no account. The addresses are TEST-NET-1: never contacted.
+CONTOSO_DNS = (("sts-alias", "CNAME", "farm-a.contoso.test"), ("farm-a", "A", "192.0.2.10"),
+               ("sts-alias2", "CNAME", "farm-b.contoso.test"), ("farm-b", "A", "192.0.2.11"),
+               ("sts-alias3", "CNAME", "farm-c.contoso.test"), ("farm-c", "A", "192.0.2.12"))
+
+
+def seed_contoso_dns(dc: SambaDc) -> None:
+    """Add :data:`CONTOSO_DNS` to the running contoso DC."""
+    for name, kind, data in CONTOSO_DNS:
+        dc.dns_add(name, kind, data)
 
 
 def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
     """Seed a freshly provisioned, stopped DC with the ``contoso`` data (see module docstring)."""
     b, conf = dc.BASE_DN, f"CN=Configuration,{dc.BASE_DN}"
-    _mail_nickname_schema(dc)
-    ldif = _clean_users(b) + _lab_users(b) + _adfs_container(b) + _account_cases(b, reference)
+    _exchange_schema(dc)
+    ldif = _clean_users(b) + _lab_users(b) + _account_cases(b, reference)
     ldif += _gmsa(f"CN=gmsa-adfs,CN=Managed Service Accounts,{b}", "gmsa-adfs$",
-                  ["HOST/sts2.contoso.test", "HTTP/sts2.contoso.test"], "24")
+                  ["HOST/sts2.contoso.test", "HTTP/sts2.contoso.test", "HOST/sts-alias.contoso.test",
+                   "HTTP/farm-a.contoso.test", "HOST/sts-alias2.contoso.test", "HOST/sts-alias3.contoso.test"], "24")
     ldif += ldif_entry(f"CN=AZUREADSSOACC,CN=Computers,{b}", {
         "objectClass": "computer", "sAMAccountName": "AZUREADSSOACC$", "userAccountControl": _WORKSTATION,
         "servicePrincipalName": ["HTTP/autologon.microsoftazuread-sso.com"]})
@@ -304,6 +442,7 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
     ldif += _kds_key(conf, reference - timedelta(days=30), "old")
     ldif += _kds_key(conf, reference - timedelta(hours=2), "young")
     dc.ldbadd(ldif)
+    dc.ldbadd(_adfs_container(b, _object_sid(dc, "gmsa-adfs$")))
     if bulk_users:
         for chunk in bulk_user_ldif(b, bulk_users):
             dc.ldbadd(chunk)
@@ -329,6 +468,13 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
         _modify(f"CN=samlong,{lab}", "sAMAccountName", "samlong-abcdefghijklmn"),
         _modify(f"CN=sambad,{lab}", "sAMAccountName", "sam[bad]"),
         _modify(f"CN=samdup,{lab}", "sAMAccountName", "SamDup2"),
+        _modify(f"CN=samupn2,{lab}", "sAMAccountName", "SamUpn1"),
+        _modify(f"CN=maillong,{lab}", "mail", "m" * 245 + "@contoso.com"),  # 257 (Samba keeps mail to 256)
+        _modify(f"CN=tgtlong,{lab}", "targetAddress", "SMTP:" + "t" * 239 + "@contoso.com"),  # 256
+        _modify(f"CN=inetorg,{lab}", "sAMAccountName", "inetorgperson-longname"),
+        # sts5: HOST/ on a disabled leftover account only.
+        _modify(f"CN=svc-disabled,{lab}", "servicePrincipalName", "HOST/sts5.contoso.test", op="add"),
+        _modify(f"CN=svc-http,{lab}", "servicePrincipalName", "HTTP/farm-b.contoso.test", op="add"),
         _modify(f"CN=svc-locked,{lab}", "lockoutTime", str(filetime(reference - timedelta(minutes=5)))),
         _modify(f"CN=svc-expired,{lab}", "pwdLastSet", str(filetime(reference - timedelta(days=100)))),
         _modify(f"CN=svc-adfs,{lab}", "pwdLastSet", str(filetime(reference - timedelta(days=10)))),
@@ -341,10 +487,17 @@ def seed_contoso(dc: SambaDc, reference: datetime, bulk_users: int = 0) -> None:
 
 
 def seed_legacy(dc: SambaDc, reference: datetime) -> None:
-    """Seed a DC provisioned at functional level 2000 with the ``legacy`` data."""
+    """Seed a DC provisioned at functional level 2000 with the ``legacy`` data: the crossRef of a
+    child domain (emea.contoso.test) this DC does not hold, no AD FS certificate sharing, a domain
+    password policy whose maximum password age is "never", and svc-never, a service account that
+    never expires whose DC-computed attributes every reader is denied (so the domain policy decides)."""
     b = dc.BASE_DN
     ldif = ldif_entry(f"OU=Lab,{b}", {"objectClass": "organizationalUnit"})
     ldif += _user(f"CN=user1,OU=Lab,{b}", "user1", userPrincipalName="user1@contoso.com")
+    ldif += _user(f"CN=svc-never,CN=Users,{b}", "svc-never", userAccountControl=_NORMAL, accountExpires="0",
+                  msDS_SupportedEncryptionTypes="24",
+                  nTSecurityDescriptor=f"O:DAG:DAD:(OD;;RP;{_EXPIRY_COMPUTED_ID};;AU)(OD;;RP;{_UAC_COMPUTED_ID};;AU)"
+                                       "(A;;RPLCLORC;;;AU)(A;;GA;;;DA)(A;;GA;;;SY)")
     ldif += _gmsa(f"CN=gmsa-adfs,CN=Managed Service Accounts,{b}", "gmsa-adfs$",
                   ["HOST/sts.contoso.test"], "28")
     ldif += ldif_entry(f"CN=AZUREADSSOACC,CN=Computers,{b}", {
@@ -352,7 +505,21 @@ def seed_legacy(dc: SambaDc, reference: datetime) -> None:
     ldif += _dc2(b, "Windows Server 2008 R2 Standard", "6.1 (7601)")
     dc.ldbadd(ldif)
     dc.ldbmodify(_modify(f"CN=AZUREADSSOACC,CN=Computers,{b}", "pwdLastSet",
-                         str(filetime(reference - timedelta(days=10)))), url=dc.domain_partition)
+                         str(filetime(reference - timedelta(days=10))))
+                 + _modify(f"CN=svc-never,CN=Users,{b}", "pwdLastSet", str(filetime(reference - timedelta(days=400))))
+                 # maxPwdAge "never": the minimum int64 (MS-ADA3 Max-Pwd-Age).
+                 + _modify(b, "maxPwdAge", "-9223372036854775808"), url=dc.domain_partition)
+    conf = f"CN=Configuration,{b}"
+    # A child domain the forest knows of (its crossRef) but this DC does not hold: a subtree search
+    # at the root gets a search reference to it, and duplicates across it cannot be seen.
+    # (Written into the configuration partition's file: Samba refuses an nCName no object it holds has.)
+    dc.ldbadd(ldif_entry(f"CN=EMEA,CN=Partitions,{conf}", {
+        "objectClass": ["top", "crossRef"], "nCName": f"DC=emea,{b}", "dnsRoot": "emea.contoso.test",
+        "systemFlags": "3", "nETBIOSName": "EMEA", "objectGUID": uuid.UUID("6d9a3f7c-2b1e-4c5d-8e4f-0a1b2c3d4e5f").bytes_le,
+        "instanceType": "4", "objectCategory": f"CN=Cross-Ref,CN=Schema,{conf}", "name": "EMEA", "cn": "EMEA",
+        "nTSecurityDescriptor": _crossref_sd()}),
+        url=dc.config_partition)
+
 
 
 #: The password of ``reader`` in the ``single`` domain (an ordinary user, not an admin).
@@ -362,11 +529,20 @@ READER_PASSWORD = "Passw0rd!Reader"
 OBJECT_GUID_SCHEMA_ID = "bf9679e7-0de6-11d0-a285-00aa003049e2"
 
 
+def _crossref_sd() -> bytes:
+    """O:SYG:SYD:(A;;0xf01ff;;;SY)(A;;0x20094;;;AU) in binary (MS-DTYP 2.4.6): a file write gets no
+    default descriptor, and Samba refuses to return an object without one."""
+    from winacl.dtyp.security_descriptor import SECURITY_DESCRIPTOR
+
+    return SECURITY_DESCRIPTOR.from_sddl("O:SYG:SYD:(A;;0xf01ff;;;SY)(A;;0x20094;;;AU)").to_bytes()
+
+
 def seed_single(dc: SambaDc, reference: datetime) -> None:
     """Seed a DC provisioned at functional level 2003 with the ``single`` data: no second DC; one
     ordinary user in ``OU=Lab`` and ``ghost`` in ``OU=Hidden``, whose security descriptor (not
     inherited) denies Read Property on objectGUID to Authenticated Users, so a search by any account
-    returns ghost without its objectGUID, as AD does for such an object."""
+    returns ghost without its objectGUID, as AD does for such an object; and an AD FS certificate-sharing
+    container like contoso's (the DKM tests add and remove access entries on it)."""
     b = dc.BASE_DN
     ldif = ldif_entry(f"OU=Lab,{b}", {"objectClass": "organizationalUnit"})
     ldif += _user(f"CN=user1,OU=Lab,{b}", "user1", userPrincipalName="user1@contoso.com")
@@ -382,6 +558,7 @@ def seed_single(dc: SambaDc, reference: datetime) -> None:
     ldif += _kds_key(conf, reference - timedelta(days=30), "single")
     ldif += _gmsa(f"CN=gmsa-adfs,CN=Managed Service Accounts,{b}", "gmsa-adfs$", ["HOST/sts.contoso.test"], "24")
     dc.ldbadd(ldif)
+    dc.ldbadd(_adfs_container(b, _object_sid(dc, "gmsa-adfs$")))
 
 
 _FIRST = ["Anna", "Björn", "Chen", "Dmitri", "Élodie", "Fatima", "Gustav", "Hiro", "Ingrid", "José",

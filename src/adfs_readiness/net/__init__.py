@@ -8,7 +8,8 @@ A probe reaches the network through its context:
 * ``ctx.net.resolver(view, servers)``: the view's DNS resolver, built once per run, asked through
   :class:`~adfs_readiness.net.dns.DnsClient`;
 * ``ctx.net.connect(address, timeout)``: a policy-checked TCP socket (TLS handshakes by hand);
-* ``ctx.budget``: the probe's :class:`~adfs_readiness.net.budget.TimeBudget`.
+* ``ctx.budget``: the probe's :class:`~adfs_readiness.net.budget.TimeBudget`;
+* :mod:`adfs_readiness.net.ldap`: the LDAP connection factory (read-only binds to a DC).
 
 Failures are data (:class:`~adfs_readiness.facts.ProbeError`), classified once
 (:mod:`adfs_readiness.net.errors`): kind ``local`` when this machine could not do its part,

@@ -35,6 +35,8 @@ class ProbeContext:
             probe of the run; a fresh one for ``config`` when not given.
         budget: the probe's time budget: ``network.timeout_seconds`` per operation, ending at
             ``deadline``.
+        progress: where a long probe reports how far it got, as (fact key, items read so far),
+            for a progress display; None when nobody shows one. Probes never draw anything.
     """
 
     config: Config
@@ -43,6 +45,7 @@ class ProbeContext:
     log: logging.Logger
     net: Network = field(default=None)  # type: ignore[assignment] - filled in __post_init__
     budget: TimeBudget = field(init=False)
+    progress: Callable[[str, int], None] | None = None
 
     def __post_init__(self) -> None:
         if self.net is None:

@@ -15,27 +15,25 @@ import warnings
 with warnings.catch_warnings():
     # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix.
     warnings.simplefilter("ignore", DeprecationWarning)
-    from ldap3 import Connection
     from ldap3.utils.dn import to_dn
 
-from adfs_readiness.config import DirectoryConfig
 from adfs_readiness.facts.directory import (
     AccountInfo,
-    DirectoryConnection,
     KdsRootKey,
     PasswordSettings,
     PrivilegedMember,
     RootDse,
+    SpnHolder,
     SpnRegistration,
 )
-from adfs_readiness.probes.ldap_connect import LdapTarget, connect
+from adfs_readiness.probes.directory_session import DirectorySession
 from adfs_readiness.probes.ldap_decode import parse_int, sid_from_bytes, text
-from adfs_readiness.probes.ldap_search import SearchStatus, eq_filter, paged_search, ranged_values, read_entry
+from adfs_readiness.probes.ldap_search import eq_filter
 
 __all__ = ["read_account", "read_names", "read_kds", "read_privileged", "read_spns", "in_partition"]
 
 _ACCOUNT_ATTRS = ["objectClass", "sAMAccountName", "userPrincipalName", "userAccountControl", "pwdLastSet",
-                  "lockoutTime", "accountExpires", "msDS-SupportedEncryptionTypes", "servicePrincipalName"]
+                  "lockoutTime", "accountExpires", "msDS-SupportedEncryptionTypes", "servicePrincipalName", "objectSid"]
 # Constructed attributes (MS-ADTS 3.1.1.4.5): computed by the DC with the fine-grained password
 # policy in effect, returned only when asked for by name; read in a base read of one account.
 _COMPUTED_ATTRS = ["msDS-UserPasswordExpiryTimeComputed", "msDS-User-Account-Control-Computed", "msDS-ResultantPSO"]
@@ -62,23 +60,35 @@ def _account_from(dn: str, attrs: Mapping[str, list[bytes]],
         service_principal_names=tuple(text(v) for v in attrs.get("servicePrincipalName", ())),
         password_expiry_computed=parse_int(one("msDS-UserPasswordExpiryTimeComputed", computed)),
         account_control_computed=parse_int(one("msDS-User-Account-Control-Computed", computed)),
-        resultant_pso=one("msDS-ResultantPSO", computed), password_settings=pso)
+        resultant_pso=one("msDS-ResultantPSO", computed), password_settings=pso,
+        object_sid=_sid(attrs.get("objectSid")))
 
 
-def _computed(conn: Connection, dn: str) -> tuple[Mapping[str, list[bytes]], PasswordSettings | None]:
+def _sid(values: list[bytes] | None) -> str | None:
+    """The SID string of an objectSid value; None when absent or malformed (the fact then lacks
+    it; a malformed SID is data, never a reason to think the reader was denied it)."""
+    if not values:
+        return None
+    try:
+        return sid_from_bytes(values[0])
+    except ValueError:
+        return None
+
+
+def _computed(session: DirectorySession, dn: str) -> tuple[Mapping[str, list[bytes]], PasswordSettings | None]:
     """The account's constructed attributes (a base read asking for them by name) and the settings
     of the PSO in effect. A DC that refuses the read, or a reader denied the attributes, gives
     ``{}``: the check then falls back to the domain policy and says so. The PSO is None when it
     cannot be read (AD lets only Domain Admins read PSOs by default)."""
     try:
-        attrs = read_entry(conn, dn, _COMPUTED_ATTRS) or {}
+        attrs = session.read(dn, _COMPUTED_ATTRS) or {}
     except RuntimeError:  # an LDAP error result, not a lost connection (that one propagates)
         return {}, None
     pso_dn = text(attrs["msDS-ResultantPSO"][0]) if attrs.get("msDS-ResultantPSO") else None
     if not pso_dn:
         return attrs, None
     try:
-        raw = read_entry(conn, pso_dn, _PSO_ATTRS)
+        raw = session.read(pso_dn, _PSO_ATTRS)
     except RuntimeError:
         raw = None
     if not raw:
@@ -90,56 +100,48 @@ def _computed(conn: Connection, dn: str) -> tuple[Mapping[str, list[bytes]], Pas
                                    num("msDS-LockoutDuration"), num("msDS-LockoutThreshold"))
 
 
-def read_account(conn: Connection, base: str, name: str, exact: bool = False) -> AccountInfo | None:
+def read_account(session: DirectorySession, base: str, name: str, exact: bool = False) -> AccountInfo | None:
     """The account with sAMAccountName ``name`` (a gMSA's name may be given without its "$"),
-    with the password expiry and lockout state the DC computes (:func:`_computed`)."""
+    with the password expiry and lockout state the DC computes (:func:`_computed`). Raises
+    SearchCut when the search was cut short."""
     candidates = [name] if exact or name.endswith("$") else [name, name + "$"]
     for candidate in candidates:
-        status = SearchStatus()
-        found = list(paged_search(conn, base, eq_filter("sAMAccountName", candidate), _ACCOUNT_ATTRS, status=status))
-        if status.partial:
-            raise RuntimeError(status.reason)
+        found = session.search(base, eq_filter("sAMAccountName", candidate), _ACCOUNT_ATTRS)
         if found:
             dn, attrs = found[0]
-            return _account_from(dn, attrs, *_computed(conn, dn))
+            return _account_from(dn, attrs, *_computed(session, dn))
     return None
 
 
-def read_names(conn: Connection, base: str, ldap_filter: str) -> tuple[str, ...]:
+def read_names(session: DirectorySession, base: str, ldap_filter: str) -> tuple[str, ...]:
     """The sorted sAMAccountNames of the objects ``ldap_filter`` finds under ``base`` (gMSAs).
-    Raises RuntimeError when the search is cut short."""
-    status = SearchStatus()
-    names = [text(a["sAMAccountName"][0]) for _, a in paged_search(conn, base, ldap_filter, ["sAMAccountName"],
-                                                                 status=status) if a.get("sAMAccountName")]
-    if status.partial:
-        raise RuntimeError(status.reason)
+    Raises SearchCut when the search is cut short."""
+    names = [text(a["sAMAccountName"][0]) for _, a in session.search(base, ldap_filter, ["sAMAccountName"])
+             if a.get("sAMAccountName")]
     return tuple(sorted(names))
 
 
-def read_kds(conn: Connection, conf_nc: str) -> tuple[KdsRootKey, ...]:
+def read_kds(session: DirectorySession, conf_nc: str) -> tuple[KdsRootKey, ...]:
     """The KDS root keys (msKds-ProvRootKey under CN=Services of the configuration partition) the
     bound account can see, oldest first; only Domain Admins and Enterprise Admins can see any.
-    Raises RuntimeError when the search is cut short."""
-    status = SearchStatus()
+    Raises SearchCut when the search is cut short."""
     keys = []
-    for dn, attrs in paged_search(conn, f"CN=Services,{conf_nc}", "(objectClass=msKds-ProvRootKey)",
-                                  ["msKds-CreateTime", "msKds-UseStartTime"], status=status):
+    for dn, attrs in session.search(f"CN=Services,{conf_nc}", "(objectClass=msKds-ProvRootKey)",
+                                    ["msKds-CreateTime", "msKds-UseStartTime"]):
         keys.append(KdsRootKey(dn, parse_int(text(attrs["msKds-CreateTime"][0])) if attrs.get("msKds-CreateTime") else None,
                                parse_int(text(attrs["msKds-UseStartTime"][0])) if attrs.get("msKds-UseStartTime") else None))
-    if status.partial:
-        raise RuntimeError(status.reason)
     return tuple(sorted(keys, key=lambda k: k.created or 0))
 
 
-def read_privileged(conn: Connection, domain_nc: str, domain_sid: str | None, root: RootDse,
-                    range_step: int) -> tuple[PrivilegedMember, ...]:
+def read_privileged(session: DirectorySession, domain_nc: str, domain_sid: str | None, root: RootDse
+                    ) -> tuple[PrivilegedMember, ...]:
     """Every account in Domain Admins (RID 512), Enterprise Admins (RID 519, forest root only) and
     BUILTIN\\Administrators (S-1-5-32-544), found by well-known SID, once per account (sorted by
     DN) with every way it belongs (:class:`PrivilegedMember`). Members are read with range
     retrieval and nested groups followed (each group once per privileged group, so cycles end);
     for every group of this domain on the way, the accounts whose primaryGroupID is its RID are
     searched too, since a group's ``member`` never lists them (MS-ADA2 2.43, MS-ADA3 2.120).
-    Raises RuntimeError when the domain SID is unknown or a search is cut short."""
+    Raises RuntimeError when the domain SID is unknown, SearchCut when a search is cut short."""
     if not domain_sid:
         raise RuntimeError("the domain's objectSid could not be read")
     roots = [("Domain Admins", f"{domain_sid}-512")]
@@ -153,15 +155,11 @@ def read_privileged(conn: Connection, domain_nc: str, domain_sid: str | None, ro
 
     def entry(dn: str) -> Mapping[str, list[bytes]]:
         if dn.lower() not in cache:
-            cache[dn.lower()] = read_entry(conn, dn, _MEMBER_ATTRS) or {}
+            cache[dn.lower()] = session.read(dn, _MEMBER_ATTRS) or {}
         return cache[dn.lower()]
 
     def search(ldap_filter: str) -> list[tuple[str, Mapping[str, list[bytes]]]]:
-        status = SearchStatus()
-        hits = list(paged_search(conn, domain_nc, ldap_filter, _MEMBER_ATTRS, status=status))
-        if status.partial:
-            raise RuntimeError(status.reason)
-        return sorted(hits, key=lambda h: h[0].lower())
+        return sorted(session.search(domain_nc, ldap_filter, _MEMBER_ATTRS), key=lambda h: h[0].lower())
 
     def add(dn: str, attrs: Mapping[str, list[bytes]], root_label: str, how: str) -> None:
         _, _, roots_seen, labels = found.setdefault(dn.lower(), (dn, attrs, [], set()))
@@ -180,7 +178,7 @@ def read_privileged(conn: Connection, domain_nc: str, domain_sid: str | None, ro
             if group_dn.lower() in seen:
                 continue
             seen.add(group_dn.lower())
-            members = sorted((text(v) for v in ranged_values(conn, group_dn, "member", step=range_step)), key=str.lower)
+            members = sorted((text(v) for v in session.ranged_values(group_dn, "member")), key=str.lower)
             for dn in members:
                 if not in_partition(dn, domain_nc):  # another domain's account: a referral, not followed
                     add(dn, {}, label, path)
@@ -192,7 +190,7 @@ def read_privileged(conn: Connection, domain_nc: str, domain_sid: str | None, ro
                     queue.append((dn, attrs, f"{path} > {name}"))
                 else:
                     add(dn, attrs, label, path)
-            group_sid = sid_from_bytes(group_attrs["objectSid"][0]) if group_attrs.get("objectSid") else None
+            group_sid = _sid(group_attrs.get("objectSid"))
             prefix, _, rid = (group_sid or "").rpartition("-")
             if prefix == domain_sid and rid.isdigit():  # primaryGroupID names a group of the account's domain
                 if rid not in primary:  # Domain Admins is reached again through Administrators
@@ -224,31 +222,25 @@ def in_partition(dn: str, partition: str) -> bool:
     return not any(attribute == "dc" for attribute, _ in inner[:-len(outer)])
 
 
-def read_spns(conn: Connection, connection: DirectoryConnection, target: LdapTarget | None, cfg: DirectoryConfig,
-              password: str | None, timeout: float, domain_nc: str, service_name: str) -> tuple[SpnRegistration, ...]:
-    """Holders of HOST/<fs> and HTTP/<fs> forest-wide: on the Global Catalog (3268, or 3269 for
-    LDAPS) of the same DC; on the domain partition when the GC cannot be reached."""
-    search_conn, base, source, gc = conn, domain_nc, "domain", None
-    if target is not None:
-        gc_target = LdapTarget(target.host, 3269 if target.use_ssl else 3268, target.use_ssl,
-                               f"{'ldaps' if target.use_ssl else 'ldap'}://{target.host}:{3269 if target.use_ssl else 3268}",
-                               tls_name=target.tls_name, address=target.address)
-        gc, info = connect(gc_target, cfg, password, timeout=timeout,
-                           ca_file=str(cfg.ca_bundle) if cfg.ca_bundle else None, connect_host=None)
-        if gc is not None:
-            search_conn, base, source = gc, "", "global catalog"
+def read_spns(session: DirectorySession, domain_nc: str, names: tuple[str, ...]) -> tuple[SpnRegistration, ...]:
+    """Holders of HOST/<name> and HTTP/<name> forest-wide for each of ``names`` (the federation
+    service name, then the names its CNAME chain leads to): on the Global Catalog (3268, or 3269
+    for LDAPS) of the same DC; on the domain partition when the GC cannot be reached. Each holder
+    with its userAccountControl (a disabled leftover account is told from an enabled one).
+    Raises SearchCut when a search is cut short."""
+    gc = session.global_catalog()
+    search_session, base, source = (gc, "", "global catalog") if gc is not None else (session, domain_nc, "domain")
     try:
         regs = []
-        for spn in (f"HOST/{service_name}", f"HTTP/{service_name}"):
-            status = SearchStatus()
-            found = list(paged_search(search_conn, base, eq_filter("servicePrincipalName", spn),
-                                      ["sAMAccountName"], status=status))
-            if status.partial:
-                raise RuntimeError(status.reason)
-            regs.append(SpnRegistration(spn, tuple(dn for dn, _ in found),
-                                        tuple(text(a["sAMAccountName"][0]) if a.get("sAMAccountName") else "" for _, a in found),
-                                        source))
+        for name in dict.fromkeys(n.lower() for n in names):
+            for spn in (f"HOST/{name}", f"HTTP/{name}"):
+                found = search_session.search(base, eq_filter("servicePrincipalName", spn),
+                                              ["sAMAccountName", "userAccountControl"])
+                holders = tuple(SpnHolder(dn, text(a["sAMAccountName"][0]) if a.get("sAMAccountName") else None,
+                                          parse_int(text(a["userAccountControl"][0])) if a.get("userAccountControl") else None)
+                                for dn, a in found)
+                regs.append(SpnRegistration(spn, holders, source))
         return tuple(regs)
     finally:
         if gc is not None:
-            gc.unbind()
+            gc.close()

@@ -98,7 +98,7 @@ def paged_search(conn: Connection, base: str, ldap_filter: str, attributes: list
     decoder); only the moment the next page is asked for differs.
 
     Raises TypeError when ``conn`` does not use ldap3's SYNC strategy (every connection
-    :func:`adfs_readiness.probes.ldap_connect.connect` opens does).
+    :func:`adfs_readiness.net.ldap.connect` opens does).
     """
     if type(conn.strategy) is not SyncStrategy:
         raise TypeError(f"paged_search needs an ldap3 SYNC connection, not {type(conn.strategy).__name__}")
@@ -268,10 +268,12 @@ def _raw_attributes(attribute_list: list[Any]) -> Mapping[str, list[bytes]]:
     return attributes
 
 
-def read_entry(conn: Connection, dn: str, attributes: list[str]) -> Mapping[str, list[bytes]] | None:
-    """The raw attributes of one entry (a base search), None when it does not exist. Raises
-    ldap3's LDAPException on connection trouble and RuntimeError on another failure."""
-    ok = conn.search(dn, "(objectClass=*)", BASE, attributes=attributes)
+def read_entry(conn: Connection, dn: str, attributes: list[str],
+               controls: list[Any] | None = None) -> Mapping[str, list[bytes]] | None:
+    """The raw attributes of one entry (a base search), None when it does not exist. ``controls``
+    are ldap3 request controls (e.g. the SD-flags control). Raises ldap3's LDAPException on
+    connection trouble and RuntimeError on another failure."""
+    ok = conn.search(dn, "(objectClass=*)", BASE, attributes=attributes, controls=controls)
     code = (conn.result or {}).get("result")
     if code == 32:  # noSuchObject
         return None

@@ -176,7 +176,7 @@ def _view(result: RunResult) -> dict[str, Any]:
              "meaning": _STATUS_TEXT[s][1]}
             for s in STATUS_ORDER
         ],
-        "facts": _node(jsonable(dict(result.facts))) if result.facts else None,
+        "facts": _node(_capped(jsonable(dict(result.facts)))) if result.facts else None,
         "run": _node(jsonable(dict(result.metadata))) if result.metadata else None,
         "certificates": _calendar_view(result),
         "css": Markup(_resource(_CSS)),
@@ -326,6 +326,24 @@ def _is_web_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+#: Items of one list the facts section shows: a directory scan keeps every object it read (100,000
+#: users make a 200 MB page otherwise); the JSON report and the evidence snapshot keep them all.
+_FACT_LIST_LIMIT = 100
+
+
+def _capped(value: Any) -> Any:
+    """``value`` with every list longer than :data:`_FACT_LIST_LIMIT` cut to that many items and a
+    last item saying how many more the JSON report has."""
+    if isinstance(value, dict):
+        return {k: _capped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        head = [_capped(v) for v in value[:_FACT_LIST_LIMIT]]
+        if len(value) > _FACT_LIST_LIMIT:
+            head.append(f"… and {len(value) - _FACT_LIST_LIMIT:,} more (the JSON report has them all)")
+        return head
+    return value
 
 
 def _node(value: Any, depth: int = 0) -> _Node:

@@ -1,4 +1,7 @@
-"""Connecting to Active Directory read-only: server discovery, password sources, binds.
+"""The LDAP connection factory: connecting to Active Directory read-only (server discovery, binds).
+
+Passwords are not this module's business: the caller resolves one (probes.directory_session)
+and passes it in.
 
 Every connection is made with ``read_only=True`` (ldap3 then refuses add/modify/delete/modify_dn
 client-side, before anything is sent) and ``get_info=NONE``: ldap3's schema loading makes a whole
@@ -24,7 +27,6 @@ MS-ADTS 6.3.2.3) when no server is configured; the resolver is passed in.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import socket
 import ssl
@@ -44,8 +46,6 @@ with warnings.catch_warnings():
 from adfs_readiness.config import DirectoryConfig
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.directory import BindResult, DirectoryConnection
-from adfs_readiness.probes.secrets import resolve_secret
-from adfs_readiness.probes.certificates import describe_certificate
 
 __all__ = [
     "kerberos_available",
@@ -54,7 +54,6 @@ __all__ = [
     "LdapTarget",
     "md4_provider",
     "nt_hash",
-    "resolve_password",
     "discover_domain_controllers",
     "parse_ldap_url",
     "connect",
@@ -65,7 +64,7 @@ __all__ = [
 _READ_ONLY_EXTENDED = {"1.3.6.1.4.1.1466.20037", "1.3.6.1.4.1.4203.1.11.3"}
 
 
-class ReadOnlyConnection(Connection):
+class ReadOnlyConnection(Connection):  # type: ignore[misc]  # ldap3 is untyped
     """An ldap3 Connection that refuses every write before anything is sent.
 
     ``read_only=True`` alone is not enough: ldap3 2.9.1 checks it in modify, delete and modify_dn
@@ -150,19 +149,6 @@ def nt_hash(password: str) -> bytes:
         return MD4.new(data).digest()
 
 
-def resolve_password(cfg: DirectoryConfig, *, environ: dict[str, str] | None = None,
-                     prompt: Callable[[str], str] = getpass.getpass,
-                     keyring_get: Callable[[str, str], str | None] | None = None) -> tuple[str | None, str | None]:
-    """The bind password from ``cfg.password_source``: "env" (``cfg.password_env``), "prompt"
-    (no echo) or "keyring" (service ``cfg.keyring_service``, user ``cfg.bind_user``).
-
-    Returns (password, None) or (None, why not). The password is never logged or stored in facts.
-    """
-    return resolve_secret(cfg.password_source, env_name=cfg.password_env, env_setting="directory.password_env",
-                          prompt_text=f"LDAP password for {cfg.bind_user}: ", keyring_service=cfg.keyring_service,
-                          keyring_user=cfg.bind_user or "", environ=environ, prompt=prompt, keyring_get=keyring_get)
-
-
 def discover_domain_controllers(domain: str, resolver: Any) -> list[tuple[str, int]]:
     """(host, port) of the DCs of ``domain`` from ``_ldap._tcp.dc._msdcs.<domain>``, by SRV
     priority then descending weight. ``resolver`` is a dns.resolver.Resolver. Raises the resolver's
@@ -173,17 +159,21 @@ def discover_domain_controllers(domain: str, resolver: Any) -> list[tuple[str, i
 
 
 def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, timeout: float,
-            ca_file: str | None = None, connect_host: str | None = None
+            ca_file: str | None = None, connect_host: str | None = None,
+            describe_certificate: Callable[[bytes], CertificateInfo | None] | None = None
             ) -> tuple[Connection | None, DirectoryConnection]:
     """Open and bind one read-only connection.
 
     ``connect_host`` is the address to open (e.g. the A record found through the run's resolver)
     when it differs from ``target.host``, whose name is then the one the certificate must match.
-    Returns (connection, description); the connection is None unless the bind succeeded.
+    ``describe_certificate`` turns the DER of the DC's LDAPS/StartTLS certificate into the
+    ``tls_certificate`` of the result (the caller's, so this module needs no certificate code);
+    None leaves it out. Returns (connection, description); the connection is None unless the bind
+    succeeded.
     """
     transport = "ldaps" if target.use_ssl else ("starttls" if cfg.start_tls else "plain")
     auth = cfg.auth if (cfg.bind_user or cfg.auth == "kerberos") else "anonymous"
-    info = dict(server=target.url, transport=transport, auth=auth, bind_user=cfg.bind_user)
+    info: dict[str, Any] = dict(server=target.url, transport=transport, auth=auth, bind_user=cfg.bind_user)
 
     if auth == "ntlm":
         provider, why = md4_provider()
@@ -225,13 +215,13 @@ def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, t
     stage = "connect"
     try:
         conn.open()
-        cert = _peer_certificate(conn)
+        cert = _peer_certificate(conn, describe_certificate)
         if cfg.start_tls and not target.use_ssl:
             stage = "starttls"
             if not conn.start_tls():
                 raise ldap_exc.LDAPStartTLSError(f"StartTLS refused: {conn.result.get('description')} "
                                                  f"{conn.result.get('message') or ''}".strip())
-            cert = _peer_certificate(conn)
+            cert = _peer_certificate(conn, describe_certificate)
         stage = "bind"
         ok = conn.bind() if auth != "anonymous" else True
     except ldap_exc.LDAPSocketOpenError as exc:
@@ -331,12 +321,13 @@ def _certificate_dates_failure(text: str) -> str | None:
     return None
 
 
-def _peer_certificate(conn: Connection) -> CertificateInfo | None:
+def _peer_certificate(conn: Connection, describe: Callable[[bytes], CertificateInfo | None] | None
+                      ) -> CertificateInfo | None:
     sock = getattr(conn, "socket", None)
-    if isinstance(sock, ssl.SSLSocket):
+    if describe is not None and isinstance(sock, ssl.SSLSocket):
         der = sock.getpeercert(binary_form=True)
         if der:
-            return describe_certificate(der)
+            return describe(der)
     return None
 
 
