@@ -7,6 +7,7 @@ saying so; a v1 export (no Server section) makes the check ``error`` as a whole.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from adfs_readiness.api import Area, CheckContext, Outcome, Reference, Severity, Status, check
@@ -144,17 +145,24 @@ def farm_behavior_level(ctx: CheckContext) -> Outcome:
        references=(REF_SECURING_ADFS,))
 def update_age(ctx: CheckContext) -> list[Outcome] | Outcome:
     """Per server: FAIL / WARN / PASS by the age of the newest dated update, judged at the run's
-    clock; ERROR when no update carries a date."""
+    clock; ERROR when no update carries a usable date (an install date after the export was taken is
+    a misread one and ignored)."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
     thresholds = ctx.config.thresholds
     outcomes = []
     for server in servers_of(export, need_section="its installed updates"):
-        dated = [u for u in server.updates or () if u.installed_on is not None]
+        # An install date after the export was taken is a misread one (Get-HotFix's InstalledOn is a
+        # locale-dependent string): it must not make an unpatched server look current.
+        latest_possible = (server.collected_at or ctx.now) + timedelta(days=1)
+        dated = [u for u in server.updates or () if u.installed_on is not None and u.installed_on <= latest_possible]
+        impossible = [u.hotfix_id for u in server.updates or ()
+                      if u.installed_on is not None and u.installed_on > latest_possible]
         evidence: dict[str, Any] = {"server": server.label, "updates_listed": len(server.updates or ()),
                                     "collected_at": server.collected_at.isoformat() if server.collected_at else None,
-                                    "ubr": server.os.ubr if server.os else None}
+                                    "ubr": server.os.ubr if server.os else None,
+                                    "dates_after_collection_ignored": impossible}
         if not dated:
             outcomes.append(Outcome(Status.ERROR, f"{server.label}: no installed update with a date in the export "
                                                   f"(Get-HotFix lists none, or without InstalledOn).",

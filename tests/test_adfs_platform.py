@@ -183,3 +183,16 @@ def test_the_lifecycle_dates_are_compared_with_the_run_clock(pki, tmp_path, now)
     later = now + timedelta(days=(end - now.date()).days - 100)
     (finding,) = judge(paths, later)["adfs.os-support"]
     assert finding.status.value == "warn" and finding.evidence["days_left"] == 100
+
+
+def test_update_age_ignores_install_dates_after_the_export(pki, tmp_path, now):
+    """An InstalledOn after the export was taken is misread (a locale-dependent string); before, such
+    a date made a server 200 days behind look updated today (a false pass)."""
+    paths = write_farm(pki, tmp_path, adfs=ServerSwitches(newest_update_days=200))
+    document = json.loads(paths[0].read_bytes().decode("utf-8-sig"))
+    document["Server"]["Updates"].insert(0, {"HotFixID": "KB9999999", "Description": "Update",
+                                             "InstalledOn": (now + timedelta(days=40)).isoformat()})
+    paths[0].write_text(json.dumps(document), encoding="utf-8")
+    (finding,) = judge(paths, now)["adfs.update-age"]
+    assert finding.status.value == "fail" and "installed 200 days ago" in finding.summary, finding.summary
+    assert finding.evidence["dates_after_collection_ignored"] == ["KB9999999"]
