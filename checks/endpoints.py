@@ -366,6 +366,13 @@ _OPENID_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "us
                      "end_session_endpoint", "device_authorization_endpoint")
 
 
+def _host_of(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # "https://[" from a hostile document
+        return None
+
+
 def _url_on_service(url: str, service_name: str) -> str | None:
     """Why ``url`` is not an https URL on the federation service name, or None when it is. Host
     names compare as DNS compares them (case-insensitive, RFC 4343); port 443 may be written out."""
@@ -428,7 +435,7 @@ def openid_configuration(ctx: CheckContext) -> Outcome:
         issuer_problem = f"path {urlsplit(doc.issuer or '').path or '/'}, not /adfs"
     evidence = {"issuer": doc.issuer, "expected_issuer": expected, "endpoints": endpoints, "url": doc.url,
                 "access_token_issuer": doc.access_token_issuer,
-                "endpoint_hosts": {k: urlsplit(v).hostname for k, v in endpoints.items()}}
+                "endpoint_hosts": {k: _host_of(v) for k, v in endpoints.items()}}
     if issuer_problem or wrong:
         problems = ([f"the issuer is {doc.issuer!r} ({issuer_problem}), expected {expected!r}"] if issuer_problem
                     else []) + [f"{key} {endpoints[key]!r} ({why})" for key, why in wrong.items()]

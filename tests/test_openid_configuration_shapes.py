@@ -97,6 +97,9 @@ def test_equivalent_spellings_pass(now, body, service_name):
     (_document("sts.contoso.com", device_authorization_endpoint="https://node1.corp.contoso.com/adfs/oauth2/devicecode"),
      "device_authorization_endpoint 'https://node1.corp.contoso.com/adfs/oauth2/devicecode' (host "
      "node1.corp.contoso.com)"),
+    # A hostile document: an endpoint that is not a URL is named, never a crash.
+    (_document("sts.contoso.com", token_endpoint="https://[sts.contoso.com/adfs/oauth2/token/"),
+     "token_endpoint 'https://[sts.contoso.com/adfs/oauth2/token/' (not a URL)"),
     # Another service's discovery document answering on AD FS's path (Entra ID v1 issuer).
     ((CORPUS / "msidentitymodel_IssuerMetadata_v1.json").read_bytes(),
      "the issuer is 'https://sts.windows.net/d062b2b0-9aca-4ff7-b32a-ba47231a4002/' (host sts.windows.net)"),

@@ -57,9 +57,20 @@ def parse_mex(body: bytes, *, url: str, via: EndpointVia, address: str) -> MexDo
             location = epr.text if epr is not None else None
         location = location.strip() if location else None
         endpoints.append(MexEndpoint(name=port.get("name"), binding=_local(port.get("binding")), address=location,
-                                     path=urlsplit(location).path if location else None))
+                                     path=_path_of(location)))
     return MexDocument(url=url, via=via, address=address, has_bom=has_bom, parse_error=None,
                        endpoints=tuple(endpoints), root_element="definitions")
+
+
+def _path_of(location: str | None) -> str | None:
+    """The path of an endpoint address; None when there is none or it is not a URL (a hostile
+    document's "https://[" must be a finding, not a crash: urlsplit raises ValueError)."""
+    if not location:
+        return None
+    try:
+        return urlsplit(location).path
+    except ValueError:
+        return None
 
 
 def parse_openid_configuration(body: bytes, *, url: str, via: EndpointVia, address: str) -> OpenIdConfiguration:
