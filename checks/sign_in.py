@@ -15,7 +15,7 @@ from typing import Any
 from adfs_readiness.api import Area, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.facts.claim_rules import IMMUTABLE_ID_CLAIM, UPN_CLAIM
-from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, EntraFederationFacts
+from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, DomainFederation, EntraFederationFacts
 from adfs_readiness.facts.sign_in import MICROSOFT_ONLINE_REALM, SIGN_IN_FACT, SamlAssertion, SignInFacts
 
 from ._refs_entra import REF_MULTIPLE_DOMAINS, REF_SET_ADFSENDPOINT
@@ -62,21 +62,32 @@ class _IssuerExpectation:
     forms: tuple[tuple[str, str], ...] = ()
 
 
+def _entra_domain(ctx: CheckContext, facts: SignInFacts) -> tuple[bool, DomainFederation | None]:
+    """(Entra's federation settings were read, the federation configuration of the test account's
+    domain or of the parent a subdomain inherits from)."""
+    entra = ctx.facts.get(ENTRA_FEDERATION_FACT)
+    read = isinstance(entra, EntraFederationFacts) and entra.configured and not entra.problems
+    if not read:
+        return False, None
+    labels = [label for label in (facts.upn or "").rsplit("@", 1)[-1].lower().rstrip(".").split(".") if label]
+    for index in range(len(labels) - 1):
+        federation = entra.for_domain(".".join(labels[index:]))
+        if federation is not None:
+            return True, federation
+    return True, None
+
+
 def _expected_issuer(ctx: CheckContext, facts: SignInFacts) -> _IssuerExpectation:
     """Entra ID's issuerUri for the test account's domain (or the parent domain it is federated
     through) when Entra's federation settings were read; otherwise the issuer forms Entra could hold.
     Source: "Multiple domain support for federating with Microsoft Entra ID" (the issuerid rule sets
     the token's issuer to http://<UPN suffix>/adfs/services/trust/; Entra finds the domain by it)."""
-    entra = ctx.facts.get(ENTRA_FEDERATION_FACT)
     domain = (facts.upn or "").rsplit("@", 1)[-1].lower().rstrip(".")
     labels = [label for label in domain.split(".") if label]
     parents = [".".join(labels[index:]) for index in range(len(labels) - 1)]  # a subdomain inherits its parent
-    read = isinstance(entra, EntraFederationFacts) and entra.configured and not entra.problems
-    if read:
-        for candidate in parents:
-            federation = entra.for_domain(candidate)
-            if federation is not None and federation.issuer_uri:
-                return _IssuerExpectation(federation.issuer_uri, f"Entra ID's issuerUri for {federation.domain}")
+    read, federation = _entra_domain(ctx, facts)
+    if federation is not None and federation.issuer_uri:
+        return _IssuerExpectation(federation.issuer_uri, f"Entra ID's issuerUri for {federation.domain}")
     identifier = facts.metadata_entity_id or ctx.config.issuer
     forms = [(identifier, "the federation service identifier (the issuerUri without SupportMultipleDomain)")] \
         if identifier else []
@@ -155,7 +166,19 @@ def _token_steps(ctx: CheckContext, facts: SignInFacts, assertion: SamlAssertion
         steps.add(name, Status.FAIL, f"signed by {signer.label if signer else 'an unknown certificate'}, which the "
                                      f"federation metadata does not publish: Entra ID rejects the token (AADSTS50008)")
     else:
-        steps.add(name, Status.PASS, f"signed by {signer.label} ({assertion.signature_method})")
+        _, federation = _entra_domain(ctx, facts)
+        trusted = ({c.sha1 for c in (federation.signing_certificate, federation.next_signing_certificate) if c}
+                   if federation is not None else set())
+        held_for = federation.domain if federation is not None else ""
+        if trusted and signer.sha1 not in trusted:
+            # The metadata is what AD FS publishes; Entra validates with the certificates it holds.
+            steps.add(name, Status.FAIL, f"signed by {signer.label}, which the federation metadata publishes but "
+                                         f"Entra ID's settings for {held_for} do not hold "
+                                         f"(signingCertificate / nextSigningCertificate): Entra ID rejects the token "
+                                         f"(AADSTS50008); see cloud.signing-cert-match")
+        else:
+            held = f"; Entra ID holds it for {held_for}" if trusted else ""
+            steps.add(name, Status.PASS, f"signed by {signer.label} ({assertion.signature_method}){held}")
     confirmed = _issuer_step(ctx, facts, assertion, steps)
     if MICROSOFT_ONLINE_REALM in assertion.audiences:
         steps.add("Audience is urn:federation:MicrosoftOnline", Status.PASS, MICROSOFT_ONLINE_REALM)

@@ -221,3 +221,22 @@ def test_sign_in_without_a_proxy_in_the_lab_names_the_path(tmp_path):
         finding, _ = _run(lab, now)
     assert finding.status.value == "pass" and finding.evidence["path"].endswith(
         "no federation.proxies are configured, so this may be the internal farm rather than the proxy)")
+
+
+def test_signer_the_metadata_publishes_but_entra_does_not_hold_fails(now):
+    """After a token-signing rollover Entra was not told about (Update-MgDomainFederationConfiguration
+    not run): the metadata publishes the new signer, Entra validates with the old one and rejects the
+    token. Before, the step compared with the metadata only and the test passed 'a token Entra ID
+    accepts' while cloud.signing-cert-match failed."""
+    assertion = _token(now)
+    other = _token(now + timedelta(seconds=1)).signer  # another lab key and certificate
+    stale = EntraFederationFacts(configured=True, source_kind="graph", domains=(DomainFederation(
+        domain="contoso.test", issuer_uri=IDENTIFIER, signing_certificate=other),))
+    outcome = _judge(now, assertion, entra=stale)
+    assert outcome.status.value == "fail" and outcome.summary.startswith("Step 4 (Signature")
+    assert "Entra ID's settings for contoso.test do not hold" in outcome.summary and "AADSTS50008" in outcome.summary
+    current = EntraFederationFacts(configured=True, source_kind="graph", domains=(DomainFederation(
+        domain="contoso.test", issuer_uri=IDENTIFIER, signing_certificate=other,
+        next_signing_certificate=assertion.signer),))
+    outcome = _judge(now, assertion, entra=current)
+    assert outcome.status.value == "pass" and "Entra ID holds it for contoso.test" in _step(outcome, 4)["detail"]
