@@ -168,7 +168,8 @@ _PRESETS = (
     Scenario("token-signing-expired", "The token-signing certificate expired 3 days ago (fail, blocking).",
              (("token-signing.expiry", "fail"), ("token-signing.rollover", "warn")),
              token_signing_days_left=-3),
-    Scenario("token-signing-warn", "The token-signing certificate has 60 days left (warn).",
+    Scenario("token-signing-warn", "The token-signing certificate has 60 days left (warn; info when an AD FS "
+             "export says AutoCertificateRollover is on, as the demo's does: AD FS makes the successor at 20 days).",
              (("token-signing.expiry", "warn"), ("token-signing.rollover", "pass")),
              token_signing_days_left=60),
     Scenario("rollover", "Rollover in progress: primary with 15 days left, successor published; both signing "
