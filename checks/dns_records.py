@@ -136,6 +136,7 @@ def _spf_nodes(tree: SpfRecordTree):
 def _spf_evidence(tree: SpfRecordTree) -> dict:
     return {"domain": tree.domain, "record": tree.record, "dns_terms": list(tree.dns_terms),
             "dns_lookup_count": tree.dns_lookup_count, "problems": list(tree.problems),
+            "permerror": tree.permerror, "void_lookups": tree.void_lookups,
             "children": [_spf_evidence(c) for c in tree.children]}
 
 
@@ -179,7 +180,9 @@ def _mail_findings(view: DnsView, domain: str) -> tuple[list[str], list[str], li
         if tree.spf_record_count > 1:
             fails.append(f"{tree.spf_record_count} SPF records: RFC 7208 section 4.5 makes that a permanent error, "
                          f"SPF fails for all mail")
-        if tree.dns_lookup_count > _SPF_LOOKUP_LIMIT:
+        if tree.permerror is not None:
+            fails.append(f"SPF evaluation ends in permerror: {tree.permerror}; receivers fail SPF for all mail")
+        elif tree.dns_lookup_count > _SPF_LOOKUP_LIMIT:
             fails.append(f"the SPF record needs {tree.dns_lookup_count} DNS lookups, more than the "
                          f"{_SPF_LOOKUP_LIMIT} RFC 7208 section 4.6.4 allows: SPF fails (permerror)")
         if not any(node.domain == _EXO_SPF for node in _spf_nodes(tree)):

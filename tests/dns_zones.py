@@ -85,6 +85,15 @@ msoid               A     203.0.113.51
 @                   TXT   "v=spf1 include:spf.protection.outlook.com include:missing.voidspf.test -all"
 autodiscover        CNAME autodiscover.outlook.com.
 """),
+    # An include loop, and three void includes (RFC 7208 4.6.4 allows two).
+    _zone("loopspf.test", """
+@                   TXT   "v=spf1 include:l2.loopspf.test -all"
+l2                  TXT   "v=spf1 ip4:192.0.2.1 include:loopspf.test -all"
+"""),
+    _zone("voidmany.test", """
+@                   TXT   "v=spf1 include:v1.voidmany.test include:v2.voidmany.test include:v3.voidmany.test mx -all"
+v2                  A     192.0.2.2
+"""),
     _zone("broken.test", "@ A 203.0.113.60\n"),
     # CAA: one permitting only Let's Encrypt, one with a critical unknown property, one failing.
     _zone("caa-le.test", 'sts A 203.0.113.70\n@ CAA 0 issue "letsencrypt.org"\n'),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -34,22 +35,27 @@ class CliRun:
 
 
 def run_cli(*args: str | Path, mem_mb: int = 768, timeout: float = 120.0, cwd: Path | None = None,
-            env: dict[str, str] | None = None, stdin: bytes | None = None, inject: str | None = None) -> CliRun:
+            env: dict[str, str] | None = None, stdin: bytes | None = None, inject: str | None = None,
+            netns: str | None = None) -> CliRun:
     """``python -m adfs_readiness ARGS`` in a child process limited to ``mem_mb`` MiB of address
     space, killed after ``timeout`` seconds (then the test fails with TimeoutExpired).
 
     ``inject``: Python run in the child before the CLI starts, to plant a fault in the tool's *own*
-    code (e.g. make a renderer raise) where no real input reaches that failure yet."""
+    code (e.g. make a renderer raise) where no real input reaches that failure yet.
+    ``netns``: run inside that network namespace (``ip netns exec``)."""
     limit = mem_mb * 1024 * 1024
     command = CLI if inject is None else [sys.executable, "-c",
                                          f"{inject}\nimport sys\nfrom adfs_readiness.cli import main\n"
                                          f"sys.exit(main(sys.argv[1:]))\n"]
+    prefix = [shutil.which("ip") or "ip", "netns", "exec", netns] if netns else []
 
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     started = time.monotonic()
-    proc = subprocess.run([*command, *map(str, args)], preexec_fn=limit_memory, capture_output=True,
-                          timeout=timeout, cwd=cwd, env={**os.environ, **(env or {})}, input=stdin)
+    # Two malloc arenas: each thread would otherwise reserve 64 MiB of address space of its own.
+    proc = subprocess.run([*prefix, *command, *map(str, args)], preexec_fn=limit_memory, capture_output=True,
+                          timeout=timeout, cwd=cwd, env={"MALLOC_ARENA_MAX": "2", **os.environ, **(env or {})},
+                          input=stdin)
     return CliRun(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
                   time.monotonic() - started)

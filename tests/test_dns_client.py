@@ -141,19 +141,32 @@ def test_spf_terms_and_tree(lab):
     assert (good.record, good.spf_record_count, good.dns_lookup_count) == \
         ("v=spf1 include:spf.protection.outlook.com -all", 1, 2)
     assert [child.domain for child in good.children] == ["spf.protection.outlook.com"]
+    assert good.permerror is None and good.void_lookups == 0
     many = spf_tree(c, "manyspf.test")
-    # top 4 (3 includes, mx) + outlook 1 (its include) + a 4 (a, mx, exists, ptr) + b 3 (a, a, redirect)
-    # + c 1 (the include back to manyspf.test, counted but not followed again) = 13
-    assert many.dns_lookup_count == 13
+    # In evaluation order: include outlook (1), its include spfd (2), include a (3), a's a, mx,
+    # exists, ptr (4-7), include b (8), b's a, a (9, 10), b's redirect (11): permerror there; the
+    # top record's mx and c.manyspf.test are never reached.
+    assert many.dns_lookup_count == 11
+    assert many.permerror == ("more than 10 DNS-querying terms (the 11th is redirect=c.manyspf.test in "
+                              "b.manyspf.test's record): RFC 7208 section 4.6.4")
     (a, b) = [ch for ch in many.children if ch.domain in ("a.manyspf.test", "b.manyspf.test")]
     assert a.problems == () and a.dns_lookup_count == 4  # exists: is counted, never followed
-    (c_tree,) = b.children
-    assert c_tree.domain == "c.manyspf.test" and c_tree.problems == ("manyspf.test: include loop, not followed again",)
+    assert b.children == () and b.dns_lookup_count == 3
+    assert ("c.manyspf.test", "TXT") not in {(asked.name, asked.rdtype) for asked in c.lookups}
+    loop = spf_tree(c, "loopspf.test")
+    assert loop.children[0].problems == ("loopspf.test: include loop, not followed again",)
+    assert loop.permerror is not None and loop.permerror.startswith("include loop: l2.loopspf.test includes "
+                                                                     "loopspf.test again")
+    voids = spf_tree(c, "voidmany.test")
+    assert voids.void_lookups == 3 and voids.dns_lookup_count == 3  # mx never reached
+    assert voids.permerror == ("more than 2 void lookups (the lookup of v3.voidmany.test is void number 3): "
+                               "RFC 7208 section 4.6.4")
     two = spf_tree(c, "badmail.test")
     assert two.spf_record_count == 2
     void = spf_tree(c, "voidspf.test")
     assert [(ch.domain, ch.record, ch.lookup.outcome) for ch in void.children][1] == \
         ("missing.voidspf.test", None, DnsOutcome.NXDOMAIN)
+    assert void.void_lookups == 1 and void.permerror is None
 
 
 def test_view_gathering_follows_srv_targets_and_climbs_caa(lab):

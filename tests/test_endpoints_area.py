@@ -289,12 +289,16 @@ def test_mex_with_one_plain_http_transport_endpoint_and_an_https_alternative_war
     assert not _transport_secured("/adfs/services/trust/13/issuedtokensymmetricbasic256")
 
 
-def test_mex_address_that_is_not_a_url_is_read_not_a_crash():
-    """Found by the mex fuzz target: an address like "https://[bad" made urlsplit raise ValueError."""
-    document = (b'<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" '
-                b'xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/"><wsdl:service><wsdl:port name="p">'
-                b'<soap12:address location="https://[sts.contoso.test/adfs/services/trust/13/usernamemixed"/>'
-                b'</wsdl:port></wsdl:service></wsdl:definitions>')
-    doc = parse_mex(document, url="u", via=EndpointVia.SERVICE, address="a")
-    assert doc.parse_error is None and [(e.address, e.path) for e in doc.endpoints] == [
-        ("https://[sts.contoso.test/adfs/services/trust/13/usernamemixed", None)]
+def test_a_mex_address_that_is_not_a_url_is_kept_without_a_path_not_a_crash() -> None:
+    # Found by the mex fuzz target: urlsplit raises ValueError("Invalid IPv6 URL") for this address.
+    from adfs_readiness.probes.mex import parse_mex
+
+    doc = (b'<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" '
+           b'xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/"><wsdl:service><wsdl:port name="p" '
+           b'binding="t:b"><soap12:address location="https://[::1/adfs/services/trust/13/usernamemixed"/>'
+           b'</wsdl:port></wsdl:service></wsdl:definitions>')
+    parsed = parse_mex(doc, url="https://sts.contoso.test/adfs/services/trust/mex", via=EndpointVia.SERVICE,
+                       address="127.0.0.1:443")
+    assert parsed.parse_error is None
+    assert [(e.address, e.path) for e in parsed.endpoints] == [("https://[::1/adfs/services/trust/13/usernamemixed",
+                                                                None)]

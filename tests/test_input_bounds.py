@@ -49,7 +49,9 @@ def test_redact_removes_private_keys_even_with_mismatched_end_labels_and_stays_l
     text = "a -----BEGIN RSA PRIVATE KEY-----\nxx\n-----END PRIVATE KEY----- b"
     assert strip_pem_blocks(text, "PRIVATE KEY", REDACTED) == f"a {REDACTED} b"
     hostile = "-----BEGIN RSA PRIVATE KEY-----\n" * 100_000
-    assert redact({"note": hostile})["note"] == hostile  # nothing to redact, and no minutes spent
+    # A BEGIN without its END is a truncated key: still key material, redacted to the end of the
+    # value (redaction.py); and no minutes spent.
+    assert redact({"note": "keep " + hostile})["note"] == f"keep {REDACTED}"
 
 
 # --- JSON ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discove
 from adfs_readiness.history import HistoryError
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.model import RunResult
+from adfs_readiness.redaction import RedactingFormatter
 from adfs_readiness.text import terminal_safe
 from adfs_readiness.snapshot import SnapshotError
 
@@ -141,17 +142,12 @@ def _add_verbose(p: argparse.ArgumentParser) -> None:
                    help="debug log on standard error (-vv: also the libraries' debug output)")
 
 
-class _TerminalSafeFormatter(logging.Formatter):
-    """Log lines carry server and document content (signxml's debug log dumps whole documents):
-    their control characters are made visible like in the text report."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
-        return terminal_safe(super().formatMessage(record))
-
-
 def _configure_logging(verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    # Log lines carry server and document content (signxml's debug log dumps whole documents) and,
+    # at -vv, the libraries' own lines (URLs with a webhook's path): the run's secrets are
+    # redacted (the run teaches the formatter its secrets) and control characters made visible.
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s", finish=terminal_safe))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler])
     # Library chatter is not the admin's business unless asked for twice: urllib3 logs a WARNING
     # with the whole peer certificate on a name mismatch (a finding we report ourselves), and
@@ -264,7 +260,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return 0
         registry = discover_checks()
         for ep, reason in registry.load_errors:
-            print(f"adfs-readiness: warning: check plugin {ep} failed to load: {reason}", file=sys.stderr)
+            print(terminal_safe(f"adfs-readiness: warning: check plugin {ep} failed to load: {reason}"),
+                  file=sys.stderr)
         if args.command == "list-checks":
             return _cmd_list_checks(registry, args)
         if args.command == "explain":
@@ -276,18 +273,21 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command in cli_schedule.SCHEDULE_COMMANDS:
             return cli_schedule.run_schedule_command(registry, args, _config_from_args, _emit, _write)
     except ConfigError as exc:
-        print(f"adfs-readiness: configuration error: {exc}", file=sys.stderr)
+        # Keys and values of a configuration file are printed: escape sequences in them are shown,
+        # not run by the terminal.
+        print(terminal_safe(f"adfs-readiness: configuration error: {exc}"), file=sys.stderr)
         return EXIT_CANNOT_RUN
     except RegistryError as exc:
-        print(f"adfs-readiness: plugin error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: plugin error: {exc}"), file=sys.stderr)
         return EXIT_CANNOT_RUN
     except (LockBusy, HistoryError, SnapshotError) as exc:
-        print(f"adfs-readiness: {exc}", file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: {exc}"), file=sys.stderr)  # snapshot keys, history values
         return EXIT_CANNOT_RUN
     except BrokenPipeError:
         raise  # the reader of our output went away: handled quietly in main()
     except OSError as exc:
-        print(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(terminal_safe(f"adfs-readiness: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")),
+              file=sys.stderr)
         return EXIT_CANNOT_RUN
     parser.error(f"unknown command {args.command!r}")
     return EXIT_CANNOT_RUN

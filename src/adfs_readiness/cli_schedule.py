@@ -187,7 +187,7 @@ def run_check(registry: CheckRegistry, probes: Any, config: Config, now: datetim
         if progress is not None:
             progress.close()
     for warning in run.warnings:
-        print(f"adfs-readiness: warning: {warning}", file=sys.stderr)
+        print(f"adfs-readiness: warning: {terminal_safe(warning)}", file=sys.stderr)
     return run
 
 
@@ -260,15 +260,15 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
     write(args.out_dir / "index.html", render_fleet_index_html(index))
     for o in outcomes:
         for warning in (o.run.warnings if o.run else ()):
-            print(f"adfs-readiness: warning: {o.tenant.name}: {warning}", file=sys.stderr)
+            print(terminal_safe(f"adfs-readiness: warning: {o.tenant.name}: {warning}"), file=sys.stderr)
         if o.error:
-            print(f"adfs-readiness: {o.tenant.name}: {o.error}", file=sys.stderr)
+            print(terminal_safe(f"adfs-readiness: {o.tenant.name}: {o.error}"), file=sys.stderr)
     if not args.quiet:
         for row in index["rows"]:
             verdict = row["verdict"] or "NOT RUN"
             score = row["score"] if row["score"] is not None else "-"
-            print(f"{row['tenant']:24} {verdict:20} {row['grade'] or '-':2} {score:>3}"
-                  f"  {', '.join(row['blockers'])}")
+            print(terminal_safe(f"{row['tenant']:24} {verdict:20} {row['grade'] or '-':2} {score:>3}"
+                                f"  {', '.join(row['blockers'])}"))
         print(f"Fleet index: {args.out_dir / 'index.html'}")
     return fleet_exit_code(outcomes)
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from adfs_readiness.model import Area, Finding, RunResult, Severity, Status, Verdict, VerdictReason
+from adfs_readiness.text import csv_cell
 
 __all__ = ["EXIT_CRASH", "INTERNAL_ERROR_CHECK_ID", "RunCrashed", "crash_line", "log_traceback", "incomplete",
            "write_incomplete_reports"]
@@ -132,8 +133,6 @@ def _minimal(fmt: str, result: RunResult) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["target", "verdict", "summary"])
-        # A leading quote keeps a spreadsheet from running a hostile target as a formula.
-        writer.writerow([("'" + target) if target[:1] in ("=", "+", "-", "@", "\t", "\r") else target,
-                         Verdict.INCOMPLETE.value, message])
+        writer.writerow([csv_cell(v) for v in (target, Verdict.INCOMPLETE.value, message)])
         return out.getvalue()
     return f"# INCOMPLETE\n\n{message}\n"

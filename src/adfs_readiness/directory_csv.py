@@ -4,8 +4,8 @@ The rows are the attribute rules' (``adfs_readiness_checks.directory_rules``) ov
 fact the run gathered, read back from the run's JSON-ready facts (the same decoding an evidence
 snapshot uses), so the CSV says exactly what the findings counted. UTF-8 with a byte order mark
 (Excel then reads non-ASCII names), one row per object and problem, sorted by check and DN.
-Values that a spreadsheet would run as a formula (starting with = + - @, tab or carriage
-return) get a leading apostrophe (OWASP, "CSV Injection").
+Every cell goes through :func:`adfs_readiness.text.csv_cell`, the one formula guard of every CSV
+the tool writes (OWASP, "CSV Injection").
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from io import StringIO
 from pathlib import Path
 from typing import Any, Sequence
 
+from adfs_readiness.text import csv_cell
+
 __all__ = ["CSV_NAME", "directory_csv_text", "write_directory_csv"]
 
 #: The file written in the ``--csv-dir`` folder.
 CSV_NAME = "directory-problems.csv"
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def directory_csv_text(directory_fact: Any, federated_domains: Sequence[str] = ()) -> str | None:
@@ -45,7 +43,7 @@ def directory_csv_text(directory_fact: Any, federated_domains: Sequence[str] = (
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for p in problem_rows(facts.scan, federated_domains):
-        writer.writerow([p.check_id, _cell(p.dn), p.attribute, _cell(p.value), p.problem, p.fix])
+        writer.writerow([csv_cell(v) for v in (p.check_id, p.dn, p.attribute, p.value, p.problem, p.fix)])
     return "\ufeff" + out.getvalue()
 
 

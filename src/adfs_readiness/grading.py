@@ -3,7 +3,9 @@
 The rules (DESIGN.md, "Grading"):
 
 * Verdict: any failed blocker -> NOT_READY, whatever the score. Otherwise any blocker check that
-  ended in ``error`` (could not be determined) -> INCOMPLETE, never READY. Otherwise any ``fail``,
+  ended in ``error`` (could not be determined), or any ``error`` the machine running the check
+  caused (``Finding.local_cause``: its resolver, route, trust store or files failed) ->
+  INCOMPLETE, never READY: the run did not do its job, whichever check it hit. Otherwise any ``fail``,
   ``warn`` or ``error`` -> READY_WITH_WARNINGS. Otherwise READY. A run in which no check produced a
   judgement (everything skipped) is INCOMPLETE: nothing was shown to work.
 * Score: each check contributes its severity weight; a check's findings share that weight so a
@@ -75,19 +77,24 @@ def grade(findings: Iterable[Finding]) -> Grade:
 
     reasons: list[VerdictReason] = []
     blocker_failed = [f for f in findings if f.status is Status.FAIL and f.blocker]
-    blocker_unknown = [f for f in findings if f.status is Status.ERROR and f.blocker_check]
+    local_failure = [f for f in findings if f.status is Status.ERROR and f.local_cause]
+    blocker_unknown = [f for f in findings if f.status is Status.ERROR and f.blocker_check and not f.local_cause]
     other_fail = [f for f in findings if f.status is Status.FAIL and not f.blocker]
-    other_error = [f for f in findings if f.status is Status.ERROR and not f.blocker_check]
+    other_error = [f for f in findings if f.status is Status.ERROR and not f.blocker_check and not f.local_cause]
     warned = [f for f in findings if f.status is Status.WARN]
-    for kind, group in (("blocker_failed", blocker_failed), ("blocker_undetermined", blocker_unknown),
-                        ("failed", other_fail), ("undetermined", other_error), ("warning", warned)):
-        reasons.extend(_fold_same_cause(kind, group) if kind.endswith("undetermined") else
-                       [VerdictReason(kind, f.check_id, f.summary, f.target) for f in group])
+    for kind, group in (("blocker_failed", blocker_failed), ("local_failure", local_failure),
+                        ("blocker_undetermined", blocker_unknown), ("failed", other_fail),
+                        ("undetermined", other_error), ("warning", warned)):
+        if kind == "local_failure":
+            reasons.extend(_fold_local_causes(group))
+        else:
+            reasons.extend(_fold_same_cause(kind, group) if kind.endswith("undetermined") else
+                           [VerdictReason(kind, f.check_id, f.summary, f.target) for f in group])
 
     judged = [f for f in findings if f.status is not Status.SKIP]
     if blocker_failed:
         verdict = Verdict.NOT_READY
-    elif blocker_unknown:
+    elif blocker_unknown or local_failure:
         verdict = Verdict.INCOMPLETE
     elif not judged:
         verdict = Verdict.INCOMPLETE
@@ -105,6 +112,24 @@ def grade(findings: Iterable[Finding]) -> Grade:
         letter = max(letter, cap)  # letters sort A < B < ... < F: max() is the worse one
     all_counts = {s.value: counts.get(s.value, 0) for s in Status}
     return Grade(score=score, letter=letter, verdict=verdict, reasons=tuple(reasons), counts=all_counts)
+
+
+def _fold_local_causes(group: list[Finding]) -> list[VerdictReason]:
+    """One reason per distinct local cause (this machine's resolver, route, trust store, files),
+    naming every check it left undetermined: the cause is what the admin must fix."""
+    by_cause: dict[str, list[str]] = {}
+    for f in group:
+        ids = by_cause.setdefault(f.local_cause or "", [])
+        if f.check_id not in ids:
+            ids.append(f.check_id)
+    reasons = []
+    for cause, ids in by_cause.items():
+        summary = (f"The machine running the check could not do its part: {cause}. Not determined here, not a "
+                   f"finding about the target: fix this machine and run the check again.")
+        if len(ids) > 1:
+            summary += f" (also: {', '.join(ids[1:])})"
+        reasons.append(VerdictReason("local_failure", ids[0], summary))
+    return reasons
 
 
 def _fold_same_cause(kind: str, group: list[Finding]) -> list[VerdictReason]:

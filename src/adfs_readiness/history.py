@@ -38,6 +38,7 @@ from adfs_readiness.model import (
     Status,
     Verdict,
 )
+from adfs_readiness.text import loads_json
 
 __all__ = [
     "DamagedRow",
@@ -375,8 +376,8 @@ def _moment(row: sqlite3.Row, column: str) -> datetime:
 
 def _json_list(row: sqlite3.Row, column: str) -> list[Any]:
     try:
-        value = json.loads(_text(row, column, MAX_ROW_JSON_CHARS))
-    except (ValueError, RecursionError):
+        value = loads_json(_text(row, column, MAX_ROW_JSON_CHARS))  # lone surrogates made safe here
+    except ValueError:
         raise DamagedRow(f"{column} is not JSON") from None
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise DamagedRow(f"{column} is not a list of objects")

@@ -203,7 +203,9 @@ class Finding:
 
     ``blocker`` is True only when this finding blocks SSO now (a blocker check's ``fail``);
     ``blocker_check`` says whether the check can block at all. ``suppression`` is set when an
-    accepted risk covers the finding (it is then left out of the grade).
+    accepted risk covers the finding (it is then left out of the grade). ``local_cause`` is set on
+    an ``error`` finding that the machine running the check caused (its resolver, route, trust
+    store or files failed; the words say which): such a run is INCOMPLETE, whatever the check.
     """
 
     check_id: str
@@ -219,12 +221,14 @@ class Finding:
     references: tuple[Reference, ...]
     target: str | None = None
     suppression: AcceptedRisk | None = None
+    local_cause: str | None = None
 
 
 @dataclass(frozen=True)
 class VerdictReason:
-    """Why the verdict is what it is: ``kind`` is one of ``blocker_failed``,
-    ``blocker_undetermined``, ``warning``, ``failed``, ``undetermined``, ``nothing_checked``."""
+    """Why the verdict is what it is: ``kind`` is one of ``blocker_failed``, ``local_failure``
+    (this machine could not do its part), ``blocker_undetermined``, ``warning``, ``failed``,
+    ``undetermined``, ``nothing_checked``."""
 
     kind: str
     check_id: str | None

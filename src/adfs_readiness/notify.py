@@ -27,6 +27,7 @@ from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.history import RunRecord, failing_checks, finding_rows
 from adfs_readiness.model import RunResult, Verdict
 from adfs_readiness.net import HttpClient, TimeBudget
+from adfs_readiness.redaction import Redactor, protect_logs, webhook_secrets
 from adfs_readiness.text import terminal_safe
 
 __all__ = ["NotifyResult", "change_since", "webhook_payload", "post_webhook", "safe_url"]
@@ -115,6 +116,9 @@ def post_webhook(url: str, payload: Mapping[str, Any], *, timeout: float = 10.0,
         return NotifyResult(False, None, "not a usable URL")
     if scheme not in ("http", "https"):
         return NotifyResult(False, None, f"not an http(s) URL: {terminal_safe(scheme or '(none)')}://…")
+    secrets = webhook_secrets(url)
+    protect_logs(*secrets)  # -vv shows the libraries' request lines
+    scrub = Redactor(secrets).text  # a hostile webhook may echo its own URL in its answer
     client = client if client is not None else HttpClient()
     body = json.dumps(dict(payload), ensure_ascii=False).encode("utf-8")
     answer = client.post(url, body, content_type="application/json", budget=TimeBudget.starting_now(timeout),
@@ -124,11 +128,11 @@ def post_webhook(url: str, payload: Mapping[str, Any], *, timeout: float = 10.0,
         # The error's own text may name the URL (its path and query are the secret): only its kind
         # and the words of the policy or of this machine's trouble are shown.
         words = error.reason if error.kind in (ProbeErrorKind.POLICY, ProbeErrorKind.LOCAL) else error.kind.value
-        return NotifyResult(False, None, f"{shown}: {terminal_safe(words.replace(url, shown))}")
+        return NotifyResult(False, None, f"{shown}: {terminal_safe(scrub(words.replace(url, shown)))}")
     # A status line arrived: the server took the post, whatever became of the rest of its answer
     # (cut at the cap or at the time limit).
     status = answer.status or 0
     if 200 <= status < 300:
         return NotifyResult(True, status, "posted")
-    reason = terminal_safe(answer.exchange.reason or "")[:100]
+    reason = terminal_safe(scrub(answer.exchange.reason or ""))[:100]
     return NotifyResult(False, status, f"{shown} answered {status} {reason}".rstrip())

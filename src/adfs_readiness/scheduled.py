@@ -26,6 +26,7 @@ from adfs_readiness.engine.scope import run_scope
 from adfs_readiness.history import TREND_LENGTH, History, HistoryError, RunRecord, changes_between, finding_rows
 from adfs_readiness.locking import run_lock
 from adfs_readiness.model import RunResult
+from adfs_readiness.net.policy import without_userinfo
 from adfs_readiness.notify import NotifyResult, change_since, post_webhook, webhook_payload
 from adfs_readiness.probes import ProbeSpec
 from adfs_readiness.suppressions import Suppression, apply_suppressions
@@ -81,8 +82,10 @@ class ScheduledRun:
 
 def target_key(config: Config, explicit: str | None = None) -> str:
     """What runs of ``config`` are grouped by: ``explicit`` (a tenant name), else the service
-    name, else the metadata source."""
-    return explicit or config.service_name or config.metadata_source or "(not configured)"
+    name, else the metadata source (without any userinfo: the key names the history's rows and
+    the lock file)."""
+    source = without_userinfo(config.metadata_source) if config.metadata_source else None
+    return explicit or config.service_name or source or "(not configured)"
 
 
 def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Config, now: datetime,

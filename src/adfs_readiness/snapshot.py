@@ -10,19 +10,19 @@ the stored facts, at the stored ``now``: the findings are those the live run gav
 
 Secrets: facts carry none by design (passwords come from the environment, a prompt or the
 keyring and are never part of a fact). As a second line of defence the snapshot is scrubbed
-before it is written: values under keys that name a secret (``password``, ``secret``,
-``private_key``, ``authorization``, ...), PEM private-key blocks anywhere in a string, and every
-occurrence of the secret values the run knows (the LDAP password from its environment variable,
-and any value passed in ``extra_secrets``) become ``"[REDACTED]"``.
+before it is written by the one redactor (:mod:`adfs_readiness.redaction`): values under keys
+that name a secret (``password``, ``secret``, ``private_key``, ``authorization``, ...), PEM
+private-key blocks anywhere in a string, and every occurrence of the secrets the run knows (the
+LDAP password and Graph client secret from their environment variables, URL userinfo, ...)
+become ``"[REDACTED]"``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import socket
 import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,19 +37,14 @@ from adfs_readiness.facts.codec import FactDecodeError, decode, encode
 from adfs_readiness.files import PRIVATE_MODE, read_capped, write_atomic
 from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.model import Provenance, RunResult
-from adfs_readiness.pem import strip_pem_blocks
 from adfs_readiness.probes import ProbeContext, ProbeSpec
+from adfs_readiness.redaction import REDACTED, Redactor
 
 __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "REDACTED", "SnapshotError", "Snapshot", "collect",
            "write_snapshot", "read_snapshot", "assess", "redact"]
 
 SNAPSHOT_FORMAT = "adfs-readiness-evidence"
 SNAPSHOT_VERSION = 1
-REDACTED = "[REDACTED]"
-
-_SECRET_KEYS = {"password", "passwd", "pwd", "secret", "client_secret", "private_key", "privatekey",
-                "authorization", "proxy_authorization", "cookie", "set_cookie", "api_key", "apikey",
-                "access_token", "refresh_token", "bind_password", "credential", "credentials", "key_pem"}
 
 
 class SnapshotError(ValueError):
@@ -103,7 +98,7 @@ def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Co
                        if k in result.facts},
         "facts": dict(result.facts),
     }
-    return result, redact(doc, _known_secrets(config))
+    return result, Redactor.for_run(config).value(doc)
 
 
 def write_snapshot(path: Path, doc: Mapping[str, Any]) -> None:
@@ -244,40 +239,11 @@ def assess(registry: CheckRegistry, snapshot: Snapshot, *, now: datetime | None 
 
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
-    """A copy of a JSON-ready value with secrets replaced by ``"[REDACTED]"`` (see the module
-    docstring). ``secrets`` are literal values to remove wherever they occur (empty ones and
-    values shorter than 4 characters are ignored: they would redact innocent text)."""
-    known = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def scrub(v: Any, key: str | None) -> Any:
-        if key is not None and key.lower().replace("-", "_") in _SECRET_KEYS and v not in (None, "", [], {}):
-            return REDACTED
-        if isinstance(v, str):
-            # Linear (adfs_readiness.pem): a lazy regex was quadratic on a string of BEGIN lines.
-            v = strip_pem_blocks(v, "PRIVATE KEY", REDACTED)
-            for secret in known:
-                v = v.replace(secret, REDACTED)
-            return v
-        if isinstance(v, Mapping):
-            return {k: scrub(item, str(k)) for k, item in v.items()}
-        if isinstance(v, list):
-            return [scrub(item, None) for item in v]
-        return v
-
-    return scrub(value, None)
-
-
-def _known_secrets(config: Config) -> list[str]:
-    secrets = []
-    # The sign-in test account's password, when it comes from the environment (facts never hold it;
-    # this is defence in depth for a value a server echoed back).
-    sign_in_env = config.sign_in_test.password_env if config.sign_in_test.password_source == "env" else None
-    if sign_in_env and os.environ.get(sign_in_env):
-        secrets.append(os.environ[sign_in_env])
-    env = config.directory.password_env
-    if env and os.environ.get(env):
-        secrets.append(os.environ[env])
-    return secrets
+    """A copy of a JSON-ready value with secrets replaced by ``"[REDACTED]"``: the one redactor
+    (:class:`adfs_readiness.redaction.Redactor`) with ``secrets`` as the literal values to remove
+    (empty ones and values shorter than 4 characters are ignored: they would redact innocent
+    text); values under secret-named keys and PEM private keys are replaced too."""
+    return Redactor(secrets).value(value)
 
 
 def _types(probes: Mapping[str, ProbeSpec]) -> dict[str, type]:

@@ -23,6 +23,7 @@ from adfs_readiness.api import CannotDetermine, Check, CheckContext
 from adfs_readiness.calendar import build_calendar
 from adfs_readiness.config import Config
 from adfs_readiness.engine.bounds import MAX_SUMMARY, MAX_TARGET, bound_text, bound_tree
+from adfs_readiness.engine.local_failures import local_cause_text, local_failures, not_determined_here
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.scope import RunScope, run_scope, scope_target
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, to_jsonable
@@ -30,6 +31,7 @@ from adfs_readiness.grading import grade
 from adfs_readiness.model import Finding, Outcome, RunResult, Status
 from adfs_readiness.net import Network
 from adfs_readiness.probes import ProbeContext, ProbeSpec
+from adfs_readiness.redaction import Redactor, protect_logs
 
 __all__ = ["RunPlan", "plan_run", "gather_facts", "judge", "run_checks"]
 
@@ -83,6 +85,7 @@ def gather_facts(
     *,
     deadline: float,
     progress: Callable[[str, int], None] | None = None,
+    network: Network | None = None,
 ) -> dict[str, Any]:
     """Run the probes for ``keys`` concurrently and return key -> fact or ProbeError.
 
@@ -92,12 +95,13 @@ def gather_facts(
     min(its own timeout, the time left). A probe that has not returned by its limit yields
     ProbeError(TIMEOUT) (or DEADLINE when the run's deadline cut it); an exception inside a probe
     yields ProbeError(INTERNAL) with the traceback in the debug log. Never raises for probe trouble.
+    ``network`` is the run's network, shared by its probes (one is made for ``config`` when None).
     """
     results: dict[str, Any] = {}
     done: queue.Queue[tuple[str, Any]] = queue.Queue()
     limits: dict[str, tuple[float, bool]] = {}
     started = time.monotonic()
-    network = Network.for_config(config)  # one per run: trust stores, resolvers, HTTP client
+    network = network if network is not None else Network.for_config(config)  # one per run
     for key in keys:
         spec = probes.get(key)
         if spec is None:
@@ -151,8 +155,11 @@ def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime
     the probe's reason. CannotDetermine becomes ``error`` with its reason; any other exception
     becomes ``error`` naming the exception (traceback in the debug log). A check that returns no
     outcome, or something that is not an Outcome, is an ``error`` too: nothing is silently dropped.
+    When the facts a check reads carry a failure of the machine running the check (kind
+    ``local``), its fail and warn outcomes become ``error`` naming that cause (local_failures.py).
     """
     findings: list[Finding] = []
+    local: dict[str, list[ProbeError]] = {key: local_failures(value) for key, value in facts.items()}
     for c in plan.skipped:
         findings.append(_finding(c, Outcome(Status.SKIP, f"Skipped by configuration ({config.source}: checks.skip)."),
                                  config))
@@ -163,16 +170,20 @@ def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime
         missing = [(key, facts.get(key)) for key in c.meta.requires
                    if facts.get(key) is None or isinstance(facts.get(key), ProbeError)]
         if missing:
-            key, err = missing[0]
+            key, err = next(((k, e) for k, e in missing if local.get(k)), missing[0])
             reason = str(err) if err is not None else f"fact {key!r} was not gathered"
             findings.append(_finding(c, Outcome(
                 Status.ERROR, f"Could not be determined: the facts it needs could not be gathered ({reason}).",
-                evidence={"fact": key, "probe_error": to_jsonable(err) if err is not None else None}), config))
+                evidence={"fact": key, "probe_error": to_jsonable(err) if err is not None else None}), config,
+                local_cause=local_cause_text(local[key]) if local.get(key) else None))
             continue
         available = {k: facts[k] for k in c.meta.optional
                      if facts.get(k) is not None and not isinstance(facts.get(k), ProbeError)}
         ctx = CheckContext(facts={**available, **{k: facts[k] for k in c.meta.requires}}, config=config, now=now)
-        findings.extend(_finding(c, o, config) for o in _call_check(c, ctx))
+        trouble = [e for k in (*c.meta.requires, *available) for e in local.get(k, ())]
+        for o in _call_check(c, ctx):
+            o, cause = not_determined_here(o, trouble)
+            findings.append(_finding(c, o, config, local_cause=cause))
     return findings
 
 
@@ -194,7 +205,7 @@ def _call_check(c: Check, ctx: CheckContext) -> list[Outcome]:
     return outcomes
 
 
-def _finding(c: Check, o: Outcome, config: Config) -> Finding:
+def _finding(c: Check, o: Outcome, config: Config, local_cause: str | None = None) -> Finding:
     meta = c.meta
     blocker = o.status is Status.FAIL and (meta.blocker if o.blocker is None else o.blocker)
     remediation = o.remediation or meta.remediation
@@ -217,6 +228,7 @@ def _finding(c: Check, o: Outcome, config: Config) -> Finding:
         references=meta.references,
         # An empty target (an unreadable certificate has no thumbprint) is none.
         target=bound_text(str(o.target), MAX_TARGET) if o.target else None,
+        local_cause=local_cause,
     )
 
 
@@ -242,9 +254,13 @@ def run_checks(
     started = time.monotonic()
     deadline = started + config.deadline_seconds
     plan = plan_run(registry, config, only)
+    network = Network.for_config(config)  # one per run: trust stores, resolvers, HTTP client
+    redactor = Redactor.for_run(config)
+    protect_logs(*redactor.secrets)
     # Probes record what they saw at the real time of the run (a Date header is compared with the
     # moment it arrived); only the checks judge at ``now``, which --as-of may move.
-    facts = gather_facts(plan.fact_keys, probes, config, started_at or now, deadline=deadline, progress=progress)
+    facts = gather_facts(plan.fact_keys, probes, config, started_at or now, deadline=deadline, progress=progress,
+                         network=network)
     findings = judge(plan, facts, config, now)
     graded = grade(findings)
     elapsed = time.monotonic() - started
@@ -266,7 +282,10 @@ def run_checks(
         meta["target_identified"] = identity is not None
     meta.update(run_metadata or {})
     begun = started_at or now
-    return RunResult(
+    # The one place the run's result is made: no secret of the run (nor one a server echoed)
+    # reaches any writer (redaction.py).
+    redactor.add(*network.secrets.secrets)
+    return redactor.result(RunResult(
         target=target or identity or _default_target(config, scope),
         started_at=begun,
         finished_at=begun + timedelta(seconds=elapsed),
@@ -275,7 +294,7 @@ def run_checks(
         facts={k: to_jsonable(v) for k, v in facts.items()},
         metadata=meta,
         certificates=build_calendar(facts, now),
-    )
+    ))
 
 
 def _default_target(config: Config, scope: RunScope) -> str:

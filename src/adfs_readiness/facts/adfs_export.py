@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts import CertificateInfo, ProbeError
 from adfs_readiness.facts.adfs_servers import AdfsServer
 from adfs_readiness.facts.claim_rules import ClaimRuleSet
 
@@ -158,6 +158,8 @@ class AdfsExport:
         sources: every file read.
         problems: what was wrong: unreadable file, missing sections or fields, unknown field
             values, numbers where names were expected (prefixed with the file when several).
+        local_failures: files this machine could not read (ProbeError of kind ``local``): the
+            checks reading the export are then "not determined", not failed (engine/local_failures.py).
     """
 
     configured: bool
@@ -175,3 +177,4 @@ class AdfsExport:
     servers: tuple[AdfsServer, ...] = ()
     sources: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    local_failures: tuple[ProbeError, ...] = ()

@@ -153,9 +153,14 @@ class SpfRecordTree:
             mx, ptr, exists, redirect) as written, e.g. "include:spf.protection.outlook.com".
         children: the trees of this record's include: and redirect= targets, in order (a target
             already visited higher up, or beyond the depth limit, is not followed again).
-        dns_lookup_count: DNS-querying terms of this record and all followed children (RFC 7208
-            4.6.4 counts them against the limit of 10).
-        problems: what stopped the evaluation (a loop, the depth limit, a failed lookup).
+        dns_lookup_count: DNS-querying terms of this record and all followed children, as far as
+            the evaluation went (RFC 7208 4.6.4 counts them against the limit of 10; the
+            evaluation stops at the 11th).
+        problems: what stopped the evaluation of this record (a loop, a macro, a failed lookup).
+        permerror: on the root, why the whole evaluation ended in SPF's permanent error (more
+            than 10 DNS-querying terms, more than 2 void lookups, an include loop); None when it
+            did not. Receivers then fail SPF for every message.
+        void_lookups: on the root, the void lookups (no records, NXDOMAIN) the evaluation met.
     """
 
     domain: str
@@ -166,6 +171,8 @@ class SpfRecordTree:
     children: tuple["SpfRecordTree", ...]
     dns_lookup_count: int
     problems: tuple[str, ...] = ()
+    permerror: str | None = None
+    void_lookups: int = 0
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,11 @@ class TimeBudget:
         deadline's doing, not the peer's slowness."""
         return self.remaining() < self.operation_seconds
 
+    def less(self, margin_seconds: float) -> TimeBudget:
+        """This budget ending ``margin_seconds`` earlier: work that must hand its result back
+        before the deadline (a probe's request, so the engine still gets the fact)."""
+        return TimeBudget(self.operation_seconds, self.deadline - margin_seconds)
+
     def within(self, total_seconds: float | None) -> TimeBudget:
         """This budget, ending no later than ``total_seconds`` from now (unchanged for None):
         the total time of one request, headers and body."""

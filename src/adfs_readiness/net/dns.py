@@ -90,6 +90,7 @@ def _text(name: dns.name.Name) -> str:
 
 
 def _record_text(rd: Any) -> str:
+    """A record in the presentation format DnsLookup.records documents (dnspython rdata)."""
     kind = rd.rdtype
     if kind in (dns.rdatatype.A, dns.rdatatype.AAAA):
         return str(rd.address)
@@ -204,40 +205,40 @@ class DnsClient:
         while True:
             ex = self._exchange(current, wanted)
             attempts += ex.attempts
-            elapsed = time.monotonic() - started
-            common: dict[str, Any] = dict(cname_chain=tuple(chain), attempts=attempts,
-                                          elapsed_seconds=round(elapsed, 3))
+
+            def made(outcome: DnsOutcome, *, asked: int = attempts, **fields: Any) -> DnsLookup:
+                return DnsLookup(name, rdtype, outcome, cname_chain=tuple(chain), attempts=asked,
+                                 elapsed_seconds=round(time.monotonic() - started, 3), **fields)
+
             if ex.response is None:
                 if ex.outcome is DnsOutcome.TIMEOUT:
                     self._silent_in_a_row += 1
                 local = (ProbeError(ProbeErrorKind.LOCAL, ex.local, ", ".join(self.server_labels))
                          if ex.local else None)
-                return DnsLookup(name, rdtype, ex.outcome or DnsOutcome.ERROR, reason=ex.reason,
-                                 canonical_name=current, local_failure=local, **common)
+                return made(ex.outcome or DnsOutcome.ERROR, reason=ex.reason, canonical_name=current,
+                            local_failure=local)
             self._silent_in_a_row = 0
             response = ex.response
-            where: dict[str, Any] = dict(resolver=ex.server, transport=ex.transport)
+            where: dict[str, Any] = {"resolver": ex.server, "transport": ex.transport}
             records, ttl, end, loop = _walk(response, current, wanted, chain, seen)
-            common["cname_chain"] = tuple(chain)
             if loop:
-                return DnsLookup(name, rdtype, DnsOutcome.CNAME_LOOP, canonical_name=end,
-                                 reason=f"the CNAME chain returns to {end}", **where, **common)
+                return made(DnsOutcome.CNAME_LOOP, canonical_name=end, reason=f"the CNAME chain returns to {end}",
+                            **where)
             if records:
-                return DnsLookup(name, rdtype, DnsOutcome.ANSWER, records=records, ttl=ttl,
-                                 canonical_name=end, **where, **common)
+                return made(DnsOutcome.ANSWER, records=records, ttl=ttl, canonical_name=end, **where)
             if response.rcode() == dns.rcode.NXDOMAIN:
                 outcome = DnsOutcome.DANGLING_CNAME if chain else DnsOutcome.NXDOMAIN
                 reason = f"{end} does not exist" if chain else None
-                return DnsLookup(name, rdtype, outcome, canonical_name=end, reason=reason, **where, **common)
+                return made(outcome, canonical_name=end, reason=reason, **where)
             if end != current and not _has_data_for(response, end):
                 # The resolver gave the CNAME but did not chase it (not a recursive resolver, or
                 # the target is elsewhere): ask for the target ourselves, within the hop limit.
                 if len(chain) >= MAX_CNAME_HOPS:
-                    return DnsLookup(name, rdtype, DnsOutcome.CNAME_LOOP, canonical_name=end,
-                                     reason=f"more than {MAX_CNAME_HOPS} CNAME hops", **where, **common)
+                    return made(DnsOutcome.CNAME_LOOP, canonical_name=end, reason=f"more than {MAX_CNAME_HOPS} "
+                                                                                  f"CNAME hops", **where)
                 current = end
                 continue
-            return DnsLookup(name, rdtype, DnsOutcome.NO_ANSWER, canonical_name=end, **where, **common)
+            return made(DnsOutcome.NO_ANSWER, canonical_name=end, **where)
 
     def _exchange(self, qname: str, wanted: dns.rdatatype.RdataType) -> _Exchange:
         failures: list[tuple[DnsOutcome, str]] = []

@@ -337,7 +337,7 @@ class HttpClient:
             try:
                 response = http.request(request.method, request_url, data=request.body, headers=headers,
                                         timeout=(wait, wait), allow_redirects=False, stream=True,
-                                        hooks={"response": lambda r, *_, answers=answers, **__: answers.append(r)})
+                                        hooks={"response": lambda r, *args, seen=answers, **kwargs: seen.append(r)})
             except Exception as exc:  # noqa: BLE001 - every transport failure becomes data
                 if answers and isinstance(exc, ValueError) and answers[-1].status_code in _REDIRECT_STATUSES:
                     response = answers[-1]
@@ -347,6 +347,11 @@ class HttpClient:
                                       request_error(exc, current, wait, deadline_bound=wait < budget.operation_seconds))
                     return pinned
             with response:
+                if watchdog.fired:
+                    # The shutdown at the deadline ends a dripped header block as if it were
+                    # complete: such an answer is not one (no status is recorded).
+                    progress.error = ProbeError(ProbeErrorKind.DEADLINE, DEADLINE_REASON, current)
+                    return pinned
                 progress.status, progress.reason = response.status_code, response.reason
                 progress.headers, progress.all_headers = _headers_of(response)
                 location = response.headers.get("location")
@@ -457,7 +462,8 @@ def fetch(url: str, *, timeout: float, deadline: float, max_bytes: int, connect_
     run's client, ``ctx.net.http``). ``timeout`` is the operation time, ``deadline`` a
     ``time.monotonic()`` value; the rest as for :meth:`HttpClient.get`. Returns
     ``(exchange, body)``."""
-    client = HttpClient(TrustStores(ca_bundle), policy if policy is not None else NetPolicy(max_download_bytes=max_bytes))
+    policy = policy if policy is not None else NetPolicy(max_download_bytes=max_bytes)
+    client = HttpClient(TrustStores(ca_bundle), policy)
     answer = client.get(url, budget=TimeBudget(timeout, deadline), accept=accept, connect_address=connect_address,
                         max_redirects=max_redirects, max_bytes=max_bytes, capture_tls=capture_tls)
     return answer.exchange, answer.body

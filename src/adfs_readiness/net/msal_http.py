@@ -49,7 +49,8 @@ class MsalHttpClient:
 
     Args:
         client: the run's HTTP client.
-        budget: the probe's time budget (every request ends by its deadline).
+        budget: the probe's time budget: each request (discovery, token) ends within one operation
+            time (``network.timeout_seconds``), headers and body, and by the budget's deadline.
         pins: host name (lower case) -> address to connect to instead of resolving it (the
             configured ``[cloud]`` addresses, like curl --resolve).
     """
@@ -79,7 +80,8 @@ class MsalHttpClient:
         """GET for msal (redirects not followed: msal asks the URLs it means)."""
         url = self._with_params(url, params)
         return self._checked(self._client.get(url, budget=self._budget, headers=headers, max_redirects=0,
-                                              accept="application/json", connect_address=self._pin(url)))
+                                              accept="application/json", connect_address=self._pin(url),
+                                              total_seconds=self._budget.operation_seconds))
 
     def post(self, url: str, params: Mapping[str, Any] | None = None, data: Any = None,
              headers: Mapping[str, str] | None = None, **kwargs: Any) -> _Response:
@@ -94,7 +96,8 @@ class MsalHttpClient:
             content_type = "application/x-www-form-urlencoded"
         return self._checked(self._client.post(url, body, content_type=given or content_type, budget=self._budget,
                                                headers=extra, accept="application/json",
-                                               connect_address=self._pin(url)))
+                                               connect_address=self._pin(url),
+                                               total_seconds=self._budget.operation_seconds))
 
     def close(self) -> None:
         """Nothing to close: every request has its own connection."""

@@ -6,7 +6,9 @@ hands it to every probe as ``ctx.net``).
 * :meth:`Network.resolver`: one dnspython resolver per view, built on first use;
 * :meth:`Network.connect`: a policy-checked TCP connection for protocols spoken by hand (TLS
   handshakes);
-* ``policy``: what is refused (link-local and cloud metadata targets, URL credentials).
+* ``policy``: what is refused (link-local and cloud metadata targets, URL credentials);
+* ``secrets``: secrets a probe obtained during the run (a keyring or prompted password):
+  ``ctx.net.secrets.add(password)``; the run's redactor scrubs them from every output.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from adfs_readiness.net.dns import make_resolver
 from adfs_readiness.net.policy import NetPolicy
 from adfs_readiness.net.sockets import open_tcp
 from adfs_readiness.net.trust import TrustStores
+from adfs_readiness.redaction import Redactor
 
 if TYPE_CHECKING:
     from adfs_readiness.config import Config
@@ -47,6 +50,7 @@ class Network:
         self.timeout_seconds = timeout_seconds
         self._lock = threading.Lock()
         self._resolvers: dict[tuple[str, tuple[HostPort, ...]], tuple[dns.resolver.Resolver, bool]] = {}
+        self.secrets = Redactor(teach_logs=True)
 
     @classmethod
     def for_config(cls, config: Config) -> Network:

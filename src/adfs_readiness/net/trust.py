@@ -53,10 +53,11 @@ class TrustStores:
                 context.load_verify_locations(cafile=str(path))
             except FileNotFoundError:
                 return ProbeError(ProbeErrorKind.LOCAL, f"{label} {path} is missing on this machine", str(path))
+            except (ssl.SSLError, ValueError) as exc:  # before OSError: SSLError is one
+                reason = getattr(exc, "reason", None) or exc
+                return ProbeError(ProbeErrorKind.LOCAL, f"{label} {path} holds no usable PEM certificates "
+                                  f"({reason})", str(path))
             except OSError as exc:
                 return ProbeError(ProbeErrorKind.LOCAL, f"{label} {path} cannot be read on this machine "
                                   f"({exc.strerror or exc})", str(path))
-            except (ssl.SSLError, ValueError) as exc:
-                return ProbeError(ProbeErrorKind.LOCAL, f"{label} {path} holds no usable PEM certificates "
-                                  f"({exc})", str(path))
         return context

@@ -18,7 +18,10 @@ from adfs_readiness.config import Config
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.net import Network, TimeBudget
 
-__all__ = ["ProbeContext", "ProbeSpec"]
+__all__ = ["ProbeContext", "ProbeSpec", "BUDGET_MARGIN_SECONDS"]
+
+#: How much earlier than its deadline a probe's budget ends (the DNS client keeps the same margin).
+BUDGET_MARGIN_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,9 @@ class ProbeContext:
         log: the run's logger (debug details, tracebacks).
         net: the run's network (HTTP client, trust stores, resolvers per view), shared by every
             probe of the run; a fresh one for ``config`` when not given.
-        budget: the probe's time budget: ``network.timeout_seconds`` per operation, ending at
-            ``deadline``.
+        budget: the probe's time budget: ``network.timeout_seconds`` per operation, ending a
+            moment (:data:`BUDGET_MARGIN_SECONDS`) before ``deadline``, so that work cut by the
+            budget still hands its fact (with a "deadline" error inside) to the engine in time.
         progress: where a long probe reports how far it got, as (fact key, items read so far),
             for a progress display; None when nobody shows one. Probes never draw anything.
     """
@@ -50,7 +54,8 @@ class ProbeContext:
     def __post_init__(self) -> None:
         if self.net is None:
             object.__setattr__(self, "net", Network.for_config(self.config))
-        object.__setattr__(self, "budget", TimeBudget(self.config.timeout_seconds, self.deadline))
+        object.__setattr__(self, "budget", TimeBudget(self.config.timeout_seconds, self.deadline)
+                           .less(BUDGET_MARGIN_SECONDS))
 
     def remaining(self) -> float:
         """Seconds left until the deadline (never negative)."""

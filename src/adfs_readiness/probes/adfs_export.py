@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from adfs_readiness.config import Limits
-from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.adfs_export import (
     AdfsCertificateEntry,
     AdfsEndpointEntry,
@@ -36,7 +36,7 @@ from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._export_json import ExportReader, ci, items, parse_ps_date
 from adfs_readiness.probes.adfs_server_export import read_server_section, role_of
 from adfs_readiness.probes.claim_rules import parse_claim_rules
-from adfs_readiness.files import read_capped
+from adfs_readiness.files import FileTooLarge, read_capped
 from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTES_SETTING, bounded_problems
 
@@ -158,8 +158,9 @@ def _providers(r: ExportReader, raw: Any, policy: Any) -> tuple[AuthenticationPr
     return tuple(providers)
 
 
-def _load(path: Path, limits: Limits, deadline: float | None) -> tuple[dict | None, str | None]:
-    """The export's top-level object, or (None, why not). Hostile input is refused before it is
+def _load(path: Path, limits: Limits, deadline: float | None) -> tuple[dict | None, str | None, ProbeError | None]:
+    """The export's top-level object, or (None, why not, and the local failure when this machine
+    could not read the file at all). Hostile input is refused before it is
     interpreted, naming the cap and the setting that raises it: a file over
     ``limits.max_input_bytes``, a list over ``limits.max_export_items`` entries, deep nesting, huge
     numbers (:mod:`adfs_readiness.json_input`); reading stops at ``deadline`` (the probe's)."""
@@ -167,20 +168,25 @@ def _load(path: Path, limits: Limits, deadline: float | None) -> tuple[dict | No
         raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
         data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
                                     deadline=deadline)
+    except FileTooLarge as exc:  # refused by its cap: a problem of the file, not of this machine
+        return None, f"cannot read {path}: {exc.strerror or exc}", None
     except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror or exc}"
+        why = f"cannot read {path}: {exc.strerror or exc}"
+        return None, why, ProbeError(ProbeErrorKind.LOCAL, f"the AD FS export {path} cannot be read on this "
+                                                          f"machine ({exc.strerror or exc})", str(path))
     except UntrustedJsonError as exc:
-        return None, f"{path} was refused: {exc}"
+        return None, f"{path} was refused: {exc}", None
     if not isinstance(data, dict):
-        return None, f"{path}: the export is not a JSON object"
-    return data, None
+        return None, f"{path}: the export is not a JSON object", None
+    return data, None, None
 
 
 def _read_one(path: Path, limits: Limits, deadline: float | None) -> tuple[AdfsExport, AdfsServer]:
     """One file: the farm configuration it carries (if any) and its server."""
-    data, error = _load(path, limits, deadline)
+    data, error, local = _load(path, limits, deadline)
     if data is None:
-        return (AdfsExport(configured=True, source=str(path), problems=(error or "",)),
+        return (AdfsExport(configured=True, source=str(path), problems=(error or "",),
+                           local_failures=(local,) if local else ()),
                 AdfsServer(source=str(path), role=None, problems=(error or "",)))
     top, r = ci(data), ExportReader()
     role = role_of(top.get("role"))
@@ -268,7 +274,8 @@ def read_adfs_exports(paths: tuple[Path, ...], limits: Limits = Limits(), deadli
     from dataclasses import replace
 
     return replace(farm_export, servers=servers, sources=tuple(str(p) for p in files),
-                   problems=bounded_problems(problems))
+                   problems=bounded_problems(problems),
+                   local_failures=tuple(failure for export, _ in read for failure in export.local_failures))
 
 
 def read_adfs_export(path: Path, limits: Limits = Limits(), deadline: float | None = None) -> AdfsExport:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from lxml import etree
@@ -26,7 +27,7 @@ MADE_UP_USER = "adfs-readiness-probe"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-def tenant_id_from_discovery(data: dict) -> tuple[str | None, str | None]:
+def tenant_id_from_discovery(data: dict[str, Any]) -> tuple[str | None, str | None]:
     """The tenant id an Entra OpenID Connect discovery document names, and where it was read.
 
     Every real shape: the v1 issuer ``https://sts.windows.net/<id>/`` (``sts.chinacloudapi.cn``

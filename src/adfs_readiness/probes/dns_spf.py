@@ -1,29 +1,47 @@
-"""SPF records: the terms that cost DNS lookups, and the include/redirect tree, read through a view.
+"""SPF records: the terms that cost DNS lookups, and the include/redirect tree, evaluated through
+a view with the limits of RFC 7208 section 4.6.4.
 
 Why not a library: checkdmarc's ``parse_spf_record`` resolves includes itself with its own
 resolvers (a nameserver list and a timeout, not our injected per-view Resolver or the probe's
 deadline) and keeps a module-level cache; pyspf evaluates ``check_host()`` for a given sender IP
 through its own module-level DNS function. Neither can count lookups through the view's client
-without sending queries of its own, so this module does only what dns.m365-mail needs: split a
-record into terms (RFC 7208 section 4.6.1) and count the mechanisms and modifiers that cause DNS
-queries (``include``, ``a``, ``mx``, ``ptr``, ``exists``, ``redirect``; section 4.6.4), following
-``include:`` and ``redirect=`` targets recursively.
+without sending queries of its own, so this module does only what dns.m365-mail needs.
 
-Not counted (documented limitation): the additional address lookups an ``mx`` or ``ptr``
-mechanism makes per name (section 4.6.4's second limit of 10), and void lookups.
+The evaluation is the one a receiver makes for mail that matches no mechanism (the worst case,
+and the one every SPF checker reports): terms in order (RFC 7208 section 4.6.1), ``include:``
+followed where it stands, ``redirect=`` at the end (section 6.1, ignored next to ``all``). The
+limits of section 4.6.4 hold for the whole evaluation, not per branch:
+
+* at most **10 DNS-querying terms** (``include``, ``a``, ``mx``, ``ptr``, ``exists``,
+  ``redirect``); the 11th ends the evaluation with ``permerror``;
+* at most **2 void lookups** (an answer with no records, or NXDOMAIN) among the lookups this
+  evaluation makes; the 3rd ends it with ``permerror``;
+* an include of a domain already on the path is a loop: ``permerror`` (a receiver would exceed
+  the 10 terms).
+
+So a hostile record that includes ten names that each include ten more costs at most 11 TXT
+lookups and a tree of at most 11 nodes, never an exponential walk.
+
+Not evaluated (documented limitation): ``a``, ``mx``, ``ptr`` and ``exists`` are counted but not
+looked up (without a sender address there is nothing to match), so their void lookups and the
+10 address lookups an ``mx`` or ``ptr`` may make are not counted; macros (``%{...}``) are not
+expanded.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 
 from adfs_readiness.facts.dns import DnsLookup, DnsOutcome, SpfRecordTree
 from adfs_readiness.net.dns import DnsClient
 
-__all__ = ["spf_records", "dns_querying_terms", "spf_tree", "MAX_SPF_DEPTH"]
+__all__ = ["spf_records", "dns_querying_terms", "spf_tree", "MAX_DNS_TERMS", "MAX_VOID_LOOKUPS"]
 
-#: include/redirect nesting followed at most (a loop is caught earlier by the visited set).
-MAX_SPF_DEPTH = 10
+#: RFC 7208 section 4.6.4: DNS-querying terms allowed in one evaluation.
+MAX_DNS_TERMS = 10
+#: RFC 7208 section 4.6.4: void lookups allowed in one evaluation (the RECOMMENDED default).
+MAX_VOID_LOOKUPS = 2
 _LOOKUP_MECHANISMS = {"include", "a", "mx", "ptr", "exists"}
 _TERM = re.compile(r"^(?P<qualifier>[+\-~?]?)(?P<name>[A-Za-z][A-Za-z0-9_.\-]*)(?P<rest>.*)$")
 
@@ -46,58 +64,92 @@ def _terms(record: str) -> list[tuple[str, str, str]]:
 
 
 def dns_querying_terms(record: str) -> tuple[str, ...]:
-    """The terms of ``record`` that cause DNS queries (RFC 7208 section 4.6.4), as written.
-    ``redirect=`` counts only when the record has no ``all`` mechanism (section 6.1: it is
-    ignored otherwise)."""
+    """The terms of ``record`` that cause DNS queries (RFC 7208 section 4.6.4), as written, in
+    evaluation order (``redirect=`` last). ``redirect=`` counts only when the record has no
+    ``all`` mechanism (section 6.1: it is ignored otherwise)."""
     terms = _terms(record)
     has_all = any(name == "all" and not rest for _, name, rest in terms)
-    result = []
+    mechanisms, redirect = [], []
     for qualifier, name, rest in terms:
         if name in _LOOKUP_MECHANISMS and not rest.startswith("="):
-            result.append(f"{qualifier}{name}{rest}")
+            mechanisms.append(f"{qualifier}{name}{rest}")
         elif name == "redirect" and rest.startswith("=") and not has_all:
-            result.append(f"{name}{rest}")
-    return tuple(result)
+            redirect.append(f"{name}{rest}")
+    return tuple(mechanisms + redirect[:1])
 
 
-def _targets(record: str) -> list[str]:
-    """Domains named by include: and (effective) redirect= terms, in order."""
-    out = []
-    for term in dns_querying_terms(record):
-        body = term.lstrip("+-~?")
-        if body.lower().startswith("include:"):
-            out.append(body[len("include:"):])
-        elif body.lower().startswith("redirect="):
-            out.append(body[len("redirect="):])
-    return out
+def _target(term: str) -> str | None:
+    """The domain an include: or redirect= term names (None for the other terms)."""
+    body = term.lstrip("+-~?")
+    for prefix in ("include:", "redirect="):
+        if body.lower().startswith(prefix):
+            return body[len(prefix):].lower().rstrip(".")
+    return None
 
 
-def spf_tree(client: DnsClient, domain: str, *, _depth: int = 0,
-             _visited: frozenset[str] = frozenset()) -> SpfRecordTree:
-    """Look up ``domain``'s TXT records through ``client`` and build its SPF tree, following
-    include/redirect targets (each looked up through the same client, so the same view and
-    deadline). Never raises for DNS trouble: a failed lookup is recorded in ``problems``."""
-    domain = domain.lower().rstrip(".")
-    lookup: DnsLookup = client.lookup(domain, "TXT")
+@dataclass
+class _Evaluation:
+    """The state one evaluation shares across its whole tree (section 4.6.4 counts globally)."""
+
+    terms: int = 0
+    voids: int = 0
+    permerror: str | None = None
+
+
+def _void(lookup: DnsLookup) -> bool:
+    return lookup.outcome in (DnsOutcome.NXDOMAIN, DnsOutcome.NO_ANSWER)
+
+
+def spf_tree(client: DnsClient, domain: str) -> SpfRecordTree:
+    """Look up ``domain``'s SPF record through ``client`` and evaluate it as the module docstring
+    says, each include/redirect target looked up through the same client (so the same view and
+    deadline). Returns the tree of what was evaluated; the root's ``permerror`` says why the
+    evaluation ended in a permanent error (None when it did not), its ``dns_lookup_count`` the
+    DNS-querying terms counted, ``void_lookups`` the void lookups met. Never raises for DNS trouble:
+    a failed lookup is recorded in ``problems``."""
+    state = _Evaluation()
+    tree = _evaluate(client, domain.lower().rstrip("."), state, path=())
+    return replace(tree, permerror=state.permerror, void_lookups=state.voids)
+
+
+def _evaluate(client: DnsClient, domain: str, state: _Evaluation, path: tuple[str, ...]) -> SpfRecordTree:
+    lookup = client.lookup(domain, "TXT")
     records = spf_records(lookup.records) if lookup.outcome is DnsOutcome.ANSWER else []
     problems: list[str] = []
     if not lookup.outcome.answered:
         problems.append(f"the TXT lookup of {domain} failed: {lookup.describe()}")
+    if path and _void(lookup):
+        # An include/redirect target whose lookup gives no records or NXDOMAIN: void (4.6.4).
+        state.voids += 1
+        if state.voids > MAX_VOID_LOOKUPS and state.permerror is None:
+            state.permerror = (f"more than {MAX_VOID_LOOKUPS} void lookups (the lookup of {domain} is void "
+                               f"number {state.voids}): RFC 7208 section 4.6.4")
     if not records:
         return SpfRecordTree(domain, None, lookup, 0, (), (), 0, tuple(problems))
     record = records[0]
     terms = dns_querying_terms(record)
-    children = []
-    visited = _visited | {domain}
-    for target in _targets(record):
-        target = target.lower().rstrip(".")
+    children: list[SpfRecordTree] = []
+    counted_here = 0
+    for term in terms:
+        if state.permerror is not None:
+            break
+        state.terms += 1
+        counted_here += 1
+        if state.terms > MAX_DNS_TERMS:
+            state.permerror = (f"more than {MAX_DNS_TERMS} DNS-querying terms (the {state.terms}th is {term} in "
+                               f"{domain}'s record): RFC 7208 section 4.6.4")
+            break
+        target = _target(term)
+        if target is None:
+            continue  # a, mx, ptr, exists: counted, not looked up (no sender address to match)
         if "%" in target:
             problems.append(f"{target}: contains a macro, not followed")
-        elif target in visited:
+        elif target in path or target == domain:
             problems.append(f"{target}: include loop, not followed again")
-        elif _depth + 1 > MAX_SPF_DEPTH:
-            problems.append(f"{target}: nested deeper than {MAX_SPF_DEPTH}, not followed")
+            state.permerror = state.permerror or (f"include loop: {domain} includes {target} again (a receiver "
+                                                  f"exceeds the {MAX_DNS_TERMS} DNS-querying terms): RFC 7208 "
+                                                  f"section 4.6.4")
         else:
-            children.append(spf_tree(client, target, _depth=_depth + 1, _visited=visited))
-    count = len(terms) + sum(child.dns_lookup_count for child in children)
+            children.append(_evaluate(client, target, state, (*path, domain)))
+    count = counted_here + sum(child.dns_lookup_count for child in children)
     return SpfRecordTree(domain, record, lookup, len(records), terms, tuple(children), count, tuple(problems))

@@ -21,8 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 from adfs_readiness.config import Config, HostPort
+from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
-from adfs_readiness.files import read_capped
+from adfs_readiness.files import FileTooLarge, read_capped
 from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.net.msal_http import HttpFailure, MsalHttpClient
 from adfs_readiness.probes import ProbeContext
@@ -43,7 +44,7 @@ _ENVELOPE = {"@odata.context", "@odata.type", "additionalproperties", "domainid"
 _REQUIRED = ("issuerUri", "passiveSignInUri", "signingCertificate")
 
 
-def _certificate(value: Any, what: str, problems: list[str]):
+def _certificate(value: Any, what: str, problems: list[str]) -> CertificateInfo | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -55,7 +56,7 @@ def _certificate(value: Any, what: str, problems: list[str]):
     return info
 
 
-def _domain_federation(obj: dict, domain: str) -> DomainFederation:
+def _domain_federation(obj: dict[str, Any], domain: str) -> DomainFederation:
     by_lower = {k.lower(): v for k, v in obj.items()}
     known = {k: by_lower.get(k.lower()) for k in GRAPH_PROPERTIES.values()}
     unknown = tuple(sorted(k for k in obj if k.lower() not in GRAPH_PROPERTIES and k.lower() not in _ENVELOPE))
@@ -104,16 +105,20 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
     return result, problems
 
 
-def _from_file(path: Path, config: Config, deadline: float | None = None) -> EntraFederationFacts:
+def _from_file(path: Path, config: Config, deadline: float | None = None) -> EntraFederationFacts | ProbeError:
     limits = config.limits
     try:
         raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
         # Size, item count, depth and number bounds checked before anything reads the document.
         data = parse_untrusted_json(raw, max_items=limits.max_export_items, items_setting=EXPORT_ITEMS_SETTING,
                                     deadline=deadline)
-    except OSError as exc:
+    except FileTooLarge as exc:  # the input's size, refused by its cap: a problem of the export
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"cannot read {path}: {exc.strerror or exc}",))
+    except OSError as exc:
+        # This machine cannot read its own input: not determined, not a problem of the settings.
+        return ProbeError(ProbeErrorKind.LOCAL, f"the Entra export {path} cannot be read on this machine "
+                                                f"({exc.strerror or exc})", str(path))
     except UntrustedJsonError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"{path} was refused: {exc}",))
@@ -129,7 +134,7 @@ def _facts(source: str, kind: str, federations: list[DomainFederation], problems
                                 problems=tuple(problems))
 
 
-def _credential(config: Config) -> dict | str | None:
+def _credential(config: Config) -> dict[str, str] | str | None:
     cloud = config.cloud
     if cloud.client_certificate is not None:
         from cryptography import x509
@@ -196,7 +201,8 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
         answer = ctx.net.http.get(url, budget=ctx.budget, accept="application/json", max_redirects=0,
                                   headers={"Authorization": f"Bearer {token['access_token']}"},
-                                  connect_address=pins.get(cloud.graph_host.lower()))
+                                  connect_address=pins.get(cloud.graph_host.lower()),
+                                  total_seconds=ctx.budget.operation_seconds)
         if answer.error is not None:
             problems.append(f"{domain}: Graph request failed: {answer.error}")
             continue
@@ -218,7 +224,7 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
     return _facts(base, "graph", federations, problems, config)
 
 
-def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts:
+def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts | ProbeError:
     """Gather the ``entra_federation`` fact: from ``[cloud] federation_export`` when set, else live
     Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
     cloud = ctx.config.cloud

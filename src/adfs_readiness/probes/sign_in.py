@@ -227,6 +227,7 @@ def probe_sign_in(ctx: ProbeContext) -> SignInFacts | ProbeError:
     if password is None:
         return SignInFacts(configured=True, upn=cfg.upn, endpoint=endpoint, via=via, password_problem=why,
                            proxied=bool(config.proxies))
+    ctx.net.secrets.add(password)  # a prompted or keyring password: the run's redactor scrubs it everywhere
     body = token_request(endpoint, cfg.upn or "", password, ctx.now)
     # A POST through the run's HTTP client: never redirected, capped, bounded by the probe's budget.
     posted = ctx.net.http.post(endpoint, body, content_type="application/soap+xml; charset=utf-8",

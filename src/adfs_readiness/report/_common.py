@@ -32,6 +32,7 @@ _SEVERITY_ORDER: tuple[Severity, ...] = (
 #: Words a reader can act on, for each ``VerdictReason.kind`` the grading emits (model.py).
 REASON_LABELS: Mapping[str, str] = {
     "blocker_failed": "Blocker failed",
+    "local_failure": "This machine could not check",
     "blocker_undetermined": "Blocker not determined",
     "warning": "Warning",
     "failed": "Failed",

@@ -4,9 +4,9 @@ per finding, for spreadsheets and ticketing imports.
 Columns: target, started_at, check_id, area, title, status, severity, blocker, finding_target,
 summary, remediation, suppressed, suppression_reason, accepted_by, suppression_expires, references.
 
-Values come from servers and directories, so a cell that a spreadsheet would take for a formula
-(starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with ``'``, as OWASP
-advises against CSV injection (https://owasp.org/www-community/attacks/CSV_Injection).
+Values come from servers and directories, so every cell goes through the one formula guard,
+:func:`adfs_readiness.text.csv_cell` (a cell a spreadsheet would take for a formula is prefixed
+with ``'``, as OWASP advises against CSV injection).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from io import StringIO
 
 from adfs_readiness.model import RunResult, Status
 from adfs_readiness.report._common import iso_utc
+from adfs_readiness.text import csv_cell
 
 __all__ = ["render_csv", "CSV_COLUMNS"]
 
@@ -32,15 +33,9 @@ def render_csv(result: RunResult) -> str:
     started = iso_utc(result.started_at)
     for f in result.findings:
         s = f.suppression
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             result.target, started, f.check_id, f.area.value, f.title, Status(f.status).value, f.severity.value,
             "yes" if f.blocker else "no", f.target or "", f.summary, f.remediation,
             "yes" if s else "no", s.reason if s else "", s.accepted_by if s else "",
             s.expires.isoformat() if s else "", " | ".join(r.url for r in f.references))])
     return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
