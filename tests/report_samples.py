@@ -296,3 +296,55 @@ def hostile_result() -> RunResult:
         ),
         metadata={"tool_version": "0.1.0", "note": HOSTILE},
     )
+
+
+def large_result(count: int = 5000) -> RunResult:
+    """A graded run of ``count`` findings shaped like a big farm's (for the bounds of the HTML
+    report and its benchmark): TLS and endpoint checks on hundreds of nodes, DNS SRV names,
+    directory checks naming thousands of objects, about 70% passing, the rest warnings,
+    failures, undetermined, info and skips; and a calendar of 60 certificates. Deterministic."""
+    from adfs_readiness.calendar import CalendarEntry
+    from adfs_readiness.grading import grade
+
+    per_node = ("tls.reachable", "tls.certificate-name", "tls.protocols", "tls.certificate-trust",
+                "endpoints.probe", "endpoints.clock-skew")
+    cycle = (Status.PASS,) * 14 + (Status.WARN,) * 3 + (Status.FAIL, Status.ERROR, Status.INFO, Status.SKIP)
+    findings: list[Finding] = []
+    n = 0
+    while len(findings) < count:
+        node = f"node{n // len(per_node):04d}.farm.contoso.com:443"
+        check = per_node[n % len(per_node)]
+        status = cycle[(n * 5) % len(cycle)]
+        area = Area.TLS if check.startswith("tls.") else Area.ENDPOINTS
+        evidence: dict[str, Any] = {
+            "certificate": {"subject": f"CN={FS}", "sha1": SIGNING_SHA1, "not_after": "2027-06-01T00:00:00+00:00",
+                            "days_left": 183, "der_b64": SIGNING_CERT_B64},
+            "offered": ["TLSv1.2", "TLSv1.3"] + (["TLSv1"] if status is Status.FAIL else []),
+            "elapsed_seconds": 0.012 * (n % 50),
+        }
+        summary = {Status.PASS: f"{node} answers with the expected certificate over TLS 1.2+.",
+                   Status.WARN: f"{node} answers slowly ({n % 50 * 12} ms).",
+                   Status.FAIL: f"{node} still offers TLS 1.0.",
+                   Status.ERROR: f"Could not determine: timeout connecting to {node}.",
+                   Status.INFO: f"{node} runs Windows Server 2019.",
+                   Status.SKIP: "Certificate authentication is not in scope."}[status]
+        findings.append(finding(check, status, summary, area=area, title=check, target=node, evidence=evidence,
+                                severity=(Severity.HIGH, Severity.MEDIUM, Severity.LOW)[n % 3],
+                                remediation="Set-AdfsSslCertificate -Thumbprint <thumbprint> on every node.",
+                                references=(AD_FS_TROUBLESHOOT,)))
+        n += 1
+        if n % 500 == 0 and len(findings) < count:
+            objects = [{"dn": f"CN=user{i:05d},OU=Staff,DC=contoso,DC=com", "value": f"user{i}@contoso.local",
+                        "problem": "non-routable UPN suffix", "fix": "move to contoso.com"} for i in range(400)]
+            findings.append(finding("directory.upn-routable", Status.FAIL, "3,000 objects have non-routable UPNs.",
+                                    area=Area.DIRECTORY, severity=Severity.HIGH, blocker_check=True,
+                                    target=f"OU=Site{n // 500},DC=contoso,DC=com",
+                                    evidence={"objects_with_problem": 3000, "first_objects": objects}))
+    findings = findings[:count]
+    now = FIXED_NOW
+    calendar = tuple(CalendarEntry(role=("SSL", "token-signing", "token-decrypting")[i % 3],
+                                   subject=f"CN=cert{i}.contoso.com", sha1=f"{i:040X}", sha256=f"{i:064X}",
+                                   not_after=now + timedelta(days=10 + 12 * i), days_left=10 + 12 * i,
+                                   where=tuple(f"node{j:04d}.farm.contoso.com:443" for j in range(3)))
+                     for i in range(60))
+    return sample_result(findings=tuple(findings), grade=grade(findings), certificates=calendar)

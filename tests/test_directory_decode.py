@@ -208,8 +208,8 @@ def test_a_null_dacl_grants_everyone_and_a_missing_dacl_is_not_judged():
 
 
 def test_the_html_report_shows_the_first_objects_of_a_large_scan_and_says_how_many_more():
-    """The directory fact keeps every object read; the HTML facts section shows 100 of a list and
-    says how many more the JSON report has (100,000 users would otherwise make a 200 MB page)."""
+    """The directory fact keeps every object read; the HTML facts section shows the first rows of a
+    list and says how many more the JSON report has (100,000 users would otherwise make a 200 MB page)."""
     import dataclasses
 
     from adfs_readiness.facts import to_jsonable
@@ -221,8 +221,10 @@ def test_the_html_report_shows_the_first_objects_of_a_large_scan_and_says_how_ma
     facts = DirectoryFacts(True, DirectoryConnection("ldap://x", "plain", "simple", "ok"),
                            scan=ScanResult("DC=x", objects, False, None, (), 1000))
     page = render_html(dataclasses.replace(sample_result(), facts={"directory": to_jsonable(facts)}))
-    assert "… and 150 more (the JSON report has them all)" in page
-    assert "CN=u99,DC=x" in page and "CN=u100,DC=x" not in page
+    from adfs_readiness.report._html_evidence import FACT_ROWS
+
+    assert f"… and {250 - FACT_ROWS} more (the JSON report has them all)" in page
+    assert f"CN=u{FACT_ROWS - 1},DC=x" in page and f"CN=u{FACT_ROWS},DC=x" not in page
 
 
 class _Session:

@@ -51,7 +51,7 @@ def test_sample_validates(doc: dict) -> None:
 
 def test_top_level_values_round_trip(doc: dict) -> None:
     assert list(doc) == TOP_LEVEL_KEYS
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     assert doc["tool"] == {"name": "adfs-readiness", "version": "0.1.0"}
     assert doc["target"] == FS
     assert doc["started_at"] == "2026-11-30T12:00:00+00:00"
@@ -124,7 +124,7 @@ def test_render_is_deterministic_and_keeps_unicode() -> None:
     assert text == render_json(result)
     assert '"target": "fs.müller-gruppe.de"' in text
     assert text.endswith("}\n")
-    assert text.startswith('{\n  "schema_version": "1.0",\n')
+    assert text.startswith('{\n  "schema_version": "1.1",\n')
 
 
 def test_odd_evidence_values_still_give_strict_json() -> None:

@@ -1,4 +1,5 @@
-"""The terminal report: verdict line, reasons, non-pass tables by area, plain vs colour, markup."""
+"""The terminal report: the summary (verdict, fix first, skips by reason) and --all (reasons,
+every finding by area), plain vs colour, markup."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 import pytest
 from report_samples import HOSTILE, finding, hostile_result, sample_result
 
-from adfs_readiness.model import Grade, Status, Verdict
+from adfs_readiness.grading import grade
+from adfs_readiness.model import Area, Grade, Severity, Status, Verdict
 from adfs_readiness.report import render_text
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -37,8 +39,13 @@ def test_header_and_verdict_line(plain: str) -> None:
     assert lines[4] == "1 fail · 1 not determined · 1 warn · 1 info · 3 pass · 1 skip"
 
 
-def test_reasons_follow_the_verdict(plain: str) -> None:
-    lines = _lines(plain)
+@pytest.fixture(scope="module")
+def everything() -> str:
+    return render_text(sample_result(), verbose=True)
+
+
+def test_reasons_follow_the_verdict_with_all(everything: str) -> None:
+    lines = _lines(everything)
     start = lines.index("Why this verdict")
     assert lines[start + 1].startswith(
         "  - Blocker failed token-signing.expiry: The primary token-signing certificate"
@@ -48,8 +55,8 @@ def test_reasons_follow_the_verdict(plain: str) -> None:
     assert "Warning metadata.signature: The metadata is signed with RSA-SHA1." in joined
 
 
-def test_non_pass_findings_grouped_by_area_worst_first(plain: str) -> None:
-    lines = _lines(plain)
+def test_every_finding_grouped_by_area_worst_first_with_all(everything: str) -> None:
+    lines = _lines(everything)
     headings = [
         "Federation metadata and token certificates  (2 passed)",
         "Service-communications (SSL) certificate and TLS  (1 passed)",
@@ -63,6 +70,9 @@ def test_non_pass_findings_grouped_by_area_worst_first(plain: str) -> None:
         ["FAIL", "token-signing.expiry"],
         ["ERROR", "metadata.reachable"],
         ["WARN", "metadata.signature"],
+        ["PASS", "metadata.well-formed"],
+        ["PASS", "metadata.entity-id"],
+        ["PASS", "tls.certificate-name"],
         ["SKIP", "tls.san-certauth"],
         ["INFO", "endpoints.idp-initiated-signon"],
     ]
@@ -73,18 +83,46 @@ def test_non_pass_findings_grouped_by_area_worst_first(plain: str) -> None:
     assert "203.0.113.10:443" in error_line
 
 
-def test_passes_are_counted_not_listed_unless_verbose(plain: str) -> None:
+def test_summary_is_the_plan_the_skips_by_reason_and_what_is_not_listed(plain: str) -> None:
     for check_id in _PASSING:
         assert check_id not in plain
-    verbose = render_text(sample_result(), verbose=True)
-    rows = [line.split()[:2] for line in _lines(verbose) if line.startswith("PASS ")]
-    assert rows == [["PASS", "metadata.well-formed"], ["PASS", "metadata.entity-id"],
-                    ["PASS", "tls.certificate-name"]]
+    lines = _lines(plain)
+    start = lines.index("Fix first (3)")
+    assert lines[start + 1].split()[:3] == ["1", "FAIL", "token-signing.expiry"]
+    first = " ".join(" ".join(lines[start + 1:start + 4]).split())
+    assert "· due now · service-wide · BLOCKS SSO" in first
+    assert "Update-AdfsCertificate -CertificateType Token-Signing -Urgent" in plain
+    order = [line.split()[2] for line in lines[start + 1:] if re.match(r"^ +\d+ (FAIL|ERROR|WARN) ", line)]
+    assert order == ["token-signing.expiry", "metadata.reachable", "metadata.signature"]
+    assert "Why this verdict" not in plain  # --all prints the reasons
+    skipped = lines.index("Skipped (1)")
+    assert lines[skipped + 1].split() == ["1", "Certificate", "authentication", "is", "not", "in", "scope.",
+                                          "(tls.san-certauth)"]
+    assert " ".join(plain.split()).endswith(
+        "Not listed: 3 pass, 1 info (--all prints every finding; --html has the evidence).")
+
+
+def test_summary_of_a_big_run_fits_a_screen() -> None:
+    many = tuple(finding(f"directory.check{i}", (Status.FAIL, Status.WARN, Status.SKIP, Status.PASS)[i % 4],
+                         f"Problem {i}.", area=Area.DIRECTORY, severity=Severity.MEDIUM,
+                         evidence={"objects_with_problem": i}) for i in range(200))
+    text = render_text(sample_result(findings=many, grade=grade(many)))
+    assert len(_lines(text)) <= 50
+    assert "...and 90 more: --all prints them, --action-plan PATH writes the plan as CSV." in text
+    assert len(_lines(render_text(sample_result(findings=many, grade=grade(many)), verbose=True))) > 200
+
+
+def test_the_grade_is_explained_in_one_line() -> None:
+    mixed = tuple(finding(f"metadata.ok{i}", Status.PASS, "ok", severity=Severity.CRITICAL) for i in range(4)) + (
+        finding("metadata.signature", Status.FAIL, "Unsigned.", severity=Severity.HIGH),)
+    text = render_text(sample_result(findings=mixed, grade=grade(mixed)))
+    assert "Grade C: score 87 = B, capped at C: a failed high or critical check (metadata.signature)" in text
 
 
 @pytest.mark.parametrize("width", [60, 80, 100, 140])
 def test_lines_fit_the_width(width: int) -> None:
-    text = render_text(sample_result(), width=width)
+    assert max(len(line) for line in _lines(render_text(sample_result(), width=width))) <= width
+    text = render_text(sample_result(), width=width, verbose=True)
     assert max(len(line) for line in _lines(text)) <= width
     # Narrow terminals get the target under the summary instead of a column.
     assert ("Target" in text) == (width >= 90)
@@ -104,7 +142,7 @@ def test_color_output_has_styles_and_the_same_words() -> None:
 
 def test_directory_values_with_markup_print_as_written() -> None:
     for color in (False, True):
-        text = _ANSI.sub("", render_text(hostile_result(), color=color, width=400))
+        text = _ANSI.sub("", render_text(hostile_result(), color=color, width=400, verbose=True))
         assert "[bold]not bold[/bold] [/] :smile:" in text
         assert "[bold]x[/bold] [/] :smile:" in text  # the reason summary
         assert "([red]CN=x[/red])" in text  # the reason target
@@ -125,9 +163,10 @@ def test_other_verdicts(verdict: Verdict, word: str) -> None:
     text = render_text(result)
     assert _lines(text)[3].startswith(word)
     assert f"(exit code {verdict.exit_code})" in text
-    assert "Why this verdict" not in text
-    assert "Federation metadata and token certificates  (1 passed)" in text
-    assert "Status" not in text  # nothing but passes: no table
+    assert "Why this verdict" not in text and "Fix first" not in text
+    assert "Not listed: 1 pass (--all" in text
+    everything = render_text(result, verbose=True)
+    assert "Federation metadata and token certificates  (1 passed)" in everything
 
 
 def test_empty_run() -> None:

@@ -53,6 +53,8 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     out.add_argument("--format", choices=("text", "json"), default="text",
                      help="what to print on standard output (default: text summary)")
     out.add_argument("-q", "--quiet", action="store_true", help="print nothing on standard output (for cron)")
+    out.add_argument("--all", dest="all_findings", action="store_true",
+                     help="print every finding on standard output, not the summary (like -v, without the debug log)")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour in the text summary (default: auto, when stdout is a terminal)")
     out.add_argument("--as-of", metavar="DATE", type=_parse_when,
@@ -125,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     lc = sub.add_parser("list-checks", help="list the available checks")
     lc.add_argument("--json", action="store_true", help="as JSON")
 
-    ex = sub.add_parser("explain", help="show what a check demands, why, how to fix it and its sources")
-    ex.add_argument("check_id", metavar="CHECK_ID")
+    ex = sub.add_parser("explain", help="show what a check demands, why, how to fix it and its sources; "
+                                        "or (--grading) how the grade is made")
+    ex.add_argument("check_id", metavar="CHECK_ID", nargs="?")
+    ex.add_argument("--grading", metavar="REPORT.json", nargs="?", const="", default=None,
+                    help="explain the grading rules; with a JSON report, the points each of its findings cost")
 
     init = sub.add_parser("init", help="write a commented example configuration")
     init.add_argument("path", nargs="?", type=Path, default=Path("adfs-readiness.toml"),
@@ -341,6 +346,21 @@ def _cmd_list_checks(registry: CheckRegistry, args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(registry: CheckRegistry, args: argparse.Namespace) -> int:
+    if args.grading is not None:
+        from adfs_readiness.report.grading_text import (ReportFileError, grading_explanation_text,
+                                                        grading_rules_text, load_report)
+
+        try:
+            run = grading_explanation_text(load_report(Path(args.grading))) if args.grading else ""
+        except ReportFileError as exc:
+            print(terminal_safe(f"adfs-readiness: {exc}"), file=sys.stderr)
+            return EXIT_CANNOT_RUN
+        sys.stdout.write(grading_rules_text() + ("\n" + run if run else ""))
+        return 0
+    if not args.check_id:
+        print("adfs-readiness: explain needs a CHECK_ID (see 'adfs-readiness list-checks') or --grading",
+              file=sys.stderr)
+        return EXIT_CANNOT_RUN
     c = registry.get(args.check_id)
     if c is None:
         close = [i for i in registry.ids if args.check_id.split(".")[0] in i]
@@ -523,7 +543,8 @@ def _emit_reports(result: RunResult, args: argparse.Namespace, config: Config | 
             sys.stdout.write(render_json(result) + "\n")
         else:
             color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-            sys.stdout.write(render_text(result, color=color, verbose=bool(args.verbose)))
+            everything = bool(args.verbose) or getattr(args, "all_findings", False)
+            sys.stdout.write(render_text(result, color=color, verbose=everything))
             for label, path in (("JSON", args.json), ("HTML", args.html), *machine):
                 if path:
                     sys.stdout.write(f"{label} report: {path}\n")

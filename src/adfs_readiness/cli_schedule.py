@@ -39,7 +39,7 @@ AS_OF_COLLECTED = "collected"
 #: Environment variable with the webhook URL (keeps the URL, a credential, out of crontabs).
 WEBHOOK_ENV = "ADFS_READINESS_WEBHOOK_URL"
 _FLEET_REPORTS = {"html": "report.html", "json": "report.json", "junit": "junit.xml", "metrics": "metrics.prom",
-                  "csv": "findings.csv", "markdown": "summary.md"}
+                  "csv": "findings.csv", "markdown": "summary.md", "action_plan": "action-plan.csv"}
 
 
 def add_machine_output_options(p: argparse.ArgumentParser) -> None:
@@ -52,6 +52,9 @@ def add_machine_output_options(p: argparse.ArgumentParser) -> None:
                      help="write a Prometheus textfile (node_exporter textfile collector)")
     out.add_argument("--csv", metavar="PATH", type=Path, help="write the findings as CSV")
     out.add_argument("--markdown", metavar="PATH", type=Path, help="write a Markdown summary")
+    out.add_argument("--action-plan", metavar="PATH", type=Path,
+                     help="write the action plan as CSV: one row per action, in order (priority, check id, "
+                          "target, what to do, command, due date)")
 
 
 def _finite_seconds(text: str) -> float:
@@ -199,10 +202,12 @@ def write_machine_outputs(result: RunResult, args: argparse.Namespace, config: C
     from adfs_readiness.report.csv_report import render_csv
     from adfs_readiness.report.junit import render_junit
     from adfs_readiness.report.markdown import render_markdown
+    from adfs_readiness.report.action_plan import render_action_plan_csv
     from adfs_readiness.report.metrics import render_metrics
 
     written = []
-    for label, path, render in (("JUnit", getattr(args, "junit", None), render_junit),
+    for label, path, render in (("Action plan", getattr(args, "action_plan", None), render_action_plan_csv),
+                                ("JUnit", getattr(args, "junit", None), render_junit),
                                 ("Metrics", getattr(args, "metrics", None), render_metrics),
                                 ("CSV", getattr(args, "csv", None), render_csv),
                                 ("Markdown", getattr(args, "markdown", None), render_markdown)):
@@ -221,6 +226,7 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
     from adfs_readiness.fleet import fleet_exit_code, fleet_index, run_fleet, tenants_from_paths
     from adfs_readiness.probes.catalog import all_probes
     from adfs_readiness.report import render_html, render_json
+    from adfs_readiness.report.action_plan import render_action_plan_csv
     from adfs_readiness.report.csv_report import render_csv
     from adfs_readiness.report.fleet_index import render_fleet_index_html
     from adfs_readiness.report.junit import render_junit
@@ -229,9 +235,10 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
 
     if args.out_dir is None:
         raise ConfigError("command line", "--out-dir", "", "a folder for the fleet's reports (several --config given)")
-    single = [flag for flag in ("json", "html", "junit", "metrics", "csv", "markdown") if getattr(args, flag)]
+    single = [flag for flag in ("json", "html", "junit", "metrics", "csv", "markdown", "action_plan")
+              if getattr(args, flag, None)]
     if single or args.nagios or args.tenant:
-        raise ConfigError("command line", f"--{(single or ['nagios' if args.nagios else 'tenant'])[0]}", "",
+        raise ConfigError("command line", f"--{(single or ['nagios' if args.nagios else 'tenant'])[0].replace('_', '-')}", "",
                           "no single-report option in a fleet: each tenant gets every report in --out-dir/<tenant>/")
 
     def load(path: Path) -> Config:
@@ -239,7 +246,7 @@ def cmd_fleet(registry: CheckRegistry, args: argparse.Namespace,
 
     tenants = tenants_from_paths(args.config, load=load)
     renderers = {"html": render_html, "json": render_json, "junit": render_junit, "metrics": render_metrics,
-                 "csv": render_csv, "markdown": render_markdown}
+                 "csv": render_csv, "markdown": render_markdown, "action_plan": render_action_plan_csv}
 
     def write_reports(tenant: Any, run: ScheduledRun) -> dict[str, str]:
         # The tenant name is already a safe folder name (fleet.tenants_from_paths); child_path keeps

@@ -17,6 +17,10 @@ The rules (DESIGN.md, "Grading"):
   beside a failed check reads as a contradiction: at B for a low or medium severity check, at C
   for a high or critical one (a critical check failing without blocking, such as a token-signing
   certificate with days left, is an emergency in the making).
+* Explanation: the grade carries, as data, the points each finding cost (its share of the check's
+  weight times the status penalty, relative to the run's total weight: they add up to 100 minus
+  the unrounded score) and every cap that applies, so the reports can say why the grade is what it
+  is (``Grade.explanation``).
 * Reasons: a probe failure typically leaves every check that needs its fact undetermined with the
   same reason; those are folded into one reason naming all the checks, so the cause reads once.
 """
@@ -26,7 +30,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Iterable
 
-from adfs_readiness.model import Finding, Grade, Severity, Status, Verdict, VerdictReason
+from adfs_readiness.model import (
+    Finding,
+    Grade,
+    GradeCap,
+    GradeExplanation,
+    PointsLost,
+    Severity,
+    Status,
+    Verdict,
+    VerdictReason,
+)
 
 __all__ = ["SEVERITY_WEIGHTS", "STATUS_PENALTY", "grade", "letter_for"]
 
@@ -68,11 +82,13 @@ def grade(findings: Iterable[Finding]) -> Grade:
             per_check[f.check_id].append(f)
 
     total = lost = 0.0
+    costs: list[tuple[Finding, float, int]] = []  # (finding, weight lost, findings sharing the weight)
     for check_findings in per_check.values():
         weight = SEVERITY_WEIGHTS[check_findings[0].severity]
         share = weight / len(check_findings)
         total += weight
         lost += sum(share * STATUS_PENALTY[f.status] for f in check_findings)
+        costs.extend((f, share * STATUS_PENALTY[f.status], len(check_findings)) for f in check_findings)
     score = 100 if total == 0 else round(100 * (total - lost) / total)
 
     reasons: list[VerdictReason] = []
@@ -106,12 +122,35 @@ def grade(findings: Iterable[Finding]) -> Grade:
         verdict = Verdict.READY
 
     letter = "F" if verdict is Verdict.NOT_READY else letter_for(score)
+    caps: list[GradeCap] = []
+    if verdict is Verdict.NOT_READY:
+        caps.append(GradeCap("F", "A failed blocker caps the grade at F: single sign-on does not work.",
+                             _ids(blocker_failed), letter_for(score) != "F"))
     if other_fail:
         serious = any(f.severity in (Severity.CRITICAL, Severity.HIGH) for f in other_fail)
         cap = "C" if serious else "B"
+        caps.append(GradeCap(cap, "A failed high or critical check caps the grade at C." if serious else
+                             "A failed check caps the grade at B.",
+                             _ids(f for f in other_fail if not serious or f.severity in (Severity.CRITICAL,
+                                                                                         Severity.HIGH)),
+                             cap > letter))
         letter = max(letter, cap)  # letters sort A < B < ... < F: max() is the worse one
     all_counts = {s.value: counts.get(s.value, 0) for s in Status}
-    return Grade(score=score, letter=letter, verdict=verdict, reasons=tuple(reasons), counts=all_counts)
+    explanation = GradeExplanation(
+        score_letter=letter_for(score),
+        points_lost=tuple(sorted(
+            (PointsLost(f.check_id, f.target, f.status, f.severity, 100 * cost / total, shared)
+             for f, cost, shared in costs if cost > 0),
+            key=lambda p: -p.points)),
+        caps=tuple(caps),
+    )
+    return Grade(score=score, letter=letter, verdict=verdict, reasons=tuple(reasons), counts=all_counts,
+                 explanation=explanation)
+
+
+def _ids(findings: Iterable[Finding]) -> tuple[str, ...]:
+    """The distinct check ids of ``findings``, in order."""
+    return tuple(dict.fromkeys(f.check_id for f in findings))
 
 
 def _fold_local_causes(group: list[Finding]) -> list[VerdictReason]:

@@ -22,6 +22,9 @@ __all__ = [
     "Outcome",
     "Finding",
     "VerdictReason",
+    "PointsLost",
+    "GradeCap",
+    "GradeExplanation",
     "Grade",
     "RunResult",
     "Provenance",
@@ -237,14 +240,54 @@ class VerdictReason:
 
 
 @dataclass(frozen=True)
+class PointsLost:
+    """Score points one finding cost: ``points`` (float, out of the score's 100) is the finding's
+    share of its check's severity weight times the status penalty, relative to the total weight
+    of the run (see ``grading``). ``shared_by`` is how many findings share the check's weight."""
+
+    check_id: str
+    target: str | None
+    status: Status
+    severity: Severity
+    points: float
+    shared_by: int = 1
+
+
+@dataclass(frozen=True)
+class GradeCap:
+    """A rule that limits the letter whatever the score: the worst letter it allows (``letter``),
+    the rule in words, the checks that trigger it, and whether it made the letter worse than the
+    score alone would give (``applied``)."""
+
+    letter: str
+    rule: str
+    check_ids: tuple[str, ...]
+    applied: bool
+
+
+@dataclass(frozen=True)
+class GradeExplanation:
+    """Why the grade is what it is, as data: the letter the score alone gives, the points each
+    finding cost (largest first; findings that cost nothing are left out) and the caps that
+    apply."""
+
+    score_letter: str
+    points_lost: tuple[PointsLost, ...] = ()
+    caps: tuple[GradeCap, ...] = ()
+
+
+@dataclass(frozen=True)
 class Grade:
-    """The graded run: score 0-100 (int), letter A-F, verdict and the reasons behind them."""
+    """The graded run: score 0-100 (int), letter A-F, verdict and the reasons behind them;
+    ``explanation`` (None on a grade built by hand) says what each finding cost and which caps
+    apply."""
 
     score: int
     letter: str
     verdict: Verdict
     reasons: tuple[VerdictReason, ...]
     counts: Mapping[str, int]
+    explanation: GradeExplanation | None = None
 
 
 @dataclass(frozen=True)

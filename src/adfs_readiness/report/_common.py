@@ -8,7 +8,9 @@ Nothing here judges: verdicts, grades, scores and reasons come from the graded `
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import PurePath
 from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from adfs_readiness import __version__
 from adfs_readiness.facts import to_jsonable
@@ -62,6 +64,58 @@ def iso_utc(moment: datetime) -> str:
 def human_utc(moment: datetime) -> str:
     """Timestamp for people, e.g. ``2026-11-30 12:00:00 UTC``."""
     return utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def display_target(result: RunResult) -> str:
+    """What was checked, in the words of the report's title: the federation service name; for a
+    run that only read federation metadata (its target is then the document's entityID, or the
+    file's local path when it has none), the host of the entityID
+    (``http://fs.contoso.com/adfs/services/trust`` -> ``fs.contoso.com``), else the file's name,
+    or the URL's host."""
+    run = metadata_run(result)
+    if run is None:
+        return result.target
+    source_kind, entity_id = run
+    host = _host(entity_id) if entity_id else None
+    if host:
+        return host
+    if source_kind == "file":
+        return PurePath(result.target.replace("\\", "/")).name or result.target
+    return _host(result.target) or result.target
+
+
+def metadata_run(result: RunResult) -> tuple[str, str | None] | None:
+    """(source kind, entityID) when ``result`` is a run of a metadata file or URL without a
+    federation service name (its target is the entityID or the source), else None."""
+    metadata = result.facts.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return None
+    document = metadata.get("document")
+    entity_id = document.get("entity_id") if isinstance(document, Mapping) else None
+    entity_id = entity_id if isinstance(entity_id, str) and entity_id else None
+    if result.target not in (metadata.get("source"), entity_id):
+        return None
+    return str(metadata.get("source_kind") or ""), entity_id
+
+
+def _host(uri: str) -> str | None:
+    try:
+        host = urlsplit(uri.strip()).hostname
+    except ValueError:
+        return None
+    return host or None
+
+
+def run_now(result: RunResult) -> datetime:
+    """The moment the run judged at: ``--as-of`` when given (metadata ``judged_as_of``), else
+    when it started. Days left and due dates count from it."""
+    as_of = result.metadata.get("judged_as_of")
+    if isinstance(as_of, str):
+        try:
+            return utc(datetime.fromisoformat(as_of))
+        except ValueError:
+            pass
+    return utc(result.started_at)
 
 
 def duration_seconds(result: RunResult) -> float:

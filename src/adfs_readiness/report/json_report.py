@@ -10,6 +10,8 @@ Shape (keys in this order)::
     schema_version, tool {name, version}, target, started_at, finished_at (ISO 8601 UTC),
     duration_seconds, score, grade, verdict, exit_code,
     verdict_reasons [{kind, check_id, target, summary}],
+    grading {score_letter, points_lost [{check_id, target, status, severity, points, shared_by}],
+             caps [{letter, rule, check_ids, applied}]}   (why this grade; when the grading gave it)
     counts {pass, warn, fail, error, skip, info},
     areas [{area, title, counts}],
     findings [{check_id, area, title, status, severity, blocker, blocker_check, target, summary,
@@ -29,7 +31,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from adfs_readiness.model import Finding, FindingChange, RunChanges, RunResult, VerdictReason
+from adfs_readiness.model import Finding, FindingChange, GradeExplanation, RunChanges, RunResult, VerdictReason
 from adfs_readiness.report._common import (
     TOOL_NAME,
     duration_seconds,
@@ -40,11 +42,11 @@ from adfs_readiness.report._common import (
     tool_version,
 )
 
-__all__ = ["SCHEMA_VERSION", "report_dict", "render_json", "load_schema", "validate_report"]
+__all__ = ["SCHEMA_VERSION", "report_dict", "render_json", "load_schema", "validate_report", "grading_dict"]
 
 #: Version of the document shape. Bump the minor for added optional keys, the major for anything
 #: a reader of the previous version would misread; update report.schema.json with it.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 _SCHEMA_RESOURCE = ("schema", "report.schema.json")
 
@@ -69,6 +71,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
         "verdict": grade.verdict.value,
         "exit_code": grade.verdict.exit_code,
         "verdict_reasons": [_reason_dict(reason) for reason in grade.reasons],
+        **({"grading": grading_dict(grade.explanation)} if grade.explanation is not None else {}),
         "counts": status_counts(result),
         "areas": [
             {"area": area.value, "title": area.title, "counts": status_counts(result, findings)}
@@ -84,6 +87,19 @@ def report_dict(result: RunResult) -> dict[str, Any]:
     if result.provenance is not None:
         doc["provenance"] = {**jsonable(result.provenance), "line": result.provenance.line()}
     return doc
+
+
+def grading_dict(explanation: GradeExplanation) -> dict[str, Any]:
+    """The ``grading`` object: the letter the score alone gives, the points (out of 100, rounded to
+    0.01) each finding cost, largest first, and the caps that apply to the letter."""
+    return {
+        "score_letter": explanation.score_letter,
+        "points_lost": [{"check_id": p.check_id, "target": p.target, "status": p.status.value,
+                         "severity": p.severity.value, "points": round(p.points, 2), "shared_by": p.shared_by}
+                        for p in explanation.points_lost],
+        "caps": [{"letter": c.letter, "rule": c.rule, "check_ids": list(c.check_ids), "applied": c.applied}
+                 for c in explanation.caps],
+    }
 
 
 def changes_dict(changes: RunChanges, score: int) -> dict[str, Any]:

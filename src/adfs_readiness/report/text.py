@@ -1,4 +1,10 @@
-"""The terminal report: the verdict first, then what did not pass, grouped by area.
+"""The terminal report: a summary that fits a screen, or (``verbose``) every finding.
+
+The summary: the verdict and counts, why the grade is what it is in one line, **Fix first** (the
+action plan of ``action_plan.py``: its first ten actions, each with its due date, reach and
+command), what changed since the last run, accepted risks, and the skipped checks one line per
+reason. ``verbose`` (``--all`` or ``-v``) adds the reasons of the verdict and every finding,
+grouped by area, passes included.
 
 Rendered with rich into a string, so the CLI decides where it goes. Every value that comes from
 a directory, a server or a certificate is either a ``rich.text.Text`` (never parsed as markup) or
@@ -24,6 +30,7 @@ from adfs_readiness.model import STATUS_ORDER, Finding, RunResult, Status, Verdi
 from adfs_readiness.report._common import (
     REASON_LABELS,
     TOOL_NAME,
+    display_target,
     duration_seconds,
     findings_by_area,
     human_utc,
@@ -31,9 +38,17 @@ from adfs_readiness.report._common import (
     status_counts,
     tool_version,
 )
+from adfs_readiness.report.action_plan import Action, action_plan
 from adfs_readiness.text import terminal_safe
 
-__all__ = ["render_text"]
+__all__ = ["render_text", "SUMMARY_ACTIONS"]
+
+#: Actions of the plan the summary lists; the rest are counted (--all lists them).
+SUMMARY_ACTIONS = 10
+#: Lines of an action's command script the summary prints.
+_SCRIPT_LINES = 3
+#: Skip reasons the summary lists, one line each.
+_SKIP_REASONS = 6
 
 _VERDICT_STYLE = {
     Verdict.READY: "bold white on green",
@@ -71,7 +86,9 @@ def render_text(
         color: emit ANSI styles (the caller decides, e.g. from ``isatty()`` and ``NO_COLOR``);
             when False the output is plain text without any escape sequence.
         width: line width in characters; tables wrap their cells to fit.
-        verbose: list passing findings in the tables too (otherwise they are only counted).
+        verbose: print everything: the reasons of the verdict, the whole action plan and every
+            finding by area, passes and skips included (otherwise the summary, see the module
+            docstring).
     """
     out = StringIO()
     console = Console(
@@ -86,26 +103,20 @@ def render_text(
         soft_wrap=False,
     )
     _header(console, result)
-    _reasons(console, result)
+    _grade_line(console, result)
+    if verbose:
+        _reasons(console, result)
+    elif any(r.kind == "nothing_checked" for r in result.grade.reasons):
+        console.print(Text("No check produced a judgement: every check was skipped.", style="bold magenta"))
     if result.changes is not None:
         _since_last_run(console, result)
-    shown = [f for f in result.findings if verbose or Status(f.status) is not Status.PASS]
-    # The same column widths in every area's table, so the tables line up under each other.
-    widths = (
-        max(len("Status"), len(_BLOCKS) if any(f.blocker for f in shown) else max(len(s.value) for s in Status)),
-        min(max((len(f.check_id) for f in shown), default=5), max(width // 3, 12)),
-    )
-    if any(f.suppression is not None for f in shown):
-        widths = (max(widths[0], len("SUPPRESSED")), widths[1])
-    for area, findings in findings_by_area(result.findings):
-        _area(
-            console,
-            area.title,
-            sort_findings(findings),
-            verbose=verbose,
-            widths=widths,
-            target_column=width >= _TARGET_COLUMN_MIN_WIDTH,
-        )
+    _fix_first(console, action_plan(result), limit=None if verbose else SUMMARY_ACTIONS)
+    if verbose:
+        _all_findings(console, result, width)
+    else:
+        _accepted_risks(console, result)
+        _skipped(console, result)
+        _not_shown(console, result)
     if not result.findings:
         console.print()
         console.print("No check produced a finding.")
@@ -117,11 +128,126 @@ def render_text(
     return text
 
 
+def _all_findings(console: Console, result: RunResult, width: int) -> None:
+    shown = list(result.findings)
+    # The same column widths in every area's table, so the tables line up under each other.
+    widths = (
+        max(len("Status"), len(_BLOCKS) if any(f.blocker for f in shown) else max(len(s.value) for s in Status)),
+        min(max((len(f.check_id) for f in shown), default=5), max(width // 3, 12)),
+    )
+    if any(f.suppression is not None for f in shown):
+        widths = (max(widths[0], len("SUPPRESSED")), widths[1])
+    for area, findings in findings_by_area(result.findings):
+        _area(console, area.title, sort_findings(findings), verbose=True, widths=widths,
+              target_column=width >= _TARGET_COLUMN_MIN_WIDTH)
+
+
+def _grade_line(console: Console, result: RunResult) -> None:
+    """Why the grade is what it is, in one line (when the grading explained it)."""
+    explanation = result.grade.explanation
+    if explanation is None:
+        return
+    line = Text(f"Grade {result.grade.letter}: score {int(result.grade.score)} = {explanation.score_letter}",
+                style="dim")
+    for cap in explanation.caps:
+        if cap.applied:
+            rule = cap.rule.split(" caps ")[0].rstrip(".")  # "A failed blocker caps the grade at F: ..."
+            ids = cap.check_ids[0] + (f" +{len(cap.check_ids) - 1}" if len(cap.check_ids) > 1 else "")
+            line.append(f", capped at {cap.letter}: {rule[:1].lower() + rule[1:]} ({ids})")
+    console.print(Text(terminal_safe(line.plain), style="dim"))
+
+
+def _fix_first(console: Console, plan: tuple[Action, ...], *, limit: int | None) -> None:
+    if not plan:
+        return
+    console.print()
+    console.print(Text(f"Fix first ({len(plan)})", style="bold"))
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for action in plan[:limit]:
+        f = action.finding
+        status = Status(f.status)
+        head = Text(terminal_safe(f.check_id), style="bold")
+        targets = action.targets
+        if targets:
+            more = f" +{len(targets) - 1} more" if len(targets) > 1 else ""
+            head.append(f" ({terminal_safe(targets[0])}{more})", style="dim")
+        due = "due now" if action.due is not None and not action.days_left else action.due_text
+        head.append(f" · {due} · {action.affected_text}", style="bold red" if due == "due now" else "dim")
+        if action.tier == "blocker":
+            head.append(" · BLOCKS SSO", style="bold red")
+        if action.what:
+            head.append("\n" + terminal_safe(action.what))
+        if action.script is not None:
+            head.append(":" if action.what and not action.what.endswith("…") else "")
+            for line in action.script.lines[:_SCRIPT_LINES]:
+                head.append("\n  " + terminal_safe(line), style="bold")
+            if len(action.script.lines) > _SCRIPT_LINES:
+                head.append(f"\n  (+{len(action.script.lines) - _SCRIPT_LINES} more: --action-plan PATH)", style="dim")
+        grid.add_row(f"{action.priority}", Text(status.value.upper(), style=_STATUS_STYLE[status]), head)
+    console.print(grid)
+    if limit is not None and len(plan) > limit:
+        console.print(Text(f"  ...and {len(plan) - limit} more: --all prints them, --action-plan PATH writes the "
+                           "plan as CSV.", style="dim"))
+
+
+def _accepted_risks(console: Console, result: RunResult) -> None:
+    accepted = [f for f in result.findings if f.suppression is not None]
+    if not accepted:
+        return
+    console.print()
+    console.print(Text(f"Accepted risks ({len(accepted)}, left out of the grade)", style="bold"))
+    for f in accepted:
+        s = f.suppression
+        assert s is not None
+        line = Text(" SUPPRESSED ", style="dim")
+        line.append(f"{terminal_safe(f.check_id)} {Status(f.status).value}: ")
+        line.append(f"accepted risk: {terminal_safe(s.reason)} (by {terminal_safe(s.accepted_by)}, "
+                    f"until {s.expires.isoformat()})", style="dim")
+        console.print(line)
+
+
+def _skipped(console: Console, result: RunResult) -> None:
+    by_reason: dict[str, list[str]] = {}
+    for f in result.findings:
+        if Status(f.status) is Status.SKIP:
+            by_reason.setdefault(f.summary, []).append(f.check_id)
+    if not by_reason:
+        return
+    console.print()
+    console.print(Text(f"Skipped ({sum(len(v) for v in by_reason.values())})", style="bold"))
+    grid = Table.grid(padding=(0, 1), pad_edge=True)
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for reason, ids in list(by_reason.items())[:_SKIP_REASONS]:
+        line = Text(terminal_safe(reason))
+        shown = ", ".join(dict.fromkeys(ids))
+        line.append(f" ({terminal_safe(shown) if len(ids) <= 3 else terminal_safe(', '.join(ids[:2])) + ', ...'})",
+                    style="dim")
+        grid.add_row(Text(str(len(ids)), style="dim"), line)
+    console.print(grid)
+    if len(by_reason) > _SKIP_REASONS:
+        rest = list(by_reason.values())[_SKIP_REASONS:]
+        console.print(Text(f"  ...and {sum(len(ids) for ids in rest)} more for {len(rest)} other reasons "
+                           "(--all prints them).", style="dim"))
+
+
+def _not_shown(console: Console, result: RunResult) -> None:
+    counts = status_counts(result, result.findings)
+    hidden = [f"{counts[s.value]} {_STATUS_WORD[s]}" for s in (Status.PASS, Status.INFO) if counts[s.value]]
+    console.print()
+    console.print(Text(("Not listed: " + ", ".join(hidden) + " (--all prints every finding; --html has the "
+                        "evidence)." if hidden else "--all prints every finding; --html has the evidence."),
+                       style="dim"))
+
+
 def _header(console: Console, result: RunResult) -> None:
     grade = result.grade
     verdict = Verdict(grade.verdict)
     title = Text("AD FS readiness of ", style="bold")
-    title.append(terminal_safe(result.target), style="bold")
+    title.append(terminal_safe(display_target(result)), style="bold")
     console.print(title)
     console.print(
         Text(

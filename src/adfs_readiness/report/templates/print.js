@@ -1,1 +1,0 @@
-addEventListener("beforeprint",function(){document.querySelectorAll("details:not([open]):not(.print-closed)").forEach(function(d){d.open=true;d.setAttribute("data-print-opened","")})});addEventListener("afterprint",function(){document.querySelectorAll("details[data-print-opened]").forEach(function(d){d.open=false;d.removeAttribute("data-print-opened")})});
