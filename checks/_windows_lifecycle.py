@@ -6,7 +6,13 @@ updates bought separately are not support: the page's own end date is what count
 
 Builds: https://learn.microsoft.com/en-us/windows-server/get-started/windows-server-release-info
 Farm behavior levels: https://learn.microsoft.com/en-us/windows-server/identity/ad-fs/deployment/upgrading-to-ad-fs-in-windows-server
-(Windows Server 2012 R2 = 1, 2016 = 3, 2019 and later = 4).
+(Windows Server 2012 R2 = 1, 2016 = 3, "2019 and 2022" = 4; Windows Server 2025 is not in that
+table: taken as 4, the level a node reports in Get-AdfsFarmInformation FarmNodes wins over it).
+SCHANNEL defaults: "Protocols in TLS/SSL (Schannel SSP)"
+(https://learn.microsoft.com/en-us/windows/win32/secauthn/protocols-in-tls-ssl--schannel-ssp-): on
+Windows Server 2008 and 2008 R2, TLS 1.1 and 1.2 are supported but not enabled by default (the
+"disabled by default" state of Microsoft's TLS registry settings); from Windows Server 2012 on they
+are enabled.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ class WindowsServerRelease:
     """One Windows Server version: ``name``, its RTM ``build``, ``extended_end`` (the last day of
     extended support), the highest AD FS farm ``behavior_level`` it supports (None: AD FS 2.x,
     before farm behavior levels), whether TLS 1.0/1.1 are off by default
-    (``legacy_tls_off_by_default``) and ``source`` (its Microsoft lifecycle page)."""
+    (``legacy_tls_off_by_default``), whether TLS 1.1/1.2 are only "disabled by default" until a
+    registry value enables them (``modern_tls_disabled_by_default``: 2008 and 2008 R2) and
+    ``source`` (its Microsoft lifecycle page)."""
 
     name: str
     build: int
@@ -36,6 +44,7 @@ class WindowsServerRelease:
     behavior_level: int | None
     legacy_tls_off_by_default: bool
     source: Reference
+    modern_tls_disabled_by_default: bool = False
 
 
 def _lifecycle(slug: str, name: str) -> Reference:
@@ -45,8 +54,11 @@ def _lifecycle(slug: str, name: str) -> Reference:
 #: Oldest first. TLS 1.0 and 1.1 are disabled by default in Windows releases after September 2023
 #: (Windows Server 2025): https://learn.microsoft.com/en-us/windows/whats-new/deprecated-features-resources
 RELEASES: tuple[WindowsServerRelease, ...] = (
+    WindowsServerRelease("Windows Server 2008", 6002, date(2020, 1, 14), None, False,
+                         _lifecycle("windows-server-2008", "Windows Server 2008"), modern_tls_disabled_by_default=True),
     WindowsServerRelease("Windows Server 2008 R2", 7601, date(2020, 1, 14), None, False,
-                         _lifecycle("windows-server-2008-r2", "Windows Server 2008 R2")),
+                         _lifecycle("windows-server-2008-r2", "Windows Server 2008 R2"),
+                         modern_tls_disabled_by_default=True),
     WindowsServerRelease("Windows Server 2012", 9200, date(2023, 10, 10), None, False,
                          _lifecycle("windows-server-2012", "Windows Server 2012")),
     WindowsServerRelease("Windows Server 2012 R2", 9600, date(2023, 10, 10), 1, False,
@@ -62,6 +74,7 @@ RELEASES: tuple[WindowsServerRelease, ...] = (
 )
 
 _BY_BUILD = {r.build: r for r in RELEASES}
+_BY_BUILD[6003] = _BY_BUILD[6002]  # Windows Server 2008 SP2 after the 2019 servicing-stack update
 _CAPTION = re.compile(r"Windows Server\D*(2008 R2|2012 R2|2008|2012|2016|2019|2022|2025)", re.I)
 
 

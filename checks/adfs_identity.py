@@ -57,6 +57,24 @@ def immutable_id_source(sources: tuple[ClaimSource, ...]) -> str:
     return "other"
 
 
+def _upn_source(sources: tuple[ClaimSource, ...], upn_attribute: str) -> str:
+    """"ok" when every UPN source is the expected attribute (or, when that is userPrincipalName, the
+    UPN claim the Active Directory claims provider issues from it); "wrong" when one is another
+    attribute or a constant; "unknown" when one is a value the analysis cannot follow (a claim from
+    another claims provider, a custom attribute store without a readable query)."""
+    kinds = set()
+    for source in sources:
+        if source.kind == "attribute" and source.attribute:
+            kinds.add("ok" if source.attribute.lower() == upn_attribute.lower() else "wrong")
+        elif source.kind == "incoming" and (source.claim_type or "").lower() == AD_UPN_CLAIM:
+            kinds.add("ok" if upn_attribute.lower() == "userprincipalname" else "wrong")
+        elif source.kind == "literal":
+            kinds.add("wrong")
+        else:
+            kinds.add("unknown")
+    return "wrong" if "wrong" in kinds else "unknown" if "unknown" in kinds else "ok"
+
+
 def _expected_anchor(ctx: CheckContext) -> tuple[str | None, str]:
     """The sourceAnchor Entra Connect uses: configured, else inferred from the directory (Entra
     Connect writes ms-DS-ConsistencyGuid back on every object it syncs when that is its anchor)."""
@@ -143,14 +161,17 @@ def o365_claim_rules(ctx: CheckContext) -> Outcome:
         return Outcome(Status.FAIL, f"The rules of {trust.name!r} issue a constant ImmutableID: every user would be "
                                     f"the same account.", evidence=evidence, blocker=True)
     id_status, id_sentence = _judge_immutable_id(kind, anchor, how)
-    upn_ok = all((s.kind == "attribute" and (s.attribute or "").lower() == upn_attribute.lower())
-                 or (s.kind == "incoming" and (s.claim_type or "").lower() == AD_UPN_CLAIM) for s in upn_sources)
+    upn_kind = _upn_source(upn_sources, upn_attribute)
     rewritten = any(s.transformed for s in (*id_sources, *upn_sources))
     statuses = [id_status]
     sentences = [id_sentence]
-    if not upn_ok:
+    if upn_kind == "wrong":
         statuses.append(Status.FAIL)
         sentences.append(f"UPN is issued from {', '.join(_describe(upn_sources))}, not {upn_attribute}")
+    elif upn_kind == "unknown":
+        statuses.append(Status.WARN)
+        sentences.append(f"UPN is issued from {', '.join(_describe(upn_sources))}, which this analysis cannot follow "
+                         f"to an attribute (expected {upn_attribute})")
     elif rewritten:
         statuses.append(Status.WARN)
         sentences.append("a rule rewrites the ImmutableID or UPN value on the way")
@@ -160,17 +181,24 @@ def o365_claim_rules(ctx: CheckContext) -> Outcome:
                    blocker=False if status is Status.FAIL else None)
 
 
+_LOG_ONLY_WITH_SOFT_LOCKOUT = ("3", "adpasswordcounter,adfssmartlockoutlogonly", "adfssmartlockoutlogonly,adpasswordcounter")
+
+
 @check(id="adfs.smart-lockout", title="Extranet Smart Lockout enforced", area=Area.ADFS, severity=Severity.MEDIUM,
        blocker=False, requires=(ADFS_EXPORT_FACT,),
-       rule="Extranet lockout is on in Extranet Smart Lockout's enforce mode (AdfsSmartLockoutEnforce); log-only "
-            "mode is a warn, the classic extranet lockout (ADLockoutMode, or AD FS 2012 R2) is info.",
+       rule="Extranet lockout is on in Extranet Smart Lockout's enforce mode (ADFSSmartLockoutEnforce); log-only "
+            "mode (ADFSSmartLockoutLogOnly, or AD FS 2019's mode 3 that keeps the soft lockout while ESL logs) is a "
+            "warn; the classic soft lockout (ADPasswordCounter, the default; none on AD FS 2012 R2) is info.",
        remediation="Set-AdfsProperties -EnableExtranetLockout $true -ExtranetLockoutMode AdfsSmartLockoutLogOnly, review "
-                   "the familiar locations it records for a while, then Set-AdfsProperties -ExtranetLockoutMode "
-                   "AdfsSmartLockoutEnforce.",
+                   "the familiar locations it records for a while (3-7 days), then Set-AdfsProperties "
+                   "-ExtranetLockoutMode AdfsSmartLockoutEnforce and restart adfssrv on every node.",
        references=(REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROPERTIES))
 def smart_lockout(ctx: CheckContext) -> Outcome:
-    """PASS in enforce mode; WARN in log-only mode or with extranet lockout off; INFO for the classic
-    lockout; ERROR for a mode that is not one of the three names (e.g. a raw enum number)."""
+    """PASS in enforce mode; WARN in log-only mode (with or without AD FS 2019's soft lockout kept)
+    or with extranet lockout off; INFO for the classic soft lockout (ADPasswordCounter, Microsoft's
+    default, or no mode at all: AD FS 2012 R2); ERROR for a value that is none of Set-AdfsProperties'
+    documented ones. Mode names compare case-insensitively (Get-AdfsProperties prints
+    ADFSSmartLockoutEnforce; Microsoft's examples set AdfsSmartLockoutEnforce)."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
@@ -181,16 +209,22 @@ def smart_lockout(ctx: CheckContext) -> Outcome:
     if not enabled:
         return Outcome(Status.WARN, "Extranet lockout is off, so Extranet Smart Lockout does not protect accounts.",
                        evidence=evidence)
-    normalized = (mode or "").lower()
+    normalized = (mode or "").lower().replace(" ", "")
     if normalized == "adfssmartlockoutenforce":
         return Outcome(Status.PASS, "Extranet Smart Lockout is enforced.", evidence=evidence)
     if normalized == "adfssmartlockoutlogonly":
         return Outcome(Status.WARN, "Extranet Smart Lockout only logs (AdfsSmartLockoutLogOnly): it locks nobody out.",
                        evidence=evidence)
-    if mode is None or normalized == "adlockoutmode":
-        return Outcome(Status.INFO, "The classic extranet lockout is on (no Extranet Smart Lockout): a password attack "
-                                    "also locks the real user out from the extranet.", evidence=evidence)
-    raise CannotDetermine(f"ExtranetLockoutMode has the unknown value {mode!r}.", evidence)
+    if normalized in _LOG_ONLY_WITH_SOFT_LOCKOUT:
+        return Outcome(Status.WARN, "Extranet Smart Lockout only logs while the classic soft lockout stays enforced "
+                                    "(AD FS 2019's mode 3): move to AdfsSmartLockoutEnforce once the familiar "
+                                    "locations are learnt.", evidence=evidence)
+    if mode is None or normalized in ("adpasswordcounter", "adlockoutmode"):
+        return Outcome(Status.INFO, "The classic extranet soft lockout is on (ADPasswordCounter, no Extranet Smart "
+                                    "Lockout): a password attack also locks the real user out from the extranet.",
+                       evidence=evidence)
+    raise CannotDetermine(f"ExtranetLockoutMode has the unknown value {mode!r} (Set-AdfsProperties documents "
+                          f"ADPasswordCounter, ADFSSmartLockoutLogOnly and ADFSSmartLockoutEnforce).", evidence)
 
 
 def _mfa_configured(export: AdfsExport) -> bool | None:

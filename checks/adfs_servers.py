@@ -29,6 +29,8 @@ from ._refs_entra import REF_TS_TD_CERTS
 __all__ = ["ssl_bindings", "certificate_store", "service", "proxy_trust", "computer_name", "key_access"]
 
 _CTL_STORE = "AdfsTrustedDevices"
+# The any-address IP bindings http.sys falls back to when no hostname (SNI) binding matches.
+_WILDCARD_ADDRESSES = ("0.0.0.0", "::")
 # FileSystemRights that include reading the file's data (FILE_READ_DATA = 0x1, GENERIC_READ and
 # GENERIC_ALL), by name or as the number a raw ConvertTo-Json writes:
 # https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.filesystemrights
@@ -55,9 +57,10 @@ def _grants_read(rights: str) -> bool:
 def key_access(entries: tuple[KeyAccessEntry, ...], account: str | None, service_sid: str | None) -> tuple[str, str]:
     """Whether ``account`` (``DOMAIN\\name``, ``name$`` or LocalSystem) can read a private key with
     these access rules: ("readable" | "denied" | "not-granted" | "unknown", why). A Deny rule for the
-    account wins; an Allow for the account, its service SID (``NT SERVICE\\adfssrv``), SYSTEM for
-    LocalSystem, or Everyone / Authenticated Users / Users grants; a rule for any other group is
-    "unknown" (its membership is not in the export)."""
+    account or for Everyone / Authenticated Users / Users wins (Windows evaluates Deny entries
+    first); a Deny for another group makes it "unknown"; an Allow for the account, its service SID
+    (``NT SERVICE\\adfssrv``), SYSTEM for LocalSystem, or Everyone / Authenticated Users / Users
+    grants; a rule for any other group is "unknown" (its membership is not in the export)."""
     if not account:
         return "unknown", "the service account is not in the export"
     names = {account.lower()}
@@ -74,9 +77,17 @@ def key_access(entries: tuple[KeyAccessEntry, ...], account: str | None, service
         return "\\" not in account and identity.split("\\")[-1] == account.lower()
 
     reading = [e for e in entries if _grants_read(e.rights)]
-    denied = [e for e in reading if e.access.lower() == "deny" and is_account(e.identity)]
+    # Windows evaluates Deny entries first: a Deny for the account, or for a group every account
+    # belongs to, wins over any Allow; a Deny for another group may or may not apply.
+    denied = [e for e in reading if e.access.lower() == "deny"
+              and (is_account(e.identity) or e.identity.lower() in _EVERYONE)]
     if denied:
         return "denied", f"a Deny rule for {denied[0].identity} ({denied[0].rights})"
+    group_denies = [e.identity for e in reading if e.access.lower() == "deny" and e.identity.lower() not in _SYSTEM
+                    and e.identity.lower() != "builtin\\administrators"]
+    if group_denies:
+        return "unknown", (f"a Deny rule for {', '.join(group_denies)} applies if the account is a member; the "
+                           f"membership is not in the export")
     allowed = [e for e in reading if e.access.lower() == "allow"]
     direct = [e for e in allowed if is_account(e.identity) or e.identity.lower() in _EVERYONE]
     if direct:
@@ -101,8 +112,10 @@ def key_access(entries: tuple[KeyAccessEntry, ...], account: str | None, service
        references=(REF_MANAGE_SSL, REF_NETSH_HTTP, REF_ADFS_TOOLBOX, REF_CONNECT_HEALTH_ALERTS))
 def ssl_bindings(ctx: CheckContext) -> list[Outcome] | Outcome:
     """Per server: FAIL when the 443 (or, in scope, certificate-authentication) binding is missing
-    or binds another certificate than configured; WARN for a missing CTL store; ERROR when the
-    netsh output or the configured certificate is not in the export; PASS otherwise."""
+    or binds another certificate than configured; WARN when the name has no binding of its own but
+    the port's IP fallback binding (0.0.0.0 / [::]) serves the configured certificate (http.sys
+    then serves it from there), or for a missing CTL store; ERROR when the netsh output or the
+    configured certificate is not in the export; PASS otherwise."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
@@ -139,10 +152,24 @@ def ssl_bindings(ctx: CheckContext) -> list[Outcome] | Outcome:
             wanted.append((alternate if alternate in netsh else f"{fs}:{tls_port}",
                            f"certificate authentication (port {tls_port} or certauth.{fs})"))
         failures, warnings = [], []
+        fallbacks = {b.port: b for b in bindings if b.source == "netsh" and b.kind == "ip"
+                     and (b.host or "") in _WILDCARD_ADDRESSES}
         for key, what in wanted:
             binding = netsh.get(key)
             if binding is None:
-                failures.append(f"no http.sys binding for {key} ({what})")
+                # http.sys serves a name without its own (SNI) binding from the IP binding of the
+                # port: the fallback admins add for clients without SNI keeps sign-in working.
+                fallback = fallbacks.get(int(key.rsplit(":", 1)[1]))
+                if fallback is not None and fallback.certificate_hash == thumbprint:
+                    warnings.append(f"no http.sys binding for {key} ({what}): it is served by the IP fallback "
+                                    f"binding {fallback.address} with the configured certificate; "
+                                    f"Set-AdfsSslCertificate recreates the name's own binding")
+                elif fallback is not None:
+                    failures.append(f"no http.sys binding for {key} ({what}), and the IP fallback binding "
+                                    f"{fallback.address} serves certificate {fallback.certificate_hash}, not the "
+                                    f"configured {thumbprint}")
+                else:
+                    failures.append(f"no http.sys binding for {key} ({what})")
             elif binding.certificate_hash != thumbprint:
                 failures.append(f"{key} binds certificate {binding.certificate_hash}, not the configured {thumbprint}")
         main = netsh.get(f"{fs}:443")
@@ -280,8 +307,9 @@ def service(ctx: CheckContext) -> list[Outcome] | Outcome:
        references=(REF_CONNECT_HEALTH_ALERTS, REF_WAP_INSTALL, REF_ADFS_TOOLBOX))
 def proxy_trust(ctx: CheckContext) -> list[Outcome] | Outcome:
     """Per proxy: FAIL when the proxy-trust certificate is missing or expired, not trusted by an AD FS
-    server, or the farm was unreachable; WARN when it was about to expire or the export is older than
-    the certificate's two-week life; PASS otherwise. SKIP without a proxy export."""
+    server, or the farm was unreachable; WARN when it was about to expire, the export is older than
+    the certificate's two-week life, or an AD FS server's export predates the certificate (it could
+    not list it yet); PASS otherwise. SKIP without a proxy export."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
@@ -313,10 +341,19 @@ def proxy_trust(ctx: CheckContext) -> list[Outcome] | Outcome:
             elif left < warn_days:
                 warnings.append(f"its proxy-trust certificate had {left} days left when the export was taken "
                                 f"(renewal is failing)")
-            untrusted = [s.label for s in adfs_servers if newest.thumbprint not in (s.trusted_devices or ())]
+            missing = [s for s in adfs_servers if newest.thumbprint not in (s.trusted_devices or ())]
+            issued = newest.certificate.not_before
+            # WAP renews its proxy-trust certificate every few days; an AD FS export taken before the
+            # current one was issued cannot list it, which says nothing about the trust.
+            earlier = [s for s in missing if issued is not None and s.collected_at is not None and s.collected_at < issued]
+            untrusted = [s.label for s in missing if s not in earlier]
             evidence["adfs_servers_checked"] = [s.label for s in adfs_servers]
             if untrusted:
                 failures.append(f"AD FS server(s) {', '.join(untrusted)} do not list it in AdfsTrustedDevices")
+            if earlier:
+                warnings.append(f"the export of {', '.join(s.label for s in earlier)} was taken before this "
+                                f"proxy-trust certificate was issued ({issued:%Y-%m-%d %H:%M} UTC), so whether that "
+                                f"server trusts it is not known: collect the AD FS and proxy exports together")
         if proxy.wap is not None and proxy.wap.farm_reachable is False:
             failures.append(f"it could not reach the farm ({proxy.wap.farm_detail or 'no detail'})")
         if ctx.now - at > timedelta(days=14) and not failures:

@@ -22,7 +22,7 @@ import statistics
 from typing import Any
 from urllib.parse import urlsplit
 
-from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.facts.endpoints import (
     ENDPOINTS_FACT,
@@ -359,19 +359,54 @@ def idp_initiated_signon(ctx: CheckContext) -> Outcome:
     return Outcome(Status.INFO, summary, evidence={"enabled_through": enabled, "answers": [_seen(a) for a in answers]})
 
 
+REF_ADFS_OIDC = Reference(
+    "AD FS OpenID Connect/OAuth concepts (AD FS endpoints: /.well-known/openid-configuration)",
+    "https://learn.microsoft.com/en-us/windows-server/identity/ad-fs/development/ad-fs-openid-connect-oauth-concepts")
+_OPENID_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint",
+                     "end_session_endpoint", "device_authorization_endpoint")
+
+
+def _host_of(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # "https://[" from a hostile document
+        return None
+
+
+def _url_on_service(url: str, service_name: str) -> str | None:
+    """Why ``url`` is not an https URL on the federation service name, or None when it is. Host
+    names compare as DNS compares them (case-insensitive, RFC 4343); port 443 may be written out."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "not a URL"
+    if parts.scheme.lower() != "https":
+        return f"scheme {parts.scheme or 'none'}, not https"
+    if (parts.hostname or "").rstrip(".") != service_name:
+        return f"host {parts.hostname}"
+    if port not in (None, 443):
+        return f"port {port}"
+    return None
+
+
 @check(id="endpoints.openid-configuration", title="OpenID Connect discovery issuer", area=Area.ENDPOINTS,
        severity=Severity.LOW, blocker=False, requires=(ENDPOINTS_FACT,),
-       rule="/adfs/.well-known/openid-configuration (AD FS 2016+) publishes issuer https://<fs>/adfs and endpoint "
-            "URLs on the federation service name.",
+       rule="/adfs/.well-known/openid-configuration (AD FS 2016+) publishes issuer https://<fs>/adfs and its endpoint "
+            "URLs (authorization, token, jwks, userinfo, end_session, device_authorization) on the federation service "
+            "name; host names compare case-insensitively, :443 may be written out. access_token_issuer "
+            "(http://<fs>/adfs/services/trust, AD FS's identifier) is reported, not judged.",
        remediation="An issuer on another host means the federation service name (Set-AdfsProperties -HostName) "
                    "differs from the name clients use; OAuth/OpenID Connect clients reject tokens whose issuer does "
                    "not match the discovery document.",
-       references=(REF_OIDC_DISCOVERY, REF_SET_ADFSPROPERTIES))
+       references=(REF_OIDC_DISCOVERY, REF_ADFS_OIDC, REF_SET_ADFSPROPERTIES))
 def openid_configuration(ctx: CheckContext) -> Outcome:
-    """Enabled (AD FS 2016+): 200 JSON with ``issuer`` = ``https://<fs>/adfs`` (the corpus holds a
-    real one). Absent (AD FS 2012 R2, or disabled): 404 → INFO. PASS when issuer and endpoint hosts
-    name the federation service; FAIL otherwise; WARN when the answer is not a discovery document;
-    ERROR when no answer came (our TLS client failed, timeout, refused)."""
+    """Enabled (AD FS 2016+): 200 JSON with ``issuer`` = ``https://<fs>/adfs`` (the corpus holds
+    real ones: AD FS 2016 from Microsoft's documentation, AD FS 2019 with escaped slashes, the
+    django-auth-adfs fixture). Absent (AD FS 2012 R2, or disabled): 404 → INFO. PASS when the
+    issuer and every endpoint URL are https on the federation service name (case-insensitive, the
+    HostName's capitals as AD FS writes them); FAIL otherwise; WARN when the answer is not a
+    discovery document; ERROR when no answer came (our TLS client failed, timeout, refused)."""
     facts = _facts(ctx)
     if facts is None:
         return _NOT_CONFIGURED
@@ -391,17 +426,23 @@ def openid_configuration(ctx: CheckContext) -> Outcome:
         why = doc.parse_error if doc else _state(answers[0])
         return Outcome(Status.WARN, f"The OpenID configuration endpoint answered, but not with a discovery document: "
                                     f"{why}.", evidence={**_seen(answers[0]), "parse_error": why})
-    expected = f"https://{facts.service_name}/adfs"
-    hosts = {k: urlsplit(v).hostname for k, v in (("authorization_endpoint", doc.authorization_endpoint),
-                                                  ("token_endpoint", doc.token_endpoint), ("jwks_uri", doc.jwks_uri))
-             if v}
-    wrong = {k: h for k, h in hosts.items() if (h or "").lower() != facts.service_name}
-    evidence = {"issuer": doc.issuer, "expected_issuer": expected, "endpoint_hosts": hosts, "url": doc.url}
-    if (doc.issuer or "").rstrip("/").lower() != expected.lower() or wrong:
-        return Outcome(Status.FAIL, f"The discovery document's issuer is {doc.issuer!r} (expected {expected!r})"
-                                    + (f"; endpoints on other hosts: {wrong}" if wrong else "") + ".",
-                       evidence=evidence)
-    return Outcome(Status.PASS, f"The OpenID Connect issuer is {doc.issuer}.", evidence=evidence)
+    service = (facts.service_name or "").lower().rstrip(".")
+    expected = f"https://{service}/adfs"
+    endpoints = {key: getattr(doc, key) for key in _OPENID_ENDPOINTS if getattr(doc, key)}
+    wrong = {key: why for key, url in endpoints.items() if (why := _url_on_service(url, service))}
+    issuer_problem = _url_on_service(doc.issuer or "", service)
+    if issuer_problem is None and urlsplit(doc.issuer or "").path.rstrip("/").lower() != "/adfs":
+        issuer_problem = f"path {urlsplit(doc.issuer or '').path or '/'}, not /adfs"
+    evidence = {"issuer": doc.issuer, "expected_issuer": expected, "endpoints": endpoints, "url": doc.url,
+                "access_token_issuer": doc.access_token_issuer,
+                "endpoint_hosts": {k: _host_of(v) for k, v in endpoints.items()}}
+    if issuer_problem or wrong:
+        problems = ([f"the issuer is {doc.issuer!r} ({issuer_problem}), expected {expected!r}"] if issuer_problem
+                    else []) + [f"{key} {endpoints[key]!r} ({why})" for key, why in wrong.items()]
+        return Outcome(Status.FAIL, f"The discovery document does not name the federation service {service}: "
+                                    f"{'; '.join(problems)}.", evidence=evidence)
+    return Outcome(Status.PASS, f"The OpenID Connect issuer is {doc.issuer} and its {len(endpoints)} endpoint URL(s) "
+                                f"are on {service}.", evidence=evidence)
 
 
 @check(id="endpoints.latency", title="Sign-in endpoint response time", area=Area.ENDPOINTS, severity=Severity.LOW,

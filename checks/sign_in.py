@@ -15,7 +15,7 @@ from typing import Any
 from adfs_readiness.api import Area, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.facts.claim_rules import IMMUTABLE_ID_CLAIM, UPN_CLAIM
-from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, EntraFederationFacts
+from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, DomainFederation, EntraFederationFacts
 from adfs_readiness.facts.sign_in import MICROSOFT_ONLINE_REALM, SIGN_IN_FACT, SamlAssertion, SignInFacts
 
 from ._refs_entra import REF_MULTIPLE_DOMAINS, REF_SET_ADFSENDPOINT
@@ -49,18 +49,79 @@ class _Steps:
                     next((r for r in self.rows if r["status"] == "error"), None))
 
 
-def _expected_issuer(ctx: CheckContext, upn: str) -> tuple[str | None, str]:
-    """The issuer URI Entra ID expects for the test account's domain: its federation settings
-    (issuerUri) when read, else the configured / default entityID."""
+@dataclass(frozen=True)
+class _IssuerExpectation:
+    """What the token's issuer is compared with: ``exact`` (Entra ID's issuerUri for the account's
+    domain, when Entra's settings were read) or, when they were not, the ``forms`` Microsoft's
+    tooling gives a domain's issuerUri (the federation service identifier, or with
+    SupportMultipleDomain - which Entra Connect always uses - ``http://<domain>/adfs/services/trust/``
+    for the account's domain or a parent it inherits from)."""
+
+    exact: str | None
+    source: str
+    forms: tuple[tuple[str, str], ...] = ()
+
+
+def _entra_domain(ctx: CheckContext, facts: SignInFacts) -> tuple[bool, DomainFederation | None]:
+    """(Entra's federation settings were read, the federation configuration of the test account's
+    domain or of the parent a subdomain inherits from)."""
     entra = ctx.facts.get(ENTRA_FEDERATION_FACT)
-    domain = upn.rsplit("@", 1)[-1].lower()
-    if isinstance(entra, EntraFederationFacts) and entra.configured:
-        labels = domain.split(".")
-        for index in range(len(labels) - 1):  # a subdomain is federated through its parent
-            federation = entra.for_domain(".".join(labels[index:]))
-            if federation is not None and federation.issuer_uri:
-                return federation.issuer_uri, f"Entra ID's issuerUri for {federation.domain}"
-    return ctx.config.federation.issuer, "the federation service's entityID (Entra's settings were not read)"
+    read = isinstance(entra, EntraFederationFacts) and entra.configured and not entra.problems
+    if not read:
+        return False, None
+    labels = [label for label in (facts.upn or "").rsplit("@", 1)[-1].lower().rstrip(".").split(".") if label]
+    for index in range(len(labels) - 1):
+        federation = entra.for_domain(".".join(labels[index:]))
+        if federation is not None:
+            return True, federation
+    return True, None
+
+
+def _expected_issuer(ctx: CheckContext, facts: SignInFacts) -> _IssuerExpectation:
+    """Entra ID's issuerUri for the test account's domain (or the parent domain it is federated
+    through) when Entra's federation settings were read; otherwise the issuer forms Entra could hold.
+    Source: "Multiple domain support for federating with Microsoft Entra ID" (the issuerid rule sets
+    the token's issuer to http://<UPN suffix>/adfs/services/trust/; Entra finds the domain by it)."""
+    domain = (facts.upn or "").rsplit("@", 1)[-1].lower().rstrip(".")
+    labels = [label for label in domain.split(".") if label]
+    parents = [".".join(labels[index:]) for index in range(len(labels) - 1)]  # a subdomain inherits its parent
+    read, federation = _entra_domain(ctx, facts)
+    if federation is not None and federation.issuer_uri:
+        return _IssuerExpectation(federation.issuer_uri, f"Entra ID's issuerUri for {federation.domain}")
+    identifier = facts.metadata_entity_id or ctx.config.federation.issuer
+    forms = [(identifier, "the federation service identifier (the issuerUri without SupportMultipleDomain)")] \
+        if identifier else []
+    forms += [(f"http://{candidate}/adfs/services/trust/", f"the SupportMultipleDomain issuerUri of {candidate}")
+              for candidate in parents]
+    why = ("Entra ID's federation settings hold no issuerUri for " + domain if read else
+           "Entra ID's federation settings were not read ([cloud] graph or an Entra export)")
+    return _IssuerExpectation(None, why, tuple(forms))
+
+
+def _issuer_step(ctx: CheckContext, facts: SignInFacts, assertion: SamlAssertion, steps: _Steps) -> bool:
+    """Step: the token's issuer. Returns whether it was compared with Entra's own issuerUri."""
+    name = "Issuer is the issuer URI Entra ID expects"
+    expectation = _expected_issuer(ctx, facts)
+    issuer = assertion.issuer
+    if expectation.exact is not None:
+        if issuer == expectation.exact:
+            steps.add(name, Status.PASS, f"{issuer} ({expectation.source})")
+        else:
+            steps.add(name, Status.FAIL, f"the token's issuer is {issuer!r}, Entra ID expects {expectation.exact!r} "
+                                         f"({expectation.source}): Entra ID refuses it (AADSTS50107)")
+        return True
+    # Entra's value is unknown: judge only what is certain. A token issuer of one of the forms Entra
+    # can hold passes as far as this run can tell; any other issuer cannot be judged here.
+    match = next((what for form, what in expectation.forms if issuer and issuer.rstrip("/") == form.rstrip("/")), None)
+    if match:
+        steps.add(name, Status.PASS, f"{issuer}: {match}; {expectation.source}, so cloud.issuer-uri, not this "
+                                     f"step, confirms Entra holds it")
+    else:
+        forms = ", ".join(repr(form) for form, _ in expectation.forms) or "none known"
+        steps.add(name, Status.ERROR, f"the token's issuer {issuer!r} is none of the forms Entra ID's issuerUri takes "
+                                      f"for this account ({forms}) and {expectation.source}: whether Entra ID "
+                                      f"accepts it could not be determined")
+    return False
 
 
 def _immutable_id_problem(value: str, expected: str | None) -> str | None:
@@ -75,8 +136,24 @@ def _immutable_id_problem(value: str, expected: str | None) -> str | None:
     return None
 
 
-def _token_steps(ctx: CheckContext, facts: SignInFacts, assertion: SamlAssertion, steps: _Steps) -> None:
-    """Steps 5-9: signature, issuer, audience, validity, claims."""
+def _upn_and_immutable_id(assertion: SamlAssertion) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """(UPN values, ImmutableID values, where the ImmutableID was read). SAML 1.1 from AD FS: the
+    UPN and ImmutableID attributes. SAML 2.0: the same claim types as attribute names (AD FS), else
+    Entra's SAML 2.0 names: IDPEmail for the UPN and the persistent NameID as the ImmutableID
+    (https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-fed-saml-idp)."""
+    upns = assertion.attributes.get(UPN_CLAIM, ())
+    ids = assertion.attributes.get(IMMUTABLE_ID_CLAIM, ())
+    if assertion.token_type != "SAML 2.0":
+        return upns, ids, "the ImmutableID claim"
+    upns = upns or assertion.attributes.get("IDPEmail", ())
+    if ids:
+        return upns, ids, "the ImmutableID claim"
+    return upns, ((assertion.name_identifier,) if assertion.name_identifier else ()), "the NameID"
+
+
+def _token_steps(ctx: CheckContext, facts: SignInFacts, assertion: SamlAssertion, steps: _Steps) -> bool:
+    """Steps 5-9: signature, issuer, audience, validity, claims. Returns whether the issuer was
+    compared with Entra ID's own issuerUri."""
     published = {c.sha1 for c in facts.published_signing} if facts.published_signing is not None else None
     signer = assertion.signer
     name = "Signature by the token-signing certificate the federation metadata publishes"
@@ -89,13 +166,20 @@ def _token_steps(ctx: CheckContext, facts: SignInFacts, assertion: SamlAssertion
         steps.add(name, Status.FAIL, f"signed by {signer.label if signer else 'an unknown certificate'}, which the "
                                      f"federation metadata does not publish: Entra ID rejects the token (AADSTS50008)")
     else:
-        steps.add(name, Status.PASS, f"signed by {signer.label} ({assertion.signature_method})")
-    expected, source = _expected_issuer(ctx, facts.upn or "")
-    if assertion.issuer and expected and assertion.issuer == expected:
-        steps.add("Issuer is the issuer URI Entra ID expects", Status.PASS, f"{assertion.issuer} ({source})")
-    else:
-        steps.add("Issuer is the issuer URI Entra ID expects", Status.FAIL,
-                  f"the token's issuer is {assertion.issuer!r}, Entra ID expects {expected!r} ({source})")
+        _, federation = _entra_domain(ctx, facts)
+        trusted = ({c.sha1 for c in (federation.signing_certificate, federation.next_signing_certificate) if c}
+                   if federation is not None else set())
+        held_for = federation.domain if federation is not None else ""
+        if trusted and signer.sha1 not in trusted:
+            # The metadata is what AD FS publishes; Entra validates with the certificates it holds.
+            steps.add(name, Status.FAIL, f"signed by {signer.label}, which the federation metadata publishes but "
+                                         f"Entra ID's settings for {held_for} do not hold "
+                                         f"(signingCertificate / nextSigningCertificate): Entra ID rejects the token "
+                                         f"(AADSTS50008); see cloud.signing-cert-match")
+        else:
+            held = f"; Entra ID holds it for {held_for}" if trusted else ""
+            steps.add(name, Status.PASS, f"signed by {signer.label} ({assertion.signature_method}){held}")
+    confirmed = _issuer_step(ctx, facts, assertion, steps)
     if MICROSOFT_ONLINE_REALM in assertion.audiences:
         steps.add("Audience is urn:federation:MicrosoftOnline", Status.PASS, MICROSOFT_ONLINE_REALM)
     else:
@@ -113,48 +197,61 @@ def _token_steps(ctx: CheckContext, facts: SignInFacts, assertion: SamlAssertion
                   f"{window} does not contain {at.isoformat()} (with {int(skew.total_seconds())} s of tolerance): the "
                   f"clocks of AD FS and this machine disagree")
     problems = []
-    upns = assertion.attributes.get(UPN_CLAIM, ())
+    upns, ids, id_from = _upn_and_immutable_id(assertion)
     if not upns:
         problems.append("no UPN claim")
     elif (facts.upn or "").lower() not in (u.lower() for u in upns):
         problems.append(f"UPN claim {list(upns)} is not {facts.upn}")
-    ids = assertion.attributes.get(IMMUTABLE_ID_CLAIM, ())
     if not ids:
         problems.append("no ImmutableID claim")
     else:
         problem = _immutable_id_problem(ids[0], ctx.config.sign_in_test.immutable_id)
         if problem:
-            problems.append(problem)
+            problems.append(problem if id_from == "the ImmutableID claim" else f"{problem} ({id_from})")
         elif assertion.name_identifier and assertion.name_identifier != ids[0]:
             problems.append(f"the Subject NameIdentifier {assertion.name_identifier!r} is not the ImmutableID")
     steps.add("UPN and ImmutableID claims present and shaped right", Status.FAIL if problems else Status.PASS,
               "; ".join(problems) if problems else f"UPN {upns[0]}, ImmutableID {ids[0]}")
+    return confirmed
 
 
 @check(id="endpoints.sign-in-test", title="Real sign-in with the test account (WS-Trust)", area=Area.ENDPOINTS,
        severity=Severity.CRITICAL, blocker=True, requires=(SIGN_IN_FACT,), optional=(ENTRA_FEDERATION_FACT,),
        rule="When a test account is configured ([sign_in_test] upn): a WS-Trust 1.3 usernamemixed token request for "
-            "urn:federation:MicrosoftOnline through the external path returns a SAML assertion signed by a "
-            "token-signing certificate the federation metadata publishes, with the issuer Entra ID expects, audience "
-            "urn:federation:MicrosoftOnline, a validity window that fits the clock, and the UPN and ImmutableID claims.",
+            "urn:federation:MicrosoftOnline through the external path returns a SAML 1.1 or 2.0 assertion signed by a "
+            "token-signing certificate the federation metadata publishes, with the issuer Entra ID expects (its "
+            "issuerUri for the account's domain when read; else the federation service identifier or the "
+            "SupportMultipleDomain form http://<domain>/adfs/services/trust/), audience urn:federation:MicrosoftOnline, "
+            "a validity window that fits the clock, and the UPN and ImmutableID claims. A refused test account "
+            "(FailedAuthentication) is not determined; an unpublished usernamemixed endpoint fails without blocking.",
        remediation="Follow the first failing step: publish /adfs/services/trust/13/usernamemixed through the proxy "
-                   "(Set-AdfsEndpoint -Proxy $true); a FailedAuthentication fault means the account's password is "
-                   "wrong, expired or locked out (extranet lockout); a foreign signer means Entra and AD FS disagree "
-                   "on the token-signing certificate (cloud.signing-cert-match); a wrong issuer means the domain's "
-                   "issuerUri or the SupportMultipleDomain rules; missing claims mean the Microsoft 365 trust's "
-                   "issuance rules (adfs.o365-claim-rules).",
+                   "(Set-AdfsEndpoint -Proxy $true); a FailedAuthentication fault means the test account's password "
+                   "is wrong or expired, or the account is locked out (extranet lockout) or disabled; a foreign signer "
+                   "means Entra and AD FS disagree on the token-signing certificate (cloud.signing-cert-match); a wrong "
+                   "issuer means the domain's issuerUri or the SupportMultipleDomain rules; missing claims mean the "
+                   "Microsoft 365 trust's issuance rules (adfs.o365-claim-rules).",
        references=(REF_RCA, REF_WS_TRUST, REF_SAML11, REF_SET_ADFSENDPOINT, REF_MULTIPLE_DOMAINS))
 def sign_in_test(ctx: CheckContext) -> Outcome:
     """SKIP without a test account. Otherwise the RCA steps in the evidence, and: ERROR when the
-    password could not be had or this machine could not talk to the service (TLS trust, name
-    resolution, the run's deadline) or the metadata to compare the signer with was not read; FAIL
-    (blocking) at the first failing step; PASS when every step passed."""
+    password could not be had, this machine could not talk to the service (TLS trust, name
+    resolution, the run's deadline), the federation service refused the test account's own
+    credentials (FailedAuthentication: the account, not the farm, may be what is wrong), or what a
+    step compares with was not read; FAIL (blocking) at the first failing step, except a
+    usernamemixed endpoint that is not served (FAIL, not blocking: browser sign-in does not use it,
+    endpoints.usernamemixed judges it); PASS when every step passed."""
     facts: SignInFacts = ctx.fact(SIGN_IN_FACT)
     if not facts.configured:
         return Outcome(Status.SKIP, "No sign-in test account is configured ([sign_in_test] upn).")
     steps = _Steps([])
-    evidence: dict[str, Any] = {"upn": facts.upn, "endpoint": facts.endpoint, "via": facts.via, "steps": steps.rows}
-    status = Status.PASS
+    path = (f"{facts.via} (a Web Application Proxy)" if facts.proxied else
+            f"{facts.via} (the federation service name as this machine reaches it; no federation.proxies are "
+            f"configured, so this may be the internal farm rather than the proxy)" if facts.proxied is False
+            else str(facts.via))
+    evidence: dict[str, Any] = {"upn": facts.upn, "endpoint": facts.endpoint, "via": facts.via, "path": path,
+                                "steps": steps.rows}
+    confirmed_issuer = True
+    not_blocking = False
+    request = "Request a token (WS-Trust 1.3 usernamemixed)"
     if facts.password_problem:
         steps.add("Read the test account's password", Status.ERROR, facts.password_problem)
     else:
@@ -168,26 +265,39 @@ def sign_in_test(ctx: CheckContext) -> Outcome:
             steps.add(f"Connect to {facts.via} and request a token", kind, str(exchange.error), ms)
         else:
             steps.add(f"Connect to {facts.via}", Status.PASS, f"HTTP {exchange.status} {exchange.reason or ''}".strip(), ms)
+            fault = f"SOAP fault {facts.soap_fault_code}: {facts.soap_fault_reason} (HTTP {exchange.status})"
             if exchange.status in (404, 503):
-                steps.add("Request a token (WS-Trust 1.3 usernamemixed)", Status.FAIL,
-                          f"HTTP {exchange.status}: the endpoint is not enabled or not published through the proxy")
+                not_blocking = True
+                steps.add(request, Status.FAIL,
+                          f"HTTP {exchange.status}: the endpoint is not enabled or not published through the proxy; "
+                          f"rich clients that use WS-Trust cannot sign in (browser sign-in does not use it)")
+            elif "failedauthentication" in (facts.soap_fault_code or "").lower():
+                # AD FS answers this fault for a wrong or expired password and a locked-out or
+                # disabled account alike: the test account's trouble, which says nothing about the
+                # farm's sign-in for everyone else.
+                steps.add(request, Status.ERROR,
+                          f"{fault}: the federation service refused the test account's credentials (wrong or "
+                          f"expired password, account locked out - extranet lockout included - or disabled, or AD "
+                          f"FS could not validate them against Active Directory); check the account, then run again")
             elif facts.soap_fault_code or facts.soap_fault_reason:
-                steps.add("Request a token (WS-Trust 1.3 usernamemixed)", Status.FAIL,
-                          f"SOAP fault {facts.soap_fault_code}: {facts.soap_fault_reason} (HTTP {exchange.status})")
+                steps.add(request, Status.FAIL, fault)
             elif facts.response_problem or facts.assertion is None:
-                steps.add("Request a token (WS-Trust 1.3 usernamemixed)", Status.FAIL,
+                steps.add(request, Status.FAIL,
                           f"HTTP {exchange.status}: {facts.response_problem or 'no token in the answer'}")
             else:
-                steps.add("Request a token (WS-Trust 1.3 usernamemixed)", Status.PASS,
-                          f"SAML 1.1 assertion {facts.assertion.assertion_id} returned", facts.parse_seconds and
-                          facts.parse_seconds * 1000)
-                _token_steps(ctx, facts, facts.assertion, steps)
+                steps.add(request, Status.PASS,
+                          f"{facts.assertion.token_type} assertion {facts.assertion.assertion_id} returned",
+                          facts.parse_seconds and facts.parse_seconds * 1000)
+                confirmed_issuer = _token_steps(ctx, facts, facts.assertion, steps)
     first = steps.first_problem()
     total_ms = round((facts.exchange.elapsed_seconds if facts.exchange else 0) * 1000, 1)
     evidence["total_ms"] = total_ms
     if first is None:
-        return Outcome(status, f"{facts.upn} signed in through {facts.via}: a token Entra ID accepts "
-                               f"({len(steps.rows)} steps passed, {total_ms} ms).", evidence=evidence)
+        accepted = ("a token Entra ID accepts" if confirmed_issuer else
+                    "a token of the shape Entra ID accepts (Entra's own issuerUri was not read)")
+        return Outcome(Status.PASS, f"{facts.upn} signed in through {path}: {accepted} ({len(steps.rows)} steps "
+                                    f"passed, {total_ms} ms).", evidence=evidence)
     failed = Status(first["status"])
     verb = "failed" if failed is Status.FAIL else "could not be determined"
-    return Outcome(failed, f"Step {first['step']} ({first['name']}) {verb}: {first['detail']}.", evidence=evidence)
+    return Outcome(failed, f"Step {first['step']} ({first['name']}) {verb}: {first['detail']}.", evidence=evidence,
+                   blocker=False if failed is Status.FAIL and not_blocking else None)

@@ -81,16 +81,25 @@ def test_o365_claim_rules_without_the_trust_or_the_rules(pki, tmp_path, now):
     assert finding.status.value == "error" and "collector v1" in finding.summary and finding.blocker_check
 
 
-@pytest.mark.parametrize("document, status", [
-    (dict(extranet_lockout_mode="AdfsSmartLockoutEnforce"), "pass"),
-    (dict(extranet_lockout_mode="AdfsSmartLockoutLogOnly"), "warn"),
-    (dict(extranet_lockout=False), "warn"),
-    (dict(extranet_lockout_mode="ADLockoutMode"), "info"),
-    (dict(windows_powershell_raw=True), "error"),
+@pytest.mark.parametrize("document, status, words", [
+    (dict(extranet_lockout_mode="AdfsSmartLockoutEnforce"), "pass", "enforced"),
+    # Get-AdfsProperties prints the names as Set-AdfsProperties documents them (capital ADFS).
+    (dict(extranet_lockout_mode="ADFSSmartLockoutEnforce"), "pass", "enforced"),
+    (dict(extranet_lockout_mode="AdfsSmartLockoutLogOnly"), "warn", "only logs (AdfsSmartLockoutLogOnly)"),
+    (dict(extranet_lockout=False), "warn", "Extranet lockout is off"),
+    # ADPasswordCounter is Set-AdfsProperties' default, the classic soft lockout (before: an error,
+    # "unknown value", on every farm that never turned ESL on).
+    (dict(extranet_lockout_mode="ADPasswordCounter"), "info", "classic extranet soft lockout"),
+    # AD FS 2019's mode 3: ESL logs while the soft lockout stays enforced (before: an error).
+    (dict(extranet_lockout_mode="ADPasswordCounter, ADFSSmartLockoutLogOnly"), "warn", "AD FS 2019's mode 3"),
+    (dict(windows_powershell_raw=True), "warn", "AD FS 2019's mode 3"),
+    (dict(extranet_lockout_mode="SomethingNew"), "error", "Set-AdfsProperties documents ADPasswordCounter"),
 ])
-def test_smart_lockout_each_status(pki, tmp_path, now, document, status):
+def test_smart_lockout_each_status(pki, tmp_path, now, document, status, words):
+    """The modes of Set-AdfsProperties -ExtranetLockoutMode (ADPasswordCounter, ADFSSmartLockoutLogOnly,
+    ADFSSmartLockoutEnforce) and the mode 3 of Microsoft's Extranet Smart Lockout page."""
     (finding,) = judge(write_farm(pki, tmp_path, **document), now)["adfs.smart-lockout"]
-    assert finding.status.value == status, finding.summary
+    assert finding.status.value == status and words in finding.summary, finding.summary
 
 
 @pytest.mark.parametrize("mfa, status, words", [

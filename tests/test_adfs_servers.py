@@ -52,6 +52,14 @@ def test_no_export_skips_and_a_v1_export_is_not_determined(pki, tmp_path, now):
     ("other-certificate", False, "fail", "binds certificate"),
     ("no-ctl", False, "warn", "AdfsTrustedDevices"),
     ("ok", True, "pass", "sts.contoso.test:443 and sts.contoso.test:49443"),
+    # No SNI binding for the name, but the IP fallback binding (0.0.0.0:443, the one admins add for
+    # clients without SNI) serves the configured certificate: http.sys answers the name from it, so
+    # sign-in works (before: "no http.sys binding", a false failure). With another certificate there,
+    # clients get that one: a failure that names it.
+    ("ip-fallback", False, "warn", "no http.sys binding for sts.contoso.test:443 (the federation service name on "
+                                   "443): it is served by the IP fallback binding 0.0.0.0:443 with the configured "
+                                   "certificate"),
+    ("ip-fallback-other", False, "fail", "and the IP fallback binding 0.0.0.0:443 serves certificate"),
 ])
 def test_ssl_bindings_each_status(pki, tmp_path, now, binding, scope, status, words):
     found = judge(write_farm(pki, tmp_path, adfs=ServerSwitches(ssl_binding=binding)), now,
@@ -171,6 +179,26 @@ def test_proxy_trust_judged_when_collected_and_an_old_export_warns(pki, tmp_path
     assert finding.status.value == "warn" and "20 days old" in finding.summary
 
 
+def test_proxy_trust_renewed_after_the_adfs_export_is_not_a_broken_trust(pki, tmp_path, now):
+    """WAP renews its proxy-trust certificate every few days. An AD FS export collected before the
+    proxy's current certificate was issued cannot list it in AdfsTrustedDevices: before, that was
+    "do not list it" (a false failure); now a warning saying why, and a failure only when the AD FS
+    export is newer than the certificate."""
+    paths = write_farm(pki, tmp_path, wap=wap_switches(), trust_proxy=False)
+    document = json.loads(paths[0].read_bytes().decode("utf-8-sig"))
+    issued = now - timedelta(days=4)  # proxy_trust_days_left=10 of a two-week certificate
+    document["CollectedAt"] = (issued - timedelta(days=1)).isoformat()
+    paths[0].write_text(json.dumps(document), encoding="utf-8")
+    (finding,) = judge(paths, now)["adfs.proxy-trust"]
+    assert finding.status.value == "warn", finding.summary
+    assert "was taken before this proxy-trust certificate was issued" in finding.summary
+    assert "do not list it" not in finding.summary
+    document["CollectedAt"] = (issued + timedelta(hours=1)).isoformat()
+    paths[0].write_text(json.dumps(document), encoding="utf-8")
+    (finding,) = judge(paths, now)["adfs.proxy-trust"]
+    assert finding.status.value == "fail" and "do not list it in AdfsTrustedDevices" in finding.summary
+
+
 def test_proxy_trust_missing_certificate_fails(pki, tmp_path, now):
     paths = write_farm(pki, tmp_path, wap=wap_switches())
     document = json.loads(paths[1].read_text(encoding="utf-8"))
@@ -191,3 +219,25 @@ def test_computer_name_each_status(pki, tmp_path, now):
     path.write_text(json.dumps(document), encoding="utf-8")
     (finding,) = judge([path], now)["adfs.computer-name"]
     assert finding.status.value == "error"
+
+
+@pytest.mark.parametrize("entries, verdict, words", [
+    # Windows evaluates Deny entries first: a Deny for a group every account belongs to wins over an
+    # Allow for the account itself (before: "readable", a false pass).
+    ((("Everyone", "Read", "Deny"), ("CONTOSO\\gmsa-adfs$", "Read", "Allow")), "denied", "a Deny rule for Everyone"),
+    ((("NT AUTHORITY\\Authenticated Users", "FullControl", "Deny"), ("NT SERVICE\\adfssrv", "Read", "Allow")),
+     "denied", "Authenticated Users"),
+    # A Deny for a group whose members the export does not list may or may not apply.
+    ((("CONTOSO\\Tier0-Deny", "Read", "Deny"), ("CONTOSO\\gmsa-adfs$", "Read", "Allow")), "unknown",
+     "a Deny rule for CONTOSO\\Tier0-Deny applies if the account is a member"),
+    # Deny entries that cannot concern a gMSA, and rights that do not read the data, change nothing.
+    ((("BUILTIN\\Administrators", "FullControl", "Deny"), ("CONTOSO\\gmsa-adfs$", "Read", "Allow")), "readable", ""),
+    ((("Everyone", "Delete", "Deny"), ("CONTOSO\\gmsa-adfs$", "Read", "Allow")), "readable", ""),
+    ((("CONTOSO\\gmsa-adfs$", "Read, Synchronize", "Allow"),), "readable", "allowed to CONTOSO\\gmsa-adfs$"),
+])
+def test_key_access_deny_rules(entries, verdict, words):
+    from adfs_readiness.facts.adfs_servers import KeyAccessEntry
+
+    rules = tuple(KeyAccessEntry(identity, rights, access) for identity, rights, access in entries)
+    result, why = key_access(rules, "CONTOSO\\gmsa-adfs$", "NT SERVICE\\adfssrv")
+    assert result == verdict and words in why, why

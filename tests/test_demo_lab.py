@@ -166,6 +166,29 @@ def test_demo_scenario_option_and_listing(tmp_path, capsys):
     assert main(["demo", "--scenario", "no-such-scenario"]) == 3
 
 
+def test_fault_scenarios_show_only_their_own_fault(tmp_path):
+    """The demo tenant's deliberate leftovers (a stale msoid CNAME, a dead DC's SRV record, an AD FS
+    node 75 days behind on updates, Smart Lockout log-only, the farm behavior level not raised, TLS
+    1.0 on the proxy) belong to the "demo" scenario. Before, every scenario carried them, so
+    "healthy" ("Everything as it should be") came out READY WITH WARNINGS with a failed dns.msoid,
+    and each fault scenario's reasons were mixed with them."""
+    js = tmp_path / "healthy.json"
+    assert main(["demo", "--no-directory", "--scenario", "healthy", "--json", str(js), "-q"]) == 0
+    doc = json.loads(js.read_text())
+    assert doc["verdict"] == "READY" and doc["grade"] == "A", [
+        (f["check_id"], f["status"]) for f in doc["findings"] if f["status"] in ("fail", "warn", "error")]
+    statuses_of = {f["check_id"]: f["status"] for f in doc["findings"]}
+    for check_id in ("dns.msoid", "adfs.smart-lockout", "adfs.farm-behavior-level"):
+        assert statuses_of[check_id] == "pass", check_id
+    assert {f["status"] for f in doc["findings"] if f["check_id"] in ("adfs.update-age", "adfs.schannel",
+                                                                      "dns.ad-srv")} == {"pass"}
+    js = tmp_path / "expiring.json"
+    assert main(["demo", "--no-directory", "--scenario", "tls-expiring", "--json", str(js), "-q"]) == 1
+    doc = json.loads(js.read_text())
+    assert [(f["check_id"], f["status"]) for f in doc["findings"] if f["status"] in ("fail", "warn", "error")] == [
+        ("tls.certificate-expiry", "warn")]
+
+
 def test_html_of_a_lab_run_is_self_contained(tmp_path):
     now = lab_now()
     with Lab("html-login-page", now=now, workdir=tmp_path) as lab:

@@ -116,7 +116,11 @@ class MexDocument:
 @dataclass(frozen=True)
 class OpenIdConfiguration:
     """AD FS's OpenID Connect discovery document (``/adfs/.well-known/openid-configuration``):
-    ``issuer`` and a few endpoint URLs as published; ``parse_error`` when it is not a JSON object."""
+    ``issuer`` (``https://<federation service name>/adfs``), the endpoint URLs as published (AD FS
+    2016: authorization, token, jwks, userinfo, end_session; 2019 and later also
+    device_authorization) and ``access_token_issuer`` (AD FS's federation service identifier, by
+    default ``http://<name>/adfs/services/trust``: http is the identifier's form, not a downgrade);
+    ``parse_error`` when it is not a JSON object or names no issuer."""
 
     url: str
     via: EndpointVia
@@ -127,6 +131,9 @@ class OpenIdConfiguration:
     jwks_uri: str | None = None
     access_token_issuer: str | None = None
     parse_error: str | None = None
+    userinfo_endpoint: str | None = None
+    end_session_endpoint: str | None = None
+    device_authorization_endpoint: str | None = None
 
 
 @dataclass(frozen=True)

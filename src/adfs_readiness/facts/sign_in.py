@@ -27,14 +27,21 @@ MICROSOFT_ONLINE_REALM = "urn:federation:MicrosoftOnline"
 
 @dataclass(frozen=True)
 class SamlAssertion:
-    """The SAML 1.1 assertion AD FS returned, as read from the element its signature covers.
+    """The SAML assertion AD FS returned, as read from the element its signature covers: SAML 1.1
+    (what AD FS issues for a WS-Trust request that names no token type) or SAML 2.0 (what a
+    request for it, or another STS, returns; Microsoft's WS-Trust clients send it to Entra ID
+    with the saml2-bearer grant, so it is as usable as a SAML 1.1 one).
 
     Attributes:
-        assertion_id / issuer / issue_instant: the Assertion's attributes.
-        audiences: the AudienceRestrictionCondition's Audience values.
+        token_type: "SAML 1.1" or "SAML 2.0".
+        assertion_id / issuer / issue_instant: the assertion's ID (SAML 1.1 ``AssertionID``,
+            SAML 2.0 ``ID``), issuer (the ``Issuer`` attribute / element) and IssueInstant.
+        audiences: the audience restriction's Audience values.
         not_before / not_on_or_after: the Conditions' validity window (aware UTC).
-        name_identifier: the Subject's NameIdentifier (Entra matches it to the ImmutableID).
-        attributes: claim name (``AttributeNamespace/AttributeName``) -> values.
+        name_identifier: the Subject's NameIdentifier / NameID (Entra matches it to the ImmutableID).
+        attributes: claim name -> values. SAML 1.1: ``AttributeNamespace/AttributeName`` (e.g.
+            ``http://schemas.xmlsoap.org/claims/UPN``); SAML 2.0: the ``Name`` as written (AD FS
+            writes the claim type URI; other STSs "IDPEmail" for the UPN).
         signature_valid: the XML signature verified with the certificate it carries (None = no
             signature to verify); ``signature_reason`` says why not.
         signer: the certificate in the signature's KeyInfo (what the check compares with the
@@ -55,6 +62,7 @@ class SamlAssertion:
     signer: CertificateInfo | None = None
     signature_method: str | None = None
     digest_method: str | None = None
+    token_type: str = "SAML 1.1"
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,10 @@ class SignInFacts:
         published_signing: the token-signing certificates the federation metadata publishes (read
             by the probe when a token came back, as the RCA test does); None when not read, and
             ``metadata_problem`` says why.
+        metadata_entity_id: the entityID of that metadata (the federation service identifier, the
+            issuer AD FS writes into tokens unless an issuerid rule says otherwise); None when not read.
+        proxied: whether the request went to a configured Web Application Proxy (False: to the
+            federation service name as this machine reaches it, which may be the internal farm).
     """
 
     configured: bool
@@ -94,3 +106,5 @@ class SignInFacts:
     parse_seconds: float | None = None
     published_signing: tuple[CertificateInfo, ...] | None = None
     metadata_problem: str | None = None
+    metadata_entity_id: str | None = None
+    proxied: bool | None = None

@@ -196,10 +196,15 @@ class Lab:
         if mode == "wrong-key":
             signing = self.pki.token_certificate("signing", self.fs_name, self.now.replace(year=self.now.year - 1),
                                                  self.now.replace(year=self.now.year + 1))
+        # "multi-domain": the issuerid rule of a SupportMultipleDomain trust (Entra Connect's) makes the
+        # token's issuer http://<UPN suffix>/adfs/services/trust/ instead of the service identifier.
+        issuer = (f"http://{LAB_SIGN_IN_UPN.rsplit('@', 1)[1]}/adfs/services/trust/" if mode == "multi-domain"
+                  else f"http://{self.fs_name}/adfs/services/trust")
         return SignInLab(upn=LAB_SIGN_IN_UPN, immutable_id=self.sign_in_immutable_id,
                          password=self.sign_in_password + ("-other" if mode == "wrong-password" else ""),
-                         issuer=f"http://{self.fs_name}/adfs/services/trust", signing=signing, now=self.now,
-                         drop_claim="ImmutableID" if mode == "missing-claim" else None)
+                         issuer=issuer, signing=signing, now=self.now,
+                         drop_claim="ImmutableID" if mode == "missing-claim" else None,
+                         token_type="saml2" if mode == "saml2" else "saml11")
 
     def stop(self) -> None:
         """Stop serving; quick, idempotent, leaves no thread or port behind."""

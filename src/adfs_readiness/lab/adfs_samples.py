@@ -279,21 +279,28 @@ def with_server(switches: ServerSwitches, **changes: Any) -> ServerSwitches:
     return replace(switches, **changes)
 
 
-def demo_exports(lab: Any, folder: Path) -> Path:
+def demo_exports(lab: Any, folder: Path, *, leftovers: bool | None = None) -> Path:
     """The demo farm's exports, written into ``folder`` (returned): the primary AD FS node
     (Windows PowerShell 5.1 shape) and the Web Application Proxy (PowerShell 7 shape), for the lab's
-    federation service, certificates and Azure MFA adapter. Like a real farm they carry a few
-    problems on purpose: the newest update on the AD FS node is 75 days old, Extranet Smart Lockout
-    only logs, the farm behavior level was not raised after the move to Windows Server 2019, and
-    the proxy still accepts TLS 1.0."""
+    federation service, certificates and Azure MFA adapter. Like a real farm the "demo" scenario's
+    exports carry a few problems on purpose (``leftovers``; default: the lab's scenario is "demo"):
+    the newest update on the AD FS node is 75 days old, Extranet Smart Lockout only logs, the farm
+    behavior level was not raised after the move to Windows Server 2019, and the proxy still
+    accepts TLS 1.0. The fault scenarios get the same farm without them, so that each shows its own
+    fault (and "healthy" is READY)."""
+    if leftovers is None:
+        leftovers = getattr(getattr(lab, "scenario", None), "name", "demo") == "demo"
     folder.mkdir(parents=True, exist_ok=True)
     material = lab.material
-    proxy = ServerSwitches(computer_name="WAP1", dns_host_name="wap1.dmz.contoso.test", tls10="enabled")
+    proxy = ServerSwitches(computer_name="WAP1", dns_host_name="wap1.dmz.contoso.test",
+                           tls10="enabled" if leftovers else "disabled")
     wap, proxy_trust = wap_export_document(lab.pki, lab.fs_name, server=proxy,
                                            ssl_certificate=material.proxy_tls[0] if material.proxy_tls else material.tls)
-    node = ServerSwitches(newest_update_days=75, azure_mfa=DEMO_MFA, trusted_devices=(proxy_trust.sha1,))
+    node = ServerSwitches(newest_update_days=75 if leftovers else 20, azure_mfa=DEMO_MFA,
+                          trusted_devices=(proxy_trust.sha1,))
     write_adfs_export(folder / "adfs1.json", adfs_export_document(
         lab.pki, lab.fs_name, material.token_signing[0], server=node, ssl_certificate=material.tls,
-        extranet_lockout_mode="AdfsSmartLockoutLogOnly", farm_behavior_level=3, node_levels=(4, 4)), shape="ps51")
+        extranet_lockout_mode="AdfsSmartLockoutLogOnly" if leftovers else "AdfsSmartLockoutEnforce",
+        farm_behavior_level=3 if leftovers else 4, node_levels=(4, 4)), shape="ps51")
     write_adfs_export(folder / "wap1.json", wap, shape="ps7")
     return folder

@@ -22,7 +22,8 @@ __all__ = ["ServerSwitches", "server_section", "netsh_sslcert_text", "ADFS_APPLI
 #: http.sys application id of AD FS's bindings (adfsToolbox Constants.ps1).
 ADFS_APPLICATION_ID = "{5d89a20c-beab-4389-9447-324788eb944a}"
 #: Win32_OperatingSystem BuildNumber and Caption of the Windows Server versions AD FS runs on.
-BUILDS = {"2012r2": (9600, "Microsoft Windows Server 2012 R2 Datacenter"),
+BUILDS = {"2008r2": (7601, "Microsoft Windows Server 2008 R2 Enterprise"),
+          "2012r2": (9600, "Microsoft Windows Server 2012 R2 Datacenter"),
           "2016": (14393, "Microsoft Windows Server 2016 Datacenter"),
           "2019": (17763, "Microsoft Windows Server 2019 Datacenter"),
           "2022": (20348, "Microsoft Windows Server 2022 Datacenter"),
@@ -40,13 +41,18 @@ class ServerSwitches:
             service is not installed.
         ssl_binding: "ok", "missing" (no http.sys binding for the service name on 443),
             "other-certificate" (http.sys binds another certificate than AD FS is configured with) or
-            "no-ctl" (the binding lacks the AdfsTrustedDevices CTL store).
+            "no-ctl" (the binding lacks the AdfsTrustedDevices CTL store), "ip-fallback" (no binding for
+            the service name, only the IP fallback 0.0.0.0:443 with the configured certificate, as an
+            admin adds for clients without SNI) or "ip-fallback-other" (that fallback with another
+            certificate).
         certauth_binding: add the certificate-authentication binding (port 49443).
         key_access: the AD FS service account's access to the SSL certificate's private key: "ok",
             "missing" (no access rule for it), "denied" (a Deny rule), "group-only" (only a group the
             collector cannot resolve), "no-key" (the store entry has no private key), "not-in-store".
-        tls10 / tls11: "disabled", "enabled" or "default" (no registry value: the OS default).
-        tls12: "enabled", "disabled" or "default".
+        tls10 / tls11 / tls12: "enabled" (Enabled=1, DisabledByDefault=0), "disabled" (0 / 1),
+            "disabled-by-default" (Enabled=1, DisabledByDefault=1), "dbd-only" (only DisabledByDefault=1
+            set), "enabled-only" (only Enabled=1 set) or "default" (no registry value: the OS default);
+            ``tls12_client`` overrides TLS 1.2 on the client side (None = as ``tls12``).
         strong_crypto: SchUseStrongCrypto 1 (True), 0 (False) or unset (None).
         computer_name / dns_host_name: the server's names.
         sync_role: Get-AdfsSyncProperties' role (WID farms).
@@ -70,6 +76,7 @@ class ServerSwitches:
     tls10: str = "disabled"
     tls11: str = "disabled"
     tls12: str = "enabled"
+    tls12_client: str | None = None
     strong_crypto: bool | None = True
     computer_name: str = "ADFS1"
     dns_host_name: str = "adfs1.corp.contoso.test"
@@ -140,11 +147,13 @@ def _store_entry(role: str, cert: LabCertificate, *, key_access: str, service_ac
 
 def _schannel(s: ServerSwitches) -> list[dict[str, Any]]:
     rows = []
-    for protocol, state in (("TLS 1.0", s.tls10), ("TLS 1.1", s.tls11), ("TLS 1.2", s.tls12)):
+    for protocol, configured in (("TLS 1.0", s.tls10), ("TLS 1.1", s.tls11), ("TLS 1.2", s.tls12)):
         for side in ("Client", "Server"):
-            enabled = {"enabled": 1, "disabled": 0}.get(state)
+            state = s.tls12_client if protocol == "TLS 1.2" and side == "Client" and s.tls12_client else configured
+            enabled, disabled_by_default = {"enabled": (1, 0), "disabled": (0, 1), "disabled-by-default": (1, 1),
+                                            "dbd-only": (None, 1), "enabled-only": (1, None)}.get(state, (None, None))
             rows.append({"Protocol": protocol, "Side": side, "Enabled": enabled,
-                         "DisabledByDefault": None if enabled is None else 1 - enabled})
+                         "DisabledByDefault": disabled_by_default})
     return rows
 
 
@@ -172,8 +181,12 @@ def server_section(s: ServerSwitches, *, role: str, now: datetime, fs_name: str,
         services.append({"Name": service_name, "Present": False})
     bound = other_ssl if s.ssl_binding == "other-certificate" else ssl
     ctl = None if s.ssl_binding == "no-ctl" or not adfs else "AdfsTrustedDevices"
-    netsh = [] if s.ssl_binding == "missing" else [(f"{fs_name}:443", bound.sha1.lower(), ctl)]
+    netsh = [] if s.ssl_binding in ("missing", "ip-fallback", "ip-fallback-other") else [
+        (f"{fs_name}:443", bound.sha1.lower(), ctl)]
     netsh.append(("localhost:443" if adfs else "0.0.0.0:443", ssl.sha1.lower(), ctl))
+    if adfs and s.ssl_binding in ("ip-fallback", "ip-fallback-other"):
+        fallback = other_ssl if s.ssl_binding == "ip-fallback-other" else ssl
+        netsh.append(("0.0.0.0:443", fallback.sha1.lower(), ctl))
     configured = [{"HostName": fs_name, "PortNumber": 443, "CertificateHash": ssl.sha1},
                   {"HostName": "localhost", "PortNumber": 443, "CertificateHash": ssl.sha1}]
     if s.certauth_binding:

@@ -10,7 +10,8 @@ Usage, next to the STS lab (this is what ``adfs-readiness demo`` should do)::
 The demo zones (contoso.test) are a realistic mix: split-brain DNS done right, Exchange Online
 and device registration records in place, a CAA record permitting the lab CA, and two leftovers
 an admin would find in a real tenant: a stale ``msoid`` CNAME (dns.msoid fails) and a ``_kerberos``
-SRV record of a decommissioned DC (dns.ad-srv warns).
+SRV record of a decommissioned DC (dns.ad-srv warns). ``leftovers=False`` serves the same zones
+without those two (the fault scenarios of ``adfs-readiness demo``, which each show their own fault).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any, Iterable, Mapping
 
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
 import dns.zone
 
 from adfs_readiness.lab.dns_server import DnsFault, LabDnsServer, parse_zone
@@ -32,9 +37,15 @@ DEMO_DOMAIN = "contoso.test"
 DEMO_AD_DOMAIN = "corp.contoso.test"
 
 
-def load_view_zones(view: str) -> list[dns.zone.Zone]:
-    """The shipped zones of ``view`` ("internal" or "external"), parsed. Raises ValueError for
-    another view name and dns.exception.DNSException for a broken zone file."""
+#: The demo tenant's deliberate leftovers, per view: (owner name, record type, the record's text).
+_LEFTOVERS = {"external": (("msoid.contoso.test.", "CNAME", "clientconfig.microsoftonline-p.net."),),
+              "internal": (("_kerberos._tcp.corp.contoso.test.", "SRV", "0 100 88 dc2.corp.contoso.test."),)}
+
+
+def load_view_zones(view: str, *, leftovers: bool = True) -> list[dns.zone.Zone]:
+    """The shipped zones of ``view`` ("internal" or "external"), parsed; without the demo
+    tenant's deliberate leftovers when ``leftovers`` is False. Raises ValueError for another view
+    name and dns.exception.DNSException for a broken zone file."""
     if view not in VIEWS:
         raise ValueError(f"unknown DNS view {view!r} (expected one of {VIEWS})")
     folder = resources.files("adfs_readiness.lab") / "zones" / view
@@ -42,6 +53,14 @@ def load_view_zones(view: str) -> list[dns.zone.Zone]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".zone"):
             zones.append(parse_zone(entry.read_text(encoding="utf-8"), origin=entry.name[:-len(".zone")]))
+    if not leftovers:
+        for owner, rdtype, text in _LEFTOVERS[view]:
+            name = dns.name.from_text(owner)
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), text)
+            # The zone that holds the name: the one with the longest origin it falls under.
+            zone = max((z for z in zones if name.is_subdomain(z.origin)), key=lambda z: len(z.origin))
+            with zone.writer() as txn:
+                txn.delete_exact(name, rdata)
     return zones
 
 
@@ -52,6 +71,8 @@ class DnsLab:
         internal_zones / external_zones: zone lists (None = the shipped demo zones of the view).
         internal_mode / external_mode: a :class:`DnsFault` for every query of that view.
         internal_faults / external_faults: name -> fault, per view.
+        leftovers: serve the demo tenant's deliberate leftovers (the stale msoid CNAME, the
+            decommissioned DC's SRV record) when the shipped zones are used (default True).
 
     Attributes (after start): ``internal`` and ``external`` (:class:`LabDnsServer`).
     """
@@ -60,11 +81,11 @@ class DnsLab:
                  external_zones: Iterable[dns.zone.Zone] | None = None,
                  internal_mode: DnsFault | None = None, external_mode: DnsFault | None = None,
                  internal_faults: Mapping[str, DnsFault] | None = None,
-                 external_faults: Mapping[str, DnsFault] | None = None) -> None:
-        self.internal = LabDnsServer(load_view_zones("internal") if internal_zones is None else internal_zones,
-                                     mode=internal_mode, faults=internal_faults)
-        self.external = LabDnsServer(load_view_zones("external") if external_zones is None else external_zones,
-                                     mode=external_mode, faults=external_faults)
+                 external_faults: Mapping[str, DnsFault] | None = None, leftovers: bool = True) -> None:
+        self.internal = LabDnsServer(load_view_zones("internal", leftovers=leftovers) if internal_zones is None
+                                     else internal_zones, mode=internal_mode, faults=internal_faults)
+        self.external = LabDnsServer(load_view_zones("external", leftovers=leftovers) if external_zones is None
+                                     else external_zones, mode=external_mode, faults=external_faults)
 
     def start(self) -> DnsLab:
         """Start both servers (stopping the first if the second cannot start). Returns self."""

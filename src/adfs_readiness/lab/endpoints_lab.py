@@ -5,7 +5,8 @@ Each endpoint has a state (:data:`ENDPOINT_STATES`): "proxied" (enabled and publ
 Web Application Proxy), "enabled" (enabled on the farm, not published: a proxy answers 404) or
 "disabled" (404 everywhere); for faults, "broken" (published, but a 200 HTML page answers instead
 of the document) and, for the OpenID configuration, "wrong-issuer" (published, issuer on another
-host). The answers follow what AD FS does for a plain GET (see the docstrings
+host) and "issuer-case" (published, the issuer's host in capitals as a HostName typed so gives it:
+fine, host names compare case-insensitively). The answers follow what AD FS does for a plain GET (see the docstrings
 of ``adfs_readiness_checks.endpoints``): the passive endpoint and the IdP-initiated page answer HTML
 (the latter its error page, without a form, when EnableIdpInitiatedSignonPage is off), MEX answers
 its WSDL listing the enabled WS-Trust endpoints, the WS-Trust (WCF) endpoints answer a GET with
@@ -25,7 +26,8 @@ from adfs_readiness.settings import HostPort
 __all__ = ["ENDPOINT_STATES", "DEFAULT_ENDPOINTS", "endpoint_answer", "mex_document", "ProbeListener",
            "IDP_INITIATED_PAGE", "IDP_INITIATED_DISABLED_PAGE"]
 
-ENDPOINT_STATES = ("proxied", "enabled", "disabled", "broken", "wrong-issuer", "plain-http", "message-security")
+ENDPOINT_STATES = ("proxied", "enabled", "disabled", "broken", "wrong-issuer", "issuer-case", "plain-http",
+                   "message-security")
 
 #: AD FS 2016+ defaults as Microsoft 365 needs them, windowstransport kept off the proxy (the hardening guide).
 DEFAULT_ENDPOINTS: Mapping[str, str] = {
@@ -92,7 +94,7 @@ def endpoint_answer(path: str, states: Mapping[str, str], role: str, fs_name: st
     state = states[path]
     if state == "broken":
         return 200, b"<!DOCTYPE html><html><body><form method='post'>Sign in</form></body></html>", "text/html"
-    visible = state in ("proxied", "wrong-issuer", "plain-http", "message-security") or (
+    visible = state in ("proxied", "wrong-issuer", "issuer-case", "plain-http", "message-security") or (
         state == "enabled" and role == "farm")
     if path == "/adfs/ls/IdpInitiatedSignon.aspx":
         # Disabled in AD FS = the page is off (error page); unpublished = 404 on the proxy.
@@ -106,11 +108,19 @@ def endpoint_answer(path: str, states: Mapping[str, str], role: str, fs_name: st
         return 200, mex_document(fs_name, enabled, scheme="http" if state == "plain-http" else "https",
                                  message_security=state == "message-security"), "text/xml"
     if path == "/adfs/.well-known/openid-configuration":
-        base = f"https://{'other.' + fs_name if state == 'wrong-issuer' else fs_name}/adfs"
-        document = {"issuer": base, "authorization_endpoint": f"{base}/oauth2/authorize/",
+        # AD FS 2019's document: the issuer is written with the HostName as configured (capitals
+        # kept: "issuer-case"), the endpoints in lower case, access_token_issuer is the http://
+        # identifier, and .NET's serializer escapes every "/" as "\/".
+        host = "other." + fs_name if state == "wrong-issuer" else fs_name
+        issuer_host = host.upper() if state == "issuer-case" else host
+        base = f"https://{host}/adfs"
+        document = {"issuer": f"https://{issuer_host}/adfs", "authorization_endpoint": f"{base}/oauth2/authorize/",
                     "token_endpoint": f"{base}/oauth2/token/", "jwks_uri": f"{base}/discovery/keys",
-                    "access_token_issuer": f"http://{fs_name}/adfs/services/trust"}
-        return 200, json.dumps(document).encode(), "application/json"
+                    "access_token_issuer": f"http://{issuer_host}/adfs/services/trust",
+                    "userinfo_endpoint": f"{base}/userinfo", "end_session_endpoint": f"{base}/oauth2/logout",
+                    "device_authorization_endpoint": f"{base}/oauth2/devicecode"}
+        return 200, json.dumps(document, separators=(",", ":")).replace("/", "\\/").encode(), \
+            "application/json;charset=UTF-8"
     if path.startswith("/adfs/services/trust/"):
         return 400, b"", "text/html"  # a WCF SOAP endpoint refusing a plain GET
     return None

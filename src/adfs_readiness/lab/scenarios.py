@@ -69,7 +69,9 @@ class Scenario:
             "other-key" (another certificate and key).
         sign_in: the lab test account's WS-Trust sign-in (endpoints.sign-in-test): "off" (not
             configured), "ok", "wrong-password" (the STS expects another password), "missing-claim"
-            (no ImmutableID claim), "wrong-key" (signed with a key the metadata does not publish).
+            (no ImmutableID claim), "wrong-key" (signed with a key the metadata does not publish),
+            "saml2" (a SAML 2.0 assertion), "multi-domain" (issuer http://<UPN suffix>/adfs/services/trust/,
+            as Entra Connect's SupportMultipleDomain rules make it).
     """
 
     name: str
@@ -100,7 +102,7 @@ class Scenario:
     endpoints: tuple[tuple[str, str], ...] = ()
     clock_offset_seconds: float = 0.0
     probe_status: int = 200
-    sign_in: Literal["off", "ok", "wrong-password", "missing-claim", "wrong-key"] = "off"
+    sign_in: Literal["off", "ok", "wrong-password", "missing-claim", "wrong-key", "saml2", "multi-domain"] = "off"
 
     def behaviour(self, metadata: bytes, now: datetime | None = None, role: Literal["farm", "proxy"] = "farm",
                   fs_name: str = "sts.contoso.test", sign_in: SignInLab | None = None) -> StsBehaviour:
@@ -166,7 +168,8 @@ _PRESETS = (
     Scenario("token-signing-expired", "The token-signing certificate expired 3 days ago (fail, blocking).",
              (("token-signing.expiry", "fail"), ("token-signing.rollover", "warn")),
              token_signing_days_left=-3),
-    Scenario("token-signing-warn", "The token-signing certificate has 60 days left (warn).",
+    Scenario("token-signing-warn", "The token-signing certificate has 60 days left (warn; info when an AD FS "
+             "export says AutoCertificateRollover is on, as the demo's does: AD FS makes the successor at 20 days).",
              (("token-signing.expiry", "warn"), ("token-signing.rollover", "pass")),
              token_signing_days_left=60),
     Scenario("rollover", "Rollover in progress: primary with 15 days left, successor published; both signing "
@@ -246,9 +249,11 @@ _PRESETS = (
              (("endpoints.clock-skew", "fail"),), clock_offset_seconds=600),
     Scenario("sign-in", "The lab test account signs in through the proxy (WS-Trust 1.3 usernamemixed) and gets a "
              "token Entra ID would accept.", (("endpoints.sign-in-test", "pass"),), proxies=("same",), sign_in="ok"),
-    Scenario("sign-in-wrong-password", "The test account's password is refused (SOAP fault FailedAuthentication).",
-             (("endpoints.sign-in-test", "fail"),), proxies=("same",), sign_in="wrong-password"),
-    Scenario("sign-in-disabled-endpoint", "/adfs/services/trust/13/usernamemixed is disabled: rich clients get 404.",
+    Scenario("sign-in-wrong-password", "The test account's password is refused (SOAP fault FailedAuthentication): "
+             "the test account's trouble, so the sign-in is not determined (INCOMPLETE), not a broken farm.",
+             (("endpoints.sign-in-test", "error"),), proxies=("same",), sign_in="wrong-password"),
+    Scenario("sign-in-disabled-endpoint", "/adfs/services/trust/13/usernamemixed is disabled: WS-Trust rich clients "
+             "get 404 (a failure that does not block: browser sign-in does not use it).",
              (("endpoints.sign-in-test", "fail"), ("endpoints.usernamemixed", "warn")), proxies=("same",),
              sign_in="ok", endpoints=(("/adfs/services/trust/13/usernamemixed", "disabled"),)),
     Scenario("sign-in-missing-claim", "The token lacks the ImmutableID claim (a broken issuance rule).",

@@ -175,9 +175,13 @@ class LabStack:
         from adfs_readiness.lab.adfs_samples import demo_exports
         from adfs_readiness.lab.dns_lab import DnsLab
 
+        # The demo tenant's deliberate leftovers (DNS, AD FS exports) belong to "demo"; each fault
+        # scenario shows its own fault (and "healthy" nothing).
+        leftovers = self.scenario == "demo"
         try:
             self.sts = self._stack.enter_context(Lab(self.scenario, now=self.now, workdir=self.workdir / "sts"))
-            self.dns = self._stack.enter_context(DnsLab(internal_zones=_internal_zones(self.directory.info)))
+            self.dns = self._stack.enter_context(DnsLab(internal_zones=_internal_zones(self.directory.info, leftovers),
+                                                        leftovers=leftovers))
             self.cloud = self._stack.enter_context(self._cloud_lab())
             # The AD FS node's export (Windows PowerShell 5.1) and the proxy's (PowerShell 7).
             self.adfs_export = demo_exports(self.sts, self.workdir / "adfs-exports")
@@ -264,8 +268,9 @@ class LabStack:
                         service_principals={AZURE_MFA_CLIENT_APP_ID: credentials})
 
 
-def _internal_zones(info: Any) -> Any:
-    """The shipped internal zones, plus the lab DC's A record when it runs (None = shipped only)."""
+def _internal_zones(info: Any, leftovers: bool = True) -> Any:
+    """The shipped internal zones (with the demo tenant's leftovers or not), plus the lab DC's A
+    record when it runs (None = shipped only)."""
     if info is None:
         return None
     import dns.name
@@ -275,7 +280,7 @@ def _internal_zones(info: Any) -> Any:
 
     from adfs_readiness.lab.dns_lab import load_view_zones
 
-    zones = load_view_zones("internal")
+    zones = load_view_zones("internal", leftovers=leftovers)
     host = info.dc_host.lower().rstrip(".")
     for zone in zones:
         if zone.origin is None:

@@ -8,7 +8,11 @@ federation service identifier) carries an AudienceRestrictionCondition for the r
 AttributeStatement whose Subject NameIdentifier is the ImmutableID and whose attributes are UPN
 (``http://schemas.xmlsoap.org/claims``) and ImmutableID
 (``http://schemas.microsoft.com/LiveID/Federation/2008/05``), and an AuthenticationStatement
-(password). A wrong password gets HTTP 500 with a SOAP 1.2 fault, subcode
+(password). With ``token_type="saml2"`` it answers a SAML 2.0 assertion instead (``ID``, an Issuer element,
+AudienceRestriction, the ImmutableID as a persistent NameID and the claims as attributes named by
+their claim types), as an STS that issues SAML 2.0 over WS-Trust does; ``issuer`` can be the
+SupportMultipleDomain form (http://<domain>/adfs/services/trust/) an issuerid rule puts there.
+A wrong password gets HTTP 500 with a SOAP 1.2 fault, subcode
 ``a:FailedAuthentication``, reason "ID3242: The security token could not be authenticated or
 authorized." (WIF's message for a refused UsernameToken, which AD FS passes on).
 """
@@ -26,7 +30,7 @@ from signxml import CanonicalizationMethod, SignatureConstructionMethod, XMLSign
 from adfs_readiness.lab.pki import LabCertificate
 from adfs_readiness.probes._xml import safe_parser
 
-__all__ = ["SignInLab", "wstrust_answer", "MAX_REQUEST_BYTES", "SOAP", "WSTRUST", "SAML11"]
+__all__ = ["SignInLab", "wstrust_answer", "MAX_REQUEST_BYTES", "SOAP", "WSTRUST", "SAML11", "SAML2"]
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -34,6 +38,8 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 WSTRUST = "http://docs.oasis-open.org/ws-sx/ws-trust/200512"
 WSP = "http://schemas.xmlsoap.org/ws/2004/09/policy"
 SAML11 = "urn:oasis:names:tc:SAML:1.0:assertion"
+SAML2 = "urn:oasis:names:tc:SAML:2.0:assertion"
+DS = "http://www.w3.org/2000/09/xmldsig#"
 #: A token request larger than this is refused (a real one is about 2 KB).
 MAX_REQUEST_BYTES = 64 * 1024
 
@@ -49,6 +55,7 @@ class SignInLab:
         signing: the key and certificate that sign the assertion.
         now: the lab's clock (None = the system clock); the token is valid from now for an hour.
         drop_claim: "ImmutableID" or "UPN" to leave that claim out (a broken issuance rule).
+        token_type: "saml11" (what AD FS issues for Microsoft 365 rich clients) or "saml2".
     """
 
     upn: str
@@ -58,6 +65,7 @@ class SignInLab:
     signing: LabCertificate
     now: datetime | None = None
     drop_claim: Literal["ImmutableID", "UPN"] | None = None
+    token_type: Literal["saml11", "saml2"] = "saml11"
 
 
 def _q(namespace: str, name: str) -> str:
@@ -121,6 +129,38 @@ def _assertion(lab: SignInLab, realm: str, now: datetime) -> etree._Element:
                        id_attribute="AssertionID")
 
 
+def _assertion_saml2(lab: SignInLab, realm: str, now: datetime) -> etree._Element:
+    assertion_id = f"_{uuid.uuid4()}"
+    assertion = etree.Element(_q(SAML2, "Assertion"), {"ID": assertion_id, "IssueInstant": _z(now), "Version": "2.0"},
+                              nsmap={None: SAML2})
+    etree.SubElement(assertion, _q(SAML2, "Issuer")).text = lab.issuer
+    # Where the schema puts the signature: right after the Issuer (signxml fills the placeholder).
+    etree.SubElement(assertion, _q(DS, "Signature"), {"Id": "placeholder"}, nsmap={"ds": DS})
+    subject = etree.SubElement(assertion, _q(SAML2, "Subject"))
+    etree.SubElement(subject, _q(SAML2, "NameID"),
+                     {"Format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"}).text = lab.immutable_id
+    etree.SubElement(subject, _q(SAML2, "SubjectConfirmation"), {"Method": "urn:oasis:names:tc:SAML:2.0:cm:bearer"})
+    conditions = etree.SubElement(assertion, _q(SAML2, "Conditions"),
+                                  {"NotBefore": _z(now), "NotOnOrAfter": _z(now + timedelta(hours=1))})
+    etree.SubElement(etree.SubElement(conditions, _q(SAML2, "AudienceRestriction")), _q(SAML2, "Audience")).text = realm
+    statement = etree.SubElement(assertion, _q(SAML2, "AttributeStatement"))
+    for name, claim_type, value in (("UPN", "http://schemas.xmlsoap.org/claims/UPN", lab.upn),
+                                    ("ImmutableID", "http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID",
+                                     lab.immutable_id)):
+        if name == lab.drop_claim:
+            continue
+        attribute = etree.SubElement(statement, _q(SAML2, "Attribute"), {"Name": claim_type})
+        etree.SubElement(attribute, _q(SAML2, "AttributeValue")).text = value
+    authn = etree.SubElement(assertion, _q(SAML2, "AuthnStatement"), {"AuthnInstant": _z(now)})
+    etree.SubElement(etree.SubElement(authn, _q(SAML2, "AuthnContext")), _q(SAML2, "AuthnContextClassRef")).text = \
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+    signer = XMLSigner(method=SignatureConstructionMethod.enveloped, signature_algorithm="rsa-sha256",
+                       digest_algorithm="sha256",
+                       c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+    return signer.sign(assertion, key=lab.signing.key, cert=[lab.signing.cert], reference_uri=f"#{assertion_id}",
+                       id_attribute="ID")
+
+
 def wstrust_answer(body: bytes, lab: SignInLab | None, now: datetime) -> tuple[int, bytes, str]:
     """The (status, body, content type) the STS answers a WS-Trust 1.3 token request ``body``
     with: the signed token for the right account and password, a SOAP fault otherwise."""
@@ -153,8 +193,9 @@ def wstrust_answer(body: bytes, lab: SignInLab | None, now: datetime) -> tuple[i
     applies = etree.SubElement(response, _q(WSP, "AppliesTo"), nsmap={"wsp": WSP})
     etree.SubElement(etree.SubElement(applies, _q(WSA, "EndpointReference")), _q(WSA, "Address")).text = realm
     token = etree.SubElement(response, _q(WSTRUST, "RequestedSecurityToken"))
-    token.append(_assertion(lab, realm, now))
-    etree.SubElement(response, _q(WSTRUST, "TokenType")).text = "urn:oasis:names:tc:SAML:1.0:assertion"
+    saml2 = lab.token_type == "saml2"
+    token.append(_assertion_saml2(lab, realm, now) if saml2 else _assertion(lab, realm, now))
+    etree.SubElement(response, _q(WSTRUST, "TokenType")).text = SAML2 if saml2 else SAML11
     etree.SubElement(response, _q(WSTRUST, "RequestType")).text = f"{WSTRUST}/Issue"
     etree.SubElement(response, _q(WSTRUST, "KeyType")).text = f"{WSTRUST}/Bearer"
     return 200, etree.tostring(envelope, encoding="utf-8"), "application/soap+xml; charset=utf-8"

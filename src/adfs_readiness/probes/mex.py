@@ -92,4 +92,7 @@ def parse_openid_configuration(body: bytes, *, url: str, via: EndpointVia, addre
                                authorization_endpoint=text("authorization_endpoint"),
                                token_endpoint=text("token_endpoint"), jwks_uri=text("jwks_uri"),
                                access_token_issuer=text("access_token_issuer"),
+                               userinfo_endpoint=text("userinfo_endpoint"),
+                               end_session_endpoint=text("end_session_endpoint"),
+                               device_authorization_endpoint=text("device_authorization_endpoint"),
                                parse_error=None if text("issuer") else "no issuer in the document")

@@ -1,12 +1,15 @@
 """A real sign-in with the dedicated test account, as Microsoft 365 rich clients make it: a WS-Trust
 1.3 RequestSecurityToken (Issue, Bearer) for ``urn:federation:MicrosoftOnline`` with a
 UsernameToken, POSTed (SOAP 1.2) to ``/adfs/services/trust/13/usernamemixed`` through the external
-path (the first configured proxy, else the federation service name), then the returned SAML 1.1
-assertion read and its enveloped signature verified with signxml.
+path (the first configured proxy, else the federation service name), then the returned SAML
+assertion read and its enveloped signature verified with signxml. AD FS answers a request that
+names no token type with SAML 1.1; a SAML 2.0 assertion (another STS, or a farm configured to issue
+it) is read the same way: MSAL and ADAL send either to Entra ID (saml1_1-bearer / saml2-bearer grant).
 
 Sources: WS-Trust 1.3 (http://docs.oasis-open.org/ws-sx/ws-trust/v1.3/ws-trust.html), the
 WS-Security UsernameToken profile 1.0 (PasswordText), SAML 1.1 (urn:oasis:names:tc:SAML:1.0:assertion),
-Microsoft Remote Connectivity Analyzer's "Microsoft Single Sign-On" test, which makes the same request.
+SAML 2.0 core (urn:oasis:names:tc:SAML:2.0:assertion), Microsoft Remote Connectivity Analyzer's
+"Microsoft Single Sign-On" test, which makes the same request.
 
 The password is used once, in the request body, and goes nowhere else: it is not logged (the
 HTTP client logs no bodies), not in the fact, and any text the server sends back is stored with the
@@ -48,6 +51,9 @@ WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utilit
 WSTRUST = "http://docs.oasis-open.org/ws-sx/ws-trust/200512"
 WSP = "http://schemas.xmlsoap.org/ws/2004/09/policy"
 SAML11 = "urn:oasis:names:tc:SAML:1.0:assertion"
+SAML2 = "urn:oasis:names:tc:SAML:2.0:assertion"
+#: Per assertion namespace: the token type's name and the attribute holding the assertion's ID.
+_ASSERTION_KINDS = {SAML11: ("SAML 1.1", "AssertionID"), SAML2: ("SAML 2.0", "ID")}
 _PASSWORD_TEXT = ("http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
                   "#PasswordText")
 _REDACTED = "[REDACTED]"
@@ -102,9 +108,11 @@ def _scrub(text: str | None, secret: str) -> str | None:
     return text.replace(secret, _REDACTED) if text and secret else text
 
 
-def _verify(assertion: etree._Element) -> tuple[etree._Element, bool | None, str | None, object, str | None, str | None]:
+def _verify(assertion: etree._Element, id_attribute: str
+            ) -> tuple[etree._Element, bool | None, str | None, object, str | None, str | None]:
     """(the element to read claims from, signature valid, why not, signer, method, digest). Claims
-    are read from what the signature covers when it verifies (signature-wrapping defence)."""
+    are read from what the signature covers when it verifies (signature-wrapping defence).
+    ``id_attribute`` is the assertion's ID attribute ("AssertionID" in SAML 1.1, "ID" in SAML 2.0)."""
     signature = assertion.find(_q(DS, "Signature"))
     if signature is None:
         return assertion, None, "the assertion carries no ds:Signature", None, None, None
@@ -127,7 +135,7 @@ def _verify(assertion: etree._Element) -> tuple[etree._Element, bool | None, str
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            result = XMLVerifier().verify(data, x509_cert=x509_cert, id_attribute="AssertionID", expect_config=config,
+            result = XMLVerifier().verify(data, x509_cert=x509_cert, id_attribute=id_attribute, expect_config=config,
                                           parser=safe_parser())
         except InvalidDigest:
             return assertion, False, "the assertion was changed after it was signed (digest mismatch)", signer, \
@@ -138,23 +146,35 @@ def _verify(assertion: etree._Element) -> tuple[etree._Element, bool | None, str
         except (SignXMLException, ValueError, TypeError) as exc:
             return assertion, False, f"{type(exc).__name__}: {exc}", signer, method_uri, digest_uri
     signed = result.signed_xml if not isinstance(result, list) else None
-    if signed is None or signed.tag != _q(SAML11, "Assertion") or signed.get("AssertionID") != assertion.get("AssertionID"):
+    if signed is None or signed.tag != assertion.tag or signed.get(id_attribute) != assertion.get(id_attribute):
         return assertion, False, "the signature does not cover the assertion", signer, method_uri, digest_uri
     return signed, True, None, signer, method_uri, digest_uri
 
 
 def _assertion_facts(assertion: etree._Element) -> SamlAssertion:
-    signed, valid, reason, signer, method, digest = _verify(assertion)
-    conditions = signed.find(_q(SAML11, "Conditions"))
-    audiences = tuple(element_text(a).strip() for a in signed.iterfind(f".//{_q(SAML11, 'Audience')}"))
+    namespace = etree.QName(assertion).namespace or SAML11
+    token_type, id_attribute = _ASSERTION_KINDS[namespace]
+    signed, valid, reason, signer, method, digest = _verify(assertion, id_attribute)
+    conditions = signed.find(_q(namespace, "Conditions"))
+    audiences = tuple(element_text(a).strip() for a in signed.iterfind(f".//{_q(namespace, 'Audience')}"))
     attributes: dict[str, tuple[str, ...]] = {}
-    for attribute in signed.iterfind(f"{_q(SAML11, 'AttributeStatement')}/{_q(SAML11, 'Attribute')}"):
-        name = f"{attribute.get('AttributeNamespace', '').rstrip('/')}/{attribute.get('AttributeName', '')}"
-        values = tuple(element_text(v).strip() for v in attribute.iterfind(_q(SAML11, "AttributeValue")))
+    for attribute in signed.iterfind(f"{_q(namespace, 'AttributeStatement')}/{_q(namespace, 'Attribute')}"):
+        if namespace == SAML11:
+            name = f"{attribute.get('AttributeNamespace', '').rstrip('/')}/{attribute.get('AttributeName', '')}"
+        else:
+            name = attribute.get("Name", "")
+        values = tuple(element_text(v).strip() for v in attribute.iterfind(_q(namespace, "AttributeValue")))
         attributes[name] = attributes.get(name, ()) + values
-    name_id = signed.find(f"{_q(SAML11, 'AttributeStatement')}/{_q(SAML11, 'Subject')}/{_q(SAML11, 'NameIdentifier')}")
+    if namespace == SAML11:
+        issuer = signed.get("Issuer")
+        name_id = signed.find(f"{_q(SAML11, 'AttributeStatement')}/{_q(SAML11, 'Subject')}/"
+                              f"{_q(SAML11, 'NameIdentifier')}")
+    else:
+        issuer_element = signed.find(_q(SAML2, "Issuer"))
+        issuer = element_text(issuer_element).strip() if issuer_element is not None else None
+        name_id = signed.find(f"{_q(SAML2, 'Subject')}/{_q(SAML2, 'NameID')}")
     return SamlAssertion(
-        assertion_id=signed.get("AssertionID"), issuer=signed.get("Issuer"),
+        assertion_id=signed.get(id_attribute), issuer=issuer, token_type=token_type,
         issue_instant=parse_ps_date(signed.get("IssueInstant")), audiences=audiences,
         not_before=parse_ps_date(conditions.get("NotBefore")) if conditions is not None else None,
         not_on_or_after=parse_ps_date(conditions.get("NotOnOrAfter")) if conditions is not None else None,
@@ -181,11 +201,11 @@ def read_token_response(body: bytes) -> tuple[SamlAssertion | None, str | None, 
     tokens = root.findall(f".//{_q(WSTRUST, 'RequestedSecurityToken')}")
     if len(tokens) != 1:
         return None, None, None, f"the answer holds {len(tokens)} RequestedSecurityToken elements instead of one"
-    assertions = tokens[0].findall(_q(SAML11, "Assertion"))
+    assertions = [*tokens[0].findall(_q(SAML11, "Assertion")), *tokens[0].findall(_q(SAML2, "Assertion"))]
     if len(assertions) != 1:
         encrypted = len(tokens[0]) and "EncryptedData" in str(tokens[0][0].tag)
         return None, None, None, ("the token is encrypted (the relying party trust has an encryption certificate)"
-                                  if encrypted else f"the token holds {len(assertions)} SAML 1.1 assertions instead of one")
+                                  if encrypted else f"the token holds {len(assertions)} SAML assertions instead of one")
     return _assertion_facts(assertions[0]), None, None, None
 
 
@@ -205,7 +225,8 @@ def probe_sign_in(ctx: ProbeContext) -> SignInFacts | ProbeError:
     via = str(place) if place is not None else f"{config.federation.service_name}:443"
     password, why = resolve_sign_in_password(cfg)
     if password is None:
-        return SignInFacts(configured=True, upn=cfg.upn, endpoint=endpoint, via=via, password_problem=why)
+        return SignInFacts(configured=True, upn=cfg.upn, endpoint=endpoint, via=via, password_problem=why,
+                           proxied=bool(config.federation.proxies))
     ctx.net.secrets.add(password)  # a prompted or keyring password: the run's redactor scrubs it everywhere
     body = token_request(endpoint, cfg.upn or "", password, ctx.now)
     # A POST through the run's HTTP client: never redirected, capped, bounded by the probe's budget.
@@ -215,30 +236,31 @@ def probe_sign_in(ctx: ProbeContext) -> SignInFacts | ProbeError:
     del body
     received_at = ctx.now + timedelta(seconds=time.monotonic() - started)
     facts = SignInFacts(configured=True, upn=cfg.upn, endpoint=endpoint, via=via, exchange=exchange,
-                        received_at=received_at)
+                        received_at=received_at, proxied=bool(config.federation.proxies))
     if exchange.error is not None or exchange.status in (404, 503) or not answer:
         return facts
     parse_started = time.monotonic()
     assertion, code, reason, problem = read_token_response(answer)
     parse_seconds = round(time.monotonic() - parse_started, 6)
-    published, metadata_problem = _published_signing(ctx) if assertion is not None else (None, None)
+    published, entity_id, metadata_problem = (_published_signing(ctx) if assertion is not None
+                                              else (None, None, None))
     return replace(facts, assertion=_scrub_assertion(assertion, password), published_signing=published,
-                   metadata_problem=metadata_problem,
+                   metadata_problem=metadata_problem, metadata_entity_id=entity_id,
                    exchange=replace(exchange, reason=_scrub(exchange.reason, password),
                                     headers={k: _scrub(v, password) or "" for k, v in exchange.headers.items()}),
                    soap_fault_code=_scrub(code, password), soap_fault_reason=_scrub(reason, password),
                    response_problem=_scrub(problem, password), parse_seconds=parse_seconds)
 
 
-def _published_signing(ctx: ProbeContext) -> tuple[tuple[CertificateInfo, ...] | None, str | None]:
-    """The token-signing certificates the federation metadata publishes (read through the metadata
-    probe's own code), or (None, why not)."""
+def _published_signing(ctx: ProbeContext) -> tuple[tuple[CertificateInfo, ...] | None, str | None, str | None]:
+    """The token-signing certificates the federation metadata publishes and its entityID (read
+    through the metadata probe's own code), or (None, None, why not)."""
     metadata = probe_federation_metadata(ctx)
     if isinstance(metadata, ProbeError):
-        return None, str(metadata)
+        return None, None, str(metadata)
     if metadata.document is None:
-        return None, metadata.parse_error or "the federation metadata could not be read"
-    return tuple(metadata.document.certificates(KeyUse.SIGNING)), None
+        return None, None, metadata.parse_error or "the federation metadata could not be read"
+    return tuple(metadata.document.certificates(KeyUse.SIGNING)), metadata.document.entity_id, None
 
 
 def _scrub_assertion(assertion: SamlAssertion | None, secret: str) -> SamlAssertion | None:
