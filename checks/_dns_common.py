@@ -32,6 +32,9 @@ __all__ = [
     "addresses_of",
     "not_internet_routable",
     "chain_text",
+    "same_resolvers",
+    "views_text",
+    "inside_view_reason",
 ]
 
 REF_NAME_RESOLUTION_FS = Reference(
@@ -153,3 +156,42 @@ def chain_text(lookup: DnsLookup) -> str:
     for hop in hops[1:]:
         text += f", which is a CNAME to {hop.target}"
     return text
+
+
+def same_resolvers(internal: DnsView | None, external: DnsView | None) -> bool:
+    """True when both views were asked through the same resolvers (both left to this machine's
+    system resolver, or configured with the same servers): their answers are then one view asked
+    twice, and nothing can be said about the difference between inside and outside."""
+    if internal is None or external is None or not internal.resolvers:
+        return False
+    return set(internal.resolvers) == set(external.resolvers)
+
+
+def views_text(view: DnsView) -> str:
+    """Where a view's answers come from, in words: "this machine's system resolver (10.0.0.1)" or
+    "the configured resolvers 1.1.1.1:53"."""
+    servers = ", ".join(view.resolvers) or "none"
+    return (f"this machine's system resolver ({servers})" if view.system_resolver else
+            f"the configured {view.view} resolvers ({servers})")
+
+
+def inside_view_reason(ctx: CheckContext, external: DnsView) -> str | None:
+    """Why the external view is evidently the inside's, or None. It is when it was asked through
+    this machine's system resolver (dns.external_resolvers not set) or the internal view's
+    resolvers, and answered the federation service name with internal addresses only (RFC 1918,
+    RFC 4193, ...): public records (MX, SPF, verification TXT, msoid, CAA) read through it are an
+    internal zone's, which says nothing about what the internet sees."""
+    from adfs_readiness.facts.dns import DNS_INTERNAL_FACT
+
+    internal = ctx.facts.get(DNS_INTERNAL_FACT)
+    if not (external.system_resolver or same_resolvers(internal if isinstance(internal, DnsView) else None,
+                                                         external)):
+        return None
+    fs = ctx.config.federation.service_name
+    addresses = addresses_of(external.find(fs, "A"), external.find(fs, "AAAA")) if fs else []
+    if not addresses or set(addresses) - set(not_internet_routable(addresses)):
+        return None
+    return (f"the external view was asked through {views_text(external)}, which answers {fs} with internal "
+            f"addresses only ({', '.join(addresses)}): it is the inside's DNS, not the internet's, so the public "
+            f"records were not seen as the internet sees them. Set dns.external_resolvers to public resolvers (for "
+            f"example 1.1.1.1 and 9.9.9.9) and run again")

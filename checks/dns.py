@@ -32,9 +32,11 @@ from ._dns_common import (
     failed_lookup_outcome,
     lookup_evidence,
     not_internet_routable,
+    same_resolvers,
     service_name_or_skip,
     view_evidence,
     view_of,
+    views_text,
 )
 
 _DRS_TARGET = "enterpriseregistration.windows.net"
@@ -147,16 +149,46 @@ def _fs_resolves(ctx: CheckContext, key: str, who: str) -> Outcome:
         return fs
     view = view_of(ctx, key)
     outcome, addresses, evidence = _resolution(view, fs)
+    if outcome is not None and outcome.status is Status.FAIL:
+        return Outcome(Status.FAIL, f"{outcome.summary} {who} cannot reach the federation service.",
+                       evidence=outcome.evidence)
+    if (key == DNS_EXTERNAL_FACT and (outcome is None or outcome.status is Status.WARN) and addresses
+            and not set(addresses) - set(not_internet_routable(addresses))):
+        return _external_unreachable(ctx, view, fs, addresses, evidence)
     if outcome is not None:
-        if outcome.status is Status.FAIL:
-            return Outcome(Status.FAIL, f"{outcome.summary} {who} cannot reach the federation service.",
-                           evidence=outcome.evidence)
         return outcome
     a = view.find(fs, "A")
     chain = chain_text(a) if a else ""
     system = " (system resolver: see the evidence)" if view.system_resolver else ""
     return Outcome(Status.PASS, f"{fs} resolves in the {view.view} view to {', '.join(addresses)}"
                                 f"{' via CNAME: ' + chain if chain else ''}{system}.", evidence=evidence)
+
+
+def _external_unreachable(ctx: CheckContext, view: DnsView, fs: str, addresses: list[str],
+                          evidence: dict) -> Outcome:
+    """The external view answered the federation service name with addresses no internet client
+    can reach (RFC 1918, RFC 4193, loopback, ...) and nothing else. Asked through resolvers that
+    are the internet's view, the name is published unreachable: FAIL. Asked through this
+    machine's system resolver, or the same resolvers as the internal view, the answer is the
+    inside's: what the internet sees was not looked up, so it is not determined (ERROR)."""
+    listed = ", ".join(addresses)
+    internal = ctx.facts.get(DNS_INTERNAL_FACT)
+    evidence = {**evidence, "not_internet_routable": addresses}
+    if view.system_resolver or same_resolvers(internal if isinstance(internal, DnsView) else None, view):
+        why = ("the same resolvers as the internal view" if not view.system_resolver else
+               "no external resolvers are configured (dns.external_resolvers)")
+        return Outcome(Status.ERROR, f"Could not determine whether {fs} resolves on the internet: the external view "
+                                     f"was asked through {views_text(view)} because {why}, and it answered only "
+                                     f"with internal addresses ({listed}), so it is the inside's view, not the "
+                                     f"internet's. Set dns.external_resolvers to public resolvers (for example "
+                                     f"1.1.1.1 and 9.9.9.9) and run again.", evidence=evidence)
+    return Outcome(Status.FAIL, f"{fs} resolves on the internet (through {views_text(view)}) only to "
+                                f"address(es) no internet client can reach: {listed} (private, RFC 1918 / RFC 4193, "
+                                f"loopback or link-local). Users on the internet and Entra ID's sign-in redirects "
+                                f"cannot reach the federation service.", evidence=evidence,
+                   remediation="Publish the Web Application Proxies' public address (or their public load balancer "
+                               "/ NAT address) for the federation service name in the internet-facing DNS zone; "
+                               "internal addresses belong in the internal zone only (split-brain DNS).")
 
 
 @check(
@@ -166,8 +198,12 @@ def _fs_resolves(ctx: CheckContext, key: str, who: str) -> Outcome:
     severity=Severity.CRITICAL,
     blocker=True,
     requires=(DNS_EXTERNAL_FACT,),
+    optional=(DNS_INTERNAL_FACT,),
     rule="The federation service name resolves to an address through the external resolvers: users outside "
-         "the network and Microsoft 365 clients are sent to https://<fs>/adfs/ls/ by Entra ID.",
+         "the network and Microsoft 365 clients are sent to https://<fs>/adfs/ls/ by Entra ID. An answer made only "
+         "of addresses no internet client can reach (RFC 1918, RFC 4193, loopback, link-local) fails; when the "
+         "external view is this machine's system resolver (dns.external_resolvers not set) or the internal view's "
+         "resolvers, such an answer is the inside's view and the internet's is not determined.",
     remediation="Publish a host (A) record for the federation service name in the internet-facing DNS zone, "
                 "pointing at the Web Application Proxy servers or their public load balancer / NAT address. "
                 "If the name is a CNAME, make sure its target exists.",
@@ -175,7 +211,9 @@ def _fs_resolves(ctx: CheckContext, key: str, who: str) -> Outcome:
 )
 def fs_external(ctx: CheckContext) -> Outcome:
     """PASS with IPv4 addresses; WARN with IPv6 only; FAIL for NXDOMAIN, no address, a dangling
-    CNAME or a CNAME loop; ERROR when the lookup could not be made (SERVFAIL, REFUSED, timeout)."""
+    CNAME or a CNAME loop, and for internal addresses only; ERROR when the lookup could not be made
+    (SERVFAIL, REFUSED, timeout), or when only internal addresses came from a view that is not the
+    internet's (the system resolver, or the internal view's resolvers)."""
     return _fs_resolves(ctx, DNS_EXTERNAL_FACT, "Users on the internet and Entra ID's sign-in redirects")
 
 
@@ -271,7 +309,8 @@ def _expected(configured: tuple[str, ...], hosts) -> list[str]:
     requires=(DNS_INTERNAL_FACT, DNS_EXTERNAL_FACT),
     rule="Inside, the federation service name resolves to the AD FS farm / internal load balancer; on the "
          "internet, to the proxies (expected addresses from the configuration). A private address (RFC 1918, "
-         "RFC 4193) published in the external view is a failure: no internet client can reach it.",
+         "RFC 4193) published in the external view is a failure: no internet client can reach it. Two views asked "
+         "through the same resolvers (both left to this machine's system resolver) cannot be compared (skip).",
     remediation="Keep two zones for the name (split-brain DNS): the internal zone points at the AD FS farm's "
                 "internal load balancer, the internet zone at the Web Application Proxies' public address. Never "
                 "publish internal addresses in the internet zone. Set dns.expected_internal_addresses and "
@@ -282,11 +321,21 @@ def _expected(configured: tuple[str, ...], hosts) -> list[str]:
 def split_brain(ctx: CheckContext) -> Outcome:
     """FAIL for a non-routable address in the external view; WARN for an address outside the
     expected set of a view, or identical views when nothing is configured; PASS otherwise; SKIP when
-    a view has no address; ERROR when a view's lookup could not be made."""
+    a view has no address, or both views were asked through the same resolvers; ERROR when a view's
+    lookup could not be made."""
     fs = service_name_or_skip(ctx)
     if isinstance(fs, Outcome):
         return fs
     internal, external = view_of(ctx, DNS_INTERNAL_FACT), view_of(ctx, DNS_EXTERNAL_FACT)
+    if same_resolvers(internal, external):
+        # One resolver asked twice: its answers are the same by construction, and nobody can tell
+        # whether they are the inside's or the internet's, so "private address published on the
+        # internet" and "same answer inside and outside" would both be made up.
+        return Outcome(Status.SKIP, f"The internal and external views were both asked through "
+                                    f"{views_text(internal)}, so they cannot be compared: set dns.internal_resolvers "
+                                    f"(a domain controller / internal DNS server) and dns.external_resolvers (public "
+                                    f"resolvers) to judge split-brain DNS.",
+                       evidence={"name": fs, "internal": view_evidence(internal), "external": view_evidence(external)})
     views = {}
     for view in (internal, external):
         outcome, addresses, evidence = _resolution(view, fs)

@@ -21,6 +21,7 @@ from ._dns_common import (
     REF_SRV_RECORDS,
     chain_text,
     failed_lookup_outcome,
+    inside_view_reason,
     lookup_evidence,
     service_name_or_skip,
     view_evidence,
@@ -67,6 +68,16 @@ def _domains_or_skip(ctx: CheckContext) -> tuple[str, ...] | Outcome:
     return domains
 
 
+def _public_view(ctx: CheckContext) -> DnsView:
+    """The external view, when it can stand for the internet's; CannotDetermine (error) when it is
+    evidently the inside's (see ``inside_view_reason``)."""
+    view = view_of(ctx, DNS_EXTERNAL_FACT)
+    reason = inside_view_reason(ctx, view)
+    if reason is not None:
+        raise CannotDetermine(reason[:1].upper() + reason[1:] + ".", view_evidence(view))
+    return view
+
+
 def _view_lookup(view: DnsView, name: str, rdtype: str):
     lookup = view.find(name, rdtype)
     if lookup is None:
@@ -81,6 +92,7 @@ def _view_lookup(view: DnsView, name: str, rdtype: str):
     severity=Severity.LOW,
     blocker=False,
     requires=(DNS_EXTERNAL_FACT,),
+    optional=(DNS_INTERNAL_FACT,),
     rule="Each federated domain publishes the Microsoft 365 verification TXT record MS=ms... (equal to "
          "dns.m365_verification.<domain> when configured).",
     remediation="In the Microsoft 365 admin center, Settings > Domains > <domain>, copy the TXT value "
@@ -94,7 +106,7 @@ def m365_verification(ctx: CheckContext) -> Outcome | list[Outcome]:
     domains = _domains_or_skip(ctx)
     if isinstance(domains, Outcome):
         return domains
-    view = view_of(ctx, DNS_EXTERNAL_FACT)
+    view = _public_view(ctx)
     outcomes = []
     for domain in domains:
         lookup = _view_lookup(view, domain, "TXT")
@@ -202,6 +214,7 @@ def _mail_findings(view: DnsView, domain: str) -> tuple[list[str], list[str], li
     severity=Severity.MEDIUM,
     blocker=False,
     requires=(DNS_EXTERNAL_FACT,),
+    optional=(DNS_INTERNAL_FACT,),
     rule="When Exchange Online is in scope, each federated domain has an MX record to "
          "<token>.mail.protection.outlook.com, autodiscover.<domain> as a CNAME to autodiscover.outlook.com, and "
          "exactly one SPF record that includes spf.protection.outlook.com and needs at most 10 DNS lookups "
@@ -222,7 +235,7 @@ def m365_mail(ctx: CheckContext) -> Outcome | list[Outcome]:
     domains = _domains_or_skip(ctx)
     if isinstance(domains, Outcome):
         return domains
-    view = view_of(ctx, DNS_EXTERNAL_FACT)
+    view = _public_view(ctx)
     outcomes = []
     for domain in domains:
         fails, warns, errors, evidence = _mail_findings(view, domain)
@@ -252,6 +265,7 @@ def m365_mail(ctx: CheckContext) -> Outcome | list[Outcome]:
     severity=Severity.MEDIUM,
     blocker=False,
     requires=(DNS_EXTERNAL_FACT,),
+    optional=(DNS_INTERNAL_FACT,),
     rule="No federated domain has an msoid CNAME: it is only for Office 365 operated by 21Vianet; elsewhere users "
          "get a \"custom domain isn't in our system\" error and cannot activate Microsoft 365 Apps.",
     remediation="Delete the msoid CNAME record from the domain's internet zone (it is a leftover of old Office 365 "
@@ -265,7 +279,7 @@ def msoid(ctx: CheckContext) -> Outcome | list[Outcome]:
     domains = _domains_or_skip(ctx)
     if isinstance(domains, Outcome):
         return domains
-    view = view_of(ctx, DNS_EXTERNAL_FACT)
+    view = _public_view(ctx)
     outcomes = []
     for domain in domains:
         name = f"msoid.{domain}"
@@ -397,6 +411,7 @@ def _covered_by_wildcard_only(cert: CertificateInfo, fs: str) -> bool:
     severity=Severity.LOW,
     blocker=False,
     requires=(DNS_EXTERNAL_FACT, METADATA_FACT),
+    optional=(DNS_INTERNAL_FACT,),
     rule="Where CAA records exist for the federation service name (the first non-empty CAA set climbing from the "
          "name towards the root, RFC 8659 section 3), they permit the CA that issued the current SSL certificate, "
          "so that it can be renewed there.",
@@ -413,7 +428,7 @@ def caa(ctx: CheckContext) -> Outcome:
     fs = service_name_or_skip(ctx)
     if isinstance(fs, Outcome):
         return fs
-    view = view_of(ctx, DNS_EXTERNAL_FACT)
+    view = _public_view(ctx)
     labels = fs.split(".")
     climbed = []
     relevant = None

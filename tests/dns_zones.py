@@ -28,6 +28,9 @@ stsloop             CNAME stsloop2.contoso.test.
 stsloop2            CNAME stsloop.contoso.test.
 stsnoaddr           TXT   "no address here"
 stsleak             A     10.0.0.5
+stsleakula          AAAA  fd00::5
+stsleakmixed        A     10.0.0.5
+stsleakmixed        A     203.0.113.11
 stssame             A     203.0.113.10
 certauth.stssame    A     203.0.113.10
 stsother            A     198.51.100.99
