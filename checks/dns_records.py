@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
+from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Reference, Severity, Status, check
 from adfs_readiness.facts import METADATA_FACT, CertificateInfo, FederationMetadata
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsOutcome, DnsView, SpfRecordTree
 
@@ -28,7 +28,16 @@ from ._dns_common import (
     view_of,
 )
 
+REF_SMTP_DANE = Reference("How SMTP DANE works (Exchange Online's DNSSEC-signed MX hosts under mx.microsoft)",
+                          "https://learn.microsoft.com/en-us/purview/how-smtp-dane-works")
 _EXO_MX_SUFFIX = ".mail.protection.outlook.com"
+#: Every MX host name Exchange Online gives a domain: <token>.mail.protection.outlook.com; the
+#: DNSSEC-signed <domain>-<hash>.<letter>-v1.mx.microsoft every accepted domain added since August
+#: 2025 gets (and any domain moved for inbound SMTP DANE, Enable-DnssecForVerifiedDomain); the
+#: national clouds' mail.protection.office365.us (GCC High / DoD) and
+#: mail.protection.partner.outlook.cn (21Vianet).
+_EXO_MX_SUFFIXES = (_EXO_MX_SUFFIX, ".mx.microsoft", ".mail.protection.office365.us",
+                    ".mail.protection.partner.outlook.cn")
 _AUTODISCOVER = "autodiscover.outlook.com"
 _EXO_SPF = "spf.protection.outlook.com"
 _SPF_LOOKUP_LIMIT = 10  # RFC 7208 section 4.6.4
@@ -166,8 +175,9 @@ def _mail_findings(view: DnsView, domain: str) -> tuple[list[str], list[str], li
         errors.append(f"MX: {mx.describe()}")
     elif mx.outcome is DnsOutcome.ANSWER:
         hosts = [r.split()[-1] for r in mx.records]
-        if not any(h.endswith(_EXO_MX_SUFFIX) for h in hosts):
-            warns.append(f"MX points to {', '.join(hosts)}, not <token>{_EXO_MX_SUFFIX} (mail reaches Exchange Online "
+        if not any(h.endswith(_EXO_MX_SUFFIXES) for h in hosts):
+            warns.append(f"MX points to {', '.join(hosts)}, not Exchange Online (<token>{_EXO_MX_SUFFIX} or "
+                         f"<domain>-<hash>.<x>-v1.mx.microsoft) (mail reaches Exchange Online "
                          f"only if that system forwards it)")
         elif len(hosts) > 1:
             warns.append(f"several MX records ({', '.join(hosts)}); Microsoft recommends a single one to Exchange Online")
@@ -215,15 +225,16 @@ def _mail_findings(view: DnsView, domain: str) -> tuple[list[str], list[str], li
     blocker=False,
     requires=(DNS_EXTERNAL_FACT,),
     optional=(DNS_INTERNAL_FACT,),
-    rule="When Exchange Online is in scope, each federated domain has an MX record to "
-         "<token>.mail.protection.outlook.com, autodiscover.<domain> as a CNAME to autodiscover.outlook.com, and "
+    rule="When Exchange Online is in scope, each federated domain has an MX record to Exchange Online "
+         "(<token>.mail.protection.outlook.com, or the DNSSEC-signed <domain>-<hash>.<x>-v1.mx.microsoft of domains "
+         "added since August 2025), autodiscover.<domain> as a CNAME to autodiscover.outlook.com, and "
          "exactly one SPF record that includes spf.protection.outlook.com and needs at most 10 DNS lookups "
          "(RFC 7208 section 4.6.4).",
     remediation="Publish the records the Microsoft 365 admin center lists for the domain: MX <token>.mail.protection."
                 "outlook.com, CNAME autodiscover -> autodiscover.outlook.com, and one TXT record "
                 "v=spf1 include:spf.protection.outlook.com ... -all. Merge several SPF records into one and replace "
                 "nested includes by ip4:/ip6: ranges when the lookup count exceeds 10.",
-    references=(REF_M365_EXTERNAL_DNS, REF_RFC7208),
+    references=(REF_M365_EXTERNAL_DNS, REF_SMTP_DANE, REF_RFC7208),
 )
 def m365_mail(ctx: CheckContext) -> Outcome | list[Outcome]:
     """Per domain: FAIL for no MX, several SPF records or more than 10 SPF lookups; WARN for an MX

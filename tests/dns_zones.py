@@ -97,6 +97,13 @@ l2                  TXT   "v=spf1 ip4:192.0.2.1 include:loopspf.test -all"
 @                   TXT   "v=spf1 include:v1.voidmany.test include:v2.voidmany.test include:v3.voidmany.test mx -all"
 v2                  A     192.0.2.2
 """),
+    # The MX every accepted domain added since August 2025 gets (DNSSEC, mx.microsoft); and an SPF
+    # record with leftovers after -all, which receivers never evaluate (RFC 7208 5.1).
+    _zone("dnssecmx.test", """
+@                   MX    0 dnssecmx-test.a-v1.mx.microsoft.
+@                   TXT   "v=spf1 include:spf.protection.outlook.com -all include:x1.dnssecmx.test include:x2.dnssecmx.test include:x3.dnssecmx.test include:x4.dnssecmx.test " "include:x5.dnssecmx.test include:x6.dnssecmx.test include:x7.dnssecmx.test include:x8.dnssecmx.test include:x9.dnssecmx.test"
+autodiscover        CNAME autodiscover.outlook.com.
+"""),
     _zone("broken.test", "@ A 203.0.113.60\n"),
     # CAA: one permitting only Let's Encrypt, one with a critical unknown property, one failing.
     _zone("caa-le.test", 'sts A 203.0.113.70\n@ CAA 0 issue "letsencrypt.org"\n'),

@@ -311,3 +311,27 @@ def test_caa_statuses(lab):
     no_cert = one(run(dns_records.caa, config(lab), metadata_fact(fetch=None)))
     assert no_cert.status is Status.ERROR and "no SSL certificate was captured" in no_cert.summary
     assert one(run(dns_records.caa, config(lab, fs=None))).status is Status.SKIP
+
+
+# --- dns.m365-mail: Exchange Online's DNSSEC MX, SPF leftovers after all ----------------------
+
+def test_m365_mail_accepts_the_mx_microsoft_host_and_ignores_terms_after_all(lab):
+    # Accepted domains added since August 2025 (and domains moved for inbound SMTP DANE) get an MX
+    # <domain>-<hash>.<x>-v1.mx.microsoft; it was reported as "MX points elsewhere". The record's
+    # nine includes after -all are never evaluated (RFC 7208 5.1) and were counted as lookups (and
+    # followed into void lookups), which made a healthy record "permerror".
+    finding = run(dns_records.m365_mail, config(lab, domains=("dnssecmx.test",)))["dnssecmx.test"]
+    assert finding.status is Status.PASS, finding.summary
+    assert finding.summary == ("dnssecmx.test: MX to Exchange Online, autodiscover CNAME to autodiscover.outlook.com, "
+                               "one SPF record including spf.protection.outlook.com (2 DNS lookups of 10).")
+    assert finding.evidence["spf"]["dns_terms"] == ["include:spf.protection.outlook.com"]
+    elsewhere = run(dns_records.m365_mail, config(lab, domains=("badmail.test",)))["badmail.test"]
+    assert "MX points to mail.badmail.test, not Exchange Online" in elsewhere.summary
+
+
+def test_spf_terms_after_all_do_not_count():
+    from adfs_readiness.probes.dns_spf import dns_querying_terms
+
+    assert dns_querying_terms("v=spf1 a -all include:x.test mx") == ("a",)
+    assert dns_querying_terms("v=spf1 include:x.test ~all redirect=r.test") == ("include:x.test",)
+    assert dns_querying_terms("v=spf1 a redirect=r.test") == ("a", "redirect=r.test")

@@ -66,12 +66,18 @@ def _terms(record: str) -> list[tuple[str, str, str]]:
 def dns_querying_terms(record: str) -> tuple[str, ...]:
     """The terms of ``record`` that cause DNS queries (RFC 7208 section 4.6.4), as written, in
     evaluation order (``redirect=`` last). ``redirect=`` counts only when the record has no
-    ``all`` mechanism (section 6.1: it is ignored otherwise)."""
+    ``all`` mechanism (section 6.1: it is ignored otherwise); mechanisms after ``all`` are never
+    evaluated (section 5.1) and do not count."""
     terms = _terms(record)
     has_all = any(name == "all" and not rest for _, name, rest in terms)
     mechanisms, redirect = [], []
+    after_all = False
     for qualifier, name, rest in terms:
-        if name in _LOOKUP_MECHANISMS and not rest.startswith("="):
+        if name == "all" and not rest:
+            # RFC 7208 5.1: "all" always matches, so mechanisms after it are never evaluated and
+            # cost no lookup (counting them made a record with leftovers after -all "exceed 10").
+            after_all = True
+        elif name in _LOOKUP_MECHANISMS and not rest.startswith("=") and not after_all:
             mechanisms.append(f"{qualifier}{name}{rest}")
         elif name == "redirect" and rest.startswith("=") and not has_all:
             redirect.append(f"{name}{rest}")
