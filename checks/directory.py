@@ -33,7 +33,9 @@ from ._directory_common import (
     gate,
     rule_outcome,
 )
-from .directory_rules import SAMPLES, anchor_problems, in_scope, is_routable_suffix
+from .directory_rules import SAMPLES, anchor_problems, in_scope, is_routable_suffix, rule_report
+
+_UF_ACCOUNTDISABLE = 0x2  # userAccountControl ACCOUNTDISABLE (MS-ADTS 2.2.16)
 
 _REQ = (DIRECTORY_FACT,)
 _LEVELS = {0: "Windows 2000", 1: "Windows Server 2003 interim", 2: "Windows Server 2003", 3: "Windows Server 2008",
@@ -273,26 +275,59 @@ def upn_suffixes(ctx: CheckContext) -> Outcome:
 
 @check(id="directory.upn-routable", title="Routable UPN suffixes", area=Area.DIRECTORY, severity=Severity.HIGH,
        blocker=True, requires=_REQ,
-       rule="Users whose UPN suffix is not routable on the internet (.local, .lan, .internal, ...) fail; blocking "
-            "when every user in scope is affected. Routable: the top-level domain is in the public suffix list "
-            "(IdFix's TopLevelDomain rule, with the maintained list instead of IdFix's static one), or the suffix is "
-            "a federated domain.",
+       rule="Users whose UPN suffix is not routable on the internet (.local, .lan, .internal, ...) fail: they cannot "
+            "sign in through AD FS. Blocking when they are at least thresholds.upn_blocking_percent (10%) of the "
+            "enabled users with a UPN (disabled accounts sign in nowhere, so they are listed but do not count "
+            "towards blocking). Routable: the top-level domain is in the public suffix list (IdFix's TopLevelDomain "
+            "rule, with the maintained list instead of IdFix's static one), or the suffix is a federated domain.",
        remediation="Add a routable UPN suffix verified in Microsoft 365 (Active Directory Domains and Trusts) and "
                    "change the affected users' UPNs to it; otherwise they sync as user@<tenant>.onmicrosoft.com and "
                    "cannot sign in through AD FS.", references=(REF_NONROUTABLE, REF_PREP_SYNC, REF_IDFIX))
 def upn_routable(ctx: CheckContext) -> Outcome:
+    """FAIL listing the users with a non-routable UPN suffix; blocking when the enabled ones among
+    them are at least ``thresholds.upn_blocking_percent`` of the enabled users with a UPN (every
+    enabled user in scope affected blocks at any threshold); PASS when none is affected."""
     outcome = rule_outcome(ctx, "directory.upn-routable", "UPN suffix routability", Status.FAIL)
-    if outcome.status is Status.FAIL:
-        affected, with_upn = outcome.evidence["objects_with_problem"], outcome.evidence["objects_with_value"]
-        every = affected >= with_upn
-        summary = (f"Every user in scope ({affected}) has a non-routable UPN suffix: none of them "
-                   f"can sign in through AD FS." if every else
-                   f"{outcome.summary} These users cannot sign in through AD FS; the other "
-                   f"{with_upn - affected} users with a UPN have routable suffixes, "
-                   f"so this does not block single sign-on as a whole.")
-        return Outcome(Status.FAIL, summary, evidence={**outcome.evidence, "all_users_affected": every},
-                       blocker=every)
-    return outcome
+    if outcome.status is not Status.FAIL:
+        return outcome
+    facts: DirectoryFacts = ctx.fact(DIRECTORY_FACT)
+    assert facts.scan is not None
+    report = rule_report("directory.upn-routable", in_scope(facts.scan), ctx.config.federation.domains)
+    affected_dns = {p.dn.lower() for p in report.problems}
+    with_upn = [o for o in in_scope(facts.scan) if o.object_class in ("user", "inetOrgPerson")
+                and o.user_principal_name is not None and "@" in o.user_principal_name]
+    enabled = [o for o in with_upn if not (o.user_account_control or 0) & _UF_ACCOUNTDISABLE]
+    enabled_affected = [o for o in enabled if o.dn.lower() in affected_dns]
+    suffixes = Counter(o.user_principal_name.strip().rsplit("@", 1)[1].lower()  # type: ignore[union-attr]
+                       for o in with_upn if o.dn.lower() in affected_dns)
+    percent = ctx.config.thresholds.upn_blocking_percent
+    share = 100 * len(enabled_affected) / len(enabled) if enabled else 0.0
+    blocking = bool(enabled_affected) and (share >= percent or len(enabled_affected) == len(enabled))
+    disabled = len(affected_dns) - len(enabled_affected)
+    evidence = {**outcome.evidence, "enabled_users_with_upn": len(enabled),
+                "enabled_users_affected": len(enabled_affected), "disabled_users_affected": disabled,
+                "enabled_share_percent": round(share, 1), "blocking_percent": percent,
+                "non_routable_suffixes": dict(suffixes.most_common()),
+                "all_users_affected": bool(enabled) and len(enabled_affected) == len(enabled)}
+    which = ", ".join(s for s, _ in suffixes.most_common(5))
+    also = f" ({disabled} disabled account{'s' if disabled != 1 else ''} too)" if disabled else ""
+    if not enabled_affected:
+        summary = (f"{disabled} disabled account{'s have' if disabled != 1 else ' has'} a non-routable UPN suffix "
+                   f"({which}); no enabled user is affected, so nobody loses sign-in today, but Entra Connect syncs "
+                   f"them with an onmicrosoft.com UPN.")
+    elif len(enabled_affected) == len(enabled):
+        summary = (f"Every enabled user in scope ({len(enabled)}) has a non-routable UPN suffix ({which}){also}: none "
+                   f"of them can sign in through AD FS.")
+    elif blocking:
+        summary = (f"{len(enabled_affected)} of the {len(enabled)} enabled users with a UPN ({share:.0f}%) have a "
+                   f"non-routable UPN suffix ({which}){also}: they cannot sign in through AD FS, at least "
+                   f"thresholds.upn_blocking_percent ({percent}%) of the users, so single sign-on does not work for "
+                   f"the organisation.")
+    else:
+        summary = (f"{len(enabled_affected)} of the {len(enabled)} enabled users with a UPN ({share:.1f}%) have a "
+                   f"non-routable UPN suffix ({which}){also}: they cannot sign in through AD FS; below "
+                   f"thresholds.upn_blocking_percent ({percent}%), so this does not block single sign-on as a whole.")
+    return Outcome(Status.FAIL, summary, evidence=evidence, blocker=blocking)
 
 
 @check(id="directory.upn-format", title="UPN format", area=Area.DIRECTORY, severity=Severity.MEDIUM, blocker=False,

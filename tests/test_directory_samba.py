@@ -339,7 +339,8 @@ def test_mailnickname_skips_without_the_exchange_schema(samba_legacy_dc):
 def test_upn_routable_and_suffix_inventory(clean, lab, samba_dc):
     assert judge("directory.upn-routable", *clean[::-1])[0] is Status.PASS
     status, o = judge("directory.upn-routable", lab[1], lab[0])
-    assert status is Status.FAIL and o.blocker is False
+    # 4 of the 22 enabled users (18%): at least thresholds.upn_blocking_percent (10%) -> blocking.
+    assert status is Status.FAIL and o.blocker is True
     assert {s["value"] for s in o.evidence["first_objects"]} == {
         "local1@contoso.local", "test1@contoso.test", "svc-adfs@contoso.test", "svc-dup@contoso.test"}
     all_cfg = make_config(samba_dc, f"OU=AllLocal,{B}")
@@ -695,7 +696,7 @@ def test_rule_summaries_count_in_words_and_point_to_the_csv_only_when_rows_are_l
     assert judge("directory.upn-format", facts, cfg)[1].summary == (
         "8 objects have UPN format problems in userPrincipalName (9 problem rows).")
     assert judge("directory.upn-routable", facts, cfg)[1].summary.startswith(
-        "4 objects have UPN suffix routability problems in userPrincipalName (4 problem rows). These users")
+        "4 of the 22 enabled users with a UPN (18%) have a non-routable UPN suffix (contoso.test, contoso.local)")
 
     def with_objects(objects):
         return dataclasses.replace(facts, scan=dataclasses.replace(facts.scan, objects=tuple(objects)))
@@ -752,3 +753,48 @@ def test_never_is_shown_as_never_on_the_domain_policy_path(samba_legacy_dc):
     assert o.evidence["domain_max_password_age_days"] == "never"
     assert o.evidence["account_expires"] == "never"
     assert o.evidence["password_expiry_source"].startswith("domain policy (maxPwdAge)")
+
+
+def test_upn_routable_blocks_by_the_share_of_enabled_users_who_cannot_sign_in(lab):
+    """A non-routable UPN suffix keeps a user from signing in through AD FS. When such users are a
+    large share of the organisation (thresholds.upn_blocking_percent, 10%), single sign-on does not
+    work: NOT_READY, not READY WITH WARNINGS (before, only "every user affected" blocked, so 21 of
+    22 users locked out read as a warning). Disabled accounts sign in nowhere: listed, but they
+    never make the check block."""
+    cfg, facts = lab
+    affected = {"local1@contoso.local", "test1@contoso.test", "svc-adfs@contoso.test", "svc-dup@contoso.test"}
+
+    def variant(disable=(), threshold=None):
+        objects = tuple(dataclasses.replace(o, user_account_control=(o.user_account_control or 0x200) | 0x2)
+                        if o.user_principal_name in disable else o for o in facts.scan.objects)
+        changed = dataclasses.replace(facts, scan=dataclasses.replace(facts.scan, objects=objects))
+        config = cfg if threshold is None else dataclasses.replace(
+            cfg, thresholds=dataclasses.replace(cfg.thresholds, upn_blocking_percent=threshold))
+        status, outcome = judge("directory.upn-routable", changed, config)
+        assert status is Status.FAIL
+        return outcome
+
+    at_threshold = variant()
+    assert at_threshold.blocker is True
+    assert at_threshold.summary == (
+        "4 of the 22 enabled users with a UPN (18%) have a non-routable UPN suffix (contoso.test, contoso.local): "
+        "they cannot sign in through AD FS, at least thresholds.upn_blocking_percent (10%) of the users, so single "
+        "sign-on does not work for the organisation.")
+    assert at_threshold.evidence["enabled_users_affected"] == 4 and at_threshold.evidence["blocking_percent"] == 10
+    below = variant(threshold=50)
+    assert below.blocker is False and "below thresholds.upn_blocking_percent (50%), so this does not block" in \
+        below.summary
+    # Three of the four are disabled: 1 of 19 enabled users (5.3%) is below 10%; the disabled are named.
+    mostly_disabled = variant(disable=affected - {"local1@contoso.local"})
+    assert mostly_disabled.blocker is False
+    assert mostly_disabled.summary.startswith("1 of the 19 enabled users with a UPN (5.3%) have a non-routable UPN "
+                                              "suffix (contoso.test, contoso.local) (3 disabled accounts too)")
+    everyone_disabled = variant(disable=affected)
+    assert everyone_disabled.blocker is False and everyone_disabled.summary.startswith(
+        "4 disabled accounts have a non-routable UPN suffix (contoso.test, contoso.local); no enabled user is "
+        "affected")
+    # Every enabled user affected blocks whatever the threshold.
+    others = {o.user_principal_name for o in facts.scan.objects if o.user_principal_name} - affected
+    only_affected = variant(disable=others, threshold=100)
+    assert only_affected.blocker is True and only_affected.summary.startswith(
+        "Every enabled user in scope (4) has a non-routable UPN suffix")

@@ -85,6 +85,9 @@ update_fail_days = 180
 os_support_warn_days = 180
 mfa_certificate_warn_days = 60
 proxy_trust_warn_days = 3
+# Non-routable UPN suffixes block single sign-on when at least this share (percent) of the enabled
+# users with a UPN have one.
+upn_blocking_percent = 10
 
 [scope]
 # Features in use; checks for features not in use report "skip".

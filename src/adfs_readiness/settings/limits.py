@@ -45,6 +45,10 @@ class Thresholds:
         proxy_trust_warn_days: adfs.proxy-trust: the WAP proxy-trust certificate expires within
             this many days of the export (3; WAP issues it for two weeks and renews it itself, so a
             certificate this close to its end means renewal is failing).
+        upn_blocking_percent: directory.upn-routable blocks single sign-on (NOT_READY) when at
+            least this share of the enabled users with a UPN have a non-routable UPN suffix (10):
+            they cannot sign in through AD FS at all, and a cutover that locks out a tenth of the
+            workforce is not ready; below it the users are listed as a failure that does not block.
     """
 
     token_signing_fail_days: int = setting(14, _DAYS)
@@ -64,6 +68,7 @@ class Thresholds:
     os_support_warn_days: int = setting(180, _DAYS)
     mfa_certificate_warn_days: int = setting(60, _DAYS)
     proxy_trust_warn_days: int = setting(3, _DAYS)
+    upn_blocking_percent: int = setting(10, Number(0, 100, integer=True, unit="of percent"))
 
     def cross_check(self) -> Iterator[tuple[str, int, str]]:
         """(key, value, expected) for each fail limit that is laxer than its warn limit."""
