@@ -256,33 +256,51 @@ _EXPECTED_PATHS = (("passive_sign_in_uri", "/adfs/ls/", True),
 @check(id="cloud.sign-in-uris", title="Sign-in, MEX and sign-out URIs point at the federation service",
        area=Area.CLOUD, severity=Severity.HIGH, blocker=False, requires=(ENTRA_FEDERATION_FACT,),
        rule="passiveSignInUri https://<fs>/adfs/ls/, activeSignInUri https://<fs>/adfs/services/trust/…"
-            "/usernamemixed, metadataExchangeUri https://<fs>/adfs/services/trust/mex, signOutUri https://<fs>/adfs/ls/.",
+            "/usernamemixed, metadataExchangeUri https://<fs>/adfs/services/trust/mex, signOutUri https://<fs>/adfs/ls/. "
+            "A wrong or empty passiveSignInUri blocks single sign-on: Entra ID sends every browser sign-in of the "
+            "domain there; the other URIs serve rich clients and sign-out (a failure that does not block).",
        remediation="Correct the URIs with Update-MgDomainFederationConfiguration (or re-run the Entra Connect "
                    "federation configuration) so every URI uses https and the federation service name.",
        references=(REF_INTERNAL_DOMAIN_FEDERATION, REF_GET_MG_FEDERATION))
 def sign_in_uris(ctx: CheckContext) -> list[Outcome] | Outcome:
-    """Per domain: FAIL when a URI is on another host, not https, or on the wrong path; WARN when an
-    optional URI (active, MEX, sign-out) is missing; PASS otherwise."""
+    """Per domain: FAIL when a URI is on another host, not https, or on the wrong path (blocking
+    when it is the passiveSignInUri, where Entra ID redirects every browser sign-in); WARN when an
+    optional URI (active, MEX, sign-out) is missing; PASS otherwise. Hosts compare as DNS compares
+    them (case-insensitive, a trailing dot ignored); without a configured federation service name
+    the URIs must all name one host."""
     entra = _entra(ctx)
     if not entra.configured:
         return Outcome(Status.SKIP, _NO_ENTRA)
-    fs = (ctx.config.federation.service_name or "").lower()
+    configured = (ctx.config.federation.service_name or "").lower().rstrip(".")
     outcomes = []
     for fed in entra.domains:
         wrong, missing, seen = [], [], {}
+        passive_wrong = False
+        # Without a configured name, the passive URI's host is the service the domain is federated with.
+        fs = configured or (_host(fed.passive_sign_in_uri) or "").rstrip(".")
         for attr, path, required in _EXPECTED_PATHS:
             value = getattr(fed, attr)
             seen[attr] = value
             if not value:
                 (wrong if required else missing).append(f"{attr} is empty")
+                passive_wrong = passive_wrong or required
                 continue
-            parts = urlsplit(value)
-            if parts.scheme != "https" or (parts.hostname or "").lower() != fs or not parts.path.lower().startswith(path):
+            try:
+                parts = urlsplit(value.strip())
+                host = (parts.hostname or "").rstrip(".")
+            except ValueError:
+                parts, host = None, ""
+            if parts is None or parts.scheme.lower() != "https" or host != fs or \
+                    not parts.path.lower().startswith(path):
                 wrong.append(f"{attr} = {value}")
-        evidence = {"uris": seen, "federation_service": fs, "wrong": wrong, "missing": missing}
+                passive_wrong = passive_wrong or required
+        evidence = {"uris": seen, "federation_service": fs or None, "wrong": wrong, "missing": missing,
+                    "federation_service_source": "federation.service_name" if configured else "passiveSignInUri"}
         if wrong:
-            outcomes.append(Outcome(Status.FAIL, f"{fed.domain}: {'; '.join(wrong)} (expected https://{fs}/…).",
-                                    evidence=evidence, target=fed.domain))
+            why = (" Entra ID sends every browser sign-in of the domain to the passiveSignInUri, so federated users "
+                   "of the domain cannot sign in." if passive_wrong else "")
+            outcomes.append(Outcome(Status.FAIL, f"{fed.domain}: {'; '.join(wrong)} (expected https://{fs or '<fs>'}/…)."
+                                                 f"{why}", evidence=evidence, target=fed.domain, blocker=passive_wrong))
         elif missing:
             outcomes.append(Outcome(Status.WARN, f"{fed.domain}: {'; '.join(missing)}.", evidence=evidence,
                                     target=fed.domain))

@@ -215,6 +215,11 @@ def test_sign_in_uris_and_mfa(labs, tmp_path):
     uris = by_target(result, "cloud.sign-in-uris")
     assert {d: s for d, (s, _) in uris.items()} == {"contoso.test": "pass", "fabrikam.test": "fail", "tailspin.test": "warn"}
     assert uris["fabrikam.test"][1]["wrong"] == ["passive_sign_in_uri = https://sts.elsewhere.test/adfs/ls/"]
+    # Entra ID sends every browser sign-in of the domain to the passiveSignInUri: a wrong one blocks.
+    blocking = {f.target: f.blocker for f in result.findings if f.check_id == "cloud.sign-in-uris"}
+    assert blocking == {"contoso.test": False, "fabrikam.test": True, "tailspin.test": False}
+    fabrikam = next(f for f in result.findings if f.check_id == "cloud.sign-in-uris" and f.target == "fabrikam.test")
+    assert "federated users of the domain cannot sign in" in fabrikam.summary
     mfa = by_target(result, "cloud.mfa-behavior")
     assert mfa["tailspin.test"] == ("info", mfa["tailspin.test"][1])
     assert mfa["tailspin.test"][1]["federatedIdpMfaBehavior"] == "acceptIfMfaDoneByFederatedIdp"
@@ -281,3 +286,31 @@ def test_tenant_id_from_discovery_documents(document, expected):
     from adfs_readiness.probes.cloud import tenant_id_from_discovery
 
     assert tenant_id_from_discovery(document) == expected
+
+
+def test_sign_in_uris_block_only_for_the_passive_uri_and_compare_hosts_as_dns_does(labs, tmp_path):
+    """A wrong passiveSignInUri stops every browser sign-in of the domain (Entra ID redirects there):
+    a failed blocker, so the run is NOT_READY even with realm discovery off. A wrong MEX or active
+    URI fails without blocking; a host written with capitals or a trailing dot is the same host."""
+    lab, cloud, now = labs
+    fs = lab.fs_name
+    specs = [("contoso.test", None, {"PassiveSignInUri": f"http://{fs}/adfs/ls/"}),  # http: broken
+             ("fabrikam.test", None, {"MetadataExchangeUri": "https://sts.elsewhere.test/adfs/services/trust/mex"}),
+             ("tailspin.test", None, {"PassiveSignInUri": f"https://{fs.upper()}./adfs/ls/"})]
+    items = _multi(lab, specs)
+    for item, (domain, _, _) in zip(items[1:], specs[1:]):
+        item["IssuerUri"] = f"http://{domain}/adfs/services/trust/"
+    import dataclasses
+
+    settings = cloud.config_changes(entra_export=_export(tmp_path, items))["cloud"]
+    cfg = lab.config(network={"timeout_seconds": 3.0, "deadline_seconds": 20.0}, checks={"skip": SKIP},
+                     federation={"domains": tuple(d for d, _, _ in specs)},
+                     cloud=dataclasses.replace(settings, realm_discovery=False))
+    result = run_checks(REGISTRY, builtin_probes(), cfg, now)
+    assert {f.status for f in result.findings if f.check_id == "cloud.realm-discovery"} == {Status.SKIP}
+    uris = {f.target: f for f in result.findings if f.check_id == "cloud.sign-in-uris"}
+    assert (uris["contoso.test"].status, uris["contoso.test"].blocker) == (Status.FAIL, True)
+    assert (uris["fabrikam.test"].status, uris["fabrikam.test"].blocker) == (Status.FAIL, False)
+    assert uris["tailspin.test"].status is Status.PASS, uris["tailspin.test"].summary
+    assert result.grade.verdict.value == "NOT_READY"
+    assert any(r.kind == "blocker_failed" and r.check_id == "cloud.sign-in-uris" for r in result.grade.reasons)
