@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from adfs_readiness.api import CannotDetermine, CheckContext, Reference, days_left
 from adfs_readiness.facts import (
     METADATA_FACT,
+    ProbeError,
+    ProbeErrorKind,
     CertificateInfo,
     FederationMetadata,
     KeyUse,
@@ -45,6 +47,9 @@ __all__ = [
     "primary_certificate",
     "url_host",
     "same_uri",
+    "NOT_THE_TARGETS",
+    "not_the_targets",
+    "not_determined_text",
 ]
 
 REF_RENEW_FEDERATION_CERTS = Reference(
@@ -88,6 +93,26 @@ REF_XMLDSIG = Reference(
     "XML Signature Syntax and Processing Version 1.1 (W3C)",
     "https://www.w3.org/TR/xmldsig-core1/",
 )
+
+#: Probe errors that say nothing about the server: the run's own deadline passed before the server
+#: had its full time limit (with the time limit, a silent server is TIMEOUT, the server's own), or
+#: this tool's network policy refused the address before sending anything. A check seeing one of
+#: them has not determined anything (error), whatever the endpoint; never "cannot be reached".
+NOT_THE_TARGETS = (ProbeErrorKind.DEADLINE, ProbeErrorKind.POLICY)
+
+
+def not_the_targets(error: ProbeError | None) -> bool:
+    """True when ``error`` is one of :data:`NOT_THE_TARGETS`."""
+    return error is not None and error.kind in NOT_THE_TARGETS
+
+
+def not_determined_text(error: ProbeError, what: str) -> str:
+    """"not determined: <why>; this says nothing about <what> (<what to do>)" for an error of
+    :data:`NOT_THE_TARGETS`."""
+    advice = ("this tool refuses such addresses unless network.allow_link_local = true" if error.kind is
+              ProbeErrorKind.POLICY else "run again with a longer --deadline (network.deadline_seconds)")
+    return f"not determined: {error.reason}; this says nothing about {what} ({advice})"
+
 
 #: Signature states under which ``SignatureInfo.signer_sha1`` names the certificate that signed.
 _VERIFIED = (SignatureStatus.VALID, SignatureStatus.VALID_SHA1)

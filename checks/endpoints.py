@@ -36,6 +36,7 @@ from adfs_readiness.facts.endpoints import (
     EndpointsFacts,
 )
 
+from ._common import not_determined_text, not_the_targets
 from ._refs_entra import (
     REF_ADFS_REQUIREMENTS,
     REF_DISABLE_ADFSENDPOINT,
@@ -88,6 +89,14 @@ def _cannot_tls(answer: EndpointAnswer, answers: list[EndpointAnswer]) -> Cannot
                                      "tls_error": answer.exchange.error.reason if answer.exchange.error else None})
 
 
+def _undetermined(answer: EndpointAnswer, what: str, target: str | None | bool = True) -> Outcome:
+    """An ERROR outcome for an answer the run's deadline (or this tool's network policy) cut
+    before the server could answer: nothing is known about the endpoint."""
+    assert answer.exchange.error is not None
+    return Outcome(Status.ERROR, f"{what}: {not_determined_text(answer.exchange.error, 'the endpoint')}.",
+                   evidence=_seen(answer), target=answer.address if target is True else None)
+
+
 def _state(answer: EndpointAnswer) -> str:
     ex = answer.exchange
     if ex.error is not None:
@@ -116,6 +125,9 @@ def probe(ctx: CheckContext) -> list[Outcome] | Outcome:
                                     "(federation.farm_nodes, federation.proxies, endpoints.probe_urls).")
     outcomes = []
     for answer in facts.probes:
+        if not_the_targets(answer.exchange.error):
+            outcomes.append(_undetermined(answer, answer.exchange.url))
+            continue
         ok = answer.answered and answer.exchange.status == 200
         outcomes.append(Outcome(Status.PASS if ok else Status.FAIL,
                                 f"{answer.exchange.url} answered {_state(answer)}"
@@ -146,6 +158,9 @@ def passive(ctx: CheckContext) -> list[Outcome] | Outcome:
     for answer in facts.external_answers(PATH_PASSIVE):
         if _tls_failed([answer]):
             outcomes.append(_tls_error(answer, "/adfs/ls/"))
+            continue
+        if not_the_targets(answer.exchange.error):
+            outcomes.append(_undetermined(answer, f"/adfs/ls/ through {answer.address}"))
             continue
         status = answer.exchange.status
         location = answer.exchange.headers.get("location") or ""
@@ -185,6 +200,8 @@ def mex(ctx: CheckContext) -> Outcome:
     evidence = _seen(first)
     if _tls_failed([first]):
         raise _cannot_tls(first, [first])
+    if not_the_targets(first.exchange.error):
+        return _undetermined(first, f"/adfs/services/trust/mex through {first.address}", target=None)
     if not first.answered:
         return Outcome(Status.FAIL, f"/adfs/services/trust/mex through {first.address}: {_state(first)}; clients "
                                     f"cannot fetch the MEX document through this path.", evidence=evidence)
@@ -262,6 +279,11 @@ def usernamemixed(ctx: CheckContext) -> Outcome:
     failed = _tls_failed(everything)
     if failed is not None:
         raise _cannot_tls(failed, everything)
+    cut = next((a for a in everything if not_the_targets(a.exchange.error)), None)
+    if cut is not None:
+        assert cut.exchange.error is not None
+        raise CannotDetermine(f"{cut.path} through {cut.address}: {not_determined_text(cut.exchange.error, 'the endpoint')}.",
+                              evidence={"answers": [_seen(a) for a in everything]})
     served, evidence, why = [], [], []
     for path in PATH_USERNAMEMIXED:
         answers = facts.external_answers(path)

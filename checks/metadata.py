@@ -23,6 +23,8 @@ from ._common import (
     is_idp_role,
     is_sts_role,
     metadata_fact,
+    not_determined_text,
+    not_the_targets,
     require_document,
     same_uri,
     signing_certificates_of,
@@ -84,7 +86,8 @@ def _fetch_evidence(fact: FederationMetadata, fetch: HttpExchange, expected_url:
 )
 def reachable(ctx: CheckContext) -> Outcome:
     """PASS when the metadata URL answered 200 with XML; FAIL on a transport error, another
-    status, or an HTML / non-XML answer; SKIP when the metadata was read from a file."""
+    status, or an HTML / non-XML answer; SKIP when the metadata was read from a file; ERROR when
+    the run's deadline or this tool's network policy stopped the fetch (nothing was learned)."""
     fact = metadata_fact(ctx)
     if fact.source_kind == "file":
         return Outcome(Status.SKIP, f"Metadata was read from the file {fact.source}; live reachability "
@@ -96,6 +99,9 @@ def reachable(ctx: CheckContext) -> Outcome:
     evidence = _fetch_evidence(fact, fetch, ctx.config.federation.metadata_url)
     why = ("Entra ID's automatic token-signing certificate update polls this URL from the internet; "
            "while it fails, a certificate rollover breaks sign-in.")
+    if not_the_targets(fetch.error):
+        raise CannotDetermine(f"Fetching {fetch.url}: {not_determined_text(fetch.error, 'the metadata URL')}.",
+                              evidence)
     if fetch.error is not None:
         kind = fetch.error.kind.value
         detail = fetch.error.reason

@@ -20,6 +20,7 @@ from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Ref
 from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.facts.tls import TLS_FACT, EndpointRole, TlsEndpoint, TlsFacts
 
+from ._common import not_determined_text, not_the_targets
 from ._tls import (
     REF_ADFS_REQUIREMENTS,
     REF_ALTERNATE_TLS_BINDING,
@@ -159,7 +160,10 @@ def tls_reachable(ctx: CheckContext) -> list[Outcome]:
             continue
         error = endpoint.error
         evidence.update(error_kind=error.kind.value if error else None, error=error.reason if error else None)
-        if error is not None and error.kind is ProbeErrorKind.TLS:
+        if not_the_targets(error):
+            outcomes.append(Outcome(Status.ERROR, f"{where}: {not_determined_text(error, 'the server')}.",
+                                    evidence, where))
+        elif error is not None and error.kind is ProbeErrorKind.TLS:
             legacy = (" Only a legacy handshake (TLS 1.0/1.1 with OpenSSL's security level lowered) "
                       "works." if endpoint.chain_from_legacy_handshake else "")
             evidence["chain_from_legacy_handshake"] = endpoint.chain_from_legacy_handshake

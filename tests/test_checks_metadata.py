@@ -142,8 +142,19 @@ def test_reachable_skips_a_file():
     assert "/tmp/FederationMetadata.xml" in out.summary and "not tested" in out.summary
 
 
+@pytest.mark.parametrize("kind", [ProbeErrorKind.DEADLINE, ProbeErrorKind.POLICY])
+def test_reachable_is_not_determined_when_the_run_not_the_server_stopped_the_fetch(kind):
+    # The run's deadline cut the wait short of network.timeout_seconds, or this tool refused the
+    # address before sending: nothing is known about the URL (was: a failed blocker, NOT_READY).
+    from adfs_readiness.api import CannotDetermine
+
+    fact = metadata_fact(document=None, size_bytes=None, fetch=transport_error(kind, "it was cut"))
+    with pytest.raises(CannotDetermine, match="not determined: it was cut; this says nothing about the metadata URL"):
+        run(metadata_checks.reachable, fact)
+
+
 @pytest.mark.parametrize("kind", [ProbeErrorKind.TIMEOUT, ProbeErrorKind.REFUSED, ProbeErrorKind.NAME_NOT_RESOLVED,
-                                  ProbeErrorKind.TLS, ProbeErrorKind.TOO_LARGE, ProbeErrorKind.DEADLINE])
+                                  ProbeErrorKind.TLS, ProbeErrorKind.TOO_LARGE])
 def test_reachable_fails_on_transport_errors(kind):
     fact = metadata_fact(document=None, size_bytes=None, fetch=transport_error(kind, "it went wrong"))
     out = run(metadata_checks.reachable, fact)

@@ -119,8 +119,8 @@ def test_slow_answer_is_cut_by_the_run_deadline(tmp_path):
         elapsed = time.monotonic() - t0
     assert elapsed < 1.5 + 5  # bounded by the deadline (plus slack), not by the 120 s stall
     (reach,) = [f for f in result.findings if f.check_id == "metadata.reachable"]
-    assert reach.status in (Status.FAIL, Status.ERROR)
-    assert result.grade.verdict in (Verdict.NOT_READY, Verdict.INCOMPLETE)
+    assert reach.status is Status.ERROR  # the run's deadline, not the server, ended the wait
+    assert result.grade.verdict is Verdict.INCOMPLETE
 
 
 def test_oversized_answer_is_capped_with_bounded_memory(tmp_path):

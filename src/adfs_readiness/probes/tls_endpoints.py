@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
 from adfs_readiness.facts.tls import EndpointRole, ProtocolSupport, TlsEndpoint, TlsFacts
@@ -96,18 +97,29 @@ def probe_tls(ctx: ProbeContext) -> TlsFacts | ProbeError:
     def timeout() -> float:
         return max(0.1, min(config.network.timeout_seconds, ctx.remaining() / 2))
 
+    def capture(address: HostPort, **options: Any) -> TlsPeerChain | ProbeError:
+        wait = timeout()
+        result = capture_peer_chain(address, name, wait, **options)
+        if isinstance(result, ProbeError) and result.kind is ProbeErrorKind.TIMEOUT \
+                and wait < config.network.timeout_seconds:
+            # The run's deadline, not the server, cut the wait short of network.timeout_seconds:
+            # silence within that shorter wait says nothing about the server.
+            return ProbeError(ProbeErrorKind.DEADLINE, f"the run's deadline left {wait:.3g} s for the handshake, "
+                              f"less than network.timeout_seconds ({config.network.timeout_seconds:g} s) "
+                              f"({result.reason})", result.target)
+        return result
+
     with ThreadPoolExecutor(max_workers=_MAX_WORKERS, thread_name_prefix="tls-probe") as pool:
         policy = ctx.net.policy
-        captures = {t: pool.submit(capture_peer_chain, t.address, name, timeout(), policy=policy) for t in targets}
+        captures = {t: pool.submit(capture, t.address, policy=policy) for t in targets}
         pinned = {}
         for t in targets:
             if t.role is EndpointRole.CERTAUTH:
                 continue
             for version in TLS_VERSIONS:
                 lowered = version in LEGACY_VERSIONS
-                pinned[(t, version)] = pool.submit(capture_peer_chain, t.address, name, timeout(),
-                                                   pin_version=version, lower_security_level=lowered,
-                                                   policy=policy)
+                pinned[(t, version)] = pool.submit(capture, t.address, pin_version=version,
+                                                   lower_security_level=lowered, policy=policy)
         endpoints = [_endpoint(t, captures[t].result(), {v: pinned[(t, v)].result() for v in TLS_VERSIONS
                                                          if (t, v) in pinned}, name, ctx, stores)
                      for t in targets]
