@@ -238,7 +238,7 @@ def _mfa_configured(export: AdfsExport) -> bool | None:
 
 def _registered(cert: StoredCertificate, client: EntraMfaClient) -> bool:
     info = cert.certificate
-    for credential in client.credentials:
+    for credential in client.key_credentials:
         if credential.thumbprint and credential.thumbprint == cert.thumbprint:
             return True
         if credential.certificate is not None and info is not None and credential.certificate.sha1 == info.sha1:
@@ -272,7 +272,7 @@ def mfa_adapter_certificate(ctx: CheckContext) -> list[Outcome] | Outcome:
     if not configured:
         return Outcome(Status.SKIP, "The Azure MFA adapter (AzureMfaAuthentication) is not configured.")
     client: EntraMfaClient = ctx.fact(ENTRA_MFA_CLIENT_FACT)
-    stale = [c for c in client.credentials if c.end is not None and c.end <= ctx.now]
+    stale = [c for c in client.key_credentials if c.end is not None and c.end <= ctx.now]
     stale_evidence = [{"key_id": c.key_id, "display_name": c.display_name, "thumbprint": c.thumbprint,
                        "end": c.end.isoformat() if c.end else None} for c in stale]
     warn_days = ctx.config.thresholds.mfa_certificate_warn_days

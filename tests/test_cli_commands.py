@@ -71,7 +71,7 @@ def test_collect_takes_the_inputs_of_check_and_exits_with_the_verdict(export, tm
     assert main(["check", *argv, "--no-history"]) == 2
     assert main(["assess", str(snapshot), "-q"]) == 2
     stored = json.loads(snapshot.read_text())
-    assert stored["snapshot_version"] == 2 and stored["config"]["adfs"]["export"] == [str(export)]
+    assert stored["snapshot_version"] == 3 and stored["config"]["adfs"]["export"] == [str(export)]
 
 
 def test_collect_accepts_entra_export_certificate_and_csv_dir(tmp_path, capsys):

@@ -86,6 +86,27 @@ def test_password_in_file_is_refused_without_echoing_it(tmp_path):
     assert "password_env" in str(info.value)
 
 
+@pytest.mark.parametrize("text, shown", [
+    ('[thresholds]\ntoken_signing_fail_days = 100', "thresholds.token_signing_fail_days = 100: expected a value not "
+                                                    "above thresholds.token_signing_warn_days (90)"),
+    ('[thresholds]\ntoken_decrypting_warn_days = "ninety"', "thresholds.token_decrypting_warn_days = 'ninety'"),
+])
+def test_token_certificate_thresholds_are_shown_not_hidden_as_secrets(tmp_path, text, shown):
+    """"token" in a key hides its value (an admin may type a secret under a wrong name), but the
+    token-signing / token-decrypting day counts are no secret: the admin must see what to fix."""
+    with pytest.raises(SettingsError) as info:
+        load_settings(write(tmp_path, text))
+    assert shown in str(info.value) and "<hidden>" not in str(info.value)
+
+
+def test_a_secret_under_a_wrong_key_is_still_hidden(tmp_path):
+    path = write(tmp_path, '[cloud]\naccess_token = "eyJ0eXAiOiJKV1Qi"\n[sign_in_test]\npasswd = "Sup3rSecret!"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(path)
+    assert "eyJ0eXAi" not in str(info.value) and "Sup3rSecret" not in str(info.value)
+    assert str(info.value).count("<hidden>") == 2
+
+
 def test_toml_syntax_error_names_file_and_position(tmp_path):
     path = write(tmp_path, '[federation]\nservice_name = "sts.contoso.com\n')
     with pytest.raises(SettingsError) as info:

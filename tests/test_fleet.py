@@ -67,7 +67,7 @@ def test_fleet_of_lab_tenants(tmp_path, capsys):
 def test_fleet_reports_a_broken_tenant_and_goes_on(tmp_path, capsys):
     now = datetime.now(timezone.utc)
     bad = tmp_path / "broken.toml"
-    bad.write_text('[federation]\nservice_name = "https://not a name"\n')
+    bad.write_text('[federation]\nservice_name = "https://not a name"\ndomains = "contoso.com"\n')
     with Lab("healthy", now=now, workdir=tmp_path / "lab") as lab:
         good = write_config(tmp_path, "good", lab)
         code = main(["check", "--config", str(good), "--config", str(bad), "--out-dir", str(tmp_path / "o"),
@@ -77,7 +77,11 @@ def test_fleet_reports_a_broken_tenant_and_goes_on(tmp_path, capsys):
     broken, ok = index["rows"]
     assert broken["tenant"] == "broken" and broken["verdict"] is None and "service_name" in broken["error"]
     assert ok["verdict"] == "READY" and ok["change"] is None
-    assert "broken: " in capsys.readouterr().err
+    # One problem a line, as for a single run (not one line with literal "\\n" sequences).
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"adfs-readiness: broken: {bad}: 2 problems:" and "\\n" not in "".join(err)
+    assert err[1].startswith("  federation.service_name = 'https://not a name'")
+    assert err[2].startswith("  federation.domains = 'contoso.com'")
     assert "not run:" in (tmp_path / "o" / "index.html").read_text()
 
 

@@ -200,3 +200,88 @@ def test_assess_says_what_it_judged_and_judges_dates_at_the_time_of_assessing(tm
     assert json.loads(out.read_text())["provenance"]["clock"] == "collected"
     # An assessment is never an observation: nothing is recorded in the history.
     assert not list(_private_data_dir.glob("*.sqlite3"))
+
+
+def test_collect_then_assess_with_live_graph_keeps_the_mfa_key_credentials(tmp_path, monkeypatch, capsys,
+                                                                          _private_data_dir):
+    """The README's collect/assess flow against the lab as `lab up` runs it, Graph included: the
+    Azure MFA client's key credentials (public certificates) reach the snapshot and `assess` reads
+    them back. They used to be stored under ``credentials``, a key the redactor blanks whole, so
+    every snapshot with live Graph ended `assess` with "expected a list, got str"."""
+    from adfs_readiness.lab.background import start_lab, stop_lab  # noqa: PLC0415
+
+    folder = tmp_path / "lab"
+    state = start_lab(folder, "demo", directory="recorded")
+    try:
+        for line in Path(state.env_file).read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                monkeypatch.setenv(*line.split("=", 1))
+        live, snap = tmp_path / "live.json", tmp_path / "evidence.json"
+        collected = main(["collect", "--config", state.config, "--out", str(snap), "--json", str(live),
+                          "-q"])
+    finally:
+        stop_lab(folder)
+    offline = tmp_path / "offline.json"
+    assert main(["assess", str(snap), "--as-of", "collected", "--json", str(offline), "-q"]) == collected == 1
+    assert capsys.readouterr().err == ""
+    client = json.loads(snap.read_text())["facts"]["entra_mfa_client"]
+    assert client["found"] is True and "credentials" not in client
+    assert len(client["key_credentials"]) == 2 and all(c["thumbprint"] for c in client["key_credentials"])
+    live_doc, offline_doc = json.loads(live.read_text()), json.loads(offline.read_text())
+    assert offline_doc["findings"] == live_doc["findings"]
+    mfa = next(f for f in offline_doc["findings"] if f["check_id"] == "adfs.mfa-adapter-certificate")
+    assert mfa["status"] == "pass" and "registered in Entra ID" in mfa["summary"]
+    assert REDACTED not in snap.read_text()
+
+
+def _dataclass_fields(tp: object, seen: set) -> list[tuple[str, str, object]]:
+    """(owner, field name, field type) of every dataclass reachable from ``tp``'s type hints."""
+    import dataclasses  # noqa: PLC0415
+    import typing  # noqa: PLC0415
+
+    found: list[tuple[str, str, object]] = []
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp not in seen:
+        seen.add(tp)
+        for name, hint in typing.get_type_hints(tp).items():
+            found.append((tp.__name__, name, hint))
+            found += _dataclass_fields(hint, seen)
+    for arg in typing.get_args(tp):
+        found += _dataclass_fields(arg, seen)
+    return found
+
+
+def test_no_fact_field_that_is_not_a_secret_has_a_name_the_redactor_blanks():
+    """The redactor replaces the whole value under a secret-named key (password, credentials,
+    ..._token). A fact field so named must hold a secret (a string), never evidence: structured
+    evidence under such a name is blanked in every report and makes the snapshot unreadable."""
+    from adfs_readiness.redaction import _secret_key  # noqa: PLC0415
+
+    seen: set = set()
+    fields = [f for tp in fact_types(all_probes()).values() for f in _dataclass_fields(tp, seen)]
+    assert len(fields) > 100  # the walk reaches the nested fact types
+    blanked = [(owner, name, hint) for owner, name, hint in fields
+               if _secret_key(name) and hint not in (str, Optional[str])]
+    assert blanked == []
+
+
+def test_a_version_2_snapshot_with_mfa_credentials_is_still_read(tmp_path):
+    """Older snapshots stored the key credentials under ``credentials``: read as key_credentials;
+    when that release's redactor blanked them the reason says so (collect again)."""
+    from adfs_readiness.facts.entra_mfa import EntraMfaClient  # noqa: PLC0415
+    from adfs_readiness.snapshot import SnapshotError, read_snapshot  # noqa: PLC0415
+    from adfs_readiness.settings import Limits  # noqa: PLC0415
+
+    credential = {"key_id": "k1", "display_name": "CN=t, OU=Microsoft AD FS Azure MFA", "start": None,
+                  "end": "2027-01-01T00:00:00+00:00", "thumbprint": "AB" * 20, "certificate": None}
+    doc = {"format": "adfs-readiness-evidence", "snapshot_version": 2, "now": "2026-11-30T12:00:00+00:00",
+           "config": {}, "facts": {"entra_mfa_client": {"configured": True, "source": "https://graph.lab.test/x",
+                                                        "found": True, "credentials": [credential], "problems": []}}}
+    old = tmp_path / "v2.json"
+    old.write_text(json.dumps(doc))
+    client = read_snapshot(old, all_probes(), Limits()).facts["entra_mfa_client"]
+    assert isinstance(client, EntraMfaClient) and client.key_credentials[0].thumbprint == "AB" * 20
+    doc["facts"]["entra_mfa_client"]["credentials"] = REDACTED
+    old.write_text(json.dumps(doc))
+    with pytest.raises(SnapshotError, match="entra_mfa_client.credentials: blanked by the release that wrote "
+                                            "this version 2 snapshot: collect the evidence again"):
+        read_snapshot(old, all_probes(), Limits())

@@ -33,6 +33,7 @@ from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.facts.codec import FactDecodeError, decode, encode
+from adfs_readiness.facts.entra_mfa import ENTRA_MFA_CLIENT_FACT
 from adfs_readiness.files import PRIVATE_MODE, read_capped, write_atomic
 from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.model import Provenance, RunResult
@@ -46,8 +47,10 @@ __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "REDACTED", "SnapshotError", "
 
 SNAPSHOT_FORMAT = "adfs-readiness-evidence"
 #: 2: the configuration is stored in the shape of the TOML file (sections); version 1 stored it
-#: flat and is still read (settings.legacy).
-SNAPSHOT_VERSION = 2
+#: flat and is still read (settings.legacy). 3: the Azure MFA client's key credentials are stored
+#: as ``key_credentials`` (under ``credentials`` the redactor blanked them, so version 2 snapshots
+#: with any could not be assessed); version 2 and 1 files are still read (:func:`_upgrade_facts`).
+SNAPSHOT_VERSION = 3
 
 
 class SnapshotError(ValueError):
@@ -150,7 +153,8 @@ def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec], limits: Limits = 
             config_doc = nest_flat_config(config_doc)
         config = local_config(decode(Settings, config_doc, "config"), limits)
         types = _types(probes)
-        facts = {key: _decode_fact(key, value, types.get(key)) for key, value in doc["facts"].items()}
+        fact_docs = _upgrade_facts(doc["facts"], version) if version < 3 else doc["facts"]
+        facts = {key: _decode_fact(key, value, types.get(key)) for key, value in fact_docs.items()}
     except FactDecodeError as exc:
         raise SnapshotError(f"{path}: {exc}") from None
     collected_on = doc.get("collected_on")
@@ -256,6 +260,27 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
 
 def _types(probes: Mapping[str, ProbeSpec]) -> dict[str, type]:
     return {k: s.fact_type for k, s in probes.items() if getattr(s, "fact_type", None) is not None}
+
+
+def _upgrade_facts(facts: Mapping[str, Any], version: int) -> dict[str, Any]:
+    """The facts of a version 1 or 2 snapshot in today's shape: ``entra_mfa_client.credentials``
+    is now ``key_credentials``.
+
+    Raises:
+        FactDecodeError: the credentials were blanked by the redactor of those releases (not a
+            list): what Entra ID holds is lost, so the MFA adapter check cannot be judged from it.
+    """
+    upgraded = dict(facts)
+    client = facts.get(ENTRA_MFA_CLIENT_FACT)
+    if isinstance(client, dict) and "credentials" in client and "key_credentials" not in client:
+        credentials = client["credentials"]
+        if not isinstance(credentials, list):
+            raise FactDecodeError(f"{ENTRA_MFA_CLIENT_FACT}.credentials",
+                                  f"blanked by the release that wrote this version {version} snapshot: "
+                                  "collect the evidence again with this release")
+        upgraded[ENTRA_MFA_CLIENT_FACT] = {**{k: v for k, v in client.items() if k != "credentials"},
+                                           "key_credentials": credentials}
+    return upgraded
 
 
 def _decode_fact(key: str, value: Any, fact_type: type | None) -> Any:

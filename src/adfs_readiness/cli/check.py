@@ -134,7 +134,10 @@ def _run_fleet(registry: Any, args: argparse.Namespace) -> int:
         for warning in (o.run.warnings if o.run else ()):
             warn(f"{o.tenant.name}: {warning}")
         if o.error:
-            print(terminal_safe(f"adfs-readiness: {o.tenant.name}: {o.error}"), file=sys.stderr)
+            # A configuration error lists one problem a line: each line is made safe and the line
+            # breaks are kept, as for a single run (made safe whole, they printed as backslash-n).
+            lines = f"adfs-readiness: {o.tenant.name}: {o.error}".splitlines()
+            print("\n".join(terminal_safe(line) for line in lines), file=sys.stderr)
     if not args.quiet:
         for row in index["rows"]:
             verdict = row["verdict"] or "NOT RUN"

@@ -45,12 +45,13 @@ class EntraMfaClient:
         configured: False when live Graph is not configured (``[cloud] tenant_id`` / ``client_id``).
         source: the Graph URL asked.
         found: whether the service principal exists in the tenant (None = not determined).
-        credentials: its key credentials.
+        key_credentials: its key credentials (Graph's ``keyCredentials``: public certificates and
+            their dates, no secret; not named ``credentials``, a key the redactor blanks whole).
         problems: why it could not be read (token refused, HTTP status, malformed answer).
     """
 
     configured: bool
     source: str | None = None
     found: bool | None = None
-    credentials: tuple[MfaKeyCredential, ...] = ()
+    key_credentials: tuple[MfaKeyCredential, ...] = ()
     problems: tuple[str, ...] = ()

@@ -102,5 +102,5 @@ def probe_entra_mfa_client(ctx: ProbeContext) -> EntraMfaClient:
         return EntraMfaClient(configured=True, source=url,
                               problems=(f"Graph answered HTTP {answer.status} {code}".rstrip() + hint,))
     credentials, problems = parse_key_credentials(data)
-    return EntraMfaClient(configured=True, source=url, found=True, credentials=tuple(credentials),
+    return EntraMfaClient(configured=True, source=url, found=True, key_credentials=tuple(credentials),
                           problems=tuple(problems))

@@ -17,11 +17,16 @@ COMMAND_LINE = "command line"
 
 #: Keys whose values are never echoed back (an admin may type a secret under a wrong name).
 _SECRET_HINTS = ("pass", "secret", "pwd", "token", "credential", "private")
+#: Field terms that contain a hint but name no secret: the token-signing / token-decrypting
+#: thresholds are day counts an admin must see to fix.
+_NOT_SECRET_TERMS = ("token_signing", "token_decrypting", "token-signing", "token-decrypting")
 
 
 def shown_value(key: str, value: Any) -> str:
     """How ``value`` appears in a message: TOML-like, hidden when the key smells of a secret."""
     leaf = key.rsplit(".", 1)[-1].lower()
+    for term in _NOT_SECRET_TERMS:
+        leaf = leaf.replace(term, "")
     if any(h in leaf for h in _SECRET_HINTS):
         return "<hidden>"
     if isinstance(value, str):
