@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -24,37 +23,11 @@ from pathlib import Path
 import pytest
 
 from hostile import run_cli
+from netns import ip as _ip
+from netns import namespace as _namespace
+from netns import netns_reason as _netns_reason
 
 _ids = itertools.count(1)
-
-
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
-def _netns_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "network namespaces need root"
-    if shutil.which("ip") is None:
-        return "iproute2 (ip) is not installed"
-    return None
-
-
-@contextmanager
-def _namespace(resolv_conf: str) -> Iterator[str]:
-    """A private network namespace with loopback up and ``resolv.conf`` as its resolver
-    configuration (``ip netns exec`` mounts /etc/netns/<name>/resolv.conf over /etc/resolv.conf)."""
-    name = f"adfsr-local-{os.getpid()}-{next(_ids)}"
-    folder = Path("/etc/netns") / name
-    _ip("netns", "add", name)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "resolv.conf").write_text(resolv_conf)
-        _ip("-n", name, "link", "set", "lo", "up")
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
