@@ -310,6 +310,43 @@ def test_class7_ldap_server_echoing_the_bind_password_leaks_it_nowhere(tmp_path:
                      folders=(out, _data_dir()))
 
 
+@pytest.mark.parametrize("source", ["prompt", "keyring"])
+def test_class7_a_prompted_or_keyring_bind_password_echoed_by_the_ldap_server_leaks_nowhere(tmp_path: Path,
+                                                                                            source: str) -> None:
+    """A password that does not come from an environment variable the redactor knows by name is
+    registered as a run secret as soon as it is read (it used to reach the report verbatim when a
+    DC echoed it)."""
+    password = "Pr0mpt-or-K3yring/Secret%41"
+    tests = str(Path(__file__).parent)
+    env = ({"TEST_KEYRING_PASSWORD": password, "PYTHON_KEYRING_BACKEND": "env_keyring.EnvironmentKeyring",
+            "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+           if source == "keyring" else {})
+    stdin = f"{password}\n".encode() if source == "prompt" else None
+    with EchoingLdapServer() as ldap:
+        config = tmp_path / "ldap.toml"
+        config.write_text(f'[federation]\nservice_name = "sts.contoso.com"\n\n[directory]\n'
+                          f'server = "ldap://127.0.0.1:{ldap.port}"\nbind_user = "CORP\\\\svc-readiness"\n'
+                          f'password_source = "{source}"\nbase_dn = "DC=corp,DC=contoso,DC=com"\n')
+        out = tmp_path / "out"
+        out.mkdir()
+        run = run_cli("check", "--config", str(config), "-vv", "--only", "directory.connect",
+                      "--json", str(out / "r.json"), "--html", str(out / "r.html"), "--csv", str(out / "r.csv"),
+                      "--metrics", str(out / "r.prom"), "--timeout", "3", "--deadline", "30",
+                      env=env, stdin=stdin, new_session=True)
+        collected = run_cli("collect", "--config", str(config), "--only", "directory.connect", "--out",
+                            str(out / "snapshot.json"), "-q", "--timeout", "3", "--deadline", "30",
+                            env=env, stdin=stdin, new_session=True)
+    run.assert_clean()
+    collected.assert_clean()
+    report = json.loads((out / "r.json").read_text())
+    connect = next(f for f in report["findings"] if f["check_id"] == "directory.connect")
+    # The bind was made with the password (the server echoed it back), and it was scrubbed.
+    assert connect["status"] == "error" and "the DC refused the credentials" in connect["summary"], connect
+    assert "[REDACTED]" in connect["summary"]
+    assert_no_secret(password, texts=(run.out, run.err, collected.out, collected.err),
+                     folders=(out, _data_dir()))
+
+
 def test_class7_webhook_url_secret_is_in_no_log_and_no_output(tmp_path: Path) -> None:
     token = "T0KEN-5ecret-B000-XXXXXXXXXXXXXXXX"
     with HostileServer(lambda c, r, s: answer(c, f"echo {r.path}".encode(), status=f"500 {r.path}")) as hook:
