@@ -231,6 +231,8 @@ def _graph_server(token: str, graph: str) -> "HostileServer.__init__":
         if host.startswith(GRAPH):
             if graph == "bomb":
                 return send_bomb(connection, BOMB)
+            if graph in _HOSTILE_JSON:
+                return answer(connection, _HOSTILE_JSON[graph])
             if graph == "surrogates":
                 body = ('{"value": [{"issuerUri": "http://sts.contoso.com/adfs/services/trust\\ud800", '
                         '"passiveSignInUri": "https://sts.contoso.com/adfs/ls/\\udfff", '
@@ -239,6 +241,15 @@ def _graph_server(token: str, graph: str) -> "HostileServer.__init__":
         return answer(connection, b"{}", status="404 Not Found")
 
     return handler
+
+
+#: Graph answers that are JSON only to a lenient parser: the one untrusted-JSON reader refuses
+#: them with the bounds it applies to exports and snapshots (NaN is not JSON, RFC 8259 6).
+_HOSTILE_JSON = {
+    "nan": b'{"value": [{"issuerUri": NaN, "passiveSignInUri": Infinity}]}',
+    "deep": b'{"value": ' + b"[" * 70 + b"]" * 70 + b"}",
+    "digits": b'{"value": [{"preferredAuthenticationProtocol": ' + b"7" * 5000 + b"}]}",
+}
 
 
 def _graph_config(tmp_path: Path, server: HostileServer, ca_file: Path) -> Path:
@@ -257,6 +268,9 @@ def _graph_config(tmp_path: Path, server: HostileServer, ca_file: Path) -> Path:
     ("drip", "ok", "could not get a token from login.hostile.test"),
     ("ok", "bomb", "contoso.com: Graph request failed: too_large: answer larger than"),
     ("ok", "surrogates", None),
+    ("ok", "nan", "contoso.com: Graph answered HTTP 200 with a body that is not JSON (NaN is not a JSON value)"),
+    ("ok", "deep", "contoso.com: Graph answered HTTP 200 with a body that is not JSON ($.value"),
+    ("ok", "digits", "with a body that is not JSON (a number with 5,000 digits (at most 40 are accepted))"),
 ])
 def test_class3_7_graph_and_its_token_endpoint_are_capped_timed_and_scrubbed(tmp_path: Path, token: str, graph: str,
                                                                            words: str | None) -> None:
