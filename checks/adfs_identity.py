@@ -12,7 +12,9 @@ from typing import Any
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check, days_left
 from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AZURE_MFA_PROVIDER, AdfsExport
 from adfs_readiness.facts.adfs_servers import ROLE_ADFS, StoredCertificate
-from adfs_readiness.facts.claim_rules import AD_UPN_CLAIM, IMMUTABLE_ID_CLAIM, UPN_CLAIM, ClaimSource
+from adfs_readiness.facts import METADATA_FACT
+from adfs_readiness.facts.claim_rules import AD_UPN_CLAIM, IMMUTABLE_ID_CLAIM, UPN_CLAIM, ClaimRuleSet, ClaimSource
+from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, EntraFederationFacts
 from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID, ENTRA_MFA_CLIENT_FACT, EntraMfaClient
 
 from ._adfs_common import (
@@ -23,7 +25,15 @@ from ._adfs_common import (
     export_of,
     need,
 )
-from ._refs_entra import REF_ENTRA_TRUST, REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROPERTIES
+from ._issuer import (
+    CERTAIN_MISMATCH,
+    adfs_identifier,
+    compare_issuers,
+    issuer_for_user,
+    parent_domain,
+    sample_upn,
+)
+from ._refs_entra import REF_ENTRA_TRUST, REF_EXTRANET_LOCKOUT, REF_MULTIPLE_DOMAINS, REF_SET_ADFSPROPERTIES
 from .directory_rules import anchor_population
 
 __all__ = ["o365_claim_rules", "smart_lockout", "mfa_adapter_certificate", "immutable_id_source"]
@@ -112,22 +122,30 @@ def _judge_immutable_id(kind: str, anchor: str | None, how: str) -> tuple[Status
                       f"whose values differ cannot sign in (AADSTS51004)")
 
 
-@check(id="adfs.o365-claim-rules", title="Microsoft 365 trust issues ImmutableID and UPN", area=Area.ADFS,
-       severity=Severity.CRITICAL, blocker=True, requires=(ADFS_EXPORT_FACT,), optional=(_DIRECTORY_FACT,),
+@check(id="adfs.o365-claim-rules", title="Microsoft 365 trust issues ImmutableID, UPN and the issuer Entra expects",
+       area=Area.ADFS, severity=Severity.CRITICAL, blocker=True, requires=(ADFS_EXPORT_FACT,),
+       optional=(_DIRECTORY_FACT, ENTRA_FEDERATION_FACT, METADATA_FACT),
        rule="The Microsoft Office 365 Identity Platform trust's issuance transform rules (parsed with the claim rule "
             "language grammar) issue the ImmutableID claim from the sourceAnchor Entra Connect uses "
             "(ms-DS-ConsistencyGuid with objectGUID as fallback, or objectGUID; [adfs] source_anchor, else inferred "
-            "from the directory) and the UPN claim from userPrincipalName ([adfs] upn_attribute). No ImmutableID or "
-            "UPN at all blocks SSO; the wrong source is a non-blocking fail.",
+            "from the directory) and the UPN claim from userPrincipalName ([adfs] upn_attribute); when Entra's "
+            "federation settings were read, the issuer the rules give a user of each domain (the issuerid rule's "
+            "output, else AD FS's identifier) is exactly the domain's issuerUri (a subdomain: its parent's). No "
+            "ImmutableID or UPN at all, or an issuer Entra does not hold, blocks SSO; the wrong source is a "
+            "non-blocking fail.",
        remediation="Let Entra Connect rewrite the rules (Microsoft Entra Connect > Manage federation > Reset Microsoft "
                    "Entra ID trust), or set them with Set-AdfsRelyingPartyTrust -TargetIdentifier "
                    "urn:federation:MicrosoftOnline -IssuanceTransformRules <the rules Entra Connect documents>.",
-       references=(REF_ENTRA_TRUST, REF_CLAIM_RULE_LANGUAGE, REF_DESIGN_CONCEPTS))
+       references=(REF_ENTRA_TRUST, REF_CLAIM_RULE_LANGUAGE, REF_DESIGN_CONCEPTS, REF_MULTIPLE_DOMAINS))
 def o365_claim_rules(ctx: CheckContext) -> Outcome:
-    """FAIL (blocking) when no rule issues ImmutableID or UPN; FAIL (not blocking) when they come from
-    another source than Entra Connect's configured one (WARN when that source was only inferred);
-    INFO when the sourceAnchor is unknown; ERROR when the rules are not in the export or do not
-    parse; SKIP without the Microsoft 365 trust (adfs.o365-relying-party reports it)."""
+    """FAIL (blocking) when no rule issues ImmutableID or UPN, or (with Entra's federation settings)
+    when the issuer the rules give a user of a domain is not that domain's issuerUri (AADSTS50107;
+    Microsoft Learn, "Multiple Domain Support for Federating with Microsoft Entra ID": Entra finds
+    the domain by the issuerid claim, else the token's Issuer); WARN when they differ only by letter
+    case or a trailing slash, or the issuer cannot be computed; FAIL (not blocking) when ImmutableID
+    or UPN come from another source than Entra Connect's configured one (WARN when that source was
+    only inferred); INFO when the sourceAnchor is unknown; ERROR when the rules are not in the
+    export or do not parse; SKIP without the Microsoft 365 trust (adfs.o365-relying-party reports it)."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
@@ -175,10 +193,54 @@ def o365_claim_rules(ctx: CheckContext) -> Outcome:
     elif rewritten:
         statuses.append(Status.WARN)
         sentences.append("a rule rewrites the ImmutableID or UPN value on the way")
+    issuer_blocks = _judge_issuers(ctx, rules, statuses, sentences, evidence)
     order = (Status.FAIL, Status.WARN, Status.INFO, Status.PASS)
     status = next(s for s in order if s in statuses)
     return Outcome(status, "; ".join(sentences) + ".", evidence=evidence,
-                   blocker=False if status is Status.FAIL else None)
+                   blocker=None if issuer_blocks else False if status is Status.FAIL else None)
+
+
+def _judge_issuers(ctx: CheckContext, rules: ClaimRuleSet, statuses: list[Status], sentences: list[str],
+                   evidence: dict[str, Any]) -> bool:
+    """Compare, per domain of Entra's federation settings, the issuer the rules give its users with
+    the issuerUri Entra holds; add the statuses and sentences; True when a mismatch blocks sign-in."""
+    entra = ctx.facts.get(ENTRA_FEDERATION_FACT)
+    if not isinstance(entra, EntraFederationFacts) or not entra.configured or not entra.domains:
+        return False
+    identifier = adfs_identifier(ctx)
+    held = {d.domain.lower(): d.issuer_uri for d in entra.domains if d.issuer_uri}
+    compared: dict[str, Any] = {}
+    blocks = False
+    for domain in sorted(held):
+        parent = parent_domain(domain, frozenset(held))
+        needed = held[parent] if parent else held[domain]
+        issued = issuer_for_user(rules, sample_upn(domain), identifier)
+        compared[domain] = {"entra_issuer_uri": needed, "inherited_from": parent, "adfs_issues": issued.value,
+                            "how": issued.how, "issuerid_rule": issued.rule}
+        if issued.value is None:
+            statuses.append(Status.WARN)
+            sentences.append(f"the issuer the rules give users of {domain} cannot be computed ({issued.how}); Entra ID "
+                             f"expects {needed!r}")
+            continue
+        difference = compare_issuers(issued.value, needed)
+        if difference is None:
+            continue
+        if difference in CERTAIN_MISMATCH:
+            statuses.append(Status.FAIL)
+            blocks = True
+            sentences.append(f"users of {domain} get the issuer {issued.value!r} ({issued.how}), but Entra ID holds "
+                             f"{needed!r}{f' (inherited from {parent})' if parent else ''} for them: sign-in fails "
+                             f"with AADSTS50107")
+        else:
+            statuses.append(Status.WARN)
+            sentences.append(f"users of {domain} get the issuer {issued.value!r} and Entra ID holds {needed!r}: they "
+                             f"differ only by {difference}, which Entra ID may refuse (AADSTS50107)")
+    evidence["issuer_by_domain"] = compared
+    evidence["adfs_identifier"], evidence["adfs_identifier_source"] = identifier.value, identifier.source
+    if compared and all(v["adfs_issues"] is not None and compare_issuers(v["adfs_issues"], v["entra_issuer_uri"]) is None
+                        for v in compared.values()):
+        sentences.append(f"users of {', '.join(compared)} get the issuer Entra ID holds for their domain")
+    return blocks
 
 
 _LOG_ONLY_WITH_SOFT_LOCKOUT = ("3", "adpasswordcounter,adfssmartlockoutlogonly", "adfssmartlockoutlogonly,adpasswordcounter")
