@@ -243,50 +243,79 @@ def _judge_issuers(ctx: CheckContext, rules: ClaimRuleSet, statuses: list[Status
     return blocks
 
 
-_LOG_ONLY_WITH_SOFT_LOCKOUT = ("3", "adpasswordcounter,adfssmartlockoutlogonly", "adfssmartlockoutlogonly,adpasswordcounter")
+#: Set-AdfsProperties -ExtranetLockoutMode is a flags enum (ExtranetLockoutModes in
+#: Microsoft.IdentityServer.PolicyModel.Configuration: ADPasswordCounter = 1, ADFSSmartLockoutLogOnly = 2,
+#: ADFSSmartLockoutEnforce = 4, as the AD FS module's type shows, e.g. its stub in github.com/X-Guardian/AdfsDsc,
+#: Tests/Unit/Stubs/AdfsStub.psm1). Windows PowerShell 5.1's ConvertTo-Json writes the number.
+_LOCKOUT_FLAGS = {"adpasswordcounter": 1, "adfssmartlockoutlogonly": 2, "adfssmartlockoutenforce": 4}
+_LOCKOUT_NAMES = {1: "ADPasswordCounter", 2: "ADFSSmartLockoutLogOnly", 4: "ADFSSmartLockoutEnforce"}
+
+
+def _lockout_flags(mode: str) -> int | None:
+    """The ExtranetLockoutMode value as flags: a number as ConvertTo-Json writes it, or the names
+    Get-AdfsProperties prints (several joined by ", "; Microsoft's examples write "Adfs..."), case
+    insensitive. None for anything else."""
+    text = mode.strip()
+    if text.isdigit():
+        return int(text) if len(text) <= 4 else None
+    flags = 0
+    for part in text.split(","):
+        flag = _LOCKOUT_FLAGS.get(part.strip().lower().replace(" ", ""))
+        if flag is None:
+            return None
+        flags |= flag
+    return flags
 
 
 @check(id="adfs.smart-lockout", title="Extranet Smart Lockout enforced", area=Area.ADFS, severity=Severity.MEDIUM,
        blocker=False, requires=(ADFS_EXPORT_FACT,),
-       rule="Extranet lockout is on in Extranet Smart Lockout's enforce mode (ADFSSmartLockoutEnforce); log-only "
-            "mode (ADFSSmartLockoutLogOnly, or AD FS 2019's mode 3 that keeps the soft lockout while ESL logs) is a "
-            "warn; the classic soft lockout (ADPasswordCounter, the default; none on AD FS 2012 R2) is info.",
+       rule="Extranet lockout is on in Extranet Smart Lockout's enforce mode (ADFSSmartLockoutEnforce, 4); log-only "
+            "mode (ADFSSmartLockoutLogOnly, 2, or AD FS 2019's mode 3, ADPasswordCounter + ADFSSmartLockoutLogOnly, "
+            "which keeps the soft lockout while ESL logs) is a warn; the classic soft lockout (ADPasswordCounter, 1, "
+            "the default; none on AD FS 2012 R2) is info; a combination Microsoft does not document is not determined.",
        remediation="Set-AdfsProperties -EnableExtranetLockout $true -ExtranetLockoutMode AdfsSmartLockoutLogOnly, review "
                    "the familiar locations it records for a while (3-7 days), then Set-AdfsProperties "
                    "-ExtranetLockoutMode AdfsSmartLockoutEnforce and restart adfssrv on every node.",
        references=(REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROPERTIES))
 def smart_lockout(ctx: CheckContext) -> Outcome:
-    """PASS in enforce mode; WARN in log-only mode (with or without AD FS 2019's soft lockout kept)
-    or with extranet lockout off; INFO for the classic soft lockout (ADPasswordCounter, Microsoft's
-    default, or no mode at all: AD FS 2012 R2); ERROR for a value that is none of Set-AdfsProperties'
-    documented ones. Mode names compare case-insensitively (Get-AdfsProperties prints
-    ADFSSmartLockoutEnforce; Microsoft's examples set AdfsSmartLockoutEnforce)."""
+    """The modes of ExtranetLockoutMode as Microsoft documents them (Microsoft Learn, "AD FS Extranet
+    Lockout and Extranet Smart Lockout": ADPasswordCounter the default legacy soft lockout,
+    ADFSSmartLockoutLogOnly, ADFSSmartLockoutEnforce, and on AD FS 2019 ``Set-AdfsProperties
+    -ExtranetLockoutMode 3``, "a bitwise combination of ADPasswordCounter and ADFSSmartLockoutLogOnly"),
+    by name or by number (a flags enum: 1, 2, 4; see ``_LOCKOUT_FLAGS``): PASS in enforce mode (4);
+    WARN in log-only mode (2, or 3 with the soft lockout kept) or with extranet lockout off; INFO
+    for the classic soft lockout (1, or no mode at all: AD FS 2012 R2); ERROR for a value or a
+    combination Microsoft does not document (0, 5, 6, 7, another name), naming what it holds."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
     props = need(export.properties, "its properties", export)
     enabled = need(props.enable_extranet_lockout, "EnableExtranetLockout", export)
     mode = props.extranet_lockout_mode
-    evidence = {"EnableExtranetLockout": enabled, "ExtranetLockoutMode": mode}
+    flags = _lockout_flags(mode) if mode is not None else 1
+    names = [name for bit, name in _LOCKOUT_NAMES.items() if flags is not None and flags & bit]
+    evidence: dict[str, Any] = {"EnableExtranetLockout": enabled, "ExtranetLockoutMode": mode,
+                                "mode_flags": flags, "mode_names": names}
     if not enabled:
         return Outcome(Status.WARN, "Extranet lockout is off, so Extranet Smart Lockout does not protect accounts.",
                        evidence=evidence)
-    normalized = (mode or "").lower().replace(" ", "")
-    if normalized == "adfssmartlockoutenforce":
-        return Outcome(Status.PASS, "Extranet Smart Lockout is enforced.", evidence=evidence)
-    if normalized == "adfssmartlockoutlogonly":
+    if flags == 4:
+        return Outcome(Status.PASS, "Extranet Smart Lockout is enforced (ADFSSmartLockoutEnforce).", evidence=evidence)
+    if flags == 2:
         return Outcome(Status.WARN, "Extranet Smart Lockout only logs (AdfsSmartLockoutLogOnly): it locks nobody out.",
                        evidence=evidence)
-    if normalized in _LOG_ONLY_WITH_SOFT_LOCKOUT:
+    if flags == 3:
         return Outcome(Status.WARN, "Extranet Smart Lockout only logs while the classic soft lockout stays enforced "
                                     "(AD FS 2019's mode 3): move to AdfsSmartLockoutEnforce once the familiar "
                                     "locations are learnt.", evidence=evidence)
-    if mode is None or normalized in ("adpasswordcounter", "adlockoutmode"):
+    if flags == 1:
         return Outcome(Status.INFO, "The classic extranet soft lockout is on (ADPasswordCounter, no Extranet Smart "
                                     "Lockout): a password attack also locks the real user out from the extranet.",
                        evidence=evidence)
-    raise CannotDetermine(f"ExtranetLockoutMode has the unknown value {mode!r} (Set-AdfsProperties documents "
-                          f"ADPasswordCounter, ADFSSmartLockoutLogOnly and ADFSSmartLockoutEnforce).", evidence)
+    held = (f"the flags {' + '.join(names)} ({flags})" if names else f"the value {mode!r}")
+    raise CannotDetermine(f"ExtranetLockoutMode holds {held}, which Microsoft does not document (Set-AdfsProperties "
+                          f"documents ADPasswordCounter = 1, ADFSSmartLockoutLogOnly = 2, ADFSSmartLockoutEnforce = 4, "
+                          f"and AD FS 2019 the combination 3).", evidence)
 
 
 def _mfa_configured(export: AdfsExport) -> bool | None:
