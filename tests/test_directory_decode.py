@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import base64
+import json
 import sys
 import uuid
 from datetime import datetime, timezone
