@@ -39,12 +39,12 @@ def _child_scan(args: argparse.Namespace) -> None:
     """Runs inside the DC's namespace: our probe, then every directory check on its fact (the
     attribute rules run there since the rules moved out of the probe); prints a JSON line."""
     from adfs_readiness.api import CannotDetermine, CheckContext
-    from adfs_readiness.config import config_from_mapping
+    from adfs_readiness.settings import settings_from_mapping
     from adfs_readiness.engine.registry import discover_checks
     from adfs_readiness.facts.directory import DIRECTORY_FACT
     from adfs_readiness.probes.directory import gather_directory
 
-    cfg = config_from_mapping({"directory": {"server": "ldap://127.0.0.1", "bind_user": "Administrator@CONTOSO.TEST",
+    cfg = settings_from_mapping({"directory": {"server": "ldap://127.0.0.1", "bind_user": "Administrator@CONTOSO.TEST",
                                              "service_account": "gmsa-adfs"},
                                "federation": {"domains": ["contoso.com"]}})
     t0 = time.perf_counter()

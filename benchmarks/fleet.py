@@ -25,13 +25,13 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from adfs_readiness.config import Config, HostPort
 from adfs_readiness.engine.registry import discover_checks
-from adfs_readiness.fleet import Tenant, fleet_exit_code, fleet_index, run_fleet
+from adfs_readiness.app.fleet import Tenant, fleet_exit_code, fleet_index, run_fleet
 from adfs_readiness.lab import Lab
 from adfs_readiness.probes.catalog import all_probes
 from adfs_readiness.report import render_html, render_json
-from adfs_readiness.scheduled import ScheduleOptions
+from adfs_readiness.app.scheduled import ScheduleOptions
+from adfs_readiness.settings import FederationSettings, HostPort, NetworkSettings, Settings, TlsSettings
 
 _SCENARIOS = ("healthy", "demo", "token-signing-warn", "rollover", "sha1-signature", "token-signing-expired")
 
@@ -71,8 +71,10 @@ def main() -> None:
         tenants = []
         for i, (fs_name, host, port, ca_bundle) in enumerate(started):
             name = f"tenant{i:03d}"
-            config = Config(source=f"{name}.toml", service_name=fs_name, service_address=HostPort(host, port),
-                            ca_bundle=Path(ca_bundle), timeout_seconds=5.0, deadline_seconds=60.0)
+            config = Settings(source=f"{name}.toml",
+                              federation=FederationSettings(service_name=fs_name, service_address=HostPort(host, port)),
+                              tls=TlsSettings(ca_bundle=Path(ca_bundle)),
+                              network=NetworkSettings(timeout_seconds=5.0, deadline_seconds=60.0))
             tenants.append(Tenant(name, root / f"{name}.toml", config))
         print(f"started {len(tenants)} lab tenants (in a child process) in {time.monotonic() - t0:.1f} s; "
               f"{multiprocessing.cpu_count()} CPUs")

@@ -208,7 +208,7 @@ def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: St
         return Outcome(Status.SKIP, f"The directory's schema has no {attribute} attribute (no Exchange "
                                     "schema extension), so there is nothing to check.", evidence={"attribute": attribute})
     objects, skipped = scope(facts.scan)
-    report = rule_report(check_id, objects, ctx.config.federated_domains)
+    report = rule_report(check_id, objects, ctx.config.federation.domains)
     csv = csv_path(ctx)
     evidence = _scan_evidence(facts, report, csv, skipped)
     commands = attribute_commands(check_id, report.problems)

@@ -117,7 +117,7 @@ def failed_lookup_outcome(lookup: DnsLookup, view: DnsView, what: str, target: s
 def service_name_or_skip(ctx: CheckContext) -> str | Outcome:
     """The configured federation service name, or a SKIP outcome when none is configured (an
     offline run on a metadata file has nothing to look up)."""
-    name = ctx.config.service_name
+    name = ctx.config.federation.service_name
     if not name:
         return Outcome(Status.SKIP, "No federation service name is configured (federation.service_name): "
                                     "nothing to look up.")

@@ -80,8 +80,8 @@ def adfs_identifier(ctx: CheckContext) -> AdfsIdentifier:
     properties = getattr(export, "properties", None) if getattr(export, "configured", False) else None
     if properties is not None and properties.identifier:
         return AdfsIdentifier(properties.identifier, "AD FS's Identifier property (Get-AdfsProperties, AD FS export)")
-    if ctx.config.expected_issuer:
-        return AdfsIdentifier(ctx.config.expected_issuer, "the configured federation.expected_issuer")
+    if ctx.config.federation.expected_issuer:
+        return AdfsIdentifier(ctx.config.federation.expected_issuer, "the configured federation.expected_issuer")
     return AdfsIdentifier(None, "AD FS's identifier was not read in this run (no federation metadata, no AD FS "
                                 "export, no federation.expected_issuer)")
 

@@ -88,8 +88,8 @@ def _upn_source(sources: tuple[ClaimSource, ...], upn_attribute: str) -> str:
 def _expected_anchor(ctx: CheckContext) -> tuple[str | None, str]:
     """The sourceAnchor Entra Connect uses: configured, else inferred from the directory (Entra
     Connect writes ms-DS-ConsistencyGuid back on every object it syncs when that is its anchor)."""
-    if ctx.config.adfs_source_anchor:
-        return ctx.config.adfs_source_anchor, "configured ([adfs] source_anchor)"
+    if ctx.config.adfs.source_anchor:
+        return ctx.config.adfs.source_anchor, "configured ([adfs] source_anchor)"
     directory = ctx.facts.get(_DIRECTORY_FACT)
     scan = getattr(directory, "scan", None) if getattr(directory, "configured", False) else None
     objects, with_consistency_guid = anchor_population(scan) if scan is not None else (0, 0)
@@ -163,7 +163,7 @@ def o365_claim_rules(ctx: CheckContext) -> Outcome:
     upn_sources = rules.sources_of(UPN_CLAIM)
     id_sources = rules.sources_of(IMMUTABLE_ID_CLAIM)
     anchor, how = _expected_anchor(ctx)
-    upn_attribute = ctx.config.adfs_upn_attribute
+    upn_attribute = ctx.config.adfs.upn_attribute
     evidence: dict[str, Any] = {"trust": trust.name, "rules": list(rules.rule_names),
                                 "immutable_id_sources": _describe(id_sources or ()),
                                 "upn_sources": _describe(upn_sources or ()), "expected_source_anchor": anchor,

@@ -43,7 +43,7 @@ _SYSTEM = ("nt authority\\system", "localsystem", ".\\localsystem", "system")
 
 def _fs_name(export: AdfsExport, ctx: CheckContext) -> str | None:
     props = export.properties
-    name = (props.hostname if props else None) or ctx.config.service_name
+    name = (props.hostname if props else None) or ctx.config.federation.service_name
     return name.lower() if name else None
 
 
@@ -121,7 +121,7 @@ def ssl_bindings(ctx: CheckContext) -> list[Outcome] | Outcome:
         return NO_EXPORT
     fs = _fs_name(export, ctx)
     certauth = ctx.config.scope.certificate_authentication
-    tls_port = (export.properties.tls_client_port if export.properties else None) or ctx.config.certauth_port
+    tls_port = (export.properties.tls_client_port if export.properties else None) or ctx.config.tls.certauth_port
     outcomes = []
     for server in servers_of(export, need_section="its SSL bindings"):
         bindings = server.ssl_bindings or ()

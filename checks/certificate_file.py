@@ -129,29 +129,29 @@ def certificate_file_names(ctx: CheckContext) -> Outcome:
     fact, leaf = got
     config = ctx.config
     names = list(leaf.san_dns) or ([f"CN {leaf.subject_cn}"] if leaf.subject_cn else [])
-    if not config.service_name:
+    if not config.federation.service_name:
         return Outcome(Status.SKIP, f"The certificate {leaf.label} names {', '.join(names) or 'nothing'}"
                                     f"{'' if leaf.san_dns else ' (no subjectAltName)'}; no federation service name "
                                     f"was given (--service-name, --domain), so the names were not judged.",
                        {**_base(fact, leaf, ctx), "san_dns": list(leaf.san_dns), "subject_cn": leaf.subject_cn},
                        leaf.sha1)
-    wanted = {config.service_name: "fail"}
+    wanted = {config.federation.service_name: "fail"}
     if config.scope.certificate_authentication:
-        wanted[f"certauth.{config.service_name}"] = "warn"
+        wanted[f"certauth.{config.federation.service_name}"] = "warn"
     if config.scope.device_registration:
-        wanted.update({f"enterpriseregistration.{d}": "warn" for d in config.federated_domains})
+        wanted.update({f"enterpriseregistration.{d}": "warn" for d in config.federation.domains})
     matches = {name: covers(leaf, name) for name in wanted}
     missing = [n for n, (ok, _, _) in matches.items() if not ok]
     evidence = {**_base(fact, leaf, ctx), "san_dns": list(leaf.san_dns), "subject_cn": leaf.subject_cn,
                 "required": list(wanted), "missing": missing,
                 "upn_suffix_source": "federation.domains (configured federated domains)"}
-    if config.service_name in missing:
+    if config.federation.service_name in missing:
         return Outcome(Status.FAIL, f"The certificate {leaf.label} in {fact.path} is for "
                                     f"{', '.join(names) or 'no DNS name'}, not for the federation service "
-                                    f"{config.service_name}: clients refuse it (name mismatch).", evidence, leaf.sha1)
+                                    f"{config.federation.service_name}: clients refuse it (name mismatch).", evidence, leaf.sha1)
     if not leaf.san_dns:
         return Outcome(Status.FAIL, f"The certificate {leaf.label} has no subjectAltName: it names "
-                                    f"{config.service_name} only in its subject CN, which browsers no longer accept "
+                                    f"{config.federation.service_name} only in its subject CN, which browsers no longer accept "
                                     f"(RFC 6125; Chrome, Edge, Firefox and Safari require the name in the SAN).",
                        evidence, leaf.sha1)
     if missing:

@@ -39,7 +39,7 @@ from ._refs_entra import (
 
 _NO_DOMAINS = ("No federated domains are configured (federation.domains), or realm discovery is off "
                "([cloud] realm_discovery = false).")
-_NO_ENTRA = ("No Entra federation settings are configured: give [cloud] federation_export (a JSON file from "
+_NO_ENTRA = ("No Entra federation settings are configured: give [cloud] entra_export (a JSON file from "
              "Get-MgDomainFederationConfiguration) or tenant_id and client_id for live Microsoft Graph.")
 
 
@@ -359,7 +359,7 @@ def sign_in_uris(ctx: CheckContext) -> list[Outcome] | Outcome:
     entra = _entra(ctx)
     if not entra.configured:
         return Outcome(Status.SKIP, _NO_ENTRA)
-    fs = (ctx.config.service_name or "").lower()
+    fs = (ctx.config.federation.service_name or "").lower()
     outcomes = []
     for fed in entra.domains:
         wrong, missing, seen = [], [], {}

@@ -237,7 +237,7 @@ def upn_suffixes(ctx: CheckContext) -> Outcome:
     if isinstance(facts, Outcome):
         return facts
     assert facts.scan is not None
-    domains = ctx.config.federated_domains
+    domains = ctx.config.federation.domains
     listed = set(facts.forest_upn_suffixes) | set(facts.forest_dns_names)
     users = [o for o in in_scope(facts.scan) if o.object_class in ("user", "inetOrgPerson")]
     counts: Counter[str] = Counter()
@@ -316,7 +316,7 @@ def _upn_suffix_commands(ctx: CheckContext, evidence: dict[str, Any]) -> list[st
     suffixes = [x for x in suffixes if plain_dns_name(x)]
     if not suffixes:
         return []
-    domains = [d for d in ctx.config.federated_domains if plain_dns_name(d)]
+    domains = [d for d in ctx.config.federation.domains if plain_dns_name(d)]
     target = domains[0].lower() if domains else "<verified domain>"
     facts: DirectoryFacts = ctx.fact(DIRECTORY_FACT)
     known = {n.lower() for n in (*facts.forest_upn_suffixes, *facts.forest_dns_names)}

@@ -311,7 +311,7 @@ def spn(ctx: CheckContext) -> Outcome:
     facts = gate(ctx, "spn", "service_account")
     if isinstance(facts, Outcome):
         return facts
-    fs = ctx.config.service_name
+    fs = ctx.config.federation.service_name
     if not fs:
         return Outcome(Status.SKIP, "No federation service name configured (federation.service_name).")
     regs = {r.spn.lower(): r for r in facts.spn_registrations}
@@ -505,7 +505,7 @@ def privileged_federated(ctx: CheckContext) -> Outcome:
     facts = gate(ctx, "privileged")
     if isinstance(facts, Outcome):
         return facts
-    domains = ctx.config.federated_domains
+    domains = ctx.config.federation.domains
     if not domains:
         return Outcome(Status.SKIP, "No federated domains configured (federation.domains).")
     hits: list[dict[str, Any]] = []

@@ -145,7 +145,7 @@ def _service_sids(facts: DirectoryFacts, ctx: CheckContext) -> tuple[set[str], l
     if account is not None and account.object_sid:
         sids.add(account.object_sid)
         how.append(f"directory.service_account {account.sam_account_name}")
-    fs = (ctx.config.service_name or "").lower()
+    fs = (ctx.config.federation.service_name or "").lower()
     holders = {(h.sam_account_name or "").lower() for r in facts.spn_registrations if r.spn.lower() == f"host/{fs}"
                for h in r.holders}
     if facts.dkm is not None and holders:

@@ -49,8 +49,8 @@ REF_RFC6762 = Reference("RFC 6762: Multicast DNS (.local)", "https://www.rfc-edi
 def _service_names(ctx: CheckContext) -> tuple[list[str], str]:
     """The federation service name(s) to judge and where they come from: the configured name,
     else the hosts the metadata names (its entityID and its sign-in endpoints)."""
-    if ctx.config.service_name:
-        return [ctx.config.service_name], "the configured federation service name"
+    if ctx.config.federation.service_name:
+        return [ctx.config.federation.service_name], "the configured federation service name"
     fact = ctx.facts.get(METADATA_FACT)
     document = getattr(fact, "document", None)
     if document is None:
@@ -295,8 +295,8 @@ def split_brain(ctx: CheckContext) -> Outcome:
         views[view.view] = (addresses, evidence)
     inside, outside = views["internal"][0], views["external"][0]
     cfg = ctx.config
-    expect_in = _expected(cfg.dns.expected_internal_addresses, cfg.farm_nodes)
-    expect_out = _expected(cfg.dns.expected_external_addresses, cfg.proxies)
+    expect_in = _expected(cfg.dns.expected_internal_addresses, cfg.federation.farm_nodes)
+    expect_out = _expected(cfg.dns.expected_external_addresses, cfg.federation.proxies)
     evidence = {"name": fs, "internal_addresses": inside, "external_addresses": outside,
                 "expected_internal": expect_in, "expected_external": expect_out,
                 "internal": views["internal"][1], "external": views["external"][1]}
@@ -401,12 +401,12 @@ def enterpriseregistration(ctx: CheckContext) -> Outcome | list[Outcome]:
     configured."""
     if not ctx.config.scope.device_registration:
         return [Outcome(Status.SKIP, "Device registration is not in scope (scope.device_registration).")]
-    if not ctx.config.federated_domains:
+    if not ctx.config.federation.domains:
         return [Outcome(Status.SKIP, "No federated domains are configured (federation.domains).")]
     outcomes = []
     for key in (DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT):
         view = view_of(ctx, key)
-        for domain in ctx.config.federated_domains:
+        for domain in ctx.config.federation.domains:
             outcomes.append(_drs_outcome(view, domain))
     return outcomes
 

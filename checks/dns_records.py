@@ -62,7 +62,7 @@ CAA_ISSUER_DOMAINS: dict[str, tuple[str, ...]] = {
 
 
 def _domains_or_skip(ctx: CheckContext) -> tuple[str, ...] | Outcome:
-    domains = ctx.config.federated_domains
+    domains = ctx.config.federation.domains
     if not domains:
         return Outcome(Status.SKIP, "No federated domains are configured (federation.domains).")
     return domains

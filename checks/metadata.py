@@ -95,14 +95,14 @@ def reachable(ctx: CheckContext) -> Outcome:
     fetch = fact.fetch
     if fetch is None:
         raise CannotDetermine(f"No HTTP exchange was recorded for {fact.source}.", {"source": fact.source})
-    evidence = _fetch_evidence(fact, fetch, ctx.config.metadata_url)
+    evidence = _fetch_evidence(fact, fetch, ctx.config.federation.metadata_url)
     why = ("Entra ID's automatic token-signing certificate update polls this URL from the internet; "
            "while it fails, a certificate rollover breaks sign-in.")
     if fetch.error is not None:
         kind = fetch.error.kind.value
         detail = fetch.error.reason
         if kind == "too_large":
-            detail = f"{detail} (download cap {ctx.config.max_download_bytes} bytes)"
+            detail = f"{detail} (download cap {ctx.config.network.max_download_bytes} bytes)"
         return Outcome(Status.FAIL, f"Fetching {fetch.url} failed ({kind}): {detail}. {why}", evidence=evidence)
     if fetch.status != 200:
         return Outcome(Status.FAIL, f"{fetch.url} answered HTTP {fetch.status} {fetch.reason or ''}".rstrip()
@@ -268,10 +268,10 @@ def signature(ctx: CheckContext) -> Outcome:
     references=(REF_ENTRA_TRUST, REF_SAML_METADATA),
 )
 def entity_id(ctx: CheckContext) -> Outcome:
-    """PASS when entityID == config.issuer (exact string), FAIL when different, INFO when no
+    """PASS when entityID == config.federation.issuer (exact string), FAIL when different, INFO when no
     issuer is expected (no service name nor expected_issuer configured)."""
     fact, doc = require_document(ctx)
-    expected = ctx.config.issuer
+    expected = ctx.config.federation.issuer
     evidence = {"entity_id": doc.entity_id, "expected_issuer": expected, "source": fact.source}
     if expected is None:
         return Outcome(Status.INFO, f"The metadata's entityID is {doc.entity_id}; no expected issuer is configured "
@@ -281,7 +281,7 @@ def entity_id(ctx: CheckContext) -> Outcome:
         # Host names compare as DNS compares them: STS.Contoso.com is sts.contoso.com.
         return Outcome(Status.PASS, f"The entityID {doc.entity_id} is the expected issuer.", evidence=evidence)
     hint = _issuer_difference(doc.entity_id or "", expected)
-    if not ctx.config.expected_issuer and hint.endswith("http versus https)"):
+    if not ctx.config.federation.expected_issuer and hint.endswith("http versus https)"):
         # Farms whose identifier was changed to https:// are common and work, as long as Entra's
         # IssuerUri says the same; only the default expectation was wrong, so this is a warning.
         return Outcome(Status.WARN, f"The entityID {doc.entity_id} is not AD FS's default issuer {expected}"
@@ -360,7 +360,7 @@ def endpoints(ctx: CheckContext) -> Outcome:
     """PASS when both sign-in endpoints exist, are https and on the configured host; FAIL listing
     each missing or wrong endpoint. Without a configured service name the host is not compared."""
     fact, doc = require_document(ctx)
-    expected_host = ctx.config.service_name.lower() if ctx.config.service_name else None
+    expected_host = ctx.config.federation.service_name.lower() if ctx.config.federation.service_name else None
     sso = [ep for role in doc.roles if is_idp_role(role) for ep in role.endpoints
            if ep.kind == "SingleSignOnService" and ep.binding in (_REDIRECT, _POST)]
     passive = [ep for role in doc.roles if is_sts_role(role) for ep in role.endpoints

@@ -88,7 +88,7 @@ def _expected_issuer(ctx: CheckContext, facts: SignInFacts) -> _IssuerExpectatio
     read, federation = _entra_domain(ctx, facts)
     if federation is not None and federation.issuer_uri:
         return _IssuerExpectation(federation.issuer_uri, f"Entra ID's issuerUri for {federation.domain}")
-    identifier = facts.metadata_entity_id or ctx.config.issuer
+    identifier = facts.metadata_entity_id or ctx.config.federation.issuer
     forms = [(identifier, "the federation service identifier (the issuerUri without SupportMultipleDomain)")] \
         if identifier else []
     forms += [(f"http://{candidate}/adfs/services/trust/", f"the SupportMultipleDomain issuerUri of {candidate}")

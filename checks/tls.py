@@ -483,7 +483,7 @@ def tls_san_enterpriseregistration(ctx: CheckContext) -> Outcome:
     facts = _facts(ctx)
     if not ctx.config.scope.device_registration:
         return Outcome(Status.SKIP, "Device registration is not in scope (scope.device_registration = false).")
-    domains = ctx.config.federated_domains
+    domains = ctx.config.federation.domains
     if not domains:
         raise CannotDetermine("Device registration is in scope but no federated domains (federation.domains) are "
                               "configured, so there are no UPN suffixes to check.")

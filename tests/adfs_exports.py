@@ -9,13 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.lab.adfs_samples import ServerSwitches, adfs_export_document, wap_export_document, write_adfs_export
 from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.model import Finding
 from adfs_readiness.probes.catalog import builtin_probes
+from adfs_readiness.settings import AdfsSettings, ChecksSettings, Settings
 
 FS = "sts.contoso.test"
 REGISTRY = discover_checks(strict=True)
@@ -51,11 +51,11 @@ def wap_switches(**changes: Any) -> ServerSwitches:
     return ServerSwitches(**base)
 
 
-def judge(paths: list[Path] | tuple[Path, ...], now, **config: Any) -> dict[str, list[Finding]]:
-    """Findings of the adfs.* checks by id, for a run over ``paths`` with ``config`` overrides."""
-    values: dict[str, Any] = {"adfs_export": tuple(paths), "skip_checks": OTHER_AREAS}
-    values.update(config)
-    result = run_checks(REGISTRY, builtin_probes(), Config(**values), now)
+def judge(paths: list[Path] | tuple[Path, ...], now, **sections: Any) -> dict[str, list[Finding]]:
+    """Findings of the adfs.* checks by id, for a run over ``paths`` with ``sections`` changed
+    (as ``Settings.with_changes``: ``adfs={"source_anchor": ...}``, ``scope=Scope(...)``)."""
+    config = Settings(adfs=AdfsSettings(export=tuple(paths)), checks=ChecksSettings(skip=OTHER_AREAS))
+    result = run_checks(REGISTRY, builtin_probes(), config.with_changes(**sections), now)
     found: dict[str, list[Finding]] = {}
     for finding in result.findings:
         if finding.check_id.startswith("adfs."):

@@ -11,7 +11,6 @@ import pytest
 
 from adfs_readiness.api import CheckContext
 from adfs_readiness.cli import main
-from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.lab.adfs_samples import adfs_export_document, write_adfs_export
@@ -19,6 +18,7 @@ from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.model import Status
 from adfs_readiness.probes.adfs_export import parse_ps_date, read_adfs_export
 from adfs_readiness.probes.catalog import builtin_probes
+from adfs_readiness.settings import AdfsSettings, ChecksSettings, Settings
 from adfs_readiness_checks import adfs as adfs_checks
 
 REGISTRY = discover_checks(strict=True)
@@ -41,8 +41,9 @@ def token_signing(pki, days_left=200):
 def judge(pki, tmp_path, now, **switches):
     document = adfs_export_document(pki, FS, token_signing(pki, switches.pop("ts_days", 200)), **switches)
     path = write_adfs_export(tmp_path / "adfs-export.json", document)
-    config = Config(adfs_export=path, skip_checks=("dns.*", "tls.*", "metadata.*", "token-signing.*",
-                                                    "token-decrypting.*", "endpoints.*", "cloud.*"))
+    config = Settings(adfs=AdfsSettings(export=(path,)),
+                      checks=ChecksSettings(skip=("dns.*", "tls.*", "metadata.*", "token-signing.*",
+                                                  "token-decrypting.*", "endpoints.*", "cloud.*")))
     result = run_checks(REGISTRY, builtin_probes(), config, now)
     found = {f.check_id: (f.status.value, f.evidence, f.summary) for f in result.findings if f.check_id.startswith("adfs.")}
     return found, result
@@ -94,7 +95,8 @@ def test_missing_endpoint_published_warns(pki, tmp_path, now):
         if endpoint["AddressPath"] == "/adfs/services/trust/mex":
             endpoint["Proxy"] = False
     path = write_adfs_export(tmp_path / "e.json", document)
-    result = run_checks(REGISTRY, builtin_probes(), Config(adfs_export=path, skip_checks=("dns.*", "tls.*")), now)
+    config = Settings(adfs=AdfsSettings(export=(path,)), checks=ChecksSettings(skip=("dns.*", "tls.*")))
+    result = run_checks(REGISTRY, builtin_probes(), config, now)
     (finding,) = [f for f in result.findings if f.check_id == "adfs.endpoint-exposure"]
     assert finding.status is Status.WARN and finding.evidence["required_not_published"] == ["/adfs/services/trust/mex"]
 
@@ -114,10 +116,11 @@ def test_windows_powershell_raw_export_numbers_and_dates(pki, tmp_path, now):
 def test_unreadable_and_not_given(tmp_path, now):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
-    result = run_checks(REGISTRY, builtin_probes(), Config(adfs_export=bad, skip_checks=("dns.*", "tls.*")), now)
+    config = Settings(adfs=AdfsSettings(export=(bad,)), checks=ChecksSettings(skip=("dns.*", "tls.*")))
+    result = run_checks(REGISTRY, builtin_probes(), config, now)
     found = {f.check_id: f.status.value for f in result.findings if f.check_id.startswith("adfs.")}
     assert found["adfs.export-readable"] == "fail" and found["adfs.o365-relying-party"] == "error"
-    result = run_checks(REGISTRY, builtin_probes(), Config(skip_checks=("dns.*", "tls.*")), now)
+    result = run_checks(REGISTRY, builtin_probes(), Settings(checks=ChecksSettings(skip=("dns.*", "tls.*"))), now)
     assert {f.status for f in result.findings if f.check_id.startswith("adfs.")} == {Status.SKIP}
 
 
@@ -140,7 +143,8 @@ def test_extranet_lockout_against_the_domain_threshold(pki, tmp_path, now, adfs,
         configured = domain is not None
         lockout_threshold = domain
 
-    ctx = CheckContext(facts={"adfs_export": read_adfs_export(path), "directory": Directory()}, config=Config(), now=now)
+    ctx = CheckContext(facts={"adfs_export": read_adfs_export(path), "directory": Directory()}, config=Settings(),
+                       now=now)
     outcome = adfs_checks.extranet_lockout.function(ctx)
     assert outcome.status is status and outcome.evidence["domain_lockout_threshold"] == domain
 

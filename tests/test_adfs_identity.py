@@ -10,7 +10,7 @@ import pytest
 
 from adfs_exports import judge, write_farm
 from adfs_readiness.api import CheckContext
-from adfs_readiness.config import Config
+from adfs_readiness.settings import Settings
 from adfs_readiness.facts.directory import DirectoryConnection, DirectoryFacts, DirectoryObject, ScanResult
 from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID
 from adfs_readiness.lab.adfs_samples import MFA_TENANT_ID, ServerSwitches, mfa_certificate as _mfa_certificate
@@ -41,7 +41,7 @@ def pki():
     ("invalid", None, "error", False, "could not be parsed: line"),
 ])
 def test_o365_claim_rules_each_status(pki, tmp_path, now, rules, anchor, status, blocker, words):
-    found = judge(write_farm(pki, tmp_path, claim_rules=rules), now, adfs_source_anchor=anchor)
+    found = judge(write_farm(pki, tmp_path, claim_rules=rules), now, adfs={"source_anchor": anchor})
     (finding,) = found["adfs.o365-claim-rules"]
     assert finding.status.value == status and words in finding.summary, finding.summary
     assert finding.blocker is blocker
@@ -50,8 +50,8 @@ def test_o365_claim_rules_each_status(pki, tmp_path, now, rules, anchor, status,
 
 
 def test_o365_claim_rules_upn_from_mail_passes_with_alternate_login_id(pki, tmp_path, now):
-    (finding,) = judge(write_farm(pki, tmp_path, claim_rules="mail-upn"), now, adfs_source_anchor="ms-DS-ConsistencyGuid",
-                       adfs_upn_attribute="mail")["adfs.o365-claim-rules"]
+    (finding,) = judge(write_farm(pki, tmp_path, claim_rules="mail-upn"), now,
+                       adfs={"source_anchor": "ms-DS-ConsistencyGuid", "upn_attribute": "mail"})["adfs.o365-claim-rules"]
     assert finding.status.value == "pass"
 
 
@@ -66,10 +66,10 @@ def test_o365_claim_rules_source_anchor_inferred_from_the_directory(pki, tmp_pat
         return DirectoryFacts(True, DirectoryConnection(None, "plain", "simple", "ok"),
                               scan=ScanResult("DC=x", objects, False, None, (), 1000))
 
-    ctx = CheckContext(facts={"adfs_export": export, "directory": directory(38)}, config=Config(), now=now)
+    ctx = CheckContext(facts={"adfs_export": export, "directory": directory(38)}, config=Settings(), now=now)
     outcome = adfs_identity.o365_claim_rules.function(ctx)
     assert outcome.status.value == "warn" and "inferred: 38 of 40" in outcome.summary
-    ctx = CheckContext(facts={"adfs_export": export, "directory": directory(0)}, config=Config(), now=now)
+    ctx = CheckContext(facts={"adfs_export": export, "directory": directory(0)}, config=Settings(), now=now)
     outcome = adfs_identity.o365_claim_rules.function(ctx)
     assert outcome.status.value == "pass" and "none of 40" in outcome.summary
 
@@ -141,7 +141,8 @@ def graph(tmp_path, monkeypatch):
         monkeypatch.setenv(cloud.secret_env, cloud.client_secret)
         ca = tmp_path / "ca.pem"
         ca.write_bytes(pki.ca_bundle_pem())
-        yield pki, cloud, now, {"ca_bundle": ca, "timeout_seconds": 3.0, **cloud.config_changes(graph=True)}
+        yield pki, cloud, now, {"tls": {"ca_bundle": ca}, "network": {"timeout_seconds": 3.0},
+                                **cloud.config_changes(graph=True)}
 
 
 def test_mfa_adapter_certificate_registered_in_entra_with_stale_credentials(graph, tmp_path):

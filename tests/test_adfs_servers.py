@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 
 from adfs_exports import FS, judge, statuses, wap_switches, write_farm
-from adfs_readiness.config import Scope
 from adfs_readiness.facts.adfs_servers import KeyAccessEntry
 from adfs_readiness.lab.adfs_samples import ServerSwitches
 from adfs_readiness.lab.pki import LabPki
+from adfs_readiness.settings import Scope
 from adfs_readiness_checks.adfs_servers import key_access
 
 
@@ -35,7 +35,7 @@ def test_healthy_farm_with_proxy_passes_every_server_check(pki, tmp_path, now):
 
 
 def test_no_export_skips_and_a_v1_export_is_not_determined(pki, tmp_path, now):
-    found = judge((), now, adfs_export=None)
+    found = judge((), now, adfs={"export": ()})
     for check_id in ("adfs.ssl-bindings", "adfs.certificate-store", "adfs.service", "adfs.proxy-trust",
                      "adfs.computer-name"):
         assert statuses(found, check_id) == ["skip"]

@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from adfs_readiness.calendar import build_calendar
 from adfs_readiness.cli import main
-from adfs_readiness.config import Config, Scope
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT
@@ -28,6 +27,7 @@ from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.probes.tls_file import read_certificate_file
 from adfs_readiness.report import render_html, report_dict
 from adfs_readiness.report.json_report import validate_report
+from adfs_readiness.settings import CertificateSettings, FederationSettings, Scope, Settings, TlsSettings
 from adfs_readiness_checks._tls import name_matches
 
 REGISTRY = discover_checks(strict=True)
@@ -51,9 +51,9 @@ def pfx(cert, *, password: bytes | None, chain=True, key=True) -> bytes:
                                                  list(cert.chain[1:]) if chain else None, encryption)
 
 
-def judge(path: Path | None, password: str | None = None, **config):
-    cfg = Config(service_name=FS, federated_domains=("contoso.test",), certificate_file=path,
-                 certificate_password=password, **config)
+def judge(path: Path | None, password: str | None = None, **sections):
+    cfg = Settings(federation=FederationSettings(service_name=FS, domains=("contoso.test",)),
+                   certificate=CertificateSettings(file=path, password=password), **sections)
     result = run_checks(REGISTRY, builtin_probes(), cfg, FIXED_NOW, only=FILE_IDS)
     validate_report(report_dict(result))
     return {f.check_id: f for f in result.findings}, result
@@ -62,7 +62,7 @@ def judge(path: Path | None, password: str | None = None, **config):
 def lab_trust(pki, tmp_path) -> dict:
     bundle = tmp_path / "root.pem"
     bundle.write_bytes(pki.ca_bundle_pem())
-    return {"ca_bundle": bundle, "external_ca_bundle": bundle}
+    return {"tls": TlsSettings(ca_bundle=bundle, external_ca_bundle=bundle)}
 
 
 def test_no_file_skips_everything():
@@ -98,7 +98,7 @@ def test_pfx_with_password_from_the_environment_through_the_cli(pki, good, tmp_p
     monkeypatch.setenv("TEST_PFX_PASSWORD", "s3cret!")
     js, html = tmp_path / "r.json", tmp_path / "r.html"
     code = main(["check", "--service-name", FS, "--certificate", str(path), "--certificate-password-env",
-                 "TEST_PFX_PASSWORD", "--ca-bundle", str(lab_trust(pki, tmp_path)["ca_bundle"]),
+                 "TEST_PFX_PASSWORD", "--ca-bundle", str(lab_trust(pki, tmp_path)["tls"].ca_bundle),
                  "--json", str(js), "--html", str(html), "-q", "--as-of", FIXED_NOW.isoformat(),
                  *[arg for cid in FILE_IDS for arg in ("--only", cid)]])
     doc = json.loads(js.read_text())
@@ -238,6 +238,7 @@ def test_rfc6125_name_matching(pattern, host, expected):
 
 
 def test_html_without_certificates_has_no_calendar(good):
-    result = run_checks(REGISTRY, builtin_probes(), Config(service_name=FS), FIXED_NOW, only=FILE_IDS)
+    result = run_checks(REGISTRY, builtin_probes(), Settings(federation=FederationSettings(service_name=FS)), FIXED_NOW,
+                        only=FILE_IDS)
     assert result.certificates == () and 'id="certificates"' not in render_html(result)
     assert build_calendar({}, FIXED_NOW) == ()

@@ -4,6 +4,8 @@ built fact (tests/factories.py); the TLS area's facts will replace it later."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 
 import pytest
@@ -11,7 +13,6 @@ from conftest import FIXED_NOW
 from dns_zones import EXTERNAL, EXTERNAL_FAULTS, INTERNAL, INTERNAL_FAULTS
 from factories import certificate, http_exchange, metadata_fact
 
-from adfs_readiness.config import Config, DirectoryConfig, DnsConfig, HostPort, Scope
 from adfs_readiness.engine.runner import RunPlan, judge
 from adfs_readiness.facts import METADATA_FACT, TlsPeerChain
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT
@@ -19,6 +20,8 @@ from adfs_readiness.lab.dns_lab import DnsLab
 from adfs_readiness.model import Status
 from adfs_readiness.probes.dns import gather_view
 from adfs_readiness.net.dns import make_resolver
+from adfs_readiness.settings import (DirectorySettings, DnsSettings, FederationSettings, HostPort, NetworkSettings,
+                                     Scope, Settings)
 from adfs_readiness_checks import dns as dns_checks
 from adfs_readiness_checks import dns_records
 
@@ -33,20 +36,21 @@ def lab():
 
 
 def config(lab, fs: str | None = "sts.contoso.test", domains=("contoso.test",), scope=ALL_SCOPE,
-           ad_domain=None, dns=None, **kw) -> Config:
-    return Config(service_name=fs, federated_domains=tuple(domains), scope=scope,
-                  internal_resolvers=(lab.internal.address,), external_resolvers=(lab.external.address,),
-                  directory=DirectoryConfig(ad_domain=ad_domain), dns=dns or DnsConfig(),
-                  timeout_seconds=0.2, **kw)
+           ad_domain=None, dns=None, farm_nodes=(), proxies=()) -> Settings:
+    views = dataclasses.replace(dns or DnsSettings(), internal_resolvers=(lab.internal.address,),
+                                external_resolvers=(lab.external.address,))
+    federation = FederationSettings(service_name=fs, domains=tuple(domains), farm_nodes=farm_nodes, proxies=proxies)
+    return Settings(federation=federation, scope=scope, directory=DirectorySettings(ad_domain=ad_domain), dns=views,
+                    network=NetworkSettings(timeout_seconds=0.2))
 
 
-def run(check, cfg: Config, metadata=None):
+def run(check, cfg: Settings, metadata=None):
     """Gather both views from the lab and judge ``check`` as the engine does; returns
     {target: finding} (target None for single-outcome checks)."""
     facts = {}
-    for key, view, servers in ((DNS_INTERNAL_FACT, "internal", cfg.internal_resolvers),
-                               (DNS_EXTERNAL_FACT, "external", cfg.external_resolvers)):
-        resolver, _ = make_resolver(servers, cfg.timeout_seconds)
+    for key, view, servers in ((DNS_INTERNAL_FACT, "internal", cfg.dns.internal_resolvers),
+                               (DNS_EXTERNAL_FACT, "external", cfg.dns.external_resolvers)):
+        resolver, _ = make_resolver(servers, cfg.network.timeout_seconds)
         facts[key] = gather_view(view, resolver, cfg, deadline=time.monotonic() + 10)
     facts[METADATA_FACT] = metadata if metadata is not None else metadata_fact()
     plan = RunPlan(checks=(check,), skipped=(), fact_keys=check.meta.requires)
@@ -125,7 +129,7 @@ def test_fs_a_record_per_view(lab):
 # --- dns.split-brain -------------------------------------------------------------------------
 
 def test_split_brain_statuses(lab):
-    expect = DnsConfig(expected_internal_addresses=("10.0.10.20",), expected_external_addresses=("203.0.113.10",))
+    expect = DnsSettings(expected_internal_addresses=("10.0.10.20",), expected_external_addresses=("203.0.113.10",))
     ok = one(run(dns_checks.split_brain, config(lab, dns=expect)))
     assert ok.status is Status.PASS and ok.summary.endswith("as configured.")
     unconfigured = one(run(dns_checks.split_brain, config(lab)))
@@ -187,7 +191,7 @@ def test_enterpriseregistration_statuses(lab):
 
 def test_m365_verification_statuses(lab):
     domains = ("contoso.test", "manyspf.test", "badmail.test", "ghost.test", "broken.test")
-    expected = DnsConfig(m365_verification={"manyspf.test": "MS=ms99999999"})
+    expected = DnsSettings(m365_verification={"manyspf.test": "MS=ms99999999"})
     found = run(dns_records.m365_verification, config(lab, domains=domains, dns=expected))
     assert found["contoso.test"].status is Status.PASS
     assert found["contoso.test"].summary == "contoso.test publishes the verification record MS=ms11111111."
@@ -262,8 +266,10 @@ def test_ad_srv_statuses(lab):
     fault = run(dns_records.ad_srv, config(lab, ad_domain="faultad.test"))
     assert fault["_ldap._tcp.dc._msdcs.faultad.test"].status is Status.ERROR
     assert fault["_kerberos._tcp.faultad.test"].status is Status.PASS
-    from_base_dn = Config(service_name=None, directory=DirectoryConfig(base_dn="DC=corp,DC=contoso,DC=test"),
-                          internal_resolvers=(lab.internal.address,), external_resolvers=(lab.external.address,))
+    from_base_dn = Settings(directory=DirectorySettings(base_dn="DC=corp,DC=contoso,DC=test"),
+                            federation=FederationSettings(service_name=None),
+                            dns=DnsSettings(internal_resolvers=(lab.internal.address,),
+                                            external_resolvers=(lab.external.address,)))
     assert {f.status for f in run(dns_records.ad_srv, from_base_dn).values()} == {Status.PASS}
 
 
@@ -291,7 +297,7 @@ def test_caa_statuses(lab):
         "The CAA set at caa-le.test permits only letsencrypt.org, but the SSL certificate was issued by")
     unknown = one(run(dns_records.caa, config(lab), tls_metadata("CN=Contoso Issuing CA,O=Contoso")))
     assert unknown.status is Status.WARN and "set dns.certificate_caa_domains" in unknown.summary
-    configured = one(run(dns_records.caa, config(lab, dns=DnsConfig(certificate_caa_domains=("digicert.com",))),
+    configured = one(run(dns_records.caa, config(lab, dns=DnsSettings(certificate_caa_domains=("digicert.com",))),
                          tls_metadata("CN=Contoso Issuing CA,O=Contoso")))
     assert configured.status is Status.PASS
     none = one(run(dns_records.caa, config(lab, fs="sts.caa-none.test"), tls_metadata(DIGICERT)))

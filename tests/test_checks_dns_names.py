@@ -12,10 +12,10 @@ from conftest import FIXED_NOW
 import adfs_readiness_checks.dns as dns_checks
 from adfs_readiness.api import CheckContext, Status
 from adfs_readiness.cli import main
-from adfs_readiness.config import Config, DnsConfig
+from adfs_readiness.settings import DnsSettings, FederationSettings, Settings
 
 
-def judge(config: Config, facts=None):
+def judge(config: Settings, facts=None):
     out = dns_checks.fs_name_routable.function(CheckContext(facts=facts or {}, config=config, now=FIXED_NOW))
     return out if isinstance(out, list) else [out]
 
@@ -40,7 +40,7 @@ def judge(config: Config, facts=None):
     ("8.8.8.8", "a public address"),
 ])
 def test_special_use_and_private_names_fail_and_block(name, phrase):
-    (out,) = judge(Config(service_name=name))
+    (out,) = judge(Settings(federation=FederationSettings(service_name=name)))
     assert out.status is Status.FAIL and out.target == name
     assert phrase in out.summary and "cannot be federated" in out.summary
 
@@ -48,20 +48,21 @@ def test_special_use_and_private_names_fail_and_block(name, phrase):
 @pytest.mark.parametrize("name", ["sts.contoso.com", "adfs.corp.contoso.com", "sts.local-bank.de", "fs.lan.example.org.uk",
                                   "login.fabrikam.co.uk", "sts.internal.contoso.com"])
 def test_ordinary_names_pass(name):
-    (out,) = judge(Config(service_name=name))
+    (out,) = judge(Settings(federation=FederationSettings(service_name=name)))
     assert out.status is Status.PASS, out.summary
 
 
 def test_a_lab_may_declare_its_test_domain_public():
-    config = Config(service_name="sts.contoso.test", dns=DnsConfig(simulated_public_domains=("contoso.test",)))
+    config = Settings(federation=FederationSettings(service_name="sts.contoso.test"),
+                      dns=DnsSettings(simulated_public_domains=("contoso.test",)))
     (out,) = judge(config)
     assert out.status is Status.PASS and "served as public by a lab" in out.summary
-    (other,) = judge(Config(service_name="sts.fabrikam.test", dns=config.dns))
+    (other,) = judge(Settings(dns=config.dns, federation=FederationSettings(service_name="sts.fabrikam.test")))
     assert other.status is Status.FAIL
 
 
 def test_without_any_name_it_skips():
-    (out,) = judge(Config())
+    (out,) = judge(Settings())
     assert out.status is Status.SKIP
 
 

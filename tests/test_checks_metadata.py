@@ -31,8 +31,8 @@ from factories import (
 import adfs_readiness_checks.metadata as metadata_checks
 import adfs_readiness_checks.token_certificates as token_checks
 from adfs_readiness.api import Area, CannotDetermine, Check, CheckContext, Status
-from adfs_readiness.config import Config
 from adfs_readiness.facts import METADATA_FACT, ProbeErrorKind, SignatureStatus
+from adfs_readiness.settings import FederationSettings, Settings
 
 #: The metadata table of CHECKS.md: id -> whether a failure blocks SSO.
 CATALOG = {
@@ -59,8 +59,13 @@ ADFS_CORPUS = {
 }
 
 
-def run(chk: Check, fact, config: Config | None = None):
-    ctx = CheckContext(facts={METADATA_FACT: fact}, config=config or Config(service_name=HOST), now=FIXED_NOW)
+def for_service(name: str | None, **federation) -> Settings:
+    """Settings naming the federation service (and other [federation] keys)."""
+    return Settings(federation=FederationSettings(service_name=name, **federation))
+
+
+def run(chk: Check, fact, config: Settings | None = None):
+    ctx = CheckContext(facts={METADATA_FACT: fact}, config=config or for_service(HOST), now=FIXED_NOW)
     return chk.function(ctx)
 
 
@@ -306,7 +311,7 @@ def test_entity_id_host_compares_as_dns_compares(entity_id):
     out = run(metadata_checks.entity_id, metadata_fact(document(entity_id=entity_id)))
     assert out.status is Status.PASS, out.summary
     # Also against an expected issuer spelled with capitals.
-    cfg = Config(service_name=HOST, expected_issuer=f"http://{HOST.upper()}/adfs/services/trust")
+    cfg = Settings(federation=FederationSettings(service_name=HOST, expected_issuer=f"http://{HOST.upper()}/adfs/services/trust"))
     assert run(metadata_checks.entity_id, metadata_fact(document(entity_id=entity_id)), cfg).status is Status.PASS
 
 
@@ -331,28 +336,28 @@ def test_capital_letters_in_the_metadata_host_and_the_service_name_through_the_c
 
 def test_entity_id_configured_issuer_wins():
     custom = "https://sts.contoso.com/adfs/services/trust"
-    cfg = Config(service_name=HOST, expected_issuer=custom)
+    cfg = Settings(federation=FederationSettings(service_name=HOST, expected_issuer=custom))
     assert run(metadata_checks.entity_id, metadata_fact(document(entity_id=custom)), cfg).status is Status.PASS
     assert run(metadata_checks.entity_id, metadata_fact(), cfg).status is Status.FAIL
 
 
 def test_entity_id_info_without_expectation():
-    out = run(metadata_checks.entity_id, metadata_fact(), Config())
+    out = run(metadata_checks.entity_id, metadata_fact(), Settings())
     assert out.status is Status.INFO and f"http://{HOST}/adfs/services/trust" in out.summary
 
 
 def test_entity_id_on_real_files(corpus):
     ucar = corpus_document(corpus / "metadata" / "ucar_adfs_FederationMetadata_2017.xml")
     # This farm changed its identifier to https: a warning against the default expectation...
-    out = run(metadata_checks.entity_id, metadata_fact(ucar), Config(service_name="sts.ucar.edu"))
+    out = run(metadata_checks.entity_id, metadata_fact(ucar), for_service("sts.ucar.edu"))
     assert out.status is Status.WARN and "IssuerUri" in out.summary
     # ...and a failure against a configured one that differs.
-    cfg_http = Config(service_name="sts.ucar.edu", expected_issuer="http://sts.ucar.edu/adfs/services/trust")
+    cfg_http = for_service("sts.ucar.edu", expected_issuer="http://sts.ucar.edu/adfs/services/trust")
     assert run(metadata_checks.entity_id, metadata_fact(ucar), cfg_http).status is Status.FAIL
-    cfg = Config(service_name="sts.ucar.edu", expected_issuer="https://sts.ucar.edu/adfs/services/trust")
+    cfg = for_service("sts.ucar.edu", expected_issuer="https://sts.ucar.edu/adfs/services/trust")
     assert run(metadata_checks.entity_id, metadata_fact(ucar), cfg).status is Status.PASS
     v4 = corpus_document(corpus / "metadata" / "msidentitymodel_adfs-v4-metadata.xml")
-    assert run(metadata_checks.entity_id, metadata_fact(v4), Config(service_name="fs.msidlab11.com")).status \
+    assert run(metadata_checks.entity_id, metadata_fact(v4), for_service("fs.msidlab11.com")).status \
         is Status.PASS
 
 
@@ -440,10 +445,10 @@ def test_endpoints_fail_lists_each_http_and_wrong_host_endpoint():
 def test_endpoints_without_service_name_check_presence_and_https_only():
     cert = certificate()
     doc = document(roles=[sts_role([cert], host="partner.example"), idp_role([cert], host="partner.example")])
-    out = run(metadata_checks.endpoints, metadata_fact(doc), Config())
+    out = run(metadata_checks.endpoints, metadata_fact(doc), Settings())
     assert out.status is Status.PASS and "host not compared" in out.summary
     doc = document(roles=[sts_role([cert], passive="http://partner.example/adfs/ls/"), idp_role([cert])])
-    assert run(metadata_checks.endpoints, metadata_fact(doc), Config()).status is Status.FAIL
+    assert run(metadata_checks.endpoints, metadata_fact(doc), Settings()).status is Status.FAIL
 
 
 # --- metadata.consistency ----------------------------------------------------------------------
@@ -514,7 +519,7 @@ def test_claims_skip_without_sts_role():
 @pytest.mark.parametrize("name, host", sorted(ADFS_CORPUS.items()))
 def test_real_adfs_metadata_passes_the_shape_checks(corpus, name, host):
     fact = metadata_fact(corpus_document(corpus / "metadata" / name))
-    cfg = Config(service_name=host)
+    cfg = for_service(host)
     for chk in (metadata_checks.valid_until, metadata_checks.endpoints, metadata_checks.consistency,
                 metadata_checks.claims_offered):
         out = run(chk, fact, cfg)
@@ -523,17 +528,17 @@ def test_real_adfs_metadata_passes_the_shape_checks(corpus, name, host):
 
 def test_real_adfs_metadata_has_nameid_formats_in_evidence(corpus):
     fact = metadata_fact(corpus_document(corpus / "metadata" / "rcsj_dev_adfs_FederationMetadata_2023.xml"))
-    out = run(metadata_checks.claims_offered, fact, Config(service_name="d-sts.devrcsj.com"))
+    out = run(metadata_checks.claims_offered, fact, for_service("d-sts.devrcsj.com"))
     assert "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" in out.evidence["nameid_formats"]
 
 
 def test_entra_metadata_offers_no_upn_claim(corpus):
     fact = metadata_fact(corpus_document(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_new.xml"),
                          has_bom=True)
-    assert run(metadata_checks.claims_offered, fact, Config()).status is Status.WARN
-    out = run(metadata_checks.entity_id, fact, Config())
+    assert run(metadata_checks.claims_offered, fact, Settings()).status is Status.WARN
+    out = run(metadata_checks.entity_id, fact, Settings())
     assert out.status is Status.INFO and "https://sts.windows.net/03159e92" in out.summary
-    assert run(metadata_checks.endpoints, fact, Config()).status is Status.PASS
+    assert run(metadata_checks.endpoints, fact, Settings()).status is Status.PASS
 
 
 # --- end to end with the real metadata parser ---------------------------------------------------
@@ -568,7 +573,7 @@ def test_checks_on_parsed_corpus_files(path):
     fact = read_metadata_file(path, 10_000_000)
     expected = {"signature": "pass", "claims": "pass", "rollover": "warn", "key": ["pass"], "decrypting": "fail",
                 **_CORPUS_EXPECTED.get(path.name, {})}
-    cfg = Config()
+    cfg = Settings()
     assert run(metadata_checks.reachable, fact, cfg).status is Status.SKIP
     well_formed = run(metadata_checks.well_formed, fact, cfg)
     assert well_formed.status is Status.PASS
@@ -583,7 +588,7 @@ def test_checks_on_parsed_corpus_files(path):
     assert run(token_checks.token_signing_rollover, fact, cfg).status.value == expected["rollover"]
     assert run(token_checks.token_decrypting_expiry, fact, cfg).status.value == expected["decrypting"]
     if path.name in ADFS_CORPUS:
-        host_cfg = Config(service_name=ADFS_CORPUS[path.name])
+        host_cfg = for_service(ADFS_CORPUS[path.name])
         for chk in (metadata_checks.endpoints, metadata_checks.consistency):
             assert run(chk, fact, host_cfg).status is Status.PASS, chk.id
 

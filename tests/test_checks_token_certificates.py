@@ -19,12 +19,17 @@ from factories import (
 
 import adfs_readiness_checks.token_certificates as token_checks
 from adfs_readiness.api import CannotDetermine, Check, CheckContext, Status
-from adfs_readiness.config import Config, Thresholds
 from adfs_readiness.facts import METADATA_FACT, SignatureStatus
+from adfs_readiness.settings import FederationSettings, Settings, Thresholds
 
 
-def run(chk: Check, fact, config: Config | None = None):
-    ctx = CheckContext(facts={METADATA_FACT: fact}, config=config or Config(service_name=HOST), now=FIXED_NOW)
+def for_service(name: str | None, **federation) -> Settings:
+    """Settings naming the federation service (and other [federation] keys)."""
+    return Settings(federation=FederationSettings(service_name=name, **federation))
+
+
+def run(chk: Check, fact, config: Settings | None = None):
+    ctx = CheckContext(facts={METADATA_FACT: fact}, config=config or for_service(HOST), now=FIXED_NOW)
     return chk.function(ctx)
 
 
@@ -80,7 +85,7 @@ def test_a_primary_token_signing_certificate_not_yet_valid_is_a_blocking_failure
 
 
 def test_signing_expiry_uses_configured_thresholds():
-    cfg = Config(service_name=HOST, thresholds=Thresholds(token_signing_fail_days=30, token_signing_warn_days=120))
+    cfg = for_service(HOST).with_changes(thresholds=Thresholds(token_signing_fail_days=30, token_signing_warn_days=120))
     assert run(token_checks.token_signing_expiry, signing_fact(certificate(valid_days=100)), cfg).status is Status.WARN
     assert run(token_checks.token_signing_expiry, signing_fact(certificate(valid_days=29.5)), cfg).status \
         is Status.FAIL
@@ -126,7 +131,7 @@ def test_signing_expiry_cannot_determine_for_undecodable_or_missing_certificates
 
 def test_signing_expiry_on_real_expired_adfs_metadata(corpus):
     doc = corpus_document(corpus / "metadata" / "msidentitymodel_adfs-v4-metadata.xml")
-    out = run(token_checks.token_signing_expiry, metadata_fact(doc), Config(service_name="fs.msidlab11.com"))
+    out = run(token_checks.token_signing_expiry, metadata_fact(doc), for_service("fs.msidlab11.com"))
     assert out.status is Status.FAIL and out.blocker is True
     assert "D5FE73910389B58BBB3B0EBB87FDF110FF79FEBB" in out.summary
     assert out.evidence["certificate"]["not_after"] == "2018-01-23T21:28:39+00:00"
@@ -134,7 +139,7 @@ def test_signing_expiry_on_real_expired_adfs_metadata(corpus):
 
 def test_signing_expiry_real_rollover_picks_the_signer(corpus):
     doc = corpus_document(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_new.xml")
-    out = run(token_checks.token_signing_expiry, metadata_fact(doc), Config())
+    out = run(token_checks.token_signing_expiry, metadata_fact(doc), Settings())
     assert out.target == "3270BF5597004DF339A4E62224731B6BD82810A6"  # listed second, but it signed
     assert [o["sha1"] for o in out.evidence["other_certificates"]] == ["92B88C3DD981BF1EBCB244FCFA63C007706C79E0"]
 
@@ -162,7 +167,7 @@ def test_signing_key(overrides, status, phrase):
 def test_signing_key_one_outcome_per_certificate_and_configurable_minimum():
     a = certificate("a", key_bits=3072)
     b = certificate("b", key_bits=2048, valid_days=400)
-    cfg = Config(service_name=HOST, thresholds=Thresholds(min_rsa_bits=3072))
+    cfg = for_service(HOST).with_changes(thresholds=Thresholds(min_rsa_bits=3072))
     outs = run(token_checks.token_signing_key, signing_fact(a, b), cfg)
     assert [(o.target, o.status) for o in outs] == [(a.sha1, Status.PASS), (b.sha1, Status.FAIL)]
     assert [o.evidence["role"] for o in outs] == ["primary", "other"]
@@ -177,7 +182,7 @@ def test_signing_key_error_for_undecodable_certificate():
 
 def test_signing_key_on_real_entra_metadata_warns_for_sha1(corpus):
     doc = corpus_document(corpus / "metadata" / "ckanadfs_AzureAD_FederationMetadata_old.xml")
-    outs = run(token_checks.token_signing_key, metadata_fact(doc), Config())
+    outs = run(token_checks.token_signing_key, metadata_fact(doc), Settings())
     by_target = {o.target: o for o in outs}
     assert by_target["92B88C3DD981BF1EBCB244FCFA63C007706C79E0"].status is Status.WARN  # sha1WithRSA, negative serial
     assert by_target["3270BF5597004DF339A4E62224731B6BD82810A6"].status is Status.PASS
@@ -260,7 +265,8 @@ def test_decrypting_expiry_thresholds_never_block(valid_days, status):
 
 
 def test_decrypting_expiry_uses_its_own_thresholds():
-    cfg = Config(service_name=HOST, thresholds=Thresholds(token_decrypting_fail_days=5, token_decrypting_warn_days=10))
+    cfg = for_service(HOST).with_changes(thresholds=Thresholds(token_decrypting_fail_days=5,
+                                                               token_decrypting_warn_days=10))
     enc = certificate("enc", valid_days=12)
     assert run(token_checks.token_decrypting_expiry, signing_fact(certificate(), encryption=[enc]), cfg).status \
         is Status.PASS
@@ -285,7 +291,7 @@ def test_decrypting_expiry_reports_other_encryption_certificates():
 
 def test_decrypting_expiry_on_real_metadata(corpus):
     doc = corpus_document(corpus / "metadata" / "rcsj_dev_adfs_FederationMetadata_2023.xml")
-    out = run(token_checks.token_decrypting_expiry, metadata_fact(doc), Config(service_name="d-sts.devrcsj.com"))
+    out = run(token_checks.token_decrypting_expiry, metadata_fact(doc), for_service("d-sts.devrcsj.com"))
     assert out.status is Status.FAIL and out.blocker is False
     assert out.target == "4D2F39D4D64FE750498F6FD12B8CD8C033A85069"
 
@@ -339,7 +345,7 @@ def test_auto_rollover_in_the_adfs_export_makes_no_successor_yet_normal(auto, da
     facts = {METADATA_FACT: fact}
     if auto is not None:
         facts[ADFS_EXPORT_FACT] = _export_with(auto)
-    out = token_checks.token_signing_expiry.function(CheckContext(facts=facts, config=Config(), now=FIXED_NOW))
+    out = token_checks.token_signing_expiry.function(CheckContext(facts=facts, config=Settings(), now=FIXED_NOW))
     assert out.status is expected, out.summary
     if expected is Status.INFO:
         assert "AutoCertificateRollover on" in out.summary and out.evidence["adfs_export"]["AutoCertificateRollover"]

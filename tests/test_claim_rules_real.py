@@ -79,8 +79,7 @@ def test_entra_connects_rule_set_parses_with_every_rule():
      "which this analysis cannot follow to an attribute (expected userPrincipalName)"),
 ])
 def test_real_rule_sets(pki, tmp_path, now, rules, anchor, upn_attribute, status, words):
-    found = judge(_farm_with_rules(pki, tmp_path, rules), now, adfs_source_anchor=anchor,
-                  adfs_upn_attribute=upn_attribute)
+    found = judge(_farm_with_rules(pki, tmp_path, rules), now, adfs={"source_anchor": anchor, "upn_attribute": upn_attribute})
     (finding,) = found["adfs.o365-claim-rules"]
     assert finding.status.value == status and words in finding.summary, finding.summary
     assert finding.blocker is False

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from adfs_readiness.cli import main
-from adfs_readiness.config import EXAMPLE_CONFIG
+from adfs_readiness.settings import EXAMPLE_CONFIG
 
 from conftest import CORPUS
 
@@ -50,9 +50,11 @@ def exit_code(argv) -> int:
 
 @pytest.mark.parametrize("argv, message", [
     (["check"], "federation.service_name"),
-    (["check", "--service-name", "https://sts.contoso.com/"], "service_name"),
+    (["check", "--service-name", "https://sts.contoso.com/"], 'write only the host: "sts.contoso.com"'),
     (["check", "--metadata", V4, "--only", "metadata.nope"], "--only"),
-    (["check", "--metadata", V4, "--deadline", "0"], "greater than 0"),
+    (["check", "--metadata", V4, "--deadline", "0"], "--deadline = '0': expected a finite number of seconds from 1"),
+    (["check", "--metadata", V4, "--skip", "metadata.signatur"], "did you mean metadata.signature?"),
+    (["check", "--metadata", V4, "--only", "dsn.*"], "did you mean dns.*?"),
     (["check", "--metadata", V4, "--ca-bundle", "/nonexistent.pem"], "--ca-bundle"),
     (["demo", "--scenario", "nope"], "--scenario"),
     (["frobnicate"], "invalid choice"),
@@ -64,7 +66,7 @@ def test_usage_and_config_errors_exit_3_with_a_message(argv, message, capsys):
 
 def test_argparse_errors_exit_3_not_2():
     with pytest.raises(SystemExit) as info:
-        main(["check", "--deadline", "soon"])
+        main(["check", "--as-of", "soon"])
     assert info.value.code == 3  # 2 would read as NOT_READY to a scheduler
 
 

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.lab import Lab
@@ -19,6 +18,7 @@ from adfs_readiness.lab.cloud_lab import LAB_TENANT_ID, CloudDomain, CloudLab, f
 from adfs_readiness.model import Status
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.probes.entra import parse_federation_json
+from adfs_readiness.settings import HostPort
 
 REGISTRY = discover_checks(strict=True)
 OTHER_TENANT = "0f0f0f0f-1111-4222-8333-444444444444"
@@ -38,8 +38,9 @@ def labs(tmp_path_factory):
 
 
 def run(lab, cloud, now, domains, *, graph=False, export=None, **changes):
-    cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0, skip_checks=SKIP, federated_domains=tuple(domains),
-                     **cloud.config_changes(graph=graph, federation_export=export), **changes)
+    cfg = lab.config(network={"timeout_seconds": 3.0, "deadline_seconds": 20.0}, checks={"skip": SKIP},
+                     federation={"domains": tuple(domains)}, **cloud.config_changes(graph=graph, entra_export=export),
+                     **changes)
     return run_checks(REGISTRY, builtin_probes(), cfg, now)
 
 
@@ -85,8 +86,8 @@ def test_login_host_unreachable_is_error_not_pass(labs, tmp_path):
     cfg_changes = cloud.config_changes()
     from dataclasses import replace
 
-    cfg = lab.config(timeout_seconds=2.0, skip_checks=SKIP, federated_domains=("contoso.test",),
-                     cloud=replace(cfg_changes["cloud"], login_address=HostPort("127.0.0.1", port)))
+    cfg = lab.config(cloud=replace(cfg_changes["cloud"], login_address=HostPort("127.0.0.1", port)),
+                     network={"timeout_seconds": 2.0}, checks={"skip": SKIP}, federation={"domains": ("contoso.test",)})
     result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     statuses = {f.check_id: f.status.value for f in result.findings if f.check_id in ("cloud.realm-discovery", "cloud.tenant")}
     assert statuses == {"cloud.realm-discovery": "error", "cloud.tenant": "error"}
@@ -125,10 +126,10 @@ def test_successor_not_in_entra_warns(tmp_path):
     with Lab("rollover", now=now, workdir=tmp_path) as lab:
         primary, successor = lab.material.token_signing
         path = _export(tmp_path, federation_configuration("contoso.test", lab.fs_name, primary, pascal_case=True))
-        cfg = lab.config(timeout_seconds=3.0, skip_checks=SKIP)
+        cfg = lab.config(network={"timeout_seconds": 3.0}, checks={"skip": SKIP})
         from dataclasses import replace
 
-        cfg = replace(cfg, cloud=replace(cfg.cloud, federation_export=path))
+        cfg = replace(cfg, cloud=replace(cfg.cloud, entra_export=path))
         result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     (finding,) = [f for f in result.findings if f.check_id == "cloud.signing-cert-match"]
     assert finding.status is Status.WARN and finding.evidence["adfs_successors"][0]["sha1"] == successor.sha1

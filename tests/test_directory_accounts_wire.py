@@ -240,7 +240,7 @@ def test_privileged_members_in_another_domain_are_not_judged_as_clean(clean):
     status, o = judge("directory.privileged-federated", with_foreign, cfg)
     assert status is Status.FAIL and o.summary.endswith("; 1 member(s) in other domains were not examined.")
     assert o.evidence["members_in_other_domains"] == [emea.dn] and o.evidence["members_examined"] == 5
-    fabrikam = dataclasses.replace(cfg, federated_domains=("fabrikam.com",))
+    fabrikam = cfg.with_changes(federation={"domains": ("fabrikam.com",)})
     status, o = judge("directory.privileged-federated", with_foreign, fabrikam)
     assert status is Status.WARN and "1 member(s) in other domains of the forest were not examined" in o.summary
     assert emea.dn in o.summary

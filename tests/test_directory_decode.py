@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adfs_readiness.config import DirectoryConfig, config_from_mapping
 from adfs_readiness.facts.directory import BindResult
 from adfs_readiness.facts.directory import filetime_from_datetime, filetime_is_never, filetime_to_datetime
 from adfs_readiness.facts.directory import DirectoryObject
@@ -25,6 +24,7 @@ from adfs_readiness.probes.ldap_decode import (
     sid_from_bytes,
 )
 from adfs_readiness.probes.ldap_search import eq_filter
+from adfs_readiness.settings import DirectorySettings, settings_from_mapping
 
 
 def test_object_guid_is_little_endian_and_immutable_id_is_base64_of_the_raw_bytes():
@@ -109,12 +109,12 @@ def test_md4_for_ntlm_works_without_openssl_md4():
 
 
 def test_password_sources_never_echo_and_say_what_is_missing():
-    cfg = DirectoryConfig(bind_user="CORP\\svc", password_env="PW")
+    cfg = DirectorySettings(bind_user="CORP\\svc", password_env="PW")
     assert resolve_password(cfg, environ={"PW": "s3cret"}) == ("s3cret", None)
     assert resolve_password(cfg, environ={}) == (None, "the environment variable PW is not set (directory.password_env)")
-    prompt = DirectoryConfig(bind_user="CORP\\svc", password_source="prompt")
+    prompt = DirectorySettings(bind_user="CORP\\svc", password_source="prompt")
     assert resolve_password(prompt, prompt=lambda text: "typed") == ("typed", None)
-    ring = DirectoryConfig(bind_user="svc", password_source="keyring", keyring_service="svc-name")
+    ring = DirectorySettings(bind_user="svc", password_source="keyring", keyring_service="svc-name")
     assert resolve_password(ring, keyring_get=lambda s, u: f"{s}/{u}") == ("svc-name/svc", None)
     assert resolve_password(ring, keyring_get=lambda s, u: None)[0] is None
 
@@ -139,7 +139,7 @@ def test_configured_federated_domains_count_as_routable():
 def test_without_a_gssapi_package_the_method_is_unavailable_and_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "gssapi", None)  # as if neither were installed
     monkeypatch.setitem(sys.modules, "winkerberos", None)
-    cfg = config_from_mapping({"directory": {"server": "ldap://dc1.contoso.test", "auth": "kerberos"}})
+    cfg = settings_from_mapping({"directory": {"server": "ldap://dc1.contoso.test", "auth": "kerberos"}})
     conn, info = connect(parse_ldap_url("ldap://dc1.contoso.test"), cfg.directory, None, timeout=1)
     assert conn is None and info.result == BindResult.METHOD_UNAVAILABLE and info.auth == "kerberos"
     assert "pip install 'adfs-readiness[kerberos]'" in info.reason and "libkrb5-dev" in info.reason
@@ -283,7 +283,7 @@ def test_a_malformed_domain_sid_is_reported_as_malformed_data_never_as_missing_r
     from adfs_readiness.probes.directory import _read_all
     from adfs_readiness_checks.directory_accounts import privileged_federated
 
-    cfg = config_from_mapping({"directory": {"server": "ldap://dc1"}, "federation": {"domains": ["contoso.com"]}})
+    cfg = settings_from_mapping({"directory": {"server": "ldap://dc1"}, "federation": {"domains": ["contoso.com"]}})
     clock = lambda: datetime(2026, 11, 30, tzinfo=timezone.utc)  # noqa: E731
     connection = DirectoryConnection("ldap://dc1", "plain", "simple", "ok")
     facts = _read_all(_Session(b"\x01\x05\x00\x00\x00"), connection, cfg, clock, None)

@@ -27,7 +27,7 @@ def lab(samba_dc):
                      "directory.displayname", "directory.givenname", "directory.targetaddress"):
         from adfs_readiness_checks.directory_rules import in_scope, rule_report
 
-        rows[check_id] = rule_report(check_id, in_scope(facts.scan), cfg.federated_domains).problems
+        rows[check_id] = rule_report(check_id, in_scope(facts.scan), cfg.federation.domains).problems
     return cfg, facts, rows
 
 

@@ -13,20 +13,29 @@ import shutil
 import pytest
 
 from adfs_readiness.api import CannotDetermine, CheckContext
-from adfs_readiness.config import config_from_mapping
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory
 from adfs_readiness.net.ldap import kerberos_available
+from adfs_readiness.settings import settings_from_mapping
 
 from conftest import FIXED_NOW
 from factories import internal_dns
 from krb5_lab import lab_ticket
 
-pytestmark = pytest.mark.skipif(not kerberos_available() or shutil.which("kinit") is None,
-                                reason="Kerberos tests need the gssapi package (pip install 'adfs-readiness[kerberos]') "
-                                       "and kinit (Debian: krb5-user)")
+def _missing() -> str | None:
+    """What this machine lacks for the Kerberos tests, by name (None: nothing)."""
+    missing = []
+    if not kerberos_available():
+        missing.append("the gssapi package (pip install 'adfs-readiness[kerberos]'; building it needs "
+                       "Debian's libkrb5-dev, gcc and python3-dev)")
+    if shutil.which("kinit") is None:
+        missing.append("kinit (Debian: krb5-user)")
+    return f"Kerberos tests skipped: missing {' and '.join(missing)}" if missing else None
+
+
+pytestmark = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 
 B = "DC=contoso,DC=test"
 CONNECT = next(c for c in discover_checks().checks if c.id == "directory.connect")
@@ -40,7 +49,7 @@ def krb5(samba_single_dc, tmp_path_factory):
 
 
 def gather(dc, server, **directory):
-    cfg = config_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
+    cfg = settings_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
                                "directory": {"server": server, "auth": "kerberos", "base_dn": f"OU=Lab,{B}",
                                              **directory}})
     facts = dc.run_in_network(lambda: gather_directory(cfg, dns=internal_dns(cfg), timeout=5))

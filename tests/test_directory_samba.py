@@ -16,13 +16,13 @@ import pytest
 from ldap3.core.exceptions import LDAPConnectionIsReadOnlyError
 
 from adfs_readiness.api import CannotDetermine, CheckContext
-from adfs_readiness.config import config_from_mapping
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory
 from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import SearchStatus, paged_search, ranged_values
+from adfs_readiness.settings import settings_from_mapping
 
 from conftest import FIXED_NOW
 from factories import internal_dns
@@ -37,7 +37,7 @@ def make_config(dc, base_dn=None, server="ldaps://dc1.contoso.test", **directory
     if base_dn:
         d["base_dn"] = base_dn
     d = {k: v for k, v in d.items() if v is not None}
-    return config_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
+    return settings_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
                                 "directory": d, "federation": fed})
 
 
@@ -162,7 +162,7 @@ def test_unreachable_server_and_not_configured(samba_dc):
     status, reason = judge("directory.connect", facts, cfg)  # unreachable from here proves nothing about SSO
     assert status is Status.ERROR and reason.startswith("Could not bind to Active Directory from this machine: the DC "
                                                         "could not be reached")
-    empty = config_from_mapping({})
+    empty = settings_from_mapping({})
     none = gather_directory(empty)
     for check_id in CHECKS:
         assert judge(check_id, none, empty)[0] is Status.SKIP, check_id
@@ -384,7 +384,7 @@ def _csv_rows(facts, cfg):
     from adfs_readiness.directory_csv import directory_csv_text
     from adfs_readiness.facts import to_jsonable
 
-    text = directory_csv_text(to_jsonable(facts), cfg.federated_domains)
+    text = directory_csv_text(to_jsonable(facts), cfg.federation.domains)
     assert text.startswith("\ufeff")  # Excel reads non-ASCII names right
     return list(csv.DictReader(io.StringIO(text[1:])))
 

@@ -13,13 +13,13 @@ import dns.query
 import pytest
 from dns_zones import EXTERNAL, EXTERNAL_FAULTS, INTERNAL, INTERNAL_FAULTS
 
-from adfs_readiness.config import Config, HostPort
 from adfs_readiness.facts.dns import CnameHop, DnsOutcome
 from adfs_readiness.lab.dns_lab import DnsLab, load_view_zones
 from adfs_readiness.lab.dns_server import DnsFault, LabDnsServer, parse_zone
 from adfs_readiness.probes.dns import caa_candidates, gather_view, view_questions
 from adfs_readiness.net.dns import DnsClient, make_resolver
 from adfs_readiness.probes.dns_spf import dns_querying_terms, spf_records, spf_tree
+from adfs_readiness.settings import FederationSettings, HostPort, NetworkSettings, Settings
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +170,11 @@ def test_spf_terms_and_tree(lab):
 
 
 def test_view_gathering_follows_srv_targets_and_climbs_caa(lab):
-    from adfs_readiness.config import DirectoryConfig, Scope
-    config = Config(service_name="sts.contoso.test", federated_domains=("contoso.test",),
-                    scope=Scope(certificate_authentication=True, device_registration=True, exchange_online=True),
-                    directory=DirectoryConfig(ad_domain="corp.contoso.test"), timeout_seconds=0.5)
+    from adfs_readiness.settings import DirectorySettings, Scope
+    config = Settings(federation=FederationSettings(service_name="sts.contoso.test", domains=("contoso.test",)),
+                      scope=Scope(certificate_authentication=True, device_registration=True, exchange_online=True),
+                      directory=DirectorySettings(ad_domain="corp.contoso.test"),
+                      network=NetworkSettings(timeout_seconds=0.5))
     assert caa_candidates("sts.contoso.test") == ["sts.contoso.test", "contoso.test", "test"]
     assert ("_gc._tcp.corp.contoso.test", "SRV") in view_questions("internal", config)
     assert ("sts.contoso.test", "CAA") in view_questions("external", config)

@@ -8,7 +8,6 @@ import time
 from datetime import datetime, timezone
 
 from adfs_readiness.cli import main
-from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.lab import Lab
@@ -18,6 +17,7 @@ from adfs_readiness.model import Status
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.report import report_dict
 from adfs_readiness.report.json_report import validate_report
+from adfs_readiness.settings import FederationSettings, NetworkSettings, Settings
 
 REGISTRY = discover_checks(strict=True)
 EXTERNAL_VIEW_CHECKS = {"dns.fs-external", "dns.m365-verification", "dns.m365-mail", "dns.msoid", "dns.caa"}
@@ -34,7 +34,7 @@ def statuses(result, prefix="dns."):
 def test_demo_zones_give_the_expected_dns_findings(tmp_path):
     now = datetime.now(timezone.utc)
     with Lab("healthy", now=now, workdir=tmp_path) as lab, DnsLab() as dns_lab:
-        cfg = lab.config(timeout_seconds=2.0, deadline_seconds=20.0).with_overrides(**dns_lab.config_fragment())
+        cfg = lab.config(network={"timeout_seconds": 2.0, "deadline_seconds": 20.0}).with_changes(**dns_lab.config_fragment())
         result = run_checks(REGISTRY, builtin_probes(), cfg, now)
         toml = dns_lab.config_toml()
     validate_report(report_dict(result))
@@ -51,7 +51,7 @@ def test_demo_zones_give_the_expected_dns_findings(tmp_path):
 def test_external_resolver_that_never_answers_ends_in_time_with_errors_and_the_rest_intact(tmp_path):
     now = datetime.now(timezone.utc)
     with Lab("healthy", now=now, workdir=tmp_path) as lab, DnsLab(external_mode=DnsFault.SILENT) as dns_lab:
-        cfg = lab.config(timeout_seconds=0.5, deadline_seconds=6.0).with_overrides(**dns_lab.config_fragment())
+        cfg = lab.config(network={"timeout_seconds": 0.5, "deadline_seconds": 6.0}).with_changes(**dns_lab.config_fragment())
         started = time.monotonic()
         result = run_checks(REGISTRY, builtin_probes(), cfg, now)
         elapsed = time.monotonic() - started
@@ -75,8 +75,9 @@ def test_external_resolver_that_never_answers_ends_in_time_with_errors_and_the_r
 def test_system_resolver_is_said_in_the_facts_when_no_resolver_is_configured():
     # Only the empty-view path: nothing to look up, so nothing is asked of the system resolver.
     # (A partner's metadata URL, not a file: a metadata file would make the run about the file alone.)
-    result = run_checks(REGISTRY, builtin_probes(), Config(metadata_source="https://partner.example/m.xml",
-                                                           deadline_seconds=5.0),
+    config = Settings(federation=FederationSettings(metadata="https://partner.example/m.xml"),
+                      network=NetworkSettings(deadline_seconds=5.0))
+    result = run_checks(REGISTRY, builtin_probes(), config,
                         datetime(2026, 11, 30, tzinfo=timezone.utc), only=["dns.fs-external", "dns.ad-srv"])
     view = result.facts["dns.external"]
     assert view["system_resolver"] is True and view["lookups"] == []

@@ -25,8 +25,8 @@ WT = ("/adfs/services/trust/2005/windowstransport", "/adfs/services/trust/13/win
 
 
 def run(lab: Lab, now: datetime, **config):
-    cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0, skip_checks=("dns.*", "tls.*", "metadata.*",
-                                                                                  "token-signing.*", "token-decrypting.*"),
+    cfg = lab.config(network={"timeout_seconds": 3.0, "deadline_seconds": 20.0},
+                     checks={"skip": ("dns.*", "tls.*", "metadata.*", "token-signing.*", "token-decrypting.*")},
                      **config)
     return run_checks(REGISTRY, builtin_probes(), cfg, now)
 
@@ -73,7 +73,7 @@ def test_healthy_farm_through_the_proxy(farm):
 
 def test_latency_over_the_threshold_warns(farm):
     lab, now, _ = farm
-    cfg = lab.config(skip_checks=("dns.*", "tls.*", "metadata.*"), timeout_seconds=3.0)
+    cfg = lab.config(checks={"skip": ("dns.*", "tls.*", "metadata.*")}, network={"timeout_seconds": 3.0})
     cfg = dataclasses.replace(cfg, thresholds=dataclasses.replace(cfg.thresholds, latency_warn_ms=0))
     result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     (status, _, evidence), = found(result, "endpoints.latency")
@@ -132,14 +132,15 @@ def test_single_node_variants(tmp_path, switches, check_id, expected):
 
 
 def test_no_service_name_skips_and_no_answer_is_latency_error(now):
-    from adfs_readiness.config import Config
+    from adfs_readiness.settings import ChecksSettings, Settings
 
-    result = run_checks(REGISTRY, builtin_probes(), Config(skip_checks=("dns.*", "tls.*", "metadata.*")), now)
+    result = run_checks(REGISTRY, builtin_probes(),
+                        Settings(checks=ChecksSettings(skip=("dns.*", "tls.*", "metadata.*"))), now)
     assert {f.status for f in result.findings if f.check_id.startswith("endpoints.")} == {Status.SKIP}
     facts = EndpointsFacts(configured=True, service_name="sts.contoso.test", latency=(
         LatencySample(url="https://sts.contoso.test/adfs/ls/", via=EndpointVia.SERVICE, address="127.0.0.1:1",
                       seconds=(None, None, None), errors=("refused",) * 3),))
-    ctx = CheckContext(facts={"endpoints": facts}, config=Config(), now=now)
+    ctx = CheckContext(facts={"endpoints": facts}, config=Settings(), now=now)
     (outcome,) = endpoint_checks.latency.function(ctx)
     assert outcome.status is Status.ERROR and outcome.evidence["samples_ms"] == [None, None, None]
 
@@ -196,8 +197,8 @@ def test_tls_failure_of_our_client_is_error_not_a_verdict_on_the_endpoint(tmp_pa
     # endpoint checks claim "cannot sign in" / "disabled or not published" without any answer.
     now = datetime.now(timezone.utc)
     with Lab(scenario, now=now, workdir=tmp_path) as lab:
-        cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0,
-                         skip_checks=("dns.*", "metadata.*", "token-signing.*", "token-decrypting.*"))
+        cfg = lab.config(network={"timeout_seconds": 3.0, "deadline_seconds": 20.0},
+                         checks={"skip": ("dns.*", "metadata.*", "token-signing.*", "token-decrypting.*")})
         result = run_checks(REGISTRY, builtin_probes(), cfg, now)
         place = str(lab.address)
     expected = (f"the TLS handshake/verification failed ({tls_reason}); see tls.certificate-trust / "
@@ -215,7 +216,7 @@ def test_tls_failure_of_our_client_is_error_not_a_verdict_on_the_endpoint(tmp_pa
 
 
 def test_no_answer_is_reported_as_no_answer_not_as_disabled(now):
-    from adfs_readiness.config import Config
+    from adfs_readiness.settings import Settings
     from adfs_readiness.facts import HttpExchange, ProbeError, ProbeErrorKind
     from adfs_readiness.facts.endpoints import EndpointAnswer
 
@@ -230,7 +231,7 @@ def test_no_answer_is_reported_as_no_answer_not_as_disabled(now):
              "/adfs/ls/IdpInitiatedSignon.aspx", "/adfs/.well-known/openid-configuration")
     facts = EndpointsFacts(configured=True, service_name="sts.contoso.test", external_places=("127.0.0.1:1",),
                            answers=tuple(dead(p) for p in paths))
-    ctx = CheckContext(facts={"endpoints": facts}, config=Config(), now=now)
+    ctx = CheckContext(facts={"endpoints": facts}, config=Settings(), now=now)
     (passive,) = endpoint_checks.passive.function(ctx)
     assert passive.status is Status.FAIL and "no answer (timeout: timed out after 3 s)" in passive.summary
     mex = endpoint_checks.mex.function(ctx)

@@ -10,12 +10,12 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from adfs_readiness.config import Config
 from adfs_readiness.engine.registry import CheckRegistry, RegistryError, discover_checks
 from adfs_readiness.engine.runner import gather_facts, run_checks
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.model import Status, Verdict
 from adfs_readiness.probes import ProbeSpec
+from adfs_readiness.settings import ChecksSettings, FederationSettings, NetworkSettings, Settings
 
 from conftest import FIXED_NOW
 
@@ -67,7 +67,7 @@ def test_broken_plugin_is_recorded_not_fatal():
 def test_failures_are_isolated_into_error_findings(caplog):
     caplog.set_level(logging.DEBUG, logger="adfs_readiness")
     result = run_checks(sample_registry(), {"sample.fact": spec("sample.fact", lambda ctx: 42)},
-                        Config(service_name="sts.contoso.com"), FIXED_NOW)
+                        Settings(federation=FederationSettings(service_name="sts.contoso.com")), FIXED_NOW)
     f = by_id(result)
     assert f["sample.first"][0].status is Status.PASS and f["sample.first"][0].evidence == {"value": 42}
     assert [(x.status, x.target) for x in f["sample.second"]] == [(Status.WARN, "a"), (Status.PASS, "b")]
@@ -88,7 +88,7 @@ def test_probe_exception_becomes_error_for_dependent_checks(caplog):
     def broken(ctx):
         raise ValueError("probe bug")
 
-    result = run_checks(sample_registry(), {"sample.fact": spec("sample.fact", broken)}, Config(), FIXED_NOW,
+    result = run_checks(sample_registry(), {"sample.fact": spec("sample.fact", broken)}, Settings(), FIXED_NOW,
                         only=["sample.first"])
     (f,) = result.findings
     assert f.status is Status.ERROR and "probe bug" in f.summary and f.evidence["probe_error"]["kind"] == "internal"
@@ -108,7 +108,7 @@ def test_probes_run_concurrently():
         b_started.set()
         return a_started.wait(ctx.remaining())
 
-    facts = gather_facts(["a", "b"], {"a": spec("a", a, 5), "b": spec("b", b, 5)}, Config(), FIXED_NOW,
+    facts = gather_facts(["a", "b"], {"a": spec("a", a, 5), "b": spec("b", b, 5)}, Settings(), FIXED_NOW,
                          deadline=time.monotonic() + 10)
     assert facts == {"a": True, "b": True}
 
@@ -122,7 +122,8 @@ def test_probe_timeout_and_run_deadline_are_enforced():
 
     t0 = time.monotonic()
     facts = gather_facts(["slow", "cut"], {"slow": spec("slow", hangs, 0.3), "cut": spec("cut", hangs, 30)},
-                         Config(deadline_seconds=0.6), FIXED_NOW, deadline=time.monotonic() + 0.6)
+                         Settings(network=NetworkSettings(deadline_seconds=0.6)), FIXED_NOW,
+                         deadline=time.monotonic() + 0.6)
     elapsed = time.monotonic() - t0
     never.set()
     assert isinstance(facts["slow"], ProbeError) and facts["slow"].kind is ProbeErrorKind.TIMEOUT
@@ -132,7 +133,7 @@ def test_probe_timeout_and_run_deadline_are_enforced():
 
 
 def test_skipped_checks_are_reported_as_skip_and_unknown_facts_as_error():
-    cfg = Config(skip_checks=("sample.second",))
+    cfg = Settings(checks=ChecksSettings(skip=("sample.second",)))
     result = run_checks(sample_registry(), {}, cfg, FIXED_NOW, only=["sample.first", "sample.second"])
     f = by_id(result)
     assert f["sample.second"][0].status is Status.SKIP and "checks.skip" in f["sample.second"][0].summary

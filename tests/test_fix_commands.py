@@ -12,7 +12,6 @@ import pytest
 from conftest import FIXED_NOW
 
 from adfs_readiness.api import CheckContext
-from adfs_readiness.config import Config, DirectoryConfig
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts.directory import DirectoryConnection, DirectoryFacts, DirectoryObject, ScanResult
@@ -22,6 +21,7 @@ from adfs_readiness.model import Status
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.report._commands import fix_script
 from adfs_readiness.report.action_plan import action_plan, short_fix
+from adfs_readiness.settings import DirectorySettings, FederationSettings, Settings
 from adfs_readiness_checks import directory
 
 REGISTRY = discover_checks(strict=True)
@@ -52,7 +52,7 @@ def _facts(*objects: DirectoryObject, suffixes: tuple[str, ...] = ()) -> Directo
 
 
 def _run(check, facts, domains=("contoso.com",)):
-    config = Config(federated_domains=domains, directory=DirectoryConfig(base_dn=BASE))
+    config = Settings(federation=FederationSettings(domains=domains), directory=DirectorySettings(base_dn=BASE))
     return check.function(CheckContext(facts={"directory": facts}, config=config, now=FIXED_NOW))
 
 
@@ -123,7 +123,8 @@ def test_dns_fixes_carry_the_exact_commands(tmp_path):
     names a domain controller that no longer resolves (deregister it)."""
     now = datetime.now(timezone.utc)
     with Lab("healthy", now=now, workdir=tmp_path) as lab, DnsLab() as dns_lab:
-        config = lab.config(timeout_seconds=2.0, deadline_seconds=20.0).with_overrides(**dns_lab.config_fragment())
+        config = lab.config(network={"timeout_seconds": 2.0, "deadline_seconds": 20.0}).with_changes(
+            **dns_lab.config_fragment())
         result = run_checks(REGISTRY, builtin_probes(), config, now, only=["dns.msoid", "dns.ad-srv"])
     plan = {a.finding.check_id: a for a in action_plan(result)}
     assert plan["dns.msoid"].script.lines == (

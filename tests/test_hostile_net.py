@@ -393,7 +393,7 @@ def test_class2_lone_surrogates_in_exports_and_snapshots_reach_every_writer_safe
     snapshot = tmp_path / "s.json"
     config = tmp_path / "c.toml"
     config.write_text(f'[federation]\ndomains = ["contoso.com"]\n\n'
-                      f'[adfs]\nexport = "{adfs}"\n\n[cloud]\nfederation_export = "{entra}"\nrealm_discovery = false\n')
+                      f'[adfs]\nexport = "{adfs}"\n\n[cloud]\nentra_export = "{entra}"\nrealm_discovery = false\n')
     collected = run_cli("collect", "--config", str(config), *only, "--out", str(snapshot), "-q")
     collected.assert_clean()
     doc = json.loads(snapshot.read_text(encoding="utf-8"))

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeErrorKind, Redirect
 from adfs_readiness.lab import Lab
 from adfs_readiness.lab.scenarios import with_switches
 from adfs_readiness.net.http import KEPT_HEADERS, fetch
 from adfs_readiness.probes.tls import capture_peer_chain
+from adfs_readiness.settings import HostPort
 
 MiB = 1024 * 1024
 

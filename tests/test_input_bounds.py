@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adfs_readiness.config import Limits
 from adfs_readiness.engine.bounds import bound_for_report, bound_text, bound_tree
 from adfs_readiness.grading import grade
 from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.model import Area, Finding, RunResult, Severity, Status
 from adfs_readiness.pem import pem_blocks, strip_pem_blocks
 from adfs_readiness.probes.pfx_limits import pfx_refusal
+from adfs_readiness.settings import Limits
 from adfs_readiness.snapshot import REDACTED, redact
 
 # --- PEM ---------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_bound_tree_and_text():
 
 def test_the_engine_bounds_evidence_summary_and_target():
     from adfs_readiness.api import CheckContext  # noqa: F401 - the engine's own path is exercised below
-    from adfs_readiness.config import Config
+    from adfs_readiness.settings import Settings
     from adfs_readiness.engine.runner import _finding
     from adfs_readiness.model import Outcome
 
@@ -152,7 +152,7 @@ def test_the_engine_bounds_evidence_summary_and_target():
                                                                        "r", ())
 
     check = type("C", (), {"meta": Meta})()
-    config = dataclasses.replace(Config(), limits=Limits(max_report_rows=5))
+    config = dataclasses.replace(Settings(), limits=Limits(max_report_rows=5))
     made = _finding(check, Outcome(Status.WARN, "s" * 10_000, evidence={"problems": list(range(1000))},
                                    target="t" * 10_000), config)
     assert len(made.evidence["problems"]) == 6 and len(made.summary) < 4_100 and len(made.target) < 600

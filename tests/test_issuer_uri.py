@@ -20,11 +20,11 @@ from conftest import FIXED_NOW
 from factories import document, metadata_fact
 
 from adfs_readiness.api import CheckContext
-from adfs_readiness.config import Config
 from adfs_readiness.facts.adfs_export import AdfsExport, AdfsProperties, AdfsTrust
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
 from adfs_readiness.model import Outcome, Status
 from adfs_readiness.probes.claim_rules import parse_claim_rules
+from adfs_readiness.settings import AdfsSettings, FederationSettings, Settings
 from adfs_readiness_checks import adfs_identity, cloud
 
 FS = "sts.contoso.com"
@@ -73,9 +73,17 @@ def export(rules: str | None, identifier: str | None = None) -> AdfsExport:
                       relying_parties=trusts)
 
 
-def issuer_uri(facts: dict, **config) -> dict[str, Outcome]:
-    ctx = CheckContext(facts=facts, config=Config(service_name=FS, **config), now=FIXED_NOW)
+def settings(**federation) -> Settings:
+    return Settings(federation=FederationSettings(service_name=FS, **federation))
+
+
+def issuer_uri(facts: dict, **federation) -> dict[str, Outcome]:
+    ctx = CheckContext(facts=facts, config=settings(**federation), now=FIXED_NOW)
     return {o.target: o for o in cloud.issuer_uri.function(ctx)}
+
+
+def _anchored() -> Settings:
+    return settings().with_changes(adfs={"source_anchor": "objectGUID"})
 
 
 def metadata(entity_id: str) -> object:
@@ -158,9 +166,7 @@ def test_entra_connect_rules_are_evaluated_per_domain():
     assert found["tailspin.com"].status is Status.FAIL
     assert "'someone@tailspin.com'" in found["tailspin.com"].summary and "AADSTS50107" in found["tailspin.com"].summary
     # The same comparison in adfs.o365-claim-rules, blocking.
-    rules = adfs_identity.o365_claim_rules.function(CheckContext(facts=facts, config=Config(service_name=FS,
-                                                                                            adfs_source_anchor="objectGUID"),
-                                                                 now=FIXED_NOW))
+    rules = adfs_identity.o365_claim_rules.function(CheckContext(facts=facts, config=_anchored(), now=FIXED_NOW))
     assert rules.status is Status.FAIL and rules.blocker is not False
     assert "users of tailspin.com get the issuer 'someone@tailspin.com'" in rules.summary
     assert rules.evidence["issuer_by_domain"]["contoso.com"]["adfs_issues"] == "http://contoso.com/adfs/services/trust/"
@@ -173,8 +179,7 @@ def test_a_subdomain_needs_the_rule_that_strips_it(rule, status):
     found = issuer_uri(facts)
     assert found["contoso.com"].status is Status.PASS
     assert found["sales.contoso.com"].status is status, found["sales.contoso.com"].summary
-    rules = adfs_identity.o365_claim_rules.function(CheckContext(facts=facts, config=Config(
-        service_name=FS, adfs_source_anchor="objectGUID"), now=FIXED_NOW))
+    rules = adfs_identity.o365_claim_rules.function(CheckContext(facts=facts, config=_anchored(), now=FIXED_NOW))
     assert rules.status is status
     if status is Status.FAIL:
         assert "users of sales.contoso.com get the issuer 'http://sales.contoso.com/adfs/services/trust/'" in rules.summary

@@ -24,7 +24,7 @@ import pytest
 from factories import internal_dns
 from ldap3.core import exceptions as ldap_exc
 
-from adfs_readiness.config import config_from_mapping
+from adfs_readiness.settings import settings_from_mapping
 from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import PAGED_RESULTS_OID, SearchStatus, paged_search, read_entry
 
@@ -168,7 +168,7 @@ def attack():
         servers.append(server)
         scheme = "ldaps" if tls else "ldap"
         url = f"{scheme}://127.0.0.1:{server.port}"
-        cfg = config_from_mapping({"directory": {"server": url, "bind_user": "reader@contoso.test"}})
+        cfg = settings_from_mapping({"directory": {"server": url, "bind_user": "reader@contoso.test"}})
         conn, info = connect(parse_ldap_url(url), cfg.directory, "pw", timeout=timeout, ca_file=ca_file)
         assert conn is not None, info.reason
         return server, conn
@@ -578,7 +578,7 @@ def test_the_pipelined_reader_returns_what_ldap3_returns_for_the_same_search(sam
     from adfs_readiness.probes.directory_scan import SCAN_ATTRIBUTES
     from adfs_readiness.probes.directory_session import _resolve_a
 
-    cfg = config_from_mapping({"dns": {"internal_resolvers": [f"{samba_dc.address}:{samba_dc.dns_port}"]},
+    cfg = settings_from_mapping({"dns": {"internal_resolvers": [f"{samba_dc.address}:{samba_dc.dns_port}"]},
                                "directory": {"server": server, "bind_user": samba_dc.admin_upn,
                                              "ca_bundle": samba_dc.ca_pem}})
     attributes = [*SCAN_ATTRIBUTES, "objectSid", "member", "memberOf", "cn", "name", "whenCreated",
@@ -639,7 +639,7 @@ def ticket(samba_single_dc, tmp_path_factory):
 def kerberos_gather(dc, **directory):
     from adfs_readiness.probes.directory import gather_directory
 
-    cfg = config_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
+    cfg = settings_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
                                "directory": {"auth": "kerberos", "base_dn": f"OU=Lab,{B}", "ca_bundle": dc.ca_pem,
                                              **directory},
                                "federation": {"service_name": "sts.contoso.test", "domains": ["contoso.com"]}})
@@ -692,7 +692,7 @@ def test_a_failed_simple_bind_and_a_directory_read_never_show_the_password(samba
     from adfs_readiness.probes.directory import gather_directory
 
     secret = "Wr0ng-But-Secret-%s" % samba_single_dc.admin_password[::-1]
-    cfg = config_from_mapping({"dns": {"internal_resolvers": [f"{samba_single_dc.address}:{samba_single_dc.dns_port}"]},
+    cfg = settings_from_mapping({"dns": {"internal_resolvers": [f"{samba_single_dc.address}:{samba_single_dc.dns_port}"]},
                                "directory": {"server": "ldap://dc1.contoso.test", "bind_user": samba_single_dc.admin_upn},
                                "federation": {"service_name": "sts.contoso.test", "domains": ["contoso.com"]}})
     for password in (secret, samba_single_dc.admin_password):
@@ -706,7 +706,7 @@ def test_a_failed_simple_bind_and_a_directory_read_never_show_the_password(samba
 def test_a_missing_directory_ca_bundle_is_a_tls_failure_not_a_traceback(tmp_path):
     from adfs_readiness.probes.directory import gather_directory
 
-    cfg = config_from_mapping({"directory": {"server": "ldaps://127.0.0.1:1", "bind_user": "reader@contoso.test",
+    cfg = settings_from_mapping({"directory": {"server": "ldaps://127.0.0.1:1", "bind_user": "reader@contoso.test",
                                              "ca_bundle": str(tmp_path / "no-such-ca.pem")}})
     facts = gather_directory(cfg, password="pw", timeout=2)
     assert facts.connection.result == "tls_failed"
@@ -721,7 +721,7 @@ def test_a_directory_ca_bundle_that_is_not_pem_is_a_tls_failure_not_a_traceback(
     try:
         bad = tmp_path / "not-a-ca.pem"
         bad.write_text("this is not a certificate\n")
-        cfg = config_from_mapping({"directory": {"server": f"ldaps://127.0.0.1:{server.port}",
+        cfg = settings_from_mapping({"directory": {"server": f"ldaps://127.0.0.1:{server.port}",
                                                  "bind_user": "reader@contoso.test", "ca_bundle": str(bad)}})
         facts = gather_directory(cfg, password="pw", timeout=2)
         assert facts.connection.result == "tls_failed", facts.connection.reason
@@ -766,7 +766,7 @@ def test_source_anchor_fail_over_the_wire_names_the_objects_writes_every_row_and
     second_page = ([user(d, None) for d in hidden[13:]] + [user(dn("seen2"), uuid.UUID(int=2).bytes_le)]
                    + [user(dn("short"), b"\x01\x02\x03\x04\x05")])
     server, conn = attack([first_page + [("op", *done(0, b"c1"))], second_page + [("op", *done(0, b""))]])
-    cfg = config_from_mapping({"directory": {"csv_dir": str(tmp_path)}})
+    cfg = settings_from_mapping({"directory": {"csv_dir": str(tmp_path)}})
     session = DirectorySession(conn, DirectoryConnection(server=None, transport="plain", auth="simple", result="ok"),
                                None, cfg.directory, None, 5, page_size=14)
     scan_result = scan_objects(session, B, {})
@@ -835,7 +835,7 @@ def test_a_dc_certificate_outside_its_dates_is_a_non_blocking_fail_other_tls_tro
             directory = {"server": f"ldaps://127.0.0.1:{server.port}", "bind_user": "reader@contoso.test"}
             if ca:
                 directory["ca_bundle"] = ca
-            cfg = config_from_mapping({"directory": directory})
+            cfg = settings_from_mapping({"directory": directory})
             facts = gather_directory(cfg, password="pw", timeout=3)
         finally:
             server.close()

@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from adfs_readiness.config import config_from_mapping
+from adfs_readiness.settings import settings_from_mapping
 from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import PAGED_RESULTS_OID, SearchStatus, paged_search, read_entry
 
@@ -120,7 +120,7 @@ class ScriptedLdapServer:
                 return
 
     def connect(self):
-        cfg = config_from_mapping({"directory": {"server": f"ldap://127.0.0.1:{self.port}",
+        cfg = settings_from_mapping({"directory": {"server": f"ldap://127.0.0.1:{self.port}",
                                                  "bind_user": "reader@contoso.test"}})
         conn, info = connect(parse_ldap_url(f"ldap://127.0.0.1:{self.port}"), cfg.directory, "pw", timeout=5)
         assert conn is not None, info.reason
@@ -247,7 +247,7 @@ def test_a_dc_that_drops_the_rootdse_read_makes_every_directory_check_error_not_
 
     server = ScriptedLdapServer([[CLOSE]])  # binds, then closes the connection on the RootDSE read
     try:
-        cfg = config_from_mapping({
+        cfg = settings_from_mapping({
             "federation": {"service_name": "sts.contoso.test", "domains": ["contoso.com"]},
             "directory": {"server": f"ldap://127.0.0.1:{server.port}", "bind_user": "reader@contoso.test",
                           "service_account": "gmsa-adfs"}})

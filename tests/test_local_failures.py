@@ -131,7 +131,7 @@ def test_unloadable_ca_bundle_is_incomplete_not_a_tls_failure(tmp_path: Path) ->
 def test_unreadable_export_files_are_incomplete(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from adfs_readiness.config import Config
+    from adfs_readiness.settings import AdfsSettings, FederationSettings, Settings
     from adfs_readiness.engine.registry import discover_checks
     from adfs_readiness.engine.runner import run_checks
     from adfs_readiness.probes.catalog import all_probes
@@ -140,8 +140,8 @@ def test_unreadable_export_files_are_incomplete(tmp_path: Path) -> None:
     folder.mkdir()  # paths this machine cannot read a file from (root reads any regular file)
     fifo = tmp_path / "adfs.json"
     os.mkfifo(fifo)
-    config = Config(adfs_export=fifo, federated_domains=("contoso.com",))
-    config = replace(config, cloud=replace(config.cloud, federation_export=folder, realm_discovery=False))
+    config = Settings(adfs=AdfsSettings(export=(fifo,)), federation=FederationSettings(domains=("contoso.com",)))
+    config = replace(config, cloud=replace(config.cloud, entra_export=folder, realm_discovery=False))
     result = run_checks(discover_checks(), all_probes(), config, datetime.now(timezone.utc),
                         only=("adfs.export-readable", "cloud.issuer-uri"))
     by_id = {f.check_id: f for f in result.findings}

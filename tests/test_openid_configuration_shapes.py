@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from adfs_readiness.api import CheckContext
-from adfs_readiness.config import Config
+from adfs_readiness.settings import FederationSettings, Settings
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import HttpExchange
@@ -40,7 +40,8 @@ def _judge(body: bytes, service_name: str, now):
                            answers=(answer,), openid=parse_openid_configuration(
                                body, url=url, via=EndpointVia.SERVICE, address="127.0.0.1:443"))
     return endpoint_checks.openid_configuration.function(
-        CheckContext(facts={"endpoints": facts}, config=Config(service_name=service_name), now=now))
+        CheckContext(facts={"endpoints": facts}, config=Settings(federation=FederationSettings(service_name=service_name)),
+                     now=now))
 
 
 def _document(host: str, issuer_host: str | None = None, **changes) -> bytes:
@@ -120,9 +121,9 @@ def test_adfs_2019_shaped_document_over_the_wire(tmp_path, state, status, issuer
     now = datetime.now(timezone.utc)
     switches = {"endpoints": (("/adfs/.well-known/openid-configuration", state),)}
     with Lab(with_switches("healthy", **switches), now=now, workdir=tmp_path) as lab:
-        cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0,
-                         skip_checks=("dns.*", "tls.*", "metadata.*", "token-signing.*", "token-decrypting.*",
-                                      "cloud.*", "adfs.*", "directory.*"))
+        cfg = lab.config(network={"timeout_seconds": 3.0, "deadline_seconds": 20.0},
+                         checks={"skip": ("dns.*", "tls.*", "metadata.*", "token-signing.*", "token-decrypting.*",
+                                          "cloud.*", "adfs.*", "directory.*")})
         result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     (finding,) = [f for f in result.findings if f.check_id == "endpoints.openid-configuration"]
     assert finding.status.value == status and finding.evidence["issuer"] == issuer, finding.summary

@@ -48,7 +48,8 @@ def test_wheel_contains_both_packages_and_package_data(fresh_venv):
 
     _, wheel = fresh_venv
     names = zipfile.ZipFile(wheel).namelist()
-    assert "adfs_readiness/cli.py" in names
+    assert "adfs_readiness/cli/__init__.py" in names and "adfs_readiness/settings/__init__.py" in names
+    assert "adfs_readiness/lab/recordings/directory.json" in names
     assert "adfs_readiness_checks/metadata.py" in names
     assert any(n.startswith("adfs_readiness/report/templates/") for n in names)
     assert "adfs_readiness/report/schema/report.schema.json" in names

@@ -42,13 +42,13 @@ def browser():
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory) -> Path:
     """The demo lab's report, rendered once for the module (the demo takes ~20 s)."""
-    from adfs_readiness.demo import run_demo
+    from adfs_readiness.app.demo import run_demo
     from adfs_readiness.engine.registry import discover_checks
     from adfs_readiness.probes.catalog import all_probes
     from adfs_readiness.report import render_html
 
     demo = run_demo(discover_checks(), all_probes(), "demo", deadline_seconds=60, as_of=None,
-                    with_directory=True, log=lambda line: None)
+                    directory="auto", log=lambda line: None)
     path = tmp_path_factory.mktemp("demo") / "report.html"
     path.write_text(render_html(demo.result), encoding="utf-8")
     return path

@@ -101,20 +101,16 @@ def test_a_scenario_change_shows_in_the_report_in_history_diff_and_as_one_post(t
 def test_certificates_moving_closer_to_expiry_are_listed(tmp_path):
     # The same lab observed today and three days later (the injected clock of a scheduled run;
     # the CLI's --as-of is a projection and is never recorded): every certificate lost 3 days.
-    from dataclasses import replace as dc_replace
-
     from adfs_readiness.engine.registry import discover_checks
     from adfs_readiness.probes.catalog import all_probes
     from adfs_readiness.report.json_report import report_dict
-    from adfs_readiness.scheduled import ScheduleOptions, run_scheduled
+    from adfs_readiness.app.scheduled import ScheduleOptions, run_scheduled
 
     now = datetime.now(timezone.utc)
     today = now.date()
     options = ScheduleOptions(history_path=tmp_path / "history.sqlite3")
     with Lab("demo", now=now, workdir=tmp_path / "lab") as lab:
-        config = lab.config()
-        config = dc_replace(config, skip_checks=(*config.skip_checks, "dns.*"), timeout_seconds=2.0,
-                            deadline_seconds=20.0)
+        config = lab.config(checks={"skip": ("dns.*",)}, network={"timeout_seconds": 2.0, "deadline_seconds": 20.0})
         midnight = datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
         first = run_scheduled(discover_checks(), all_probes(), config, midnight, options)
         second = run_scheduled(discover_checks(), all_probes(), config, midnight + timedelta(days=3), options)

@@ -17,7 +17,6 @@ import pytest
 from lxml import etree
 
 from adfs_readiness.cli import main
-from adfs_readiness.config import ConfigError, SignInTestConfig, config_from_mapping
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, DomainFederation, EntraFederationFacts
@@ -26,13 +25,14 @@ from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.lab.sts_wstrust import SignInLab, wstrust_answer
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.probes.sign_in import read_token_response, resolve_sign_in_password, token_request
+from adfs_readiness.settings import SettingsError, SignInTestSettings, settings_from_mapping
 
 REGISTRY = discover_checks(strict=True)
 ONLY = ("dns.*", "tls.*", "metadata.*", "token-signing.*", "token-decrypting.*", "cloud.*", "adfs.*", "directory.*")
 
 
 def run(lab, now, **changes):
-    cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0, skip_checks=ONLY, **changes)
+    cfg = lab.config(network={"timeout_seconds": 3.0, "deadline_seconds": 20.0}, checks={"skip": ONLY}, **changes)
     result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     (finding,) = [f for f in result.findings if f.check_id == "endpoints.sign-in-test"]
     return finding, result
@@ -111,7 +111,7 @@ def test_issuer_step_uses_the_issuer_entra_holds(tmp_path):
 
     now = now_()
     with Lab("sign-in", now=now, workdir=tmp_path) as lab:
-        cfg = lab.config(timeout_seconds=3.0)
+        cfg = lab.config(network={"timeout_seconds": 3.0})
         probe_ctx = ProbeContext(config=cfg, now=now, deadline=time.monotonic() + 20, log=logging.getLogger("test"))
         facts = {"sign_in": probe_sign_in(probe_ctx)}
     ctx = CheckContext(facts=facts, config=cfg, now=now)
@@ -133,30 +133,30 @@ def test_password_missing_is_not_determined_and_tls_distrust_too(tmp_path, monke
         assert result.grade.verdict.value == "INCOMPLETE"
         monkeypatch.setenv(LAB_SIGN_IN_PASSWORD_ENV, lab.sign_in_password)
         # This machine does not trust the lab's CA: not determined, never a failure of the farm.
-        finding, _ = run(lab, now, ca_bundle=None)
+        finding, _ = run(lab, now, tls={"ca_bundle": None})
     assert finding.status.value == "error" and "certificate verification failed" in finding.summary, finding.summary
 
 
 def test_password_sources():
-    cfg = SignInTestConfig(upn="a@b.test", password_source="env", password_env="X")
+    cfg = SignInTestSettings(upn="a@b.test", password_source="env", password_env="X")
     assert resolve_sign_in_password(cfg, environ={"X": "pw"}) == ("pw", None)
     assert resolve_sign_in_password(cfg, environ={})[0] is None
-    prompted = SignInTestConfig(upn="a@b.test", password_source="prompt")
+    prompted = SignInTestSettings(upn="a@b.test", password_source="prompt")
     assert resolve_sign_in_password(prompted, prompt=lambda text: "typed") == ("typed", None)
-    keyring = SignInTestConfig(upn="a@b.test", password_source="keyring", keyring_service="svc")
+    keyring = SignInTestSettings(upn="a@b.test", password_source="keyring", keyring_service="svc")
     assert resolve_sign_in_password(keyring, keyring_get=lambda service, user: f"{service}:{user}") == ("svc:a@b.test", None)
     assert "no password in the keyring" in resolve_sign_in_password(keyring, keyring_get=lambda s, u: None)[1]
 
 
 def test_config_keys_and_the_password_is_refused_in_the_file():
-    cfg = config_from_mapping({"sign_in_test": {"upn": "sso@contoso.com", "password_source": "keyring"}})
+    cfg = settings_from_mapping({"sign_in_test": {"upn": "sso@contoso.com", "password_source": "keyring"}})
     assert cfg.sign_in_test.configured and cfg.sign_in_test.password_source == "keyring"
-    with pytest.raises(ConfigError, match="sign_in_test.password = '<hidden>'") as caught:
-        config_from_mapping({"sign_in_test": {"upn": "sso@contoso.com", "password": "Secret-123"}})
+    with pytest.raises(SettingsError, match="sign_in_test.password = <hidden>") as caught:
+        settings_from_mapping({"sign_in_test": {"upn": "sso@contoso.com", "password": "Secret-123"}})
     assert "Secret-123" not in str(caught.value)
-    with pytest.raises(ConfigError, match="a user principal name"):
-        config_from_mapping({"sign_in_test": {"upn": "not a upn"}})
-    assert not config_from_mapping({}).sign_in_test.configured
+    with pytest.raises(SettingsError, match="a user principal name"):
+        settings_from_mapping({"sign_in_test": {"upn": "not a upn"}})
+    assert not settings_from_mapping({}).sign_in_test.configured
 
 
 def test_token_request_escapes_the_password_and_the_lab_sts_reads_it_back(now):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from adfs_readiness.api import CheckContext
-from adfs_readiness.config import Config, SignInTestConfig
+from adfs_readiness.settings import FederationSettings, Settings, SignInTestSettings
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import HttpExchange
@@ -34,7 +34,7 @@ IDENTIFIER = "http://sts.contoso.test/adfs/services/trust"
 
 
 def _run(lab, now):
-    cfg = lab.config(timeout_seconds=3.0, deadline_seconds=20.0, skip_checks=ONLY)
+    cfg = lab.config(network={"timeout_seconds": 3.0, "deadline_seconds": 20.0}, checks={"skip": ONLY})
     result = run_checks(REGISTRY, builtin_probes(), cfg, now)
     (finding,) = [f for f in result.findings if f.check_id == "endpoints.sign-in-test"]
     return finding, result
@@ -62,7 +62,7 @@ def _judge(now, assertion=None, *, upn="u@contoso.test", entity_id=IDENTIFIER, e
                         assertion=assertion, received_at=now + timedelta(seconds=1), proxied=proxied,
                         published_signing=(assertion.signer,) if assertion else None, metadata_entity_id=entity_id,
                         soap_fault_code=fault[0] if fault else None, soap_fault_reason=fault[1] if fault else None)
-    config = Config(service_name="sts.contoso.test", sign_in_test=SignInTestConfig(upn=upn))
+    config = Settings(sign_in_test=SignInTestSettings(upn=upn), federation=FederationSettings(service_name="sts.contoso.test"))
     fact_map = {SIGN_IN_FACT: facts}
     if entra is not None:
         fact_map[ENTRA_FEDERATION_FACT] = entra

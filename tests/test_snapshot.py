@@ -14,20 +14,22 @@ import pytest
 from conftest import CORPUS, FIXED_NOW
 
 from adfs_readiness.cli import main
-from adfs_readiness.config import Config, DirectoryConfig, HostPort
 from adfs_readiness.facts import FederationMetadata, HttpExchange, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.codec import FactDecodeError, decode, encode
 from adfs_readiness.lab import Lab
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.catalog import all_probes, fact_types
 from adfs_readiness.probes.metadata import probe_federation_metadata
+from adfs_readiness.settings import (ChecksSettings, DirectorySettings, FederationSettings, HostPort, Settings,
+                                     TlsSettings)
 from adfs_readiness.snapshot import REDACTED, redact
 
 PASSWORD = "Corr3ct-Horse-Battery-Staple!"
 
 
 def metadata_fact(path: Path) -> FederationMetadata:
-    ctx = ProbeContext(Config(metadata_source=str(path)), FIXED_NOW, time.monotonic() + 10, logging.getLogger("t"))
+    ctx = ProbeContext(Settings(federation=FederationSettings(metadata=str(path))), FIXED_NOW, time.monotonic() + 10,
+                       logging.getLogger("t"))
     return probe_federation_metadata(ctx)
 
 
@@ -52,11 +54,12 @@ def test_union_picks_the_probe_error_and_optional_none():
 
 
 def test_config_round_trips_with_paths_and_addresses():
-    config = Config(source="x.toml", service_name="sts.contoso.com", service_address=HostPort("10.0.0.1", 443),
-                    farm_nodes=(HostPort("::1", 8443),), ca_bundle=Path("/etc/ca.pem"),
-                    directory=DirectoryConfig(server="ldaps://dc1", ca_bundle=Path("ca.pem")),
-                    skip_checks=("dns.*",))
-    assert decode(Config, json.loads(json.dumps(encode(config)))) == config
+    config = Settings(source="x.toml", directory=DirectorySettings(server="ldaps://dc1", ca_bundle=Path("ca.pem")),
+                      federation=FederationSettings(service_name="sts.contoso.com",
+                                                    service_address=HostPort("10.0.0.1", 443),
+                                                    farm_nodes=(HostPort("::1", 8443),)),
+                      tls=TlsSettings(ca_bundle=Path("/etc/ca.pem")), checks=ChecksSettings(skip=("dns.*",)))
+    assert decode(Settings, json.loads(json.dumps(encode(config)))) == config
 
 
 @pytest.mark.parametrize("tp, value, where", [
@@ -116,13 +119,13 @@ skip = ["dns.*", "directory.*"]
         code = main(["collect", "--config", str(config), "--out", str(snap), "--as-of", now.isoformat(), "-q",
                      "--json", str(live["json"]), "--html", str(live["html"]), "--junit", str(live["xml"]),
                      "--metrics", str(live["prom"]), "--csv", str(live["csv"]), "--markdown", str(live["md"])])
-    assert code == 0
+    collected = code  # collect exits with the verdict's code, like check
     # Elsewhere: the lab is gone, the network is not used.
     offline = {ext: tmp_path / f"offline.{ext}" for ext in ("json", "html", "md")}
     code = main(["assess", str(snap), "--as-of", "collected", "--json", str(offline["json"]),
                  "--html", str(offline["html"]), "--markdown", str(offline["md"]), "-q"])
     live_doc, offline_doc = json.loads(live["json"].read_text()), json.loads(offline["json"].read_text())
-    assert code == live_doc["exit_code"] == 1
+    assert code == collected == live_doc["exit_code"] == 1
     assert offline_doc["findings"] == live_doc["findings"]
     assert (offline_doc["verdict"], offline_doc["score"], offline_doc["started_at"]) == (
         live_doc["verdict"], live_doc["score"], live_doc["started_at"])

@@ -11,11 +11,11 @@ from conftest import CORPUS, FIXED_NOW
 from report_samples import FS, SIGNING_SHA1, sample_result
 
 from adfs_readiness.cli import main
-from adfs_readiness.config import ConfigError
 from adfs_readiness.grading import grade
 from adfs_readiness.model import Status, Verdict
 from adfs_readiness.report import render_html, render_text, report_dict
 from adfs_readiness.report.json_report import validate_report
+from adfs_readiness.settings import SettingsError
 from adfs_readiness.suppressions import EXPIRED_CHECK_ID, Suppression, apply_suppressions, load_suppressions
 
 RISKS = '''
@@ -66,7 +66,7 @@ def test_load(risks_file):
 def test_errors_name_the_file_and_key(tmp_path, text, key, expected):
     path = tmp_path / "r.toml"
     path.write_text(text)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(SettingsError) as info:
         load_suppressions(path)
     assert info.value.key == key and expected in info.value.expected and str(path) in str(info.value)
 

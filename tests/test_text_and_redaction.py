@@ -126,10 +126,12 @@ def test_dataclass_trees_keep_their_types_and_enums() -> None:
 
 
 def test_run_config_secrets_are_collected() -> None:
-    from adfs_readiness.config import CloudConfig, Config, DirectoryConfig
+    from adfs_readiness.settings import (CertificateSettings, CloudSettings, DirectorySettings, FederationSettings,
+                                         Settings)
 
-    config = Config(metadata_source="https://u:metadata-pw@h/m", certificate_password="pfx-pass",
-                    directory=DirectoryConfig(password_env="LDAP_PW"), cloud=CloudConfig(client_secret_env="G_PW"))
+    config = Settings(federation=FederationSettings(metadata="https://u:metadata-pw@h/m"),
+                      certificate=CertificateSettings(password="pfx-pass"),
+                      directory=DirectorySettings(password_env="LDAP_PW"), cloud=CloudSettings(client_secret_env="G_PW"))
     redactor = Redactor.for_run(config, environ={"LDAP_PW": "ldap-pass", "G_PW": "graph-pass"})
     assert {"metadata-pw", "pfx-pass", "ldap-pass", "graph-pass"} <= redactor.secrets
 

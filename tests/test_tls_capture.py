@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
 from adfs_readiness.lab import Lab
 from adfs_readiness.lab.sts import SilentListener
 from adfs_readiness.probes.tls import capture_peer_chain
+from adfs_readiness.settings import HostPort
 
 
 @pytest.fixture

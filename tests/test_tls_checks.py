@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from conftest import FIXED_NOW
 
-from adfs_readiness.config import HostPort, Scope
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.lab import Lab
@@ -26,6 +25,7 @@ from adfs_readiness.model import Status
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.report import report_dict
 from adfs_readiness.report.json_report import validate_report
+from adfs_readiness.settings import FederationSettings, HostPort, NetworkSettings, Scope
 
 REGISTRY = discover_checks(strict=True)
 TLS_IDS = [c.id for c in REGISTRY.checks if c.id.startswith("tls.")]
@@ -89,7 +89,7 @@ def one(result, check_id):
 
 
 def base_config(lab: Lab, **changes):
-    return lab.config(timeout_seconds=2.0, deadline_seconds=20.0, **changes)
+    return lab.config(network={"timeout_seconds": 2.0, "deadline_seconds": 20.0}, **changes)
 
 
 # --- tls.reachable -------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ def base_config(lab: Lab, **changes):
 def test_reachable_pass_and_unreachable_node_does_not_block(labs):
     lab = labs["healthy"]
     with closed_port() as dead:
-        result = run(base_config(lab, farm_nodes=(dead,)), "tls.reachable")
+        result = run(base_config(lab, federation={"farm_nodes": (dead,)}), "tls.reachable")
     service, node = findings(result, "tls.reachable")
     assert service.status is Status.PASS and service.target == f"service {lab.address}"
     assert service.evidence["protocol"] == "TLSv1.3"
@@ -116,19 +116,19 @@ def test_reachable_handshake_failure_is_a_server_finding(labs):
 
 
 def test_without_service_name_every_tls_check_skips():
-    from adfs_readiness.config import Config
+    from adfs_readiness.settings import Settings
 
-    result = run(Config(timeout_seconds=1.0, deadline_seconds=5.0))
+    result = run(Settings(network=NetworkSettings(timeout_seconds=1.0, deadline_seconds=5.0)))
     assert {f.check_id: f.status for f in result.findings} == {cid: Status.SKIP for cid in TLS_IDS}
 
 
 def test_every_tls_check_is_an_error_when_the_probe_failed():
     # The engine's path for a fact that could not be gathered (e.g. the run's deadline cut the probe).
-    from adfs_readiness.config import Config
+    from adfs_readiness.settings import Settings
     from adfs_readiness.engine.runner import judge, plan_run
     from adfs_readiness.facts import ProbeError, ProbeErrorKind
 
-    config = Config(service_name=FS)
+    config = Settings(federation=FederationSettings(service_name=FS))
     plan = plan_run(REGISTRY, config, TLS_IDS)
     cut = ProbeError(ProbeErrorKind.DEADLINE, "the run's deadline (1 s) passed before the probe finished")
     found = judge(plan, {"tls": cut}, config, FIXED_NOW)
@@ -144,7 +144,7 @@ def test_name_pass_fail_and_error(labs):
     assert wrong.status is Status.FAIL and wrong.blocker
     assert wrong.evidence["san_dns"] == ["www.fabrikam.test"] and wrong.evidence["matched_by"] is None
     with closed_port() as dead:
-        result = run(base_config(labs["healthy"], service_address=dead), "tls.certificate-name")
+        result = run(base_config(labs["healthy"], federation={"service_address": dead}), "tls.certificate-name")
     assert one(result, "tls.certificate-name").status is Status.ERROR
 
 
@@ -172,13 +172,11 @@ def test_name_wildcard_pass_and_cn_only_warn(pki, tmp_path):
     assert finding.status is Status.WARN and finding.evidence["matched_by"] == "CN"
 
 
-def _plain_config(address: HostPort, **changes):
-    from adfs_readiness.config import Config
+def _plain_config(address: HostPort, **sections):
+    from adfs_readiness.settings import Settings
 
-    values = dict(service_name=FS, service_address=address, federated_domains=("contoso.test",),
-                  timeout_seconds=2.0, deadline_seconds=20.0)
-    values.update(changes)
-    return Config(**values)
+    return Settings(federation=FederationSettings(service_name=FS, service_address=address, domains=("contoso.test",)),
+                    network=NetworkSettings(timeout_seconds=2.0, deadline_seconds=20.0)).with_changes(**sections)
 
 
 # --- tls.certificate-expiry ----------------------------------------------------------------------
@@ -202,7 +200,7 @@ def test_expiry_not_yet_valid_blocks_and_no_certificate_is_error(pki, tmp_path, 
         finding = one(run(_plain_config(address), "tls.certificate-expiry"), "tls.certificate-expiry")
     assert finding.status is Status.FAIL and finding.blocker and "not valid before" in finding.summary
     with closed_port() as dead:
-        finding = one(run(base_config(labs["healthy"], service_address=dead), "tls.certificate-expiry"),
+        finding = one(run(base_config(labs["healthy"], federation={"service_address": dead}), "tls.certificate-expiry"),
                       "tls.certificate-expiry")
     assert finding.status is Status.ERROR
 
@@ -217,7 +215,7 @@ def test_trust_pass_in_external_view_with_lab_root(labs):
 
 
 def test_trust_private_ca_fails_externally_but_internal_view_trusts(labs):
-    finding = one(run(base_config(labs["healthy"], external_ca_bundle=None), "tls.certificate-trust"),
+    finding = one(run(base_config(labs["healthy"], tls={"external_ca_bundle": None}), "tls.certificate-trust"),
                   "tls.certificate-trust")
     assert finding.status is Status.FAIL and finding.blocker
     assert finding.evidence["failure"] == "untrusted_root"
@@ -246,8 +244,8 @@ def test_trust_self_signed_and_wrong_eku(labs, pki, tmp_path):
     assert finding.status is Status.FAIL and finding.evidence["failure"] == "self_signed"
     client_only = pki.issue_tls([FS], server_auth=False, key_slot="tls-client-only")
     with serve(tmp_path, client_only) as address:
-        config = _plain_config(address, ca_bundle=labs["healthy"].ca_bundle,
-                               external_ca_bundle=labs["healthy"].ca_bundle)
+        bundle = labs["healthy"].ca_bundle
+        config = _plain_config(address, tls={"ca_bundle": bundle, "external_ca_bundle": bundle})
         finding = one(run(config, "tls.certificate-trust"), "tls.certificate-trust")
     assert finding.status is Status.FAIL and finding.evidence["failure"] == "wrong_eku"
     assert finding.evidence["server_auth_eku"] is False
@@ -261,7 +259,7 @@ def test_trust_sha1_signed_leaf_is_a_weak_signature_not_an_untrusted_root(labs):
 
 def test_trust_error_without_certificate(labs):
     with closed_port() as dead:
-        finding = one(run(base_config(labs["healthy"], service_address=dead), "tls.certificate-trust"),
+        finding = one(run(base_config(labs["healthy"], federation={"service_address": dead}), "tls.certificate-trust"),
                       "tls.certificate-trust")
     assert finding.status is Status.ERROR
 
@@ -280,7 +278,7 @@ def test_key_statuses(labs, lab_name, status, text):
 
 def test_key_error_without_certificate(labs):
     with closed_port() as dead:
-        finding = one(run(base_config(labs["healthy"], service_address=dead), "tls.certificate-key"),
+        finding = one(run(base_config(labs["healthy"], federation={"service_address": dead}), "tls.certificate-key"),
                       "tls.certificate-key")
     assert finding.status is Status.ERROR
 
@@ -313,7 +311,8 @@ def test_protocols_pass_fail_warn_error(labs, pki, tmp_path):
     assert lax.status is Status.WARN and "TLSv1, TLSv1.1" in lax.summary
 
     with closed_port() as dead:
-        unknown = one(run(base_config(labs["healthy"], service_address=dead), "tls.protocols"), "tls.protocols")
+        unknown = one(run(base_config(labs["healthy"], federation={"service_address": dead}), "tls.protocols"),
+                      "tls.protocols")
     assert unknown.status is Status.ERROR
 
 
@@ -330,18 +329,19 @@ def test_certauth_skip_san_port_fail_error(labs, pki, tmp_path):
 
     # Port "49443": the farm lab's node simulator serves the same certificate on another port.
     farm = labs["farm-consistent"]
-    config = base_config(farm, farm_nodes=(), proxies=(), scope=scope, certauth_port=farm.farm_nodes[0].port)
+    config = base_config(farm, scope=scope, federation={"farm_nodes": (), "proxies": ()},
+                         tls={"certauth_port": farm.farm_nodes[0].port})
     by_port = one(run(config, "tls.san-certauth"), "tls.san-certauth")
     assert by_port.status is Status.PASS and by_port.evidence["ports"][0]["same_certificate"] is True
 
-    different = base_config(healthy, scope=scope, certauth_port=labs["wrong-tls-name"].address.port)
+    different = base_config(healthy, scope=scope, tls={"certauth_port": labs["wrong-tls-name"].address.port})
     other = one(run(different, "tls.san-certauth"), "tls.san-certauth")
     assert other.status is Status.FAIL and "different certificate" in other.summary
     with closed_port() as dead:
-        none = one(run(base_config(healthy, scope=scope, certauth_port=dead.port), "tls.san-certauth"),
+        none = one(run(base_config(healthy, scope=scope, tls={"certauth_port": dead.port}), "tls.san-certauth"),
                    "tls.san-certauth")
         assert none.status is Status.FAIL and "does not answer" in none.summary
-        error = one(run(base_config(healthy, scope=scope, service_address=dead), "tls.san-certauth"),
+        error = one(run(base_config(healthy, scope=scope, federation={"service_address": dead}), "tls.san-certauth"),
                     "tls.san-certauth")
     assert error.status is Status.ERROR
 
@@ -358,9 +358,9 @@ def test_enterpriseregistration_skip_pass_fail_error(labs, pki, tmp_path):
     assert "federation.domains" in missing.evidence["upn_suffix_source"]
     cert = pki.issue_tls([FS, "enterpriseregistration.contoso.test", "enterpriseregistration.fabrikam.test"])
     with serve(tmp_path, cert) as address:
-        config = _plain_config(address, scope=scope, federated_domains=("contoso.test", "fabrikam.test"))
+        config = _plain_config(address, scope=scope, federation={"domains": ("contoso.test", "fabrikam.test")})
         assert one(run(config, key), key).status is Status.PASS
-        no_domains = one(run(_plain_config(address, scope=scope, federated_domains=()), key), key)
+        no_domains = one(run(_plain_config(address, scope=scope, federation={"domains": ()}), key), key)
     assert no_domains.status is Status.ERROR
 
 
@@ -391,7 +391,8 @@ def test_node_consistency_statuses(labs, lab_name, status):
 def test_node_consistency_error_when_a_node_presents_nothing(labs):
     farm = labs["farm-consistent"]
     with closed_port() as dead:
-        finding = one(run(base_config(farm, farm_nodes=farm.farm_nodes + (dead,)), "tls.node-consistency"),
+        finding = one(run(base_config(farm, federation={"farm_nodes": farm.farm_nodes + (dead,)}),
+                          "tls.node-consistency"),
                       "tls.node-consistency")
     assert finding.status is Status.ERROR and f"node {dead}" in finding.summary
 
@@ -432,7 +433,7 @@ def test_revocation_pass_warn_skip_error(labs, tmp_path, pki):
         found = one(run(_plain_config(address), "tls.revocation-info"), "tls.revocation-info")
     assert found.status is Status.WARN and "names no CRL or OCSP location" in found.summary
     with closed_port() as dead:
-        error = one(run(base_config(labs["healthy"], service_address=dead), "tls.revocation-info"),
+        error = one(run(base_config(labs["healthy"], federation={"service_address": dead}), "tls.revocation-info"),
                     "tls.revocation-info")
     assert error.status is Status.ERROR
 

@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from adfs_readiness.cli import main
-from adfs_readiness.config import Config, HostPort
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import ProbeErrorKind
@@ -44,6 +43,7 @@ from adfs_readiness.net.trust import TrustStores
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.report import report_dict
 from adfs_readiness.report.json_report import validate_report
+from adfs_readiness.settings import FederationSettings, HostPort, NetworkSettings, Settings, TlsSettings
 
 REGISTRY = discover_checks(strict=True)
 TLS_IDS = [c.id for c in REGISTRY.checks if c.id.startswith("tls.")]
@@ -114,8 +114,9 @@ def serve(tmp_path: Path, certificate: LabCertificate):
 
 
 def judge(address: HostPort, root: Path) -> dict[str, list]:
-    config = Config(service_name=FS, service_address=address, ca_bundle=root, external_ca_bundle=root,
-                    timeout_seconds=2.0, deadline_seconds=20.0)
+    config = Settings(federation=FederationSettings(service_name=FS, service_address=address),
+                      tls=TlsSettings(ca_bundle=root, external_ca_bundle=root),
+                      network=NetworkSettings(timeout_seconds=2.0, deadline_seconds=20.0))
     result = run_checks(REGISTRY, builtin_probes(), config, FIXED_NOW, only=TLS_IDS)
     validate_report(report_dict(result))
     found: dict[str, list] = {}

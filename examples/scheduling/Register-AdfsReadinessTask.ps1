@@ -1,17 +1,26 @@
-# Registers a daily Windows scheduled task that runs adfs-readiness as a service account.
-# Run in an elevated PowerShell. The gMSA (or account) needs "Log on as a batch job".
-# The webhook URL and LDAP password are read from the account's environment (or use
-# directory.password_source = "keyring" in the config), never written into the task.
-$exe    = 'C:\Program Files\adfs-readiness\Scripts\adfs-readiness.exe'
-$config = 'C:\ProgramData\adfs-readiness\contoso.toml'
-$out    = 'C:\ProgramData\adfs-readiness\reports'
+# Registers a daily Windows scheduled task that runs adfs-readiness as a gMSA, installed as in
+# docs/scheduling.md ("Windows"): a virtual environment in C:\Program Files\adfs-readiness made
+# with the Python launcher, the configuration and reports in C:\ProgramData\adfs-readiness.
+# Run it in an elevated PowerShell on the machine that runs the checks.
+#
+# The gMSA needs "Log on as a batch job" and read access to the configuration folder, write access
+# to the reports folder. It binds to Active Directory with its own Kerberos identity
+# (directory.auth = "kerberos" in the configuration, installed with the [kerberos] extra), so no
+# password is stored anywhere. A webhook URL, if used, goes into the machine environment variable
+# ADFS_READINESS_WEBHOOK_URL (readable by local users), never into the task.
+$exe     = 'C:\Program Files\adfs-readiness\Scripts\adfs-readiness.exe'
+$data    = 'C:\ProgramData\adfs-readiness'
+$config  = "$data\contoso.toml"
+$reports = "$data\reports"
+$account = 'CONTOSO\gmsa-readiness$'
 
-$action = New-ScheduledTaskAction -Execute $exe `
-    -Argument "check --config `"$config`" --html `"$out\report.html`" --json `"$out\report.json`" --junit `"$out\junit.xml`" --lock-wait 300 -q" `
-    -WorkingDirectory 'C:\ProgramData\adfs-readiness'
+New-Item -ItemType Directory -Force -Path $reports | Out-Null
+$arguments = "check --config `"$config`" --history `"$data\history.sqlite3`" --html `"$reports\report.html`" " +
+             "--json `"$reports\report.json`" --junit `"$reports\junit.xml`" --lock-wait 300 -q"
+$action    = New-ScheduledTaskAction -Execute $exe -Argument $arguments -WorkingDirectory $data
 $trigger   = New-ScheduledTaskTrigger -Daily -At 6:15am
 $settings  = New-ScheduledTaskSettingsSet -ExecutionTimeLimit (New-TimeSpan -Minutes 30) -MultipleInstances IgnoreNew -StartWhenAvailable
-$principal = New-ScheduledTaskPrincipal -UserId 'CONTOSO\gmsa-readiness$' -LogonType Password
+$principal = New-ScheduledTaskPrincipal -UserId $account -LogonType Password
 
 Register-ScheduledTask -TaskName 'AD FS readiness check' -TaskPath '\adfs-readiness\' `
     -Action $action -Trigger $trigger -Settings $settings -Principal $principal `

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
-from adfs_readiness.config import Config
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.model import Area, CheckMeta, Outcome, Reference, Severity, Status
+from adfs_readiness.settings import Settings
 
 __all__ = [
     "Area",
@@ -81,7 +81,7 @@ class CheckContext:
     """
 
     facts: Mapping[str, Any]
-    config: Config
+    config: Settings
     now: datetime
 
     def fact(self, key: str) -> Any:

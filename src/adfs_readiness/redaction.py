@@ -41,10 +41,13 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 from adfs_readiness.pem import strip_pem_blocks
+
+if TYPE_CHECKING:
+    from adfs_readiness.settings import Settings
 
 __all__ = ["REDACTED", "SECRET_KEYS", "Redactor", "url_secrets", "webhook_secrets", "RedactingFormatter",
            "protect_logs"]
@@ -118,26 +121,23 @@ class Redactor:
         self.add(*secrets)
 
     @classmethod
-    def for_run(cls, config: Any, environ: Mapping[str, str] | None = None,
+    def for_run(cls, config: Settings, environ: Mapping[str, str] | None = None,
                 extra: Iterable[str] = ()) -> Redactor:
-        """The redactor of a run of ``config`` (a :class:`~adfs_readiness.config.Config`): the
+        """The redactor of a run of ``config`` (a :class:`~adfs_readiness.settings.Settings`): the
         secrets listed in the module docstring that the configuration and ``environ`` (default:
         the process environment) name, plus ``extra``."""
         env = os.environ if environ is None else environ
         found: list[str] = list(extra)
-        directory = getattr(config, "directory", None)
-        cloud = getattr(config, "cloud", None)
-        sign_in = getattr(config, "sign_in_test", None)
-        variables = [getattr(directory, "password_env", None), getattr(cloud, "client_secret_env", None)]
-        if getattr(sign_in, "password_source", None) == "env":
-            variables.append(getattr(sign_in, "password_env", None))
+        directory, cloud, sign_in = config.directory, config.cloud, config.sign_in_test
+        variables = [directory.password_env, cloud.client_secret_env, config.certificate.password_env]
+        if sign_in.password_source == "env":
+            variables.append(sign_in.password_env)
         for variable in variables:
             if variable and env.get(variable):
                 found.append(env[variable])
-        if getattr(config, "certificate_password", None):
-            found.append(config.certificate_password)
-        urls = [getattr(config, "metadata_source", None), getattr(directory, "server", None),
-                *getattr(config, "endpoint_probe_urls", ())]
+        if config.certificate.password:
+            found.append(config.certificate.password)
+        urls = [config.federation.metadata, directory.server, *config.endpoints.probe_urls]
         for url in urls:
             found += url_secrets(url)
         return cls(found)

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
 from adfs_readiness import __version__
-from adfs_readiness.config import Config, Limits
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
 from adfs_readiness.facts import ProbeError
@@ -39,12 +38,16 @@ from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.model import Provenance, RunResult
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 from adfs_readiness.redaction import REDACTED, Redactor
+from adfs_readiness.settings import Limits, Settings
+from adfs_readiness.settings.legacy import is_flat_config, nest_flat_config
 
 __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "REDACTED", "SnapshotError", "Snapshot", "collect",
            "write_snapshot", "read_snapshot", "assess", "redact"]
 
 SNAPSHOT_FORMAT = "adfs-readiness-evidence"
-SNAPSHOT_VERSION = 1
+#: 2: the configuration is stored in the shape of the TOML file (sections); version 1 stored it
+#: flat and is still read (settings.legacy).
+SNAPSHOT_VERSION = 2
 
 
 class SnapshotError(ValueError):
@@ -67,7 +70,7 @@ class Snapshot:
 
     now: datetime
     target: str
-    config: Config
+    config: Settings
     only: tuple[str, ...]
     facts: Mapping[str, Any]
     tool_version: str
@@ -75,7 +78,7 @@ class Snapshot:
     source: str = ""
 
 
-def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Config, now: datetime, *,
+def collect(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Settings, now: datetime, *,
             only: Iterable[str] = (), run_metadata: Mapping[str, Any] | None = None) -> tuple[RunResult, dict[str, Any]]:
     """Run the probes and checks live and return (the run's result, the snapshot document).
 
@@ -142,7 +145,10 @@ def read_snapshot(path: Path, probes: Mapping[str, ProbeSpec], limits: Limits = 
         raise SnapshotError(f"{path}: {problem}")
     try:
         now = decode(datetime, doc["now"], "now")
-        config = local_config(decode(Config, doc["config"], "config"), limits)
+        config_doc = doc["config"]
+        if version < 2 and isinstance(config_doc, dict) and is_flat_config(config_doc):
+            config_doc = nest_flat_config(config_doc)
+        config = local_config(decode(Settings, config_doc, "config"), limits)
         types = _types(probes)
         facts = {key: _decode_fact(key, value, types.get(key)) for key, value in doc["facts"].items()}
     except FactDecodeError as exc:
@@ -191,7 +197,7 @@ def _check_shape(doc: Mapping[str, Any]) -> str | None:
     return None
 
 
-def local_config(config: Config, limits: Limits) -> Config:
+def local_config(config: Settings, limits: Limits) -> Settings:
     """``config`` (decoded from a snapshot) with every file path emptied and the local ``limits``:
     the snapshot was written elsewhere, and a path in it must never make ``assess`` read a file on
     this machine (an accepted-risks file, a CA bundle, a certificate) nor its limits lift this
@@ -203,6 +209,8 @@ def local_config(config: Config, limits: Limits) -> Config:
             item = getattr(value, f.name)
             if isinstance(item, Path):
                 changes[f.name] = None
+            elif isinstance(item, tuple) and item and all(isinstance(i, Path) for i in item):
+                changes[f.name] = ()  # several paths ([adfs] export)
             elif dataclasses.is_dataclass(item) and not isinstance(item, type) and f.name != "limits":
                 replaced = without_paths(item)
                 if replaced is not item:

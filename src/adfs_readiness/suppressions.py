@@ -34,10 +34,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from adfs_readiness.config import ConfigError
 from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, read_text_capped
 from adfs_readiness.grading import grade
 from adfs_readiness.model import AcceptedRisk, Area, Finding, RunResult, Severity, Status
+from adfs_readiness.settings import SettingsError
 
 __all__ = ["EXPIRED_CHECK_ID", "Suppression", "load_suppressions", "apply_suppressions"]
 
@@ -80,51 +80,51 @@ def load_suppressions(path: Path) -> tuple[Suppression, ...]:
     """Read a suppressions file.
 
     Raises:
-        ConfigError: unreadable, not TOML, or an entry with a missing or bad key (the message
+        SettingsError: unreadable, not TOML, or an entry with a missing or bad key (the message
             names the file, ``accepted_risk[N].key`` and what is expected).
     """
     source = str(path)
     try:
         data = tomllib.loads(read_text_capped(path, CONFIG_FILE_MAX_BYTES, setting=None))
     except OSError as exc:
-        raise ConfigError(source, "(file)", source, f"a readable suppressions file ({exc.strerror})") from None
+        raise SettingsError(source, "(file)", source, f"a readable suppressions file ({exc.strerror})") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(source, "(syntax)", str(exc), "valid TOML with [[accepted_risk]] tables") from None
+        raise SettingsError(source, "(syntax)", str(exc), "valid TOML with [[accepted_risk]] tables") from None
     unknown = set(data) - {"accepted_risk"}
     if unknown:
         name = sorted(unknown)[0]
-        raise ConfigError(source, name, data[name], "only [[accepted_risk]] tables")
+        raise SettingsError(source, name, data[name], "only [[accepted_risk]] tables")
     entries = data.get("accepted_risk", [])
     if not isinstance(entries, list):
-        raise ConfigError(source, "accepted_risk", entries, "an array of tables ([[accepted_risk]])")
+        raise SettingsError(source, "accepted_risk", entries, "an array of tables ([[accepted_risk]])")
     return tuple(_entry(source, i, e) for i, e in enumerate(entries))
 
 
 def _entry(source: str, index: int, entry: Any) -> Suppression:
     prefix = f"accepted_risk[{index}]"
     if not isinstance(entry, dict):
-        raise ConfigError(source, prefix, entry, "a table")
+        raise SettingsError(source, prefix, entry, "a table")
     allowed = {"check", "target", "reason", "expires", "accepted_by"}
     for key in entry:
         if key not in allowed:
-            raise ConfigError(source, f"{prefix}.{key}", entry[key], f"one of {sorted(allowed)}")
+            raise SettingsError(source, f"{prefix}.{key}", entry[key], f"one of {sorted(allowed)}")
 
     def text(key: str, required: bool = True) -> str | None:
         value = entry.get(key)
         if value is None and not required:
             return None
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(source, f"{prefix}.{key}", value, "a non-empty string")
+            raise SettingsError(source, f"{prefix}.{key}", value, "a non-empty string")
         return value.strip()
 
     check = text("check")
     if not _PATTERN.match(check or ""):
-        raise ConfigError(source, f"{prefix}.check", check, 'a check id such as "token-signing.rollover" or "dns.*"')
+        raise SettingsError(source, f"{prefix}.check", check, 'a check id such as "token-signing.rollover" or "dns.*"')
     expires = entry.get("expires")
     if isinstance(expires, datetime):
         expires = expires.date()
     if not isinstance(expires, date):
-        raise ConfigError(source, f"{prefix}.expires", expires, "a TOML date such as 2027-01-15 (no quotes)")
+        raise SettingsError(source, f"{prefix}.expires", expires, "a TOML date such as 2027-01-15 (no quotes)")
     return Suppression(check=check, reason=text("reason") or "", expires=expires,
                        accepted_by=text("accepted_by") or "", target=text("target", required=False),
                        source=source, index=index)

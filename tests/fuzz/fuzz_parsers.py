@@ -26,7 +26,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["adfs_readiness"]):
-    from adfs_readiness.config import Config, Limits
+    from adfs_readiness.settings import FederationSettings, Limits, Settings
     from adfs_readiness.facts.endpoints import EndpointVia
     from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
     from adfs_readiness.pem import pem_blocks, strip_pem_blocks
@@ -78,7 +78,7 @@ def adfs_export(data: bytes) -> None:
 
 
 def entra_export(data: bytes) -> None:
-    config = Config(federated_domains=("contoso.com",), limits=_LIMITS)
+    config = Settings(federation=FederationSettings(domains=("contoso.com",)), limits=_LIMITS)
     read_entra_export(_file(data, "entra.json"), config)
 
 

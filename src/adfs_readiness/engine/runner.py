@@ -21,7 +21,6 @@ from typing import Any, Callable, Iterable, Mapping
 from adfs_readiness import __version__
 from adfs_readiness.api import CannotDetermine, Check, CheckContext
 from adfs_readiness.calendar import build_calendar
-from adfs_readiness.config import Config
 from adfs_readiness.engine.bounds import MAX_SUMMARY, MAX_TARGET, bound_text, bound_tree
 from adfs_readiness.engine.local_failures import local_cause_text, local_failures, not_determined_here
 from adfs_readiness.engine.registry import CheckRegistry
@@ -32,6 +31,7 @@ from adfs_readiness.model import Finding, Outcome, RunResult, Status
 from adfs_readiness.net import Network
 from adfs_readiness.probes import ProbeContext, ProbeSpec
 from adfs_readiness.redaction import Redactor, protect_logs
+from adfs_readiness.settings import Settings, selector_matches
 
 __all__ = ["RunPlan", "plan_run", "gather_facts", "judge", "run_checks"]
 
@@ -50,20 +50,22 @@ class RunPlan:
     scope: RunScope | None = None
 
 
-def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) -> RunPlan:
-    """Split the registry into checks to run, checks skipped by ``config.skip_checks`` and checks
+def plan_run(registry: CheckRegistry, config: Settings, only: Iterable[str] = ()) -> RunPlan:
+    """Split the registry into checks to run, checks skipped by ``config.checks.skip`` and checks
     outside the run's scope (:func:`~adfs_readiness.engine.scope.run_scope`), and collect the
     fact keys the running checks require (in first-use order; optional facts only when some
-    running check requires them). ``only`` limits the run to those check ids (empty = all)."""
-    wanted = set(only)
+    running check requires them). ``only`` limits the run to the checks its selectors name (ids,
+    ``prefix.*``, ``area.*``; empty = all)."""
+    wanted = tuple(only)
     scope = run_scope(config)
-    chosen = [c for c in registry.checks if not wanted or c.id in wanted]
+    chosen = [c for c in registry.checks
+              if not wanted or any(selector_matches(s, c.id, c.meta.area.value) for s in wanted)]
     selected = [c for c in chosen if scope.covers(c)]
     out_of_scope = tuple(c for c in chosen if not scope.covers(c))
 
     def skipped_by_config(c: Check) -> bool:
         # "metadata.*" skips the metadata area, token-signing.* included, as well as the id prefix.
-        return config.is_skipped(c.id) or f"{c.meta.area.value}.*" in config.skip_checks
+        return config.checks.skips(c.id, c.meta.area.value)
 
     run = tuple(c for c in selected if not skipped_by_config(c))
     skipped = tuple(c for c in selected if skipped_by_config(c))
@@ -80,7 +82,7 @@ def plan_run(registry: CheckRegistry, config: Config, only: Iterable[str] = ()) 
 def gather_facts(
     keys: Iterable[str],
     probes: Mapping[str, ProbeSpec],
-    config: Config,
+    config: Settings,
     now: datetime,
     *,
     deadline: float,
@@ -126,7 +128,7 @@ def gather_facts(
             for k in [k for k in pending if limits[k][0] <= now_mono]:
                 cut_by_run = limits[k][1]
                 kind = ProbeErrorKind.DEADLINE if cut_by_run else ProbeErrorKind.TIMEOUT
-                reason = (f"the run's deadline ({config.deadline_seconds:g} s) passed before the probe finished"
+                reason = (f"the run's deadline ({config.network.deadline_seconds:g} s) passed before the probe finished"
                           if cut_by_run else
                           f"the probe did not finish within its time limit ({probes[k].timeout(config):g} s)")
                 results[k] = ProbeError(kind, reason)
@@ -148,7 +150,7 @@ def _run_probe(spec: ProbeSpec, ctx: ProbeContext, done: "queue.Queue[tuple[str,
     done.put((spec.key, value))
 
 
-def judge(plan: RunPlan, facts: Mapping[str, Any], config: Config, now: datetime) -> list[Finding]:
+def judge(plan: RunPlan, facts: Mapping[str, Any], config: Settings, now: datetime) -> list[Finding]:
     """Run every planned check on the facts (pure: no I/O) and return the findings in check order.
 
     A check whose required fact is a ProbeError is not called: it gets an ``error`` finding with
@@ -205,13 +207,13 @@ def _call_check(c: Check, ctx: CheckContext) -> list[Outcome]:
     return outcomes
 
 
-def _finding(c: Check, o: Outcome, config: Config, local_cause: str | None = None) -> Finding:
+def _finding(c: Check, o: Outcome, config: Settings, local_cause: str | None = None) -> Finding:
     meta = c.meta
     blocker = o.status is Status.FAIL and (meta.blocker if o.blocker is None else o.blocker)
     remediation = o.remediation or meta.remediation
-    if config.service_name:
+    if config.federation.service_name:
         # Remediation texts write the federation service name as <fs>; give the admin the real one.
-        remediation = remediation.replace("<fs>", config.service_name)
+        remediation = remediation.replace("<fs>", config.federation.service_name)
     return Finding(
         check_id=meta.id,
         area=meta.area,
@@ -235,7 +237,7 @@ def _finding(c: Check, o: Outcome, config: Config, local_cause: str | None = Non
 def run_checks(
     registry: CheckRegistry,
     probes: Mapping[str, ProbeSpec],
-    config: Config,
+    config: Settings,
     now: datetime,
     *,
     target: str | None = None,
@@ -244,7 +246,7 @@ def run_checks(
     started_at: datetime | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> RunResult:
-    """The main job: plan, gather facts within ``config.deadline_seconds``, judge and grade.
+    """The main job: plan, gather facts within ``config.network.deadline_seconds``, judge and grade.
 
     ``now`` is the run's clock (aware UTC datetime): checks judge expiry against it, and
     finished_at = now + the measured duration. ``started_at`` is the real start when ``now`` is a
@@ -252,7 +254,7 @@ def run_checks(
     never raises for probe or check failures (they are findings).
     """
     started = time.monotonic()
-    deadline = started + config.deadline_seconds
+    deadline = started + config.network.deadline_seconds
     plan = plan_run(registry, config, only)
     network = Network.for_config(config)  # one per run: trust stores, resolvers, HTTP client
     redactor = Redactor.for_run(config)
@@ -267,7 +269,7 @@ def run_checks(
     meta = {
         "tool_version": __version__,
         "config_source": config.source,
-        "deadline_seconds": config.deadline_seconds,
+        "deadline_seconds": config.network.deadline_seconds,
         "checks_run": len(plan.checks),
         "checks_skipped_by_config": len(plan.skipped),
         "plugin_load_errors": [{"entry_point": ep, "reason": r} for ep, r in registry.load_errors],
@@ -297,7 +299,7 @@ def run_checks(
     ))
 
 
-def _default_target(config: Config, scope: RunScope) -> str:
+def _default_target(config: Settings, scope: RunScope) -> str:
     if scope.facts is not None:
         return f"unidentified content of {scope.description}"
-    return config.service_name or config.metadata_source or "(not configured)"
+    return config.federation.service_name or config.federation.metadata or "(not configured)"

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from adfs_readiness.api import Check
-from adfs_readiness.config import Config
 from adfs_readiness.facts import METADATA_FACT
 from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT
+from adfs_readiness.settings import Settings
 
 __all__ = ["RunScope", "run_scope", "scope_target", "is_local_metadata"]
 
@@ -74,17 +74,17 @@ def is_local_metadata(source: str | None) -> bool:
     return bool(source) and not source.lower().startswith(("http://", "https://"))  # type: ignore[union-attr]
 
 
-def run_scope(config: Config) -> RunScope:
+def run_scope(config: Settings) -> RunScope:
     """The scope of a run of ``config`` (see the module docstring): a certificate file and/or a
     local metadata file make a file run judging only those; otherwise the deployment."""
     facts: set[str] = set()
     parts: list[str] = []
-    if config.certificate_file is not None:
+    if config.certificate.file is not None:
         facts.add(CERTIFICATE_FILE_FACT)
-        parts.append(f"the certificate file {Path(config.certificate_file).name}")
-    if is_local_metadata(config.metadata_source):
+        parts.append(f"the certificate file {Path(config.certificate.file).name}")
+    if is_local_metadata(config.federation.metadata):
         facts.add(METADATA_FACT)
-        parts.append(f"the metadata file {Path(str(config.metadata_source)).name}")
+        parts.append(f"the metadata file {Path(str(config.federation.metadata)).name}")
     if not facts:
         return RunScope("deployment", None, "the federation deployment")
     kind = "files" if len(facts) > 1 else ("certificate-file" if CERTIFICATE_FILE_FACT in facts else "metadata-file")

@@ -3,9 +3,9 @@
 Two facts, one per view, so that a view whose resolvers never answer does not take the other
 view's checks down with it:
 
-* ``dns.internal`` (:data:`DNS_INTERNAL_FACT`): asked through ``config.internal_resolvers`` (the
+* ``dns.internal`` (:data:`DNS_INTERNAL_FACT`): asked through ``config.dns.internal_resolvers`` (the
   view of a domain-joined client inside the network),
-* ``dns.external`` (:data:`DNS_EXTERNAL_FACT`): asked through ``config.external_resolvers`` (the
+* ``dns.external`` (:data:`DNS_EXTERNAL_FACT`): asked through ``config.dns.external_resolvers`` (the
   view of the internet: Microsoft 365, certificate authorities, users at home).
 
 Each is a :class:`DnsView` holding every :class:`DnsLookup` made. The outcome of a lookup keeps

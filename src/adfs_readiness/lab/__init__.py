@@ -18,7 +18,6 @@ from pathlib import Path
 
 from typing import Any
 
-from adfs_readiness.config import CloudConfig, Config, DnsConfig, HostPort, SignInTestConfig
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 from adfs_readiness.lab.pki import LabPki
 from adfs_readiness.lab.scenarios import SCENARIOS, LabMaterial, Scenario, build_material, get_scenario
@@ -26,6 +25,8 @@ from adfs_readiness.lab.pki import LabCertificate
 from adfs_readiness.lab.endpoints_lab import ProbeListener
 from adfs_readiness.lab.sts import SilentListener, StsSimulator, legacy_tls_server, weak_tls_server
 from adfs_readiness.lab.sts_wstrust import SignInLab
+from adfs_readiness.settings import (CloudSettings, DnsSettings, EndpointsSettings, FederationSettings, HostPort,
+                                     Settings, SignInTestSettings, TlsSettings)
 
 #: The lab's sign-in test account, and the environment variable its password is put in while the
 #: lab runs (a scenario with sign_in other than "off"; the password is random per lab).
@@ -52,7 +53,7 @@ class Lab:
     pin the name to), ``ca_bundle`` (Path), ``metadata_url`` (https://<fs_name>/FederationMetadata/
     2007-06/FederationMetadata.xml, reachable only through ``address``), ``material`` (the
     certificates and the metadata bytes served), ``pki``, ``farm_nodes`` / ``proxies`` (HostPorts
-    of the extra simulators a scenario asks for). :meth:`config` gives the Config to check the lab.
+    of the extra simulators a scenario asks for). :meth:`config` gives the Settings to check the lab.
     """
 
     def __init__(self, scenario: str | Scenario, now: datetime, workdir: Path,
@@ -100,28 +101,32 @@ class Lab:
         """The HTTP /adfs/probe URLs of the nodes and proxies (one plain-HTTP listener each)."""
         return tuple(p.url for p in self._probes)
 
-    def config(self, **changes: Any) -> Config:
-        """The Config that checks this lab: the service name pinned to :attr:`address`, the farm
-        nodes and proxies, the lab root CA as the enterprise CA (``ca_bundle``) and, because the lab
-        cannot be publicly trusted, also as ``external_ca_bundle``; ``changes`` override fields."""
-        values: dict[str, Any] = dict(source=f"lab ({self.scenario.name})", service_name=self.fs_name,
-                                      federated_domains=("contoso.test",), service_address=self.address,
-                                      farm_nodes=self.farm_nodes, proxies=self.proxies, ca_bundle=self.ca_bundle,
-                                      external_ca_bundle=self.ca_bundle, endpoint_probe_urls=self.probe_urls,
-                                      # No login service here: never ask Microsoft about a lab domain
-                                      # (a CloudLab's config_changes() turns realm discovery back on).
-                                      cloud=CloudConfig(realm_discovery=False),
-                                      # The lab's .test names stand for public ones (dns.fs-name-routable).
-                                      dns=DnsConfig(simulated_public_domains=(LAB_PUBLIC_DOMAIN,)))
+    def config(self, source: str | None = None, **sections: Any) -> Settings:
+        """The Settings that check this lab: the service name pinned to :attr:`address`, the farm
+        nodes and proxies, the lab root CA as the enterprise CA (``tls.ca_bundle``) and, because
+        the lab cannot be publicly trusted, also as ``tls.external_ca_bundle``; the lab's test
+        account when the scenario signs in. ``sections`` change it as
+        :meth:`Settings.with_changes` does (``network={"deadline_seconds": 20.0}``)."""
+        base = Settings(
+            source=f"lab ({self.scenario.name})",
+            federation=FederationSettings(service_name=self.fs_name, domains=("contoso.test",),
+                                          service_address=self.address, farm_nodes=self.farm_nodes,
+                                          proxies=self.proxies),
+            tls=TlsSettings(ca_bundle=self.ca_bundle, external_ca_bundle=self.ca_bundle),
+            endpoints=EndpointsSettings(probe_urls=self.probe_urls),
+            # No login service here: never ask Microsoft about a lab domain (a CloudLab's
+            # config_changes() turns realm discovery back on).
+            cloud=CloudSettings(realm_discovery=False),
+            # The lab's .test names stand for public ones (dns.fs-name-routable).
+            dns=DnsSettings(simulated_public_domains=(LAB_PUBLIC_DOMAIN,)))
         if self.scenario.sign_in != "off":
-            values["sign_in_test"] = self.sign_in_config()
-        values.update(changes)
-        return Config(**values)
+            base = base.with_changes(sign_in_test=self.sign_in_config())
+        return base.with_changes(source, **sections)
 
-    def sign_in_config(self) -> SignInTestConfig:
+    def sign_in_config(self) -> SignInTestSettings:
         """The [sign_in_test] settings of the lab's test account (its password is in the environment
         variable LAB_SIGN_IN_PASSWORD_ENV while the lab runs)."""
-        return SignInTestConfig(upn=LAB_SIGN_IN_UPN, password_env=LAB_SIGN_IN_PASSWORD_ENV)
+        return SignInTestSettings(upn=LAB_SIGN_IN_UPN, password_env=LAB_SIGN_IN_PASSWORD_ENV)
 
     def config_toml(self) -> str:
         """The same settings as :meth:`config` as a TOML configuration file's text (for tests and

@@ -28,9 +28,9 @@ from typing import Any, Literal, Mapping
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
-from adfs_readiness.config import CloudConfig, HostPort
 from adfs_readiness.lab._serving import serve_in_thread, stop_serving
 from adfs_readiness.lab.pki import LabCertificate, LabPki
+from adfs_readiness.settings import CloudSettings, HostPort
 
 __all__ = ["CloudDomain", "CloudLab", "federation_configuration", "key_credential", "LAB_TENANT_ID", "LOGIN_HOST",
            "GRAPH_HOST"]
@@ -246,7 +246,7 @@ class _Server(ThreadingHTTPServer):
 @dataclass
 class CloudLab:
     """The lab login host + Graph on one loopback port. ``domains`` maps a domain to how the lab's
-    Entra ID knows it. :meth:`config_changes` gives the Config fields that point adfs-readiness at
+    Entra ID knows it. :meth:`config_changes` gives the Settings fields that point adfs-readiness at
     it (realm discovery on, login and Graph hosts pinned, an app registration whose secret is in
     the environment variable ``secret_env``: set it with :attr:`client_secret`)."""
 
@@ -286,14 +286,14 @@ class CloudLab:
         stop_serving(self._server, self._thread)
         self._server = self._thread = None
 
-    def config_changes(self, *, graph: bool = False, federation_export: Path | None = None) -> dict[str, Any]:
-        """Config fields for ``Lab.config(**...)``: ``cloud`` pointing at this lab; with ``graph``
-        the app registration (tenant and client id) for live Graph; with ``federation_export`` the
-        exported JSON file instead."""
-        cloud = CloudConfig(login_host=self.login_host, login_address=self.address, graph_host=self.graph_host,
-                            graph_address=self.address, federation_export=federation_export,
-                            tenant_id=LAB_TENANT_ID if graph else None, client_id=self.client_id if graph else None,
-                            client_secret_env=self.secret_env)
+    def config_changes(self, *, graph: bool = False, entra_export: Path | None = None) -> dict[str, Any]:
+        """The ``cloud`` section for ``Lab.config(**...)`` pointing at this lab; with ``graph`` the
+        app registration (tenant and client id) for live Graph; with ``entra_export`` the exported
+        JSON file instead."""
+        cloud = CloudSettings(login_host=self.login_host, login_address=self.address, graph_host=self.graph_host,
+                              graph_address=self.address, entra_export=entra_export,
+                              tenant_id=LAB_TENANT_ID if graph else None, client_id=self.client_id if graph else None,
+                              client_secret_env=self.secret_env)
         return {"cloud": cloud}
 
     def __enter__(self) -> "CloudLab":

@@ -4,8 +4,7 @@ zone files shipped in ``adfs_readiness/lab/zones/{internal,external}/<origin>.zo
 Usage, next to the STS lab (this is what ``adfs-readiness demo`` should do)::
 
     with Lab("demo", now=now, workdir=tmp) as lab, DnsLab() as dns_lab:
-        config = Config(service_name=lab.fs_name, service_address=lab.address, ...)
-        config = config.with_overrides(**dns_lab.config_fragment())
+        config = lab.config(**dns_lab.config_fragment())
         result = run_checks(registry, all_probes(), config, now)
 
 The demo zones (contoso.test) are a realistic mix: split-brain DNS done right, Exchange Online
@@ -26,8 +25,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.zone
 
-from adfs_readiness.config import DirectoryConfig, DnsConfig, Scope
 from adfs_readiness.lab.dns_server import DnsFault, LabDnsServer, parse_zone
+from adfs_readiness.settings import DirectorySettings, DnsSettings, Scope
 
 __all__ = ["DnsLab", "load_view_zones", "DEMO_DOMAIN", "DEMO_AD_DOMAIN", "VIEWS"]
 
@@ -110,18 +109,19 @@ class DnsLab:
         self.stop()
 
     def config_fragment(self) -> dict[str, Any]:
-        """The Config fields that point a run at this lab and describe the demo tenant, for
-        ``Config.with_overrides(**fragment)``: both views' resolvers, the federated domain, the
-        scope (Exchange Online, device registration and certificate authentication in use), the AD
-        domain, the expected addresses of each view, the verification value and the lab CA's CAA
-        domain. The federation service name (sts.contoso.test) comes from the STS lab."""
+        """The sections that point a run at this lab and describe the demo tenant, for
+        ``settings.with_changes(**fragment)``: both views' resolvers, the expected addresses of
+        each view, the verification value and the lab CA's CAA domain (``dns``), the federated
+        domain, the scope (Exchange Online, device registration and certificate authentication in
+        use) and the AD domain. The federation service name (sts.contoso.test) comes from the STS
+        lab."""
         return {
-            "internal_resolvers": (self.internal.address,),
-            "external_resolvers": (self.external.address,),
-            "federated_domains": (DEMO_DOMAIN,),
+            "federation": {"domains": (DEMO_DOMAIN,)},
             "scope": Scope(certificate_authentication=True, device_registration=True, exchange_online=True),
-            "directory": DirectoryConfig(ad_domain=DEMO_AD_DOMAIN),
-            "dns": DnsConfig(
+            "directory": DirectorySettings(ad_domain=DEMO_AD_DOMAIN),
+            "dns": DnsSettings(
+                internal_resolvers=(self.internal.address,),
+                external_resolvers=(self.external.address,),
                 expected_internal_addresses=("10.0.10.20",),
                 expected_external_addresses=("203.0.113.10",),
                 m365_verification={DEMO_DOMAIN: "MS=ms12345678"},

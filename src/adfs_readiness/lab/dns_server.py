@@ -41,7 +41,7 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-from adfs_readiness.config import HostPort
+from adfs_readiness.settings import HostPort
 
 __all__ = ["DnsFault", "LabDnsServer", "parse_zone"]
 

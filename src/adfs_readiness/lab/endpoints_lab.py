@@ -20,8 +20,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Mapping
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.lab._serving import serve_in_thread, stop_serving
+from adfs_readiness.settings import HostPort
 
 __all__ = ["ENDPOINT_STATES", "DEFAULT_ENDPOINTS", "endpoint_answer", "mex_document", "ProbeListener",
            "IDP_INITIATED_PAGE", "IDP_INITIATED_DISABLED_PAGE"]

@@ -28,11 +28,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Literal, Mapping
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.lab._serving import serve_in_thread
 from adfs_readiness.lab.endpoints_lab import DEFAULT_ENDPOINTS, endpoint_answer
 from adfs_readiness.lab.federation_metadata import METADATA_PATH
 from adfs_readiness.lab.sts_wstrust import MAX_REQUEST_BYTES, SignInLab, wstrust_answer
+from adfs_readiness.settings import HostPort
 
 __all__ = ["StsBehaviour", "StsSimulator", "SilentListener", "SIGN_IN_PAGE", "weak_tls_server", "legacy_tls_server"]
 

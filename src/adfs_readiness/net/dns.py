@@ -38,10 +38,10 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.facts.dns import CnameHop, DnsLookup, DnsOutcome
 from adfs_readiness.net.errors import local_reason
+from adfs_readiness.settings import HostPort
 
 __all__ = ["DnsClient", "make_resolver", "MAX_CNAME_HOPS"]
 

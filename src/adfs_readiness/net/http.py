@@ -57,13 +57,13 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import HttpExchange, ProbeError, ProbeErrorKind, Redirect, TlsPeerChain
 from adfs_readiness.net._watchdog import Watchdog, watched_pool_classes
 from adfs_readiness.net.budget import TimeBudget
 from adfs_readiness.net.errors import DEADLINE_REASON, NO_SECURE_RENEGOTIATION, request_error
 from adfs_readiness.net.policy import NetPolicy, RefusedTarget, url_credentials_reason, without_userinfo
 from adfs_readiness.net.trust import TrustStores
+from adfs_readiness.settings import HostPort
 
 __all__ = ["HttpClient", "HttpAnswer", "PeerChainCapture", "fetch", "KEPT_HEADERS", "USER_AGENT"]
 

@@ -48,7 +48,7 @@ with warnings.catch_warnings():
     from ldap3 import NONE, NTLM, SASL, SIMPLE, Connection, Server, Tls
     from ldap3.core import exceptions as ldap_exc
 
-from adfs_readiness.config import DirectoryConfig
+from adfs_readiness.settings import DirectorySettings
 from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.directory import BindResult, DirectoryConnection
 from adfs_readiness.facts.dns import DnsLookup, DnsOutcome
@@ -197,7 +197,7 @@ def _connect_local_failure(text: str, target: str) -> ProbeError | None:
     return None
 
 
-def connect(target: LdapTarget, cfg: DirectoryConfig, password: str | None, *, timeout: float,
+def connect(target: LdapTarget, cfg: DirectorySettings, password: str | None, *, timeout: float,
             ca_file: str | None = None, connect_host: str | None = None,
             describe_certificate: Callable[[bytes], CertificateInfo | None] | None = None
             ) -> tuple[Connection | None, DirectoryConnection]:

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.net.budget import TimeBudget
 from adfs_readiness.net.http import HttpAnswer, HttpClient
+from adfs_readiness.settings import HostPort
 from adfs_readiness.text import decode_text
 
 __all__ = ["MsalHttpClient", "HttpFailure"]

@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING
 
 import dns.resolver
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.net.http import HttpClient
 from adfs_readiness.net.dns import make_resolver
 from adfs_readiness.net.policy import NetPolicy
 from adfs_readiness.net.sockets import open_tcp
 from adfs_readiness.net.trust import TrustStores
 from adfs_readiness.redaction import Redactor
+from adfs_readiness.settings import HostPort
 
 if TYPE_CHECKING:
-    from adfs_readiness.config import Config
+    from adfs_readiness.settings import Settings
 
 __all__ = ["Network"]
 
@@ -53,12 +53,12 @@ class Network:
         self.secrets = Redactor(teach_logs=True)
 
     @classmethod
-    def for_config(cls, config: Config) -> Network:
+    def for_config(cls, config: Settings) -> Network:
         """The network of a run of ``config``: ``network.allow_link_local``,
         ``network.max_download_bytes``, ``tls.ca_bundle`` and ``network.timeout_seconds``."""
-        policy = NetPolicy(allow_link_local=config.allow_link_local,
-                           max_download_bytes=config.max_download_bytes)
-        return cls(policy, TrustStores(config.ca_bundle), config.timeout_seconds)
+        policy = NetPolicy(allow_link_local=config.network.allow_link_local,
+                           max_download_bytes=config.network.max_download_bytes)
+        return cls(policy, TrustStores(config.tls.ca_bundle), config.network.timeout_seconds)
 
     def resolver(self, view: str, servers: tuple[HostPort, ...]) -> tuple[dns.resolver.Resolver, bool]:
         """The resolver of ``view`` ("internal", "external", ...) asking ``servers`` (empty = this

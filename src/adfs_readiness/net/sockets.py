@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import socket
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.net.policy import NetPolicy, RefusedTarget
+from adfs_readiness.settings import HostPort
 
 __all__ = ["open_tcp"]
 

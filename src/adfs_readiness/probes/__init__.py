@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from adfs_readiness.config import Config
+from adfs_readiness.settings import Settings
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.net import Network, TimeBudget
 
@@ -43,7 +43,7 @@ class ProbeContext:
             for a progress display; None when nobody shows one. Probes never draw anything.
     """
 
-    config: Config
+    config: Settings
     now: datetime
     deadline: float
     log: logging.Logger
@@ -54,7 +54,7 @@ class ProbeContext:
     def __post_init__(self) -> None:
         if self.net is None:
             object.__setattr__(self, "net", Network.for_config(self.config))
-        object.__setattr__(self, "budget", TimeBudget(self.config.timeout_seconds, self.deadline)
+        object.__setattr__(self, "budget", TimeBudget(self.config.network.timeout_seconds, self.deadline)
                            .less(BUDGET_MARGIN_SECONDS))
 
     def remaining(self) -> float:
@@ -73,6 +73,6 @@ class ProbeSpec:
 
     key: str
     function: Callable[[ProbeContext], Any | ProbeError]
-    timeout: Callable[[Config], float]
+    timeout: Callable[[Settings], float]
     description: str
     fact_type: type | None = None

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from adfs_readiness.config import Limits
+from adfs_readiness.settings import Limits
 from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.adfs_export import (
     AdfsCertificateEntry,
@@ -284,9 +284,9 @@ def read_adfs_export(path: Path, limits: Limits = Limits(), deadline: float | No
 
 
 def probe_adfs_export(ctx: ProbeContext) -> AdfsExport:
-    """Gather the ``adfs_export`` fact from ``config.adfs_export`` (``--adfs-export FILE|DIR``,
+    """Gather the ``adfs_export`` fact from ``config.adfs.export`` (``--adfs-export FILE|DIR``,
     repeatable); ``configured=False`` when none is given."""
-    paths = ctx.config.adfs_export_paths
+    paths = ctx.config.adfs.export
     if not paths:
         return AdfsExport(configured=False)
     return read_adfs_exports(paths, ctx.config.limits, ctx.deadline)

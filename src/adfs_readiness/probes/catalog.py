@@ -8,8 +8,6 @@ import logging
 from importlib.metadata import entry_points
 from typing import Callable
 
-from adfs_readiness.config import Config
-
 from adfs_readiness.facts import METADATA_FACT, FederationMetadata
 from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
 from adfs_readiness.facts.cloud import (
@@ -44,8 +42,10 @@ from adfs_readiness.probes.entra import probe_entra_federation
 from adfs_readiness.probes.entra_mfa import probe_entra_mfa_client
 from adfs_readiness.probes.sign_in import probe_sign_in
 from adfs_readiness.probes.metadata import probe_federation_metadata
+from adfs_readiness.probes.recorded import recorded_or_live
 from adfs_readiness.probes.tls_endpoints import probe_tls
 from adfs_readiness.probes.tls_file import probe_certificate_file
+from adfs_readiness.settings import Settings
 
 __all__ = ["PROBE_ENTRY_POINT_GROUP", "builtin_probes", "all_probes", "fact_types"]
 
@@ -53,10 +53,13 @@ PROBE_ENTRY_POINT_GROUP = "adfs_readiness.probes"
 
 log = logging.getLogger(__name__)
 
+#: How to record the lab DC's directory facts again (said when a recording no longer decodes).
+DIRECTORY_RERECORD = "sudo .venv/bin/python scripts/record_lab_directory.py  (needs Samba; see the script)"
 
-def _operations(count: int) -> Callable[[Config], float]:
+
+def _operations(count: int) -> Callable[[Settings], float]:
     """A probe time limit of ``count`` network operations one after another (net.budget)."""
-    return lambda config: probe_time_limit(config.timeout_seconds, operations=count)
+    return lambda config: probe_time_limit(config.network.timeout_seconds, operations=count)
 
 
 def builtin_probes() -> dict[str, ProbeSpec]:
@@ -103,10 +106,12 @@ def builtin_probes() -> dict[str, ProbeSpec]:
         ),
         ProbeSpec(
             key=DIRECTORY_FACT,
-            function=probe_directory,
+            # The demo lab without Samba replays a recording of its DC's facts (lab.directory_recording).
+            function=recorded_or_live(probe_directory, DirectoryFacts, lambda config: config.lab.directory_recording,
+                                      DIRECTORY_RERECORD),
             fact_type=DirectoryFacts,
             # A large directory streams for minutes: the scan is bounded by the run's deadline.
-            timeout=lambda config: config.deadline_seconds,
+            timeout=lambda config: config.network.deadline_seconds,
             description="Active Directory over LDAP (read-only): bind, RootDSE, forest, accounts, streamed attribute scan",
         ),
         ProbeSpec(

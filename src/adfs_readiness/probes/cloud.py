@@ -96,9 +96,9 @@ def probe_realm(ctx: ProbeContext) -> RealmFacts:
     ``[cloud] realm_discovery = false``."""
     config, cloud = ctx.config, ctx.config.cloud
     pinned = str(cloud.login_address) if cloud.login_address else None
-    if not config.federated_domains or not cloud.realm_discovery:
+    if not config.federation.domains or not cloud.realm_discovery:
         return RealmFacts(configured=False, login_host=cloud.login_host, login_address=pinned,
-                          service_name=config.service_name)
+                          service_name=config.federation.service_name)
 
     def get(url: str, accept: str) -> tuple[HttpExchange, bytes]:
         answer = ctx.net.http.get(url, budget=ctx.budget, connect_address=cloud.login_address, accept=accept,
@@ -107,7 +107,7 @@ def probe_realm(ctx: ProbeContext) -> RealmFacts:
 
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="realm") as pool:
         jobs = []
-        for domain in config.federated_domains:
+        for domain in config.federation.domains:
             login = f"{MADE_UP_USER}@{domain}"
             realm_url = f"https://{cloud.login_host}/getuserrealm.srf?login={quote(login)}&xml=1"
             oidc_url = f"https://{cloud.login_host}/{quote(domain)}/v2.0/.well-known/openid-configuration"
@@ -125,4 +125,4 @@ def probe_realm(ctx: ProbeContext) -> RealmFacts:
                     found = v1
             tenants.append(found)
     return RealmFacts(configured=True, login_host=cloud.login_host, login_address=pinned,
-                      service_name=config.service_name, realms=tuple(realms), tenants=tuple(tenants))
+                      service_name=config.federation.service_name, realms=tuple(realms), tenants=tuple(tenants))

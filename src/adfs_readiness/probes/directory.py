@@ -28,8 +28,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from ldap3 import SUBTREE
 
-from adfs_readiness.config import Config
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
+from adfs_readiness.settings import Settings
 from adfs_readiness.facts.directory import (
     DIRECTORY_SECTIONS,
     DirectoryConnection,
@@ -58,7 +58,7 @@ def probe_directory(ctx: ProbeContext) -> DirectoryFacts:
     the run's progress display (``ctx.progress``, when there is one). A bind password read from a
     prompt or the keyring is registered as a secret of the run (``ctx.net.secrets``), so the run's
     redactor scrubs it from every output, as it does the one from ``directory.password_env``."""
-    timeout = max(1.0, min(ctx.config.timeout_seconds, ctx.remaining()))
+    timeout = max(1.0, min(ctx.config.network.timeout_seconds, ctx.remaining()))
     report = ctx.progress
     progress = (lambda count: report("directory", count)) if report is not None else None
     dns = internal_dns(ctx.net.resolver, ctx.config, deadline=ctx.deadline)
@@ -66,14 +66,14 @@ def probe_directory(ctx: ProbeContext) -> DirectoryFacts:
     return gather_directory(ctx.config, timeout=timeout, dns=dns, progress=progress, on_password=ctx.net.secrets.add)
 
 
-def internal_dns(resolver_of: Callable[[str, tuple[Any, ...]], tuple[Any, bool]], config: Config, *,
+def internal_dns(resolver_of: Callable[[str, tuple[Any, ...]], tuple[Any, bool]], config: Settings, *,
                  deadline: float) -> DnsClient | ProbeError:
     """The DNS client of the internal view (``dns.internal_resolvers``, else this machine's
     resolver) over the run's resolver for that view (``resolver_of`` is ``ctx.net.resolver`` or
     :meth:`adfs_readiness.net.Network.resolver`), asking until ``deadline`` (``time.monotonic()``);
     a ProbeError of kind ``local`` when this machine has no resolver configured."""
     try:
-        resolver, _system = resolver_of("internal", config.internal_resolvers)
+        resolver, _system = resolver_of("internal", config.dns.internal_resolvers)
     except Exception as exc:  # dns.resolver.NoResolverConfiguration and the like: this machine's trouble
         return ProbeError(ProbeErrorKind.LOCAL, f"this machine has no DNS resolver configured ({type(exc).__name__}: "
                                                 f"{exc}); set dns.internal_resolvers", "internal view")
@@ -84,7 +84,7 @@ def _system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def gather_directory(config: Config, *, timeout: float = 10.0, dns: DnsClient | ProbeError | None = None,
+def gather_directory(config: Settings, *, timeout: float = 10.0, dns: DnsClient | ProbeError | None = None,
                      clock: Callable[[], datetime] = _system_clock, password: str | None = None,
                      environ: Mapping[str, str] | None = None, page_size: int = DEFAULT_PAGE_SIZE,
                      size_limit: int = 0, range_step: int = 1500,
@@ -120,7 +120,7 @@ def gather_directory(config: Config, *, timeout: float = 10.0, dns: DnsClient | 
         session.close()
 
 
-def _read_all(session: DirectorySession, connection: DirectoryConnection, config: Config,
+def _read_all(session: DirectorySession, connection: DirectoryConnection, config: Settings,
               clock: Callable[[], datetime], dns: DnsClient | ProbeError | None) -> DirectoryFacts:
     errors: dict[str, str] = {}
     cfg = config.directory
@@ -201,10 +201,10 @@ def _read_all(session: DirectorySession, connection: DirectoryConnection, config
         priv = section("privileged", lambda: read_privileged(session, domain_nc, out.get("domain_sid"), root))
         if priv is not None:
             out["privileged_members"] = priv
-    if config.service_name:
-        aliases = _service_name_aliases(dns, config.service_name)
+    if config.federation.service_name:
+        aliases = _service_name_aliases(dns, config.federation.service_name)
         out["service_name_aliases"] = aliases
-        names = (config.service_name, *aliases.chain)
+        names = (config.federation.service_name, *aliases.chain)
         spns = section("spn", lambda: read_spns(session, domain_nc, names))
         if spns is not None:
             out["spn_registrations"] = spns
@@ -215,7 +215,7 @@ def _read_all(session: DirectorySession, connection: DirectoryConnection, config
     if scan is not None:
         out["scan"] = scan
     return DirectoryFacts(configured=True, connection=connection, root_dse=root,
-                          service_account_name=cfg.service_account, service_name=config.service_name,
+                          service_account_name=cfg.service_account, service_name=config.federation.service_name,
                           section_errors=errors, **out)
 
 

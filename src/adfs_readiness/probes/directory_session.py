@@ -25,7 +25,6 @@ with warnings.catch_warnings():
     from ldap3 import SUBTREE, Connection
     from ldap3.protocol.microsoft import security_descriptor_control
 
-from adfs_readiness.config import Config, DirectoryConfig
 from adfs_readiness.facts import ProbeError
 from adfs_readiness.facts.directory import BindResult, DirectoryConnection
 from adfs_readiness.facts.dns import DnsOutcome
@@ -40,6 +39,7 @@ from adfs_readiness.net.ldap import (
 from adfs_readiness.probes.certificates import describe_certificate
 from adfs_readiness.probes.secrets import resolve_secret
 from adfs_readiness.probes.ldap_search import DEFAULT_PAGE_SIZE, Entry, SearchStatus, paged_search, ranged_values, read_entry
+from adfs_readiness.settings import Settings, DirectorySettings
 
 __all__ = ["SearchCut", "DirectorySession", "open_session", "resolve_password", "SD_OWNER_AND_DACL"]
 
@@ -71,7 +71,7 @@ class DirectorySession:
     """
 
     def __init__(self, conn: Connection, connection: DirectoryConnection, target: LdapTarget | None,
-                 cfg: DirectoryConfig, password: str | None, timeout: float, *, page_size: int = DEFAULT_PAGE_SIZE,
+                 cfg: DirectorySettings, password: str | None, timeout: float, *, page_size: int = DEFAULT_PAGE_SIZE,
                  range_step: int = 1500, size_limit: int = 0,
                  progress: Callable[[int], None] | None = None) -> None:
         self.conn = conn
@@ -157,7 +157,7 @@ class DirectorySession:
         self.conn.unbind()
 
 
-def open_session(config: Config, *, timeout: float, dns: DnsClient | ProbeError | None = None,
+def open_session(config: Settings, *, timeout: float, dns: DnsClient | ProbeError | None = None,
                  password: str | None = None, environ: Mapping[str, str] | None = None,
                  page_size: int = DEFAULT_PAGE_SIZE, range_step: int = 1500, size_limit: int = 0,
                  progress: Callable[[int], None] | None = None,
@@ -205,7 +205,7 @@ class _Targets:
     local: ProbeError | None = None
 
 
-def _targets(cfg: DirectoryConfig, dns: DnsClient | ProbeError | None) -> _Targets:
+def _targets(cfg: DirectorySettings, dns: DnsClient | ProbeError | None) -> _Targets:
     if cfg.server:
         # A configured DC name is resolved through the run's (internal) resolver when there is
         # one; the certificate is still checked against the name.
@@ -249,7 +249,7 @@ def _resolve_a(dns: DnsClient | ProbeError | None, host: str) -> str | None:
     return lookup.records[0] if lookup.outcome is DnsOutcome.ANSWER and lookup.records else None
 
 
-def _domain_of(cfg: DirectoryConfig) -> str | None:
+def _domain_of(cfg: DirectorySettings) -> str | None:
     if cfg.bind_user and "@" in cfg.bind_user:
         return cfg.bind_user.rsplit("@", 1)[1].lower()
     if cfg.base_dn:
@@ -258,7 +258,7 @@ def _domain_of(cfg: DirectoryConfig) -> str | None:
     return None
 
 
-def _connect_any(cfg: DirectoryConfig, password: str | None, timeout: float, dns: DnsClient | ProbeError | None
+def _connect_any(cfg: DirectorySettings, password: str | None, timeout: float, dns: DnsClient | ProbeError | None
                  ) -> tuple[Connection | None, DirectoryConnection, LdapTarget | None]:
     targets = _targets(cfg, dns)
     if targets.error:
@@ -282,7 +282,7 @@ def _connect_any(cfg: DirectoryConfig, password: str | None, timeout: float, dns
     return None, last, None
 
 
-def resolve_password(cfg: DirectoryConfig, *, environ: dict[str, str] | None = None,
+def resolve_password(cfg: DirectorySettings, *, environ: dict[str, str] | None = None,
                      prompt: Callable[[str], str] = getpass.getpass,
                      keyring_get: Callable[[str, str], str | None] | None = None) -> tuple[str | None, str | None]:
     """The bind password from ``cfg.password_source``: "env" (``cfg.password_env``), "prompt"

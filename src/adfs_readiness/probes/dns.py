@@ -2,7 +2,7 @@
 
 Two probes, one per view (facts ``dns.internal`` and ``dns.external``), so the engine runs them
 concurrently and a view whose resolvers never answer leaves the other view's checks intact.
-Resolvers come from ``config.internal_resolvers`` / ``config.external_resolvers``; when a view has
+Resolvers come from ``config.dns.internal_resolvers`` / ``config.dns.external_resolvers``; when a view has
 none the system resolver is used and the fact says so (``DnsView.system_resolver``, ``note``).
 
 What is asked (see :func:`view_questions`):
@@ -25,33 +25,33 @@ from __future__ import annotations
 
 import dns.resolver
 
-from adfs_readiness.config import Config
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.facts.dns import DnsLookup, DnsOutcome, DnsView
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.net import DnsClient, probe_time_limit
 from adfs_readiness.probes.dns_spf import spf_tree
+from adfs_readiness.settings import Settings
 
 __all__ = ["probe_dns_internal", "probe_dns_external", "gather_view", "view_questions", "caa_candidates",
            "ad_srv_names", "dns_probe_timeout"]
 
 
-def dns_probe_timeout(config: Config) -> float:
+def dns_probe_timeout(config: Settings) -> float:
     """A view probe's own time limit in seconds: room for the silent-resolver path (two lookups of
     two attempts per resolver, one after another) plus two answered lookups; the client also stops
     at the deadline."""
-    servers = max(1, len(config.internal_resolvers), len(config.external_resolvers))
-    return probe_time_limit(config.timeout_seconds, operations=4 * servers + 2)
+    servers = max(1, len(config.dns.internal_resolvers), len(config.dns.external_resolvers))
+    return probe_time_limit(config.network.timeout_seconds, operations=4 * servers + 2)
 
 
 def probe_dns_internal(ctx: ProbeContext) -> DnsView | ProbeError:
-    """Gather the ``dns.internal`` fact through ``config.internal_resolvers``."""
-    return _probe(ctx, "internal", ctx.config.internal_resolvers)
+    """Gather the ``dns.internal`` fact through ``config.dns.internal_resolvers``."""
+    return _probe(ctx, "internal", ctx.config.dns.internal_resolvers)
 
 
 def probe_dns_external(ctx: ProbeContext) -> DnsView | ProbeError:
-    """Gather the ``dns.external`` fact through ``config.external_resolvers``."""
-    return _probe(ctx, "external", ctx.config.external_resolvers)
+    """Gather the ``dns.external`` fact through ``config.dns.external_resolvers``."""
+    return _probe(ctx, "external", ctx.config.dns.external_resolvers)
 
 
 def _probe(ctx: ProbeContext, view: str, servers) -> DnsView | ProbeError:
@@ -60,7 +60,7 @@ def _probe(ctx: ProbeContext, view: str, servers) -> DnsView | ProbeError:
         # Nothing to ask (an offline run on a metadata file, say): an empty view, and no resolver is
         # even configured, so nothing leaves the machine. The checks skip for want of a name.
         return DnsView(view=view, resolvers=tuple(str(s) for s in servers), system_resolver=not servers,
-                       timeout_seconds=config.timeout_seconds, lookups=(),
+                       timeout_seconds=config.network.timeout_seconds, lookups=(),
                        note="Nothing to look up: no federation service name, federated domain or AD domain "
                             "is configured.")
     try:
@@ -73,7 +73,7 @@ def _probe(ctx: ProbeContext, view: str, servers) -> DnsView | ProbeError:
     return gather_view(view, resolver, config, deadline=ctx.deadline, system_resolver=system)
 
 
-def ad_srv_names(config: Config) -> list[str]:
+def ad_srv_names(config: Settings) -> list[str]:
     """The DC locator SRV names for the configured AD domain (empty when none is known):
     ``_ldap._tcp.dc._msdcs.<domain>``, ``_kerberos._tcp.<domain>``, ``_gc._tcp.<forest root>``."""
     domain = config.directory.ad_dns_domain
@@ -90,10 +90,10 @@ def caa_candidates(fqdn: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-def view_questions(view: str, config: Config) -> list[tuple[str, str]]:
+def view_questions(view: str, config: Settings) -> list[tuple[str, str]]:
     """The (name, type) pairs asked first in ``view`` for ``config`` (targets of SRV records,
     SPF includes and the CAA climb beyond its first name are asked as the answers arrive)."""
-    fs = config.service_name
+    fs = config.federation.service_name
     scope = config.scope
     questions: list[tuple[str, str]] = []
     if fs:
@@ -101,11 +101,11 @@ def view_questions(view: str, config: Config) -> list[tuple[str, str]]:
         if scope.certificate_authentication:
             questions += [(f"certauth.{fs}", "A"), (f"certauth.{fs}", "AAAA")]
     if scope.device_registration:
-        questions += [(f"enterpriseregistration.{d}", "A") for d in config.federated_domains]
+        questions += [(f"enterpriseregistration.{d}", "A") for d in config.federation.domains]
     if view == "internal":
         questions += [(name, "SRV") for name in ad_srv_names(config)]
     else:
-        for d in config.federated_domains:
+        for d in config.federation.domains:
             questions.append((d, "TXT"))
             if scope.exchange_online:
                 questions += [(d, "MX"), (f"autodiscover.{d}", "A")]
@@ -115,7 +115,7 @@ def view_questions(view: str, config: Config) -> list[tuple[str, str]]:
     return questions
 
 
-def gather_view(view: str, resolver: dns.resolver.Resolver, config: Config, *, deadline: float,
+def gather_view(view: str, resolver: dns.resolver.Resolver, config: Settings, *, deadline: float,
                 system_resolver: bool = False) -> DnsView:
     """Ask ``resolver`` (a configured dnspython Resolver: nameservers, ports, per-exchange
     timeout) every question of ``view`` before ``deadline`` (a ``time.monotonic()`` value) and

@@ -16,7 +16,6 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import HttpExchange, ProbeErrorKind
 from adfs_readiness.facts.endpoints import (
     PATH_IDP_INITIATED,
@@ -34,6 +33,7 @@ from adfs_readiness.facts.endpoints import (
 )
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.mex import parse_mex, parse_openid_configuration
+from adfs_readiness.settings import HostPort
 
 __all__ = ["probe_endpoints", "PASSIVE_QUERY", "ENDPOINT_PATHS"]
 
@@ -51,18 +51,19 @@ _UNREACHABLE = (ProbeErrorKind.TIMEOUT, ProbeErrorKind.REFUSED, ProbeErrorKind.D
 
 def _places(ctx: ProbeContext) -> list[tuple[EndpointVia, str, HostPort | None]]:
     config = ctx.config
-    if config.proxies:
-        return [(EndpointVia.PROXY, str(p), p) for p in config.proxies]
-    label = str(config.service_address) if config.service_address else f"{config.service_name}:443"
-    return [(EndpointVia.SERVICE, label, config.service_address)]
+    if config.federation.proxies:
+        return [(EndpointVia.PROXY, str(p), p) for p in config.federation.proxies]
+    federation = config.federation
+    label = str(federation.service_address) if federation.service_address else f"{federation.service_name}:443"
+    return [(EndpointVia.SERVICE, label, config.federation.service_address)]
 
 
 def _probe_targets(ctx: ProbeContext) -> list[tuple[EndpointVia, str]]:
     config = ctx.config
-    if config.endpoint_probe_urls:
-        return [(EndpointVia.NODE, url) for url in config.endpoint_probe_urls]
-    targets = [(EndpointVia.NODE, f"http://{_host(n)}{PATH_PROBE}") for n in config.farm_nodes]
-    targets += [(EndpointVia.PROXY, f"http://{_host(p)}{PATH_PROBE}") for p in config.proxies]
+    if config.endpoints.probe_urls:
+        return [(EndpointVia.NODE, url) for url in config.endpoints.probe_urls]
+    targets = [(EndpointVia.NODE, f"http://{_host(n)}{PATH_PROBE}") for n in config.federation.farm_nodes]
+    targets += [(EndpointVia.PROXY, f"http://{_host(p)}{PATH_PROBE}") for p in config.federation.proxies]
     return targets
 
 
@@ -81,7 +82,7 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
     """Gather the ``endpoints`` fact. Never raises for network trouble (each exchange carries its
     error); returns ``configured=False`` without a federation service name."""
     config = ctx.config
-    if not config.service_name:
+    if not config.federation.service_name:
         return EndpointsFacts(configured=False, service_name=None)
     started = time.monotonic()
     places = _places(ctx)
@@ -96,7 +97,7 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
         out, dead = [], None
         for path in ENDPOINT_PATHS:
             query = PASSIVE_QUERY if path == PATH_PASSIVE else ""
-            url = f"https://{config.service_name}{path}{query}"
+            url = f"https://{config.federation.service_name}{path}{query}"
             if dead is not None:
                 out.append(("path", path, via, label, (dataclasses.replace(dead, url=url, final_url=url), b"",
                                                        time.monotonic())))
@@ -106,9 +107,9 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
             if result[0].error is not None and result[0].error.kind in _UNREACHABLE:
                 dead = result[0]
         if dead is None:
-            latency_url = f"https://{config.service_name}{PATH_PASSIVE}{PASSIVE_QUERY}"
+            latency_url = f"https://{config.federation.service_name}{PATH_PASSIVE}{PASSIVE_QUERY}"
             out.append(("latency", latency_url, via, label,
-                        [get(latency_url, pinned) for _ in range(config.latency_samples - 1)]))
+                        [get(latency_url, pinned) for _ in range(config.endpoints.latency_samples - 1)]))
         return out
 
     with ThreadPoolExecutor(max_workers=_MAX_WORKERS, thread_name_prefix="endpoints") as pool:
@@ -155,8 +156,8 @@ def probe_endpoints(ctx: ProbeContext) -> EndpointsFacts:
             elif what == PATH_OPENID and openid is None:
                 openid = parse_openid_configuration(body, url=exchange.url, via=via, address=label)
     return EndpointsFacts(
-        configured=True, service_name=config.service_name, external_places=tuple(p[1] for p in places),
-        proxies_configured=bool(config.proxies), answers=tuple(answers), probes=tuple(probes), mex=mex,
+        configured=True, service_name=config.federation.service_name, external_places=tuple(p[1] for p in places),
+        proxies_configured=bool(config.federation.proxies), answers=tuple(answers), probes=tuple(probes), mex=mex,
         openid=openid, clocks=tuple(clocks),
         latency=tuple(LatencySample(url=url, via=via, address=label, seconds=tuple(secs), errors=tuple(errs))
                       for (via, label), (url, secs, errs) in latency.items()))

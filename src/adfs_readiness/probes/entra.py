@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from adfs_readiness.config import Config, HostPort
+from adfs_readiness.settings import Settings, HostPort
 from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
 from adfs_readiness.files import FileTooLarge, read_capped
@@ -104,7 +104,7 @@ def parse_federation_json(data: Any, domains: tuple[str, ...]) -> tuple[list[Dom
     return result, problems
 
 
-def _from_file(path: Path, config: Config, deadline: float | None = None) -> EntraFederationFacts | ProbeError:
+def _from_file(path: Path, config: Settings, deadline: float | None = None) -> EntraFederationFacts | ProbeError:
     limits = config.limits
     try:
         raw = read_capped(path, limits.max_input_bytes, setting=INPUT_BYTES_SETTING)
@@ -121,19 +121,19 @@ def _from_file(path: Path, config: Config, deadline: float | None = None) -> Ent
     except UntrustedJsonError as exc:
         return EntraFederationFacts(configured=True, source=str(path), source_kind="file",
                                     problems=(f"{path} was refused: {exc}",))
-    federations, problems = parse_federation_json(data, config.federated_domains)
+    federations, problems = parse_federation_json(data, config.federation.domains)
     return _facts(str(path), "file", federations, list(bounded_problems(problems)), config)
 
 
 def _facts(source: str, kind: str, federations: list[DomainFederation], problems: list[str],
-           config: Config) -> EntraFederationFacts:
+           config: Settings) -> EntraFederationFacts:
     found = {f.domain for f in federations}
     return EntraFederationFacts(configured=True, source=source, source_kind=kind, domains=tuple(federations),
-                                not_federated=tuple(d for d in config.federated_domains if d not in found),
+                                not_federated=tuple(d for d in config.federation.domains if d not in found),
                                 problems=tuple(problems))
 
 
-def _credential(config: Config) -> dict[str, str] | str | None:
+def _credential(config: Settings) -> dict[str, str] | str | None:
     cloud = config.cloud
     if cloud.client_certificate is not None:
         from cryptography import x509
@@ -196,7 +196,7 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
     access_token, pins = obtained
     token = {"access_token": access_token}
     federations, problems = [], []
-    for domain in config.federated_domains:
+    for domain in config.federation.domains:
         url = f"{base}/domains/{quote(domain)}/federationConfiguration"
         answer = ctx.net.http.get(url, budget=ctx.budget, accept="application/json", max_redirects=0,
                                   headers={"Authorization": f"Bearer {token['access_token']}"},
@@ -224,11 +224,11 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
 
 
 def probe_entra_federation(ctx: ProbeContext) -> EntraFederationFacts | ProbeError:
-    """Gather the ``entra_federation`` fact: from ``[cloud] federation_export`` when set, else live
+    """Gather the ``entra_federation`` fact: from ``[cloud] entra_export`` when set, else live
     Graph when ``tenant_id`` and ``client_id`` are set, else ``configured=False``."""
     cloud = ctx.config.cloud
-    if cloud.federation_export is not None:
-        return _from_file(cloud.federation_export, ctx.config, ctx.deadline)
+    if cloud.entra_export is not None:
+        return _from_file(cloud.entra_export, ctx.config, ctx.deadline)
     if cloud.graph_configured:
         return _from_graph(ctx)
     return EntraFederationFacts(configured=False)

@@ -1,9 +1,9 @@
 """The federation metadata probe: where the metadata comes from, fetched or read, then parsed.
 
-Sources, in order: ``config.metadata_source`` (``--metadata PATH|URL``: a saved file, or a
+Sources, in order: ``config.federation.metadata`` (``--metadata PATH|URL``: a saved file, or a
 partner's URL), else the live service at ``https://<federation service name>/FederationMetadata/
 2007-06/FederationMetadata.xml`` — the URL Entra's automatic certificate update polls — connected
-through ``config.service_address`` when one is pinned. Parsing and signature verification live in
+through ``config.federation.service_address`` when one is pinned. Parsing and signature verification live in
 :mod:`adfs_readiness.probes.metadata_parser`; the HTTP exchange in :mod:`adfs_readiness.net.http`.
 """
 
@@ -29,10 +29,10 @@ def probe_federation_metadata(ctx: ProbeContext) -> FederationMetadata | ProbeEr
     service name nor a metadata source is configured; network and parse trouble are data inside
     the returned FederationMetadata (metadata.reachable and metadata.well-formed judge them)."""
     config = ctx.config
-    source = config.metadata_source
+    source = config.federation.metadata
     if source and not source.lower().startswith(("http://", "https://")):
-        return read_metadata_file(Path(source), config.max_download_bytes)
-    url = source or config.metadata_url
+        return read_metadata_file(Path(source), config.network.max_download_bytes)
+    url = source or config.federation.metadata_url
     if url is None:
         return ProbeError(ProbeErrorKind.NOT_CONFIGURED,
                           "no federation service name (federation.service_name) and no metadata "
@@ -42,7 +42,7 @@ def probe_federation_metadata(ctx: ProbeContext) -> FederationMetadata | ProbeEr
     except ValueError:  # a malformed URL ("https://[::1/"): fetch reports it as an http error
         host = ""
     # Pin only the federation service name: a partner URL on another host resolves normally.
-    pinned = config.service_address if host == (config.service_name or "") else None
+    pinned = config.federation.service_address if host == (config.federation.service_name or "") else None
     # The chain the server sends is kept with the exchange (dns.caa reads the issuing CA from it).
     answer = ctx.net.http.get(url, budget=ctx.budget, connect_address=pinned, accept=METADATA_ACCEPT,
                               capture_tls=partial(capture_peer_chain, policy=ctx.net.policy))
@@ -52,7 +52,7 @@ def probe_federation_metadata(ctx: ProbeContext) -> FederationMetadata | ProbeEr
         return _not_parsed(url, exchange)
     return parse_metadata(body, source=url, source_kind="url", fetch=exchange,
                           content_type=exchange.headers.get("content-type"),
-                          max_bytes=config.max_download_bytes)
+                          max_bytes=config.network.max_download_bytes)
 
 
 def _not_parsed(url: str, exchange: HttpExchange) -> FederationMetadata:

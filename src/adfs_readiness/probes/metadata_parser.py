@@ -231,7 +231,7 @@ def parse_metadata(
         fetch: the HTTP exchange that produced ``data`` (None for a file). When it says the body
             was truncated at the download cap, the bytes are not parsed.
         content_type: the Content-Type header, recorded as is.
-        max_bytes: the run's download cap (``config.max_download_bytes``; None: the default); the
+        max_bytes: the run's download cap (``config.network.max_download_bytes``; None: the default); the
             work limits of :class:`~adfs_readiness.probes.metadata_limits.MetadataLimits` scale with it.
 
     Returns:

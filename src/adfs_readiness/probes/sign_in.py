@@ -31,7 +31,6 @@ from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidDigest, InvalidSignature, SignXMLException
 
-from adfs_readiness.config import SignInTestConfig
 from adfs_readiness.facts import CertificateInfo, KeyUse, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.sign_in import MICROSOFT_ONLINE_REALM, SamlAssertion, SignInFacts
 from adfs_readiness.probes import ProbeContext
@@ -40,6 +39,7 @@ from adfs_readiness.probes._xml import DS, element_text, safe_parser
 from adfs_readiness.probes.certificates import certificate_from_base64, load_x509_quietly
 from adfs_readiness.probes.metadata import probe_federation_metadata
 from adfs_readiness.probes.secrets import resolve_secret
+from adfs_readiness.settings import SignInTestSettings
 
 __all__ = ["probe_sign_in", "resolve_sign_in_password", "token_request", "read_token_response", "USERNAMEMIXED_13"]
 
@@ -59,7 +59,7 @@ _PASSWORD_TEXT = ("http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-usern
 _REDACTED = "[REDACTED]"
 
 
-def resolve_sign_in_password(cfg: SignInTestConfig, *, environ: dict[str, str] | None = None,
+def resolve_sign_in_password(cfg: SignInTestSettings, *, environ: dict[str, str] | None = None,
                              prompt: Callable[[str], str] = getpass.getpass,
                              keyring_get: Callable[[str, str], str | None] | None = None
                              ) -> tuple[str | None, str | None]:
@@ -217,16 +217,16 @@ def probe_sign_in(ctx: ProbeContext) -> SignInFacts | ProbeError:
     cfg = config.sign_in_test
     if not cfg.configured:
         return SignInFacts(configured=False)
-    if not config.service_name:
+    if not config.federation.service_name:
         return ProbeError(ProbeErrorKind.NOT_CONFIGURED, "the sign-in test needs the federation service name")
     started = time.monotonic()
-    endpoint = f"https://{config.service_name}{USERNAMEMIXED_13}"
-    place = config.proxies[0] if config.proxies else config.service_address
-    via = str(place) if place is not None else f"{config.service_name}:443"
+    endpoint = f"https://{config.federation.service_name}{USERNAMEMIXED_13}"
+    place = config.federation.proxies[0] if config.federation.proxies else config.federation.service_address
+    via = str(place) if place is not None else f"{config.federation.service_name}:443"
     password, why = resolve_sign_in_password(cfg)
     if password is None:
         return SignInFacts(configured=True, upn=cfg.upn, endpoint=endpoint, via=via, password_problem=why,
-                           proxied=bool(config.proxies))
+                           proxied=bool(config.federation.proxies))
     ctx.net.secrets.add(password)  # a prompted or keyring password: the run's redactor scrubs it everywhere
     body = token_request(endpoint, cfg.upn or "", password, ctx.now)
     # A POST through the run's HTTP client: never redirected, capped, bounded by the probe's budget.
@@ -236,7 +236,7 @@ def probe_sign_in(ctx: ProbeContext) -> SignInFacts | ProbeError:
     del body
     received_at = ctx.now + timedelta(seconds=time.monotonic() - started)
     facts = SignInFacts(configured=True, upn=cfg.upn, endpoint=endpoint, via=via, exchange=exchange,
-                        received_at=received_at, proxied=bool(config.proxies))
+                        received_at=received_at, proxied=bool(config.federation.proxies))
     if exchange.error is not None or exchange.status in (404, 503) or not answer:
         return facts
     parse_started = time.monotonic()

@@ -21,12 +21,12 @@ from dataclasses import replace
 
 from OpenSSL import SSL, crypto
 
-from adfs_readiness.config import HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
 from adfs_readiness.net.errors import NO_SECURE_RENEGOTIATION, connect_error
 from adfs_readiness.net.policy import NetPolicy
 from adfs_readiness.net.sockets import open_tcp
 from adfs_readiness.probes.certificates import describe_certificate
+from adfs_readiness.settings import HostPort
 
 __all__ = ["capture_peer_chain", "capture_once", "TLS_VERSIONS", "NO_SECURE_RENEGOTIATION"]
 

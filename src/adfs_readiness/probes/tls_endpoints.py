@@ -17,12 +17,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from adfs_readiness.config import Config, HostPort
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
 from adfs_readiness.facts.tls import EndpointRole, ProtocolSupport, TlsEndpoint, TlsFacts
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.tls import TLS_VERSIONS, capture_peer_chain
 from adfs_readiness.probes.tls_verify import TrustStore, load_trust_stores, public_key_sha256, verify_views
+from adfs_readiness.settings import HostPort, Settings
 
 __all__ = ["probe_tls", "planned_addresses", "LEGACY_VERSIONS"]
 
@@ -39,29 +39,29 @@ class _Target:
     of_role: EndpointRole | None = None
 
 
-def planned_addresses(config: Config) -> list[tuple[EndpointRole, HostPort, EndpointRole | None]]:
+def planned_addresses(config: Settings) -> list[tuple[EndpointRole, HostPort, EndpointRole | None]]:
     """(role, address, of_role) of every address the probe will ask, in order (see the module
     docstring). Empty when no federation service name is configured."""
-    if not config.service_name:
+    if not config.federation.service_name:
         return []
-    service = config.service_address or HostPort(config.service_name, 443)
+    service = config.federation.service_address or HostPort(config.federation.service_name, 443)
     main = [(EndpointRole.SERVICE, service)]
-    main += [(EndpointRole.NODE, a) for a in config.farm_nodes]
-    main += [(EndpointRole.PROXY, a) for a in config.proxies]
+    main += [(EndpointRole.NODE, a) for a in config.federation.farm_nodes]
+    main += [(EndpointRole.PROXY, a) for a in config.federation.proxies]
     planned: list[tuple[EndpointRole, HostPort, EndpointRole | None]] = [(r, a, None) for r, a in main]
     if config.scope.certificate_authentication:
         seen = set()
         for role, address in main:
-            certauth = HostPort(address.host, config.certauth_port)
+            certauth = HostPort(address.host, config.tls.certauth_port)
             if certauth not in seen:
                 seen.add(certauth)
                 planned.append((EndpointRole.CERTAUTH, certauth, role))
     return planned
 
 
-def _label(role: EndpointRole, address: HostPort, config: Config) -> str:
-    if role is EndpointRole.SERVICE and config.service_address is None:
-        return f"{config.service_name}:{address.port}"
+def _label(role: EndpointRole, address: HostPort, config: Settings) -> str:
+    if role is EndpointRole.SERVICE and config.federation.service_address is None:
+        return f"{config.federation.service_name}:{address.port}"
     return str(address)
 
 
@@ -85,16 +85,16 @@ def probe_tls(ctx: ProbeContext) -> TlsFacts | ProbeError:
     still be judged.
     """
     config = ctx.config
-    if not config.service_name:
+    if not config.federation.service_name:
         # An offline run (--metadata FILE only): there is no service to connect to.
         return TlsFacts(service_name=None, endpoints=(), trust_stores=())
-    name = config.service_name
+    name = config.federation.service_name
     targets = [_Target(role, address, _label(role, address, config), of_role)
                for role, address, of_role in planned_addresses(config)]
     stores = load_trust_stores(config)
 
     def timeout() -> float:
-        return max(0.1, min(config.timeout_seconds, ctx.remaining() / 2))
+        return max(0.1, min(config.network.timeout_seconds, ctx.remaining() / 2))
 
     with ThreadPoolExecutor(max_workers=_MAX_WORKERS, thread_name_prefix="tls-probe") as pool:
         policy = ctx.net.policy
@@ -113,7 +113,7 @@ def probe_tls(ctx: ProbeContext) -> TlsFacts | ProbeError:
                      for t in targets]
     return TlsFacts(service_name=name, endpoints=tuple(endpoints),
                     trust_stores=tuple(s.info for s in stores),
-                    certauth_port=config.certauth_port if config.scope.certificate_authentication else None)
+                    certauth_port=config.tls.certauth_port if config.scope.certificate_authentication else None)
 
 
 def _endpoint(target: _Target, capture: TlsPeerChain | ProbeError,

@@ -4,7 +4,7 @@ server's chain.
 
 Formats: PEM (certificates and optionally a private key, possibly encrypted), DER (one
 certificate) and PFX/PKCS#12 (RFC 7292; what ``Export-PfxCertificate`` writes). The password comes
-from ``config.certificate_password`` (the CLI reads it from an environment variable or a prompt);
+from ``config.certificate.password`` (the CLI reads it from an environment variable or a prompt);
 it is never logged or put in the fact.
 """
 
@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from adfs_readiness.config import Limits
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.tls import CertificateFile
 from adfs_readiness.files import FileTooLarge, read_capped
@@ -27,6 +26,7 @@ from adfs_readiness.probes._input_limits import PFX_ITERATIONS_SETTING
 from adfs_readiness.probes.certificates import describe_certificate, load_pem_certificates, load_x509_quietly
 from adfs_readiness.probes.pfx_limits import pfx_refusal
 from adfs_readiness.probes.tls_verify import load_trust_stores, public_key_sha256, verify_views, x509_of
+from adfs_readiness.settings import Limits
 
 __all__ = ["probe_certificate_file", "read_certificate_file"]
 
@@ -168,11 +168,11 @@ def probe_certificate_file(ctx: ProbeContext) -> CertificateFile:
     the external and internal views for the federation service name (or the leaf's own name when
     none is configured)."""
     config = ctx.config
-    if config.certificate_file is None:
+    if config.certificate.file is None:
         return CertificateFile(path=None)
-    fact = read_certificate_file(Path(config.certificate_file), config.certificate_password, config.limits)
+    fact = read_certificate_file(Path(config.certificate.file), config.certificate.password, config.limits)
     if fact.error or not fact.certificates:
         return fact
     stores = load_trust_stores(config)
-    name = config.service_name or (fact.certificates[0].san_dns[:1] or (None,))[0]
+    name = config.federation.service_name or (fact.certificates[0].san_dns[:1] or (None,))[0]
     return replace(fact, verifications=verify_views(fact.certificates, name, ctx.now, stores))

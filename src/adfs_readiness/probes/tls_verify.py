@@ -28,13 +28,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import verification
 
-from adfs_readiness.config import Config
 from adfs_readiness.facts import CertificateInfo
 from adfs_readiness.facts.tls import ChainVerification, TrustFailure, TrustStoreInfo, ViewVerification
 from adfs_readiness.files import read_capped
 from adfs_readiness.pem import pem_blocks
 from adfs_readiness.probes._input_limits import INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import load_x509_quietly
+from adfs_readiness.settings import Settings
 
 __all__ = ["TrustStore", "load_trust_stores", "verify_views", "public_key_sha256", "x509_of"]
 
@@ -103,7 +103,7 @@ def _store(view: str, files: Sequence[Path], max_bytes: int) -> TrustStore:
     return TrustStore(info, store, subjects, tuple(certs))
 
 
-def load_trust_stores(config: Config) -> tuple[TrustStore, TrustStore]:
+def load_trust_stores(config: Settings) -> tuple[TrustStore, TrustStore]:
     """The (external, internal) trust stores for ``config`` (see the module docstring). Files that
     cannot be read and certificates that cannot be decoded are skipped and listed in
     ``info.problems``; never raises."""
@@ -111,11 +111,11 @@ def load_trust_stores(config: Config) -> tuple[TrustStore, TrustStore]:
     certifi_file = _certifi_file()
     if certifi_file is not None and certifi_file not in external_files:
         external_files.append(certifi_file)
-    if config.external_ca_bundle is not None:
-        external_files.append(Path(config.external_ca_bundle))
+    if config.tls.external_ca_bundle is not None:
+        external_files.append(Path(config.tls.external_ca_bundle))
     internal_files = list(external_files)
-    if config.ca_bundle is not None and Path(config.ca_bundle) not in internal_files:
-        internal_files.append(Path(config.ca_bundle))
+    if config.tls.ca_bundle is not None and Path(config.tls.ca_bundle) not in internal_files:
+        internal_files.append(Path(config.tls.ca_bundle))
     max_bytes = config.limits.max_input_bytes
     return _store("external", external_files, max_bytes), _store("internal", internal_files, max_bytes)
 

@@ -1,7 +1,7 @@
 """The fleet index page: one self-contained HTML table with a row per tenant (grade, verdict,
 blockers, soonest certificate expiry, change since the last run) linking to each tenant's report.
 
-It renders the document of :func:`adfs_readiness.fleet.fleet_index` (plain JSON data), with jinja2
+It renders the document of :func:`adfs_readiness.app.fleet.fleet_index` (plain JSON data), with jinja2
 autoescape and StrictUndefined like the run report, and the same Content-Security-Policy stance:
 nothing loads from the network and no script runs. Only relative report paths become links.
 """

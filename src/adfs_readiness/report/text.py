@@ -261,6 +261,8 @@ def _header(console: Console, result: RunResult) -> None:
     as_of = result.metadata.get("judged_as_of")
     if as_of:
         console.print(Text(f"Judged as of {terminal_safe(as_of)} (a projection: expiry is counted from that date)", style="bold"))
+    for note in dict(result.metadata.get("recorded_facts") or {}).values():
+        console.print(Text(f"Recorded facts: {terminal_safe(str(note))}", style="bold"))
     console.print()
     line = Text()
     line.append(f" {verdict.value.replace('_', ' ')} ", style=_VERDICT_STYLE[verdict])

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from adfs_readiness.cert_inventory import run_certificates
-from adfs_readiness.config import Config
 from adfs_readiness.crash import RunCrashed
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.engine.runner import run_checks
@@ -30,6 +29,7 @@ from adfs_readiness.net.network import Network
 from adfs_readiness.net.policy import without_userinfo
 from adfs_readiness.notify import NotifyResult, change_since, post_webhook, webhook_payload
 from adfs_readiness.probes import ProbeSpec
+from adfs_readiness.settings import Settings
 from adfs_readiness.suppressions import Suppression, apply_suppressions
 
 __all__ = ["ScheduleOptions", "ScheduledRun", "target_key", "run_scheduled", "finish_run"]
@@ -81,15 +81,15 @@ class ScheduledRun:
     warnings: tuple[str, ...] = ()
 
 
-def target_key(config: Config, explicit: str | None = None) -> str:
+def target_key(config: Settings, explicit: str | None = None) -> str:
     """What runs of ``config`` are grouped by: ``explicit`` (a tenant name), else the service
     name, else the metadata source (without any userinfo: the key names the history's rows and
     the lock file)."""
-    source = without_userinfo(config.metadata_source) if config.metadata_source else None
-    return explicit or config.service_name or source or "(not configured)"
+    source = without_userinfo(config.federation.metadata) if config.federation.metadata else None
+    return explicit or config.federation.service_name or source or "(not configured)"
 
 
-def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Config, now: datetime,
+def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], config: Settings, now: datetime,
                   options: ScheduleOptions, started_at: datetime | None = None) -> ScheduledRun:
     """Lock the target, run the checks at ``now`` and finish the run (:func:`finish_run`).
 
@@ -123,7 +123,7 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
 
 
 def _finish(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions,
-            config: Config) -> ScheduledRun:
+            config: Settings) -> ScheduledRun:
     """finish_run, with a bug after the checks ran turned into RunCrashed: the run then ends
     INCOMPLETE (exit 3) and the reports are still written (crash.py)."""
     try:
@@ -133,7 +133,7 @@ def _finish(result: RunResult, key: str | None, now: datetime, options: Schedule
 
 
 def finish_run(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions,
-               config: Config | None = None) -> ScheduledRun:
+               config: Settings | None = None) -> ScheduledRun:
     """Apply accepted risks, compare with and record in the history, and notify on a change.
     History and webhook trouble become ``warnings`` for the caller to show (the CLI prints each
     once on standard error; they are logged here only at debug level); nothing here raises for

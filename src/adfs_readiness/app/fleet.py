@@ -1,7 +1,7 @@
 """Fleets: many tenants (one configuration file each) in one run, concurrently with a bound.
 
 ``adfs-readiness check --config a.toml --config b.toml --out-dir reports/`` (or ``--config
-tenants/``, every ``*.toml`` in the folder) runs each tenant as :func:`scheduled.run_scheduled`
+tenants/``, every ``*.toml`` in the folder) runs each tenant as :func:`adfs_readiness.app.scheduled.run_scheduled`
 does (its own lock, history key, accepted risks, notification), at most ``jobs`` at a time, and
 writes each tenant's reports to ``<out-dir>/<tenant>/`` and an index of all tenants
 (``index.json`` and ``index.html``): grade, verdict, blockers, soonest certificate expiry and the
@@ -25,15 +25,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from adfs_readiness.app.reports import FLEET_REPORT_FILES, render_report, shown, write_report
+from adfs_readiness.app.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
 from adfs_readiness.cert_inventory import run_certificates
-from adfs_readiness.config import Config, ConfigError, load_config
 from adfs_readiness.engine.registry import CheckRegistry
-from adfs_readiness.files import safe_name
+from adfs_readiness.files import child_path, ensure_dir, safe_name
 from adfs_readiness.locking import LockBusy
 from adfs_readiness.probes import ProbeSpec
-from adfs_readiness.scheduled import ScheduledRun, ScheduleOptions, run_scheduled
+from adfs_readiness.settings import Settings, SettingsError, load_settings
 
-__all__ = ["Tenant", "TenantOutcome", "tenants_from_paths", "run_fleet", "fleet_index", "fleet_exit_code"]
+__all__ = ["Tenant", "TenantOutcome", "tenants_from_paths", "run_fleet", "run_fleet_into", "fleet_index",
+           "fleet_exit_code"]
 
 #: Exit code of a tenant whose run could not start (Nagios UNKNOWN).
 _CANNOT_RUN = 3
@@ -46,7 +48,7 @@ class Tenant:
 
     name: str
     source: Path
-    config: Config | None
+    config: Settings | None
     error: str | None = None
 
 
@@ -66,14 +68,14 @@ class TenantOutcome:
         return self.run.result.grade.verdict.exit_code if self.run else _CANNOT_RUN
 
 
-def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Config] = load_config) -> list[Tenant]:
+def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Settings] = load_settings) -> list[Tenant]:
     """Tenants from configuration files and folders (a folder contributes its ``*.toml`` files,
     sorted). Names come from file stems made safe as folder names (:func:`files.safe_name`), made
     unique with ``-2``, ``-3``...; a file that does not load is a tenant with ``error`` set (the
     fleet reports it and goes on).
 
     Raises:
-        ConfigError: a path does not exist, or a folder holds no ``*.toml`` file.
+        SettingsError: a path does not exist, or a folder holds no ``*.toml`` file.
     """
     files: list[Path] = []
     for path in paths:
@@ -81,12 +83,13 @@ def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Config] = l
         if path.is_dir():
             found = sorted(path.glob("*.toml"))
             if not found:
-                raise ConfigError(str(path), "--config", str(path), "a folder with tenant configuration files (*.toml)")
+                raise SettingsError(str(path), "--config", str(path),
+                                    "a folder with tenant configuration files (*.toml)")
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
-            raise ConfigError(str(path), "--config", str(path), "an existing configuration file or folder")
+            raise SettingsError(str(path), "--config", str(path), "an existing configuration file or folder")
     tenants: list[Tenant] = []
     used: set[str] = set()
     for file in files:
@@ -99,7 +102,7 @@ def tenants_from_paths(paths: Iterable[Path], load: Callable[[Path], Config] = l
         used.add(name)
         try:
             tenants.append(Tenant(name, file, load(file)))
-        except ConfigError as exc:
+        except SettingsError as exc:
             tenants.append(Tenant(name, file, None, str(exc)))
     return tenants
 
@@ -139,6 +142,38 @@ def run_fleet(
         return list(pool.map(one, tenants))
 
 
+def run_fleet_into(out_dir: Path, registry: CheckRegistry, probes: Mapping[str, ProbeSpec], tenants: list[Tenant],
+                   now: datetime, options_for: Callable[[Tenant], ScheduleOptions], *,
+                   jobs: int = 8) -> tuple[list[TenantOutcome], dict[str, Any]]:
+    """:func:`run_fleet` writing every report of each tenant to ``out_dir/<tenant>/``
+    (:data:`~adfs_readiness.app.reports.FLEET_REPORT_FILES`) and the index to
+    ``out_dir/index.json`` and ``out_dir/index.html``. Returns (outcomes, index document).
+
+    Raises:
+        OSError: ``out_dir`` or the index cannot be written (a tenant's unwritable report is that
+            tenant's error).
+    """
+    import json
+
+    from adfs_readiness.report.fleet_index import render_fleet_index_html
+
+    def write_reports(tenant: Tenant, run: ScheduledRun) -> dict[str, str]:
+        # The tenant name is already a safe folder name (tenants_from_paths); child_path keeps it
+        # inside out_dir whatever it holds, and a symlink planted there is refused.
+        folder = ensure_dir(child_path(out_dir, tenant.name), own=True)
+        rows = tenant.config.limits.max_report_rows if tenant.config else Settings().limits.max_report_rows
+        for fmt, name in FLEET_REPORT_FILES.items():
+            write_report(folder / name, render_report(shown(run.result, fmt, rows), fmt))
+        return {fmt: f"{folder.name}/{name}" for fmt, name in FLEET_REPORT_FILES.items()}
+
+    ensure_dir(out_dir)
+    outcomes = run_fleet(registry, probes, tenants, now, options_for, jobs=jobs, write_reports=write_reports)
+    index = fleet_index(outcomes, now)
+    write_report(out_dir / "index.json", json.dumps(index, indent=2, ensure_ascii=False) + "\n")
+    write_report(out_dir / "index.html", render_fleet_index_html(index))
+    return outcomes, index
+
+
 def fleet_exit_code(outcomes: Iterable[TenantOutcome]) -> int:
     """The worst tenant's exit code (0 for an empty fleet)."""
     return max((o.exit_code for o in outcomes), default=0)
@@ -175,8 +210,8 @@ def fleet_index(outcomes: list[TenantOutcome], now: datetime) -> dict[str, Any]:
         rows.append(row)
     rows.sort(key=lambda r: (-r["exit_code"], r["tenant"]))
     counts: dict[str, int] = {}
-    for r in rows:
-        key = r["verdict"] or "NOT_RUN"
+    for item in rows:
+        key = item["verdict"] or "NOT_RUN"
         counts[key] = counts.get(key, 0) + 1
     return {"generated_at": now.isoformat(), "tenants": len(rows), "exit_code": fleet_exit_code(outcomes),
             "verdicts": counts, "rows": rows}

@@ -1,0 +1,150 @@
+"""Getting a run ready: settings from a file and flags, checked against the installed checks, with
+every problem reported at once; the certificate password; the scheduled-run options.
+
+The CLI, the fleet and tests call these; nothing here prints or parses arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from adfs_readiness.app.provenance import provenance_metadata
+from adfs_readiness.app.scheduled import ScheduleOptions
+from adfs_readiness.app.selection import selector_problems
+from adfs_readiness.engine.registry import CheckRegistry
+from adfs_readiness.history import data_dir, default_history_path
+from adfs_readiness.settings import (COMMAND_LINE, SettingProblem, Settings, SettingsError, apply_flags,
+                                     load_settings)
+from adfs_readiness.suppressions import load_suppressions
+
+__all__ = ["RunInputs", "prepare_settings", "target_problems", "certificate_password", "schedule_options",
+           "WEBHOOK_ENV"]
+
+#: Environment variable with the webhook URL (keeps the URL, a credential, out of crontabs).
+WEBHOOK_ENV = "ADFS_READINESS_WEBHOOK_URL"
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run was asked, before validation.
+
+    Attributes:
+        config: the TOML file (None = flags only).
+        flags: option -> value as argparse kept it (see :func:`adfs_readiness.settings.apply_flags`).
+        only: ``--only`` selectors (empty = every check).
+        require_target: refuse a run with nothing to look at (check, collect).
+    """
+
+    config: Path | None = None
+    flags: Mapping[str, Any] = field(default_factory=dict)
+    only: Sequence[str] = ()
+    require_target: bool = True
+
+
+def prepare_settings(registry: CheckRegistry, inputs: RunInputs) -> Settings:
+    """The run's settings: the file, the flags on top, the check selectors known to ``registry``
+    and a target to look at.
+
+    Raises:
+        SettingsError: every problem of the file, the flags and the selectors, in one error.
+    """
+    problems: list[SettingProblem] = []
+    settings = Settings(source=COMMAND_LINE)
+    if inputs.config is not None:
+        try:
+            settings = load_settings(inputs.config)
+        except SettingsError as exc:
+            problems.extend(exc.problems)
+    file_skip = settings.checks.skip
+    try:
+        settings = apply_flags(settings, inputs.flags)
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    if not problems:
+        problems += selector_problems(registry, file_skip, settings.source, "checks.skip")
+        problems += selector_problems(registry, inputs.flags.get("--skip") or (), COMMAND_LINE, "--skip")
+        problems += selector_problems(registry, inputs.only, COMMAND_LINE, "--only")
+        if inputs.require_target:
+            problems += target_problems(settings)
+    if problems:
+        raise SettingsError.of(problems)
+    return settings
+
+
+def target_problems(settings: Settings) -> list[SettingProblem]:
+    """A problem when the run has nothing to look at: no federation service name, metadata file or
+    URL, AD FS export, or certificate file."""
+    if (settings.federation.service_name or settings.federation.metadata or settings.adfs.export
+            or settings.certificate.file):
+        return []
+    return [SettingProblem(settings.source, "federation.service_name", "",
+                           "a federation service name (--service-name or the config file), --metadata PATH|URL, "
+                           "--adfs-export FILE or --certificate FILE")]
+
+
+def certificate_password(settings: Settings, *, environ: Mapping[str, str] | None = None,
+                         prompt: Callable[[str], str] | None = None) -> Settings:
+    """``settings`` with ``certificate.password`` filled in: from the environment variable named by
+    ``certificate.password_env``, else from ``prompt`` (when given, i.e. interactive) for a file
+    that looks like PFX/PKCS#12 (not PEM), else None. Never from a file or a flag.
+
+    Raises:
+        SettingsError: ``password_env`` names a variable that is not set.
+    """
+    cert = settings.certificate
+    if cert.file is None:
+        return settings
+    env = os.environ if environ is None else environ
+    if cert.password_env:
+        if cert.password_env not in env:
+            raise SettingsError(COMMAND_LINE, "--certificate-password-env", cert.password_env,
+                                "the name of a set environment variable holding the password")
+        return replace(settings, certificate=replace(cert, password=env[cert.password_env]))
+    if prompt is None or cert.file.suffix.lower() not in (".pfx", ".p12"):
+        return settings
+    from adfs_readiness.files import read_head
+
+    try:
+        head = read_head(cert.file, 4096)
+    except OSError:
+        return settings  # the certificate probe reports the unreadable file as a finding
+    if b"-----BEGIN" in head:
+        return settings
+    return replace(settings, certificate=replace(cert, password=prompt(f"Password for {cert.file} (empty for none): ")))
+
+
+def schedule_options(settings: Settings, *, only: Sequence[str] = (), lock_wait_seconds: float = 0.0,
+                     webhook_url: str | None = None, webhook_timeout_seconds: float = 10.0,
+                     tenant: str | None = None, run_metadata: Mapping[str, Any] | None = None,
+                     projection: bool = False, progress: Callable[[str, int], None] | None = None,
+                     environ: Mapping[str, str] | None = None) -> ScheduleOptions:
+    """How a scheduled run of ``settings`` is wrapped: the history (``[history]``, default in the
+    user data folder), the lock folder, accepted risks (``[suppressions] file``), the webhook
+    (``webhook_url``, else the ``ADFS_READINESS_WEBHOOK_URL`` environment variable).
+    ``projection``: the run judges at a moved clock (``--as-of``): never recorded nor notified.
+    ``progress``: handed to the probes for a progress display.
+
+    Raises:
+        SettingsError: the suppressions file is bad.
+    """
+    env = os.environ if environ is None else environ
+    history_path = None
+    if settings.history.enabled:
+        history_path = settings.history.path or default_history_path()
+    suppressions = load_suppressions(settings.suppressions.file) if settings.suppressions.file else ()
+    return ScheduleOptions(
+        history_path=history_path,
+        lock_dir=data_dir() / "locks",
+        lock_wait_seconds=lock_wait_seconds,
+        suppressions=suppressions,
+        webhook_url=webhook_url or env.get(WEBHOOK_ENV) or None,
+        webhook_timeout_seconds=webhook_timeout_seconds,
+        target_key=tenant,
+        only=tuple(only),
+        run_metadata={**provenance_metadata(settings), **(run_metadata or {})},
+        projection=projection,
+        progress=progress,
+    )
