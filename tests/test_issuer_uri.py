@@ -24,7 +24,7 @@ from adfs_readiness.facts.adfs_export import AdfsExport, AdfsProperties, AdfsTru
 from adfs_readiness.facts.cloud import DomainFederation, EntraFederationFacts
 from adfs_readiness.model import Outcome, Status
 from adfs_readiness.probes.claim_rules import parse_claim_rules
-from adfs_readiness.settings import AdfsSettings, FederationSettings, Settings
+from adfs_readiness.settings import FederationSettings, Settings
 from adfs_readiness_checks import adfs_identity, cloud
 
 FS = "sts.contoso.com"
