@@ -18,6 +18,7 @@ from adfs_readiness.facts import (
     ProbeErrorKind,
     CertificateInfo,
     FederationMetadata,
+    HttpExchange,
     KeyUse,
     MetadataDocument,
     RoleInfo,
@@ -50,6 +51,7 @@ __all__ = [
     "NOT_THE_TARGETS",
     "not_the_targets",
     "not_determined_text",
+    "legacy_renegotiation_note",
 ]
 
 REF_RENEW_FEDERATION_CERTS = Reference(
@@ -285,3 +287,16 @@ def same_uri(found: str | None, expected: str | None) -> bool:
                 parts.query, parts.fragment)
 
     return key(a, ports[0]) == key(b, ports[1]) and bool(a.username) == bool(b.username)
+
+
+def legacy_renegotiation_note(exchange: HttpExchange | None) -> str:
+    """A sentence for a finding whose answer came only from the HTTP client's retry allowing
+    legacy renegotiation (``HttpExchange.legacy_renegotiation``), else "". Browsers and Windows
+    (SChannel) connect to a server without RFC 5746 secure renegotiation; OpenSSL 3 clients refuse
+    it by default (https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/); tls.reachable judges
+    the server for it."""
+    if exchange is None or not exchange.legacy_renegotiation:
+        return ""
+    return (" The server does not support RFC 5746 secure renegotiation: this answer came from a retry that "
+            "allows legacy renegotiation, as browsers and Windows clients connect; clients built on OpenSSL 3 "
+            "refuse the server (see tls.reachable).")

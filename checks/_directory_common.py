@@ -10,9 +10,11 @@ from urllib.parse import unquote, urlsplit
 from adfs_readiness.api import CannotDetermine, CheckContext, Outcome, Reference, Status
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, filetime_to_datetime
 
-from .directory_rules import RULE_CHECKS, SAMPLES, RuleReport, rule_report, scope
+from ._powershell import MAX_COMMANDS, ps_quoted
+from .directory_rules import RULE_CHECKS, SAMPLES, Problem, RuleReport, rule_report, scope
 
-__all__ = ["REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG",
+__all__ = ["attribute_commands",
+           "REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG",
            "REF_KDS", "REF_KDS_CREATE", "REF_GMSA",
            "REF_SSO_ROLLOVER", "REF_SCUBA", "REF_FUNCTIONAL_LEVELS", "REF_KERBEROS_SKEW",
            "REF_LDAP_SIGNING", "bind_account_privileged", "gate", "rule_outcome", "when", "unread_domains", "csv_path"]
@@ -139,6 +141,52 @@ def _scan_evidence(facts: DirectoryFacts, report: RuleReport, csv: str | None, s
     }
 
 
+def attribute_commands(check_id: str, problems: tuple[Problem, ...]) -> list[str]:
+    """Set-ADObject commands (ActiveDirectory module; ``-Replace``/``-Remove``/``-Add`` take
+    lDAPDisplayNames, so one cmdlet serves users, contacts and groups) that fix the first objects'
+    problems, one per object and value: the corrected value where the rule determines it (white
+    space trimmed from a displayName, the primary SMTP: address an object lacks or has twice), else
+    a placeholder the admin fills in. Values that cannot be quoted safely are left out
+    (_powershell)."""
+    attribute = RULE_CHECKS[check_id]
+    commands: list[str] = []
+    primaries_seen: set[str] = set()
+    for problem in problems:
+        if len(commands) >= MAX_COMMANDS:
+            break
+        identity = ps_quoted(problem.dn)
+        if identity is None:
+            continue
+        command = _attribute_command(attribute, problem, identity, primaries_seen)
+        if command is not None and command not in commands:
+            commands.append(command)
+    return commands
+
+
+def _attribute_command(attribute: str, problem: Problem, identity: str, primaries_seen: set[str]) -> str | None:
+    placeholder = "'<a unique value>'" if "unique" in problem.fix else "'<corrected value>'"
+    if attribute == "proxyAddresses":
+        if problem.problem == "no primary SMTP: address":
+            first = problem.value.split("; ", 1)[0]
+            old, new = ps_quoted(first), ps_quoted("SMTP:" + first.partition(":")[2])
+        elif problem.problem == "more than one primary SMTP: address":
+            if problem.dn.lower() not in primaries_seen:
+                primaries_seen.add(problem.dn.lower())  # the first stays primary
+                return None
+            old, new = ps_quoted(problem.value), ps_quoted("smtp:" + problem.value.partition(":")[2])
+        else:
+            old, new = ps_quoted(problem.value), placeholder
+        if old is None or new is None:
+            return None
+        return f"Set-ADObject -Identity {identity} -Remove @{{proxyAddresses={old}}} -Add @{{proxyAddresses={new}}}"
+    value = placeholder
+    if attribute == "displayName" and problem.problem == "leading or trailing white space":
+        value = ps_quoted(problem.value.strip()) or placeholder
+    elif attribute == "displayName" and problem.problem in ("absent", "blank"):
+        value = "'<display name>'"
+    return f"Set-ADObject -Identity {identity} -Replace @{{{attribute}={value}}}"
+
+
 def csv_path(ctx: CheckContext) -> str | None:
     """Where the CLI writes every problem row (``--csv-dir`` / ``directory.csv_dir``), or None."""
     folder = ctx.config.directory.csv_dir
@@ -163,6 +211,9 @@ def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: St
     report = rule_report(check_id, objects, ctx.config.federation.domains)
     csv = csv_path(ctx)
     evidence = _scan_evidence(facts, report, csv, skipped)
+    commands = attribute_commands(check_id, report.problems)
+    if commands:
+        evidence["commands"] = commands
     unread = unread_domains(facts) if duplicates else []
     note = ""
     if unread:

@@ -12,7 +12,9 @@ from typing import Any
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check, days_left
 from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AZURE_MFA_PROVIDER, AdfsExport
 from adfs_readiness.facts.adfs_servers import ROLE_ADFS, StoredCertificate
-from adfs_readiness.facts.claim_rules import AD_UPN_CLAIM, IMMUTABLE_ID_CLAIM, UPN_CLAIM, ClaimSource
+from adfs_readiness.facts import METADATA_FACT
+from adfs_readiness.facts.claim_rules import AD_UPN_CLAIM, IMMUTABLE_ID_CLAIM, UPN_CLAIM, ClaimRuleSet, ClaimSource
+from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, EntraFederationFacts
 from adfs_readiness.facts.entra_mfa import AZURE_MFA_CLIENT_APP_ID, ENTRA_MFA_CLIENT_FACT, EntraMfaClient
 
 from ._adfs_common import (
@@ -23,7 +25,15 @@ from ._adfs_common import (
     export_of,
     need,
 )
-from ._refs_entra import REF_ENTRA_TRUST, REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROPERTIES
+from ._issuer import (
+    CERTAIN_MISMATCH,
+    adfs_identifier,
+    compare_issuers,
+    issuer_for_user,
+    parent_domain,
+    sample_upn,
+)
+from ._refs_entra import REF_ENTRA_TRUST, REF_EXTRANET_LOCKOUT, REF_MULTIPLE_DOMAINS, REF_SET_ADFSPROPERTIES
 from .directory_rules import anchor_population
 
 __all__ = ["o365_claim_rules", "smart_lockout", "mfa_adapter_certificate", "immutable_id_source"]
@@ -112,22 +122,30 @@ def _judge_immutable_id(kind: str, anchor: str | None, how: str) -> tuple[Status
                       f"whose values differ cannot sign in (AADSTS51004)")
 
 
-@check(id="adfs.o365-claim-rules", title="Microsoft 365 trust issues ImmutableID and UPN", area=Area.ADFS,
-       severity=Severity.CRITICAL, blocker=True, requires=(ADFS_EXPORT_FACT,), optional=(_DIRECTORY_FACT,),
+@check(id="adfs.o365-claim-rules", title="Microsoft 365 trust issues ImmutableID, UPN and the issuer Entra expects",
+       area=Area.ADFS, severity=Severity.CRITICAL, blocker=True, requires=(ADFS_EXPORT_FACT,),
+       optional=(_DIRECTORY_FACT, ENTRA_FEDERATION_FACT, METADATA_FACT),
        rule="The Microsoft Office 365 Identity Platform trust's issuance transform rules (parsed with the claim rule "
             "language grammar) issue the ImmutableID claim from the sourceAnchor Entra Connect uses "
             "(ms-DS-ConsistencyGuid with objectGUID as fallback, or objectGUID; [adfs] source_anchor, else inferred "
-            "from the directory) and the UPN claim from userPrincipalName ([adfs] upn_attribute). No ImmutableID or "
-            "UPN at all blocks SSO; the wrong source is a non-blocking fail.",
+            "from the directory) and the UPN claim from userPrincipalName ([adfs] upn_attribute); when Entra's "
+            "federation settings were read, the issuer the rules give a user of each domain (the issuerid rule's "
+            "output, else AD FS's identifier) is exactly the domain's issuerUri (a subdomain: its parent's). No "
+            "ImmutableID or UPN at all, or an issuer Entra does not hold, blocks SSO; the wrong source is a "
+            "non-blocking fail.",
        remediation="Let Entra Connect rewrite the rules (Microsoft Entra Connect > Manage federation > Reset Microsoft "
                    "Entra ID trust), or set them with Set-AdfsRelyingPartyTrust -TargetIdentifier "
                    "urn:federation:MicrosoftOnline -IssuanceTransformRules <the rules Entra Connect documents>.",
-       references=(REF_ENTRA_TRUST, REF_CLAIM_RULE_LANGUAGE, REF_DESIGN_CONCEPTS))
+       references=(REF_ENTRA_TRUST, REF_CLAIM_RULE_LANGUAGE, REF_DESIGN_CONCEPTS, REF_MULTIPLE_DOMAINS))
 def o365_claim_rules(ctx: CheckContext) -> Outcome:
-    """FAIL (blocking) when no rule issues ImmutableID or UPN; FAIL (not blocking) when they come from
-    another source than Entra Connect's configured one (WARN when that source was only inferred);
-    INFO when the sourceAnchor is unknown; ERROR when the rules are not in the export or do not
-    parse; SKIP without the Microsoft 365 trust (adfs.o365-relying-party reports it)."""
+    """FAIL (blocking) when no rule issues ImmutableID or UPN, or (with Entra's federation settings)
+    when the issuer the rules give a user of a domain is not that domain's issuerUri (AADSTS50107;
+    Microsoft Learn, "Multiple Domain Support for Federating with Microsoft Entra ID": Entra finds
+    the domain by the issuerid claim, else the token's Issuer); WARN when they differ only by letter
+    case or a trailing slash, or the issuer cannot be computed; FAIL (not blocking) when ImmutableID
+    or UPN come from another source than Entra Connect's configured one (WARN when that source was
+    only inferred); INFO when the sourceAnchor is unknown; ERROR when the rules are not in the
+    export or do not parse; SKIP without the Microsoft 365 trust (adfs.o365-relying-party reports it)."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
@@ -175,56 +193,129 @@ def o365_claim_rules(ctx: CheckContext) -> Outcome:
     elif rewritten:
         statuses.append(Status.WARN)
         sentences.append("a rule rewrites the ImmutableID or UPN value on the way")
+    issuer_blocks = _judge_issuers(ctx, rules, statuses, sentences, evidence)
     order = (Status.FAIL, Status.WARN, Status.INFO, Status.PASS)
     status = next(s for s in order if s in statuses)
     return Outcome(status, "; ".join(sentences) + ".", evidence=evidence,
-                   blocker=False if status is Status.FAIL else None)
+                   blocker=None if issuer_blocks else False if status is Status.FAIL else None)
 
 
-_LOG_ONLY_WITH_SOFT_LOCKOUT = ("3", "adpasswordcounter,adfssmartlockoutlogonly", "adfssmartlockoutlogonly,adpasswordcounter")
+def _judge_issuers(ctx: CheckContext, rules: ClaimRuleSet, statuses: list[Status], sentences: list[str],
+                   evidence: dict[str, Any]) -> bool:
+    """Compare, per domain of Entra's federation settings, the issuer the rules give its users with
+    the issuerUri Entra holds; add the statuses and sentences; True when a mismatch blocks sign-in."""
+    entra = ctx.facts.get(ENTRA_FEDERATION_FACT)
+    if not isinstance(entra, EntraFederationFacts) or not entra.configured or not entra.domains:
+        return False
+    identifier = adfs_identifier(ctx)
+    held = {d.domain.lower(): d.issuer_uri for d in entra.domains if d.issuer_uri}
+    compared: dict[str, Any] = {}
+    blocks = False
+    for domain in sorted(held):
+        parent = parent_domain(domain, frozenset(held))
+        needed = held[parent] if parent else held[domain]
+        issued = issuer_for_user(rules, sample_upn(domain), identifier)
+        compared[domain] = {"entra_issuer_uri": needed, "inherited_from": parent, "adfs_issues": issued.value,
+                            "how": issued.how, "issuerid_rule": issued.rule}
+        if issued.value is None:
+            statuses.append(Status.WARN)
+            sentences.append(f"the issuer the rules give users of {domain} cannot be computed ({issued.how}); Entra ID "
+                             f"expects {needed!r}")
+            continue
+        difference = compare_issuers(issued.value, needed)
+        if difference is None:
+            continue
+        if difference in CERTAIN_MISMATCH:
+            statuses.append(Status.FAIL)
+            blocks = True
+            sentences.append(f"users of {domain} get the issuer {issued.value!r} ({issued.how}), but Entra ID holds "
+                             f"{needed!r}{f' (inherited from {parent})' if parent else ''} for them: sign-in fails "
+                             f"with AADSTS50107")
+        else:
+            statuses.append(Status.WARN)
+            sentences.append(f"users of {domain} get the issuer {issued.value!r} and Entra ID holds {needed!r}: they "
+                             f"differ only by {difference}, which Entra ID may refuse (AADSTS50107)")
+    evidence["issuer_by_domain"] = compared
+    evidence["adfs_identifier"], evidence["adfs_identifier_source"] = identifier.value, identifier.source
+    if compared and all(v["adfs_issues"] is not None and compare_issuers(v["adfs_issues"], v["entra_issuer_uri"]) is None
+                        for v in compared.values()):
+        sentences.append(f"users of {', '.join(compared)} get the issuer Entra ID holds for their domain")
+    return blocks
+
+
+#: Set-AdfsProperties -ExtranetLockoutMode is a flags enum (ExtranetLockoutModes in
+#: Microsoft.IdentityServer.PolicyModel.Configuration: ADPasswordCounter = 1, ADFSSmartLockoutLogOnly = 2,
+#: ADFSSmartLockoutEnforce = 4, as the AD FS module's type shows, e.g. its stub in github.com/X-Guardian/AdfsDsc,
+#: Tests/Unit/Stubs/AdfsStub.psm1). Windows PowerShell 5.1's ConvertTo-Json writes the number.
+_LOCKOUT_FLAGS = {"adpasswordcounter": 1, "adfssmartlockoutlogonly": 2, "adfssmartlockoutenforce": 4}
+_LOCKOUT_NAMES = {1: "ADPasswordCounter", 2: "ADFSSmartLockoutLogOnly", 4: "ADFSSmartLockoutEnforce"}
+
+
+def _lockout_flags(mode: str) -> int | None:
+    """The ExtranetLockoutMode value as flags: a number as ConvertTo-Json writes it, or the names
+    Get-AdfsProperties prints (several joined by ", "; Microsoft's examples write "Adfs..."), case
+    insensitive. None for anything else."""
+    text = mode.strip()
+    if text.isdigit():
+        return int(text) if len(text) <= 4 else None
+    flags = 0
+    for part in text.split(","):
+        flag = _LOCKOUT_FLAGS.get(part.strip().lower().replace(" ", ""))
+        if flag is None:
+            return None
+        flags |= flag
+    return flags
 
 
 @check(id="adfs.smart-lockout", title="Extranet Smart Lockout enforced", area=Area.ADFS, severity=Severity.MEDIUM,
        blocker=False, requires=(ADFS_EXPORT_FACT,),
-       rule="Extranet lockout is on in Extranet Smart Lockout's enforce mode (ADFSSmartLockoutEnforce); log-only "
-            "mode (ADFSSmartLockoutLogOnly, or AD FS 2019's mode 3 that keeps the soft lockout while ESL logs) is a "
-            "warn; the classic soft lockout (ADPasswordCounter, the default; none on AD FS 2012 R2) is info.",
+       rule="Extranet lockout is on in Extranet Smart Lockout's enforce mode (ADFSSmartLockoutEnforce, 4); log-only "
+            "mode (ADFSSmartLockoutLogOnly, 2, or AD FS 2019's mode 3, ADPasswordCounter + ADFSSmartLockoutLogOnly, "
+            "which keeps the soft lockout while ESL logs) is a warn; the classic soft lockout (ADPasswordCounter, 1, "
+            "the default; none on AD FS 2012 R2) is info; a combination Microsoft does not document is not determined.",
        remediation="Set-AdfsProperties -EnableExtranetLockout $true -ExtranetLockoutMode AdfsSmartLockoutLogOnly, review "
                    "the familiar locations it records for a while (3-7 days), then Set-AdfsProperties "
                    "-ExtranetLockoutMode AdfsSmartLockoutEnforce and restart adfssrv on every node.",
        references=(REF_EXTRANET_LOCKOUT, REF_SET_ADFSPROPERTIES))
 def smart_lockout(ctx: CheckContext) -> Outcome:
-    """PASS in enforce mode; WARN in log-only mode (with or without AD FS 2019's soft lockout kept)
-    or with extranet lockout off; INFO for the classic soft lockout (ADPasswordCounter, Microsoft's
-    default, or no mode at all: AD FS 2012 R2); ERROR for a value that is none of Set-AdfsProperties'
-    documented ones. Mode names compare case-insensitively (Get-AdfsProperties prints
-    ADFSSmartLockoutEnforce; Microsoft's examples set AdfsSmartLockoutEnforce)."""
+    """The modes of ExtranetLockoutMode as Microsoft documents them (Microsoft Learn, "AD FS Extranet
+    Lockout and Extranet Smart Lockout": ADPasswordCounter the default legacy soft lockout,
+    ADFSSmartLockoutLogOnly, ADFSSmartLockoutEnforce, and on AD FS 2019 ``Set-AdfsProperties
+    -ExtranetLockoutMode 3``, "a bitwise combination of ADPasswordCounter and ADFSSmartLockoutLogOnly"),
+    by name or by number (a flags enum: 1, 2, 4; see ``_LOCKOUT_FLAGS``): PASS in enforce mode (4);
+    WARN in log-only mode (2, or 3 with the soft lockout kept) or with extranet lockout off; INFO
+    for the classic soft lockout (1, or no mode at all: AD FS 2012 R2); ERROR for a value or a
+    combination Microsoft does not document (0, 5, 6, 7, another name), naming what it holds."""
     export = export_of(ctx)
     if export is None:
         return NO_EXPORT
     props = need(export.properties, "its properties", export)
     enabled = need(props.enable_extranet_lockout, "EnableExtranetLockout", export)
     mode = props.extranet_lockout_mode
-    evidence = {"EnableExtranetLockout": enabled, "ExtranetLockoutMode": mode}
+    flags = _lockout_flags(mode) if mode is not None else 1
+    names = [name for bit, name in _LOCKOUT_NAMES.items() if flags is not None and flags & bit]
+    evidence: dict[str, Any] = {"EnableExtranetLockout": enabled, "ExtranetLockoutMode": mode,
+                                "mode_flags": flags, "mode_names": names}
     if not enabled:
         return Outcome(Status.WARN, "Extranet lockout is off, so Extranet Smart Lockout does not protect accounts.",
                        evidence=evidence)
-    normalized = (mode or "").lower().replace(" ", "")
-    if normalized == "adfssmartlockoutenforce":
-        return Outcome(Status.PASS, "Extranet Smart Lockout is enforced.", evidence=evidence)
-    if normalized == "adfssmartlockoutlogonly":
+    if flags == 4:
+        return Outcome(Status.PASS, "Extranet Smart Lockout is enforced (ADFSSmartLockoutEnforce).", evidence=evidence)
+    if flags == 2:
         return Outcome(Status.WARN, "Extranet Smart Lockout only logs (AdfsSmartLockoutLogOnly): it locks nobody out.",
                        evidence=evidence)
-    if normalized in _LOG_ONLY_WITH_SOFT_LOCKOUT:
+    if flags == 3:
         return Outcome(Status.WARN, "Extranet Smart Lockout only logs while the classic soft lockout stays enforced "
                                     "(AD FS 2019's mode 3): move to AdfsSmartLockoutEnforce once the familiar "
                                     "locations are learnt.", evidence=evidence)
-    if mode is None or normalized in ("adpasswordcounter", "adlockoutmode"):
+    if flags == 1:
         return Outcome(Status.INFO, "The classic extranet soft lockout is on (ADPasswordCounter, no Extranet Smart "
                                     "Lockout): a password attack also locks the real user out from the extranet.",
                        evidence=evidence)
-    raise CannotDetermine(f"ExtranetLockoutMode has the unknown value {mode!r} (Set-AdfsProperties documents "
-                          f"ADPasswordCounter, ADFSSmartLockoutLogOnly and ADFSSmartLockoutEnforce).", evidence)
+    held = (f"the flags {' + '.join(names)} ({flags})" if names else f"the value {mode!r}")
+    raise CannotDetermine(f"ExtranetLockoutMode holds {held}, which Microsoft does not document (Set-AdfsProperties "
+                          f"documents ADPasswordCounter = 1, ADFSSmartLockoutLogOnly = 2, ADFSSmartLockoutEnforce = 4, "
+                          f"and AD FS 2019 the combination 3).", evidence)
 
 
 def _mfa_configured(export: AdfsExport) -> bool | None:

@@ -12,9 +12,22 @@ from urllib.parse import urlsplit
 
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
 from adfs_readiness.facts import METADATA_FACT, CertificateInfo
+from adfs_readiness.facts.adfs_export import ADFS_EXPORT_FACT, AdfsExport
 from adfs_readiness.facts.cloud import ENTRA_FEDERATION_FACT, REALM_FACT, EntraFederationFacts, RealmFacts
 
 from ._common import primary_certificate, require_document, token_signing_certificates
+from ._issuer import (
+    CERTAIN_MISMATCH,
+    AdfsIdentifier,
+    IssuerForUser,
+    adfs_identifier,
+    compare_issuers,
+    issuer_for_user,
+    multiple_domain_issuer,
+    o365_trust,
+    parent_domain,
+    sample_upn,
+)
 from ._refs_entra import (
     REF_ENTRA_TRUST,
     REF_GET_MG_FEDERATION,
@@ -183,68 +196,148 @@ def signing_cert_match(ctx: CheckContext) -> list[Outcome] | Outcome:
     return outcomes
 
 
-def _parent(domain: str, domains: set[str]) -> str | None:
-    parents = [d for d in domains if domain != d and domain.endswith("." + d)]
-    return min(parents, key=len) if parents else None
-
-
 @check(id="cloud.issuer-uri", title="Issuer URI per domain", area=Area.CLOUD, severity=Severity.CRITICAL,
-       blocker=True, requires=(ENTRA_FEDERATION_FACT,),
-       rule="issuerUri is AD FS's identifier (http://<fs>/adfs/services/trust) for a single domain, or "
-            "http://<domain>/adfs/services/trust/ with SupportMultipleDomain; a subdomain inherits its parent's; no "
+       blocker=True, requires=(ENTRA_FEDERATION_FACT,), optional=(METADATA_FACT, ADFS_EXPORT_FACT),
+       rule="Each domain's issuerUri is the issuer AD FS gives its users' tokens: with an AD FS export, what the "
+            "Microsoft 365 trust's issuerid rule makes of a UPN of the domain (or, without such a rule, AD FS's "
+            "identifier); otherwise one of the forms Microsoft documents: AD FS's identifier (the metadata's "
+            "entityID, else the export's Identifier, else federation.expected_issuer; never an assumed default) or, "
+            "with SupportMultipleDomain, http://<domain>/adfs/services/trust/. A subdomain inherits its parent's; no "
             "two other domains share one.",
-       remediation="Entra ID matches the issuerid claim AD FS issues against the user's domain issuerUri "
-                   "(AADSTS50107 when they differ). With several top-level domains, every domain needs its own "
-                   "http://<domain>/adfs/services/trust/ issuerUri and the Microsoft Office 365 Identity Platform "
-                   "relying party needs the multiple-domain issuerid claim rule (Microsoft Entra Connect sets both).",
+       remediation="Entra ID matches the issuerid claim AD FS issues (or, without one, the token's Issuer: AD FS's "
+                   "identifier) against the user's domain issuerUri (AADSTS50107 when they differ). With several "
+                   "top-level domains, every domain needs its own http://<domain>/adfs/services/trust/ issuerUri and "
+                   "the Microsoft Office 365 Identity Platform relying party needs the multiple-domain issuerid claim "
+                   "rule (Microsoft Entra Connect sets both); a subdomain needs the rule that strips the subdomain. "
+                   "Read AD FS's identifier with (Get-AdfsProperties).Identifier and Entra's value with "
+                   "Get-MgDomainFederationConfiguration -DomainId <domain>.",
        references=(REF_MULTIPLE_DOMAINS, REF_INTERNAL_DOMAIN_FEDERATION))
 def issuer_uri(ctx: CheckContext) -> list[Outcome] | Outcome:
-    """PASS per domain whose issuerUri is the identifier (one domain style) or its own
-    multiple-domain URI (or its parent's, for a subdomain); WARN when both styles are mixed across
-    domains (one claim rule cannot serve both); FAIL for anything else, and for two unrelated
-    domains sharing one issuerUri."""
+    """Per domain (Microsoft Learn, "Multiple Domain Support for Federating with Microsoft Entra ID";
+    see ``_issuer``). With the Microsoft 365 trust's issuance rules from an AD FS export: PASS when
+    the issuer AD FS issues for a UPN of the domain is exactly the issuerUri Entra holds for it (a
+    subdomain: its parent's), FAIL when it differs (AADSTS50107), WARN when it differs only by letter
+    case or a trailing slash (Entra's tolerance of that is not documented). Without the rules: PASS
+    for AD FS's identifier (entityID, export, or configured; never assumed) or the documented
+    SupportMultipleDomain form; WARN for near misses, for a subdomain of a SupportMultipleDomain
+    parent (it needs the subdomain rule) and when both styles are mixed (only a rule listing the
+    domains serves both); ERROR when the value could only be AD FS's identifier and that was not
+    read; FAIL for anything else, for a subdomain that does not carry its parent's value, and for
+    two unrelated domains sharing one issuerUri."""
     entra = _entra(ctx)
     if not entra.configured:
         return Outcome(Status.SKIP, _NO_ENTRA)
-    identifier = (ctx.config.federation.issuer or "").rstrip("/").lower()
+    identifier = adfs_identifier(ctx)
+    export = ctx.facts.get(ADFS_EXPORT_FACT)
+    trust = o365_trust(export if isinstance(export, AdfsExport) else None)
+    rules = trust.issuance_rules if trust is not None and trust.issuance_rules is not None \
+        and not trust.issuance_rules.parse_error else None
     by_domain = {f.domain: (f.issuer_uri or "") for f in entra.domains}
     names = set(by_domain)
-    styles = {}
-    for domain, uri in by_domain.items():
-        parent = _parent(domain, names)
-        if parent:
-            styles[domain] = "inherits" if uri == by_domain[parent] else "wrong"
-        elif uri.rstrip("/").lower() == identifier:
-            styles[domain] = "identifier"
-        elif uri.lower() == f"http://{domain}/adfs/services/trust/":
-            styles[domain] = "multiple"
-        else:
-            styles[domain] = "wrong"
-    mixed = {"identifier", "multiple"} <= set(styles.values())
+    styles = {domain: _issuer_style(domain, uri, by_domain, names, identifier) for domain, uri in by_domain.items()}
+    mixed = rules is None and {"identifier", "multiple"} <= set(styles.values())
     outcomes = []
     for domain, uri in sorted(by_domain.items()):
-        parent = _parent(domain, names)
+        parent = parent_domain(domain, names)
         sharing = sorted(d for d, u in by_domain.items() if d != domain and u and u == uri
-                         and _parent(d, names) != domain and parent != d
-                         and not (_parent(d, names) and _parent(d, names) == parent))
-        evidence = {"issuer_uri": uri, "adfs_identifier": ctx.config.federation.issuer, "style": styles[domain],
-                    "parent": parent, "shared_with": sharing}
+                         and parent_domain(d, names) != domain and parent != d
+                         and not (parent_domain(d, names) and parent_domain(d, names) == parent))
+        evidence: dict[str, Any] = {"issuer_uri": uri, "adfs_identifier": identifier.value,
+                                    "adfs_identifier_source": identifier.source, "style": styles[domain],
+                                    "parent": parent, "shared_with": sharing,
+                                    "multiple_domain_form": multiple_domain_issuer(domain)}
         if sharing:
             outcomes.append(Outcome(Status.FAIL, f"{domain} shares its issuerUri {uri!r} with {', '.join(sharing)}.",
                                     evidence=evidence, target=domain))
-        elif styles[domain] == "wrong":
-            expected = (f"its parent {parent}'s ({by_domain[parent]!r})" if parent else
-                        f"{ctx.config.federation.issuer!r} or 'http://{domain}/adfs/services/trust/'")
-            outcomes.append(Outcome(Status.FAIL, f"{domain}'s issuerUri is {uri!r}, expected {expected}; sign-in "
-                                                 f"fails with AADSTS50107.", evidence=evidence, target=domain))
-        elif mixed and styles[domain] in ("identifier", "multiple"):
-            outcomes.append(Outcome(Status.WARN, f"{domain} uses the {styles[domain]} issuerUri style while other "
-                                                 f"domains use the other: one issuerid claim rule cannot match both.",
-                                    evidence=evidence, target=domain))
-        else:
-            outcomes.append(Outcome(Status.PASS, f"{domain}'s issuerUri {uri!r} fits ({styles[domain]}).",
-                                    evidence=evidence, target=domain))
+            continue
+        if parent and uri != by_domain[parent]:
+            outcomes.append(Outcome(Status.FAIL, f"{domain}'s issuerUri is {uri!r}, expected its parent {parent}'s "
+                                                 f"({by_domain[parent]!r}): a subdomain inherits its parent's settings; "
+                                                 f"sign-in fails with AADSTS50107.", evidence=evidence, target=domain))
+            continue
+        needed = by_domain[parent] if parent else uri
+        issued = issuer_for_user(rules, sample_upn(domain), identifier) if rules is not None else None
+        if issued is not None and issued.value is not None:
+            outcomes.append(_judge_issued(domain, needed, issued, evidence, trust.name if trust else ""))
+            continue
+        if issued is not None:
+            evidence["issuerid_not_computed"] = issued.how
+        outcomes.append(_judge_documented(domain, uri, parent, styles, identifier, mixed, evidence,
+                                          by_domain.get(parent or "", "")))
     return outcomes
+
+
+def _issuer_style(domain: str, uri: str, by_domain: dict[str, str], names: set[str],
+                  identifier: AdfsIdentifier) -> str:
+    parent = parent_domain(domain, names)
+    if parent:
+        return "inherits" if uri == by_domain[parent] else "wrong"
+    if identifier.value is not None and uri == identifier.value:
+        return "identifier"
+    if uri == multiple_domain_issuer(domain):
+        return "multiple"
+    return "other"
+
+
+def _judge_issued(domain: str, needed: str, issued: IssuerForUser, evidence: dict[str, Any], trust: str) -> Outcome:
+    """Entra's issuerUri for the domain's users against what AD FS's rules issue for them."""
+    assert issued.value is not None
+    evidence.update(adfs_issues=issued.value, how=issued.how, issuerid_rule=issued.rule)
+    difference = compare_issuers(issued.value, needed)
+    if difference is None:
+        return Outcome(Status.PASS, f"{domain}'s issuerUri {needed!r} is what AD FS issues for its users ({issued.how}).",
+                       evidence=evidence, target=domain)
+    if difference in CERTAIN_MISMATCH:
+        return Outcome(Status.FAIL, f"Entra ID holds {needed!r} for {domain}, but AD FS issues {issued.value!r} for its "
+                                    f"users ({issued.how}; trust {trust!r}): sign-in fails with AADSTS50107.",
+                       evidence=evidence, target=domain)
+    return Outcome(Status.WARN, f"Entra ID holds {needed!r} for {domain} and AD FS issues {issued.value!r} ({issued.how}): "
+                                f"they differ only by {difference}, which Entra ID may refuse (AADSTS50107): make "
+                                f"them the same.", evidence=evidence, target=domain)
+
+
+def _judge_documented(domain: str, uri: str, parent: str | None, styles: dict[str, str], identifier: AdfsIdentifier,
+                      mixed: bool, evidence: dict[str, Any], parent_uri: str) -> Outcome:
+    """Entra's issuerUri against the forms Microsoft documents (the claim rules are not known)."""
+    style = styles[domain]
+    if style == "inherits":
+        if styles.get(parent or "") == "multiple":
+            return Outcome(Status.WARN, f"{domain} inherits its parent's issuerUri {parent_uri!r}: its users sign in "
+                                        f"only when the issuerid rule strips the subdomain (Microsoft's subdomain "
+                                        f"rule); the plain SupportMultipleDomain rule issues "
+                                        f"{multiple_domain_issuer(domain)!r} and sign-in fails (AADSTS50107). Give an "
+                                        f"AD FS export to have the rule checked.", evidence=evidence, target=domain)
+        return Outcome(Status.PASS, f"{domain} inherits its parent {parent}'s issuerUri {uri!r}.", evidence=evidence,
+                       target=domain)
+    if style in ("identifier", "multiple"):
+        what = (f"AD FS's identifier ({identifier.source})" if style == "identifier"
+                else "the SupportMultipleDomain form Microsoft documents")
+        if mixed:
+            other = "SupportMultipleDomain" if style == "identifier" else "identifier"
+            others = sorted(d for d, s in styles.items() if s == ("multiple" if style == "identifier" else "identifier"))
+            return Outcome(Status.WARN, f"{domain}'s issuerUri {uri!r} is {what}, while {', '.join(others)} use the "
+                                        f"{other} style: both work together only when the Microsoft 365 trust's "
+                                        f"issuerid rule issues http://<domain>/adfs/services/trust/ just for users of "
+                                        f"the SupportMultipleDomain domains (Entra Connect's rule lists them); the plain "
+                                        f"rule on Microsoft's page gives every user one, and the identifier-style "
+                                        f"domains then fail (AADSTS50107). Give an AD FS export to have the rule "
+                                        f"checked.", evidence=evidence, target=domain)
+        return Outcome(Status.PASS, f"{domain}'s issuerUri {uri!r} is {what}.", evidence=evidence, target=domain)
+    near = [(form, how, difference) for form, how in ((identifier.value, "AD FS's identifier"),
+                                                      (multiple_domain_issuer(domain), "the SupportMultipleDomain form"))
+            if form is not None and (difference := compare_issuers(uri, form)) not in (None, "different")]
+    if near:
+        form, how, difference = near[0]
+        return Outcome(Status.WARN, f"{domain}'s issuerUri {uri!r} differs from {how} {form!r} only by {difference}: "
+                                    f"Entra ID compares the issuer as a string, so sign-in may fail (AADSTS50107) "
+                                    f"unless AD FS issues exactly this value.", evidence=evidence, target=domain)
+    if not identifier.known:
+        return Outcome(Status.ERROR, f"{domain}'s issuerUri {uri!r} is not the SupportMultipleDomain form "
+                                     f"{multiple_domain_issuer(domain)!r}; whether it is AD FS's identifier could not be "
+                                     f"determined: {identifier.source}.", evidence=evidence, target=domain)
+    return Outcome(Status.FAIL, f"{domain}'s issuerUri is {uri!r}, expected AD FS's identifier {identifier.value!r} "
+                                f"({identifier.source}) or {multiple_domain_issuer(domain)!r}; sign-in fails with "
+                                f"AADSTS50107.", evidence=evidence, target=domain)
 
 
 _EXPECTED_PATHS = (("passive_sign_in_uri", "/adfs/ls/", True),

@@ -33,6 +33,7 @@ from ._directory_common import (
     gate,
     rule_outcome,
 )
+from ._powershell import MAX_COMMANDS, plain_dns_name, ps_quoted
 from .directory_rules import SAMPLES, anchor_problems, in_scope, is_routable_suffix, rule_report
 
 _UF_ACCOUNTDISABLE = 0x2  # userAccountControl ACCOUNTDISABLE (MS-ADTS 2.2.16)
@@ -215,6 +216,8 @@ REF_DUPLICATE_RESILIENCY = Reference("Microsoft Entra Connect: identity synchron
                                      "how-to-connect-syncservice-duplicate-attribute-resiliency")
 REF_IDFIX = Reference("IdFix 2.6 rule set (MultiTenantRuleCollection.cs; docs: Errors supported by the IdFix tool)",
                       "https://github.com/microsoft/idfix/blob/master/docs/Errors%20supported%20by%20the%20IdFix%20tool.md")
+REF_SET_ADFOREST = Reference("Set-ADForest -UPNSuffixes (ActiveDirectory module)",
+                             "https://learn.microsoft.com/powershell/module/activedirectory/set-adforest")
 REF_ALIAS = Reference("Set-Mailbox -Alias: characters an Exchange Online alias (mailNickname) may contain",
                       "https://learn.microsoft.com/en-us/powershell/module/exchange/set-mailbox")
 
@@ -280,9 +283,12 @@ def upn_suffixes(ctx: CheckContext) -> Outcome:
             "enabled users with a UPN (disabled accounts sign in nowhere, so they are listed but do not count "
             "towards blocking). Routable: the top-level domain is in the public suffix list (IdFix's TopLevelDomain "
             "rule, with the maintained list instead of IdFix's static one), or the suffix is a federated domain.",
-       remediation="Add a routable UPN suffix verified in Microsoft 365 (Active Directory Domains and Trusts) and "
-                   "change the affected users' UPNs to it; otherwise they sync as user@<tenant>.onmicrosoft.com and "
-                   "cannot sign in through AD FS.", references=(REF_NONROUTABLE, REF_PREP_SYNC, REF_IDFIX))
+       remediation="Add a routable UPN suffix verified in Microsoft 365 to the forest and change the affected users' "
+                   "UPNs to it: Get-ADForest | Set-ADForest -UPNSuffixes @{Add='<verified domain>'}; then "
+                   "Set-ADUser -Identity <user> -UserPrincipalName <name>@<verified domain> for each of them (the "
+                   "finding lists a command per non-routable suffix). Otherwise they sync as "
+                   "user@<tenant>.onmicrosoft.com and cannot sign in through AD FS.",
+       references=(REF_NONROUTABLE, REF_PREP_SYNC, REF_IDFIX, REF_SET_ADFOREST))
 def upn_routable(ctx: CheckContext) -> Outcome:
     """FAIL listing the users with a non-routable UPN suffix; blocking when the enabled ones among
     them are at least ``thresholds.upn_blocking_percent`` of the enabled users with a UPN (every
@@ -327,7 +333,38 @@ def upn_routable(ctx: CheckContext) -> Outcome:
         summary = (f"{len(enabled_affected)} of the {len(enabled)} enabled users with a UPN ({share:.1f}%) have a "
                    f"non-routable UPN suffix ({which}){also}: they cannot sign in through AD FS; below "
                    f"thresholds.upn_blocking_percent ({percent}%), so this does not block single sign-on as a whole.")
+    commands = _upn_suffix_commands(ctx, evidence)
+    if commands:
+        evidence["commands"] = commands
     return Outcome(Status.FAIL, summary, evidence=evidence, blocker=blocking)
+
+
+_NON_ROUTABLE = re.compile(r"^non-routable UPN suffix (?P<suffix>\S+)$")
+
+
+def _upn_suffix_commands(ctx: CheckContext, evidence: dict[str, Any]) -> list[str]:
+    """The ActiveDirectory module commands an admin runs: add the routable suffix to the forest's
+    UPN suffixes when it is not one yet (Set-ADForest -UPNSuffixes @{Add=...}), then move the users
+    of each non-routable suffix to it (Get-ADUser | Set-ADUser -UserPrincipalName). The routable
+    suffix is the first federated domain; a placeholder when none is configured."""
+    suffixes = [m.group("suffix") for key in evidence.get("by_problem", {}) if (m := _NON_ROUTABLE.match(key))]
+    suffixes = [x for x in suffixes if plain_dns_name(x)]
+    if not suffixes:
+        return []
+    domains = [d for d in ctx.config.federation.domains if plain_dns_name(d)]
+    target = domains[0].lower() if domains else "<verified domain>"
+    facts: DirectoryFacts = ctx.fact(DIRECTORY_FACT)
+    known = {n.lower() for n in (*facts.forest_upn_suffixes, *facts.forest_dns_names)}
+    commands = [] if not domains or target in known else [
+        f"Get-ADForest | Set-ADForest -UPNSuffixes @{{Add='{target}'}}"]
+    base = ps_quoted(evidence.get("base_dn") or "")
+    search = f" -SearchBase {base}" if base and base != "''" else ""
+    for suffix in suffixes[:MAX_COMMANDS]:
+        pattern = re.escape(suffix)  # letters, digits, "_", "-", ".": the same escapes in .NET
+        commands.append(f"Get-ADUser{search} -Filter 'UserPrincipalName -like \"*@{suffix}\"' | ForEach-Object "
+                        f"{{ Set-ADUser -Identity $_ -UserPrincipalName ($_.UserPrincipalName -replace "
+                        f"'@{pattern}$', '@{target}') }}")
+    return commands
 
 
 @check(id="directory.upn-format", title="UPN format", area=Area.DIRECTORY, severity=Severity.MEDIUM, blocker=False,
@@ -336,7 +373,9 @@ def upn_routable(ctx: CheckContext) -> Outcome:
             "characters except the apostrophe (o'neil@contoso.com is valid); no white space of any kind (space, tab, "
             "carriage return, line feed); an RFC 2822 dot-atom before @ (no leading, trailing or consecutive "
             "periods); one @; a DNS domain after it; not blank.",
-       remediation="Correct the listed UPNs (IdFix can apply the suggested fixes); the CSV has every object.",
+       remediation="Correct the listed UPNs: Set-ADObject -Identity '<DN>' -Replace @{userPrincipalName='<corrected "
+                   "value>'} (the finding lists one per object; IdFix can apply the suggested fixes too); the CSV has "
+                   "every object.",
        references=(REF_PREP_SYNC, REF_IDFIX))
 def upn_format(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.upn-format", "UPN format")
@@ -347,7 +386,8 @@ def upn_format(ctx: CheckContext) -> Outcome:
        rule="No two objects share a userPrincipalName, and no UPN is another object's mail or smtp proxy address "
             "(case-insensitive; each object counted once). When the forest has domains this scan did not read, "
             "duplicates across them cannot be seen: a warning names them.",
-       remediation="Give each listed object a unique UPN; Entra Connect cannot sync duplicates. For a forest with "
+       remediation="Give each listed object a unique UPN: Set-ADObject -Identity '<DN>' -Replace "
+                   "@{userPrincipalName='<a unique value>'}; Entra Connect cannot sync duplicates. For a forest with "
                    "several domains, read the Global Catalog (port 3268/3269) or run once per domain.",
        references=(REF_PREP_SYNC, REF_DUPLICATE_RESILIENCY, REF_IDFIX))
 def upn_duplicates(ctx: CheckContext) -> Outcome:
@@ -361,7 +401,9 @@ def upn_duplicates(ctx: CheckContext) -> Outcome:
             "@: + & / = % * ? { } |) in a routable domain; for X400/X500 values no control characters, [ ] \" or "
             "'; for other types no white space, < > ( ) , [ ] \". One primary SMTP:. No value on two objects (any "
             "type), and no smtp address that is another object's UPN or mail.",
-       remediation="Correct the listed values; the CSV has every object.",
+       remediation="Correct the listed values: Set-ADObject -Identity '<DN>' -Remove @{proxyAddresses='<wrong "
+                   "value>'} -Add @{proxyAddresses='<corrected value>'} (the finding lists one per object); the CSV "
+                   "has every object.",
        references=(REF_PREP_SYNC, REF_DUPLICATE_RESILIENCY, REF_IDFIX))
 def proxy_addresses(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.proxyaddresses", "proxyAddresses", duplicates=True)
@@ -372,7 +414,8 @@ def proxy_addresses(ctx: CheckContext) -> Outcome:
        rule="mail: at most 256 characters and unique (IdFix); a valid address (no white space of any kind, an RFC "
             "5322 dot-atom before @ — + & / = % * ? { } | are valid —, a DNS domain after it, with no 48-character "
             "limit, which is the UPN suffix's); not another object's UPN or smtp proxy address.",
-       remediation="Correct the listed values; the CSV has every object.",
+       remediation="Correct the listed values: Set-ADObject -Identity '<DN>' -Replace @{mail='<corrected "
+                   "value>'} (the finding lists one per object); the CSV has every object.",
        references=(REF_PREP_SYNC, REF_DUPLICATE_RESILIENCY, REF_IDFIX))
 def mail(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.mail", "mail", duplicates=True)
@@ -381,7 +424,9 @@ def mail(ctx: CheckContext) -> Outcome:
 @check(id="directory.mailnickname", title="mailNickname", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
        requires=_REQ, rule="mailNickname: at most 64 characters, no leading period, unique (IdFix); only the characters "
                            "an Exchange Online alias allows, periods only between other characters.",
-       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC, REF_IDFIX, REF_ALIAS))
+       remediation="Correct the listed values: Set-ADObject -Identity '<DN>' -Replace @{mailNickname='<corrected "
+                   "value>'} (the finding lists one per object); the CSV has every object.",
+       references=(REF_PREP_SYNC, REF_IDFIX, REF_ALIAS))
 def mail_nickname(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.mailnickname", "mailNickname", duplicates=True)
 
@@ -390,7 +435,9 @@ def mail_nickname(ctx: CheckContext) -> Outcome:
        blocker=False, requires=_REQ, rule="sAMAccountName (IdFix): at most 20 characters for users (256 for groups), "
                                           "none of \\ \" | , / [ ] : < > + = ; ? *, unique among the objects without "
                                           "a userPrincipalName (only those sync by it).",
-       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC, REF_IDFIX))
+       remediation="Correct the listed values: Set-ADObject -Identity '<DN>' -Replace @{sAMAccountName='<corrected "
+                   "value>'} (the finding lists one per object); the CSV has every object.",
+       references=(REF_PREP_SYNC, REF_IDFIX))
 def sam_account_name(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.samaccountname", "sAMAccountName", duplicates=True)
 
@@ -398,14 +445,18 @@ def sam_account_name(ctx: CheckContext) -> Outcome:
 @check(id="directory.displayname", title="displayName", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
        requires=_REQ, rule="displayName present and not blank (IdFix), at most 256 characters (AD's and Entra ID's "
                            "limit), no leading or trailing white space.",
-       remediation="Correct the listed values; the CSV has every object.", references=(REF_PREP_SYNC, REF_IDFIX))
+       remediation="Correct the listed values: Set-ADObject -Identity '<DN>' -Replace @{displayName='<corrected "
+                   "value>'} (the finding lists one per object); the CSV has every object.",
+       references=(REF_PREP_SYNC, REF_IDFIX))
 def display_name(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.displayname", "displayName")
 
 
 @check(id="directory.givenname", title="givenName", area=Area.DIRECTORY, severity=Severity.LOW, blocker=False,
        requires=_REQ, rule="givenName at most 63 characters (IdFix).",
-       remediation="Shorten the listed given names; the CSV has every object.", references=(REF_IDFIX,))
+       remediation="Shorten the listed given names: Set-ADObject -Identity '<DN>' -Replace @{givenName='<at most 63 "
+                   "characters>'} (the finding lists one per object); the CSV has every object.",
+       references=(REF_IDFIX,))
 def given_name(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.givenname", "givenName")
 
@@ -415,8 +466,10 @@ def given_name(ctx: CheckContext) -> Outcome:
        rule="targetAddress (IdFix): at most 255 characters; a type prefix and no further \":\"; for SMTP values no "
             "white space and none of \\ < > ( ) ; , [ ] \", a valid address in a routable domain; for other types no "
             "white space, \\ < > ( ) , [ ] \"; unique.",
-       remediation="Correct the listed values (for mail users and contacts it is where their mail goes); the CSV has "
-                   "every object.", references=(REF_IDFIX,))
+       remediation="Correct the listed values (for mail users and contacts it is where their mail goes): "
+                   "Set-ADObject -Identity '<DN>' -Replace @{targetAddress='<corrected value>'} (the finding lists one "
+                   "per object); the CSV has every object.",
+       references=(REF_IDFIX,))
 def target_address(ctx: CheckContext) -> Outcome:
     return rule_outcome(ctx, "directory.targetaddress", "targetAddress", duplicates=True)
 

@@ -13,6 +13,7 @@ from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Ref
 from adfs_readiness.facts import METADATA_FACT, CertificateInfo, FederationMetadata
 from adfs_readiness.facts.dns import DNS_EXTERNAL_FACT, DNS_INTERNAL_FACT, DnsOutcome, DnsView, SpfRecordTree
 
+from ._powershell import MAX_COMMANDS, plain_dns_name
 from ._dns_common import (
     REF_M365_DNS_ANY_HOST,
     REF_M365_EXTERNAL_DNS,
@@ -279,8 +280,10 @@ def m365_mail(ctx: CheckContext) -> Outcome | list[Outcome]:
     optional=(DNS_INTERNAL_FACT,),
     rule="No federated domain has an msoid CNAME: it is only for Office 365 operated by 21Vianet; elsewhere users "
          "get a \"custom domain isn't in our system\" error and cannot activate Microsoft 365 Apps.",
-    remediation="Delete the msoid CNAME record from the domain's internet zone (it is a leftover of old Office 365 "
-                "setup instructions), unless the tenant is operated by 21Vianet, where it must point to "
+    remediation="Delete the msoid record from the domain's internet zone: on a Windows DNS server, "
+                "Remove-DnsServerResourceRecord -ZoneName <domain> -Name 'msoid' -RRType CName -Force (at a DNS "
+                "hosting provider, in its portal). It is a leftover of old Office 365 setup instructions; keep it only "
+                "when the tenant is operated by 21Vianet, where it must point to "
                 "clientconfig.partner.microsoftonline-p.net.cn.",
     references=(REF_M365_EXTERNAL_DNS,),
 )
@@ -306,15 +309,35 @@ def msoid(ctx: CheckContext) -> Outcome | list[Outcome]:
             else:
                 outcomes.append(Outcome(Status.FAIL, f"{chain_text(lookup)}: outside 21Vianet this makes Microsoft 365 "
                                                      f"Apps activation fail for users of {domain}.",
-                                        evidence=evidence, target=domain))
+                                        evidence={**evidence, **_msoid_commands(domain, "CName")}, target=domain))
         elif lookup.outcome is DnsOutcome.ANSWER:
             outcomes.append(Outcome(Status.WARN, f"{name} has host records ({', '.join(lookup.records)}): perhaps a "
                                                  f"wildcard record; no msoid name should exist.",
-                                    evidence=evidence, target=domain))
+                                    evidence={**evidence, **_msoid_commands(domain, "A")}, target=domain))
         else:
             outcomes.append(Outcome(Status.PASS, f"{domain} has no msoid record ({lookup.describe()}).",
                                     evidence=evidence, target=domain))
     return outcomes
+
+
+def _msoid_commands(domain: str, record_type: str) -> dict[str, list[str]]:
+    """The DnsServer cmdlet that deletes msoid.<domain> from a Windows DNS zone named after the
+    domain (https://learn.microsoft.com/powershell/module/dnsserver/remove-dnsserverresourcerecord)."""
+    if not plain_dns_name(domain):
+        return {}
+    return {"commands": [f"Remove-DnsServerResourceRecord -ZoneName '{domain}' -Name 'msoid' -RRType {record_type} "
+                         f"-Force"]}
+
+
+def _srv_commands(missing: bool, unresolved: list[str]) -> dict[str, list[str]]:
+    """Netlogon's own ways to fix DC locator records (nltest, Windows Commands reference): have every
+    DC register its records again (the DC locator records Netlogon.dns lists), and deregister those of
+    a domain controller that is gone (the AD forest recovery guide uses nltest /dsderegdns after
+    metadata cleanup)."""
+    commands = (["Invoke-Command -ComputerName (Get-ADDomainController -Filter *).HostName -ScriptBlock "
+                 "{ nltest /dsregdns }"] if missing else [])
+    commands += [f"nltest /dsderegdns:{host}" for host in unresolved if plain_dns_name(host)][:MAX_COMMANDS]
+    return {"commands": commands} if commands else {}
 
 
 @check(
@@ -326,9 +349,11 @@ def msoid(ctx: CheckContext) -> Outcome | list[Outcome]:
     requires=(DNS_INTERNAL_FACT,),
     rule="Inside, _ldap._tcp.dc._msdcs.<AD domain>, _kerberos._tcp.<AD domain> and _gc._tcp.<forest root> exist "
          "and every target they name resolves (AD FS finds domain controllers, and clients find the KDC, this way).",
-    remediation="Restart the Netlogon service on each domain controller (it re-registers its SRV records, see "
-                "%SystemRoot%\\System32\\Settings\\Netlogon.dns), check that the AD-integrated zone allows secure "
-                "dynamic updates, and remove SRV records of decommissioned domain controllers (metadata cleanup).",
+    remediation="Have every domain controller register its SRV records again: Invoke-Command -ComputerName "
+                "(Get-ADDomainController -Filter *).HostName -ScriptBlock { nltest /dsregdns } (or restart the Netlogon "
+                "service on each; it registers what %SystemRoot%\\System32\\Config\\Netlogon.dns lists), check that "
+                "the AD-integrated zone allows secure dynamic updates, and remove the records of a decommissioned domain "
+                "controller after its metadata cleanup with nltest /dsderegdns:<its DNS host name>.",
     references=(REF_SRV_RECORDS,),
 )
 def ad_srv(ctx: CheckContext) -> Outcome | list[Outcome]:
@@ -350,7 +375,8 @@ def ad_srv(ctx: CheckContext) -> Outcome | list[Outcome]:
             continue
         if srv.outcome is not DnsOutcome.ANSWER:
             outcomes.append(Outcome(Status.FAIL, f"{name}: {srv.describe()}: clients cannot locate domain controllers "
-                                                 f"through it.", evidence=evidence, target=name))
+                                                 f"through it.", evidence={**evidence, **_srv_commands(True, [])},
+                                    target=name))
             continue
         targets = [r.split()[-1] for r in srv.records if r.split()[-1] not in ("", ".")]
         resolved, unresolved, unknown = [], [], []
@@ -367,11 +393,12 @@ def ad_srv(ctx: CheckContext) -> Outcome | list[Outcome]:
         evidence["targets"] = target_evidence
         if unresolved and not resolved:
             outcomes.append(Outcome(Status.FAIL, f"{name} names {', '.join(unresolved)}, none of which resolves.",
-                                    evidence=evidence, target=name))
+                                    evidence={**evidence, **_srv_commands(True, unresolved)}, target=name))
         elif unresolved:
             outcomes.append(Outcome(Status.WARN, f"{name} names {', '.join(unresolved)}, which do(es) not resolve "
                                                  f"(a decommissioned domain controller?); {', '.join(resolved)} "
-                                                 f"resolve(s).", evidence=evidence, target=name))
+                                                 f"resolve(s).", evidence={**evidence, **_srv_commands(False, unresolved)},
+                                    target=name))
         elif unknown:
             outcomes.append(Outcome(Status.ERROR, f"{name} exists, but whether {', '.join(unknown)} resolve(s) could "
                                                   f"not be determined (the lookup failed).",

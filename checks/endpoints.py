@@ -36,7 +36,7 @@ from adfs_readiness.facts.endpoints import (
     EndpointsFacts,
 )
 
-from ._common import not_determined_text, not_the_targets
+from ._common import legacy_renegotiation_note, not_determined_text, not_the_targets
 from ._refs_entra import (
     REF_ADFS_REQUIREMENTS,
     REF_DISABLE_ADFSENDPOINT,
@@ -60,7 +60,8 @@ def _seen(answer: EndpointAnswer) -> dict[str, Any]:
     ex = answer.exchange
     return {"path": answer.path, "via": answer.via.value, "address": answer.address, "url": ex.url,
             "status": ex.status, "content_type": ex.headers.get("content-type"),
-            "location": ex.headers.get("location"), "error": str(ex.error) if ex.error else None}
+            "location": ex.headers.get("location"), "error": str(ex.error) if ex.error else None,
+            "legacy_renegotiation": ex.legacy_renegotiation}
 
 
 def _tls_failed(answers: list[EndpointAnswer]) -> EndpointAnswer | None:
@@ -168,7 +169,8 @@ def passive(ctx: CheckContext) -> list[Outcome] | Outcome:
         what = "the sign-in page" if answer.looks_like_sign_in_page else _state(answer)
         outcomes.append(Outcome(Status.PASS if ok else Status.FAIL,
                                 f"/adfs/ls/ through {answer.address}: {what}"
-                                + ("." if ok else "; federated users cannot sign in through this path."),
+                                + ("." if ok else "; federated users cannot sign in through this path.")
+                                + legacy_renegotiation_note(answer.exchange),
                                 evidence=_seen(answer), target=answer.address))
     if not outcomes:
         raise CannotDetermine("The passive endpoint was not requested.")

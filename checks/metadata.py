@@ -22,6 +22,7 @@ from ._common import (
     REF_XMLDSIG,
     is_idp_role,
     is_sts_role,
+    legacy_renegotiation_note,
     metadata_fact,
     not_determined_text,
     not_the_targets,
@@ -59,6 +60,7 @@ def _fetch_evidence(fact: FederationMetadata, fetch: HttpExchange, expected_url:
         "truncated": fetch.truncated,
         "error_kind": fetch.error.kind.value if fetch.error else None,
         "error": fetch.error.reason if fetch.error else None,
+        "legacy_renegotiation": fetch.legacy_renegotiation,
     }
 
 
@@ -131,7 +133,7 @@ def reachable(ctx: CheckContext) -> Outcome:
                                     f"metadata over HTTPS.", evidence=evidence)
     return Outcome(Status.PASS, f"{fetch.url}{via} answered HTTP 200 with XML ({fetch.body_bytes} bytes, "
                                 f"{evidence['content_type'] or 'no content type'}){hops} in "
-                                f"{fetch.elapsed_seconds:.2f} s.", evidence=evidence)
+                                f"{fetch.elapsed_seconds:.2f} s.{legacy_renegotiation_note(fetch)}", evidence=evidence)
 
 
 @check(

@@ -58,6 +58,9 @@ _RENEGOTIATION_FIX = (
     "(SChannel) supports RFC 5746 since MS10-049, so an AD FS server or WAP answering directly does not show this.")
 
 REF_RFC5746 = Reference("RFC 5746: TLS Renegotiation Indication Extension", "https://www.rfc-editor.org/rfc/rfc5746")
+REF_ADFS_IWA = Reference("AD FS troubleshooting: Integrated Windows Authentication (channel binding token: reverse proxies "
+                         "that bridge TLS)",
+                         "https://learn.microsoft.com/en-us/windows-server/identity/ad-fs/troubleshooting/ad-fs-tshoot-iwa")
 
 
 class _Offline(Exception):
@@ -510,18 +513,29 @@ def tls_san_enterpriseregistration(ctx: CheckContext) -> Outcome:
     severity=Severity.MEDIUM,
     blocker=False,
     requires=(TLS_FACT,),
-    rule="Every farm node and proxy presents the same certificate (recommended); proxies use the same key as the "
-         "farm (required when ExtendedProtectionTokenCheck is on, AD FS's default).",
-    remediation="Bind the same certificate everywhere: Set-AdfsSslCertificate on the farm and "
-                "Set-WebApplicationProxySslCertificate -Thumbprint <farm thumbprint> on every proxy. A proxy with a "
-                "different key breaks Windows Integrated Authentication through the proxy under Extended Protection.",
-    references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL, REF_SET_WAP_SSL),
+    rule="Every farm node and proxy presents the same certificate (Microsoft recommends it); a proxy with another "
+         "key than the farm does not meet AD FS's proxy requirement (the same certificate, same key, when "
+         "ExtendedProtectionTokenCheck is on, AD FS's default, or when Windows Integrated Authentication goes through "
+         "the proxy): warn, since only Windows Integrated Authentication through that proxy is affected.",
+    remediation="Bind the same certificate everywhere: Set-AdfsSslCertificate -Thumbprint <thumbprint> on the farm and "
+                "Set-WebApplicationProxySslCertificate -Thumbprint <the farm's thumbprint> on every proxy (import the "
+                "farm's certificate with its private key first). The Web Application Proxy ends the client's TLS "
+                "connection itself; with another key, Windows authentication bound to that connection (Extended "
+                "Protection's channel binding) does not match what the farm sees, and users get a password prompt "
+                "instead of single sign-on.",
+    references=(REF_ADFS_REQUIREMENTS, REF_ADFS_IWA, REF_SET_ADFS_SSL, REF_SET_WAP_SSL),
 )
 @_skip_offline
 def tls_node_consistency(ctx: CheckContext) -> Outcome:
-    """SKIP without configured nodes/proxies; FAIL when a proxy's key differs from the farm's;
-    WARN when certificates differ but keys do not, or farm nodes differ among themselves; ERROR
-    when an address presented no certificate; PASS when all present the same certificate."""
+    """SKIP without configured nodes/proxies; WARN when a proxy's key differs from the farm's
+    (Microsoft Learn, AD FS requirements: the proxy's certificate "must be the same (use the same
+    key)" when ExtendedProtectionTokenCheck is enabled, the default, or when the proxy carries
+    Windows Integrated Authentication; AD FS IWA troubleshooting: a reverse proxy that bridges TLS
+    makes the channel binding token differ, "the Kerberos authentication fails and the user is
+    prompted" — forms-based and certificate sign-in through the proxy, the extranet default, do not
+    depend on it); WARN when certificates differ but keys do not, or farm nodes differ among
+    themselves; ERROR when an address presented no certificate; PASS when all present the same
+    certificate."""
     facts = _facts(ctx)
     nodes, proxies = facts.by_role(EndpointRole.NODE), facts.by_role(EndpointRole.PROXY)
     if not nodes and not proxies:
@@ -538,8 +552,14 @@ def tls_node_consistency(ctx: CheckContext) -> Outcome:
     odd_proxies = [_where(p) for p in proxies if p.leaf is not None and p.leaf_public_key_sha256 not in farm_keys]
     thumbprints = {row["sha1"] for row in table if row["sha1"]}
     if farm and odd_proxies:
-        return Outcome(Status.FAIL, f"{', '.join(odd_proxies)} use a different key than the farm: with Extended "
-                                    f"Protection (AD FS default) sign-in through those proxies fails.", evidence)
+        return Outcome(Status.WARN, f"{', '.join(odd_proxies)} present a certificate with another key than the farm's. "
+                                    f"AD FS's requirements ask for the same certificate (same key) on the proxies when "
+                                    f"ExtendedProtectionTokenCheck is on (AD FS's default) or when Windows Integrated "
+                                    f"Authentication goes through them: the proxy ends the client's TLS connection, so "
+                                    f"Windows authentication bound to it (Extended Protection) does not match at the "
+                                    f"farm and users get a password prompt instead of single sign-on. Forms-based and "
+                                    f"certificate sign-in through the proxies (the extranet default) are not affected.",
+                       evidence)
     if missing:
         raise CannotDetermine(f"Not every address could be compared: {', '.join(missing)} presented no certificate.",
                               evidence)
@@ -567,7 +587,9 @@ def tls_node_consistency(ctx: CheckContext) -> Outcome:
 @_skip_offline
 def tls_revocation_info(ctx: CheckContext) -> list[Outcome]:
     """Per distinct server certificate: PASS with CRL or OCSP URLs, WARN without, ERROR when the
-    extensions could not be read."""
+    extensions could not be read; SKIP (not applicable) for a self-signed certificate: revocation
+    is published by the CA that issued a certificate (RFC 5280 3.3, 5), and a self-signed one has
+    none; whether clients trust it at all is tls.certificate-trust's finding."""
     leaves = _distinct_leaves(_facts(ctx))
     if not leaves:
         raise CannotDetermine("No address presented a certificate (every TLS handshake failed; see tls.reachable).")
@@ -576,7 +598,11 @@ def tls_revocation_info(ctx: CheckContext) -> list[Outcome]:
         evidence = {"crl_urls": list(leaf.crl_urls), "ocsp_urls": list(leaf.ocsp_urls), "seen_at": where,
                     "certificate": certificate_evidence(leaf, ctx.now)}
         unread = {"*", "crl_distribution_points", "authority_information_access"} & set(leaf.unreadable_extensions)
-        if not leaf.decodable or (unread and not (leaf.crl_urls or leaf.ocsp_urls)):
+        if leaf.self_signed and not (leaf.crl_urls or leaf.ocsp_urls):
+            outcomes.append(Outcome(Status.SKIP, f"Not applicable: {leaf.label} is self-signed, so no CA publishes "
+                                                 f"revocation for it and none is expected (see tls.certificate-trust "
+                                                 f"for whether clients trust it).", evidence, leaf.sha1))
+        elif not leaf.decodable or (unread and not (leaf.crl_urls or leaf.ocsp_urls)):
             outcomes.append(Outcome(Status.ERROR, f"The revocation extensions of {leaf.label} could not be read "
                                                   f"({', '.join(sorted(unread)) or 'undecodable'}).", evidence,
                                     leaf.sha1))

@@ -292,15 +292,16 @@ def _key_outcome(cert: CertificateInfo, role: str, minimum: int, now: datetime, 
     rule="Two or more signing certificates mean a rollover is in progress (reported); a primary with fewer "
          "than rollover_warn_days (20, AD FS CertificateGenerationThreshold) days left and no successor "
          "published is a warning.",
-    remediation="AD FS with AutoCertificateRollover generates the next token-signing certificate "
-                "CertificateGenerationThreshold (20) days before expiry and promotes it "
-                "CertificatePromotionThreshold (5) days later. No successor this close to expiry means the "
-                "automatic rollover is off or failing: check Get-AdfsProperties | Format-List "
-                "AutoCertificateRollover, CertificateGenerationThreshold, CertificatePromotionThreshold and the "
-                "AD FS Admin event log, then run Update-AdfsCertificate -CertificateType Token-Signing (or add your "
-                "own certificate with Add-AdfsCertificate). Make sure Entra ID receives the successor as "
-                "nextSigningCertificate (metadata polling or Update-MgDomainFederationConfiguration "
-                "-NextSigningCertificate) before it becomes primary.",
+    remediation="Generate the next token-signing certificate now: Update-AdfsCertificate -CertificateType "
+                "Token-Signing on the primary AD FS server (with certificates from your own CA, add it with "
+                "Add-AdfsCertificate -CertificateType Token-Signing -Thumbprint <thumbprint>), and make sure Entra ID "
+                "receives it as nextSigningCertificate before it becomes primary (metadata polling, or "
+                "Update-MgDomainFederationConfiguration -NextSigningCertificate). Then find out why it was missing: AD "
+                "FS with AutoCertificateRollover generates the successor CertificateGenerationThreshold (20) days "
+                "before expiry and promotes it CertificatePromotionThreshold (5) days later, so none this close to "
+                "expiry means the automatic rollover is off or failing (Get-AdfsProperties | Format-List "
+                "AutoCertificateRollover, CertificateGenerationThreshold, CertificatePromotionThreshold; the AD FS "
+                "Admin event log).",
     references=(REF_TS_TD_CERTS, REF_RENEW_FEDERATION_CERTS, REF_UPDATE_ADFSCERTIFICATE, REF_UPDATE_MG_FEDERATION),
 )
 def token_signing_rollover(ctx: CheckContext) -> Outcome:

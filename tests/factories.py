@@ -345,3 +345,15 @@ def corpus_document(path: Path, signature_status: SignatureStatus = SignatureSta
     until = datetime.fromisoformat(raw_until.replace("Z", "+00:00")) if raw_until else None
     return MetadataDocument(root.get("entityID"), root.get("ID"), until, raw_until,
                             root.get("cacheDuration"), tuple(roles), sig)
+
+
+def internal_dns(config: Any, timeout: float = 5.0, seconds: float = 120.0) -> Any:
+    """The DNS client of the internal view a run of ``config`` would use (the run's network, as
+    ``probe_directory`` builds it), asking for at most ``seconds``: for calling
+    ``gather_directory`` outside the engine."""
+    import time
+
+    from adfs_readiness.net import Network
+    from adfs_readiness.probes.directory import internal_dns as directory_dns
+
+    return directory_dns(Network(timeout_seconds=timeout).resolver, config, deadline=time.monotonic() + seconds)

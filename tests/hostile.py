@@ -36,13 +36,15 @@ class CliRun:
 
 def run_cli(*args: str | Path, mem_mb: int = 768, timeout: float = 120.0, cwd: Path | None = None,
             env: dict[str, str] | None = None, stdin: bytes | None = None, inject: str | None = None,
-            netns: str | None = None) -> CliRun:
+            netns: str | None = None, new_session: bool = False) -> CliRun:
     """``python -m adfs_readiness ARGS`` in a child process limited to ``mem_mb`` MiB of address
     space, killed after ``timeout`` seconds (then the test fails with TimeoutExpired).
 
     ``inject``: Python run in the child before the CLI starts, to plant a fault in the tool's *own*
     code (e.g. make a renderer raise) where no real input reaches that failure yet.
-    ``netns``: run inside that network namespace (``ip netns exec``)."""
+    ``netns``: run inside that network namespace (``ip netns exec``).
+    ``new_session``: start the child in a session of its own, without a controlling terminal (as
+    cron does): a password prompt (getpass) then reads standard input instead of /dev/tty."""
     limit = mem_mb * 1024 * 1024
     command = CLI if inject is None else [sys.executable, "-c",
                                          f"{inject}\nimport sys\nfrom adfs_readiness.cli import main\n"
@@ -51,6 +53,8 @@ def run_cli(*args: str | Path, mem_mb: int = 768, timeout: float = 120.0, cwd: P
 
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        if new_session:
+            os.setsid()
 
     started = time.monotonic()
     # Two malloc arenas: each thread would otherwise reserve 64 MiB of address space of its own.

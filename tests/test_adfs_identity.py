@@ -94,6 +94,18 @@ def test_o365_claim_rules_without_the_trust_or_the_rules(pki, tmp_path, now):
     (dict(extranet_lockout_mode="ADPasswordCounter, ADFSSmartLockoutLogOnly"), "warn", "AD FS 2019's mode 3"),
     (dict(windows_powershell_raw=True), "warn", "AD FS 2019's mode 3"),
     (dict(extranet_lockout_mode="SomethingNew"), "error", "Set-AdfsProperties documents ADPasswordCounter"),
+    # Every documented value as Windows PowerShell 5.1's ConvertTo-Json writes it: the flags enum's
+    # number (ADPasswordCounter = 1, ADFSSmartLockoutLogOnly = 2, ADFSSmartLockoutEnforce = 4). Only 3
+    # used to be understood; 1, 2 and 4 were "unknown value" errors.
+    (dict(extranet_lockout_mode=1), "info", "classic extranet soft lockout"),
+    (dict(extranet_lockout_mode=2), "warn", "only logs (AdfsSmartLockoutLogOnly)"),
+    (dict(extranet_lockout_mode=4), "pass", "enforced"),
+    (dict(extranet_lockout_mode=3), "warn", "AD FS 2019's mode 3"),
+    # Combinations Microsoft does not document are not guessed at.
+    (dict(extranet_lockout_mode=5), "error", "the flags ADPasswordCounter + ADFSSmartLockoutEnforce (5)"),
+    (dict(extranet_lockout_mode=7), "error", "ADPasswordCounter + ADFSSmartLockoutLogOnly + ADFSSmartLockoutEnforce"),
+    (dict(extranet_lockout_mode=0), "error", "the value '0'"),
+    (dict(extranet_lockout_mode="ADFSSmartLockoutEnforce, ADPasswordCounter"), "error", "(5)"),
 ])
 def test_smart_lockout_each_status(pki, tmp_path, now, document, status, words):
     """The modes of Set-AdfsProperties -ExtranetLockoutMode (ADPasswordCounter, ADFSSmartLockoutLogOnly,

@@ -194,7 +194,10 @@ def test_issuer_uri_rules(labs, tmp_path):
     path = _export(tmp_path, _multi(lab, specs))
     result = run(lab, cloud, now, [d for d, _, _ in specs], export=path)
     found = {d: s for d, (s, _) in by_target(result, "cloud.issuer-uri").items()}
-    assert found == {"contoso.test": "pass", "sub.contoso.test": "pass", "fabrikam.test": "pass",
+    # sub.contoso.test inherits a SupportMultipleDomain parent: its users need the issuerid rule that
+    # strips the subdomain, which this run (no AD FS export) cannot see (Microsoft Learn, "Support
+    # for subdomains"), so it is a warning, not a pass.
+    assert found == {"contoso.test": "pass", "sub.contoso.test": "warn", "fabrikam.test": "pass",
                      "tailspin.test": "fail", "a.test": "fail", "b.test": "fail"}
     mixed = _export(tmp_path, _multi(lab, [("contoso.test", f"http://{fs}/adfs/services/trust", {}),
                                             ("fabrikam.test", "http://fabrikam.test/adfs/services/trust/", {})]), "m.json")

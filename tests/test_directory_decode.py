@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import sys
 import uuid
 from datetime import datetime, timezone
@@ -225,6 +226,18 @@ def test_the_html_report_shows_the_first_objects_of_a_large_scan_and_says_how_ma
 
     assert f"… and {250 - FACT_ROWS} more (the JSON report has them all)" in page
     assert f"CN=u{FACT_ROWS - 1},DC=x" in page and f"CN=u{FACT_ROWS},DC=x" not in page
+    # What the CLI writes: the facts already cut for the reports to limits.max_report_rows (100).
+    # The page counts against the whole scan and says what the JSON report keeps (it used to say
+    # "91 more (the JSON report has them all)": the cut list's length, and untrue).
+    from adfs_readiness.engine.bounds import bound_for_report
+    from adfs_readiness.report.json_report import render_json
+
+    bounded = bound_for_report(dataclasses.replace(sample_result(), facts={"directory": to_jsonable(facts)}), 100)
+    page = render_html(bounded)
+    assert (f"… and {250 - FACT_ROWS} more (250 in all; the JSON report lists the first 100, an evidence snapshot "
+            "from <code>adfs-readiness collect</code> every one)") in page
+    kept = json.loads(render_json(bounded))["facts"]["directory"]["scan"]["objects"]
+    assert len(kept) == 101 and kept[-1] == "… 150 more not shown (250 in all)"
 
 
 class _Session:

@@ -16,11 +16,12 @@ from adfs_readiness.api import CannotDetermine, CheckContext
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
-from adfs_readiness.probes.directory import gather_directory, make_resolver
+from adfs_readiness.probes.directory import gather_directory
 from adfs_readiness.net.ldap import kerberos_available
 from adfs_readiness.settings import settings_from_mapping
 
 from conftest import FIXED_NOW
+from factories import internal_dns
 from krb5_lab import lab_ticket
 
 def _missing() -> str | None:
@@ -51,7 +52,7 @@ def gather(dc, server, **directory):
     cfg = settings_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
                                "directory": {"server": server, "auth": "kerberos", "base_dn": f"OU=Lab,{B}",
                                              **directory}})
-    facts = dc.run_in_network(lambda: gather_directory(cfg, resolver=make_resolver(cfg, 5), timeout=5))
+    facts = dc.run_in_network(lambda: gather_directory(cfg, dns=internal_dns(cfg), timeout=5))
     return cfg, facts
 
 

@@ -19,12 +19,13 @@ from adfs_readiness.api import CannotDetermine, CheckContext
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
-from adfs_readiness.probes.directory import gather_directory, make_resolver
+from adfs_readiness.probes.directory import gather_directory
 from adfs_readiness.net.ldap import connect, parse_ldap_url
 from adfs_readiness.probes.ldap_search import SearchStatus, paged_search, ranged_values
 from adfs_readiness.settings import settings_from_mapping
 
 from conftest import FIXED_NOW
+from factories import internal_dns
 
 CHECKS = {c.id: c for c in discover_checks().checks if c.id.startswith("directory.")}
 B = "DC=contoso,DC=test"
@@ -42,7 +43,7 @@ def make_config(dc, base_dn=None, server="ldaps://dc1.contoso.test", **directory
 
 def gather(dc, cfg, password="default", **kw):
     pw = dc.admin_password if password == "default" else password
-    return dc.run_in_network(lambda: gather_directory(cfg, password=pw, resolver=make_resolver(cfg, 5), timeout=5, **kw))
+    return dc.run_in_network(lambda: gather_directory(cfg, password=pw, dns=internal_dns(cfg), timeout=5, **kw))
 
 
 def judge(check_id, facts, cfg, now=FIXED_NOW):
@@ -121,7 +122,7 @@ def test_tls_failure_and_missing_password_say_so(samba_dc):
     facts = gather(samba_dc, wrong_name)
     assert facts.connection.result == BindResult.TLS_FAILED
     no_pw = make_config(samba_dc, f"OU=Clean,{B}", password_env="ADFS_READINESS_TEST_UNSET")
-    facts = samba_dc.run_in_network(lambda: gather_directory(no_pw, environ={}, resolver=make_resolver(no_pw, 5),
+    facts = samba_dc.run_in_network(lambda: gather_directory(no_pw, environ={}, dns=internal_dns(no_pw),
                                                              timeout=5))
     assert facts.connection.result == BindResult.NO_PASSWORD and "ADFS_READINESS_TEST_UNSET" in facts.connection.reason
     status, reason = judge("directory.connect", facts, no_pw)

@@ -231,6 +231,8 @@ def _graph_server(token: str, graph: str) -> "HostileServer.__init__":
         if host.startswith(GRAPH):
             if graph == "bomb":
                 return send_bomb(connection, BOMB)
+            if graph in _HOSTILE_JSON:
+                return answer(connection, _HOSTILE_JSON[graph])
             if graph == "surrogates":
                 body = ('{"value": [{"issuerUri": "http://sts.contoso.com/adfs/services/trust\\ud800", '
                         '"passiveSignInUri": "https://sts.contoso.com/adfs/ls/\\udfff", '
@@ -239,6 +241,15 @@ def _graph_server(token: str, graph: str) -> "HostileServer.__init__":
         return answer(connection, b"{}", status="404 Not Found")
 
     return handler
+
+
+#: Graph answers that are JSON only to a lenient parser: the one untrusted-JSON reader refuses
+#: them with the bounds it applies to exports and snapshots (NaN is not JSON, RFC 8259 6).
+_HOSTILE_JSON = {
+    "nan": b'{"value": [{"issuerUri": NaN, "passiveSignInUri": Infinity}]}',
+    "deep": b'{"value": ' + b"[" * 70 + b"]" * 70 + b"}",
+    "digits": b'{"value": [{"preferredAuthenticationProtocol": ' + b"7" * 5000 + b"}]}",
+}
 
 
 def _graph_config(tmp_path: Path, server: HostileServer, ca_file: Path) -> Path:
@@ -257,6 +268,9 @@ def _graph_config(tmp_path: Path, server: HostileServer, ca_file: Path) -> Path:
     ("drip", "ok", "could not get a token from login.hostile.test"),
     ("ok", "bomb", "contoso.com: Graph request failed: too_large: answer larger than"),
     ("ok", "surrogates", None),
+    ("ok", "nan", "contoso.com: Graph answered HTTP 200 with a body that is not JSON (NaN is not a JSON value)"),
+    ("ok", "deep", "contoso.com: Graph answered HTTP 200 with a body that is not JSON ($.value"),
+    ("ok", "digits", "with a body that is not JSON (a number with 5,000 digits (at most 40 are accepted))"),
 ])
 def test_class3_7_graph_and_its_token_endpoint_are_capped_timed_and_scrubbed(tmp_path: Path, token: str, graph: str,
                                                                            words: str | None) -> None:
@@ -306,6 +320,43 @@ def test_class7_ldap_server_echoing_the_bind_password_leaks_it_nowhere(tmp_path:
     report = json.loads((out / "r.json").read_text())
     connect = next(f for f in report["findings"] if f["check_id"] == "directory.connect")
     assert connect["status"] in ("fail", "error") and "[REDACTED]" in json.dumps(report)
+    assert_no_secret(password, texts=(run.out, run.err, collected.out, collected.err),
+                     folders=(out, _data_dir()))
+
+
+@pytest.mark.parametrize("source", ["prompt", "keyring"])
+def test_class7_a_prompted_or_keyring_bind_password_echoed_by_the_ldap_server_leaks_nowhere(tmp_path: Path,
+                                                                                            source: str) -> None:
+    """A password that does not come from an environment variable the redactor knows by name is
+    registered as a run secret as soon as it is read (it used to reach the report verbatim when a
+    DC echoed it)."""
+    password = "Pr0mpt-or-K3yring/Secret%41"
+    tests = str(Path(__file__).parent)
+    env = ({"TEST_KEYRING_PASSWORD": password, "PYTHON_KEYRING_BACKEND": "env_keyring.EnvironmentKeyring",
+            "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+           if source == "keyring" else {})
+    stdin = f"{password}\n".encode() if source == "prompt" else None
+    with EchoingLdapServer() as ldap:
+        config = tmp_path / "ldap.toml"
+        config.write_text(f'[federation]\nservice_name = "sts.contoso.com"\n\n[directory]\n'
+                          f'server = "ldap://127.0.0.1:{ldap.port}"\nbind_user = "CORP\\\\svc-readiness"\n'
+                          f'password_source = "{source}"\nbase_dn = "DC=corp,DC=contoso,DC=com"\n')
+        out = tmp_path / "out"
+        out.mkdir()
+        run = run_cli("check", "--config", str(config), "-vv", "--only", "directory.connect",
+                      "--json", str(out / "r.json"), "--html", str(out / "r.html"), "--csv", str(out / "r.csv"),
+                      "--metrics", str(out / "r.prom"), "--timeout", "3", "--deadline", "30",
+                      env=env, stdin=stdin, new_session=True)
+        collected = run_cli("collect", "--config", str(config), "--only", "directory.connect", "--out",
+                            str(out / "snapshot.json"), "-q", "--timeout", "3", "--deadline", "30",
+                            env=env, stdin=stdin, new_session=True)
+    run.assert_clean()
+    collected.assert_clean()
+    report = json.loads((out / "r.json").read_text())
+    connect = next(f for f in report["findings"] if f["check_id"] == "directory.connect")
+    # The bind was made with the password (the server echoed it back), and it was scrubbed.
+    assert connect["status"] == "error" and "the DC refused the credentials" in connect["summary"], connect
+    assert "[REDACTED]" in connect["summary"]
     assert_no_secret(password, texts=(run.out, run.err, collected.out, collected.err),
                      folders=(out, _data_dir()))
 

@@ -21,6 +21,7 @@ import threading
 import time
 
 import pytest
+from factories import internal_dns
 from ldap3.core import exceptions as ldap_exc
 
 from adfs_readiness.settings import settings_from_mapping
@@ -574,7 +575,6 @@ def _ldap3_paged(conn, base, attributes, page_size):
 
 @pytest.mark.parametrize("server", ["ldaps://dc1.contoso.test", "ldap://dc1.contoso.test"])
 def test_the_pipelined_reader_returns_what_ldap3_returns_for_the_same_search(samba_dc, server):
-    from adfs_readiness.probes.directory import make_resolver
     from adfs_readiness.probes.directory_scan import SCAN_ATTRIBUTES
     from adfs_readiness.probes.directory_session import _resolve_a
 
@@ -586,7 +586,7 @@ def test_the_pipelined_reader_returns_what_ldap3_returns_for_the_same_search(sam
 
     def both():
         target = parse_ldap_url(server)
-        address = _resolve_a(make_resolver(cfg, 5), target.host)
+        address = _resolve_a(internal_dns(cfg), target.host)
         conn, info = connect(target, cfg.directory, samba_dc.admin_password, timeout=5, ca_file=samba_dc.ca_pem,
                              connect_host=address)
         assert conn is not None, info.reason
@@ -637,13 +637,13 @@ def ticket(samba_single_dc, tmp_path_factory):
 
 
 def kerberos_gather(dc, **directory):
-    from adfs_readiness.probes.directory import gather_directory, make_resolver
+    from adfs_readiness.probes.directory import gather_directory
 
     cfg = settings_from_mapping({"dns": {"internal_resolvers": [f"{dc.address}:{dc.dns_port}"]},
                                "directory": {"auth": "kerberos", "base_dn": f"OU=Lab,{B}", "ca_bundle": dc.ca_pem,
                                              **directory},
                                "federation": {"service_name": "sts.contoso.test", "domains": ["contoso.com"]}})
-    return dc.run_in_network(lambda: gather_directory(cfg, resolver=make_resolver(cfg, 5), timeout=5))
+    return dc.run_in_network(lambda: gather_directory(cfg, dns=internal_dns(cfg), timeout=5))
 
 
 @kerberos
@@ -689,7 +689,7 @@ def test_a_failed_simple_bind_and_a_directory_read_never_show_the_password(samba
     import dataclasses
     import json
 
-    from adfs_readiness.probes.directory import gather_directory, make_resolver
+    from adfs_readiness.probes.directory import gather_directory
 
     secret = "Wr0ng-But-Secret-%s" % samba_single_dc.admin_password[::-1]
     cfg = settings_from_mapping({"dns": {"internal_resolvers": [f"{samba_single_dc.address}:{samba_single_dc.dns_port}"]},
@@ -697,7 +697,7 @@ def test_a_failed_simple_bind_and_a_directory_read_never_show_the_password(samba
                                "federation": {"service_name": "sts.contoso.test", "domains": ["contoso.com"]}})
     for password in (secret, samba_single_dc.admin_password):
         facts = samba_single_dc.run_in_network(
-            lambda password=password: gather_directory(cfg, password=password, resolver=make_resolver(cfg, 5),
+            lambda password=password: gather_directory(cfg, password=password, dns=internal_dns(cfg),
                                                        timeout=5))
         assert password not in json.dumps(dataclasses.asdict(facts), default=str)
     assert facts.connection.result == "ok"

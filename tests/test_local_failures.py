@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -24,37 +23,11 @@ from pathlib import Path
 import pytest
 
 from hostile import run_cli
+from netns import ip as _ip
+from netns import namespace as _namespace
+from netns import netns_reason as _netns_reason
 
 _ids = itertools.count(1)
-
-
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
-def _netns_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "network namespaces need root"
-    if shutil.which("ip") is None:
-        return "iproute2 (ip) is not installed"
-    return None
-
-
-@contextmanager
-def _namespace(resolv_conf: str) -> Iterator[str]:
-    """A private network namespace with loopback up and ``resolv.conf`` as its resolver
-    configuration (``ip netns exec`` mounts /etc/netns/<name>/resolv.conf over /etc/resolv.conf)."""
-    name = f"adfsr-local-{os.getpid()}-{next(_ids)}"
-    folder = Path("/etc/netns") / name
-    _ip("netns", "add", name)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "resolv.conf").write_text(resolv_conf)
-        _ip("-n", name, "link", "set", "lo", "up")
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -178,3 +151,33 @@ def test_unreadable_export_files_are_incomplete(tmp_path: Path) -> None:
         assert finding.status.value == "error" and finding.local_cause, finding
         assert "cannot be read on this machine (" in finding.summary, finding.summary
     assert "local_failure" in [r.kind for r in result.grade.reasons]
+
+
+@pytest.mark.skipif(_netns_reason() is not None, reason=_netns_reason() or "")
+@pytest.mark.parametrize("how", ["srv-discovery", "configured-dc"])
+def test_a_directory_this_machine_cannot_reach_is_its_own_trouble(tmp_path: Path, how: str) -> None:
+    """The directory probe asks through the run's network layer: DC discovery through the run's
+    internal-view DNS client (its resolver unreachable here: no route at all) and the LDAP
+    connection itself (no route to the DC's network) are this machine's trouble, named as such,
+    and the run is INCOMPLETE for that reason."""
+    directory = ('bind_user = "svc-readiness@corp.contoso.com"\n' if how == "srv-discovery"
+                 else 'server = "ldap://192.0.2.10"\nbind_user = "CORP\\\\svc-readiness"\n')
+    config = tmp_path / "directory.toml"
+    config.write_text('[federation]\nservice_name = "sts.contoso.com"\n\n[dns]\ninternal_resolvers = ["192.0.2.53"]\n\n'
+                      f'[directory]\n{directory}password_env = "LOCAL_FAILURE_LDAP_PASSWORD"\n')
+    with _namespace("") as name:
+        run = run_cli("check", "--config", str(config), "--only", "directory.connect", "--timeout", "1",
+                      "--deadline", "30", "--no-history", "--format", "json", netns=name,
+                      env={"LOCAL_FAILURE_LDAP_PASSWORD": "not-used-here"})
+    report = _report(run)
+    connect = _finding(report, "directory.connect")
+    assert connect["status"] == "error", connect
+    local = [r for r in report["verdict_reasons"] if r["kind"] == "local_failure"]
+    assert run.code == 3 and report["verdict"] == "INCOMPLETE"
+    assert local and "directory.connect" in json.dumps(local), report["verdict_reasons"]
+    cause = "this machine has no route to that network"
+    assert cause in json.dumps(local), local
+    if how == "srv-discovery":
+        assert "_ldap._tcp.dc._msdcs.corp.contoso.com" in connect["summary"]
+    else:
+        assert "192.0.2.10:389" in connect["summary"]

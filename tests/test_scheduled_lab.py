@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from webhook_receiver import WebhookReceiver
+from hostile import CliRun, run_cli
+from webhook_receiver import WebhookReceiver, private_ca_receiver_certificate
 
 from adfs_readiness.cli import main
 from adfs_readiness.history import History
@@ -138,6 +140,85 @@ def test_failed_notification_is_reported_not_fatal(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "notification not delivered: http://127.0.0.1:" in err and "answered 500" in err
     assert "secret-token-123" not in err  # the URL's path is the credential
+
+
+def _child_check(lab: Lab, tmp_path: Path, name: str, *extra: str) -> CliRun:
+    """``check`` of the lab in a child process, as cron runs it: standard error exactly as an admin
+    (or cron's mail) gets it, the log handler included (in-process, pytest's own log capture
+    keeps the CLI from installing its handler)."""
+    run = run_cli("check", "--config", lab_config(lab, tmp_path), "--timeout", "2", "--deadline", "20",
+                  "--history", str(tmp_path / "history.sqlite3"), "--json", str(tmp_path / f"{name}.json"), "-q",
+                  *extra)
+    run.assert_clean()
+    return run
+
+
+def test_history_and_webhook_warnings_are_printed_once(tmp_path):
+    """Each warning of the scheduled run is said once on standard error (it used to be logged by
+    the scheduled run and printed again by the CLI): a webhook that answers 500, a damaged
+    history row, a webhook without a history."""
+    import sqlite3
+
+    now = datetime.now(timezone.utc)
+    with WebhookReceiver(status=500) as hook:
+        with Lab("healthy", now=now, workdir=tmp_path / "l1") as lab:
+            _child_check(lab, tmp_path, "a", "--notify-webhook", hook.url)
+        with Lab("tampered-signature", now=now, workdir=tmp_path / "l2") as lab:
+            posted = _child_check(lab, tmp_path, "b", "--notify-webhook", hook.url)
+        with sqlite3.connect(tmp_path / "history.sqlite3") as db:
+            db.execute("UPDATE runs SET verdict = 'MAYBE' WHERE id = 2")  # the latest run is now damaged
+        with Lab("healthy", now=now, workdir=tmp_path / "l3") as lab:
+            damaged = _child_check(lab, tmp_path, "c", "--notify-webhook", hook.url)
+            unrecorded = _child_check(lab, tmp_path, "d", "--notify-webhook", hook.url, "--no-history")
+    assert len(hook.posts) == 1  # b: READY -> READY WITH WARNINGS; c compares with run 1 (READY)
+    assert posted.err.count("notification not delivered") == 1, posted.err
+    assert "answered 500" in posted.err and "secret-token-123" not in posted.err
+    assert damaged.err.count("is damaged and was skipped") == 1, damaged.err
+    assert unrecorded.err.count("--notify-webhook needs the history") == 1, unrecorded.err
+
+
+def _with_ca_bundle(lab: Lab, tmp_path: Path, bundle: Path) -> str:
+    """The lab's config file with ``tls.ca_bundle`` replaced by ``bundle``."""
+    path = Path(lab_config(lab, tmp_path))
+    text = path.read_text(encoding="utf-8").replace(f'ca_bundle = "{lab.ca_bundle}"', f'ca_bundle = "{bundle}"', 1)
+    assert f'ca_bundle = "{bundle}"' in text
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_the_webhook_is_verified_with_the_runs_ca_bundle(tmp_path, capsys):
+    """The post goes through the run's network: an HTTPS receiver whose certificate a private CA
+    signed is trusted exactly when the run's tls.ca_bundle holds that CA (the post used to be made
+    with the default trust only, so such a receiver was never reached)."""
+    now = datetime.now(timezone.utc)
+    private_ca, *pem = private_ca_receiver_certificate(tmp_path, "127.0.0.1")
+    history = str(tmp_path / "history.sqlite3")
+
+    def run(lab: Lab, name: str, trusted: bool, url: str) -> int:
+        bundle = tmp_path / f"{name}-bundle.pem"
+        bundle.write_bytes(lab.ca_bundle.read_bytes() + (private_ca.read_bytes() if trusted else b""))
+        config = _with_ca_bundle(lab, tmp_path, bundle)
+        return main(["check", "--config", config, "--timeout", "2", "--deadline", "20", "--history", history,
+                     "--json", str(tmp_path / f"{name}.json"), "-q", "--notify-webhook", url])
+
+    with WebhookReceiver(certificate=(pem[0], pem[1])) as hook:
+        assert hook.url.startswith("https://127.0.0.1:")
+        with Lab("healthy", now=now, workdir=tmp_path / "l1") as lab:
+            run(lab, "baseline", True, hook.url)
+        with Lab("tampered-signature", now=now, workdir=tmp_path / "l2") as lab:
+            capsys.readouterr()
+            run(lab, "untrusted", False, hook.url)
+            untrusted_err = capsys.readouterr().err
+        with Lab("healthy", now=now, workdir=tmp_path / "l3") as lab:
+            run(lab, "trusted", True, hook.url)
+            trusted_err = capsys.readouterr().err
+    # Without the private CA in tls.ca_bundle the receiver is not trusted: not delivered, said why.
+    assert "notification not delivered: https://127.0.0.1:" in untrusted_err and ": tls" in untrusted_err
+    # With it, the post arrives over HTTPS (the verdict went back from READY WITH WARNINGS to READY).
+    assert "notification not delivered" not in trusted_err, trusted_err
+    assert len(hook.posts) == 1
+    path, body = hook.posts[0]
+    assert path == "/webhookb2/secret-token-123" and body["adfs_readiness"]["verdict"] == "READY"
 
 
 def test_overlapping_run_of_the_same_target_is_refused(tmp_path, capsys, _private_data_dir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,13 +19,14 @@ from adfs_readiness.redaction import (
     url_secrets,
     webhook_secrets,
 )
-from adfs_readiness.text import clean, clean_value, csv_cell, decode_text, loads_json, terminal_safe
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
+from adfs_readiness.text import clean, clean_value, csv_cell, decode_text, terminal_safe
 
 
 # --- text.py ----------------------------------------------------------------------------------
 
 def test_lone_surrogates_become_replacement_characters_and_pairs_are_joined() -> None:
-    data = loads_json(b'\xef\xbb\xbf{"a\\ud800": ["\\udfff", "\\ud83d\\ude00", {"k": "x\\ud800y"}], "n": 1}')
+    data = parse_untrusted_json(b'\xef\xbb\xbf{"a\\ud800": ["\\udfff", "\\ud83d\\ude00", {"k": "x\\ud800y"}], "n": 1}')
     assert data == {"a\ufffd": ["\ufffd", "\U0001f600", {"k": "x\ufffdy"}], "n": 1}
     json.dumps(data, ensure_ascii=False).encode("utf-8")  # every writer can encode it
     assert clean("ok") == "ok" and clean("\ud83d\ude00") == "\U0001f600" and clean("\udc00\ud800") == "\ufffd\ufffd"
@@ -32,10 +34,33 @@ def test_lone_surrogates_become_replacement_characters_and_pairs_are_joined() ->
     assert decode_text(b"\xef\xbb\xbfa\xff") == "a\ufffd"
 
 
-@pytest.mark.parametrize("document", [b"[" * 100_000, b"\xff\xfe", b'{"n": ' + b"9" * 5000 + b"}", b"not json"])
-def test_loads_json_refuses_what_it_cannot_parse_with_a_value_error(document: bytes) -> None:
-    with pytest.raises(ValueError):
-        loads_json(document)
+@pytest.mark.parametrize("document, words", [
+    (b"[" * 100_000, "nested deeper than 64 levels"),
+    (b"[" * 70 + b"]" * 70, "nested deeper than 64 levels"),
+    (b"\xff\xfe", "not UTF-8 text"),
+    (b'{"n": ' + b"9" * 5000 + b"}", "a number with 5,000 digits"),
+    (b'{"n": NaN}', "NaN is not a JSON value"),
+    (b"not json", "not JSON"),
+])
+def test_the_one_untrusted_json_reader_refuses_with_the_reason(document: bytes, words: str) -> None:
+    """One reader for network answers, files and history rows (there used to be a lenient second one
+    for network answers, which took NaN and 199 levels of nesting)."""
+    with pytest.raises(UntrustedJsonError, match=r".*") as refused:
+        parse_untrusted_json(document)
+    assert words in str(refused.value)
+    assert isinstance(refused.value, ValueError)  # what every caller catches
+
+
+def test_no_second_json_reader_for_untrusted_input() -> None:
+    """Every module that parses JSON from outside goes through json_input.parse_untrusted_json; the
+    only other json.loads calls read the tool's own files (its schema, the lab's state)."""
+    import re
+
+    src = Path(__file__).resolve().parents[1] / "src" / "adfs_readiness"
+    trusted = {"json_input.py", "report/json_report.py", "lab/samba.py"}
+    found = {str(path.relative_to(src)) for path in src.rglob("*.py")
+             if re.search(r"\bjson\.loads?\(", path.read_text(encoding="utf-8"))}
+    assert found <= trusted, found - trusted
 
 
 def test_terminal_safe_also_cleans_surrogates() -> None:

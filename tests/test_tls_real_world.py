@@ -11,11 +11,13 @@ each against a real TLS server on loopback:
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import subprocess
+import time
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -26,11 +28,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
+from adfs_readiness.cli import main
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.facts import ProbeErrorKind
+from adfs_readiness.lab import Lab
+from adfs_readiness.lab.dns_lab import DnsLab
 from adfs_readiness.lab.pki import LabCertificate, LabPki
 from adfs_readiness.lab.sts import StsBehaviour, StsSimulator
 from adfs_readiness.model import Status
+from adfs_readiness.net.budget import TimeBudget
+from adfs_readiness.net.http import HttpClient
+from adfs_readiness.net.trust import TrustStores
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.report import report_dict
 from adfs_readiness.report.json_report import validate_report
@@ -161,18 +170,25 @@ GNUTLS_SERV = shutil.which("gnutls-serv")
 
 
 @contextlib.contextmanager
-def legacy_load_balancer(tmp_path: Path, certificate: LabCertificate):
+def legacy_load_balancer(tmp_path: Path, certificate: LabCertificate, http_body: bytes | None = None):
     """GnuTLS's test server with safe renegotiation disabled (%DISABLE_SAFE_RENEGOTIATION: no
     renegotiation_info extension, like load balancers on old firmware) and TLS 1.3 off (TLS 1.3
-    has no renegotiation). Started on a free loopback port; ready once it says it listens."""
+    has no renegotiation). Started on a free loopback port; ready once it says it listens.
+    With ``http_body`` it is an HTTPS server (``--http``) answering every GET with HTTP 200 and
+    those bytes (``--httpdata``)."""
     chain, key = tmp_path / "lb-chain.pem", tmp_path / "lb-key.pem"
     chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificate.chain))
     key.write_bytes(certificate.key_pem())
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = subprocess.Popen([GNUTLS_SERV, "--x509certfile", str(chain), "--x509keyfile", str(key), "-p", str(port),
-                             "--priority", "NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION"],
+    http: list[str] = []
+    if http_body is not None:
+        body = tmp_path / "lb-http-body"
+        body.write_bytes(http_body)
+        http = ["--http", f"--httpdata={body}"]
+    proc = subprocess.Popen([GNUTLS_SERV, *http, "--x509certfile", str(chain), "--x509keyfile", str(key),
+                             "-p", str(port), "--priority", "NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for line in proc.stdout:  # blocks until gnutls-serv reports its socket
@@ -211,3 +227,74 @@ def test_a_server_without_secure_renegotiation_is_classified_and_still_judged(tm
     for check_id in ("tls.certificate-name", "tls.certificate-expiry", "tls.certificate-trust"):
         assert [f.status for f in found[check_id]] == [Status.PASS], (check_id, found[check_id][0].summary)
     assert not any(f.blocker for fs in found.values() for f in fs)
+
+
+@pytest.mark.skipif(GNUTLS_SERV is None, reason="gnutls-serv (Debian package gnutls-bin, installed by .ci/run) is missing")
+def test_the_http_client_retries_a_server_without_secure_renegotiation_and_marks_the_exchange(tmp_path, pki):
+    """Every request goes through the one HTTP client: GET and POST reach such a server by the same
+    retry the TLS probe makes, verified against the same trust, and the exchange says so; a server
+    with secure renegotiation is not marked."""
+    certificate = pki.issue_tls([FS], key_slot="legacy-lb-http")
+    root = tmp_path / "root.pem"
+    root.write_bytes(pki.ca_bundle_pem())
+    client = HttpClient(TrustStores(root))
+    budget = TimeBudget(5.0, time.monotonic() + 20.0)
+    with legacy_load_balancer(tmp_path, certificate, http_body=b"<EntityDescriptor/>") as address:
+        got = client.get(f"https://{FS}/FederationMetadata/2007-06/FederationMetadata.xml", budget=budget,
+                         connect_address=address)
+        posted = client.post(f"https://{FS}/adfs/services/trust/13/usernamemixed", b"<s:Envelope/>",
+                             content_type="application/soap+xml; charset=utf-8", budget=budget,
+                             connect_address=address)
+        # Trust is still verified on the retry: the server's chain is not trusted without the lab root.
+        untrusted = HttpClient(TrustStores()).get(f"https://{FS}/", budget=budget, connect_address=address)
+    assert got.error is None and got.status == 200 and got.body == b"<EntityDescriptor/>"
+    assert got.exchange.legacy_renegotiation is True
+    # gnutls-serv's --http mode answers a POST with a page that is not HTTP: what matters is that
+    # the handshake was made (no "unsafe legacy renegotiation disabled") on the marked retry.
+    assert posted.exchange.legacy_renegotiation is True
+    assert posted.error is None or "renegotiation" not in posted.error.reason
+    assert untrusted.error is not None and untrusted.error.kind is ProbeErrorKind.TLS
+    assert "certificate verification failed" in untrusted.error.reason
+    with serve(tmp_path, certificate) as address:
+        modern = client.get(f"https://{FS}/", budget=budget, connect_address=address)
+    assert modern.status is not None and modern.exchange.legacy_renegotiation is False
+
+
+@pytest.mark.skipif(GNUTLS_SERV is None, reason="gnutls-serv (Debian package gnutls-bin, installed by .ci/run) is missing")
+def test_a_full_check_run_against_a_server_without_secure_renegotiation_is_not_failed_for_it(tmp_path):
+    """Issue 11 §2 class 8, end to end: the whole ``check`` command (every area the lab serves, the
+    lab DNS views) against a load balancer without RFC 5746 secure renegotiation. Browsers and
+    Windows connect to it, so the metadata and the sign-in endpoint are reachable (marked), the
+    server is classified by tls.reachable, and the run is not NOT_READY because of it."""
+    now = datetime.now(timezone.utc)
+    with Lab("healthy", now=now, workdir=tmp_path / "lab") as lab, DnsLab() as dns_lab:
+        assert lab.material is not None
+        dns_toml = dns_lab.config_toml()
+        assert dns_toml.startswith('[federation]\ndomains = ["contoso.test"]\n')
+        config = tmp_path / "adfs-readiness.toml"
+        config.write_text(lab.config_toml() + "\n" + dns_toml.split("\n", 2)[2])
+        with legacy_load_balancer(tmp_path, lab.material.tls, http_body=lab.material.metadata) as address:
+            report = tmp_path / "report.json"
+            code = main(["check", "--config", str(config), "--service-address", str(address), "--no-history",
+                         "--json", str(report), "-q"])
+    doc = json.loads(report.read_text())
+    found: dict[str, list[dict]] = {}
+    for finding in doc["findings"]:
+        found.setdefault(finding["check_id"], []).append(finding)
+    (reachable,) = found["metadata.reachable"]
+    assert reachable["status"] == "pass", reachable["summary"]
+    assert reachable["evidence"]["legacy_renegotiation"] is True
+    assert "RFC 5746" in reachable["summary"] and "retry that allows legacy renegotiation" in reachable["summary"]
+    (passive,) = found["endpoints.passive"]
+    assert passive["status"] == "pass" and passive["evidence"]["legacy_renegotiation"] is True
+    assert "RFC 5746" in passive["summary"]
+    for check_id in ("metadata.well-formed", "metadata.signature", "token-signing.expiry", "tls.certificate-trust",
+                     "tls.certificate-name"):
+        assert {f["status"] for f in found[check_id]} == {"pass"}, (check_id, found[check_id])
+    (tls_reachable,) = found["tls.reachable"]
+    assert tls_reachable["status"] == "warn"
+    assert tls_reachable["evidence"]["classification"] == "no_secure_renegotiation"
+    # Nothing fails or is left undetermined because of the missing secure renegotiation.
+    assert not [f for f in doc["findings"] if f["status"] in ("fail", "error")
+                and "renegotiation" in f["summary"]], doc["findings"]
+    assert doc["verdict"] != "NOT_READY" and code != 2, doc["verdict_reasons"]

@@ -38,7 +38,7 @@ from adfs_readiness.model import (
     Status,
     Verdict,
 )
-from adfs_readiness.text import loads_json
+from adfs_readiness.json_input import parse_untrusted_json
 
 __all__ = [
     "DamagedRow",
@@ -347,6 +347,8 @@ class DamagedRow(ValueError):
 
 #: Largest findings / certificates JSON of one row read back (a run of a big farm stores ~10 MB).
 MAX_ROW_JSON_CHARS = 64 * 1024 * 1024
+#: Entries of one list in such a row: a finding row is at least ~100 characters.
+_MAX_ROW_ITEMS = MAX_ROW_JSON_CHARS // 100
 _STATUSES = {s.value for s in Status}
 
 
@@ -376,7 +378,10 @@ def _moment(row: sqlite3.Row, column: str) -> datetime:
 
 def _json_list(row: sqlite3.Row, column: str) -> list[Any]:
     try:
-        value = loads_json(_text(row, column, MAX_ROW_JSON_CHARS))  # lone surrogates made safe here
+        # The one untrusted-JSON reader (lone surrogates made safe here); a row holds one entry per
+        # finding or certificate, so its list cap follows the row's size cap, not an export's.
+        value = parse_untrusted_json(_text(row, column, MAX_ROW_JSON_CHARS), max_items=_MAX_ROW_ITEMS,
+                                     items_setting="the history row size")
     except ValueError:
         raise DamagedRow(f"{column} is not JSON") from None
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):

@@ -1,6 +1,7 @@
-"""JSON from files an admin received (AD FS and Entra exports, evidence snapshots): parsed with
-bounds, so a hostile or damaged file is an error with a reason, never a crash, minutes of CPU or
-gigabytes of memory.
+"""Untrusted JSON, read one way: answers from the network (OpenID Connect discovery, realm
+discovery, Graph), files an admin received (AD FS and Entra exports, evidence snapshots, JSON
+reports given to ``explain``) and the history's rows. Parsed with bounds, so a hostile or damaged
+document is an error with a reason, never a crash, minutes of CPU or gigabytes of memory.
 
 :func:`parse_untrusted_json` refuses, with a message naming the place in the document:
 
@@ -15,11 +16,11 @@ gigabytes of memory.
   right after parsing, before any reader walks it.
 
 What it returns is clean text (:func:`adfs_readiness.text.clean_value`: a lone surrogate escaped
-in the JSON becomes U+FFFD), like :func:`adfs_readiness.text.loads_json`, which it extends with the
-bounds.
+in the JSON becomes U+FFFD), so no writer meets a string it cannot encode.
 
-The bounds walk is iterative and linear in the number of values. The file's size is capped
-before this by :func:`adfs_readiness.files.read_capped`.
+The bounds walk is iterative and linear in the number of values. The size is capped before
+this: a file's by :func:`adfs_readiness.files.read_capped`, a network answer's by the HTTP
+client's download cap, a history row's by ``history.MAX_ROW_JSON_CHARS``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 from adfs_readiness.text import clean_value
 
 __all__ = ["UntrustedJsonError", "parse_untrusted_json", "MAX_NUMBER_DIGITS", "DEFAULT_MAX_DEPTH",
-           "NODES_PER_ITEM"]
+           "DEFAULT_MAX_ITEMS", "NODES_PER_ITEM"]
 
 #: Digits a JSON number may have: 64-bit values have 20, PowerShell dates in ms 13.
 MAX_NUMBER_DIGITS = 40
@@ -39,6 +40,9 @@ MAX_NUMBER_DIGITS = 40
 DEFAULT_MAX_DEPTH = 64
 #: Values in all, per allowed list entry: a relying party trust with its certificates is ~50.
 NODES_PER_ITEM = 100
+#: Entries of one list or object when the caller has no setting of its own: the default of
+#: ``limits.max_export_items`` (a Graph or discovery answer has a few dozen).
+DEFAULT_MAX_ITEMS = 20_000
 
 
 class UntrustedJsonError(ValueError):
@@ -62,21 +66,25 @@ def _constant(name: str) -> Any:
     raise UntrustedJsonError(f"{name} is not a JSON value")
 
 
-def parse_untrusted_json(data: bytes, *, max_items: int, items_setting: str,
-                         max_depth: int = DEFAULT_MAX_DEPTH, deadline: float | None = None) -> Any:
-    """Parse ``data`` (UTF-8, a byte order mark allowed) and check its shape's bounds (see the
-    module docstring). ``items_setting`` names the setting that raises ``max_items`` in the
-    message. ``deadline`` (a ``time.monotonic()`` value, the probe's): past it the work stops with
-    an error (the one C-level ``json.loads`` call cannot be interrupted; its cost is bounded by the
-    file size cap).
+def parse_untrusted_json(data: bytes | str, *, max_items: int = DEFAULT_MAX_ITEMS,
+                         items_setting: str = "limits.max_export_items", max_depth: int = DEFAULT_MAX_DEPTH,
+                         deadline: float | None = None) -> Any:
+    """Parse ``data`` (bytes: UTF-8, a byte order mark allowed; or text already decoded) and check
+    its shape's bounds (see the module docstring). ``items_setting`` names the setting that raises
+    ``max_items`` in the message. ``deadline`` (a ``time.monotonic()`` value, the probe's): past it
+    the work stops with an error (the one C-level ``json.loads`` call cannot be interrupted; its
+    cost is bounded by the size cap).
 
     Raises:
-        UntrustedJsonError: the reason, with the JSON path where it applies.
+        UntrustedJsonError: the reason, with the JSON path where it applies (a ValueError).
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UntrustedJsonError(f"not UTF-8 text (byte {exc.start})") from None
+    if isinstance(data, str):
+        text = data[1:] if data.startswith("\ufeff") else data
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UntrustedJsonError(f"not UTF-8 text (byte {exc.start})") from None
     try:
         document = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except UntrustedJsonError:

@@ -1,14 +1,15 @@
 """Text from outside made safe, in one place: where bytes become text, where text reaches a
 terminal, and where it becomes a spreadsheet cell.
 
-* **Where bytes become text** (:func:`decode_text`, :func:`loads_json`, :func:`clean`). JSON may
+* **Where bytes become text** (:func:`decode_text`, :func:`clean`, :func:`clean_value`). JSON may
   escape a lone UTF-16 surrogate (``"\\ud800"``); Python's ``json`` turns it into a str that no
   UTF-8 writer can encode, so one such value in an OIDC document, an AD FS or Entra export, a
   Graph answer or a snapshot used to crash every report writer. Every string that comes out of
-  :func:`loads_json` is clean: a surrogate pair written as two escapes becomes the character it
-  encodes, a lone surrogate becomes U+FFFD (the replacement character), as a UTF-8 decoder does
-  with invalid bytes (the Unicode Standard, 3.9, "U+FFFD Substitution of Maximal Subparts").
-  Bytes are decoded as UTF-8 with invalid sequences replaced the same way.
+  the one untrusted-JSON reader (:func:`adfs_readiness.json_input.parse_untrusted_json`, which
+  applies :func:`clean_value`) is clean: a surrogate pair written as two escapes becomes the
+  character it encodes, a lone surrogate becomes U+FFFD (the replacement character), as a UTF-8
+  decoder does with invalid bytes (the Unicode Standard, 3.9, "U+FFFD Substitution of Maximal
+  Subparts"). Bytes are decoded as UTF-8 with invalid sequences replaced the same way.
 * **Terminal** (:func:`terminal_safe`). Certificate subjects, host names, HTTP reason phrases,
   directory values, snapshot and TOML keys and history columns come from servers and files anyone
   may control. Printed raw, an ESC starts an ANSI/VT control sequence (CSI colours and cursor
@@ -27,19 +28,18 @@ terminal, and where it becomes a spreadsheet cell.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-__all__ = ["REPLACEMENT", "clean", "clean_value", "decode_text", "loads_json", "terminal_safe", "csv_cell"]
+__all__ = ["REPLACEMENT", "clean", "clean_value", "decode_text", "terminal_safe", "csv_cell"]
 
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSAFE_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": " "}
 _FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
-#: Nesting accepted by :func:`loads_json` (no legitimate document of ours comes near it; Python's
-#: own recursion limit would otherwise end the parse with RecursionError).
+#: Nesting :func:`clean_value` walks (it recurses; the JSON reader refuses deeper documents long
+#: before this, json_input.DEFAULT_MAX_DEPTH).
 MAX_JSON_DEPTH = 200
 
 
@@ -75,26 +75,6 @@ def decode_text(data: bytes, encoding: str = "utf-8") -> str:
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data.decode(encoding, "replace")
-
-
-def loads_json(data: bytes | str) -> Any:
-    """Parse untrusted JSON (bytes: UTF-8, a byte-order mark allowed) into clean values (see the
-    module docstring).
-
-    Raises:
-        ValueError: not JSON (``json.JSONDecodeError`` is a ValueError), not UTF-8, nested deeper
-            than :data:`MAX_JSON_DEPTH`, or a number Python refuses to convert (over 4300 digits).
-    """
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"not UTF-8 text ({exc})") from None
-    try:
-        parsed = json.loads(data)
-    except RecursionError:
-        raise ValueError(f"nested deeper than this machine's parser allows (over {MAX_JSON_DEPTH} levels)") from None
-    return clean_value(parsed)
 
 
 def _visible(match: re.Match[str]) -> str:

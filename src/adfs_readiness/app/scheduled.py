@@ -25,6 +25,7 @@ from adfs_readiness.engine.scope import run_scope
 from adfs_readiness.history import TREND_LENGTH, History, HistoryError, RunRecord, changes_between, finding_rows
 from adfs_readiness.locking import run_lock
 from adfs_readiness.model import RunResult
+from adfs_readiness.net.network import Network
 from adfs_readiness.net.policy import without_userinfo
 from adfs_readiness.notify import NotifyResult, change_since, post_webhook, webhook_payload
 from adfs_readiness.probes import ProbeSpec
@@ -102,18 +103,18 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
                             started_at=started_at)
         if not result.metadata.get("target_identified"):
-            return _finish(result, None, now, options)
+            return _finish(result, None, now, options, config)
         if options.lock_dir is None:
-            return _finish(result, result.target, now, options)
+            return _finish(result, result.target, now, options, config)
         with run_lock(options.lock_dir, result.target, options.lock_wait_seconds):
-            return _finish(result, result.target, now, options)
+            return _finish(result, result.target, now, options, config)
     key = target_key(config, options.target_key)
 
     def work() -> ScheduledRun:
         result = run_checks(registry, probes, config, now, only=options.only, run_metadata=options.run_metadata,
                             progress=options.progress,
                             started_at=started_at)
-        return _finish(result, key, now, options)
+        return _finish(result, key, now, options, config)
 
     if options.lock_dir is None:
         return work()
@@ -121,18 +122,24 @@ def run_scheduled(registry: CheckRegistry, probes: Mapping[str, ProbeSpec], conf
         return work()
 
 
-def _finish(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions) -> ScheduledRun:
+def _finish(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions,
+            config: Settings) -> ScheduledRun:
     """finish_run, with a bug after the checks ran turned into RunCrashed: the run then ends
     INCOMPLETE (exit 3) and the reports are still written (crash.py)."""
     try:
-        return finish_run(result, key, now, options)
+        return finish_run(result, key, now, options, config)
     except Exception as exc:
         raise RunCrashed(result, exc) from exc
 
 
-def finish_run(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions) -> ScheduledRun:
+def finish_run(result: RunResult, key: str | None, now: datetime, options: ScheduleOptions,
+               config: Settings | None = None) -> ScheduledRun:
     """Apply accepted risks, compare with and record in the history, and notify on a change.
-    History and webhook trouble become ``warnings``; nothing here raises for them.
+    History and webhook trouble become ``warnings`` for the caller to show (the CLI prints each
+    once on standard error; they are logged here only at debug level); nothing here raises for
+    them. The webhook is posted through the network of ``config`` (its ``network.allow_link_local``,
+    ``tls.ca_bundle`` and download cap), the same rules as the run's own requests; None = the
+    defaults.
 
     Only real observations enter the history: a projection (``options.projection``, or a result
     judged ``--as-of`` another time) and a run without an identified target (``key`` None: a file
@@ -148,7 +155,7 @@ def finish_run(result: RunResult, key: str | None, now: datetime, options: Sched
                    else "the file's content could not be identified")
             warnings.append(f"not recorded in the history and nothing posted: {why}")
         for w in warnings:
-            log.warning("%s: %s", key or result.target, w)
+            log.debug("%s: %s", key or result.target, w)
         return ScheduledRun(result=result, warnings=tuple(warnings))
     if options.history_path is not None:
         try:
@@ -170,10 +177,11 @@ def finish_run(result: RunResult, key: str | None, now: datetime, options: Sched
         else:
             change = change_since(previous, result)
             if change is not None:
+                network = Network.for_config(config) if config is not None else Network()
                 notification = post_webhook(options.webhook_url, webhook_payload(result, change, run_id),
-                                            timeout=options.webhook_timeout_seconds)
+                                            timeout=options.webhook_timeout_seconds, client=network.http)
                 if not notification.sent:
                     warnings.append(f"notification not delivered: {notification.detail}")
     for w in warnings:
-        log.warning("%s: %s", key, w)
+        log.debug("%s: %s", key, w)
     return ScheduledRun(result=result, run_id=run_id, notification=notification, warnings=tuple(warnings))

@@ -197,6 +197,10 @@ class HttpExchange:
         headers: a few response headers (content-type, content-length, date, server, location).
         elapsed_seconds: wall time of the whole exchange.
         tls: the peer chain of the last HTTPS connection, when captured.
+        legacy_renegotiation: True when the answer came only from a retry that allowed legacy
+            renegotiation (OpenSSL's SSL_OP_LEGACY_SERVER_CONNECT): the server does not support
+            RFC 5746 secure renegotiation, which OpenSSL 3 clients refuse by default while
+            browsers and Windows connect.
     """
 
     url: str
@@ -211,6 +215,7 @@ class HttpExchange:
     truncated: bool
     error: ProbeError | None = None
     tls: TlsPeerChain | None = None
+    legacy_renegotiation: bool = False
 
 
 class SignatureStatus(str, Enum):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts import CertificateInfo, ProbeError
 from adfs_readiness.facts.directory_acl import DkmFacts
 
 __all__ = [
@@ -105,6 +105,10 @@ class DirectoryConnection:
         tls_failure: when TLS failed because the DC's certificate is outside its validity period,
             "expired" or "not_yet_valid" (a fact about the DC, unlike an untrusted CA or a name
             mismatch, which may be this machine's trust store or configuration); else None.
+        local_failure: set (a ProbeError of kind ``local``) when no connection was made because
+            this machine could not do its part: its resolvers did not answer the DC discovery, it
+            has no resolver configured, or no route to the DC's network. Only set on a failed
+            connection (a bound session's facts are never discounted for it).
     """
 
     server: str | None
@@ -117,6 +121,7 @@ class DirectoryConnection:
     servers_tried: tuple[str, ...] = ()
     tls_certificate: CertificateInfo | None = None
     tls_failure: str | None = None
+    local_failure: ProbeError | None = None
 
     @property
     def bound(self) -> bool:
@@ -241,7 +246,9 @@ class ServiceNameAliases:
     Kerberos clients are) resolved it: ``chain`` lists each CNAME target in order and
     ``canonical_name`` where it ends (the name itself when it is no alias). Browsers ask for a
     ticket to HTTP/<canonical name>, so the probe read that name's SPN holders too. ``error``:
-    why it could not be resolved (then only the service name's own SPNs were read)."""
+    why it could not be resolved (then only the service name's own SPNs were read); when this
+    machine's resolvers were the trouble, the words say so (the chain is then unknown, which
+    is not a finding about the name)."""
 
     name: str
     canonical_name: str | None

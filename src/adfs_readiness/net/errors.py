@@ -29,9 +29,14 @@ from collections.abc import Iterator
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.net.policy import RefusedTarget
 
-__all__ = ["causes", "local_reason", "connect_error", "ssl_reason", "request_error", "DEADLINE_REASON"]
+__all__ = ["causes", "local_reason", "connect_error", "ssl_reason", "request_error", "DEADLINE_REASON",
+           "NO_SECURE_RENEGOTIATION"]
 
 DEADLINE_REASON = "the run's deadline passed while waiting for the server"
+
+#: OpenSSL's reason when a server does not do RFC 5746 secure renegotiation (OpenSSL 3 clients
+#: refuse such servers unless SSL_OP_LEGACY_SERVER_CONNECT is set).
+NO_SECURE_RENEGOTIATION = "unsafe legacy renegotiation disabled"
 
 # X509_V_ERR_HOSTNAME_MISMATCH (OpenSSL include/openssl/x509_vfy.h).
 _OPENSSL_HOSTNAME_MISMATCH = 62

@@ -29,6 +29,13 @@ misbehave or be hostile:
 * **Trust**: the run's :class:`~adfs_readiness.net.trust.TrustStores` (system store, certifi, the
   optional CA bundle), built once per run; a bundle this machine cannot load makes the request
   ``local`` (not determined), not a TLS failure of the server.
+* **Servers without RFC 5746 secure renegotiation** (often load balancers on old firmware):
+  OpenSSL 3 refuses them ("unsafe legacy renegotiation disabled") where browsers and Windows
+  (SChannel) connect, so such a refusal is retried once, whole, with the same trust plus
+  ``SSL_OP_LEGACY_SERVER_CONNECT`` (https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/,
+  "Secure Renegotiation"), as the TLS probe does; the exchange is marked
+  ``legacy_renegotiation`` so a finding can say so. The refusal happens in the handshake,
+  before a byte of the request is sent, so retrying a POST sends it once.
 * **Evidence**: for https the peer chain as sent can be captured by the caller's capture
   function (the metadata probe passes :func:`adfs_readiness.probes.tls.capture_peer_chain`),
   also when verification failed.
@@ -53,7 +60,7 @@ from requests.adapters import HTTPAdapter
 from adfs_readiness.facts import HttpExchange, ProbeError, ProbeErrorKind, Redirect, TlsPeerChain
 from adfs_readiness.net._watchdog import Watchdog, watched_pool_classes
 from adfs_readiness.net.budget import TimeBudget
-from adfs_readiness.net.errors import DEADLINE_REASON, request_error
+from adfs_readiness.net.errors import DEADLINE_REASON, NO_SECURE_RENEGOTIATION, request_error
 from adfs_readiness.net.policy import NetPolicy, RefusedTarget, url_credentials_reason, without_userinfo
 from adfs_readiness.net.trust import TrustStores
 from adfs_readiness.settings import HostPort
@@ -135,6 +142,13 @@ class _Progress:
     body: bytearray = field(default_factory=bytearray)
     truncated: bool = False
     error: ProbeError | None = None
+    legacy_renegotiation: bool = False
+
+    @property
+    def refused_renegotiation(self) -> bool:
+        """OpenSSL refused the server for lacking RFC 5746 secure renegotiation."""
+        return (self.error is not None and self.error.kind is ProbeErrorKind.TLS
+                and NO_SECURE_RENEGOTIATION in self.error.reason)
 
 
 @dataclass(frozen=True)
@@ -230,6 +244,8 @@ class HttpClient:
         drips its status line, headers, 1xx answers or trailers past the deadline), policy (a
         refused target or credentials in a URL) or local (this machine's resolver, route or
         trust store failed). Any complete answer, whatever its status, has ``error`` None.
+        ``exchange.legacy_renegotiation`` is True when the answer came from the retry made for a
+        server without RFC 5746 secure renegotiation (see the module docstring).
         """
         request = _Request("GET", accept, None, None, dict(headers or {}),
                            self.policy.max_download_bytes if max_bytes is None else max_bytes, max_redirects,
@@ -271,19 +287,31 @@ class HttpClient:
         if isinstance(built, ProbeError) and pinned_origin[0] == "https":
             progress.error = ProbeError(built.kind, built.reason, shown)
             return self._answer(progress, request, started, None)
+        final_pinned = self._attempt(progress, context, request, budget, pinned_origin)
+        if progress.refused_renegotiation and not budget.expired:
+            legacy = self.trust.https_context(legacy_renegotiation=True)
+            if isinstance(legacy, ssl.SSLContext):
+                retry = _Progress(url=shown, final_url=shown, legacy_renegotiation=True)
+                retry_pinned = self._attempt(retry, legacy, request, budget, pinned_origin)
+                if not retry.refused_renegotiation:
+                    progress, final_pinned = retry, retry_pinned
+        tls = self._capture(progress, final_pinned, budget, capture_tls) if capture_tls is not None else None
+        return self._answer(progress, request, started, tls)
+
+    def _attempt(self, progress: _Progress, context: ssl.SSLContext | None, request: _Request, budget: TimeBudget,
+                 pinned_origin: tuple[str, str, int]) -> HostPort | None:
+        """One try of the whole exchange (redirects included) with ``context`` for https, under
+        a watchdog of its own; returns the pinned address of the last request (or None)."""
         watchdog = Watchdog(budget.deadline)
         http = requests.Session()
-        final_pinned: HostPort | None = None
         try:
             http.mount("https://", _TrustAdapter(context, watchdog, self.policy))
             http.mount("http://", _TrustAdapter(None, watchdog, self.policy))
             watchdog.start()
-            final_pinned = self._exchange(http, progress, context, request, budget, pinned_origin, watchdog)
+            return self._exchange(http, progress, context, request, budget, pinned_origin, watchdog)
         finally:
             watchdog.close()
             http.close()
-        tls = self._capture(progress, final_pinned, budget, capture_tls) if capture_tls is not None else None
-        return self._answer(progress, request, started, tls)
 
     @staticmethod
     def _answer(progress: _Progress, request: _Request, started: float, tls: TlsPeerChain | None) -> HttpAnswer:
@@ -300,6 +328,7 @@ class HttpClient:
             truncated=progress.truncated,
             error=progress.error,
             tls=tls,
+            legacy_renegotiation=progress.legacy_renegotiation,
         )
         return HttpAnswer(exchange, bytes(progress.body), dict(progress.all_headers))
 

@@ -22,12 +22,17 @@ Bind methods and what can stop them:
   says who binds); a KDC failure is reported with its Kerberos reason and what to do about it.
 
 Domain controllers come from the SRV record ``_ldap._tcp.dc._msdcs.<domain>`` (RFC 2782,
-MS-ADTS 6.3.2.3) when no server is configured; the resolver is passed in.
+MS-ADTS 6.3.2.3) when no server is configured, asked through the run's DNS client of the
+internal view (:class:`~adfs_readiness.net.dns.DnsClient`), which tells "no such record" from
+"this machine could not ask". A connection this machine cannot open (no route, no local address:
+:func:`adfs_readiness.net.errors.local_reason`) is recorded as the checker's trouble too.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -44,8 +49,11 @@ with warnings.catch_warnings():
     from ldap3.core import exceptions as ldap_exc
 
 from adfs_readiness.settings import DirectorySettings
-from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.directory import BindResult, DirectoryConnection
+from adfs_readiness.facts.dns import DnsLookup, DnsOutcome
+from adfs_readiness.net.dns import DnsClient
+from adfs_readiness.net.errors import local_reason
 
 __all__ = [
     "kerberos_available",
@@ -55,6 +63,7 @@ __all__ = [
     "md4_provider",
     "nt_hash",
     "discover_domain_controllers",
+    "lookup_local_failure",
     "parse_ldap_url",
     "connect",
 ]
@@ -149,13 +158,43 @@ def nt_hash(password: str) -> bytes:
         return MD4.new(data).digest()
 
 
-def discover_domain_controllers(domain: str, resolver: Any) -> list[tuple[str, int]]:
+def discover_domain_controllers(domain: str, dns: DnsClient) -> tuple[list[tuple[str, int]], DnsLookup]:
     """(host, port) of the DCs of ``domain`` from ``_ldap._tcp.dc._msdcs.<domain>``, by SRV
-    priority then descending weight. ``resolver`` is a dns.resolver.Resolver. Raises the resolver's
-    exceptions (NXDOMAIN, NoAnswer, timeout) to the caller."""
-    answer = resolver.resolve(f"_ldap._tcp.dc._msdcs.{domain}", "SRV")
-    records = sorted(answer, key=lambda r: (r.priority, -r.weight))
-    return [(str(r.target).rstrip("."), int(r.port)) for r in records]
+    priority then descending weight (RFC 2782), and the lookup itself (its outcome, reason and
+    ``local_failure`` say why the list is empty). Never raises for DNS trouble."""
+    lookup = dns.lookup(f"_ldap._tcp.dc._msdcs.{domain}", "SRV")
+    if lookup.outcome is not DnsOutcome.ANSWER:
+        return [], lookup
+    records = []
+    for record in lookup.records:  # "priority weight port target"
+        parts = record.split()
+        if len(parts) == 4 and all(p.isdigit() for p in parts[:3]) and parts[3] not in ("", "."):
+            records.append((int(parts[0]), -int(parts[1]), parts[3].rstrip("."), int(parts[2])))
+    return [(host, port) for _, _, host, port in sorted(records)], lookup
+
+
+def lookup_local_failure(dns: DnsClient, lookup: DnsLookup) -> ProbeError | None:
+    """The local failure behind a failed ``lookup`` (no route to the resolvers, or none of them
+    answered anything during the run), or None when the failure is the name's."""
+    if lookup.outcome.answered:
+        return None
+    return lookup.local_failure or dns.local_failure()
+
+
+#: "[Errno 101] Network is unreachable" inside ldap3's LDAPSocketOpenError text (ldap3 keeps only
+#: the text of the socket error it met).
+_ERRNO_TEXT = re.compile(r"\[Errno (\d{1,4})\]")
+
+
+def _connect_local_failure(text: str, target: str) -> ProbeError | None:
+    """A ``local`` ProbeError when ldap3's socket error text carries an errno that is this
+    machine's trouble (ENETUNREACH, EADDRNOTAVAIL, ...; see net.errors), else None."""
+    for match in _ERRNO_TEXT.finditer(text):
+        number = int(match.group(1))
+        reason = local_reason(OSError(number, errno.errorcode.get(number, str(number))))
+        if reason is not None:
+            return ProbeError(ProbeErrorKind.LOCAL, reason, target)
+    return None
 
 
 def connect(target: LdapTarget, cfg: DirectorySettings, password: str | None, *, timeout: float,
@@ -231,7 +270,9 @@ def connect(target: LdapTarget, cfg: DirectorySettings, password: str | None, *,
             return None, DirectoryConnection(result=BindResult.TLS_FAILED, reason=f"TLS failed: {_short(text)}",
                                              tls_failure=_certificate_dates_failure(text), **info)
         return None, DirectoryConnection(result=BindResult.UNREACHABLE,
-                                         reason=f"no connection to {target.host}:{target.port}: {_short(text)}", **info)
+                                         reason=f"no connection to {target.host}:{target.port}: {_short(text)}",
+                                         local_failure=_connect_local_failure(text, f"{target.host}:{target.port}"),
+                                         **info)
     except (ldap_exc.LDAPStartTLSError, ssl.SSLError) as exc:
         conn.unbind()
         return None, DirectoryConnection(result=BindResult.TLS_FAILED, reason=f"StartTLS failed: {_short(str(exc))}",

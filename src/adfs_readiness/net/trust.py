@@ -9,6 +9,11 @@ the target's certificate.
 
 An ``ssl.SSLContext`` is safe to share between threads once configured (CPython's ``ssl``
 documentation, "SSL contexts"), so one context serves every request of the run.
+
+A second context, the same trust with OpenSSL's ``SSL_OP_LEGACY_SERVER_CONNECT``, serves the
+retry the HTTP client makes when a server does not support RFC 5746 secure renegotiation
+(OpenSSL 3 refuses such servers by default; browsers and Windows' SChannel connect to them):
+https://docs.openssl.org/3.0/man3/SSL_CTX_set_options/ ("Secure Renegotiation").
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ import certifi
 
 from adfs_readiness.facts import ProbeError, ProbeErrorKind
 
-__all__ = ["TrustStores"]
+__all__ = ["TrustStores", "OP_LEGACY_SERVER_CONNECT"]
+
+#: OpenSSL's SSL_OP_LEGACY_SERVER_CONNECT (``SSL_OP_BIT(2)`` in openssl/ssl.h, 1.0.x to 3.x);
+#: Python exposes it as ``ssl.OP_LEGACY_SERVER_CONNECT`` only from 3.12 on.
+OP_LEGACY_SERVER_CONNECT: int = getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
 
 
 class TrustStores:
@@ -35,14 +44,28 @@ class TrustStores:
         self.ca_bundle = ca_bundle
         self._lock = threading.Lock()
         self._https: ssl.SSLContext | ProbeError | None = None
+        self._legacy: ssl.SSLContext | ProbeError | None = None
 
-    def https_context(self) -> ssl.SSLContext | ProbeError:
+    def https_context(self, *, legacy_renegotiation: bool = False) -> ssl.SSLContext | ProbeError:
         """The verifying client context for HTTPS (certificate and host name checked), or a
-        ProbeError of kind ``local`` naming the bundle this machine could not load."""
+        ProbeError of kind ``local`` naming the bundle this machine could not load.
+
+        Args:
+            legacy_renegotiation: the same trust, but also connecting to servers without RFC 5746
+                secure renegotiation (``SSL_OP_LEGACY_SERVER_CONNECT``); only for a retry after
+                OpenSSL refused such a server, so the exchange can be marked.
+        """
         with self._lock:
-            if self._https is None:
-                self._https = self._build()
-            return self._https
+            if not legacy_renegotiation:
+                if self._https is None:
+                    self._https = self._build()
+                return self._https
+            if self._legacy is None:
+                built = self._build()
+                if isinstance(built, ssl.SSLContext):
+                    built.options |= OP_LEGACY_SERVER_CONNECT
+                self._legacy = built
+            return self._legacy
 
     def _build(self) -> ssl.SSLContext | ProbeError:
         context = ssl.create_default_context()  # the system store

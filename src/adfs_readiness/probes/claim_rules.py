@@ -27,7 +27,14 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from adfs_readiness.facts.claim_rules import ClaimRuleSet, ClaimSource, IssuedClaim
+from adfs_readiness.facts.claim_rules import (
+    ACCOUNT_TYPE_CLAIM,
+    ISSUER_ID_CLAIM,
+    ClaimRuleSet,
+    ClaimSource,
+    IssuedClaim,
+    IssuerIdRule,
+)
 
 __all__ = ["parse_claim_rules", "CLAIM_RULE_GRAMMAR", "MAX_RULE_TEXT"]
 
@@ -107,6 +114,7 @@ class _Expr:
 
     kind: str
     text: str | None = None
+    raw: str | None = None  # a literal as AD FS hands it to a function (only \" unescaped)
     variable: str | None = None
     prop: str | None = None
     name: str | None = None
@@ -160,7 +168,10 @@ class _ToRules(Transformer):
     """Turns the lark tree into _Rule objects (names are case-insensitive in AD FS, kept as written)."""
 
     def literal(self, token: Token) -> _Expr:
-        return _Expr("literal", text=_unquote(token))
+        # The regular expressions of RegexReplace keep their backslashes: AD FS hands the text between
+        # the quotes to .NET as written (Microsoft's rules split DOMAIN\user with [^\\]+\\), so ``raw``
+        # only unescapes a quote.
+        return _Expr("literal", text=_unquote(token), raw=str(token)[1:-1].replace('\\"', '"'))
 
     def access(self, name: Token, prop: Any) -> _Expr:
         return _Expr("access", variable=str(name), prop=_property_name(prop))
@@ -310,6 +321,19 @@ class _Analysis:
                     sources.extend(_marked(s, transformed) for s in produced_sources)
         return sources or [ClaimSource("incoming", label, claim_type=claim_type, transformed=transformed)]
 
+    def issuer_id_rules(self) -> list[IssuerIdRule]:
+        """Every ``issue`` rule making a new issuerid claim, with what its value is for a user."""
+        found = []
+        for index, rule in enumerate(self.rules):
+            if rule.action != "issue" or rule.form != "new":
+                continue
+            arguments = {k.lower(): v for k, v in rule.arguments}
+            type_expr = arguments.get("type")
+            if type_expr is None or type_expr.kind != "literal" or (type_expr.text or "").lower() != ISSUER_ID_CLAIM:
+                continue
+            found.append(_issuer_id_rule(self.labels[index], rule, arguments.get("value"), self._bound_type))
+        return found
+
     def issued(self) -> list[IssuedClaim]:
         by_type: dict[str, tuple[str, list[ClaimSource]]] = {}
         for index, rule in enumerate(self.rules):
@@ -319,6 +343,33 @@ class _Analysis:
                 entry = by_type.setdefault(claim_type.lower(), (claim_type, []))
                 entry[1].extend(s for s in sources if s not in entry[1])
         return [IssuedClaim(claim_type, tuple(sources)) for claim_type, sources in by_type.values()]
+
+
+def _accounts(rule: _Rule) -> str:
+    """Whom a rule applies to by its accounttype condition (see IssuerIdRule.accounts)."""
+    for selector in rule.selectors:
+        constraints = {(prop, op): value for prop, op, value in selector.constraints}
+        kind = constraints.get(("Type", "=="))
+        if kind is None or kind.kind != "literal" or (kind.text or "").lower() != ACCOUNT_TYPE_CLAIM:
+            continue
+        equal, differ = constraints.get(("Value", "==")), constraints.get(("Value", "!="))
+        if equal is not None and equal.kind == "literal":
+            return "computers" if (equal.text or "").upper() == "DJ" else "users"
+        if differ is not None and differ.kind == "literal" and (differ.text or "").upper() == "DJ":
+            return "users"
+    return "all"
+
+
+def _issuer_id_rule(label: str, rule: _Rule, value: _Expr | None, bound_type: Any) -> IssuerIdRule:
+    accounts = _accounts(rule)
+    if value is not None and value.kind == "literal":
+        return IssuerIdRule(label, accounts, "literal", literal=value.text)
+    if (value is not None and value.kind == "call" and (value.name or "").lower() == "regexreplace"
+            and len(value.args) == 3 and value.args[0].kind == "access" and value.args[0].prop == "Value"
+            and value.args[1].kind == "literal" and value.args[2].kind == "literal"):
+        return IssuerIdRule(label, accounts, "regexreplace", input_claim=bound_type(rule, value.args[0].variable),
+                            pattern=value.args[1].raw, replacement=value.args[2].raw)
+    return IssuerIdRule(label, accounts, "unknown")
 
 
 def _marked(source: ClaimSource, transformed: bool) -> ClaimSource:
@@ -357,4 +408,5 @@ def parse_claim_rules(text: str) -> ClaimRuleSet:
     except (LarkError, RecursionError) as exc:
         return ClaimRuleSet(parse_error=f"{type(exc).__name__}: {exc}")
     analysis = _Analysis(rules)
-    return ClaimRuleSet(rule_count=len(rules), rule_names=tuple(analysis.labels), issued=tuple(analysis.issued()))
+    return ClaimRuleSet(rule_count=len(rules), rule_names=tuple(analysis.labels), issued=tuple(analysis.issued()),
+                        issuer_id_rules=tuple(analysis.issuer_id_rules()))

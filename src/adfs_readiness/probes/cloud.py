@@ -18,7 +18,7 @@ from adfs_readiness.facts import HttpExchange
 from adfs_readiness.facts.cloud import RealmDiscovery, RealmFacts, TenantDiscovery
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._xml import safe_parser
-from adfs_readiness.text import loads_json
+from adfs_readiness.json_input import parse_untrusted_json
 
 __all__ = ["probe_realm", "MADE_UP_USER", "tenant_id_from_discovery"]
 
@@ -73,7 +73,7 @@ def _tenant(domain: str, exchange: HttpExchange, body: bytes) -> TenantDiscovery
     if exchange.error is not None:
         return TenantDiscovery(domain=domain, exchange=exchange, parse_error=str(exchange.error))
     try:
-        data = loads_json(body)
+        data = parse_untrusted_json(body)
     except ValueError as exc:
         return TenantDiscovery(domain=domain, exchange=exchange, parse_error=f"not JSON: {exc}")
     if not isinstance(data, dict):

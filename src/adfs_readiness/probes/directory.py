@@ -22,14 +22,13 @@ from typing import Any, Callable, Mapping
 
 import warnings
 
-import dns.resolver
-
 with warnings.catch_warnings():
     # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix, and it must
     # not break a run under -W error.
     warnings.simplefilter("ignore", DeprecationWarning)
     from ldap3 import SUBTREE
 
+from adfs_readiness.facts import ProbeError, ProbeErrorKind
 from adfs_readiness.settings import Settings
 from adfs_readiness.facts.directory import (
     DIRECTORY_SECTIONS,
@@ -39,47 +38,67 @@ from adfs_readiness.facts.directory import (
     RootDse,
     ServiceNameAliases,
 )
+from adfs_readiness.facts.dns import DnsOutcome
+from adfs_readiness.net.dns import DnsClient
+from adfs_readiness.net.ldap import lookup_local_failure
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes.directory_accounts import read_account, read_kds, read_names, read_privileged, read_spns
 from adfs_readiness.probes.directory_dkm import read_dkm
 from adfs_readiness.probes.directory_scan import EXCHANGE_ATTRIBUTES, scan_objects
-from adfs_readiness.probes.directory_session import DirectorySession, make_resolver, open_session
+from adfs_readiness.probes.directory_session import DirectorySession, open_session
 from adfs_readiness.probes.ldap_decode import parse_generalized_time, parse_int, sid_from_bytes, text
 from adfs_readiness.probes.ldap_search import DEFAULT_PAGE_SIZE
 
-__all__ = ["probe_directory", "gather_directory", "make_resolver"]
+__all__ = ["probe_directory", "gather_directory", "internal_dns"]
 
 
 def probe_directory(ctx: ProbeContext) -> DirectoryFacts:
     """ProbeSpec entry point: :func:`gather_directory` with the run's config, the system clock
-    for the skew measurement, the internal resolvers, the probe's deadline and the run's progress
-    display (``ctx.progress``, when there is one)."""
+    for the skew measurement, the run's DNS client of the internal view, the probe's deadline and
+    the run's progress display (``ctx.progress``, when there is one). A bind password read from a
+    prompt or the keyring is registered as a secret of the run (``ctx.net.secrets``), so the run's
+    redactor scrubs it from every output, as it does the one from ``directory.password_env``."""
     timeout = max(1.0, min(ctx.config.network.timeout_seconds, ctx.remaining()))
     report = ctx.progress
     progress = (lambda count: report("directory", count)) if report is not None else None
-    try:  # the run's internal-view resolver (net): the DCs' SRV records and the service name's CNAMEs
-        resolver: Any = ctx.net.resolver("internal", ctx.config.dns.internal_resolvers)[0]
-    except Exception:  # no resolver configured on this machine: a configured DC URL still works
-        resolver = None
-    return gather_directory(ctx.config, timeout=timeout, resolver=resolver, progress=progress)
+    dns = internal_dns(ctx.net.resolver, ctx.config, deadline=ctx.deadline)
+    # Registered as soon as it is read, before any byte goes to a DC that might echo it.
+    return gather_directory(ctx.config, timeout=timeout, dns=dns, progress=progress, on_password=ctx.net.secrets.add)
+
+
+def internal_dns(resolver_of: Callable[[str, tuple[Any, ...]], tuple[Any, bool]], config: Settings, *,
+                 deadline: float) -> DnsClient | ProbeError:
+    """The DNS client of the internal view (``dns.internal_resolvers``, else this machine's
+    resolver) over the run's resolver for that view (``resolver_of`` is ``ctx.net.resolver`` or
+    :meth:`adfs_readiness.net.Network.resolver`), asking until ``deadline`` (``time.monotonic()``);
+    a ProbeError of kind ``local`` when this machine has no resolver configured."""
+    try:
+        resolver, _system = resolver_of("internal", config.dns.internal_resolvers)
+    except Exception as exc:  # dns.resolver.NoResolverConfiguration and the like: this machine's trouble
+        return ProbeError(ProbeErrorKind.LOCAL, f"this machine has no DNS resolver configured ({type(exc).__name__}: "
+                                                f"{exc}); set dns.internal_resolvers", "internal view")
+    return DnsClient(resolver, deadline=deadline)
 
 
 def _system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def gather_directory(config: Settings, *, timeout: float = 10.0, resolver: Any = None,
+def gather_directory(config: Settings, *, timeout: float = 10.0, dns: DnsClient | ProbeError | None = None,
                      clock: Callable[[], datetime] = _system_clock, password: str | None = None,
                      environ: Mapping[str, str] | None = None, page_size: int = DEFAULT_PAGE_SIZE,
                      size_limit: int = 0, range_step: int = 1500,
-                     progress: Callable[[int], None] | None = None) -> DirectoryFacts:
+                     progress: Callable[[int], None] | None = None,
+                     on_password: Callable[[str], None] | None = None) -> DirectoryFacts:
     """Gather the directory fact. Never raises for directory trouble (it is data in the fact).
 
     Args:
         config: the run configuration (``config.directory`` says how to connect).
         timeout: seconds per network operation.
-        resolver: a dns.resolver.Resolver for DC discovery, DC names and the federation service
-            name's CNAME chain (None = system resolver).
+        dns: the run's DNS client of the internal view (:func:`internal_dns`) for DC discovery,
+            DC names and the federation service name's CNAME chain; a ProbeError (kind ``local``)
+            when this machine has no resolver; None: no lookups (a configured DC name is then
+            resolved by the system, the CNAME chain is not looked up).
         clock: the local clock for the DC clock-skew measurement (aware UTC datetimes).
         password: the bind password (None = from ``config.directory.password_source``).
         page_size: paged-search page size (capped at the server's MaxPageSize).
@@ -87,20 +106,22 @@ def gather_directory(config: Settings, *, timeout: float = 10.0, resolver: Any =
             scan is marked partial.
         range_step: values per range-retrieval request for group members.
         progress: called with the number of objects the scan has read (every 1,000).
+        on_password: called with the bind password once it is read from its source (the probe
+            registers it as a run secret), before anything is sent.
     """
-    session, connection = open_session(config, timeout=timeout, resolver=resolver, password=password,
+    session, connection = open_session(config, timeout=timeout, dns=dns, password=password,
                                        environ=environ, page_size=page_size, range_step=range_step,
-                                       size_limit=size_limit, progress=progress)
+                                       size_limit=size_limit, progress=progress, on_password=on_password)
     if session is None:
         return DirectoryFacts(configured=connection.result != "not_configured", connection=connection)
     try:
-        return _read_all(session, connection, config, clock, resolver)
+        return _read_all(session, connection, config, clock, dns)
     finally:
         session.close()
 
 
 def _read_all(session: DirectorySession, connection: DirectoryConnection, config: Settings,
-              clock: Callable[[], datetime], resolver: Any) -> DirectoryFacts:
+              clock: Callable[[], datetime], dns: DnsClient | ProbeError | None) -> DirectoryFacts:
     errors: dict[str, str] = {}
     cfg = config.directory
     before = clock()
@@ -181,7 +202,7 @@ def _read_all(session: DirectorySession, connection: DirectoryConnection, config
         if priv is not None:
             out["privileged_members"] = priv
     if config.federation.service_name:
-        aliases = _service_name_aliases(resolver, config.federation.service_name)
+        aliases = _service_name_aliases(dns, config.federation.service_name)
         out["service_name_aliases"] = aliases
         names = (config.federation.service_name, *aliases.chain)
         spns = section("spn", lambda: read_spns(session, domain_nc, names))
@@ -198,27 +219,20 @@ def _read_all(session: DirectorySession, connection: DirectoryConnection, config
                           section_errors=errors, **out)
 
 
-def _service_name_aliases(resolver: Any, name: str) -> ServiceNameAliases:
-    """The CNAME chain of the federation service name through the probe's resolver (the internal
-    view: Kerberos clients are inside). Never raises: a failed lookup is the fact's ``error``."""
-    try:
-        resolver = resolver if resolver is not None else dns.resolver.Resolver()
-    except Exception as exc:  # this machine has no resolver configured
-        return ServiceNameAliases(name, None, (), None, f"{type(exc).__name__}: {exc}")
-    where = ", ".join(_nameserver(ns, getattr(resolver, "port", 53)) for ns in getattr(resolver, "nameservers", ()))
-    try:
-        answer = resolver.resolve(name, "A", raise_on_no_answer=False)
-    except Exception as exc:  # NXDOMAIN, no nameserver answered, timeout: the chain is unknown
-        return ServiceNameAliases(name, None, (), where or None, f"{type(exc).__name__}: {exc}")
-    chain = tuple(str(rrset[0].target).rstrip(".").lower() for rrset in answer.chaining_result.cnames if len(rrset))
-    return ServiceNameAliases(name, str(answer.canonical_name).rstrip(".").lower(), chain, where or None)
-
-
-def _nameserver(ns: Any, port: int) -> str:
-    """"address:port" of a dnspython nameserver (a string, or a Do53Nameserver with its own port)."""
-    if isinstance(ns, str):
-        return f"{ns}:{port}"
-    return f"{getattr(ns, 'address', ns)}:{getattr(ns, 'port', port)}"
+def _service_name_aliases(dns: DnsClient | ProbeError | None, name: str) -> ServiceNameAliases:
+    """The CNAME chain of the federation service name through the run's internal-view DNS client
+    (Kerberos clients are inside). Never raises: a failed lookup is the fact's ``error``, in words
+    that say when this machine's resolvers were the trouble."""
+    if not isinstance(dns, DnsClient):
+        return ServiceNameAliases(name, None, (), None, dns.reason if dns is not None else "not looked up")
+    lookup = dns.lookup(name, "A")
+    where = ", ".join(dns.server_labels) or None
+    chain = tuple(hop.target for hop in lookup.cname_chain)
+    if lookup.outcome in (DnsOutcome.ANSWER, DnsOutcome.NO_ANSWER):
+        return ServiceNameAliases(name, (lookup.canonical_name or name).lower(), chain, lookup.resolver or where)
+    local = lookup_local_failure(dns, lookup)
+    error = f"{local.reason} ({lookup.describe()})" if local is not None else lookup.describe()
+    return ServiceNameAliases(name, lookup.canonical_name if chain else None, chain, lookup.resolver or where, error)
 
 
 def _max_page_size(session: DirectorySession, conf_nc: str) -> int | None:

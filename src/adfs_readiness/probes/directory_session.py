@@ -1,8 +1,10 @@
 """The directory probe's session: one read-only LDAP connection and every way of reading through
 it (base reads, paged searches, ranged values, security descriptors, the Global Catalog).
 
-:func:`open_session` finds the DC (configured, or from the AD SRV records through the run's
-resolver), resolves the password and binds through the LDAP connection factory
+:func:`open_session` finds the DC (configured, or from the AD SRV records through the run's DNS
+client of the internal view, :class:`~adfs_readiness.net.dns.DnsClient` over
+``ctx.net.resolver("internal", ...)``), resolves the password and binds through the LDAP
+connection factory
 (:mod:`adfs_readiness.net.ldap`); the section readers of :mod:`adfs_readiness.probes.directory`
 and its siblings only ever talk to a :class:`DirectorySession`. Nothing is ever written: every
 connection is ``read_only=True`` and refuses writes before anything is sent.
@@ -12,12 +14,10 @@ from __future__ import annotations
 
 import getpass
 import ipaddress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping
 
 import warnings
-
-import dns.resolver
 
 with warnings.catch_warnings():
     # ldap3 2.9.1 imports names pyasn1 has deprecated (tagMap, typeMap): not ours to fix.
@@ -25,15 +25,23 @@ with warnings.catch_warnings():
     from ldap3 import SUBTREE, Connection
     from ldap3.protocol.microsoft import security_descriptor_control
 
+from adfs_readiness.facts import ProbeError
 from adfs_readiness.facts.directory import BindResult, DirectoryConnection
-from adfs_readiness.net.ldap import LdapTarget, connect, discover_domain_controllers, parse_ldap_url
+from adfs_readiness.facts.dns import DnsOutcome
+from adfs_readiness.net.dns import DnsClient
+from adfs_readiness.net.ldap import (
+    LdapTarget,
+    connect,
+    discover_domain_controllers,
+    lookup_local_failure,
+    parse_ldap_url,
+)
 from adfs_readiness.probes.certificates import describe_certificate
 from adfs_readiness.probes.secrets import resolve_secret
 from adfs_readiness.probes.ldap_search import DEFAULT_PAGE_SIZE, Entry, SearchStatus, paged_search, ranged_values, read_entry
 from adfs_readiness.settings import Settings, DirectorySettings
 
-__all__ = ["SearchCut", "DirectorySession", "open_session", "resolve_password", "make_resolver",
-           "SD_OWNER_AND_DACL"]
+__all__ = ["SearchCut", "DirectorySession", "open_session", "resolve_password", "SD_OWNER_AND_DACL"]
 
 #: SD-flags control value: OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION (MS-ADTS
 #: 3.1.1.3.4.1.11 LDAP_SERVER_SD_FLAGS_OID). Without the control the DC returns the SACL too,
@@ -149,16 +157,23 @@ class DirectorySession:
         self.conn.unbind()
 
 
-def open_session(config: Settings, *, timeout: float, resolver: Any = None, password: str | None = None,
-                 environ: Mapping[str, str] | None = None, page_size: int = DEFAULT_PAGE_SIZE,
-                 range_step: int = 1500, size_limit: int = 0,
-                 progress: Callable[[int], None] | None = None) -> tuple[DirectorySession | None, DirectoryConnection]:
+def open_session(config: Settings, *, timeout: float, dns: DnsClient | ProbeError | None = None,
+                 password: str | None = None, environ: Mapping[str, str] | None = None,
+                 page_size: int = DEFAULT_PAGE_SIZE, range_step: int = 1500, size_limit: int = 0,
+                 progress: Callable[[int], None] | None = None,
+                 on_password: Callable[[str], None] | None = None
+                 ) -> tuple[DirectorySession | None, DirectoryConnection]:
     """Bind to a DC of the configured directory: (session, how) or (None, why not).
 
     The password comes from ``password`` or ``config.directory.password_source``; the DC from
     ``directory.server`` or the SRV records of the AD domain (each discovered DC in turn until one
-    answers; a refused password is not a reason to try the next). Never raises for directory
-    trouble: the :class:`DirectoryConnection` says what happened.
+    answers; a refused password is not a reason to try the next). ``dns`` is the run's DNS client
+    of the internal view; a ProbeError (kind ``local``) when this machine has no resolver; None
+    when no lookup may be made (a configured DC name is then resolved by the system). Never raises
+    for directory trouble: the :class:`DirectoryConnection` says what happened, and its
+    ``local_failure`` when this machine could not do its part. ``on_password`` is called with the
+    password read from its source (env, prompt, keyring) before anything is sent: the probe
+    registers it as a secret of the run.
     """
     cfg = config.directory
     if not (cfg.server or cfg.bind_user or cfg.base_dn):
@@ -170,65 +185,68 @@ def open_session(config: Settings, *, timeout: float, resolver: Any = None, pass
             return None, DirectoryConnection(
                 server=cfg.server, transport="ldaps" if (cfg.server or "").startswith("ldaps") else "plain",
                 auth=cfg.auth, result=BindResult.NO_PASSWORD, reason=why, bind_user=cfg.bind_user)
-    conn, connection, target = _connect_any(cfg, password, timeout, resolver)
+        if on_password is not None:
+            on_password(password)
+    conn, connection, target = _connect_any(cfg, password, timeout, dns)
     if conn is None:
         return None, connection
     return DirectorySession(conn, connection, target, cfg, password, timeout, page_size=page_size,
                             range_step=range_step, size_limit=size_limit, progress=progress), connection
 
 
-def make_resolver(config: Settings, timeout: float) -> dns.resolver.Resolver:
-    """A resolver for DC discovery: the configured internal resolvers, else the system's."""
-    if config.dns.internal_resolvers:
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [hp.host for hp in config.dns.internal_resolvers]
-        resolver.port = config.dns.internal_resolvers[0].port
-    else:
-        resolver = dns.resolver.Resolver()
-    resolver.timeout = resolver.lifetime = timeout
-    return resolver
+@dataclass(frozen=True)
+class _Targets:
+    """Where to connect: [(target, address to open)], the SRV name used, and why there is none
+    (``error``; ``local`` when the reason is this machine's)."""
+
+    found: list[tuple[LdapTarget, str | None]]
+    srv: str | None = None
+    error: str | None = None
+    local: ProbeError | None = None
 
 
-def _targets(cfg: DirectorySettings, resolver: Any) -> tuple[list[tuple[LdapTarget, str | None]], str | None, str | None]:
-    """[(target, address to connect to)], the SRV name used, and an error."""
+def _targets(cfg: DirectorySettings, dns: DnsClient | ProbeError | None) -> _Targets:
     if cfg.server:
-        # A configured DC name is resolved through the run's (internal) resolver when one is
-        # given; the certificate is still checked against the name.
+        # A configured DC name is resolved through the run's (internal) resolver when there is
+        # one; the certificate is still checked against the name.
         target = parse_ldap_url(cfg.server)
-        return [(target, _resolve_a(resolver, target.host))], None, None
+        return _Targets([(target, _resolve_a(dns, target.host))])
     domain = _domain_of(cfg)
     if not domain:
-        return [], None, "no server configured and no AD domain to look up (set directory.server or a UPN bind_user)"
+        return _Targets([], error="no server configured and no AD domain to look up (set directory.server or a UPN "
+                                  "bind_user)")
     srv = f"_ldap._tcp.dc._msdcs.{domain}"
-    try:
-        if resolver is None:
-            resolver = dns.resolver.Resolver()
-        found = discover_domain_controllers(domain, resolver)
-    except Exception as exc:  # NXDOMAIN, NoAnswer, timeouts: all mean "no DC found this way"
-        return [], srv, f"no domain controller found: SRV {srv} failed ({type(exc).__name__}: {exc})"
+    if not isinstance(dns, DnsClient):
+        why = dns.reason if dns is not None else "no DNS resolver to ask"
+        return _Targets([], srv, f"no domain controller found: SRV {srv} could not be asked ({why})",
+                        dns if dns is not None else None)
+    found, lookup = discover_domain_controllers(domain, dns)
+    if not found:
+        what = (lookup.describe() if lookup.outcome is not DnsOutcome.ANSWER
+                else f"{srv} SRV: no usable record ({', '.join(lookup.records) or 'empty'})")
+        return _Targets([], srv, f"no domain controller found: {what}", lookup_local_failure(dns, lookup))
     out = []
     for host, port in found:
-        address = _resolve_a(resolver, host)
+        address = _resolve_a(dns, host)
         if cfg.start_tls:
             out.append((LdapTarget(host, port, False, f"ldap://{host}:{port}"), address))
         else:
             out.append((LdapTarget(host, 636, True, f"ldaps://{host}:636"), address))
-    return out, srv, None
+    return _Targets(out, srv)
 
 
-def _resolve_a(resolver: Any, host: str) -> str | None:
-    """The first A record of ``host`` through ``resolver`` (None: no resolver, an IP, no answer)."""
+def _resolve_a(dns: DnsClient | ProbeError | None, host: str) -> str | None:
+    """The first A record of ``host`` through the run's DNS client (None: no client, an IP, no
+    answer; ldap3 then resolves the name through the system)."""
     try:
         ipaddress.ip_address(host)
         return None
     except ValueError:
         pass
-    if resolver is None:
+    if not isinstance(dns, DnsClient):
         return None
-    try:
-        return str(next(iter(resolver.resolve(host, "A"))))
-    except Exception:  # fall back to the system's resolution of the name
-        return None
+    lookup = dns.lookup(host, "A")
+    return lookup.records[0] if lookup.outcome is DnsOutcome.ANSWER and lookup.records else None
 
 
 def _domain_of(cfg: DirectorySettings) -> str | None:
@@ -240,21 +258,21 @@ def _domain_of(cfg: DirectorySettings) -> str | None:
     return None
 
 
-def _connect_any(cfg: DirectorySettings, password: str | None, timeout: float, resolver: Any
+def _connect_any(cfg: DirectorySettings, password: str | None, timeout: float, dns: DnsClient | ProbeError | None
                  ) -> tuple[Connection | None, DirectoryConnection, LdapTarget | None]:
-    targets, srv, error = _targets(cfg, resolver)
-    if error:
+    targets = _targets(cfg, dns)
+    if targets.error:
         return None, DirectoryConnection(server=None, transport="none", auth=cfg.auth,
-                                         result=BindResult.UNREACHABLE, reason=error, bind_user=cfg.bind_user,
-                                         discovered_from=srv), None
+                                         result=BindResult.UNREACHABLE, reason=targets.error, bind_user=cfg.bind_user,
+                                         discovered_from=targets.srv, local_failure=targets.local), None
     tried: list[str] = []
     last: DirectoryConnection | None = None
     ca = str(cfg.ca_bundle) if cfg.ca_bundle else None
-    for target, address in targets:
+    for target, address in targets.found:
         tried.append(target.url)
         conn, info = connect(target, cfg, password, timeout=timeout, ca_file=ca, connect_host=address,
                              describe_certificate=describe_certificate)
-        info = DirectoryConnection(**{**info.__dict__, "discovered_from": srv, "servers_tried": tuple(tried)})
+        info = replace(info, discovered_from=targets.srv, servers_tried=tuple(tried))
         if conn is not None:
             return conn, info, replace(target, address=address)
         last = info

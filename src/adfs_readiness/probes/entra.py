@@ -29,7 +29,6 @@ from adfs_readiness.net.msal_http import HttpFailure, MsalHttpClient
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._input_limits import EXPORT_ITEMS_SETTING, INPUT_BYTES_SETTING, bounded_problems
 from adfs_readiness.probes.certificates import certificate_from_base64
-from adfs_readiness.text import loads_json
 
 __all__ = ["probe_entra_federation", "parse_federation_json", "GRAPH_PROPERTIES", "graph_token"]
 
@@ -207,7 +206,7 @@ def _from_graph(ctx: ProbeContext) -> EntraFederationFacts:
             problems.append(f"{domain}: Graph request failed: {answer.error}")
             continue
         try:
-            data = loads_json(answer.body) if answer.body else None
+            data = parse_untrusted_json(answer.body) if answer.body else None
         except ValueError as exc:
             problems.append(f"{domain}: Graph answered HTTP {answer.status} with a body that is not JSON ({exc})")
             continue

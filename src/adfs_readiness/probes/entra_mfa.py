@@ -18,7 +18,7 @@ from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._export_json import parse_ps_date
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.probes.entra import graph_token
-from adfs_readiness.text import loads_json
+from adfs_readiness.json_input import parse_untrusted_json
 
 __all__ = ["probe_entra_mfa_client", "parse_key_credentials", "MAX_CREDENTIALS"]
 
@@ -89,7 +89,7 @@ def probe_entra_mfa_client(ctx: ProbeContext) -> EntraMfaClient:
     if answer.error is not None:
         return EntraMfaClient(configured=True, source=url, problems=(f"Graph request failed: {answer.error}",))
     try:
-        data = loads_json(answer.body) if answer.body else None
+        data = parse_untrusted_json(answer.body) if answer.body else None
     except ValueError as exc:
         return EntraMfaClient(configured=True, source=url,
                               problems=(f"Graph answered HTTP {answer.status} with a body that is not JSON ({exc})",))

@@ -10,7 +10,7 @@ from lxml import etree
 
 from adfs_readiness.facts.endpoints import EndpointVia, MexDocument, MexEndpoint, OpenIdConfiguration
 from adfs_readiness.probes._xml import safe_parser
-from adfs_readiness.text import loads_json
+from adfs_readiness.json_input import parse_untrusted_json
 
 __all__ = ["parse_mex", "parse_openid_configuration"]
 
@@ -77,7 +77,7 @@ def parse_openid_configuration(body: bytes, *, url: str, via: EndpointVia, addre
     """Parse AD FS's OpenID Connect discovery document (JSON, RFC 8414 / OpenID Discovery 1.0).
     Never raises: a body that is not a JSON object has ``parse_error`` set."""
     try:
-        data = loads_json(body)
+        data = parse_untrusted_json(body)
     except ValueError as exc:
         return OpenIdConfiguration(url=url, via=via, address=address, issuer=None, parse_error=f"not JSON: {exc}")
     if not isinstance(data, dict):

@@ -22,7 +22,7 @@ from dataclasses import replace
 from OpenSSL import SSL, crypto
 
 from adfs_readiness.facts import ProbeError, ProbeErrorKind, TlsPeerChain
-from adfs_readiness.net.errors import connect_error
+from adfs_readiness.net.errors import NO_SECURE_RENEGOTIATION, connect_error
 from adfs_readiness.net.policy import NetPolicy
 from adfs_readiness.net.sockets import open_tcp
 from adfs_readiness.probes.certificates import describe_certificate
@@ -81,11 +81,6 @@ TLS_VERSIONS = {
     "TLSv1.2": SSL.TLS1_2_VERSION,
     "TLSv1.3": SSL.TLS1_3_VERSION,
 }
-
-
-#: OpenSSL's reason when a server does not do RFC 5746 secure renegotiation (OpenSSL 3 clients
-#: refuse such servers unless SSL_OP_LEGACY_SERVER_CONNECT is set).
-NO_SECURE_RENEGOTIATION = "unsafe legacy renegotiation disabled"
 
 
 def capture_peer_chain(address: HostPort, server_name: str, timeout: float, *, pin_version: str | None = None,

@@ -46,7 +46,8 @@ _TOOLS = ("setspn", "w32tm", "auditpol.exe", "auditpol", "netsh", "dsacls", "adp
 #: Tool invocations that change something (the rest only read).
 _CHANGING_TOOL_ARGS = {"setspn": ("-s", "-d", "-a", "-u"), "w32tm": ("/config", "/resync"),
                        "auditpol.exe": ("/set",), "auditpol": ("/set",), "adprep": ("/forestprep", "/domainprep"),
-                       "netsh": ("add", "delete", "set"), "certutil": ("-repairstore", "-addstore", "-delstore")}
+                       "netsh": ("add", "delete", "set"), "certutil": ("-repairstore", "-addstore", "-delstore"),
+                       "nltest": ("/dsregdns", "/dsderegdns")}
 
 _HEAD = re.compile(
     r"(?<![\w\-./\\$<])(?:(?P<cmdlet>(?:%s)-[A-Z][A-Za-z0-9]+)|(?P<tool>%s)|(?P<script>\.\\[\w\-]+\.ps1))"
@@ -133,7 +134,8 @@ def _is_changing(line: str) -> bool:
         return head.split("-", 1)[0] in _CHANGING_VERBS
     args = line.lower().split()[1:]
     wanted = _CHANGING_TOOL_ARGS.get(head.lower(), ())
-    return any(a in wanted for a in args)
+    # "/dsderegdns:dc2.contoso.com": the switch is what comes before its ":" value.
+    return any(a in wanted or a.split(":", 1)[0] in wanted for a in args)
 
 
 def _read_command(text: str, head: re.Match[str]) -> tuple[str, int, str]:

@@ -4,12 +4,14 @@ A finding's evidence is free-form JSON from its check. The report shows a few of
 labelled key facts (what an admin reads first: the certificate's subject, thumbprint and expiry,
 how many objects have the problem, the name looked up) and the whole tree behind a toggle. Both are
 bounded, so a check that returns ten thousand rows cannot make the page unreadable or huge: long
-lists and tables show their first rows and say how many more the JSON and CSV reports hold.
+lists and tables show their first rows and say how many more there are, and how many of them the
+JSON report holds (a list the engine already cut for the reports is counted in full).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -54,7 +56,10 @@ class Node:
     (``columns`` and ``rows`` of nodes), "text" (``text``, and ``short`` when it is shortened;
     ``lead`` / ``core`` / ``trail`` when it starts or ends with white space, which a browser would
     not show: the white space is drawn as visible marks, the value itself is unchanged), "bool",
-    "none", "number". ``more`` counts list items or table rows left out (see :data:`MAX_ROWS`).
+    "none", "number". ``more`` counts list items or table rows left out (see :data:`MAX_ROWS`);
+    ``report_keeps`` is set when the list was already cut for the reports (the engine bounds a
+    long list to ``limits.max_report_rows`` entries and a last string counting the rest): how
+    many entries the JSON report itself holds, ``more`` then counting against the whole list.
     """
 
     kind: str
@@ -67,6 +72,20 @@ class Node:
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[Any, ...], ...] = field(default=())
     more: int = 0
+    report_keeps: int = 0
+
+
+#: The last entry engine/bounds.py puts in a list it cut for the reports.
+_BOUND_MARKER = re.compile(r"^… (?P<hidden>[\d,]+) more not shown \((?P<total>[\d,]+) in all\)$")
+
+
+def _cut_for_report(value: list[Any]) -> tuple[list[Any], int, int]:
+    """(the real entries, the whole list's length, how many the report kept: 0 when not cut)."""
+    last = value[-1] if value else None
+    match = _BOUND_MARKER.match(last) if isinstance(last, str) else None
+    if match is None:
+        return value, len(value), 0
+    return value[:-1], int(match.group("total").replace(",", "")), len(value) - 1
 
 
 def node(value: Any, depth: int = 0, max_rows: int = MAX_ROWS, max_depth: int = _MAX_DEPTH) -> Node:
@@ -85,14 +104,17 @@ def node(value: Any, depth: int = 0, max_rows: int = MAX_ROWS, max_depth: int = 
     if isinstance(value, dict):
         return Node("map", items=tuple((str(k), node(v, depth + 1, max_rows, max_depth)) for k, v in value.items()))
     if isinstance(value, list):
-        shown, more = value[:max_rows], max(0, len(value) - max_rows)
+        entries, total, kept = _cut_for_report(value)
+        shown = entries[:max_rows]
+        more = max(0, total - len(shown))
         if shown and all(isinstance(v, dict) and v and _all_scalar(v) for v in shown):
             columns: dict[str, None] = {}
             for row in shown:
                 columns.update(dict.fromkeys(row))
-            return Node("table", columns=tuple(columns), more=more,
+            return Node("table", columns=tuple(columns), more=more, report_keeps=kept,
                         rows=tuple(tuple(node(row.get(c), depth + 1, max_rows, max_depth) for c in columns) for row in shown))
-        return Node("list", items=tuple(node(v, depth + 1, max_rows, max_depth) for v in shown), more=more)
+        return Node("list", items=tuple(node(v, depth + 1, max_rows, max_depth) for v in shown), more=more,
+                    report_keeps=kept)
     return _text_node(str(value))
 
 

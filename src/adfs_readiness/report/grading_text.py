@@ -9,11 +9,11 @@ object (schema 1.1 and later) or, for an older report, by grading its findings a
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping
 
+from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
 from adfs_readiness.grading import SEVERITY_WEIGHTS, STATUS_PENALTY, grade, letter_for
 from adfs_readiness.model import Area, Finding, Severity, Status
 from adfs_readiness.text import terminal_safe
@@ -65,8 +65,9 @@ def load_report(path: Path) -> Mapping[str, Any]:
     if len(data) > MAX_REPORT_BYTES:
         raise ReportFileError(f"{path} is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB: not a report")
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # A report file may come from anywhere: the one untrusted-JSON reader, with its bounds.
+        doc = parse_untrusted_json(data, max_items=MAX_REPORT_BYTES // 100, items_setting="the report's size")
+    except UntrustedJsonError as exc:
         raise ReportFileError(f"{path} is not JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise ReportFileError(f"{path} is not an adfs-readiness JSON report (no findings list)")
