@@ -34,7 +34,13 @@ def test_the_history_line_says_where_the_option_goes_and_both_forms_parse(tmp_pa
     said = " ".join(README.splitlines()[line:line + 2])
     forms = re.findall(r"\((history --history PATH list), or (history list --history PATH)\)", said)
     assert forms, said
-    history = str(tmp_path / "h.sqlite3")
+    from report_samples import FS, sample_result
+
+    from adfs_readiness.history import History
+
+    history = tmp_path / "h.sqlite3"
+    with History(history) as h:
+        h.record(sample_result())
     for form in forms[0]:
-        assert main(form.replace("PATH", history).split() + ["--json"]) == 0, form
-        assert capsys.readouterr().out.strip() == "[]"
+        assert main(form.replace("PATH", str(history)).split() + ["--json"]) == 0, form
+        assert '"target": "%s"' % FS in capsys.readouterr().out
