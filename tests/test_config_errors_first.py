@@ -148,7 +148,7 @@ def test_metadata_in_the_file_and_a_folder_are_refused_too(tmp_path, capsys):
     err = capsys.readouterr().err
     assert (f"federation.metadata = 'saved/FederationMetadata.xml': expected an existing federation metadata "
             f"file (FederationMetadata.xml) or an https:// URL; no such file: {tmp_path / 'saved'}") in err
-    assert f"directory.ca_bundle = 'missing-ca.pem': expected an existing PEM file of CA certificates; no such file" in err
+    assert "directory.ca_bundle = 'missing-ca.pem': expected an existing PEM file of CA certificates; no such file" in err
     assert main(["check", "--metadata", str(tmp_path), "-q"]) == 3
     assert f"it is a folder: {tmp_path}" in capsys.readouterr().err
     # A URL is still a URL (fetched by the run, not looked up as a file).

@@ -30,7 +30,7 @@ def test_two_setup_commands_and_ci_runs_the_test_one():
 def test_the_history_line_says_where_the_option_goes_and_both_forms_parse(tmp_path, capsys):
     from adfs_readiness.cli import main
 
-    line = next(i for i, l in enumerate(README.splitlines()) if l.startswith("adfs-readiness history list"))
+    line = next(i for i, text in enumerate(README.splitlines()) if text.startswith("adfs-readiness history list"))
     said = " ".join(README.splitlines()[line:line + 2])
     forms = re.findall(r"\((history --history PATH list), or (history list --history PATH)\)", said)
     assert forms, said

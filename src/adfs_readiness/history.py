@@ -293,8 +293,9 @@ def changes_between(previous: RunRecord, findings: Iterable[Mapping[str, Any]],
     Changed: not passing in both, with another status. A check whose finding moved between no
     target (service-wide) and per-target findings (per domain) compares its worst status over
     the targets only before with the worst over those only now: it is not "resolved" because it
-    now names its target (a replaced certificate, a target named both times, stays per target). A check that did not pass before and did not run now
-    (skipped, out of scope) is ``not_checked``, never resolved. Certificates: those in both runs
+    now names its target (a replaced certificate, a target named both times, stays per target).
+    A check that did not pass before and did not run now (skipped, out of scope) is
+    ``not_checked``, never resolved. Certificates: those in both runs
     (same purpose and thumbprint) whose days left went down, soonest expiry first.
     """
     before: dict[str, dict[Any, Mapping[str, Any]]] = {}
