@@ -15,7 +15,6 @@ values (0, the maximum int64) lie outside that range and stay as they are.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
