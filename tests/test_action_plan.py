@@ -143,6 +143,23 @@ def test_a_fix_that_only_reads_is_offered_as_a_check_and_one_that_changes_as_run
     assert (changes.lines, changes.changing) == (("Update-AdfsCertificate -CertificateType Token-Signing",), True)
 
 
+@pytest.mark.parametrize(("command", "changing"), [
+    # directory.upn-routable's exact command reads the users and writes their UPNs in one pipeline:
+    # offered as a read-only CHECK before, it must be RUN.
+    ("Get-ADUser -SearchBase 'OU=Lab,DC=contoso,DC=test' -Filter 'UserPrincipalName -like \"*@contoso.local\"' | "
+     "ForEach-Object { Set-ADUser -Identity $_ -UserPrincipalName ($_.UserPrincipalName -replace "
+     "'@contoso\\.local$', '@contoso.test') }", True),
+    ("Get-ADUser -Filter * | Remove-ADUser", True),
+    ("Invoke-Command -ComputerName (Get-ADDomainController -Filter *).HostName -ScriptBlock { nltest /dsregdns }", True),
+    ("Get-ADUser -Filter * | Select-Object UserPrincipalName", False),
+    ("Get-AdfsProperties | Format-List HostName, HttpsPort", False),
+    ("setspn -Q HOST/sts.contoso.com", False),
+])
+def test_a_command_that_writes_anywhere_in_its_pipeline_is_run_not_check(command, changing):
+    (script,) = commands_of("", {"commands": [command]})
+    assert script.changing is changing
+
+
 def test_short_fix_is_the_first_clause_never_cut_mid_word():
     assert short_fix("Give each listed object a unique UPN; Entra Connect cannot sync duplicates.") == (
         "Give each listed object a unique UPN; Entra Connect cannot sync duplicates")

@@ -129,10 +129,20 @@ def _only_joiner(text: str) -> bool:
 
 
 def _is_changing(line: str) -> bool:
-    head = line.split(None, 1)[0] if line.strip() else ""
+    """True when any command of ``line`` changes something: not only its first word but every cmdlet
+    and tool it runs, after a pipe or inside a script block ("Get-ADUser ... | ForEach-Object {
+    Set-ADUser ... }" writes, and must not be offered as a read-only check)."""
+    return any(_invocation_changes(line[match.start():]) for match in _HEAD.finditer(line))
+
+
+def _invocation_changes(command: str) -> bool:
+    """Whether the cmdlet or tool ``command`` starts with changes something (its arguments up to
+    the next pipe, ";" or script-block brace)."""
+    own = re.split(r"[|;{}]", command, maxsplit=1)[0]
+    head = own.split(None, 1)[0] if own.strip() else ""
     if "-" in head and not head.lower().startswith(tuple(_TOOLS)):
         return head.split("-", 1)[0] in _CHANGING_VERBS
-    args = line.lower().split()[1:]
+    args = own.lower().split()[1:]
     wanted = _CHANGING_TOOL_ARGS.get(head.lower(), ())
     # "/dsderegdns:dc2.contoso.com": the switch is what comes before its ":" value.
     return any(a in wanted or a.split(":", 1)[0] in wanted for a in args)
