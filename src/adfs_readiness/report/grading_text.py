@@ -89,7 +89,11 @@ def grading_explanation_text(doc: Mapping[str, Any]) -> str:
         lines.append(f"Cap at {cap.get('letter')} {state}: {cap.get('rule')} ({ids})")
     points = explained.get("points_lost") or []
     if points:
-        total = sum(float(p.get("points") or 0) for p in points)
+        # One figure everywhere: the report's own total (its unrounded rows summed, rounded once);
+        # a report older than points_lost_total only has the rows rounded to 0.01 to sum.
+        given = explained.get("points_lost_total")
+        total = float(given) if isinstance(given, (int, float)) and not isinstance(given, bool) else round(
+            sum(float(p.get("points") or 0) for p in points), 1)
         lines += ["", f"Points lost ({total:.1f} in all), largest first:"]
         for p in points:
             target = f" ({p.get('target')})" if p.get("target") else ""

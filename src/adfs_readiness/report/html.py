@@ -262,7 +262,7 @@ def _grade_view(result: RunResult, anchors: Mapping[int, str]) -> dict[str, Any]
     return {
         "score": max(0, min(100, int(result.grade.score))), "letter": result.grade.letter,
         "score_letter": explanation.score_letter,
-        "lost": f"{sum(p.points for p in explanation.points_lost):.1f}",
+        "lost": f"{explanation.total_points_lost:.1f}",
         "rows": rows, "rest_count": len(rest), "rest_points": f"{sum(p.points for p in rest):.1f}",
         "caps": [{"letter": c.letter, "rule": c.rule, "check_ids": list(c.check_ids), "applied": c.applied}
                  for c in explanation.caps],

@@ -1,0 +1,73 @@
+"""What a newcomer found reading the reports end to end: one total of the points lost in every
+output, grade caps and command lines in the text summary that read and paste right, action-plan
+commands without an empty argument, dates in evidence shown readably, the facts section's titles."""
+
+from __future__ import annotations
+
+import json
+
+import lxml.html
+from report_samples import finding, sample_result
+
+from adfs_readiness.grading import grade
+from adfs_readiness.model import Severity, Status
+from adfs_readiness.report import render_html, render_text
+from adfs_readiness.report.grading_text import grading_explanation_text
+from adfs_readiness.report.json_report import render_json
+
+
+def _graded(findings):
+    return sample_result(findings=findings, grade=grade(findings))
+
+
+# --- 2: one total of the points lost -------------------------------------------------------------
+
+def test_the_points_lost_total_is_one_figure_in_html_json_and_explain() -> None:
+    # One high check passes, two low checks and a three-target medium check warn: the rows are
+    # 2.27 + 2.27 + 6.06 x 3 (+ rounding) = 22.727...; summing the rows rounded to 0.01 gives
+    # 22.75, which prints as 22.8. Summing unrounded and rounding once gives 22.7 everywhere.
+    findings = ([finding("metadata.p0", Status.PASS, "ok", severity=Severity.HIGH)]
+                + [finding(f"metadata.w{i}", Status.WARN, "w", severity=Severity.LOW, target=f"t{i}")
+                   for i in range(2)]
+                + [finding("metadata.x", Status.WARN, "w", severity=Severity.MEDIUM, target=f"x{j}")
+                   for j in range(3)])
+    result = _graded(findings)
+    explained = result.grade.explanation
+    assert explained is not None
+    assert round(sum(round(p.points, 2) for p in explained.points_lost), 1) == 22.8  # the drift this fixes
+    assert explained.total_points_lost == 22.7
+    doc = json.loads(render_json(result))
+    assert doc["grading"]["points_lost_total"] == 22.7
+    why = lxml.html.document_fromstring(render_html(result)).get_element_by_id("why").text_content()
+    assert "The findings below cost 22.7 points" in " ".join(why.split())
+    assert "Points lost (22.7 in all)" in grading_explanation_text(doc)
+    # An older report (rows only) still sums to one figure, rounded once.
+    del doc["grading"]["points_lost_total"]
+    assert "Points lost (22.8 in all)" in grading_explanation_text(doc)
+
+
+# --- 3: the text summary ------------------------------------------------------------------------
+
+def test_a_cap_over_several_checks_says_and_n_more_not_plus_n() -> None:
+    findings = [finding("directory.upn-routable", Status.FAIL, "bad suffix", severity=Severity.HIGH),
+                finding("directory.spn", Status.FAIL, "duplicate SPN", severity=Severity.HIGH)] + [
+        finding(f"metadata.ok{i}", Status.PASS, "ok", severity=Severity.CRITICAL) for i in range(20)]
+    text = render_text(_graded(findings), width=140)
+    assert "capped at C: a failed high or critical check (directory.upn-routable and 1 more)" in text
+    assert "+1" not in text
+
+
+def test_a_long_command_is_never_wrapped_so_it_pastes_as_one_command() -> None:
+    export = ("Export-PfxCertificate -Cert Cert:\\LocalMachine\\My\\3F2A9C0D5E7B41A6C8D9E0F1A2B3C4D5E6F70819 "
+              "-FilePath ssl.pfx -Password (Read-Host -AsSecureString) -ChainOption BuildChain")
+    cert = finding("tls.certificate-chain", Status.FAIL, "The chain is incomplete.", severity=Severity.HIGH,
+                   evidence={"commands": [export, "certutil -dump ssl.pfx"]},
+                   remediation="Export the PFX again with its chain.")
+    for width in (60, 80, 100):
+        lines = render_text(_graded([cert]), width=width).splitlines()
+        commands = [line for line in lines if "Export-PfxCertificate" in line or "-FilePath" in line]
+        # One line, the whole command, indented under the prose; nothing continues on the next line.
+        assert len(commands) == 1 and commands[0].strip() == export, width
+        indent = commands[0][:commands[0].index("Export")]
+        assert indent.strip() == "" and len(indent) >= 8
+        assert lines[lines.index(commands[0]) + 1] == indent + "certutil -dump ssl.pfx"
