@@ -71,3 +71,33 @@ def test_a_long_command_is_never_wrapped_so_it_pastes_as_one_command() -> None:
         indent = commands[0][:commands[0].index("Export")]
         assert indent.strip() == "" and len(indent) >= 8
         assert lines[lines.index(commands[0]) + 1] == indent + "certutil -dump ssl.pfx"
+
+
+# --- 7: one computation of days left ------------------------------------------------------------
+
+def test_the_scenario_list_and_the_report_count_the_same_days_left() -> None:
+    """The scenario list says "primary 18 days left": the lab's certificate has 18 whole days left
+    as the checks count them (``api.days_left``), also a few minutes after the lab was built (the
+    run's clock is a little later than the lab's)."""
+    import re
+    from datetime import timedelta
+
+    from conftest import FIXED_NOW
+
+    from adfs_readiness.api import days_left
+    from adfs_readiness.lab.pki import LabPki
+    from adfs_readiness.lab.scenarios import SCENARIOS, build_material
+
+    pki = LabPki(FIXED_NOW)
+    for name in ("demo", "token-signing-expired", "rollover", "tls-expired", "tls-expiring",
+                 "token-decrypting-expiring"):
+        scenario = SCENARIOS[name]
+        material = build_material(scenario, pki, "sts.contoso.test")
+        for run_at in (FIXED_NOW, FIXED_NOW + timedelta(seconds=20), FIXED_NOW + timedelta(hours=11)):
+            def left(cert):
+                return days_left(cert.cert.not_valid_after_utc, run_at)
+            assert left(material.token_signing[0]) == int(scenario.token_signing_days_left), (name, run_at)
+            assert left(material.token_decrypting[0]) == int(scenario.token_decrypting_days_left), (name, run_at)
+            assert left(material.tls) == int(scenario.tls_days_left), (name, run_at)
+    said = re.search(r"primary (\d+) days left", SCENARIOS["demo"].description)
+    assert said and int(said.group(1)) == SCENARIOS["demo"].token_signing_days_left == 18
