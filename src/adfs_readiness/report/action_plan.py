@@ -130,7 +130,12 @@ def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
     days_left = 0 if status is not Status.WARN else days
     affected = _affected(findings)
     if status is Status.ERROR:
-        what = f"Not determined: {first.summary} Remove the cause and run the check again."
+        # A check that knows what would let it decide (a missing password, ...) says so in its
+        # evidence's ``to_determine``; otherwise the general advice.
+        step = first.evidence.get("to_determine")
+        step = step if isinstance(step, str) and step.strip() else "Remove the cause and run the check again."
+        summary = first.summary.removeprefix("Not determined: ")
+        what = f"Not determined: {summary} {step}"
         script = None
     else:
         script = fix_script(first.remediation, first.evidence)
