@@ -94,10 +94,9 @@ def test_the_scenario_list_and_the_report_count_the_same_days_left() -> None:
         scenario = SCENARIOS[name]
         material = build_material(scenario, pki, "sts.contoso.test")
         for run_at in (FIXED_NOW, FIXED_NOW + timedelta(seconds=20), FIXED_NOW + timedelta(hours=11)):
-            def left(cert):
-                return days_left(cert.cert.not_valid_after_utc, run_at)
-            assert left(material.token_signing[0]) == int(scenario.token_signing_days_left), (name, run_at)
-            assert left(material.token_decrypting[0]) == int(scenario.token_decrypting_days_left), (name, run_at)
-            assert left(material.tls) == int(scenario.tls_days_left), (name, run_at)
+            counted = [days_left(c.cert.not_valid_after_utc, run_at)
+                       for c in (material.token_signing[0], material.token_decrypting[0], material.tls)]
+            assert counted == [int(scenario.token_signing_days_left), int(scenario.token_decrypting_days_left),
+                               int(scenario.tls_days_left)], (name, run_at)
     said = re.search(r"primary (\d+) days left", SCENARIOS["demo"].description)
     assert said and int(said.group(1)) == SCENARIOS["demo"].token_signing_days_left == 18
