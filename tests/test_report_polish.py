@@ -100,3 +100,40 @@ def test_the_scenario_list_and_the_report_count_the_same_days_left() -> None:
                                int(scenario.tls_days_left)], (name, run_at)
     said = re.search(r"primary (\d+) days left", SCENARIOS["demo"].description)
     assert said and int(said.group(1)) == SCENARIOS["demo"].token_signing_days_left == 18
+
+
+# --- 6: no command with an empty argument ----------------------------------------------------------
+
+def plan_commands(result) -> list[tuple[str, str]]:
+    """(check id, command line) of every command of ``result``'s action plan."""
+    from adfs_readiness.report.action_plan import action_plan
+
+    return [(a.finding.check_id, line) for a in action_plan(result) if a.script for line in a.script.lines]
+
+
+def test_no_action_plan_command_of_a_corpus_metadata_file_has_an_empty_argument(tmp_path, capsys) -> None:
+    """Every real metadata file of the corpus, judged as a file: each command of its action plan
+    names every argument (the known service name or a placeholder saying what to put there)."""
+    import csv
+    from pathlib import Path
+
+    from adfs_readiness.cli import main
+    from adfs_readiness.report._commands import empty_arguments
+
+    seen: dict[str, list[str]] = {}
+    for path in sorted((Path(__file__).parent / "corpus" / "metadata").glob("*.xml")):
+        plan = tmp_path / f"{path.stem}.csv"
+        main(["check", "--metadata", str(path), "--as-of", "2026-11-30", "--no-history", "-q",
+              "--action-plan", str(plan)])
+        for row in csv.DictReader(plan.open(encoding="utf-8")):
+            for line in filter(None, row["command"].split("\n")):
+                assert empty_arguments(line) == [] and "<fs>" not in line, (path.name, row["check_id"], line)
+                seen.setdefault(row["check_id"], []).append(line)
+    capsys.readouterr()
+    # The newcomer's case: HostName with the service name the metadata names, or a placeholder
+    # (an address or a non-URL entityID names no service), never bare.
+    host_names = [line for line in seen["metadata.endpoints"] + seen["dns.fs-name-routable"] if "-HostName" in line]
+    assert host_names and all(not line.endswith("-HostName") for line in host_names)
+    assert "Set-AdfsProperties -HostName <federation service name>" in seen["dns.fs-name-routable"]
+    assert "Set-AdfsProperties -HostName idp.msidlab13.com" in seen["metadata.endpoints"]
+    assert not any("192.168.1.247" in line for line in host_names)

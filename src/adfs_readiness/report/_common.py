@@ -98,6 +98,12 @@ def metadata_run(result: RunResult) -> tuple[str, str | None] | None:
     return str(metadata.get("source_kind") or ""), entity_id
 
 
+def service_host(entity_id: str) -> str | None:
+    """The host of an entityID / URL (``http://fs.contoso.com/adfs/services/trust`` ->
+    ``fs.contoso.com``), None when it has none."""
+    return _host(entity_id)
+
+
 def _host(uri: str) -> str | None:
     try:
         host = urlsplit(uri.strip()).hostname

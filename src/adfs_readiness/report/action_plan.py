@@ -22,6 +22,7 @@ not judge them.
 from __future__ import annotations
 
 import csv
+import ipaddress
 import math
 import re
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from typing import Any, Iterable, Mapping
 
 from adfs_readiness.model import Finding, RunResult, Severity, Status
 from adfs_readiness.report._commands import CommandScript, fix_script
-from adfs_readiness.report._common import run_now, utc
+from adfs_readiness.report._common import metadata_run, run_now, service_host, utc
 from adfs_readiness.text import csv_cell
 
 __all__ = ["Action", "ACTION_PLAN_COLUMNS", "action_plan", "render_action_plan_csv", "short_fix"]
@@ -110,13 +111,38 @@ def action_plan(result: RunResult) -> tuple[Action, ...]:
     for index, f in enumerate(result.findings):
         if Status(f.status) in _STATUS_RANK and f.suppression is None:
             groups.setdefault((f.check_id, Status(f.status).value, f.remediation), []).append((index, f))
-    drafts = [_draft(members, today) for members in groups.values()]
+    name = _known_service_name(result)
+    drafts = [_draft(members, today, name) for members in groups.values()]
     drafts.sort(key=lambda d: d["key"])
     return tuple(Action(priority=n, **{k: v for k, v in d.items() if k != "key"})
                  for n, d in enumerate(drafts, start=1))
 
 
-def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
+#: What a remediation text's ``<fs>`` becomes when the run knows no federation service name.
+SERVICE_NAME_PLACEHOLDER = "<federation service name>"
+
+
+def _known_service_name(result: RunResult) -> str | None:
+    """The federation service name the run knows for a command's ``<fs>``: a metadata run's
+    entityID host (the engine already put a configured name into the texts), else None."""
+    run = metadata_run(result)
+    if run is None or run[1] is None:
+        return None
+    host = service_host(run[1])
+    try:
+        ipaddress.ip_address(host or "")
+    except ValueError:
+        return host
+    return None  # an address is no federation service name (dns.fs-name-routable says so)
+
+
+def _named(text: str, name: str | None) -> str:
+    """``text`` with ``<fs>`` replaced by the known service name, else by a placeholder that says
+    what it stands for: a command never carries a cryptic or empty argument."""
+    return text.replace("<fs>", name or SERVICE_NAME_PLACEHOLDER)
+
+
+def _draft(members: list[tuple[int, Finding]], today: date, name: str | None = None) -> dict[str, Any]:
     findings = tuple(f for _, f in members)
     first = findings[0]
     status = Status(first.status)
@@ -139,7 +165,9 @@ def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
         script = None
     else:
         script = fix_script(first.remediation, first.evidence)
-        what = short_fix(first.remediation)
+        if script is not None:
+            script = CommandScript(tuple(_named(line, name) for line in script.lines), script.changing)
+        what = _named(short_fix(first.remediation), name)
         if script is not None and what.rstrip("…").strip() in script.text:
             what = ""  # the fix is the command itself: say it once
     key = (tier_rank, math.inf if days_left is None else days_left,
@@ -147,7 +175,7 @@ def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
            _STATUS_RANK[status], members[0][0])
     return {
         "tier": tier, "findings": findings, "indexes": tuple(i for i, _ in members), "what": what,
-        "remediation": first.remediation, "script": script, "affected": affected, "days_left": days_left,
+        "remediation": _named(first.remediation, name), "script": script, "affected": affected, "days_left": days_left,
         "due": None if days_left is None else today + timedelta(days=days_left), "key": key,
     }
 
