@@ -137,3 +137,47 @@ def test_no_action_plan_command_of_a_corpus_metadata_file_has_an_empty_argument(
     assert "Set-AdfsProperties -HostName <federation service name>" in seen["dns.fs-name-routable"]
     assert "Set-AdfsProperties -HostName idp.msidlab13.com" in seen["metadata.endpoints"]
     assert not any("192.168.1.247" in line for line in host_names)
+
+
+# --- 8: the facts section and dates ---------------------------------------------------------------
+
+def test_facts_have_titles_in_words_and_empty_ones_are_left_out() -> None:
+    facts = {
+        "metadata": {"source": "https://sts.contoso.test/FederationMetadata/2007-06/FederationMetadata.xml"},
+        "entra_mfa_client": {"configured": True, "found": True, "key_credentials": [{"key_id": "b848"}]},
+        # No certificate file was given: every field empty.
+        "certificate_file": {"path": None, "file_format": None, "certificates": [], "private_key_present": False,
+                             "verifications": [], "error": None, "problems": []},
+        # A source that was not configured.
+        "sign_in": {"configured": False, "upn": None},
+        "plugin.thing_seen": {"value": 3},
+    }
+    tree = lxml.html.document_fromstring(render_html(sample_result(facts=facts)))
+    summaries = [d.find("summary") for d in tree.get_element_by_id("facts").xpath("./details")]
+    assert [" ".join(s.text_content().split()) for s in summaries] == [
+        "Federation metadata metadata", "Entra ID: the MFA client's certificates (Azure MFA adapter) entra_mfa_client",
+        "Plugin thing seen plugin.thing_seen", "Run details"]
+    # The JSON key is there for whoever looks it up in the JSON report, muted after the title.
+    assert summaries[0].find_class("fact-key")[0].text_content() == "metadata"
+
+
+def test_dates_in_evidence_and_summaries_read_as_dates_in_html_and_text_and_stay_raw_in_json() -> None:
+    raw = "2026-09-21T01:57:27.827015+00:00"
+    update = finding("adfs.update-age", Status.WARN, f"newest update KB5036896 installed on {raw}.",
+                     evidence={"server": "adfs1.corp.contoso.test", "installed_on": raw,
+                               "collected_at": "2026-12-05T02:24:34.309796+00:00",
+                               "updates": [{"kb": "KB5036896", "installed_on": raw}]})
+    result = _graded([update])
+    page = render_html(result)
+    card = lxml.html.document_fromstring(page).find_class("finding")[0]
+    facts = {dt.text_content(): dd.text_content() for dt, dd in zip(card.xpath(".//dl[@class='kf']//dt"),
+                                                                    card.xpath(".//dl[@class='kf']//dd"))}
+    assert facts["Installed on"] == "2026-09-21 01:57 UTC"
+    assert facts["Collected at"] == "2026-12-05 02:24 UTC"
+    assert "installed on 2026-09-21 01:57 UTC." in card.find_class("f-summary")[0].text_content()
+    raw_evidence = card.find_class("raw")[0].text_content()
+    assert "2026-09-21 01:57 UTC" in raw_evidence and raw not in page
+    text = render_text(result, verbose=True, width=140)
+    assert "installed on 2026-09-21 01:57 UTC." in text and raw not in text
+    doc = json.loads(render_json(result))
+    assert doc["findings"][0]["evidence"]["installed_on"] == raw and raw in doc["findings"][0]["summary"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from adfs_readiness.model import STATUS_ORDER, Area, Finding, RunResult, Severity, Status
 from adfs_readiness.report._commands import fix_script
-from adfs_readiness.report._common import finding_sort_key, status_counts
+from adfs_readiness.report._common import finding_sort_key, readable_dates, status_counts
 from adfs_readiness.report._html_evidence import key_facts, key_table, node
 
 __all__ = ["FULL_ENTRIES", "LISTED_ENTRIES", "STATUS_TEXT", "areas_view", "is_web_url"]
@@ -85,11 +85,11 @@ def _cards(area: Area, members: list[tuple[int, Finding]], anchors: dict[int, st
             entry_anchor = anchor if n == 0 else f"finding-{index}"
             anchors[index] = entry_anchor if n < FULL_ENTRIES + LISTED_ENTRIES else anchor
             if n < FULL_ENTRIES:
-                entries.append({"anchor": entry_anchor, "target": f.target, "summary": f.summary,
+                entries.append({"anchor": entry_anchor, "target": f.target, "summary": readable_dates(f.summary),
                                 "facts": key_facts(f.evidence), "table": key_table(f.evidence),
                                 "evidence": node(dict(f.evidence)) if f.evidence else None,
                                 "suppression": _suppression(f)})
-        listed = [{"anchor": f"finding-{index}", "target": f.target, "summary": f.summary}
+        listed = [{"anchor": f"finding-{index}", "target": f.target, "summary": readable_dates(f.summary)}
                   for index, f in group[FULL_ENTRIES:FULL_ENTRIES + LISTED_ENTRIES]]
         status = Status(first.status)
         # A command is offered for a problem to fix; an "info" finding's text is a note, and an
@@ -124,8 +124,8 @@ def _passed_rows(area: Area, members: list[tuple[int, Finding]], anchors: dict[i
             "anchor": anchor, "area": area.value, "check_id": check_id, "title": first.title,
             "severity": Severity(first.severity).value, "count": len(group),
             "targets": targets[:_ROW_TARGETS], "more_targets": max(0, len(targets) - _ROW_TARGETS),
-            "summary": first.summary if len(summaries) == 1 else None,
-            "details": [{"target": f.target, "summary": f.summary} for _, f in group[:_ROW_DETAILS]],
+            "summary": readable_dates(first.summary) if len(summaries) == 1 else None,
+            "details": [{"target": f.target, "summary": readable_dates(f.summary)} for _, f in group[:_ROW_DETAILS]],
             "more_details": max(0, len(group) - _ROW_DETAILS),
             "evidence": node(dict(first.evidence)) if first.evidence else None,
             "references": [{"title": r.title, "url": r.url, "linkable": is_web_url(r.url)} for r in first.references],

@@ -34,6 +34,7 @@ from adfs_readiness.report._common import (
     duration_seconds,
     findings_by_area,
     human_utc,
+    readable_dates,
     sort_findings,
     status_counts,
     tool_version,
@@ -191,7 +192,7 @@ def _fix_first(console: Console, plan: tuple[Action, ...], *, limit: int | None)
         if action.tier == "blocker":
             head.append(" · BLOCKS SSO", style="bold red")
         if action.what:
-            head.append("\n" + terminal_safe(action.what))
+            head.append("\n" + terminal_safe(readable_dates(action.what)))
         if action.script is not None:
             head.append(":" if action.what and not action.what.endswith("…") else "")
         grid.add_row(f"{action.priority}", Text(status.value.upper(), style=_STATUS_STYLE[status]), head)
@@ -317,7 +318,7 @@ def _reasons(console: Console, result: RunResult) -> None:
         # Markup built here, with every outside value escaped: a directory value like "[/]"
         # must print as written, not close a style or raise MarkupError.
         line = Text.from_markup(
-            f"[{style}]{escape(terminal_safe(label))}[/{style}]{check}: {escape(terminal_safe(reason.summary))}"
+            f"[{style}]{escape(terminal_safe(label))}[/{style}]{check}: {escape(terminal_safe(readable_dates(reason.summary)))}"
             f"{target}",
             emoji=False,
         )
@@ -349,7 +350,7 @@ def _since_last_run(console: Console, result: RunResult) -> None:
             text.append(f" {c.before.value if c.before else 'absent'} -> {c.after.value if c.after else 'absent'}")
             if c.target:
                 text.append(f" ({terminal_safe(c.target)})", style="dim")
-            text.append(f": {terminal_safe(c.summary)}")
+            text.append(f": {terminal_safe(readable_dates(c.summary))}")
             grid.add_row(" -", text)
     for cert in changes.certificates:
         text = Text("closer  ", style="yellow")
@@ -399,7 +400,7 @@ def _area(
         status_cell = Text(status.value.upper(), style=_STATUS_STYLE[status])
         if finding.blocker:
             status_cell.append("\n" + _BLOCKS, style="bold red")
-        summary = Text(terminal_safe(finding.summary))
+        summary = Text(terminal_safe(readable_dates(finding.summary)))
         if finding.suppression is not None:
             # Accepted risks stay visible, marked, with who accepted them and until when.
             status_cell.append("\nSUPPRESSED", style="dim")
