@@ -181,3 +181,28 @@ def test_dates_in_evidence_and_summaries_read_as_dates_in_html_and_text_and_stay
     assert "installed on 2026-09-21 01:57 UTC." in text and raw not in text
     doc = json.loads(render_json(result))
     assert doc["findings"][0]["evidence"]["installed_on"] == raw and raw in doc["findings"][0]["summary"]
+
+
+# --- 4: the README says when a blocker check blocks ----------------------------------------------
+
+def test_readme_says_when_a_blocker_check_blocks_and_its_table_is_honest() -> None:
+    import re
+    from pathlib import Path
+
+    from adfs_readiness.engine.registry import discover_checks
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    cells = dict(re.findall(r"^\| `([a-z0-9.-]+)` \| ([^|]*) \|", readme, re.M))
+    assert "| id | can block SSO | what it judges |" in readme and "blocks SSO when failing" not in readme
+    registry = discover_checks()
+    for check in registry.checks:
+        cell = cells[check.id].strip()
+        if check.meta.blocker:
+            assert cell, check.id  # a blocker check says it can block (and when, if it decides per finding)
+    # The demo's case: a failed directory.upn-routable below the threshold does not block.
+    assert "upn_blocking_percent" in cells["directory.upn-routable"]
+    assert cells["token-signing.expiry"].startswith("when")
+    grading = readme[readme.index("### How the grade is made"):readme.index("## Configuration reference")]
+    flat = " ".join(grading.split())
+    assert "A failed blocker makes the verdict NOT_READY" not in flat
+    assert "Whether a failure blocks is decided per finding" in flat and "not blocking here" in flat
