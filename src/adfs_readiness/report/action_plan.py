@@ -35,7 +35,7 @@ from adfs_readiness.report._commands import CommandScript, fix_script
 from adfs_readiness.report._common import metadata_run, run_now, service_host, utc
 from adfs_readiness.text import csv_cell
 
-__all__ = ["Action", "ACTION_PLAN_COLUMNS", "action_plan", "render_action_plan_csv", "short_fix"]
+__all__ = ["Action", "ACTION_PLAN_COLUMNS", "action_plan", "named_fix", "render_action_plan_csv", "short_fix"]
 
 ACTION_PLAN_COLUMNS = ("priority", "check_id", "title", "status", "severity", "blocks_sso", "target",
                        "affected", "what_to_do", "command", "due_date", "summary")
@@ -134,6 +134,17 @@ def _known_service_name(result: RunResult) -> str | None:
     except ValueError:
         return host
     return None  # an address is no federation service name (dns.fs-name-routable says so)
+
+
+def named_fix(result: RunResult, finding: Finding) -> tuple[str, CommandScript | None]:
+    """(remediation, command script) of ``finding`` as the plan shows them: ``<fs>`` named (the
+    run's known federation service name, else a placeholder) — for a report's finding card, so
+    it offers the same command as the plan."""
+    name = _known_service_name(result)
+    script = fix_script(finding.remediation, finding.evidence)
+    if script is not None:
+        script = CommandScript(tuple(_named(line, name) for line in script.lines), script.changing)
+    return _named(finding.remediation, name), script
 
 
 def _named(text: str, name: str | None) -> str:

@@ -147,8 +147,11 @@ def _view(result: RunResult) -> dict[str, Any]:
     script = _resource(_SCRIPT)
     score = max(0, min(100, int(grade.score)))
     circumference = 2 * math.pi * _GAUGE_RADIUS
-    areas, anchors = areas_view(result)
     plan = action_plan(result)
+    # The Fix-first item that prints each finding's command (the plan shows the first items).
+    plan_numbers = {index: action.priority for action in plan[:MAX_PLAN_ITEMS] if action.script
+                    for index in action.indexes}
+    areas, anchors = areas_view(result, plan_numbers)
     facts = [{"key": str(k), "title": fact_title(str(k)), "node": node(value, max_rows=FACT_ROWS, max_depth=FACT_DEPTH)}
              for k, value in ((k, jsonable(v)) for k, v in result.facts.items()) if not _empty_fact(value)]
     return {
