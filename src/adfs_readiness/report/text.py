@@ -179,8 +179,8 @@ def _fix_first(console: Console, plan: tuple[Action, ...], *, limit: int | None)
         f = action.finding
         status = Status(f.status)
         grid = Table.grid(padding=(0, 1), pad_edge=True)
-        grid.add_column(justify="right", no_wrap=True, min_width=number_width)
-        grid.add_column(no_wrap=True, min_width=status_width)
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
         grid.add_column(overflow="fold")
         head = Text(terminal_safe(f.check_id), style="bold")
         targets = action.targets
@@ -195,7 +195,9 @@ def _fix_first(console: Console, plan: tuple[Action, ...], *, limit: int | None)
             head.append("\n" + terminal_safe(readable_dates(action.what)))
         if action.script is not None:
             head.append(":" if action.what and not action.what.endswith("…") else "")
-        grid.add_row(f"{action.priority}", Text(status.value.upper(), style=_STATUS_STYLE[status]), head)
+        # Padded here: each action is a grid of its own, and the columns must line up across them.
+        grid.add_row(str(action.priority).rjust(number_width),
+                     Text(status.value.upper().ljust(status_width), style=_STATUS_STYLE[status]), head)
         console.print(grid)
         if action.script is None:
             continue
