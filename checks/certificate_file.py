@@ -59,7 +59,8 @@ def _leaf(ctx: CheckContext) -> tuple[CertificateFile, CertificateInfo] | Outcom
         raise CannotDetermine(f"The certificate file {fact.path} is protected by a password and none was given, "
                               f"so its certificate was not read; see certificate-file.readable.",
                               {"path": fact.path, "format": fact.file_format, "password_given": False,
-                               "to_determine": _GIVE_PASSWORD})
+                               "to_determine": "Give the file's password (certificate-file.readable says how) and "
+                                               "run the check again."})
     if fact.error or fact.leaf is None or not fact.leaf.decodable:
         raise CannotDetermine(f"The certificate file {fact.path} holds no readable certificate "
                               f"({_unreadable_reason(fact)}); see certificate-file.readable.",
