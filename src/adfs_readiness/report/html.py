@@ -161,7 +161,7 @@ def _view(result: RunResult) -> dict[str, Any]:
         "checked": _checked_view(result),
         "started_human": human_utc(result.started_at),
         "started_iso": iso_utc(result.started_at),
-        "judged_as_of": str(result.metadata.get("judged_as_of") or ""),
+        "judged_as_of": readable_dates(str(result.metadata.get("judged_as_of") or "")),
         # Facts replayed from a recording rather than gathered live (the demo lab without Samba).
         "recorded_facts": [str(v) for v in dict(result.metadata.get("recorded_facts") or {}).values()],
         "provenance": result.provenance.line() if result.provenance is not None else "",

@@ -281,7 +281,8 @@ def _header(console: Console, result: RunResult) -> None:
         console.print(Text(terminal_safe(result.provenance.line()), style="bold"))
     as_of = result.metadata.get("judged_as_of")
     if as_of:
-        console.print(Text(f"Judged as of {terminal_safe(as_of)} (a projection: expiry is counted from that date)", style="bold"))
+        console.print(Text(f"Judged as of {terminal_safe(readable_dates(str(as_of)))} (a projection: expiry is "
+                           "counted from that date)", style="bold"))
     for note in dict(result.metadata.get("recorded_facts") or {}).values():
         console.print(Text(f"Recorded facts: {terminal_safe(str(note))}", style="bold"))
     console.print()
