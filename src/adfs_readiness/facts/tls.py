@@ -249,6 +249,9 @@ class CertificateFile:
             intermediates a server would send.
         error: why the file could not be read at all (wrong password, not a certificate, ...).
         problems: what else was wrong (undecodable blocks, ...).
+        password_missing: the file is protected by a password (a PKCS#12 structure that does not
+            open without one, or an encrypted PEM private key) and none was given: what it holds
+            was not determined (the admin's input is missing, not the certificate broken).
     """
 
     path: str | None
@@ -262,6 +265,7 @@ class CertificateFile:
     verifications: tuple[ViewVerification, ...] = ()
     error: str | None = None
     problems: tuple[str, ...] = ()
+    password_missing: bool = False
 
     @property
     def leaf(self) -> CertificateInfo | None:
