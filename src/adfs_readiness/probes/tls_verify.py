@@ -197,7 +197,8 @@ def _verify(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate],
             at: datetime, store: TrustStore, known_roots: frozenset[str], *,
             name_required: bool = True) -> ChainVerification:
     """Verify with cryptography's strict verifier; when it refuses for a reason that is not about
-    trust (the certificate's encoding, which OpenSSL and Windows accept, or — for a path-only
+    trust (the certificate's encoding or a profile extension, which OpenSSL and Windows accept
+    (:func:`_profile_refusal`), or — for a path-only
     verification, ``name_required`` False — a leaf without a subjectAltName), judge the chain as
     OpenSSL-based clients do (:func:`_verify_like_openssl`)."""
     when = at.isoformat()
@@ -217,7 +218,8 @@ def _verify(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate],
         path = verifier.verify(certs[0], list(certs[1:]))
     except verification.VerificationError as exc:
         message = str(exc)
-        strict_only = _encoding_refusal(message, chain) or (not name_required and "no subjectaltname" in message.lower())
+        strict_only = (_encoding_refusal(message, chain) or _profile_refusal(message)
+                       or (not name_required and "no subjectaltname" in message.lower()))
         if strict_only:
             return _verify_like_openssl(chain, certs, name, at, store, known_roots, message, name_required)
         return ChainVerification(False, _classify(message, chain, at, store, known_roots), message, name, when)
@@ -235,6 +237,17 @@ def _encoding_refusal(message: str, chain: Sequence[CertificateInfo]) -> bool:
     text = message.lower()
     return (any(c.encoding_problems for c in chain)
             or "parseerror" in text or "error parsing asn1" in text or "encodeddefault" in text)
+
+
+def _profile_refusal(message: str) -> bool:
+    """True when the strict verifier refused a certificate for an extension its CA/Browser Forum
+    profile requires or forbids ("invalid extension: 2.5.29.35: Certificate is missing required
+    extension": a leaf without authorityKeyIdentifier, a CA certificate without keyUsage, as
+    ``openssl x509 -req`` and some enterprise CAs write them). RFC 5280 4.2.1.1 and 4.2.1.3 ask
+    conforming CAs to write both, but OpenSSL's verifier and Windows' CryptoAPI do not need them
+    to build and trust the path, so trust is judged as those clients judge it (the strict
+    refusal kept in the message), not reported as an untrusted root or an unexplained refusal."""
+    return "invalid extension" in message.lower()
 
 
 def _verify_like_openssl(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate], name: str,
@@ -267,7 +280,7 @@ def _verify_like_openssl(chain: Sequence[CertificateInfo], certs: Sequence[x509.
     # Thumbprints over OpenSSL's own DER: to_cryptography() would warn on a negative serial.
     thumbprints = tuple(hashlib.sha1(crypto.dump_certificate(crypto.FILETYPE_ASN1, c)).hexdigest().upper()  # noqa: S324
                         for c in path)
-    return ChainVerification(True, None, f"verified by OpenSSL; strict DER verifiers refuse it: {strict_message}",
+    return ChainVerification(True, None, f"verified by OpenSSL; strict verifiers refuse it: {strict_message}",
                              name, when, thumbprints, verifier="openssl")
 
 
