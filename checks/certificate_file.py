@@ -130,9 +130,13 @@ def certificate_file_names(ctx: CheckContext) -> Outcome:
     config = ctx.config
     names = list(leaf.san_dns) or ([f"CN {leaf.subject_cn}"] if leaf.subject_cn else [])
     if not config.federation.service_name:
+        # --domain names the UPN suffixes, not the host the certificate must name: saying it
+        # would have judged the names sent admins who gave it looking for the missing flag.
+        domains = (f" (--domain {', '.join(config.federation.domains)} gives the federated domains, not the "
+                   f"host the certificate must name)" if config.federation.domains else "")
         return Outcome(Status.SKIP, f"The certificate {leaf.label} names {', '.join(names) or 'nothing'}"
                                     f"{'' if leaf.san_dns else ' (no subjectAltName)'}; no federation service name "
-                                    f"was given (--service-name, --domain), so the names were not judged.",
+                                    f"was given (--service-name){domains}, so the names were not judged.",
                        {**_base(fact, leaf, ctx), "san_dns": list(leaf.san_dns), "subject_cn": leaf.subject_cn},
                        leaf.sha1)
     wanted = {config.federation.service_name: "fail"}
