@@ -19,7 +19,7 @@ from typing import Any
 
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
 from adfs_readiness.facts import CertificateInfo
-from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, CertificateFile
+from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, CertificateFile, TrustFailure
 
 from ._tls import (
     REF_ADFS_REQUIREMENTS,
@@ -238,8 +238,17 @@ def certificate_file_chain(ctx: CheckContext) -> Outcome:
                        evidence, leaf.sha1)
     inside = " The configured enterprise CA (tls.ca_bundle) trusts it." if internal.path.trusted else ""
     evidence["failure"] = external.path.failure.value if external.path.failure else None
+    # A file is not a server: its missing intermediates are the file's, in the admin's words.
+    reason = (_FILE_INTERMEDIATE_MISSING if external.path.failure is TrustFailure.INTERMEDIATE_MISSING
+              else failure_text(external.path.failure))
     return Outcome(Status.FAIL, f"The certificate {leaf.label} does not verify for external clients: "
-                                f"{failure_text(external.path.failure)}.{inside}", evidence, leaf.sha1)
+                                f"{reason}.{inside}", evidence, leaf.sha1)
+
+
+_FILE_INTERMEDIATE_MISSING = ("the file holds only the certificate itself, without the intermediate CA "
+                              "certificate(s) that lead to a trusted root (export it with the whole chain, so AD FS "
+                              "and the Web Application Proxies send it; browsers may fetch missing intermediates, "
+                              "most other clients do not)")
 
 
 @check(
