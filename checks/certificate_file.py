@@ -241,8 +241,17 @@ def certificate_file_chain(ctx: CheckContext) -> Outcome:
     # A file is not a server: its missing intermediates are the file's, in the admin's words.
     reason = (_FILE_INTERMEDIATE_MISSING if external.path.failure is TrustFailure.INTERMEDIATE_MISSING
               else failure_text(external.path.failure))
+    # Exporting the chain again does not help a self-signed certificate: say what does.
+    fix = _SELF_SIGNED_FIX if external.path.failure is TrustFailure.SELF_SIGNED else None
     return Outcome(Status.FAIL, f"The certificate {leaf.label} does not verify for external clients: "
-                                f"{reason}.{inside}", evidence, leaf.sha1)
+                                f"{reason}.{inside}", evidence, leaf.sha1, remediation=fix)
+
+
+_SELF_SIGNED_FIX = ("Request the SSL certificate from a publicly trusted CA (a self-signed certificate is trusted by "
+                    "no client outside the machine that made it; browsers, Entra ID and mobile devices refuse it), "
+                    "with the federation service name in the subjectAltName; then Set-AdfsSslCertificate "
+                    "-Thumbprint <thumbprint> on every AD FS server and Set-WebApplicationProxySslCertificate on "
+                    "every proxy.")
 
 
 _FILE_INTERMEDIATE_MISSING = ("the file holds only the certificate itself, without the intermediate CA "

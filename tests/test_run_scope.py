@@ -121,6 +121,9 @@ def test_a_certificate_that_would_stop_sign_in_makes_the_run_not_ready(tmp_path,
     if case == "self-signed":
         assert "does not name" not in blockers["certificate-file.chain"]
         assert found["certificate-file.chain"]["evidence"]["failure"] == "self_signed"
+        # ... and its fix is a CA-issued certificate, not exporting a chain it does not have.
+        fix = found["certificate-file.chain"]["remediation"]
+        assert "publicly trusted CA" in fix and "Include all certificates" not in fix, fix
 
 
 @pytest.mark.parametrize("content", [b"not a certificate at all\n",
