@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import verification
 
-from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.tls import ChainVerification, TrustFailure, TrustStoreInfo, ViewVerification
 from adfs_readiness.files import read_capped
 from adfs_readiness.pem import pem_blocks
@@ -91,15 +91,24 @@ def _read_pem_file(path: Path, problems: list[str], max_bytes: int) -> list[x509
     return certs
 
 
-def _store(view: str, files: Sequence[Path], max_bytes: int) -> TrustStore:
+def _store(view: str, files: Sequence[Path], max_bytes: int, configured: Sequence[Path] = ()) -> TrustStore:
     problems: list[str] = []
     certs: list[x509.Certificate] = []
+    local: ProbeError | None = None
     for path in files:
-        certs.extend(_read_pem_file(path, problems, max_bytes))
+        before = len(problems)
+        read = _read_pem_file(path, problems, max_bytes)
+        certs.extend(read)
+        if path in configured and local is None and not read:
+            # A CA bundle the admin configured and this machine cannot load: the verdicts of this
+            # view would be about this machine's file, not the target (issue 11 section 1).
+            why = "; ".join(problems[before:]) or f"{path}: no PEM certificate in it"
+            local = ProbeError(ProbeErrorKind.LOCAL, f"the CA bundle {path} could not be loaded on this machine "
+                                                     f"({why})", str(path))
     subjects = frozenset(c.subject.rfc4514_string() for c in certs)
     store = verification.Store(certs) if certs else None
     info = TrustStoreInfo(view=view, sources=tuple(str(p) for p in files), certificates=len(certs),
-                          problems=bounded_problems(problems))
+                          problems=bounded_problems(problems), local_failure=local)
     return TrustStore(info, store, subjects, tuple(certs))
 
 
@@ -117,7 +126,10 @@ def load_trust_stores(config: Settings) -> tuple[TrustStore, TrustStore]:
     if config.tls.ca_bundle is not None and Path(config.tls.ca_bundle) not in internal_files:
         internal_files.append(Path(config.tls.ca_bundle))
     max_bytes = config.limits.max_input_bytes
-    return _store("external", external_files, max_bytes), _store("internal", internal_files, max_bytes)
+    configured = [Path(p) for p in (config.tls.external_ca_bundle, config.tls.ca_bundle) if p is not None]
+    external_configured = [p for p in configured if p in external_files]
+    return (_store("external", external_files, max_bytes, external_configured),
+            _store("internal", internal_files, max_bytes, configured))
 
 
 def x509_of(info: CertificateInfo) -> x509.Certificate | None:
