@@ -153,9 +153,13 @@ def certificate_file_names(ctx: CheckContext) -> Outcome:
     config = ctx.config
     names = list(leaf.san_dns) or ([f"CN {leaf.subject_cn}"] if leaf.subject_cn else [])
     if not config.federation.service_name:
+        # --domain names the UPN suffixes, not the host the certificate must name: saying it
+        # would have judged the names sent admins who gave it looking for the missing flag.
+        domains = (f" (--domain {', '.join(config.federation.domains)} gives the federated domains, not the "
+                   f"host the certificate must name)" if config.federation.domains else "")
         return Outcome(Status.SKIP, f"The certificate {leaf.label} names {', '.join(names) or 'nothing'}"
                                     f"{'' if leaf.san_dns else ' (no subjectAltName)'}; no federation service name "
-                                    f"was given (--service-name, --domain), so the names were not judged.",
+                                    f"was given (--service-name){domains}, so the names were not judged.",
                        {**_base(fact, leaf, ctx), "san_dns": list(leaf.san_dns), "subject_cn": leaf.subject_cn},
                        leaf.sha1)
     wanted = {config.federation.service_name: "fail"}
@@ -264,9 +268,11 @@ def certificate_file_chain(ctx: CheckContext) -> Outcome:
     cause, remedy = _chain_cause(fact, external.path.failure, internal.path.trusted)
     if cause:
         evidence["cause"] = cause
+    # A file is not a server: its missing intermediates are the file's, in the admin's words.
+    reason = (_FILE_INTERMEDIATE_MISSING if external.path.failure is TrustFailure.INTERMEDIATE_MISSING
+              else failure_text(external.path.failure))
     return Outcome(Status.FAIL, f"The certificate {leaf.label} does not verify for external clients: "
-                                f"{failure_text(external.path.failure)}.{inside}", evidence, leaf.sha1,
-                   remediation=remedy)
+                                f"{reason}.{inside}", evidence, leaf.sha1, remediation=remedy)
 
 
 def _chain_cause(fact: CertificateFile, failure: TrustFailure | None,
@@ -296,6 +302,12 @@ def _chain_cause(fact: CertificateFile, failure: TrustFailure | None,
             "a publicly trusted CA; a certificate of an enterprise CA is trusted only on machines that hold its "
             "root.")
     return None, None
+
+
+_FILE_INTERMEDIATE_MISSING = ("the file holds only the certificate itself, without the intermediate CA "
+                              "certificate(s) that lead to a trusted root (export it with the whole chain, so AD FS "
+                              "and the Web Application Proxies send it; browsers may fetch missing intermediates, "
+                              "most other clients do not)")
 
 
 @check(

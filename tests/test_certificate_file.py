@@ -88,6 +88,9 @@ def test_der_leaf_only_misses_the_intermediate_and_has_no_key(pki, good, tmp_pat
     assert result.facts[CERTIFICATE_FILE_FACT]["file_format"] == "DER"
     assert found["certificate-file.chain"].status is Status.FAIL
     assert found["certificate-file.chain"].evidence["failure"] == "intermediate_missing"
+    # The reason in a file's words: no server "sent" anything here.
+    summary = found["certificate-file.chain"].summary
+    assert "the file holds only the certificate itself" in summary and "server sent" not in summary, summary
     assert found["certificate-file.key"].status is Status.INFO
     assert found["certificate-file.names"].status is Status.PASS
 

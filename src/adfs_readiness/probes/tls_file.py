@@ -201,4 +201,5 @@ def probe_certificate_file(ctx: ProbeContext) -> CertificateFile:
         return fact
     stores = load_trust_stores(config)
     name = config.federation.service_name or (fact.certificates[0].san_dns[:1] or (None,))[0]
-    return replace(fact, verifications=verify_views(fact.certificates, name, ctx.now, stores))
+    return replace(fact, verifications=verify_views(fact.certificates, name, ctx.now, stores),
+                   trust_stores=tuple(store.info for store in stores))
