@@ -35,6 +35,9 @@ from ._tls import (
     certificate_evidence,
     covers,
     encoding_outcome,
+    REF_RFC5280_AKI,
+    REF_RFC5280_KEY_USAGE,
+    profile_outcome,
     expiry_outcome,
     failure_text,
     has_server_auth,
@@ -302,6 +305,37 @@ def _chain_cause(fact: CertificateFile, failure: TrustFailure | None,
             "a publicly trusted CA; a certificate of an enterprise CA is trusted only on machines that hold its "
             "root.")
     return None, None
+
+
+@check(
+    id="certificate-file.profile",
+    title="Certificate file: chain carries the RFC 5280 extensions",
+    area=Area.TLS,
+    severity=Severity.LOW,
+    blocker=False,
+    requires=(CERTIFICATE_FILE_FACT,),
+    rule="The path the file's certificate verifies along carries the extensions RFC 5280 requires: "
+         "authorityKeyIdentifier in every certificate but a self-signed CA's (4.2.1.1), keyUsage in every CA "
+         "certificate, the trust anchor included (4.2.1.3). OpenSSL and Windows trust a path without them; strict "
+         "RFC 5280 verifiers (Python's cryptography) refuse it (warn).",
+    remediation="Reissue the certificate from a CA that writes both extensions (public CAs and AD CS do): for an "
+                "OpenSSL-run CA sign with an extension section holding 'authorityKeyIdentifier = keyid' (x509 -req "
+                "-extfile / ca -extensions) and give the CA certificate 'keyUsage = critical, keyCertSign, "
+                "cRLSign'; re-key the CA certificate when it is the one lacking keyUsage.",
+    references=(REF_RFC5280_AKI, REF_RFC5280_KEY_USAGE),
+)
+def certificate_file_profile(ctx: CheckContext) -> Outcome:
+    """SKIP without a file; WARN naming each certificate of the verified path that lacks
+    authorityKeyIdentifier or (a CA's) keyUsage and the strict clients that refuse it; PASS when
+    the path has both; SKIP when no view trusts the chain (certificate-file.chain says why)."""
+    got = _leaf(ctx)
+    if isinstance(got, Outcome):
+        return got
+    fact, leaf = got
+    if not fact.verifications:
+        raise CannotDetermine(f"The certificate {leaf.label} was not verified (it could not be decoded).")
+    return profile_outcome(fact.verifications, what=f"certificate in file {fact.path}", target=leaf.sha1,
+                           evidence=_base(fact, leaf, ctx))
 
 
 _FILE_INTERMEDIATE_MISSING = ("the file holds only the certificate itself, without the intermediate CA "

@@ -32,6 +32,9 @@ from ._tls import (
     REF_X690,
     certificate_evidence,
     encoding_outcome,
+    REF_RFC5280_AKI,
+    REF_RFC5280_KEY_USAGE,
+    profile_outcome,
     covers,
     expiry_outcome,
     failure_text,
@@ -643,6 +646,47 @@ def tls_certificate_encoding(ctx: CheckContext) -> list[Outcome]:
         seen.add(endpoint.leaf.sha1)
         outcomes.append(encoding_outcome(list(endpoint.chain.chain), what=f"chain sent by {_where(endpoint)}",
                                          target=endpoint.leaf.sha1, evidence={"seen_at": _where(endpoint)}))
+    if not outcomes:
+        raise CannotDetermine("No address presented a certificate (every TLS handshake failed; see tls.reachable).")
+    return outcomes
+
+
+_PROFILE_RULE = ("The verified path carries the extensions RFC 5280 requires: authorityKeyIdentifier in every "
+                 "certificate but a self-signed CA's (4.2.1.1), keyUsage in every CA certificate, the trust anchor "
+                 "included (4.2.1.3). OpenSSL and Windows trust a path without them and the other checks judge it as "
+                 "they do; strict RFC 5280 verifiers (Python's cryptography) refuse it (warn).")
+_PROFILE_REMEDIATION = ("Reissue the certificate from a CA that writes both extensions (public CAs and AD CS do): for "
+                        "an OpenSSL-run CA sign with an extension section holding 'authorityKeyIdentifier = keyid' "
+                        "(x509 -req -extfile / ca -extensions) and give the CA certificate 'keyUsage = critical, "
+                        "keyCertSign, cRLSign'; re-key the CA certificate when it is the one lacking keyUsage.")
+
+
+@check(
+    id="tls.certificate-profile",
+    title="TLS certificate chain carries the RFC 5280 extensions",
+    area=Area.TLS,
+    severity=Severity.LOW,
+    blocker=False,
+    requires=(TLS_FACT,),
+    rule=_PROFILE_RULE,
+    remediation=_PROFILE_REMEDIATION,
+    references=(REF_RFC5280_AKI, REF_RFC5280_KEY_USAGE),
+)
+@_skip_offline
+def tls_certificate_profile(ctx: CheckContext) -> list[Outcome]:
+    """Per distinct server certificate (its chain as sent and the path verified in each view):
+    WARN naming each certificate of the path that lacks authorityKeyIdentifier or (a CA's)
+    keyUsage and the strict clients that refuse it; PASS when the path has both; SKIP when no view
+    trusts the chain (tls.certificate-trust says why)."""
+    facts = _facts(ctx)
+    outcomes = []
+    seen: set[str] = set()
+    for endpoint in facts.endpoints:
+        if endpoint.leaf is None or not endpoint.verifications or endpoint.leaf.sha1 in seen:
+            continue
+        seen.add(endpoint.leaf.sha1)
+        outcomes.append(profile_outcome(endpoint.verifications, what=f"chain sent by {_where(endpoint)}",
+                                        target=endpoint.leaf.sha1, evidence={"seen_at": _where(endpoint)}))
     if not outcomes:
         raise CannotDetermine("No address presented a certificate (every TLS handshake failed; see tls.reachable).")
     return outcomes

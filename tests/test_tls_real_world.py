@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -144,6 +145,10 @@ def test_a_chain_strict_parsers_reject_is_judged_as_openssl_and_windows_judge_it
     phrase = "DEFAULT value is encoded explicitly" if kind == "explicit-default" else "negative serial number"
     assert phrase in encoding.summary and "Python's cryptography" in encoding.summary
     assert "OpenSSL, Windows" in encoding.summary
+    # This leaf also lacks an authorityKeyIdentifier (the strict verifier stops at its encoding
+    # first): the profile finding names that too.
+    (profile,) = found["tls.certificate-profile"]
+    assert profile.status is Status.WARN and re.search(PROFILE_DEVIATION["leaf-without-aki"], profile.summary)
     # Every check reads the extensions the lenient decoder recovered.
     (revocation,) = found["tls.revocation-info"]
     assert revocation.status is Status.PASS and "1 CRL" in revocation.summary
@@ -160,6 +165,8 @@ def test_a_clean_chain_has_no_encoding_warning(tmp_path, pki):
         found = judge(address, root)
     (encoding,) = found["tls.certificate-encoding"]
     assert encoding.status is Status.PASS
+    (profile,) = found["tls.certificate-profile"]
+    assert profile.status is Status.PASS and "carries the extensions RFC 5280 requires" in profile.summary
     view = found["tls.certificate-trust"][0].evidence["verification"]["external"]["chain_only"]
     assert view["verifier"] == "cryptography"
 
@@ -193,6 +200,14 @@ def profile_chain(pki: LabPki, kind: str) -> tuple[LabCertificate, bytes]:
     return LabCertificate(cert, key, (cert,)), root.public_bytes(serialization.Encoding.PEM)
 
 
+#: What the profile finding names for each kind of profile_chain.
+PROFILE_DEVIATION = {
+    "leaf-without-aki": FS.replace(".", r"\.") + r" \(SHA-1 [0-9A-F]{40}\): no authorityKeyIdentifier \(RFC 5280 4\.2\.1\.1",
+    "root-without-key-usage": r"Contoso Old Root CA \(SHA-1 [0-9A-F]{40}\): a CA certificate without keyUsage "
+                              r"\(RFC 5280 4\.2\.1\.3",
+}
+
+
 @pytest.mark.parametrize("kind", ["leaf-without-aki", "root-without-key-usage"])
 def test_a_chain_refused_only_for_the_strict_profile_is_trusted_as_openssl_and_windows_trust_it(tmp_path, pki, kind):
     # Class 1, profile half: RFC 5280 asks CAs for the AKI and a CA's keyUsage, but OpenSSL and
@@ -211,8 +226,15 @@ def test_a_chain_refused_only_for_the_strict_profile_is_trusted_as_openssl_and_w
         assert seen["trusted"] and seen["verifier"] == "openssl", seen
         assert "strict verifiers refuse it" in seen["message"] and "2.5.29." in seen["message"]
     assert [f.status for f in found["tls.certificate-encoding"]] == [Status.PASS]
+    # ... but the profile deviation is its own warning: which certificate, what RFC 5280 asks,
+    # who refuses it and who does not.
+    (profile,) = found["tls.certificate-profile"]
+    assert profile.status is Status.WARN and profile.target == certificate.sha1, profile.summary
+    assert re.search(PROFILE_DEVIATION[kind], profile.summary) and profile.summary.count("RFC 5280 4.2.1.") == 1
+    assert "Python's cryptography" in profile.summary and "OpenSSL and Windows" in profile.summary
+    assert profile.evidence["profile_problems"] and not profile.blocker
     assert not any(f.blocker for fs in found.values() for f in fs)
-    # The same chain as a certificate file: the run is about that file, and READY.
+    # The same chain as a certificate file: the run is about that file, and ready (with that warning).
     pem = tmp_path / "ssl.pem"
     pem.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificate.chain))
     config = tmp_path / "c.toml"
@@ -220,8 +242,13 @@ def test_a_chain_refused_only_for_the_strict_profile_is_trusted_as_openssl_and_w
     out = tmp_path / "r.json"
     code = main(["check", "--certificate", str(pem), "--service-name", FS, "--config", str(config),
                  "--as-of", FIXED_NOW.isoformat(), "--json", str(out), "-q", "--no-history"])
-    chain = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "certificate-file.chain")
-    assert (code, chain["status"]) == (0, "pass"), chain["summary"]
+    findings = {f["check_id"]: f for f in json.loads(out.read_text())["findings"]}
+    chain = findings["certificate-file.chain"]
+    assert (code, chain["status"]) == (1, "pass"), chain["summary"]
+    file_profile = findings["certificate-file.profile"]
+    assert file_profile["status"] == "warn", file_profile["summary"]
+    assert re.search(PROFILE_DEVIATION[kind], file_profile["summary"]) and "Python's cryptography" in file_profile["summary"]
+    assert {r["url"] for r in file_profile["references"]} >= {"https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.1"}
     # A chain that really ends at an unknown root is still refused, with that reason.
     other = tmp_path / "other.pem"
     other.write_bytes(pki.ca_bundle_pem() if kind == "root-without-key-usage"

@@ -91,6 +91,10 @@ class ChainVerification:
         verifier: "cryptography" (the strict verifier) or "openssl" (OpenSSL's verifier, used
             when the strict one refused only because of how a certificate is encoded: trust is
             then judged as OpenSSL and Windows clients judge it).
+        profile_problems: when OpenSSL's verifier trusted a chain the strict one refused: what
+            the verified path (trust anchor included) lacks of the RFC 5280 extension profile,
+            as "<certificate>: <deviation>"; empty otherwise (the strict verifier's own success
+            means there is none).
     """
 
     trusted: bool
@@ -100,6 +104,7 @@ class ChainVerification:
     at: str
     path_sha1: tuple[str, ...] = ()
     verifier: str = "cryptography"
+    profile_problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ssl
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from adfs_readiness.probes._input_limits import INPUT_BYTES_SETTING, bounded_pro
 from adfs_readiness.probes.certificates import load_x509_quietly
 from adfs_readiness.settings import Settings
 
-__all__ = ["TrustStore", "load_trust_stores", "verify_views", "public_key_sha256", "x509_of"]
+__all__ = ["TrustStore", "load_trust_stores", "verify_views", "public_key_sha256", "x509_of", "profile_deviations"]
 
 
 
@@ -230,10 +231,12 @@ def _verify(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate],
         path = verifier.verify(certs[0], list(certs[1:]))
     except verification.VerificationError as exc:
         message = str(exc)
-        strict_only = (_encoding_refusal(message, chain) or _profile_refusal(message)
+        profile = _profile_refusal(message)
+        strict_only = (_encoding_refusal(message, chain) or profile
                        or (not name_required and "no subjectaltname" in message.lower()))
         if strict_only:
-            return _verify_like_openssl(chain, certs, name, at, store, known_roots, message, name_required)
+            return _verify_like_openssl(chain, certs, name, at, store, known_roots, message, name_required,
+                                        profile=profile)
         return ChainVerification(False, _classify(message, chain, at, store, known_roots), message, name, when)
     except (ValueError, TypeError) as exc:
         if _encoding_refusal(str(exc), chain):
@@ -264,12 +267,15 @@ def _profile_refusal(message: str) -> bool:
 
 def _verify_like_openssl(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate], name: str,
                          at: datetime, store: TrustStore, known_roots: frozenset[str], strict_message: str,
-                         name_required: bool) -> ChainVerification:
+                         name_required: bool, *, profile: bool = False) -> ChainVerification:
     """The chain verified by OpenSSL's own verifier (``X509_verify_cert`` through pyOpenSSL's
     X509StoreContext), the verifier curl, Python, most Linux clients and (in its tolerance of
     non-DER encodings) Windows' CryptoAPI apply; the name is matched against the leniently
     decoded subjectAltName (RFC 6125) because OpenSSL's store context does not check host names.
-    The strict verifier's refusal is kept in the message."""
+    The strict verifier's refusal is kept in the message; when OpenSSL trusts the chain, what
+    deviates from the RFC 5280 profile is listed in ``profile_problems`` (:func:`profile_deviations`
+    over the verified path, anchor included; the strict message itself when it was a ``profile``
+    refusal, :func:`_profile_refusal`, naming a rule those do not cover)."""
     from OpenSSL import crypto  # noqa: PLC0415 - pyOpenSSL is already the TLS probe's dependency
 
     when = at.isoformat()
@@ -292,8 +298,84 @@ def _verify_like_openssl(chain: Sequence[CertificateInfo], certs: Sequence[x509.
     # Thumbprints over OpenSSL's own DER: to_cryptography() would warn on a negative serial.
     thumbprints = tuple(hashlib.sha1(crypto.dump_certificate(crypto.FILETYPE_ASN1, c)).hexdigest().upper()  # noqa: S324
                         for c in path)
+    # Over every path OpenSSL trusted: a strict refusal for the encoding stops before the profile
+    # rules, so a certificate can lack both and only the encoding would be named.
+    problems = tuple(f"{_label(c)}: {d}" for c in _as_cryptography(path) for d in profile_deviations(c))
+    if profile and not problems:
+        # A profile rule this module does not spell out: the strict verifier's own words.
+        problems = (f"an extension the strict verifier's profile requires ({strict_message})",)
     return ChainVerification(True, None, f"verified by OpenSSL; strict verifiers refuse it: {strict_message}",
-                             name, when, thumbprints, verifier="openssl")
+                             name, when, thumbprints, verifier="openssl", profile_problems=problems)
+
+
+def _as_cryptography(path: Sequence[object]) -> list[x509.Certificate]:
+    """pyOpenSSL certificates as cryptography's (one it cannot take is left out: its encoding is
+    tls.certificate-encoding's finding, not a profile deviation)."""
+    converted = []
+    for cert in path:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a negative serial warns; the encoding check reports it
+                converted.append(cert.to_cryptography())  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001, S112 - see the docstring
+            continue
+    return converted
+
+
+def _label(cert: x509.Certificate) -> str:
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    name = str(names[0].value) if names else cert.subject.rfc4514_string() or "certificate without a subject"
+    return f"{name} (SHA-1 {cert.fingerprint(hashes.SHA1()).hex().upper()})"  # noqa: S303 - thumbprint
+
+
+def profile_deviations(cert: x509.Certificate) -> list[str]:
+    """What ``cert`` lacks of the RFC 5280 extension profile that strict verifiers enforce
+    (measured: cryptography 50's ``x509.verification`` refuses both, the trust anchor included;
+    OpenSSL 3 and Windows CryptoAPI build the path without them):
+
+      * no authorityKeyIdentifier in a certificate that is not self-issued (RFC 5280 4.2.1.1:
+        "MUST be included in all certificates generated by conforming CAs" except a self-signed
+        CA's) — ``openssl x509 -req`` without an extension file writes such leaves;
+      * a CA certificate (basicConstraints cA TRUE) without keyUsage (RFC 5280 4.2.1.3: "MUST be
+        present in certificates that contain public keys that are used to validate digital
+        signatures on other public key certificates or CRLs") — ``openssl req -x509`` with the
+        default configuration writes such roots.
+
+    Extensions cryptography's DER parser refuses (an explicit DEFAULT) are read with asn1crypto,
+    as the certificate probe does; empty when both are present or the extensions cannot be read
+    at all (that is tls.certificate-encoding's finding)."""
+    seen = _extension_oids(cert)
+    if seen is None:
+        return []
+    oids, is_ca = seen
+    found = []
+    if cert.subject != cert.issuer and x509.ExtensionOID.AUTHORITY_KEY_IDENTIFIER.dotted_string not in oids:
+        found.append("no authorityKeyIdentifier (RFC 5280 4.2.1.1 requires it in every certificate but a "
+                     "self-signed CA's)")
+    if is_ca and x509.ExtensionOID.KEY_USAGE.dotted_string not in oids:
+        found.append("a CA certificate without keyUsage (RFC 5280 4.2.1.3 requires it in CA certificates "
+                     "whose key verifies certificate signatures)")
+    return found
+
+
+def _extension_oids(cert: x509.Certificate) -> tuple[set[str], bool] | None:
+    """(dotted OIDs of the extensions, basicConstraints cA) of ``cert``; None when unreadable."""
+    try:
+        extensions = cert.extensions
+    except Exception:  # noqa: BLE001 - not DER: read leniently below
+        from asn1crypto import x509 as asn1_x509  # noqa: PLC0415 - only damaged certificates need it
+
+        try:
+            tbs = asn1_x509.TbsCertificate.load(cert.tbs_certificate_bytes)
+            oids = {e["extn_id"].dotted for e in tbs["extensions"] or ()}
+            constraints = next((e["extn_value"].parsed.native for e in tbs["extensions"] or ()
+                                if e["extn_id"].native == "basic_constraints"), None)
+        except Exception:  # noqa: BLE001 - unreadable even leniently: the encoding check's finding
+            return None
+        return oids, bool(constraints and constraints.get("ca"))
+    constraints = next((e.value for e in extensions if e.oid == x509.ExtensionOID.BASIC_CONSTRAINTS), None)
+    return ({e.oid.dotted_string for e in extensions},
+            isinstance(constraints, x509.BasicConstraints) and constraints.ca)
 
 
 def _name_matches(pattern: str, host: str) -> bool:
