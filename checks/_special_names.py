@@ -5,15 +5,18 @@ Sources: the IANA Special-Use Domain Names registry (RFC 6761 section 6: ``test`
 ``invalid``, ``example``; RFC 6762: ``local``, multicast DNS; RFC 7686: ``onion``; RFC 8375:
 ``home.arpa``; RFC 9476: ``alt``), ICANN's reservation of ``internal`` for private use (board
 resolution 2024.07.29.06), the top-level names ICANN's name-collision work found in use inside
-networks and never delegates (SSAC SAC045/SAC062: ``corp``, ``home``, ``lan``, ...), and
-single-label names (no public name has only one label).
+networks and never delegates (SSAC SAC045/SAC062: ``corp``, ``home``, ``lan``, ...), any other
+top-level label the public suffix list does not hold (``lab``, ``zz``: not delegated in the root
+zone; :mod:`._public_suffix`), and single-label names (no public name has only one label).
 
-Pure data and string functions; no I/O.
+Pure data and string functions (the public suffix list is rule data); no I/O.
 """
 
 from __future__ import annotations
 
 import ipaddress
+
+from ._public_suffix import list_version, undelegated_tld
 
 __all__ = ["special_use_reason"]
 
@@ -44,8 +47,10 @@ def special_use_reason(name: str) -> str | None:
     """Why ``name`` cannot be a federation service name reachable from the internet, or None.
 
     Case-insensitive, a trailing dot ignored. Returns e.g. "a .local name (RFC 6762 (multicast
-    DNS): answered only on the local link)" or "a single-label name (no public DNS name has only
-    one label)"; None for an ordinary name (whether it is delegated is for the DNS checks)."""
+    DNS): answered only on the local link)", "a single-label name (no public DNS name has only
+    one label)" or, for a top-level label the public suffix list does not hold, "a .lab name (.lab
+    is not a top-level domain delegated in the public DNS ...)"; None for a name under a delegated
+    top-level domain (whether the name itself is published is for the DNS checks)."""
     host = name.strip().rstrip(".").lower().strip("[]")
     if not host:
         return None
@@ -70,4 +75,8 @@ def special_use_reason(name: str) -> str | None:
     if tld in _PRIVATE_USE_TLDS:
         return (f"a .{tld} name (a top-level name used inside private networks and never delegated on the "
                 f"internet; ICANN SSAC SAC045/SAC062)")
+    if undelegated_tld(host) is not None:
+        return (f"a .{tld} name (.{tld} is not a top-level domain delegated in the public DNS: the public suffix "
+                f"list, which holds every top-level domain of the root zone, has no .{tld}; list as of "
+                f"publicsuffixlist {list_version()})")
     return None

@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 
 from adfs_readiness.facts.directory import DirectoryObject, ScanResult
+
+from ._public_suffix import public_suffix_list
 
 __all__ = ["RULE_CHECKS", "CSV_COLUMNS", "Problem", "RuleReport", "skip_reason", "scope", "in_scope", "skipped_counts",
            "anchor_population",
@@ -302,7 +303,7 @@ def is_routable_suffix(suffix: str, verified: Iterable[str] = ()) -> bool:
     suffix = suffix.lower().rstrip(".")
     if any(suffix == d or suffix.endswith("." + d) for d in verified):
         return True
-    return _public_suffixes().privatesuffix(suffix, accept_unknown=False) is not None
+    return public_suffix_list().privatesuffix(suffix, accept_unknown=False) is not None
 
 
 def _cached(cache: dict[str, bool], suffix: str, verified: Iterable[str]) -> bool:
@@ -313,12 +314,6 @@ def _cached(cache: dict[str, bool], suffix: str, verified: Iterable[str]) -> boo
     return known
 
 
-@lru_cache(maxsize=1)
-def _public_suffixes():  # type: ignore[no-untyped-def]
-    """The public suffix list shipped with publicsuffixlist (rule data, loaded once)."""
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList()
 
 
 # --- reports ------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ REF_NON_ROUTABLE = Reference(
     "https://learn.microsoft.com/en-us/entra/identity/hybrid/connect/prepare-a-non-routable-domain-for-directory-synchronization")
 REF_RFC6761 = Reference("RFC 6761: Special-Use Domain Names", "https://www.rfc-editor.org/rfc/rfc6761")
 REF_RFC6762 = Reference("RFC 6762: Multicast DNS (.local)", "https://www.rfc-editor.org/rfc/rfc6762")
+REF_PUBLIC_SUFFIX_LIST = Reference("Public Suffix List (ICANN section: the top-level domains of the root zone)",
+                                   "https://publicsuffix.org/list/")
 
 
 def _service_names(ctx: CheckContext) -> tuple[list[str], str]:
@@ -72,7 +74,8 @@ def _service_names(ctx: CheckContext) -> tuple[list[str], str]:
     optional=(METADATA_FACT,),
     rule="The federation service name (configured, or else every host the metadata names) is not a special-use or "
          "private-use name: not .local (RFC 6762), .test/.localhost/.invalid/.example (RFC 6761), .internal, "
-         "home.arpa, .onion, .alt, a never-delegated private top-level name (.lan, .corp, .home, ...), nor a "
+         "home.arpa, .onion, .alt, a never-delegated private top-level name (.lan, .corp, .home, ...), any other "
+         "top-level name the public suffix list does not hold (.lab, .zz: not delegated in the public DNS), nor a "
          "single-label name. Such a name cannot be resolved from the internet and no public CA issues a certificate "
          "for it, so Microsoft 365 federation through it cannot work.",
     remediation="Choose a federation service name under a public domain you own and have verified in Microsoft 365 "
@@ -80,11 +83,12 @@ def _service_names(ctx: CheckContext) -> tuple[list[str], str]:
                 "and change AD FS to it (Set-AdfsProperties -HostName, new SSL certificate, Update-MgDomain"
                 "FederationConfiguration / Entra Connect trust repair). Internal AD DNS names such as contoso.local "
                 "can stay as they are: only the federation service name and the users' UPN suffixes must be routable.",
-    references=(REF_NON_ROUTABLE, REF_RFC6761, REF_RFC6762, REF_ADFS_REQUIREMENTS),
+    references=(REF_NON_ROUTABLE, REF_RFC6761, REF_RFC6762, REF_PUBLIC_SUFFIX_LIST, REF_ADFS_REQUIREMENTS),
 )
 def fs_name_routable(ctx: CheckContext) -> list[Outcome] | Outcome:
-    """Per name: FAIL (blocking) for a special-use / private-use / single-label name, naming why;
-    PASS otherwise; SKIP when no name is known (no service name, no metadata)."""
+    """Per name: FAIL (blocking) for a special-use / private-use / single-label name or one under a
+    top-level domain the public suffix list does not hold, naming why; PASS otherwise; SKIP when no
+    name is known (no service name, no metadata)."""
     names, source = _service_names(ctx)
     if not names:
         return Outcome(Status.SKIP, "No federation service name is configured and no metadata names one.")

@@ -110,7 +110,8 @@ def test_pfx_with_password_from_the_environment_through_the_cli(pki, good, tmp_p
     # Without the lab root in the external view the private CA is not publicly trusted.
     assert statuses == {"certificate-file.readable": "pass", "certificate-file.names": "pass",
                         "certificate-file.key": "pass", "certificate-file.chain": "fail",
-                        "certificate-file.eku": "pass", "certificate-file.expiry": "pass"}
+                        "certificate-file.eku": "pass", "certificate-file.expiry": "pass",
+                        "certificate-file.profile": "pass"}
     # A certificate external clients do not trust would stop sign-in once deployed: NOT_READY.
     assert code == 2 and doc["verdict"] == "NOT_READY"
     assert "s3cret" not in js.read_text() and "s3cret" not in html.read_text()

@@ -46,6 +46,29 @@ def test_special_use_and_private_names_fail_and_block(name, phrase):
     assert phrase in out.summary and "cannot be federated" in out.summary
 
 
+@pytest.mark.parametrize("name, tld", [
+    ("sts.contoso.lab", "lab"), ("adfs.corp.zz", "zz"), ("STS.Contoso.LAB.", "lab"), ("fs.contoso.loc", "loc"),
+    ("sts.fabrikam.intern", "intern"), ("adfs.contoso.lcl", "lcl"), ("sts.contoso.adds", "adds"),
+])
+def test_a_top_level_domain_not_delegated_in_the_public_dns_fails_and_blocks(name, tld):
+    # Class 4: any top-level label the public suffix list (its ICANN section: the root zone's TLDs)
+    # does not hold cannot be resolved from the internet, whatever dns.fs-external's resolver says.
+    (out,) = judge(Settings(federation=FederationSettings(service_name=name)))
+    assert out.status is Status.FAIL and out.target == name, out.summary
+    assert f"a .{tld} name (.{tld} is not a top-level domain delegated in the public DNS" in out.summary
+    assert "public suffix list" in out.summary and "cannot be federated" in out.summary
+    assert out.evidence["reason"].startswith(f"a .{tld} name")
+    assert any("publicsuffix.org" in r.url for r in dns_checks.fs_name_routable.meta.references)
+
+
+@pytest.mark.parametrize("name", ["sts.contoso.ad", "sts.contoso.int", "login.contoso.dev", "sts.contoso.cloud",
+                                  "sts.contoso.ck",  # a TLD the list holds only as a wildcard rule (*.ck)
+                                  "sts.contoso.xn--p1ai", "sts.contoso.рф", "fs.contoso.ads"])
+def test_a_delegated_top_level_domain_passes(name):
+    (out,) = judge(Settings(federation=FederationSettings(service_name=name)))
+    assert out.status is Status.PASS, out.summary
+
+
 @pytest.mark.parametrize("name", ["sts.contoso.com", "adfs.corp.contoso.com", "sts.local-bank.de", "fs.lan.example.org.uk",
                                   "login.fabrikam.co.uk", "sts.internal.contoso.com"])
 def test_ordinary_names_pass(name):
@@ -85,3 +108,19 @@ def test_a_metadata_file_naming_a_local_host_is_not_ready(tmp_path, corpus):
           "2017-06-01", "--json", str(out), "-q"])
     found = [f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "dns.fs-name-routable"]
     assert [f["status"] for f in found] == ["pass"]
+
+
+def test_a_metadata_file_under_an_undelegated_top_level_domain_is_not_ready(tmp_path, corpus):
+    # The only input is a real AD FS metadata document, its host moved under .lab: the entityID
+    # and every endpoint name a host no internet client can resolve.
+    text = (corpus / "metadata" / "msidentitymodel_adfs-v4-metadata.xml").read_text(encoding="utf-8")
+    path = tmp_path / "FederationMetadata.xml"
+    path.write_text(text.replace("fs.msidlab11.com", "sts.contoso.lab"), encoding="utf-8")
+    out = tmp_path / "r.json"
+    assert main(["check", "--metadata", str(path), "--as-of", "2017-06-01", "--json", str(out), "-q"]) == 2
+    doc = json.loads(out.read_text())
+    assert doc["verdict"] == "NOT_READY"
+    found = [f for f in doc["findings"] if f["check_id"] == "dns.fs-name-routable"]
+    assert [(f["status"], f["target"], f["blocker"]) for f in found] == [("fail", "sts.contoso.lab", True)]
+    assert "a .lab name (.lab is not a top-level domain delegated in the public DNS" in found[0]["summary"]
+    assert "entityID and endpoints" in found[0]["evidence"]["source"]
