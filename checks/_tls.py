@@ -31,6 +31,8 @@ __all__ = [
     "encoding_outcome",
     "profile_outcome",
     "PROFILE_CLIENTS",
+    "PROFILE_RULE",
+    "PROFILE_REMEDIATION",
     "name_matches",
     "covers",
     "has_server_auth",
@@ -73,10 +75,21 @@ STRICT_CLIENTS = ("strict DER parsers refuse it — Python's cryptography and th
 
 #: Who refuses a chain with profile_problems, and who does not (measured: cryptography 50's
 #: x509.verification refuses a leaf without authorityKeyIdentifier and a CA certificate, the trust
-#: anchor included, without keyUsage; OpenSSL 3's verifier builds and trusts both paths).
+#: anchor included, without keyUsage; OpenSSL 3's verifier and GnuTLS 3.7's certtool --verify
+#: build and trust both paths).
 PROFILE_CLIENTS = ("strict RFC 5280 verifiers refuse it — Python's cryptography (x509.verification) and the "
-                   "tools built on it; OpenSSL and Windows (CryptoAPI/SChannel) build and trust the path without "
-                   "these extensions")
+                   "tools built on it")
+
+#: The rule and remediation of tls.certificate-profile and certificate-file.profile (``what``:
+#: which path the rule is about).
+PROFILE_RULE = ("{what} carries the extensions RFC 5280 requires: authorityKeyIdentifier in every certificate but "
+                "a self-signed CA's (4.2.1.1), keyUsage in every CA certificate, the trust anchor included (4.2.1.3). "
+                "OpenSSL, GnuTLS and Windows trust a path without them and the other checks judge it as they do; "
+                "strict RFC 5280 verifiers (Python's cryptography) refuse it (warn).")
+PROFILE_REMEDIATION = ("Reissue the certificate from a CA that writes both extensions (public CAs and AD CS do): for "
+                       "an OpenSSL-run CA sign with an extension section holding 'authorityKeyIdentifier = keyid' "
+                       "(x509 -req -extfile / ca -extensions) and give the CA certificate 'keyUsage = critical, "
+                       "keyCertSign, cRLSign'; re-key the CA certificate when it is the one lacking keyUsage.")
 
 _FAILURE_TEXT = {
     TrustFailure.EXPIRED: "a certificate of the chain has expired",
@@ -221,7 +234,8 @@ def profile_outcome(views: tuple[ViewVerification, ...], *, what: str, target: s
                                      for v in (view.service, view.path) if v.trusted})}
     if problems:
         return Outcome(Status.WARN, f"The {what} lacks extensions RFC 5280 requires ({'; '.join(problems)}). "
-                                    f"Trust was judged as OpenSSL and Windows judge it; {PROFILE_CLIENTS}.",
+                                    f"Trust was judged as OpenSSL, GnuTLS and Windows (CryptoAPI/SChannel) judge "
+                                    f"it: they build and trust the path without these extensions; {PROFILE_CLIENTS}.",
                        evidence, target)
     if not trusted:
         return Outcome(Status.SKIP, f"Not judged: the {what} is trusted in no view, so its extension profile was "

@@ -35,6 +35,8 @@ from ._tls import (
     certificate_evidence,
     covers,
     encoding_outcome,
+    PROFILE_REMEDIATION,
+    PROFILE_RULE,
     REF_RFC5280_AKI,
     REF_RFC5280_KEY_USAGE,
     profile_outcome,
@@ -314,14 +316,8 @@ def _chain_cause(fact: CertificateFile, failure: TrustFailure | None,
     severity=Severity.LOW,
     blocker=False,
     requires=(CERTIFICATE_FILE_FACT,),
-    rule="The path the file's certificate verifies along carries the extensions RFC 5280 requires: "
-         "authorityKeyIdentifier in every certificate but a self-signed CA's (4.2.1.1), keyUsage in every CA "
-         "certificate, the trust anchor included (4.2.1.3). OpenSSL and Windows trust a path without them; strict "
-         "RFC 5280 verifiers (Python's cryptography) refuse it (warn).",
-    remediation="Reissue the certificate from a CA that writes both extensions (public CAs and AD CS do): for an "
-                "OpenSSL-run CA sign with an extension section holding 'authorityKeyIdentifier = keyid' (x509 -req "
-                "-extfile / ca -extensions) and give the CA certificate 'keyUsage = critical, keyCertSign, "
-                "cRLSign'; re-key the CA certificate when it is the one lacking keyUsage.",
+    rule=PROFILE_RULE.format(what="The path the file's certificate verifies along"),
+    remediation=PROFILE_REMEDIATION,
     references=(REF_RFC5280_AKI, REF_RFC5280_KEY_USAGE),
 )
 def certificate_file_profile(ctx: CheckContext) -> Outcome:

@@ -32,6 +32,8 @@ from ._tls import (
     REF_X690,
     certificate_evidence,
     encoding_outcome,
+    PROFILE_REMEDIATION,
+    PROFILE_RULE,
     REF_RFC5280_AKI,
     REF_RFC5280_KEY_USAGE,
     profile_outcome,
@@ -651,16 +653,6 @@ def tls_certificate_encoding(ctx: CheckContext) -> list[Outcome]:
     return outcomes
 
 
-_PROFILE_RULE = ("The verified path carries the extensions RFC 5280 requires: authorityKeyIdentifier in every "
-                 "certificate but a self-signed CA's (4.2.1.1), keyUsage in every CA certificate, the trust anchor "
-                 "included (4.2.1.3). OpenSSL and Windows trust a path without them and the other checks judge it as "
-                 "they do; strict RFC 5280 verifiers (Python's cryptography) refuse it (warn).")
-_PROFILE_REMEDIATION = ("Reissue the certificate from a CA that writes both extensions (public CAs and AD CS do): for "
-                        "an OpenSSL-run CA sign with an extension section holding 'authorityKeyIdentifier = keyid' "
-                        "(x509 -req -extfile / ca -extensions) and give the CA certificate 'keyUsage = critical, "
-                        "keyCertSign, cRLSign'; re-key the CA certificate when it is the one lacking keyUsage.")
-
-
 @check(
     id="tls.certificate-profile",
     title="TLS certificate chain carries the RFC 5280 extensions",
@@ -668,8 +660,8 @@ _PROFILE_REMEDIATION = ("Reissue the certificate from a CA that writes both exte
     severity=Severity.LOW,
     blocker=False,
     requires=(TLS_FACT,),
-    rule=_PROFILE_RULE,
-    remediation=_PROFILE_REMEDIATION,
+    rule=PROFILE_RULE.format(what="The verified path"),
+    remediation=PROFILE_REMEDIATION,
     references=(REF_RFC5280_AKI, REF_RFC5280_KEY_USAGE),
 )
 @_skip_offline

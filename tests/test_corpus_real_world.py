@@ -143,15 +143,16 @@ def test_real_openid_discovery_documents(name):
     assert doc.issuer == issuer
 
 
-#: Certificate files: what openssl x509 / openssl verify say (SOURCES.md).
+#: Certificate files: what openssl x509 / openssl verify say (SOURCES.md). Their extension profile
+#: is not judged (profile=S): no view trusts a self-signed certificate.
 CERTS = {
     # self-signed (openssl verify against itself: OK), no extensions (no SAN), RSA 2048, SHA-256, valid to 2039
     "msidentitymodel_SelfSigned2048_SHA256_Public.cer": ("F021E9B63596419D66DE93050D5994FAF7085DD8",
-                                                         "readable=P names=S key=I chain=F eku=P expiry=P"),
+                                                         "readable=P names=S key=I chain=F profile=S eku=P expiry=P"),
     # self-signed, no extensions, RSA 1024, SHA-1 signature, valid to 2039, and a negative serial
     # (openssl x509 -serial: -3208F6F5BCCA9E57BC4AEE674F459E54): the encoding warning
     "sustainsys_stubidp.sustainsys.com.cer": ("F36DCECFAC19E2AF0F6482EAC612DA06AC7F4B06",
-                                              "readable=W names=S key=F chain=F eku=P expiry=P"),
+                                              "readable=W names=S key=F chain=F profile=S eku=P expiry=P"),
 }
 
 

@@ -231,7 +231,7 @@ def test_a_chain_refused_only_for_the_strict_profile_is_trusted_as_openssl_and_w
     (profile,) = found["tls.certificate-profile"]
     assert profile.status is Status.WARN and profile.target == certificate.sha1, profile.summary
     assert re.search(PROFILE_DEVIATION[kind], profile.summary) and profile.summary.count("RFC 5280 4.2.1.") == 1
-    assert "Python's cryptography" in profile.summary and "OpenSSL and Windows" in profile.summary
+    assert "Python's cryptography" in profile.summary and "OpenSSL, GnuTLS and Windows" in profile.summary
     assert profile.evidence["profile_problems"] and not profile.blocker
     assert not any(f.blocker for fs in found.values() for f in fs)
     # The same chain as a certificate file: the run is about that file, and ready (with that warning).
