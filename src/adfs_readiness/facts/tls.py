@@ -89,8 +89,9 @@ class ChainVerification:
         at: ISO 8601 time the verification was made for.
         path_sha1: SHA-1 thumbprints of the verified path, leaf first (empty when it failed).
         verifier: "cryptography" (the strict verifier) or "openssl" (OpenSSL's verifier, used
-            when the strict one refused only because of how a certificate is encoded: trust is
-            then judged as OpenSSL and Windows clients judge it).
+            when the strict one refused only because of how a certificate is encoded or for its
+            RFC 5280 extension profile: trust is then judged as OpenSSL and Windows clients
+            judge it).
         profile_problems: when OpenSSL's verifier trusted a chain the strict one refused: what
             the verified path (trust anchor included) lacks of the RFC 5280 extension profile,
             as "<certificate>: <deviation>"; empty otherwise (the strict verifier's own success
