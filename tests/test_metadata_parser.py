@@ -546,3 +546,48 @@ def test_comment_mentioning_doctype_is_not_a_dtd(signer) -> None:
     fact = _parse(data)
     assert fact.refused_construct is None and fact.parse_error is None
     assert fact.document.signature.status is SignatureStatus.UNSIGNED
+
+
+# --- undeclared namespace prefixes (found by the coverage-guided fuzzer, tests/test_fuzz.py) ------
+# libxml2 reports a prefix that is never declared as a non-fatal namespace error: depending on where
+# it stands, lxml raised or kept the element with a bare "fed:X" tag, and lxml's QName then raised
+# ValueError inside the parser (a crash). Such a document is not namespace-well-formed (Namespaces
+# in XML 1.0, section 5) and .NET's XmlReader refuses it: one parse error, wherever it stands.
+
+_MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
+_FUZZ_REGRESSIONS = Path(__file__).parent / "fuzz" / "regressions"
+
+
+@pytest.mark.parametrize("where", ["role child", "role", "root"])
+def test_an_element_with_an_undeclared_prefix_is_a_parse_error_never_a_crash(where: str) -> None:
+    odd = "<fed:TokenTypesOffered/>"
+    role = (f'<RoleDescriptor xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xsi:type="fed:SecurityTokenServiceType" protocolSupportEnumeration="x">{odd}</RoleDescriptor>')
+    if where == "root":
+        data = f"<fed:EntityDescriptor entityID='https://sts.contoso.com/adfs/services/trust'>{role}</fed:EntityDescriptor>"
+    else:
+        inner = role if where == "role child" else odd + role
+        data = f'<EntityDescriptor xmlns="{_MD_NS}" entityID="https://sts.contoso.com/adfs/services/trust">{inner}</EntityDescriptor>'
+    document = parse_metadata(data.encode(), source="odd.xml", source_kind="file", max_bytes=1 << 20)
+    assert document.document is None
+    assert document.parse_error and "Namespace prefix fed on" in document.parse_error and \
+        "is not defined" in document.parse_error, document.parse_error
+
+
+def test_the_fuzzers_undeclared_prefix_document_is_a_parse_error() -> None:
+    # A real AD FS metadata file (tests/corpus) with the fed: declaration mutated away: lxml did
+    # not raise for it, and the parser crashed on the first fed: element.
+    data = (_FUZZ_REGRESSIONS / "metadata-undeclared-prefix.xml").read_bytes()
+    document = parse_metadata(data, source="fuzz.xml", source_kind="file", max_bytes=1 << 20)
+    assert document.document is None
+    assert document.parse_error and "Namespace prefix fed on TokenTypesOffered is not defined" in \
+        document.parse_error and "line 36" in document.parse_error, document.parse_error
+
+
+def test_a_mex_document_with_an_undeclared_prefix_is_a_parse_error() -> None:
+    from adfs_readiness.facts.endpoints import EndpointVia
+    from adfs_readiness.probes.mex import parse_mex
+
+    doc = parse_mex(b"<definitions xmlns='http://schemas.xmlsoap.org/wsdl/'><wsp:Policy/></definitions>",
+                    url="u", via=EndpointVia.SERVICE, address="a")
+    assert doc.parse_error and "Namespace prefix wsp on Policy is not defined" in doc.parse_error, doc.parse_error

@@ -17,7 +17,7 @@ from lxml import etree
 from adfs_readiness.facts import HttpExchange
 from adfs_readiness.facts.cloud import RealmDiscovery, RealmFacts, TenantDiscovery
 from adfs_readiness.probes import ProbeContext
-from adfs_readiness.probes._xml import safe_parser
+from adfs_readiness.probes._xml import parse_xml
 from adfs_readiness.json_input import parse_untrusted_json
 
 __all__ = ["probe_realm", "MADE_UP_USER", "tenant_id_from_discovery"]
@@ -55,7 +55,7 @@ def _realm(domain: str, exchange: HttpExchange, body: bytes, login: str) -> Real
         why = str(exchange.error) if exchange.error else f"HTTP {exchange.status}"
         return RealmDiscovery(domain=domain, login=login, exchange=exchange, parse_error=why)
     try:
-        root = etree.fromstring(body.lstrip(b"\xef\xbb\xbf"), parser=safe_parser())
+        root = parse_xml(body.lstrip(b"\xef\xbb\xbf"))
     except etree.XMLSyntaxError as exc:
         return RealmDiscovery(domain=domain, login=login, exchange=exchange, parse_error=f"not XML: {exc}")
 

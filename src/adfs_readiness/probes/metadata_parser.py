@@ -48,7 +48,7 @@ from adfs_readiness.facts import (
     SignatureInfo,
     SignatureStatus,
 )
-from adfs_readiness.probes._xml import AUTH, DS, FED, MD, SAML, WSA, XSI, element_text, safe_parser
+from adfs_readiness.probes._xml import AUTH, DS, FED, MD, SAML, WSA, XSI, element_text, parse_xml, tag_parts
 from adfs_readiness.probes.certificates import certificate_from_base64
 from adfs_readiness.probes.metadata_limits import MetadataLimits, exceeded_limit
 from adfs_readiness.probes.metadata_signature import verify_metadata_signature
@@ -181,7 +181,7 @@ def _read_root(data: bytes, content_type: str | None, limits: MetadataLimits) ->
         return _Rejection(f"refused for safety: {refusal[1]}", refused=refusal[0])
 
     try:
-        root = etree.fromstring(data, safe_parser())
+        root = parse_xml(data)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
         html = _html_like_content_type(content_type)
@@ -204,11 +204,11 @@ def _read_root(data: bytes, content_type: str | None, limits: MetadataLimits) ->
         return _Rejection(f"refused as too costly to process: {too_costly}")
 
     if root.tag != f"{{{MD}}}EntityDescriptor":
-        qname = etree.QName(root)
-        if qname.localname.lower() == "html":
+        namespace, localname = tag_parts(root)
+        if localname.lower() == "html":
             return _Rejection(_HTML_ERROR, html=True)
-        name = f"{{{qname.namespace}}}{qname.localname}" if qname.namespace else qname.localname
-        if qname.localname == "EntitiesDescriptor":
+        name = f"{{{namespace}}}{localname}" if namespace else localname
+        if localname == "EntitiesDescriptor":
             name += " (an aggregate of many entities, not one federation service's metadata)"
         return _Rejection(f"the root element is {name}, not a SAML 2.0 md:EntityDescriptor")
     return root
@@ -331,8 +331,8 @@ def _parse_datetime(raw: str | None) -> datetime | None:
 def _is_role(element: etree._Element) -> bool:
     if not isinstance(element.tag, str):  # comments and processing instructions
         return False
-    qname = etree.QName(element)
-    return qname.namespace == MD and qname.localname in _ROLE_ELEMENTS
+    namespace, localname = tag_parts(element)
+    return namespace == MD and localname in _ROLE_ELEMENTS
 
 
 def _text(element: etree._Element | None) -> str | None:
@@ -342,7 +342,7 @@ def _text(element: etree._Element | None) -> str | None:
 
 
 def _role_type(element: etree._Element) -> str:
-    local = etree.QName(element).localname
+    local = tag_parts(element)[1]
     xsi_type = element.get(f"{{{XSI}}}type")
     if local != "RoleDescriptor" or not xsi_type:
         return local
@@ -359,14 +359,14 @@ def _role(element: etree._Element) -> RoleInfo:
     for child in element:
         if not isinstance(child.tag, str):
             continue
-        qname = etree.QName(child)
-        if qname.namespace == MD and qname.localname in _SAML_ENDPOINTS:
-            endpoints.append(MetadataEndpoint(qname.localname, child.get("Binding"), child.get("Location")))
-        elif qname.namespace == FED and qname.localname in _FED_ENDPOINTS:
+        namespace, localname = tag_parts(child)
+        if namespace == MD and localname in _SAML_ENDPOINTS:
+            endpoints.append(MetadataEndpoint(localname, child.get("Binding"), child.get("Location")))
+        elif namespace == FED and localname in _FED_ENDPOINTS:
             references = child.findall(f"{{{WSA}}}EndpointReference")
             for reference in references or [None]:
                 address = _text(reference.find(f"{{{WSA}}}Address")) if reference is not None else None
-                endpoints.append(MetadataEndpoint(qname.localname, None, address))
+                endpoints.append(MetadataEndpoint(localname, None, address))
     claims = [
         uri.strip()
         for claim in element.iterfind(f"{{{FED}}}ClaimTypesOffered/{{{AUTH}}}ClaimType")
@@ -376,7 +376,7 @@ def _role(element: etree._Element) -> RoleInfo:
         name.strip() for attribute in element.iterfind(f"{{{SAML}}}Attribute") if (name := attribute.get("Name"))
     ]
     return RoleInfo(
-        element=etree.QName(element).localname,
+        element=tag_parts(element)[1],
         role_type=_role_type(element),
         protocols=tuple((element.get("protocolSupportEnumeration") or "").split()),
         key_descriptors=tuple(_key_descriptor(kd) for kd in element.iterfind(f"{{{MD}}}KeyDescriptor")),

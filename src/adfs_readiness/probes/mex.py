@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from adfs_readiness.facts.endpoints import EndpointVia, MexDocument, MexEndpoint, OpenIdConfiguration
-from adfs_readiness.probes._xml import safe_parser
+from adfs_readiness.probes._xml import parse_xml, tag_parts
 from adfs_readiness.json_input import parse_untrusted_json
 
 __all__ = ["parse_mex", "parse_openid_configuration"]
@@ -39,14 +39,14 @@ def parse_mex(body: bytes, *, url: str, via: EndpointVia, address: str) -> MexDo
         return MexDocument(url=url, via=via, address=address, has_bom=has_bom, refused_construct="DTD",
                            parse_error="the document carries a DTD or entity declarations (refused)")
     try:
-        root = etree.fromstring(data, parser=safe_parser())
+        root = parse_xml(data)
     except etree.XMLSyntaxError as exc:
         return MexDocument(url=url, via=via, address=address, has_bom=has_bom,
                            parse_error=f"not well-formed XML: {exc}")
-    name = etree.QName(root)
-    if name.namespace != _WSDL or name.localname != "definitions":
-        return MexDocument(url=url, via=via, address=address, has_bom=has_bom, root_element=name.localname,
-                           parse_error=f"the root element is {{{name.namespace}}}{name.localname}, "
+    namespace, localname = tag_parts(root)
+    if namespace != _WSDL or localname != "definitions":
+        return MexDocument(url=url, via=via, address=address, has_bom=has_bom, root_element=localname,
+                           parse_error=f"the root element is {{{namespace}}}{localname}, "
                                        f"not wsdl:definitions")
     endpoints = []
     for port in root.iterfind(f"{{{_WSDL}}}service/{{{_WSDL}}}port"):

@@ -35,7 +35,7 @@ from adfs_readiness.facts import CertificateInfo, KeyUse, ProbeError, ProbeError
 from adfs_readiness.facts.sign_in import MICROSOFT_ONLINE_REALM, SamlAssertion, SignInFacts
 from adfs_readiness.probes import ProbeContext
 from adfs_readiness.probes._export_json import parse_ps_date
-from adfs_readiness.probes._xml import DS, element_text, safe_parser
+from adfs_readiness.probes._xml import DS, element_text, parse_xml, safe_parser, tag_parts
 from adfs_readiness.probes.certificates import certificate_from_base64, load_x509_quietly
 from adfs_readiness.probes.metadata import probe_federation_metadata
 from adfs_readiness.probes.secrets import resolve_secret
@@ -152,7 +152,7 @@ def _verify(assertion: etree._Element, id_attribute: str
 
 
 def _assertion_facts(assertion: etree._Element) -> SamlAssertion:
-    namespace = etree.QName(assertion).namespace or SAML11
+    namespace = tag_parts(assertion)[0] or SAML11
     token_type, id_attribute = _ASSERTION_KINDS[namespace]
     signed, valid, reason, signer, method, digest = _verify(assertion, id_attribute)
     conditions = signed.find(_q(namespace, "Conditions"))
@@ -187,7 +187,7 @@ def read_token_response(body: bytes) -> tuple[SamlAssertion | None, str | None, 
     """Read a WS-Trust response: (assertion, fault subcode, fault reason, why it is not usable).
     Parsed with the hardened parser (no DTD, no entities, no network); never raises."""
     try:
-        root = etree.fromstring(body, parser=safe_parser())
+        root = parse_xml(body)
     except (etree.XMLSyntaxError, ValueError) as exc:
         return None, None, None, f"the answer is not XML ({exc})"
     if root.tag != _q(SOAP, "Envelope"):
