@@ -217,6 +217,14 @@ class AtomicFile:
         try:
             if self._folder.is_dir(self.path.name):
                 raise UnsafePath(self.path, "is a folder", errno.EISDIR)
+            special = self._folder.special(self.path.name)
+            if special is not None:
+                # Renaming over it would replace the node itself: run as root, "--json /dev/stdout"
+                # or "--csv /dev/null" would turn the system's /dev/stdout or /dev/null into a
+                # regular file for every program on the machine. Writing into it is no better
+                # ("--json /dev/sda"). Reports go to regular files only.
+                raise UnsafePath(self.path, f"is {special}, not a regular file; reports are written to files "
+                                            f"(standard output: --format json, or the text summary)", errno.EINVAL)
             self._tmp = f".{self.path.name[:100]}.{secrets.token_hex(8)}.tmp"
             fd = self._folder.create(self._tmp, mode)
         except BaseException:
@@ -409,6 +417,54 @@ class _Folder:
         except FileNotFoundError:
             return False
         return stat.S_ISDIR(info.st_mode)
+
+    def special(self, name: str) -> str | None:
+        """What ``name`` is when it is not a plain destination: a device, FIFO or socket, a link to
+        one, or a link through ``/proc`` (``/dev/stdout`` is a link to ``/proc/self/fd/1``, which
+        leads to whatever standard output is: a terminal, a pipe, or cron's regular log file).
+        None when it is missing, a regular file, or a link to nothing or to a regular file (such a
+        link is replaced, never followed for writing: stat only looks)."""
+        if self._through_proc(name):
+            return "a link to a process's open file (through /proc)"
+        try:
+            info = os.stat(name, dir_fd=self.fd, follow_symlinks=True) if self.fd is not None \
+                else os.stat(self.folder / name)
+        except OSError:
+            return None  # missing, or a dangling/looping link: the rename replaces the name
+        mode = info.st_mode
+        if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+            return None
+        kinds = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                 (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+        what = next((text for test, text in kinds if test(mode)), "a special file")
+        try:
+            linked = stat.S_ISLNK((os.stat(name, dir_fd=self.fd, follow_symlinks=False) if self.fd is not None
+                                   else os.lstat(self.folder / name)).st_mode)
+        except OSError:
+            linked = False
+        return f"a link to {what}" if linked else what
+
+    def _through_proc(self, name: str) -> bool:
+        """Whether ``name`` is a symlink whose chain passes through the proc file system. Such a
+        hop is a "magic" link to an open file: stat shows the file it leads to (a regular log file
+        when cron redirects standard output), so only walking the chain tells ``/dev/stdout`` from
+        an ordinary link. The chain is walked by hand (at most 40 hops, the kernel's limit)."""
+        try:
+            proc = os.stat("/proc").st_dev
+        except OSError:
+            return False  # no /proc (Windows, macOS): no magic links either
+        path = os.path.join(os.path.abspath(self.folder), name)
+        for _ in range(40):
+            try:
+                if not stat.S_ISLNK(os.lstat(path).st_mode):
+                    return False
+                path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+                parent = os.path.dirname(path)
+                if path.startswith("/proc/") or os.stat(parent).st_dev == proc:
+                    return True
+            except OSError:
+                return False
+        return False
 
     def create(self, name: str, mode: int) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY

@@ -1,0 +1,75 @@
+"""Attack review of issue 12, 2026-12-05 (docs/hardening.md, "Attack review, 2026-12-05"): the
+attempts that broke, each held by a test of its whole class, on real files, real FIFOs and real
+loopback servers."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from hostile import run_cli
+
+from adfs_readiness import files
+from adfs_readiness.files import UnsafePath
+
+METADATA = Path(__file__).parent / "corpus" / "metadata" / "msidentitymodel_adfs-v4-metadata.xml"
+
+
+# --- writes onto special nodes: "--json /dev/stdout", "--csv /dev/null" as root --------------------
+
+def _special_destinations(tmp_path: Path) -> dict[str, Path]:
+    """Destinations that must not be replaced by a regular file: a FIFO, a link to a character
+    device (as /dev/null is), and a link through /proc to an open regular file (as /dev/stdout
+    is when cron redirects standard output to a log file). Built in tmp: the real /dev is not
+    touched."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    to_device = tmp_path / "null-link"
+    to_device.symlink_to("/dev/null")
+    log = tmp_path / "cron.log"
+    log.write_text("earlier cron output\n")
+    return {"fifo": fifo, "device link": to_device, "log": log}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device link"])
+def test_write_atomic_refuses_to_replace_a_fifo_or_a_link_to_a_device(tmp_path, kind):
+    target = _special_destinations(tmp_path)[kind]
+    before = os.lstat(target)
+    with pytest.raises(UnsafePath) as caught:
+        files.write_atomic(target, "{}")
+    assert "not a regular file" in str(caught.value)
+    after = os.lstat(target)
+    assert (after.st_ino, stat.S_IFMT(after.st_mode)) == (before.st_ino, stat.S_IFMT(before.st_mode))
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_write_atomic_refuses_a_link_through_proc_even_when_it_leads_to_a_regular_file(tmp_path):
+    # /dev/stdout -> /proc/self/fd/1 -> cron's log file: stat says "regular file", yet the rename
+    # would replace the system's /dev/stdout link itself.
+    log = _special_destinations(tmp_path)["log"]
+    with open(log, "a") as handle:
+        stdout_like = tmp_path / "stdout"
+        stdout_like.symlink_to(f"/proc/self/fd/{handle.fileno()}")
+        with pytest.raises(UnsafePath) as caught:
+            files.write_atomic(stdout_like, "{}")
+        assert "through /proc" in str(caught.value)
+        assert stdout_like.is_symlink() and os.readlink(stdout_like).startswith("/proc/self/fd/")
+    assert log.read_text() == "earlier cron output\n"
+    # An ordinary link to a regular file is still replaced (never followed): the documented rule.
+    plain = tmp_path / "plain-link"
+    plain.symlink_to(log)
+    files.write_atomic(plain, "{}")
+    assert not plain.is_symlink() and plain.read_text() == "{}" and log.read_text() == "earlier cron output\n"
+
+
+def test_reports_onto_a_fifo_or_a_device_link_are_refused_by_the_cli(tmp_path):
+    nodes = _special_destinations(tmp_path)
+    run = run_cli("check", "--metadata", METADATA, "--no-history", "-q",
+                  "--json", nodes["fifo"], "--csv", nodes["device link"], "--html", tmp_path / "report.html")
+    run.assert_clean()
+    assert run.code == 3
+    assert "not a regular file" in run.err
+    assert stat.S_ISFIFO(os.lstat(nodes["fifo"]).st_mode)
+    assert nodes["device link"].is_symlink() and os.readlink(nodes["device link"]) == "/dev/null"
