@@ -73,3 +73,50 @@ def test_reports_onto_a_fifo_or_a_device_link_are_refused_by_the_cli(tmp_path):
     assert "not a regular file" in run.err
     assert stat.S_ISFIFO(os.lstat(nodes["fifo"]).st_mode)
     assert nodes["device link"].is_symlink() and os.readlink(nodes["device link"]) == "/dev/null"
+
+
+# --- untrusted JSON: a number that overflows to infinity ----------------------------------------
+
+@pytest.mark.parametrize("document", ['{"a": 1e999}', "[-1e400]", '{"elapsed_seconds": 1E+309}'])
+def test_a_json_number_that_overflows_to_infinity_is_refused_like_the_infinity_literal(document):
+    from adfs_readiness.json_input import UntrustedJsonError, parse_untrusted_json
+
+    with pytest.raises(UntrustedJsonError, match="out of range"):
+        parse_untrusted_json(document)
+    assert parse_untrusted_json('{"a": 1.5e300}') == {"a": 1.5e300}
+
+
+# --- untrusted TOML: configurations and accepted-risk files --------------------------------------
+
+TOML_BOMBS = {
+    # tomllib keeps a tuple of the key path per part: memory grows with the square of the parts.
+    "dotted key": "x" + ".y" * 300_000 + " = 1\n",
+    "table header": "[x" + ".y" * 300_000 + "]\n",
+    "inline table": "a = {x" + ".y" * 300_000 + " = 1}\n",
+    # tomllib recurses: RecursionError, not TOMLDecodeError.
+    "nested arrays": "a = " + "[" * 200_000 + "]" * 200_000 + "\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TOML_BOMBS))
+def test_toml_bombs_in_a_config_or_accepted_risk_file_are_configuration_errors(tmp_path, kind):
+    bomb = tmp_path / "bomb.toml"
+    bomb.write_text(TOML_BOMBS[kind])
+    assert bomb.stat().st_size < 1024 * 1024  # under the fixed configuration cap: the cap alone does not hold it
+    reason = "more than 64 parts" if kind != "nested arrays" else "nested too deeply"
+    as_config = run_cli("check", "--config", bomb, "--no-history", mem_mb=512, timeout=60)
+    as_config.assert_clean()
+    assert as_config.code == 3 and reason in as_config.err and "internal error" not in as_config.err
+    as_risks = run_cli("check", "--metadata", METADATA, "--no-history", "-q", "--suppressions", bomb,
+                       mem_mb=512, timeout=60)
+    as_risks.assert_clean()
+    assert as_risks.code == 3 and reason in as_risks.err and "internal error" not in as_risks.err
+
+
+def test_ordinary_toml_still_parses_with_strings_comments_and_numbers_full_of_dots():
+    from adfs_readiness.toml_input import parse_untrusted_toml
+
+    text = ('# a comment with ' + "." * 200 + '\n[federation]\ndomains = ["a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s"]\n'
+            "[thresholds]\nlatency = 1.5\n[network.\"x.y\"]\nz = '''" + "." * 200 + "'''\n")
+    parsed = parse_untrusted_toml(text)
+    assert parsed["thresholds"]["latency"] == 1.5 and parsed["network"]["x.y"]["z"] == "." * 200
