@@ -120,3 +120,60 @@ def test_ordinary_toml_still_parses_with_strings_comments_and_numbers_full_of_do
             "[thresholds]\nlatency = 1.5\n[network.\"x.y\"]\nz = '''" + "." * 200 + "'''\n")
     parsed = parse_untrusted_toml(text)
     assert parsed["thresholds"]["latency"] == 1.5 and parsed["network"]["x.y"]["z"] == "." * 200
+
+
+# --- private files another user planted: the history database and its journals -------------------
+
+needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                                reason="a file owned by another user needs root to make")
+NOBODY = 65534
+
+
+@needs_root
+@pytest.mark.parametrize("planted", ["history.sqlite3", "history.sqlite3-wal", "history.sqlite3-journal"])
+def test_a_history_file_planted_by_another_user_in_a_shared_folder_is_not_used(tmp_path, planted):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o1777)
+    shared.chmod(0o1777)
+    trap = shared / planted
+    trap.write_bytes(b"")
+    trap.chmod(0o666)
+    os.chown(trap, NOBODY, NOBODY)
+    config = tmp_path / "history.toml"
+    config.write_text(f'[history]\npath = "{shared / "history.sqlite3"}"\n')
+    run = run_cli("check", "--config", config, "--metadata", METADATA, "-q")
+    run.assert_clean()
+    assert run.code == 2  # still judged and reported; only the history is not recorded
+    assert "history not recorded" in run.err and "belongs to another user (uid 65534)" in run.err
+    assert trap.read_bytes() == b""  # the other user's file received nothing
+
+
+@needs_root
+def test_a_hard_linked_history_database_is_refused_and_an_old_public_one_made_private(tmp_path):
+    history = tmp_path / "data" / "history.sqlite3"
+    history.parent.mkdir()
+    config = tmp_path / "history.toml"
+    config.write_text(f'[history]\npath = "{history}"\n')
+    first = run_cli("check", "--config", config, "--metadata", METADATA, "-q")
+    assert first.code == 2 and "history not recorded" not in first.err
+    history.chmod(0o644)  # as an older release or a careless copy left it
+    second = run_cli("check", "--config", config, "--metadata", METADATA, "-q")
+    assert second.code == 2 and "history not recorded" not in second.err
+    assert stat.S_IMODE(os.lstat(history).st_mode) == 0o600
+    os.link(history, tmp_path / "elsewhere.sqlite3")
+    linked = run_cli("check", "--config", config, "--metadata", METADATA, "-q")
+    linked.assert_clean()
+    assert linked.code == 2 and "other hard link" in linked.err
+
+
+def test_check_private_file_accepts_missing_and_own_files(tmp_path):
+    files.check_private_file(tmp_path / "missing")
+    own = tmp_path / "own"
+    own.write_bytes(b"x")
+    own.chmod(0o640)
+    files.check_private_file(own)
+    assert stat.S_IMODE(os.lstat(own).st_mode) == 0o600
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(UnsafePath, match="not a regular file"):
+        files.check_private_file(fifo)

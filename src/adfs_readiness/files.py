@@ -56,6 +56,7 @@ __all__ = [
     "AtomicFile",
     "ensure_dir",
     "create_private_file",
+    "check_private_file",
     "refuse_symlink",
     "safe_name",
     "child_path",
@@ -325,12 +326,45 @@ def create_private_file(path: Path | str) -> bool:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY,
                      PRIVATE_MODE)
     except FileExistsError:
-        refuse_symlink(path)
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            raise UnsafePath(path, "not a regular file", errno.EINVAL) from None
+        check_private_file(path)
         return False
     os.close(fd)
     return True
+
+
+def check_private_file(path: Path | str) -> None:
+    """Make sure an existing ``path`` is fit to hold private data the tool keeps (the history
+    database and the journal files SQLite opens beside it): a regular file, not a symlink, owned
+    by the running user or root, with no other hard link; group/other permission bits are removed
+    (a file this tool's older versions made 0644). Nothing when ``path`` does not exist.
+
+    Another user's file at that name (planted in a shared folder, 0666) would otherwise receive
+    the evidence, readable and editable by that user; a hard link would put it under a second name.
+
+    Raises:
+        UnsafePath: a symlink, not a regular file, another user's file, or a file with other links.
+    """
+    path = Path(path).expanduser()
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    refuse_symlink(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafePath(path, "not a regular file", errno.EINVAL)
+    if hasattr(os, "geteuid") and info.st_uid not in (0, os.geteuid()):
+        raise UnsafePath(path, f"belongs to another user (uid {info.st_uid}); the tool keeps its private data "
+                               f"only in its own files (remove it, or choose another path)", errno.EACCES)
+    if info.st_nlink > 1:
+        raise UnsafePath(path, f"has {info.st_nlink - 1} other hard link(s); refused (its content would be "
+                               f"reachable under another name)", errno.EMLINK)
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY | _O_NONBLOCK)
+        try:
+            if os.fstat(fd).st_ino == info.st_ino and hasattr(os, "fchmod"):
+                os.fchmod(fd, PRIVATE_MODE)
+        finally:
+            os.close(fd)
 
 
 def refuse_symlink(path: Path | str) -> None:
