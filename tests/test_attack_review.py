@@ -177,3 +177,52 @@ def test_check_private_file_accepts_missing_and_own_files(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(UnsafePath, match="not a regular file"):
         files.check_private_file(fifo)
+
+
+# --- secrets in the line of an unexpected exception ----------------------------------------------
+
+CRASH_WITH_SECRETS = '''
+import os
+def boom(*args, **kwargs):
+    raise RuntimeError("server said: bad password " + os.environ["ATTACK_BIND_PW"]
+                       + " for https://svc:UrlPass-998877@dc.corp.contoso.com/")
+import adfs_readiness.report as r
+r.render_html = boom
+'''
+
+
+def test_a_crash_whose_message_quotes_a_secret_leaks_it_into_no_report_and_no_stderr_line(tmp_path):
+    """The crash line (stderr and the INCOMPLETE reports) is made after the run's result was
+    redacted: it is redacted on its own (redaction.redact_known), with URL userinfo masked."""
+    from hostile_servers import assert_no_secret
+
+    config = tmp_path / "c.toml"
+    config.write_text('[directory]\npassword_env = "ATTACK_BIND_PW"\n')
+    out = tmp_path / "out"
+    out.mkdir()
+    run = run_cli("check", "--config", config, "--metadata", METADATA, "--no-history", "-q",
+                  "--json", out / "r.json", "--html", out / "r.html", "--csv", out / "r.csv", "--junit", out / "r.xml",
+                  "--markdown", out / "r.md", inject=CRASH_WITH_SECRETS, env={"ATTACK_BIND_PW": "Bind-Secret-Pw-42"})
+    run.assert_clean()
+    assert run.code == 3
+    line = next(line for line in run.err.splitlines() if line.startswith("adfs-readiness: internal error"))
+    assert "bad password [REDACTED] for https://***@dc.corp.contoso.com/" in line
+    assert "[REDACTED]" in (out / "r.json").read_text()
+    for secret in ("Bind-Secret-Pw-42", "UrlPass-998877"):
+        assert_no_secret(secret, texts=(run.out, run.err), folders=(out,))
+
+
+def test_url_userinfo_is_masked_in_any_text_in_linear_time():
+    import time
+
+    from adfs_readiness.redaction import Redactor, mask_url_userinfo
+
+    assert mask_url_userinfo("GET https://u:p%40ss@h.example/x and ldap://CORP%5Csvc:pw@dc:389 ok") == \
+        "GET https://***@h.example/x and ldap://***@dc:389 ok"
+    assert mask_url_userinfo("mail admin@contoso.com, see https://h.example/a@b") == \
+        "mail admin@contoso.com, see https://h.example/a@b"
+    assert Redactor().text("proxy echoed http://user:pw@10.0.0.1/") == "proxy echoed http://***@10.0.0.1/"
+    hostile = "a://" + "b" * 600 + ("http://" + "x" * 100) * 2000 + "@"
+    started = time.perf_counter()
+    mask_url_userinfo(hostile * 5)
+    assert time.perf_counter() - started < 2.0  # linear: bounded repetitions only
