@@ -226,3 +226,87 @@ def test_url_userinfo_is_masked_in_any_text_in_linear_time():
     started = time.perf_counter()
     mask_url_userinfo(hostile * 5)
     assert time.perf_counter() - started < 2.0  # linear: bounded repetitions only
+
+
+# --- held classes without a test of their own before this review --------------------------------
+
+def _hostile_metadata(tmp_path: Path, entity_id: str) -> Path:
+    source = METADATA.read_text(encoding="utf-8-sig")
+    original = 'entityID="http://fs.msidlab11.com/adfs/services/trust"'
+    assert original in source
+    path = tmp_path / "hostile.xml"
+    path.write_text(source.replace(original, f'entityID="{entity_id}"', 1), encoding="utf-8")
+    return path
+
+
+def test_an_entity_id_cannot_forge_nagios_performance_data_or_a_second_line(tmp_path):
+    # "|" starts Nagios performance data; "&#10;" is a newline in the attribute.
+    hostile = _hostile_metadata(tmp_path, "http://x|OK - fine | score=100;; &#10;second line")
+    run = run_cli("check", "--metadata", hostile, "--no-history", "--nagios")
+    run.assert_clean()
+    assert run.code == 2
+    lines = run.out.rstrip("\n").split("\n")
+    assert len(lines) == 1 and lines[0].count("|") == 1, run.out
+    assert lines[0].split("|")[1].lstrip().startswith("score=")  # the real performance data, not the forged one
+
+
+def _posting_runs(tmp_path: Path, webhook: str):
+    """A baseline run, then a run whose verdict changed (so the webhook is posted)."""
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<html>sign in</html>")
+    common = ["check", "-q", "--timeout", "2", "--deadline", "30", "--notify-webhook", webhook, "--tenant", "hooked"]
+    first = run_cli(*common, "--metadata", METADATA)
+    first.assert_clean()
+    return run_cli(*common, "--metadata", broken)
+
+
+def test_a_webhook_that_redirects_its_post_elsewhere_is_not_followed(tmp_path):
+    from hostile_servers import HostileServer, answer
+
+    with HostileServer(lambda c, r, s: answer(c, b"ok")) as elsewhere:
+        def redirect(connection, request, stop):
+            connection.sendall(f"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{elsewhere.address}/stolen\r\n"
+                               f"Content-Length: 0\r\n\r\n".encode())
+
+        with HostileServer(redirect) as hook:
+            run = _posting_runs(tmp_path, f"http://{hook.address}/hook/T0KEN-abcdef1234567890?sig=S1GNATURE9876")
+        posted = [(r.method, r.path) for r in hook.requests]
+    run.assert_clean()
+    assert run.code == 2
+    assert posted == [("POST", "/hook/T0KEN-abcdef1234567890?sig=S1GNATURE9876")]
+    assert elsewhere.connections == 0  # the payload went nowhere else
+    assert "notification not delivered" in run.err and "answered 307" in run.err
+    assert "T0KEN-abcdef1234567890" not in run.err and "S1GNATURE9876" not in run.err
+
+
+def test_a_webhook_url_with_userinfo_is_refused_never_sent_never_shown(tmp_path):
+    from hostile_servers import HostileServer, answer
+
+    with HostileServer(lambda c, r, s: answer(c, b"ok")) as hook:
+        run = _posting_runs(tmp_path, f"http://hookuser:H00k-Passw0rd-77@{hook.address}/hook")
+    run.assert_clean()
+    assert run.code == 2 and hook.connections == 0
+    assert "carries a user name or password before its host" in run.err
+    assert "H00k-Passw0rd-77" not in run.out + run.err
+
+
+@pytest.mark.parametrize("wire, words", [
+    (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(5000)) + b"Content-Length: 2\r\n\r\nhi",
+     "got more than 100 headers"),
+    (b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 5_000_000 + b"\r\nContent-Length: 2\r\n\r\nhi",
+     "got more than 65536 bytes when reading header line"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999999\r\n\r\nabc", "not read (download cap"),
+    (b"<EntityDescriptor/>" * 10, "not usable HTTP"),
+])
+def test_header_floods_absurd_lengths_and_non_http_answers_are_http_failures(tmp_path, wire, words):
+    import json
+
+    from hostile_servers import HostileServer
+
+    with HostileServer(lambda c, r, s: c.sendall(wire)) as server:
+        out = tmp_path / "r.json"
+        run = run_cli("check", "--metadata", f"http://{server.address}/FederationMetadata.xml", "--json", out,
+                      "-q", "--no-history", "--deadline", "20")
+    run.assert_clean()
+    finding = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "metadata.reachable")
+    assert run.code == 2 and finding["status"] == "fail" and words in finding["summary"], finding["summary"]
