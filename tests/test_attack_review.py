@@ -310,3 +310,31 @@ def test_header_floods_absurd_lengths_and_non_http_answers_are_http_failures(tmp
     run.assert_clean()
     finding = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "metadata.reachable")
     assert run.code == 2 and finding["status"] == "fail" and words in finding["summary"], finding["summary"]
+
+
+# --- Markdown injection into the webhook card -----------------------------------------------------
+
+def test_a_hostile_entity_id_is_no_link_or_html_in_the_webhook_card(tmp_path):
+    """Teams renders a MessageCard's title, text and facts as Markdown: a metadata document's
+    entityID (the run's target) must not become a phishing link in the operators' channel."""
+    import json
+
+    from hostile_servers import HostileServer, answer
+
+    evil = "[Action needed: re-enter your password](https://evil.example/login) <b>x</b>"
+    hostile = _hostile_metadata(tmp_path, evil.replace("<", "&lt;").replace(">", "&gt;"))
+    with HostileServer(lambda c, r, s: answer(c, b"1")) as hook:
+        common = ["check", "-q", "--notify-webhook", f"http://{hook.address}/hook", "--tenant", "card"]
+        first = run_cli(*common, "--metadata", hostile)
+        changed = run_cli(*common, "--metadata", hostile, "--skip", "token-signing.expiry")  # verdict changes
+        posted = [json.loads(r.body) for r in hook.requests]
+    first.assert_clean()
+    changed.assert_clean()
+    assert len(posted) == 1
+    card = posted[0]
+    import re
+
+    for text in (card["title"], card["text"], *(f["value"] for f in card["sections"][0]["facts"])):
+        assert not re.search(r"(?<!\\)[\[\]]", text) and "<" not in text, text  # no bracket unescaped, no tag
+    assert "\\[Action needed: re-enter your password\\](https://evil.example/login) &lt;b>x&lt;/b>" in card["title"]
+    assert card["adfs_readiness"]["target"] == evil  # the machine-readable part keeps the value as it is

@@ -28,7 +28,7 @@ from adfs_readiness.history import RunRecord, failing_checks, finding_rows
 from adfs_readiness.model import RunResult, Verdict
 from adfs_readiness.net import HttpClient, TimeBudget
 from adfs_readiness.redaction import Redactor, protect_logs, webhook_secrets
-from adfs_readiness.text import terminal_safe
+from adfs_readiness.text import markdown_safe, terminal_safe
 
 __all__ = ["NotifyResult", "change_since", "webhook_payload", "post_webhook", "safe_url"]
 
@@ -76,17 +76,22 @@ def change_since(previous: RunRecord | None, result: RunResult) -> dict[str, Any
 def webhook_payload(result: RunResult, change: Mapping[str, Any], run_id: int | None = None) -> dict[str, Any]:
     """The JSON body for ``change`` (from :func:`change_since`)."""
     g = result.grade
-    title = f"AD FS readiness of {result.target}: {change['previous_verdict']} → {g.verdict.value}"
-    lines = [f"Grade {g.letter}, score {g.score}/100 (was {change['previous_score']})."]
-    if change["newly_failing"]:
-        lines.append("Now failing: " + ", ".join(change["newly_failing"]) + ".")
-    if change["no_longer_failing"]:
-        lines.append("No longer failing: " + ", ".join(change["no_longer_failing"]) + ".")
+    # Teams and Slack render the card's title, text and facts as Markdown: the target (a hostile
+    # metadata's entityID) and the history's values must not become links, images or HTML.
+    md = markdown_safe
+    newly, gone = (", ".join(md(c) for c in change[key]) for key in ("newly_failing", "no_longer_failing"))
+    was = f"{md(change['previous_verdict'])} → {g.verdict.value}"
+    title = f"AD FS readiness of {md(result.target)}: {was}"
+    lines = [f"Grade {g.letter}, score {g.score}/100 (was {md(change['previous_score'])})."]
+    if newly:
+        lines.append(f"Now failing: {newly}.")
+    if gone:
+        lines.append(f"No longer failing: {gone}.")
     text = f"*{title}*\n" + "\n".join(lines)
-    facts = [{"name": "Verdict", "value": f"{change['previous_verdict']} → {g.verdict.value}"},
+    facts = [{"name": "Verdict", "value": was},
              {"name": "Grade / score", "value": f"{g.letter} / {g.score}"},
-             {"name": "Now failing", "value": ", ".join(change["newly_failing"]) or "—"},
-             {"name": "No longer failing", "value": ", ".join(change["no_longer_failing"]) or "—"},
+             {"name": "Now failing", "value": newly or "—"},
+             {"name": "No longer failing", "value": gone or "—"},
              {"name": "Run", "value": f"{result.started_at.isoformat()}" + (f" (history id {run_id})" if run_id else "")}]
     return {
         "@type": "MessageCard",
