@@ -56,6 +56,17 @@ REF_LDAP_SIGNING = Reference("RFC 4513: LDAP authentication methods and security
                              "https://www.rfc-editor.org/rfc/rfc4513")
 
 
+#: BindResult codes in words, for summaries (the code itself is evidence, not text for people).
+_BIND_WORDS = {
+    "auth_failed": "the domain controller refused the credentials",
+    "unreachable": "no domain controller could be reached",
+    "tls_failed": "the LDAPS/StartTLS handshake failed",
+    "method_unavailable": "the bind method cannot work here",
+    "no_password": "no bind password",
+    "not_configured": "not configured",
+}
+
+
 def gate(ctx: CheckContext, *sections: str, scan: bool = False) -> DirectoryFacts | Outcome:
     """The fact, or the Outcome to return instead: SKIP when no directory is configured;
     CannotDetermine (-> error) when the bind failed, any of ``sections`` (names from
@@ -65,7 +76,9 @@ def gate(ctx: CheckContext, *sections: str, scan: bool = False) -> DirectoryFact
     if not facts.configured:
         return Outcome(Status.SKIP, "No Active Directory connection is configured ([directory] in the config).")
     if not facts.connection.bound:
-        raise CannotDetermine(f"no directory connection ({facts.connection.result}: {facts.connection.reason})",
+        # The result code stays in the evidence; the summary says it in words.
+        words = _BIND_WORDS.get(facts.connection.result, "no connection")
+        raise CannotDetermine(f"no directory connection ({words}): {facts.connection.reason}",
                               {"server": facts.connection.server, "result": facts.connection.result})
     for name in (*sections, "scan" if scan else None):
         if name and name in facts.section_errors:

@@ -267,6 +267,12 @@ def _lockout_flags(mode: str) -> int | None:
     return flags
 
 
+#: From log-only to enforced (Microsoft Learn, "AD FS Extranet Lockout and Extranet Smart Lockout":
+#: set the mode, then restart the AD FS service on every node of the farm).
+_ENFORCE_COMMANDS = ("Set-AdfsProperties -ExtranetLockoutMode AdfsSmartLockoutEnforce",
+                     "Restart-Service adfssrv  # on every AD FS server of the farm")
+
+
 @check(id="adfs.smart-lockout", title="Extranet Smart Lockout enforced", area=Area.ADFS, severity=Severity.MEDIUM,
        blocker=False, requires=(ADFS_EXPORT_FACT,),
        rule="Extranet lockout is on in Extranet Smart Lockout's enforce mode (ADFSSmartLockoutEnforce, 4); log-only "
@@ -301,6 +307,10 @@ def smart_lockout(ctx: CheckContext) -> Outcome:
                        evidence=evidence)
     if flags == 4:
         return Outcome(Status.PASS, "Extranet Smart Lockout is enforced (ADFSSmartLockoutEnforce).", evidence=evidence)
+    if flags in (2, 3):
+        # Already logging: the next step is enforcing, not the log-only command that opens the
+        # remediation (the action plan would otherwise offer the state the farm is in).
+        evidence["commands"] = list(_ENFORCE_COMMANDS)
     if flags == 2:
         return Outcome(Status.WARN, "Extranet Smart Lockout only logs (AdfsSmartLockoutLogOnly): it locks nobody out.",
                        evidence=evidence)

@@ -51,8 +51,10 @@ def _realm(ctx: CheckContext) -> RealmFacts | None:
 def _entra(ctx: CheckContext) -> EntraFederationFacts:
     facts: EntraFederationFacts = ctx.fact(ENTRA_FEDERATION_FACT)
     if facts.configured and not facts.domains:
-        raise CannotDetermine("The Entra federation settings hold no domain configuration"
-                              + (f": {'; '.join(facts.problems)}" if facts.problems else "."),
+        # Problems mean the settings could not be read (no secret, Graph refused): saying they
+        # "hold no domain configuration" then would misdirect the admin to Entra.
+        raise CannotDetermine(f"the Entra federation settings could not be read: {'; '.join(facts.problems)}"
+                              if facts.problems else "the Entra federation settings hold no domain configuration",
                               {"source": facts.source, "problems": list(facts.problems),
                                "not_federated": list(facts.not_federated)})
     return facts

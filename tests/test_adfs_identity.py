@@ -180,3 +180,21 @@ def test_mfa_adapter_certificate_graph_refused_is_not_determined(graph, tmp_path
     paths = write_farm(pki, tmp_path / "farm2", adfs=ServerSwitches(azure_mfa="expired"))
     (finding,) = judge(paths, now, **config)["adfs.mfa-adapter-certificate"]
     assert finding.status.value == "fail"
+
+
+@pytest.mark.parametrize("document, command", [
+    # Already logging: the fix is to enforce (never the log-only command the farm already runs).
+    (dict(extranet_lockout_mode=2), "Set-AdfsProperties -ExtranetLockoutMode AdfsSmartLockoutEnforce"),
+    (dict(extranet_lockout_mode="ADPasswordCounter, ADFSSmartLockoutLogOnly"),
+     "Set-AdfsProperties -ExtranetLockoutMode AdfsSmartLockoutEnforce"),
+    # Classic soft lockout: start with log-only, as Microsoft's page says.
+    (dict(extranet_lockout_mode=1),
+     "Set-AdfsProperties -EnableExtranetLockout $true -ExtranetLockoutMode AdfsSmartLockoutLogOnly"),
+])
+def test_smart_lockout_action_plan_command_is_the_next_step_from_the_current_mode(pki, tmp_path, now, document,
+                                                                                   command):
+    from adfs_readiness.report._commands import fix_script
+
+    (finding,) = judge(write_farm(pki, tmp_path, **document), now)["adfs.smart-lockout"]
+    script = fix_script(finding.remediation, finding.evidence)
+    assert script is not None and script.lines[0] == command, script

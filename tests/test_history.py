@@ -135,3 +135,36 @@ def test_concurrent_runs_share_one_new_history_without_locking_errors(tmp_path):
         assert errors == []
         with History(path) as history:
             assert len(history.runs(limit=100)) == 48
+
+
+def test_a_finding_that_now_names_its_target_is_compared_not_resolved(tmp_path, capsys):
+    # cloud.signing-cert-match: "not determined" service-wide before (no Entra settings read),
+    # per domain now. Not "resolved error -> absent": compared per check id.
+    from adfs_readiness.cli import main
+
+    base = sample_result()
+    before = dataclasses.replace(base, findings=base.findings + (
+        finding("cloud.signing-cert-match", Status.ERROR, "Could not be determined: no Graph secret."),
+        finding("cloud.issuer-uri", Status.ERROR, "Could not be determined: no Graph secret."),
+        finding("dns.msoid", Status.FAIL, "msoid points to login.microsoftonline.com.")))
+    after = dataclasses.replace(base, started_at=base.started_at + timedelta(days=1), findings=base.findings + (
+        finding("cloud.signing-cert-match", Status.FAIL, "Entra holds another certificate.", target="contoso.com"),
+        finding("cloud.signing-cert-match", Status.PASS, "Entra holds it.", target="fabrikam.com"),
+        finding("cloud.issuer-uri", Status.PASS, "Matches.", target="contoso.com"),
+        finding("dns.msoid", Status.SKIP, "Skipped by configuration (command line: --skip).")))
+    path = tmp_path / "h.sqlite3"
+    with History(path) as history:
+        first, second = history.record(before), history.record(after)
+        changes = changes_between(history.get(first), history.get(second).findings, [])
+    triples = {(c.check_id, c.target, c.before, c.after) for c in (*changes.new, *changes.resolved, *changes.changed)}
+    assert ("cloud.signing-cert-match", "contoso.com", Status.ERROR, Status.FAIL) in triples
+    assert ("cloud.issuer-uri", "contoso.com", Status.ERROR, Status.PASS) in triples
+    assert not any(after_ is None for _, _, _, after_ in triples)  # nothing "-> absent"
+    assert [(c.check_id, c.before, c.after) for c in changes.not_checked] == [("dns.msoid", Status.FAIL, Status.SKIP)]
+    assert "dns.msoid" not in {c.check_id for c in changes.resolved}
+
+    assert main(["history", "--history", str(path), "diff", str(first), str(second)]) == 0
+    out = capsys.readouterr().out
+    assert "  changed  cloud.signing-cert-match [contoso.com]: error -> fail: Entra holds another certificate." in out
+    assert "  resolved cloud.issuer-uri [contoso.com]: error -> pass: Matches." in out
+    assert "  not run  dns.msoid: fail -> skip: " in out and "-> absent" not in out

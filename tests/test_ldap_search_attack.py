@@ -705,9 +705,17 @@ def test_a_failed_simple_bind_and_a_directory_read_never_show_the_password(samba
 
 def test_a_missing_directory_ca_bundle_is_a_tls_failure_not_a_traceback(tmp_path):
     from adfs_readiness.probes.directory import gather_directory
+    from adfs_readiness.settings import SettingsError
 
-    cfg = settings_from_mapping({"directory": {"server": "ldaps://127.0.0.1:1", "bind_user": "reader@contoso.test",
-                                             "ca_bundle": str(tmp_path / "no-such-ca.pem")}})
+    # Missing when the configuration is read: a configuration error naming the key and the path.
+    mapping = {"directory": {"server": "ldaps://127.0.0.1:1", "bind_user": "reader@contoso.test",
+                             "ca_bundle": str(tmp_path / "no-such-ca.pem")}}
+    with pytest.raises(SettingsError, match=r"directory\.ca_bundle = .*no such file: .*no-such-ca\.pem"):
+        settings_from_mapping(mapping)
+    # Gone by the time the probe reads it (removed between load and run): a TLS failure, not a traceback.
+    (tmp_path / "no-such-ca.pem").write_text("")
+    cfg = settings_from_mapping(mapping)
+    (tmp_path / "no-such-ca.pem").unlink()
     facts = gather_directory(cfg, password="pw", timeout=2)
     assert facts.connection.result == "tls_failed"
     assert "no-such-ca.pem" in facts.connection.reason

@@ -84,10 +84,11 @@ def test_file_over_the_download_cap(tmp_path):
     assert "1048576" in json.dumps(f["metadata.well-formed"]) or "cap" in f["metadata.well-formed"]["summary"]
 
 
-def test_missing_metadata_file_is_a_finding_not_a_traceback(tmp_path, capsys):
+def test_missing_metadata_file_is_a_configuration_error_not_a_traceback(tmp_path, capsys):
+    # As --certificate, --adfs-export, --entra-export and --suppressions: one error naming the
+    # option and the path, nothing run (it used to be 11 "not determined" findings).
     js = tmp_path / "o.json"
     code = main(["check", "--metadata", str(tmp_path / "nope.xml"), "--json", str(js), "-q"])
-    doc = json.loads(js.read_text())
-    wf = [x for x in doc["findings"] if x["check_id"] == "metadata.well-formed"][0]
-    assert wf["status"] in ("fail", "error") and "nope.xml" in json.dumps(wf)
-    assert code in (2, 3)
+    err = capsys.readouterr().err
+    assert code == 3 and not js.exists()
+    assert f"--metadata = '{tmp_path / 'nope.xml'}'" in err and f"no such file: {tmp_path / 'nope.xml'}" in err

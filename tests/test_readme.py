@@ -25,3 +25,22 @@ def test_two_setup_commands_and_ci_runs_the_test_one():
     assert "adfs-readiness demo --html report.html" in demo
     assert "pytest" in tests
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_history_line_says_where_the_option_goes_and_both_forms_parse(tmp_path, capsys):
+    from adfs_readiness.cli import main
+
+    line = next(i for i, text in enumerate(README.splitlines()) if text.startswith("adfs-readiness history list"))
+    said = " ".join(README.splitlines()[line:line + 2])
+    forms = re.findall(r"\((history --history PATH list), or (history list --history PATH)\)", said)
+    assert forms, said
+    from report_samples import FS, sample_result
+
+    from adfs_readiness.history import History
+
+    history = tmp_path / "h.sqlite3"
+    with History(history) as h:
+        h.record(sample_result())
+    for form in forms[0]:
+        assert main(form.replace("PATH", str(history)).split() + ["--json"]) == 0, form
+        assert '"target": "%s"' % FS in capsys.readouterr().out

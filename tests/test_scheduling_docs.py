@@ -59,7 +59,7 @@ def installed(tmp_path, lab):
     (etc / "tenants").mkdir()
     secrets = etc / "secrets.env"
     shutil.copyfile(lab.env_file, secrets)
-    shutil.copyfile(EXAMPLES / "accepted-risks.toml", etc / "accepted-risks.toml")
+    (etc / "accepted-risks.toml").write_text("")  # as the install leaves it: no risk accepted yet
     return {INSTALLED: str(PROGRAM), "/etc/adfs-readiness": str(etc), "/var/lib/adfs-readiness": str(var)}
 
 
@@ -114,6 +114,77 @@ def test_the_docs_show_the_cron_line_of_the_example_file():
     assert jobs[0][0] == "15 6 * * *"
     for doc in (ROOT / "README.md", ROOT / "docs" / "scheduling.md"):
         assert daily in doc.read_text().splitlines(), f"{doc.name}: another cron line than examples/scheduling/crontab"
+
+
+def install_steps(doc: Path) -> list[list[str]]:
+    """The commands of ``doc``'s Linux install block (the ```sh block with ``useradd --system``),
+    each split like the shell would (``sudo`` and comments dropped; ``&&`` splits)."""
+    block = next(b for b in re.findall(r"```sh\n(.*?)```", doc.read_text(), re.S) if "useradd --system" in b)
+    steps = []
+    for line in block.splitlines():
+        for command in line.split("&&"):
+            words = shlex.split(command, comments=True)
+            if words and words[0] == "sudo":
+                words = words[1:]
+            if words:
+                steps.append(words)
+    return steps
+
+
+def created_by(steps: list[list[str]]) -> set[str]:
+    """The paths the install steps create: install -d DIR, install ... /dev/null FILE, cp SRC
+    DIR/, ln -s TARGET LINK, python3 -m venv DIR, init FILE, useradd --home-dir."""
+    made = set()
+    for words in steps:
+        name = Path(words[0]).name
+        if name == "install" and "-d" in words:
+            made.add(words[-1].rstrip("/"))
+        elif name == "install" and "/dev/null" in words:
+            made.add(words[-1])
+        elif name == "cp":
+            made.add(words[-1] + Path(words[-2]).name if words[-1].endswith("/") else words[-1])
+        elif name == "ln":
+            made.add(words[-1])
+        elif words[1:3] == ["-m", "venv"]:
+            made.add(words[3])
+        elif "init" in words:
+            made.add(words[words.index("init") + 1])
+        elif name == "useradd" and "--home-dir" in words:
+            made.add(words[words.index("--home-dir") + 1])
+    return made
+
+
+def referenced_inputs() -> dict[str, set[str]]:
+    """Every /etc, /opt and /usr/local path the scheduler files of examples/scheduling and the cron
+    lines of README.md and docs/scheduling.md read: path -> where it is named. Paths under
+    /var/lib/adfs-readiness are outputs: their folder is what must exist."""
+    sources = {name: (EXAMPLES / name).read_text() for name in ("crontab", "adfs-readiness.service")}
+    for doc in (ROOT / "README.md", ROOT / "docs" / "scheduling.md"):
+        sources[doc.name] = "\n".join(line for line in doc.read_text().splitlines()
+                                      if re.match(r"^[0-9*/,-]+ [0-9*/,-]+ ", line) or line.startswith("ExecStart="))
+    found: dict[str, set[str]] = {}
+    for where, text in sources.items():
+        text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+        for path in re.findall(r"(?<![\w.])/(?:etc|opt|usr/local|var/lib)/[\w./-]+", text):
+            path = path.rstrip("/")
+            if path.startswith("/var/lib/adfs-readiness/"):
+                path = "/var/lib/adfs-readiness"
+            found.setdefault(path, set()).add(where)
+    return found
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/scheduling.md"])
+def test_the_install_steps_create_every_file_the_scheduler_files_read(doc):
+    # README's install block once never made /etc/adfs-readiness/accepted-risks.toml, which the
+    # systemd unit passes to --suppressions: the service failed with exit 3 as installed.
+    made = created_by(install_steps(ROOT / doc))
+    assert {"/etc/adfs-readiness/secrets.env", "/usr/local/bin/adfs-readiness"} <= made  # the parser works
+    missing = {path: sorted(where) for path, where in referenced_inputs().items() if path not in made}
+    assert missing == {}, f"{doc}: the install never creates these, which the scheduler files read: {missing}"
+
+
+def test_the_install_blocks_of_readme_and_docs_create_the_same_paths():
+    assert created_by(install_steps(ROOT / "README.md")) == created_by(install_steps(ROOT / "docs" / "scheduling.md"))
 
 
 def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):

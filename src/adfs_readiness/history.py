@@ -288,20 +288,29 @@ def changes_between(previous: RunRecord, findings: Iterable[Mapping[str, Any]],
     """What changed from ``previous`` to a later run given by its finding rows (:func:`finding_rows`
     or a record's ``findings``) and certificate dicts.
 
-    Findings are matched by (check id, target). New: not passing now (warn, fail, error) and
-    passing, info, skipped or absent before. Resolved: the reverse. Changed: not passing in
-    both, with another status. Certificates: those in both runs (same purpose and thumbprint)
-    whose days left went down, soonest expiry first.
+    Findings are compared per check id, then by target. New: not passing now (warn, fail, error)
+    and passing, info, skipped or absent before. Resolved: the reverse, for a check that ran now.
+    Changed: not passing in both, with another status. A check whose finding moved between no
+    target (service-wide) and per-target findings (per domain) compares its worst status over
+    the targets only before with the worst over those only now: it is not "resolved" because it
+    now names its target (a replaced certificate, a target named both times, stays per target).
+    A check that did not pass before and did not run now (skipped, out of scope) is
+    ``not_checked``, never resolved. Certificates: those in both runs
+    (same purpose and thumbprint) whose days left went down, soonest expiry first.
     """
-    before = {(f["check_id"], f.get("target")): f for f in previous.findings}
-    after = {(f["check_id"], f.get("target")): f for f in findings}
-    new, resolved, changed = [], [], []
-    for key in list(after) + [k for k in before if k not in after]:
-        b, a = before.get(key), after.get(key)
+    before: dict[str, dict[Any, Mapping[str, Any]]] = {}
+    after: dict[str, dict[Any, Mapping[str, Any]]] = {}
+    for rows, by_check in ((previous.findings, before), (findings, after)):
+        for f in rows:
+            by_check.setdefault(f["check_id"], {})[f.get("target")] = f
+    new, resolved, changed, not_checked = [], [], [], []
+
+    def compare(check_id: str, b: Mapping[str, Any] | None, a: Mapping[str, Any] | None) -> None:
         b_bad = b is not None and b["status"] in _NOT_PASSING
         a_bad = a is not None and a["status"] in _NOT_PASSING
         latest = a or b
-        change = FindingChange(check_id=key[0], target=key[1], title=str(latest.get("title", "")),
+        assert latest is not None
+        change = FindingChange(check_id=check_id, target=latest.get("target"), title=str(latest.get("title", "")),
                                before=Status(b["status"]) if b else None, after=Status(a["status"]) if a else None,
                                summary=str(latest.get("summary", "")))
         if a_bad and not b_bad:
@@ -310,6 +319,31 @@ def changes_between(previous: RunRecord, findings: Iterable[Mapping[str, Any]],
             resolved.append(change)
         elif a_bad and b_bad and a["status"] != b["status"]:
             changed.append(change)
+
+    for check_id in list(after) + [c for c in before if c not in after]:
+        b_rows, a_rows = before.get(check_id, {}), after.get(check_id, {})
+        if all(f["status"] == Status.SKIP.value for f in a_rows.values()):
+            bad = [f for f in b_rows.values() if f["status"] in _NOT_PASSING]
+            if bad:
+                worst, now = _worst(bad), next(iter(a_rows.values()), None)
+                not_checked.append(FindingChange(check_id=check_id, target=worst.get("target"),
+                                                 title=str(worst.get("title", "")), before=Status(worst["status"]),
+                                                 after=Status(now["status"]) if now else None,
+                                                 summary=str((now or worst).get("summary", ""))))
+            continue
+        only_before = [f for t, f in b_rows.items() if t not in a_rows]
+        only_after = [f for t, f in a_rows.items() if t not in b_rows]
+        for target, a in a_rows.items():
+            if target in b_rows:
+                compare(check_id, b_rows[target], a)
+        moved = any(f.get("target") is None for f in (*only_before, *only_after))
+        if only_before and only_after and moved:
+            compare(check_id, _worst(only_before), _worst(only_after))
+        else:
+            for a in only_after:
+                compare(check_id, None, a)
+            for b in only_before:
+                compare(check_id, b, None)
     old_certs = {(c.purpose, c.sha1): c for c in certificate_rows_from_json(previous.certificates)}
     moved = []
     for cert in certificate_rows_from_json(list(certificates)):
@@ -321,7 +355,17 @@ def changes_between(previous: RunRecord, findings: Iterable[Mapping[str, Any]],
     return RunChanges(previous_run_id=previous.id, previous_started_at=previous.started_at,
                       previous_score=previous.score, previous_grade=previous.grade,
                       previous_verdict=previous.verdict, new=tuple(new), resolved=tuple(resolved),
-                      changed=tuple(changed), certificates=tuple(moved), score_trend=tuple(trend))
+                      changed=tuple(changed), certificates=tuple(moved), score_trend=tuple(trend),
+                      not_checked=tuple(not_checked))
+
+
+#: Worst first: which finding of a check's targets stands for it when its targets changed.
+_STATUS_WEIGHT = {Status.FAIL.value: 4, Status.ERROR.value: 3, Status.WARN.value: 2}
+
+
+def _worst(rows: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The row of ``rows`` (at least one) with the worst status; the first of equals."""
+    return max(rows, key=lambda f: _STATUS_WEIGHT.get(f["status"], 0))
 
 
 def _prepare_database_file(path: Path) -> None:

@@ -394,6 +394,8 @@ class RunChanges:
         changed: findings that did not pass in either run, with a different status.
         certificates: certificates that moved closer to expiry, soonest first.
         score_trend: scores of the recent runs, oldest first, the current run last.
+        not_checked: findings that did not pass before, of a check that did not run now (skipped,
+            out of scope): neither resolved nor new (``history diff`` lists them).
     """
 
     previous_run_id: int
@@ -406,6 +408,7 @@ class RunChanges:
     changed: tuple[FindingChange, ...] = ()
     certificates: tuple[CertificateChange, ...] = ()
     score_trend: tuple[int, ...] = ()
+    not_checked: tuple[FindingChange, ...] = ()
 
     @property
     def any(self) -> bool:

@@ -10,7 +10,9 @@ The payload is shaped so both common incoming webhooks accept it as it is:
   ``sections[].facts[]`` (name/value pairs);
 * and an ``adfs_readiness`` object carries the same data for scripts (Power Automate, n8n, ...).
 
-The first run of a target only sets the baseline: nothing to compare, nothing posted. A failed
+The first run of a target only sets the baseline: nothing to compare, nothing posted (said at
+``-v``). A plain ``http://`` URL to another machine is used but warned about once per run
+(:func:`cleartext_warning`). A failed
 post (refused, timeout, non-2xx answer) is returned as data and reported by the caller; it never
 fails the run. The URL is a credential (anyone who has it can post), so messages only ever show
 its scheme and host.
@@ -18,6 +20,7 @@ its scheme and host.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -25,12 +28,12 @@ from urllib.parse import urlsplit
 
 from adfs_readiness.facts import ProbeErrorKind
 from adfs_readiness.history import RunRecord, failing_checks, finding_rows
-from adfs_readiness.model import RunResult, Verdict
+from adfs_readiness.model import RunResult, Status, Verdict
 from adfs_readiness.net import HttpClient, TimeBudget
 from adfs_readiness.redaction import Redactor, protect_logs, webhook_secrets
 from adfs_readiness.text import markdown_safe, terminal_safe
 
-__all__ = ["NotifyResult", "change_since", "webhook_payload", "post_webhook", "safe_url"]
+__all__ = ["NotifyResult", "change_since", "webhook_payload", "post_webhook", "safe_url", "cleartext_warning"]
 
 #: The answer of a webhook is read this far and thrown away (Slack answers "ok", Teams "1").
 _ANSWER_CAP = 64 * 1024
@@ -60,38 +63,49 @@ def safe_url(url: str) -> str:
 
 def change_since(previous: RunRecord | None, result: RunResult) -> dict[str, Any] | None:
     """The change that warrants a notification, or None: the verdict changed, or the set of
-    failing checks (``fail``/``error``, accepted risks excluded) changed. None on the first run."""
+    failing checks (``fail``/``error``, accepted risks excluded) changed. None on the first run.
+
+    Only a check that ran this time and no longer fails is "no longer failing": a check that
+    failed last time but was skipped (``--skip``, ``checks.skip``) or lay outside this run's scope
+    is "not checked", not fixed, and alone is no change. The keys: ``newly_failing`` (failing now,
+    not last time), ``still_failing`` (both), ``no_longer_failing``, ``not_checked``, ``failing``
+    (all failing now), the verdicts, the previous score and run id."""
     if previous is None:
         return None
-    before, after = failing_checks(previous.findings), failing_checks(finding_rows(result))
+    rows = finding_rows(result)
+    before, after = failing_checks(previous.findings), failing_checks(rows)
+    ran = {f["check_id"] for f in rows if f["status"] != Status.SKIP.value}
+    not_checked = {c for c in before - after if c not in ran}
     verdict = result.grade.verdict
-    if previous.verdict is verdict and before == after:
+    if previous.verdict is verdict and before - not_checked == after:
         return None
     return {"previous_verdict": previous.verdict.value, "verdict": verdict.value,
-            "newly_failing": sorted(after - before), "no_longer_failing": sorted(before - after),
+            "newly_failing": sorted(after - before), "still_failing": sorted(after & before),
+            "no_longer_failing": sorted(before - after - not_checked), "not_checked": sorted(not_checked),
             "failing": sorted(after), "previous_run_id": previous.id,
             "previous_score": previous.score}
 
 
 def webhook_payload(result: RunResult, change: Mapping[str, Any], run_id: int | None = None) -> dict[str, Any]:
-    """The JSON body for ``change`` (from :func:`change_since`)."""
+    """The JSON body for ``change`` (from :func:`change_since`): the newly failing, still failing,
+    no longer failing and not checked checks, each line only when it has any."""
     g = result.grade
     # Teams and Slack render the card's title, text and facts as Markdown: the target (a hostile
     # metadata's entityID) and the history's values must not become links, images or HTML.
     md = markdown_safe
-    newly, gone = (", ".join(md(c) for c in change[key]) for key in ("newly_failing", "no_longer_failing"))
     was = f"{md(change['previous_verdict'])} → {g.verdict.value}"
     title = f"AD FS readiness of {md(result.target)}: {was}"
     lines = [f"Grade {g.letter}, score {g.score}/100 (was {md(change['previous_score'])})."]
-    if newly:
-        lines.append(f"Now failing: {newly}.")
-    if gone:
-        lines.append(f"No longer failing: {gone}.")
+    groups = [(label, ", ".join(md(c) for c in ids)) for label, ids in (
+        ("Newly failing", change["newly_failing"]), ("Still failing", change.get("still_failing", [])),
+        ("No longer failing", change["no_longer_failing"]), ("Not checked this run", change.get("not_checked", [])))]
+    lines += [f"{label}: {ids}." for label, ids in groups if ids]
+    if not change["failing"]:
+        lines.append("Nothing fails now.")
     text = f"*{title}*\n" + "\n".join(lines)
     facts = [{"name": "Verdict", "value": was},
              {"name": "Grade / score", "value": f"{g.letter} / {g.score}"},
-             {"name": "Now failing", "value": newly or "—"},
-             {"name": "No longer failing", "value": gone or "—"},
+             *({"name": label, "value": ids} for label, ids in groups if ids),
              {"name": "Run", "value": f"{result.started_at.isoformat()}" + (f" (history id {run_id})" if run_id else "")}]
     return {
         "@type": "MessageCard",
@@ -104,6 +118,29 @@ def webhook_payload(result: RunResult, change: Mapping[str, Any], run_id: int | 
         "adfs_readiness": {"target": result.target, "run_id": run_id, "started_at": result.started_at.isoformat(),
                            "score": g.score, "grade": g.letter, "exit_code": g.verdict.exit_code, **change},
     }
+
+
+def cleartext_warning(url: str | None) -> str | None:
+    """A warning when ``url`` is a plain ``http://`` webhook to another machine: the post carries
+    the run's summary (target, verdict, failing check ids) unencrypted. None for https://, and for
+    a loopback host (nothing leaves the machine). The post still goes out: a receiver on the
+    admin's own network (n8n, a script) may be plain HTTP on purpose."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "http" or host == "localhost" or host.endswith(".localhost"):
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (f"the webhook {safe_url(url)} is plain http://: each post (target, verdict, failing checks) crosses "
+            f"the network unencrypted; use an https:// URL")
 
 
 def post_webhook(url: str, payload: Mapping[str, Any], *, timeout: float = 10.0,

@@ -16,8 +16,11 @@ from adfs_readiness.app.scheduled import ScheduleOptions
 from adfs_readiness.app.selection import selector_problems
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.history import data_dir, default_history_path
+from adfs_readiness.app.secrets import secret_problems
+from adfs_readiness.engine.runner import plan_run
 from adfs_readiness.settings import (COMMAND_LINE, SettingProblem, Settings, SettingsError, apply_flags,
                                      load_settings)
+from adfs_readiness.settings.values import CheckSelector, Invalid, ValueContext
 from adfs_readiness.suppressions import load_suppressions
 
 __all__ = ["RunInputs", "prepare_settings", "target_problems", "certificate_password", "schedule_options",
@@ -25,6 +28,8 @@ __all__ = ["RunInputs", "prepare_settings", "target_problems", "certificate_pass
 
 #: Environment variable with the webhook URL (keeps the URL, a credential, out of crontabs).
 WEBHOOK_ENV = "ADFS_READINESS_WEBHOOK_URL"
+
+_SELECTOR = CheckSelector()
 
 
 @dataclass(frozen=True)
@@ -36,42 +41,95 @@ class RunInputs:
         flags: option -> value as argparse kept it (see :func:`adfs_readiness.settings.apply_flags`).
         only: ``--only`` selectors (empty = every check).
         require_target: refuse a run with nothing to look at (check, collect).
+        environ: where the secrets the settings name are looked up (None = ``os.environ``).
     """
 
     config: Path | None = None
     flags: Mapping[str, Any] = field(default_factory=dict)
     only: Sequence[str] = ()
     require_target: bool = True
+    environ: Mapping[str, str] | None = None
 
 
 def prepare_settings(registry: CheckRegistry, inputs: RunInputs) -> Settings:
-    """The run's settings: the file, the flags on top, the check selectors known to ``registry``
-    and a target to look at.
+    """The run's settings: the file, the flags on top, the check selectors known to ``registry``,
+    a target to look at, and every secret the selected checks need set in the environment
+    (:mod:`adfs_readiness.app.secrets`).
 
     Raises:
         SettingsError: every problem of the file, the flags and the selectors, in one error.
     """
     problems: list[SettingProblem] = []
     settings = Settings(source=COMMAND_LINE)
+    file_problems = False
     if inputs.config is not None:
         try:
             settings = load_settings(inputs.config)
         except SettingsError as exc:
             problems.extend(exc.problems)
-    file_skip = settings.checks.skip
+            file_problems = True
+    # A file with other problems has no Settings to read checks.skip from: its raw list is judged
+    # too, so a misspelt check id comes out with every other problem of the file, not a round later.
+    file_skip = raw_checks_skip(inputs.config) if file_problems and inputs.config else settings.checks.skip
     try:
         settings = apply_flags(settings, inputs.flags)
     except SettingsError as exc:
         problems.extend(exc.problems)
+    problems += selector_problems(registry, file_skip, str(inputs.config) if file_problems else settings.source,
+                                  "checks.skip")
+    problems += selector_problems(registry, _well_formed(inputs.flags.get("--skip") or ()), COMMAND_LINE, "--skip")
+    problems += selector_problems(registry, inputs.only, COMMAND_LINE, "--only")
+    if not problems and inputs.require_target:
+        problems += target_problems(settings)
     if not problems:
-        problems += selector_problems(registry, file_skip, settings.source, "checks.skip")
-        problems += selector_problems(registry, inputs.flags.get("--skip") or (), COMMAND_LINE, "--skip")
-        problems += selector_problems(registry, inputs.only, COMMAND_LINE, "--only")
-        if inputs.require_target:
-            problems += target_problems(settings)
+        problems += secret_problems(settings, plan_run(registry, settings, inputs.only).fact_keys,
+                                    environ=inputs.environ, config=inputs.config)
     if problems:
-        raise SettingsError.of(problems)
+        raise SettingsError.of(_unique(problems))
     return settings
+
+
+def _well_formed(selectors: Sequence[str]) -> list[str]:
+    """The selectors the settings validator accepts (a malformed one is already a problem)."""
+    well = []
+    for text in selectors:
+        try:
+            _SELECTOR.parse(text, ValueContext())
+        except Invalid:
+            continue
+        well.append(text)
+    return well
+
+
+def raw_checks_skip(path: Path) -> list[str]:
+    """The well-formed strings of ``[checks] skip`` in the TOML file ``path`` as written (empty when
+    the file cannot be read or parsed: that is reported on its own)."""
+    import tomllib
+
+    from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, read_capped
+
+    try:
+        data = tomllib.loads(read_capped(path, CONFIG_FILE_MAX_BYTES, setting=None).decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    checks = data.get("checks")
+    skip = checks.get("skip") if isinstance(checks, dict) else None
+    if isinstance(skip, str):
+        skip = [skip]
+    return _well_formed([s for s in skip if isinstance(s, str)]) if isinstance(skip, list) else []
+
+
+def _unique(problems: Sequence[SettingProblem]) -> list[SettingProblem]:
+    """``problems`` in order, each once (the file's validator and the selector check may both
+    refuse one value)."""
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for p in problems:
+        key = (p.source, p.key, repr(p.value))
+        if key not in seen:
+            seen.add(key)
+            kept.append(p)
+    return kept
 
 
 def target_problems(settings: Settings) -> list[SettingProblem]:

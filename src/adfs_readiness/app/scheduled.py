@@ -176,6 +176,12 @@ def finish_run(result: RunResult, key: str | None, now: datetime, options: Sched
             warnings.append("--notify-webhook needs the history to know what changed; nothing posted (--no-history)")
         else:
             change = change_since(previous, result)
+            if previous is None:
+                log.info("webhook: %s has no earlier run in %s; this run sets the baseline, nothing posted "
+                         "(a later run posts when the verdict or the failing checks change)", key, options.history_path)
+            elif change is None:
+                log.info("webhook: no change since run %s (same verdict, same failing checks); nothing posted",
+                         previous.id)
             if change is not None:
                 network = Network.for_config(config) if config is not None else Network()
                 notification = post_webhook(options.webhook_url, webhook_payload(result, change, run_id),

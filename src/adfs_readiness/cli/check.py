@@ -79,6 +79,18 @@ def _options(args: argparse.Namespace, settings: Any, **extra: Any) -> Any:
                             projection=args.as_of is not None, **extra)
 
 
+def _warn_cleartext_webhook(args: argparse.Namespace) -> None:
+    """Once per command (a fleet too): a plain http:// webhook to another machine is used, but said."""
+    import os
+
+    from adfs_readiness.app.run import WEBHOOK_ENV
+    from adfs_readiness.notify import cleartext_warning
+
+    warning = cleartext_warning(args.notify_webhook or os.environ.get(WEBHOOK_ENV))
+    if warning is not None:
+        warn(warning)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``check``; returns the verdict's exit code (a fleet: the worst tenant's)."""
     from adfs_readiness.app.run import RunInputs, certificate_password, prepare_settings
@@ -86,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from adfs_readiness.probes.catalog import all_probes
 
     registry = load_registry()
+    _warn_cleartext_webhook(args)
     if _is_fleet(args):
         return _run_fleet(registry, args)
     inputs = RunInputs(config=args.config[0] if args.config else None, flags=flags_given(args), only=args.only)

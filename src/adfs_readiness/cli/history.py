@@ -117,12 +117,16 @@ def _diff(history: Any, args: argparse.Namespace, path: Path) -> int:
     if args.json:
         from adfs_readiness.report.json_report import changes_dict
 
+        not_checked = [{"check_id": c.check_id, "target": c.target, "before": c.before.value if c.before else None,
+                        "after": c.after.value if c.after else None} for c in changes.not_checked]
         print(json.dumps({"from": first.id, "to": second.id, "verdict": [first.verdict.value, second.verdict.value],
-                          **changes_dict(changes, second.score)}, indent=2, ensure_ascii=False))
+                          **changes_dict(changes, second.score), "not_checked": not_checked},
+                         indent=2, ensure_ascii=False))
         return 0
     print(f"run {first.id} -> run {second.id}: {first.verdict.value} -> {second.verdict.value}, "
           f"score {first.score} -> {second.score}")
-    for label, items in (("new", changes.new), ("resolved", changes.resolved), ("changed", changes.changed)):
+    for label, items in (("new", changes.new), ("resolved", changes.resolved), ("changed", changes.changed),
+                         ("not run", changes.not_checked)):
         for c in items:
             target = f" [{c.target}]" if c.target else ""
             print(terminal_safe(f"  {label:8} {c.check_id}{target}: {c.before.value if c.before else 'absent'} -> "
@@ -130,6 +134,8 @@ def _diff(history: Any, args: argparse.Namespace, path: Path) -> int:
     for cert in changes.certificates:
         print(terminal_safe(f"  closer   {cert.purpose} {cert.subject} ({cert.sha1[:8]}): {cert.days_left_before} -> "
                             f"{cert.days_left_after} days"))
-    if not (changes.any or changes.certificates) and first.verdict is second.verdict:
+    if changes.not_checked:
+        print("  (not run: failing before, not run this time: skipped or outside the run's scope; not resolved)")
+    if not (changes.any or changes.certificates or changes.not_checked) and first.verdict is second.verdict:
         print("  no change")
     return 0

@@ -194,7 +194,9 @@ def _call_check(c: Check, ctx: CheckContext) -> list[Outcome]:
         returned = c.function(ctx)
         outcomes = [returned] if isinstance(returned, Outcome) else list(returned or ())
     except CannotDetermine as exc:
-        return [Outcome(Status.ERROR, f"Could not be determined: {exc.reason}", evidence=exc.evidence)]
+        reason = exc.reason.rstrip()
+        reason += "" if reason.endswith((".", "!", "?")) else "."  # the summary is a sentence
+        return [Outcome(Status.ERROR, f"Could not be determined: {reason}", evidence=exc.evidence)]
     except Exception as exc:  # isolate: a bug in one check must not crash the run or pass silently
         log.debug("check %s raised\n%s", c.id, traceback.format_exc())
         return [Outcome(Status.ERROR, f"The check failed with an internal error: {type(exc).__name__}: {exc}",

@@ -34,6 +34,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from adfs_readiness.files import read_text_capped
+from adfs_readiness.json_input import parse_untrusted_json
+
 __all__ = ["LabState", "LabError", "start_lab", "lab_status", "stop_lab", "read_state", "LAB_CONFIG_NAME",
            "LAB_ENV_NAME", "LAB_STATE_NAME"]
 
@@ -75,13 +78,21 @@ class LabState:
     dns_external: str
 
 
+#: A lab state file is a few hundred bytes; anything far larger is not one.
+_MAX_STATE_BYTES = 64 * 1024
+
+
 def read_state(folder: Path) -> LabState | None:
     """The lab recorded in ``folder`` (None when there is none). Raises LabError for a damaged file."""
     path = folder / LAB_STATE_NAME
     if not path.exists():
         return None
     try:
-        return LabState(**json.loads(path.read_text(encoding="utf-8")))
+        # The lab folder is the user's choice: its state file is read as untrusted JSON.
+        state = parse_untrusted_json(read_text_capped(path, _MAX_STATE_BYTES, setting=None))
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
+        return LabState(**state)
     except (OSError, ValueError, TypeError) as exc:
         raise LabError(f"{path}: not a lab state file ({exc}); remove it if no lab runs") from None
 
@@ -278,8 +289,10 @@ def _serve(folder: Path, scenario: str, directory: str, ready_fd: int) -> int:
         served.stop()
         with contextlib.suppress(OSError):
             state_file = folder / LAB_STATE_NAME
-            if state_file.exists() and json.loads(state_file.read_text()).get("pid") == os.getpid():
-                state_file.unlink()
+            if state_file.exists():
+                state = read_state(folder)
+                if state is not None and state.pid == os.getpid():
+                    state_file.unlink()
     return 0
 
 

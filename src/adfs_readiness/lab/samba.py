@@ -307,8 +307,17 @@ class SambaDc:
             if _ldap_answers(self.address, proc.pid if self.private_network else None):
                 # Provision registers the SRV records but no A record for the DC's own name. At
                 # functional level 2000 there are no DNS application partitions: no record then.
-                with contextlib.suppress(RuntimeError):
-                    self.dns_add(self.host_name.lower(), "A", self.address)
+                # LDAP answers before the DNS server takes updates, and on a loaded machine the
+                # first "samba-tool dns add" can fail: a DC without its A record breaks every
+                # client that connects by name (ldaps://dc1...), so try a few times.
+                for attempt in range(5):
+                    try:
+                        self.dns_add(self.host_name.lower(), "A", self.address)
+                        break
+                    except RuntimeError as exc:
+                        if "already exist" in str(exc).lower():
+                            break
+                        time.sleep(0.5 * (attempt + 1))  # waiting for samba's DNS server: no readiness signal
                 return self.info()
             time.sleep(0.1)  # polling a child process that has no readiness signal
         self.stop()

@@ -15,7 +15,6 @@ values (0, the maximum int64) lie outside that range and stay as they are.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -76,12 +75,15 @@ def read_recording(path: Path) -> Recording:
         RecordingError: unreadable, too large, not JSON, not a recording, or a newer version.
     """
     from adfs_readiness.files import read_text_capped
+    from adfs_readiness.json_input import parse_untrusted_json
 
     try:
-        doc = json.loads(read_text_capped(path, MAX_RECORDING_BYTES, setting=None))
+        # A recording may come from anywhere a config points: read as untrusted JSON (depth,
+        # item and number caps), as every other JSON input.
+        doc = parse_untrusted_json(read_text_capped(path, MAX_RECORDING_BYTES, setting=None))
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read the recording ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
         raise RecordingError(f"{path}: not a JSON recording ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != RECORDING_FORMAT:
         raise RecordingError(f"{path}: not an adfs-readiness recorded fact")

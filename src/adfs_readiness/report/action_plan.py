@@ -130,7 +130,7 @@ def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
     days_left = 0 if status is not Status.WARN else days
     affected = _affected(findings)
     if status is Status.ERROR:
-        what = f"Not determined: {first.summary} Remove the cause and run the check again."
+        what = f"Not determined: {_reason(first.summary)} Remove the cause and run the check again."
         script = None
     else:
         script = fix_script(first.remediation, first.evidence)
@@ -145,6 +145,17 @@ def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
         "remediation": first.remediation, "script": script, "affected": affected, "days_left": days_left,
         "due": None if days_left is None else today + timedelta(days=days_left), "key": key,
     }
+
+
+def _reason(summary: str) -> str:
+    """An error finding's summary as the reason after "Not determined:": without the engine's own
+    "Could not be determined:" (said once, not twice), capitalised, ending in a full stop."""
+    text = summary.strip()
+    for prefix in ("Could not be determined:", "Could not be determined -"):
+        if text.startswith(prefix):
+            text = text[len(prefix):].strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _affected(findings: Iterable[Finding]) -> int | None:

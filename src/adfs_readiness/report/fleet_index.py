@@ -23,7 +23,20 @@ def render_fleet_index_html(index: Mapping[str, Any]) -> str:
     for row in index["rows"]:
         links = {fmt: path for fmt, path in (row.get("reports") or {}).items() if _relative(path)}
         rows.append({**row, "links": links, "css": (row["verdict"] or "incomplete").lower().replace("_", "-")})
-    return env.get_template("fleet_index.html.j2").render(index=index, rows=rows)
+    return env.get_template("fleet_index.html.j2").render(index=index, rows=rows, generated=_generated(index))
+
+
+def _generated(index: Mapping[str, Any]) -> str:
+    """When the index was made, as the run report shows a time (``2026-12-05 02:06:05 UTC``);
+    index.json keeps the ISO 8601 value."""
+    from datetime import datetime
+
+    from adfs_readiness.report._common import human_utc
+
+    try:
+        return human_utc(datetime.fromisoformat(str(index["generated_at"])))
+    except ValueError:
+        return str(index["generated_at"])
 
 
 def _relative(path: str) -> bool:

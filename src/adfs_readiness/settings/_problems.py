@@ -27,7 +27,9 @@ def shown_value(key: str, value: Any) -> str:
     leaf = key.rsplit(".", 1)[-1].lower()
     for term in _NOT_SECRET_TERMS:
         leaf = leaf.replace(term, "")
-    if any(h in leaf for h in _SECRET_HINTS):
+    # A *_env key holds the name of the variable that holds the secret (EnvName admits only names):
+    # the admin must see which variable is meant.
+    if any(h in leaf for h in _SECRET_HINTS) and not leaf.endswith("_env"):
         return "<hidden>"
     if isinstance(value, str):
         return repr(value) if value else '""'

@@ -50,7 +50,8 @@ class CloudSettings:
     tenant_id: str | None = setting(None, Text("a tenant id (GUID)"))
     client_id: str | None = setting(None, Text("an application (client) id (GUID)"))
     client_secret_env: str = setting("ADFS_READINESS_GRAPH_SECRET", EnvName())
-    client_certificate: Path | None = setting(None, FilePath("PEM file with certificate and private key"))
+    client_certificate: Path | None = setting(None, FilePath("PEM file with certificate and private key",
+                                                                            must_exist=True))
     realm_discovery: bool = setting(True, Boolean())
 
     @property

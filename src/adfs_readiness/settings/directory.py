@@ -52,7 +52,7 @@ class DirectorySettings:
     password_env: str = setting("ADFS_READINESS_LDAP_PASSWORD", EnvName())
     password_source: str = setting("env", Choice(("env", "prompt", "keyring")))
     keyring_service: str = setting("adfs-readiness", Text())
-    ca_bundle: Path | None = setting(None, FilePath("PEM file of CA certificates"))
+    ca_bundle: Path | None = setting(None, FilePath("PEM file of CA certificates", must_exist=True))
     service_account: str | None = setting(None, Text("a sAMAccountName such as \"gmsa-adfs$\""))
     ad_domain: str | None = setting(None, _DOMAIN)
     forest_root: str | None = setting(None, _DOMAIN)

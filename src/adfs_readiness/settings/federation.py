@@ -39,7 +39,8 @@ class FederationSettings:
     farm_nodes: tuple[HostPort, ...] = setting((), ListOf(Address(443), example='["adfs1.corp.contoso.com", '
                                                                                 '"10.0.0.11:443"]'))
     proxies: tuple[HostPort, ...] = setting((), ListOf(Address(443), example='["wap1.dmz.contoso.com"]'))
-    metadata: str | None = setting(None, Location())
+    metadata: str | None = setting(None, Location("federation metadata file (FederationMetadata.xml)",
+                                                    must_exist=True))
 
     @property
     def issuer(self) -> str | None:

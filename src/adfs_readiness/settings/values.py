@@ -388,9 +388,17 @@ class FilePath(Value):
 
 @dataclass(frozen=True)
 class Location(Value):
-    """A URL (http/https, kept as given) or a file path (anchored like :class:`FilePath`)."""
+    """A URL (http/https, kept as given) or a file path (anchored like :class:`FilePath`).
+    ``must_exist``: a path is refused unless it is an existing file (as :class:`FilePath` refuses
+    one), so a mistyped path is one configuration error naming the option, not a run whose every
+    check says "No such file or directory"; ``what`` names the file in the message."""
 
-    expected: str = "a file path or an https:// URL"
+    what: str = "file"
+    must_exist: bool = False
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return f"an existing {self.what} or an https:// URL" if self.must_exist else "a file path or an https:// URL"
 
     def parse(self, raw: Any, ctx: ValueContext) -> str | None:
         text = _string(raw, self.expected)
@@ -401,6 +409,10 @@ class Location(Value):
         path = Path(text).expanduser()
         if not path.is_absolute() and ctx.base_dir is not None:
             path = ctx.base_dir / path
+        if self.must_exist and not path.is_file():
+            reason = ("it is a folder" if path.is_dir() else "not a regular file" if path.exists()
+                      else "no such file")
+            raise Invalid(self.expected, f"{reason}: {path}")
         return str(path)
 
 
