@@ -338,3 +338,15 @@ def test_a_hostile_entity_id_is_no_link_or_html_in_the_webhook_card(tmp_path):
         assert not re.search(r"(?<!\\)[\[\]]", text) and "<" not in text, text  # no bracket unescaped, no tag
     assert "\\[Action needed: re-enter your password\\](https://evil.example/login) &lt;b>x&lt;/b>" in card["title"]
     assert card["adfs_readiness"]["target"] == evil  # the machine-readable part keeps the value as it is
+
+
+def test_no_second_toml_reader():
+    """Every TOML the tool reads (configurations, accepted risks) goes through
+    toml_input.parse_untrusted_toml; a direct tomllib.loads is how the bombs got in again after a
+    merge (app/run.py's raw [checks] skip reading)."""
+    import re
+
+    src = Path(__file__).resolve().parents[1] / "src" / "adfs_readiness"
+    found = {str(path.relative_to(src)) for path in src.rglob("*.py")
+             if re.search(r"\btomllib\.loads?\(", path.read_text(encoding="utf-8"))}
+    assert found == {"toml_input.py"}, found

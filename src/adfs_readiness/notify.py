@@ -93,7 +93,10 @@ def webhook_payload(result: RunResult, change: Mapping[str, Any], run_id: int | 
     # Teams and Slack render the card's title, text and facts as Markdown: the target (a hostile
     # metadata's entityID) and the history's values must not become links, images or HTML.
     md = markdown_safe
-    was = f"{md(change['previous_verdict'])} → {g.verdict.value}"
+    previous = str(change["previous_verdict"])
+    # A verdict name is shown as it is (NOT_READY, not NOT\_READY); anything else read back from
+    # the history is escaped.
+    was = f"{previous if previous in {v.value for v in Verdict} else md(previous)} → {g.verdict.value}"
     title = f"AD FS readiness of {md(result.target)}: {was}"
     lines = [f"Grade {g.letter}, score {g.score}/100 (was {md(change['previous_score'])})."]
     groups = [(label, ", ".join(md(c) for c in ids)) for label, ids in (
