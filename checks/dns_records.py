@@ -340,6 +340,18 @@ def _srv_commands(missing: bool, unresolved: list[str]) -> dict[str, list[str]]:
     return {"commands": commands} if commands else {}
 
 
+def _stale_srv_remediation(unresolved: list[str]) -> str:
+    """The fix when some SRV targets do not resolve: deregistering is right only for a domain
+    controller that is gone (after its metadata cleanup, as the AD forest recovery guide does); a
+    live one whose A record is missing registers it again instead. Said in that order so the action
+    plan's line and its nltest /dsderegdns command agree."""
+    hosts = ", ".join(unresolved)
+    return (f"If {hosts} is a domain controller that is gone, remove its DC locator records after its metadata "
+            f"cleanup: nltest /dsderegdns:<its DNS host name>. If it is still a domain controller, have it register "
+            f"its DNS records again (ipconfig /registerdns, then restart the Netlogon service on it) and check that the "
+            f"AD-integrated zone allows secure dynamic updates.")
+
+
 @check(
     id="dns.ad-srv",
     title="Active Directory DC locator SRV records",
@@ -392,13 +404,15 @@ def ad_srv(ctx: CheckContext) -> Outcome | list[Outcome]:
                 unresolved.append(host)
         evidence["targets"] = target_evidence
         if unresolved and not resolved:
+            # No target resolves: have the DCs register again; deregistering every one of them would
+            # leave the domain without locator records.
             outcomes.append(Outcome(Status.FAIL, f"{name} names {', '.join(unresolved)}, none of which resolves.",
-                                    evidence={**evidence, **_srv_commands(True, unresolved)}, target=name))
+                                    evidence={**evidence, **_srv_commands(True, [])}, target=name))
         elif unresolved:
             outcomes.append(Outcome(Status.WARN, f"{name} names {', '.join(unresolved)}, which do(es) not resolve "
                                                  f"(a decommissioned domain controller?); {', '.join(resolved)} "
                                                  f"resolve(s).", evidence={**evidence, **_srv_commands(False, unresolved)},
-                                    target=name))
+                                    target=name, remediation=_stale_srv_remediation(unresolved)))
         elif unknown:
             outcomes.append(Outcome(Status.ERROR, f"{name} exists, but whether {', '.join(unknown)} resolve(s) could "
                                                   f"not be determined (the lookup failed).",

@@ -11,7 +11,8 @@ What is allowed (an allow-list: anything else is a violation):
   ``netsh`` only as ``netsh http show sslcert``; ``New-Object`` only of :data:`NEW_OBJECT_TYPES`;
   functions the script defines itself, when their names pass the same rules;
 * ``&`` only to run the ``$Block`` script block parameter of the script's own guard function;
-* .NET: static calls only on :data:`STATIC_TYPES`, and method calls only of :data:`METHODS`.
+* .NET: static calls only on :data:`STATIC_TYPES`, and method calls only of :data:`METHODS`;
+* redirection (``>``, ``>>``, ``2>``, ``*>``) only to ``$null`` or ``$Path``; stream merges (``2>&1``).
 
 A command named with a changing verb (Set-, Add-, Remove-, Update-, New-, ...) is never on the list.
 """
@@ -94,6 +95,18 @@ def _command_violation(name: str, text: str, defined: set[str]) -> str | None:
     return "not on the read-only allow-list"
 
 
+_GLUED_REDIRECTION = re.compile(r"^(?:[1-6*])?>>?(?!&)(?P<target>\S+)$")
+
+
+def _redirection_target(node: tree_sitter.Node) -> str | None:
+    """The file a redirection writes to, or None for a stream merge (2>&1)."""
+    if node.type == "generic_token":
+        match = _GLUED_REDIRECTION.match(_text(node))
+        return match.group("target") if match else None
+    name = next((c for c in node.children if c.type == "redirected_file_name"), None)
+    return _text(name).strip() if name is not None else None
+
+
 def violations(source: bytes) -> list[str]:
     """Every syntax error (ERROR or MISSING node) and every construct not on the allow-list, as
     ``line:column what``; empty for a read-only script."""
@@ -111,6 +124,12 @@ def violations(source: bytes) -> list[str]:
                 found.append(f"{where} static call on {_text(types[0])}")
             elif method and method not in METHODS:
                 found.append(f"{where} method {method}()")
+        elif node.type == "redirection" or (node.type == "generic_token" and _GLUED_REDIRECTION.match(_text(node))):
+            # "> file" writes a file as Out-File does; only $null (discard) and $Path (the admin's
+            # file) are allowed. The grammar reads "2>C:\x" without a space as one generic token.
+            target = _redirection_target(node)
+            if target is not None and target.lower() not in ("$null", "$path"):
+                found.append(f"{where} redirection to {target[:40]!r}: a write to a file other than $Path")
     defined = _defined_functions(tree)
     for name, text, (row, column) in commands(tree):
         problem = _command_violation(name, text, defined)

@@ -3,12 +3,26 @@ the KDC (SambaDcInfo.krb5_conf) and ``kinit`` run inside the DC's network namesp
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+
+def kerberos_missing() -> str | None:
+    """Why the Kerberos tests cannot run here, naming exactly what is missing (None: nothing)."""
+    from adfs_readiness.net.ldap import kerberos_available
+
+    missing = []
+    if not kerberos_available():
+        missing.append("the gssapi package (pip install 'adfs-readiness[kerberos]'; building it needs "
+                       "Debian's libkrb5-dev, gcc and python3-dev)")
+    if shutil.which("kinit") is None:
+        missing.append("kinit (Debian: krb5-user)")
+    return f"Kerberos tests skipped: missing {' and '.join(missing)}" if missing else None
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from report_samples import finding, sample_findings, sample_result
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.grading import grade
 from adfs_readiness.model import AcceptedRisk, Area, Severity, Status
-from adfs_readiness.report._commands import commands_of, fix_script
+from adfs_readiness.report._commands import FILLED_PLACEHOLDERS, commands_of, empty_arguments, fix_script
 from adfs_readiness.report.action_plan import ACTION_PLAN_COLUMNS, action_plan, render_action_plan_csv, short_fix
 
 
@@ -133,7 +133,13 @@ def test_every_built_in_check_fix_gives_well_formed_commands():
                 for opening, closing in ("()", "<>", "[]", "{}"):
                     assert unredirected.count(opening) == unredirected.count(closing), (check.id, line)
                 assert line.count('"') % 2 == 0 and line.count("'") % 2 == 0, (check.id, line)
-                assert line in check.meta.remediation, (check.id, line)
+                # As written, but for the placeholder a parameter named without its value gets.
+                written = line
+                for fill in FILLED_PLACEHOLDERS:
+                    if written not in check.meta.remediation:
+                        written = written.replace(f" {fill}", "", 1)
+                assert written in check.meta.remediation, (check.id, line)
+                assert empty_arguments(line) == [], (check.id, line)
 
 
 def test_a_fix_that_only_reads_is_offered_as_a_check_and_one_that_changes_as_run():
@@ -141,6 +147,23 @@ def test_a_fix_that_only_reads_is_offered_as_a_check_and_one_that_changes_as_run
     changes = fix_script("Check Get-AdfsProperties first, then run Update-AdfsCertificate -CertificateType Token-Signing.")
     assert (reads.lines, reads.changing) == (("Get-AdfsCertificate -CertificateType Token-Signing",), False)
     assert (changes.lines, changes.changing) == (("Update-AdfsCertificate -CertificateType Token-Signing",), True)
+
+
+@pytest.mark.parametrize(("command", "changing"), [
+    # directory.upn-routable's exact command reads the users and writes their UPNs in one pipeline:
+    # offered as a read-only CHECK before, it must be RUN.
+    ("Get-ADUser -SearchBase 'OU=Lab,DC=contoso,DC=test' -Filter 'UserPrincipalName -like \"*@contoso.local\"' | "
+     "ForEach-Object { Set-ADUser -Identity $_ -UserPrincipalName ($_.UserPrincipalName -replace "
+     "'@contoso\\.local$', '@contoso.test') }", True),
+    ("Get-ADUser -Filter * | Remove-ADUser", True),
+    ("Invoke-Command -ComputerName (Get-ADDomainController -Filter *).HostName -ScriptBlock { nltest /dsregdns }", True),
+    ("Get-ADUser -Filter * | Select-Object UserPrincipalName", False),
+    ("Get-AdfsProperties | Format-List HostName, HttpsPort", False),
+    ("setspn -Q HOST/sts.contoso.com", False),
+])
+def test_a_command_that_writes_anywhere_in_its_pipeline_is_run_not_check(command, changing):
+    (script,) = commands_of("", {"commands": [command]})
+    assert script.changing is changing
 
 
 def test_short_fix_is_the_first_clause_never_cut_mid_word():

@@ -39,7 +39,7 @@ def test_write_atomic_refuses_to_replace_a_fifo_or_a_link_to_a_device(tmp_path, 
     before = os.lstat(target)
     with pytest.raises(UnsafePath) as caught:
         files.write_atomic(target, "{}")
-    assert "not a regular file" in str(caught.value)
+    assert "not a file: refused" in str(caught.value)
     after = os.lstat(target)
     assert (after.st_ino, stat.S_IFMT(after.st_mode)) == (before.st_ino, stat.S_IFMT(before.st_mode))
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
@@ -70,7 +70,7 @@ def test_reports_onto_a_fifo_or_a_device_link_are_refused_by_the_cli(tmp_path):
                   "--json", nodes["fifo"], "--csv", nodes["device link"], "--html", tmp_path / "report.html")
     run.assert_clean()
     assert run.code == 3
-    assert "not a regular file" in run.err
+    assert "is a device, FIFO or socket, not a file" in run.err
     assert stat.S_ISFIFO(os.lstat(nodes["fifo"]).st_mode)
     assert nodes["device link"].is_symlink() and os.readlink(nodes["device link"]) == "/dev/null"
 

@@ -263,6 +263,11 @@ def test_ad_srv_statuses(lab):
         "_ldap._tcp.dc._msdcs.badad.test names dc9.badad.test, none of which resolves."
     assert bad["_kerberos._tcp.badad.test"].status is Status.FAIL
     assert bad["_gc._tcp.badad.test"].status is Status.WARN
+    # No target resolves: register again, never deregister every DC the domain has.
+    assert not any("dsderegdns" in c for c in bad["_ldap._tcp.dc._msdcs.badad.test"].evidence["commands"])
+    # Some resolve: the fix deregisters the others only if they are gone, and says so first.
+    assert bad["_gc._tcp.badad.test"].remediation.startswith("If ") and \
+        "is a domain controller that is gone" in bad["_gc._tcp.badad.test"].remediation
     fault = run(dns_records.ad_srv, config(lab, ad_domain="faultad.test"))
     assert fault["_ldap._tcp.dc._msdcs.faultad.test"].status is Status.ERROR
     assert fault["_kerberos._tcp.faultad.test"].status is Status.PASS

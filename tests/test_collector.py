@@ -57,6 +57,11 @@ INJECTIONS = [
     (". .\\other.ps1", "dot-sourcing"),
     ("Import-Module PSReadLine", "Import-Module PSReadLine"),
     ("if ($true) { Get-Date", "syntax error"),
+    # Redirection writes a file as Out-File does (before: not seen by the lint at all).
+    ("Get-Date > C:\\Windows\\x.txt", "redirection to"),
+    ("Get-Date >> C:\\x.txt", "redirection to"),
+    ("Get-Date 2>C:\\x.txt", "redirection to"),
+    ("Get-Date *> C:\\x.txt", "redirection to"),
 ]
 
 
@@ -67,6 +72,11 @@ def test_the_lint_rejects_an_injected_change(injection, reason):
     injected = SCRIPT + b"\r\n" + injection.encode() + b"\r\n"
     found = violations(injected)
     assert any(reason in v for v in found), found
+
+
+def test_the_lint_allows_discarding_and_merging_streams_and_writing_the_admins_file():
+    for harmless in ("Get-Date 2>$null", "Get-Date *> $null", "Get-Date 2>&1", "Get-Date > $Path"):
+        assert violations(SCRIPT + b"\r\n" + harmless.encode() + b"\r\n") == [], harmless
 
 
 def test_the_lint_rejects_a_change_hidden_in_a_guarded_block():

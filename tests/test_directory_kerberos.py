@@ -8,7 +8,6 @@ skipped, with the reason, where they are missing.
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
@@ -17,25 +16,13 @@ from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.facts.directory import DIRECTORY_FACT, BindResult
 from adfs_readiness.model import Status
 from adfs_readiness.probes.directory import gather_directory
-from adfs_readiness.net.ldap import kerberos_available
 from adfs_readiness.settings import settings_from_mapping
 
 from conftest import FIXED_NOW
 from factories import internal_dns
-from krb5_lab import lab_ticket
+from krb5_lab import kerberos_missing, lab_ticket
 
-def _missing() -> str | None:
-    """What this machine lacks for the Kerberos tests, by name (None: nothing)."""
-    missing = []
-    if not kerberos_available():
-        missing.append("the gssapi package (pip install 'adfs-readiness[kerberos]'; building it needs "
-                       "Debian's libkrb5-dev, gcc and python3-dev)")
-    if shutil.which("kinit") is None:
-        missing.append("kinit (Debian: krb5-user)")
-    return f"Kerberos tests skipped: missing {' and '.join(missing)}" if missing else None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
+pytestmark = pytest.mark.skipif(kerberos_missing() is not None, reason=kerberos_missing() or "")
 
 B = "DC=contoso,DC=test"
 CONNECT = next(c for c in discover_checks().checks if c.id == "directory.connect")

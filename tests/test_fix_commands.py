@@ -134,3 +134,7 @@ def test_dns_fixes_carry_the_exact_commands(tmp_path):
     (stale,) = [t["target"] for t in srv.finding.evidence["targets"]
                 if t["a"]["outcome"] != "answer" and (t["aaaa"] or {}).get("outcome") != "answer"]
     assert srv.script.lines == (f"nltest /dsderegdns:{stale}",) and srv.script.changing
+    # The plan's line says when to run it (before: "Have every domain controller register its SRV
+    # records again" above a command that deregisters one).
+    assert srv.what == (f"If {stale} is a domain controller that is gone, remove its DC locator records after "
+                        "its metadata cleanup")

@@ -14,7 +14,6 @@ search on the Samba lab DC.
 from __future__ import annotations
 
 import gc
-import shutil
 import socket
 import ssl
 import threading
@@ -620,11 +619,11 @@ def kerberos(test):
     """Skip without gssapi or kinit. Samba's self-made LDAPS certificate has a negative serial
     number, which cryptography warns about when ldap3 reads it for the GSSAPI channel binding (a
     lab artefact: AD certificates have positive serials)."""
-    from adfs_readiness.net.ldap import kerberos_available
+    from krb5_lab import kerberos_missing
 
     test = pytest.mark.filterwarnings("ignore:Parsed a serial number which wasn't positive")(test)
-    return pytest.mark.skipif(not kerberos_available() or shutil.which("kinit") is None,
-                              reason="Kerberos tests need the gssapi package and kinit")(test)
+    # The reason names what is missing (issue 14: "needs gssapi ... and kinit" did not say which).
+    return pytest.mark.skipif(kerberos_missing() is not None, reason=kerberos_missing() or "")(test)
 
 
 @pytest.fixture(scope="module")

@@ -240,3 +240,38 @@ def test_signer_the_metadata_publishes_but_entra_does_not_hold_fails(now):
         next_signing_certificate=assertion.signer),))
     outcome = _judge(now, assertion, entra=current)
     assert outcome.status.value == "pass" and "Entra ID holds it for contoso.test" in _step(outcome, 4)["detail"]
+
+
+# --- audience and validity window (steps 6 and 7) ---------------------------------------------------
+
+@pytest.mark.parametrize("change, step, status, words", [
+    # A token for another relying party: Entra ID rejects it (AADSTS50000-class), whatever it carries.
+    (dict(audiences=("urn:other:relying-party",)), 6, "fail", "audiences: ['urn:other:relying-party']"),
+    (dict(audiences=()), 6, "fail", "audiences: []"),
+    # The window is judged against when the answer arrived, with the clock-skew tolerance (300 s).
+    (dict(not_on_or_after_shift=-timedelta(minutes=10)), 7, "fail", "the clocks of AD FS and this machine disagree"),
+    (dict(not_before_shift=timedelta(minutes=10)), 7, "fail", "with 300 s of tolerance"),
+    (dict(not_before_shift=timedelta(minutes=4)), 7, "pass", "received at"),  # within the tolerance
+    (dict(not_on_or_after=None), 7, "fail", "the assertion's Conditions lack a validity window"),
+])
+def test_audience_and_validity_window_steps(now, change, step, status, words):
+    """Steps 6 and 7 had no test that made them fail: each is shown failing (and the tolerance
+    passing) on a real signed lab token with only that field changed."""
+    assertion = _token(now)
+    received = now + timedelta(seconds=1)
+    fields = {}
+    if "audiences" in change:
+        fields["audiences"] = change["audiences"]
+    if "not_on_or_after_shift" in change:
+        fields["not_on_or_after"] = received + change["not_on_or_after_shift"]
+    if "not_before_shift" in change:
+        fields["not_before"] = received + change["not_before_shift"]
+    if "not_on_or_after" in change:
+        fields["not_on_or_after"] = None
+    outcome = _judge(now, replace(assertion, **fields))
+    assert outcome.status.value == status, outcome.summary
+    detail = _step(outcome, step)
+    assert detail["status"] == status and words in detail["detail"], detail
+    if status == "fail":
+        # None: the check's default, a blocker (a token Entra ID rejects breaks sign-in for everyone).
+        assert outcome.summary.startswith(f"Step {step} (") and outcome.blocker is None, outcome.summary

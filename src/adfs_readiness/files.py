@@ -218,14 +218,7 @@ class AtomicFile:
         try:
             if self._folder.is_dir(self.path.name):
                 raise UnsafePath(self.path, "is a folder", errno.EISDIR)
-            special = self._folder.special(self.path.name)
-            if special is not None:
-                # Renaming over it would replace the node itself: run as root, "--json /dev/stdout"
-                # or "--csv /dev/null" would turn the system's /dev/stdout or /dev/null into a
-                # regular file for every program on the machine. Writing into it is no better
-                # ("--json /dev/sda"). Reports go to regular files only.
-                raise UnsafePath(self.path, f"is {special}, not a regular file; reports are written to files "
-                                            f"(standard output: --format json, or the text summary)", errno.EINVAL)
+            self._refuse_special(self._folder.entry_mode(self.path.name))
             self._tmp = f".{self.path.name[:100]}.{secrets.token_hex(8)}.tmp"
             fd = self._folder.create(self._tmp, mode)
         except BaseException:
@@ -234,6 +227,34 @@ class AtomicFile:
         self._raw = os.fdopen(fd, "wb")
         self.handle: IO[Any] = (io.TextIOWrapper(self._raw, encoding=encoding, errors="replace", newline=newline)
                            if text else self._raw)
+
+    def _refuse_special(self, mode: int | None) -> None:
+        """Refuse a destination that is a device, FIFO or socket, or a symlink to one (an admin's
+        ``--json /dev/stdout``: /dev/stdout links to /proc/self/fd/1). The rename that makes the
+        write atomic would replace that node with a regular file: as root, ``--json /dev/full``
+        removed the device and ``/dev/stdout`` would stop working for every program. A symlink
+        to a regular file (or dangling) is still replaced, never followed (a planted link)."""
+        if mode is None or stat.S_ISREG(mode):
+            return
+        if stat.S_ISLNK(mode) and self._folder.through_proc(self.path.name):
+            # /dev/stdout -> /proc/self/fd/1 -> cron's regular log file: stat below would say
+            # "regular file", yet the rename would replace the system's /dev/stdout link itself.
+            raise UnsafePath(self.path, "is a link through /proc to a process's open file (such as /dev/stdout), not "
+                                        "a file: refused, the tool replaces the files it writes; give a file path (for "
+                                        "standard output use --format json)", errno.EINVAL)
+        if stat.S_ISLNK(mode):
+            try:
+                target = os.stat(self.path).st_mode
+            except OSError:
+                return  # dangling: replaced like any planted link
+            if stat.S_ISREG(target) or stat.S_ISDIR(target):
+                return
+            raise UnsafePath(self.path, "is a link to a device, FIFO or socket (such as /dev/stdout), not a file: "
+                                        "refused, the tool replaces the files it writes; give a file path (for "
+                                        "standard output use --format json)", errno.EINVAL)
+        raise UnsafePath(self.path, "is a device, FIFO or socket, not a file: refused, the tool replaces the files "
+                                    "it writes; give a file path (for standard output use --format json)",
+                         errno.EINVAL)
 
     def write(self, data: Any) -> int:
         """Write ``data`` (str in text mode, bytes otherwise); returns what the file object returns."""
@@ -452,33 +473,16 @@ class _Folder:
             return False
         return stat.S_ISDIR(info.st_mode)
 
-    def special(self, name: str) -> str | None:
-        """What ``name`` is when it is not a plain destination: a device, FIFO or socket, a link to
-        one, or a link through ``/proc`` (``/dev/stdout`` is a link to ``/proc/self/fd/1``, which
-        leads to whatever standard output is: a terminal, a pipe, or cron's regular log file).
-        None when it is missing, a regular file, or a link to nothing or to a regular file (such a
-        link is replaced, never followed for writing: stat only looks)."""
-        if self._through_proc(name):
-            return "a link to a process's open file (through /proc)"
+    def entry_mode(self, name: str) -> int | None:
+        """``st_mode`` of the entry ``name`` itself (a symlink is not followed), None when absent."""
         try:
-            info = os.stat(name, dir_fd=self.fd, follow_symlinks=True) if self.fd is not None \
-                else os.stat(self.folder / name)
-        except OSError:
-            return None  # missing, or a dangling/looping link: the rename replaces the name
-        mode = info.st_mode
-        if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+            info = os.stat(name, dir_fd=self.fd, follow_symlinks=False) if self.fd is not None \
+                else os.lstat(self.folder / name)
+        except FileNotFoundError:
             return None
-        kinds = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                 (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
-        what = next((text for test, text in kinds if test(mode)), "a special file")
-        try:
-            linked = stat.S_ISLNK((os.stat(name, dir_fd=self.fd, follow_symlinks=False) if self.fd is not None
-                                   else os.lstat(self.folder / name)).st_mode)
-        except OSError:
-            linked = False
-        return f"a link to {what}" if linked else what
+        return info.st_mode
 
-    def _through_proc(self, name: str) -> bool:
+    def through_proc(self, name: str) -> bool:
         """Whether ``name`` is a symlink whose chain passes through the proc file system. Such a
         hop is a "magic" link to an open file: stat shows the file it leads to (a regular log file
         when cron redirects standard output), so only walking the chain tells ``/dev/stdout`` from

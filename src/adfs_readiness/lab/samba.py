@@ -307,21 +307,32 @@ class SambaDc:
             if _ldap_answers(self.address, proc.pid if self.private_network else None):
                 # Provision registers the SRV records but no A record for the DC's own name. At
                 # functional level 2000 there are no DNS application partitions: no record then.
-                # LDAP answers before the DNS server takes updates, and on a loaded machine the
-                # first "samba-tool dns add" can fail: a DC without its A record breaks every
-                # client that connects by name (ldaps://dc1...), so try a few times.
-                for attempt in range(5):
-                    try:
+                if self.function_level == "2000":
+                    with contextlib.suppress(RuntimeError):
                         self.dns_add(self.host_name.lower(), "A", self.address)
-                        break
-                    except RuntimeError as exc:
-                        if "already exist" in str(exc).lower():
-                            break
-                        time.sleep(0.5 * (attempt + 1))  # waiting for samba's DNS server: no readiness signal
+                else:
+                    self._add_own_a_record(end)
                 return self.info()
             time.sleep(0.1)  # polling a child process that has no readiness signal
         self.stop()
         raise RuntimeError(f"samba did not answer LDAP on {self.address}:389 within {timeout:g} s")
+
+    def _add_own_a_record(self, end: float) -> None:
+        """Add the DC's own A record, retrying until ``end`` (time.monotonic()): LDAP can answer
+        before the RPC server samba-tool talks to does, on a loaded machine. Before, one failure was
+        ignored and the DC ran without an A record for its name (every ldaps://dc1... client then
+        failed with "invalid server address"). Raises RuntimeError when it never succeeds."""
+        while True:
+            try:
+                self.dns_add(self.host_name.lower(), "A", self.address)
+                return
+            except RuntimeError as exc:
+                if "already exists" in str(exc).lower():
+                    return  # an earlier attempt added it before it timed out
+                if time.monotonic() >= end:
+                    self.stop()
+                    raise RuntimeError(f"the DC's own A record could not be added: {exc}") from exc
+            time.sleep(0.5)  # the RPC server has no readiness signal either
 
     def dns_add(self, name: str, kind: str, data: str) -> None:
         """Add a record to the DC's DNS zone (the DC must be running)."""
