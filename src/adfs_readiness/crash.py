@@ -51,9 +51,16 @@ class RunCrashed(Exception):
 
 
 def crash_line(error: BaseException) -> str:
-    """One line for standard error: ``TypeError: message`` (first line, at most 300 characters,
-    control characters shown as escapes)."""
+    """One line for standard error: ``TypeError: message`` (first line, secrets redacted
+    (:func:`adfs_readiness.redaction.redact_known`), at most 300 characters, control characters
+    shown as escapes)."""
+    from adfs_readiness.redaction import redact_known
+
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    # An exception's message may quote what a server sent or a library was given (a bind password
+    # echoed by a DC, a URL with its userinfo): this line reaches standard error and every report,
+    # after the run's result was redacted.
+    message = redact_known(message)
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
     return text if len(text) <= 300 else text[:300] + "…"

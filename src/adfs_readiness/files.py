@@ -56,6 +56,7 @@ __all__ = [
     "AtomicFile",
     "ensure_dir",
     "create_private_file",
+    "check_private_file",
     "refuse_symlink",
     "safe_name",
     "child_path",
@@ -235,6 +236,12 @@ class AtomicFile:
         to a regular file (or dangling) is still replaced, never followed (a planted link)."""
         if mode is None or stat.S_ISREG(mode):
             return
+        if stat.S_ISLNK(mode) and self._folder.through_proc(self.path.name):
+            # /dev/stdout -> /proc/self/fd/1 -> cron's regular log file: stat below would say
+            # "regular file", yet the rename would replace the system's /dev/stdout link itself.
+            raise UnsafePath(self.path, "is a link through /proc to a process's open file (such as /dev/stdout), not "
+                                        "a file: refused, the tool replaces the files it writes; give a file path (for "
+                                        "standard output use --format json)", errno.EINVAL)
         if stat.S_ISLNK(mode):
             try:
                 target = os.stat(self.path).st_mode
@@ -340,12 +347,45 @@ def create_private_file(path: Path | str) -> bool:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY,
                      PRIVATE_MODE)
     except FileExistsError:
-        refuse_symlink(path)
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            raise UnsafePath(path, "not a regular file", errno.EINVAL) from None
+        check_private_file(path)
         return False
     os.close(fd)
     return True
+
+
+def check_private_file(path: Path | str) -> None:
+    """Make sure an existing ``path`` is fit to hold private data the tool keeps (the history
+    database and the journal files SQLite opens beside it): a regular file, not a symlink, owned
+    by the running user or root, with no other hard link; group/other permission bits are removed
+    (a file this tool's older versions made 0644). Nothing when ``path`` does not exist.
+
+    Another user's file at that name (planted in a shared folder, 0666) would otherwise receive
+    the evidence, readable and editable by that user; a hard link would put it under a second name.
+
+    Raises:
+        UnsafePath: a symlink, not a regular file, another user's file, or a file with other links.
+    """
+    path = Path(path).expanduser()
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    refuse_symlink(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafePath(path, "not a regular file", errno.EINVAL)
+    if hasattr(os, "geteuid") and info.st_uid not in (0, os.geteuid()):
+        raise UnsafePath(path, f"belongs to another user (uid {info.st_uid}); the tool keeps its private data "
+                               f"only in its own files (remove it, or choose another path)", errno.EACCES)
+    if info.st_nlink > 1:
+        raise UnsafePath(path, f"has {info.st_nlink - 1} other hard link(s); refused (its content would be "
+                               f"reachable under another name)", errno.EMLINK)
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY | _O_NONBLOCK)
+        try:
+            if os.fstat(fd).st_ino == info.st_ino and hasattr(os, "fchmod"):
+                os.fchmod(fd, PRIVATE_MODE)
+        finally:
+            os.close(fd)
 
 
 def refuse_symlink(path: Path | str) -> None:
@@ -441,6 +481,28 @@ class _Folder:
         except FileNotFoundError:
             return None
         return info.st_mode
+
+    def through_proc(self, name: str) -> bool:
+        """Whether ``name`` is a symlink whose chain passes through the proc file system. Such a
+        hop is a "magic" link to an open file: stat shows the file it leads to (a regular log file
+        when cron redirects standard output), so only walking the chain tells ``/dev/stdout`` from
+        an ordinary link. The chain is walked by hand (at most 40 hops, the kernel's limit)."""
+        try:
+            proc = os.stat("/proc").st_dev
+        except OSError:
+            return False  # no /proc (Windows, macOS): no magic links either
+        path = os.path.join(os.path.abspath(self.folder), name)
+        for _ in range(40):
+            try:
+                if not stat.S_ISLNK(os.lstat(path).st_mode):
+                    return False
+                path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+                parent = os.path.dirname(path)
+                if path.startswith("/proc/") or os.stat(parent).st_dev == proc:
+                    return True
+            except OSError:
+                return False
+        return False
 
     def create(self, name: str, mode: int) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY

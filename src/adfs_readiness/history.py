@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from adfs_readiness.cert_inventory import certificate_rows_from_json, run_certificates
-from adfs_readiness.files import PRIVATE_DIR_MODE, create_private_file, ensure_dir, refuse_symlink
+from adfs_readiness.files import PRIVATE_DIR_MODE, check_private_file, create_private_file, ensure_dir
 from adfs_readiness.model import (
     CertificateChange,
     FindingChange,
@@ -376,7 +376,7 @@ def _prepare_database_file(path: Path) -> None:
     ensure_dir(path.parent, mode=PRIVATE_DIR_MODE)
     create_private_file(path)
     for suffix in ("-wal", "-shm", "-journal"):
-        refuse_symlink(path.with_name(path.name + suffix))
+        check_private_file(path.with_name(path.name + suffix))
 
 
 def _iso(moment: datetime) -> str:

@@ -26,6 +26,7 @@ client's download cap, a history row's by ``history.MAX_ROW_JSON_CHARS``.
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
 
@@ -59,7 +60,12 @@ def _int(text: str) -> int:
 def _float(text: str) -> float:
     if len(text) > MAX_NUMBER_DIGITS * 2:
         raise UntrustedJsonError(f"a number written with {len(text):,} characters")
-    return float(text)
+    value = float(text)
+    if not math.isfinite(value):
+        # "1e999" overflows to infinity: as unusable as the Infinity literal refused below, and the
+        # JSON report (allow_nan=False) could not be written with it.
+        raise UntrustedJsonError(f"the number {text[:40]} is out of range")
+    return value
 
 
 def _constant(name: str) -> Any:

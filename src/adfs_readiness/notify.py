@@ -31,7 +31,7 @@ from adfs_readiness.history import RunRecord, failing_checks, finding_rows
 from adfs_readiness.model import RunResult, Status, Verdict
 from adfs_readiness.net import HttpClient, TimeBudget
 from adfs_readiness.redaction import Redactor, protect_logs, webhook_secrets
-from adfs_readiness.text import terminal_safe
+from adfs_readiness.text import markdown_safe, terminal_safe
 
 __all__ = ["NotifyResult", "change_since", "webhook_payload", "post_webhook", "safe_url", "cleartext_warning"]
 
@@ -90,18 +90,25 @@ def webhook_payload(result: RunResult, change: Mapping[str, Any], run_id: int | 
     """The JSON body for ``change`` (from :func:`change_since`): the newly failing, still failing,
     no longer failing and not checked checks, each line only when it has any."""
     g = result.grade
-    title = f"AD FS readiness of {result.target}: {change['previous_verdict']} → {g.verdict.value}"
-    lines = [f"Grade {g.letter}, score {g.score}/100 (was {change['previous_score']})."]
-    groups = [("Newly failing", change["newly_failing"]), ("Still failing", change.get("still_failing", [])),
-              ("No longer failing", change["no_longer_failing"]),
-              ("Not checked this run", change.get("not_checked", []))]
-    lines += [f"{label}: {', '.join(ids)}." for label, ids in groups if ids]
+    # Teams and Slack render the card's title, text and facts as Markdown: the target (a hostile
+    # metadata's entityID) and the history's values must not become links, images or HTML.
+    md = markdown_safe
+    previous = str(change["previous_verdict"])
+    # A verdict name is shown as it is (NOT_READY, not NOT\_READY); anything else read back from
+    # the history is escaped.
+    was = f"{previous if previous in {v.value for v in Verdict} else md(previous)} → {g.verdict.value}"
+    title = f"AD FS readiness of {md(result.target)}: {was}"
+    lines = [f"Grade {g.letter}, score {g.score}/100 (was {md(change['previous_score'])})."]
+    groups = [(label, ", ".join(md(c) for c in ids)) for label, ids in (
+        ("Newly failing", change["newly_failing"]), ("Still failing", change.get("still_failing", [])),
+        ("No longer failing", change["no_longer_failing"]), ("Not checked this run", change.get("not_checked", [])))]
+    lines += [f"{label}: {ids}." for label, ids in groups if ids]
     if not change["failing"]:
         lines.append("Nothing fails now.")
     text = f"*{title}*\n" + "\n".join(lines)
-    facts = [{"name": "Verdict", "value": f"{change['previous_verdict']} → {g.verdict.value}"},
+    facts = [{"name": "Verdict", "value": was},
              {"name": "Grade / score", "value": f"{g.letter} / {g.score}"},
-             *({"name": label, "value": ", ".join(ids)} for label, ids in groups if ids),
+             *({"name": label, "value": ids} for label, ids in groups if ids),
              {"name": "Run", "value": f"{result.started_at.isoformat()}" + (f" (history id {run_id})" if run_id else "")}]
     return {
         "@type": "MessageCard",

@@ -10,7 +10,8 @@ with its userinfo. Everything that is a secret in a run is therefore scrubbed fr
 * the sign-in test account's password (``sign_in_test.password_env``);
 * the Graph client secret (the environment variable ``cloud.client_secret_env``);
 * the certificate (PFX) password;
-* the userinfo (``user:password``) of every configured URL;
+* the userinfo (``user:password``) of every configured URL, and of any URL in any text (shown
+  as ``***@``);
 * the webhook URL's path and query (and each long path segment: the token part);
 * PEM private-key blocks anywhere in a string;
 * values under keys that name a secret (``password``, ``client_secret``, ``authorization``, ...).
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from adfs_readiness.settings import Settings
 
 __all__ = ["REDACTED", "SECRET_KEYS", "Redactor", "url_secrets", "webhook_secrets", "RedactingFormatter",
-           "protect_logs"]
+           "protect_logs", "mask_url_userinfo", "redact_known"]
 
 REDACTED = "[REDACTED]"
 _T = TypeVar("_T")
@@ -164,10 +165,11 @@ class Redactor:
         return frozenset(self._secrets)
 
     def text(self, value: str) -> str:
-        """``value`` with every secret form and private-key block replaced by ``[REDACTED]``."""
+        """``value`` with every secret form and private-key block replaced by ``[REDACTED]``, and
+        the userinfo of every URL in it by ``***`` (:func:`mask_url_userinfo`)."""
         if not value:
             return value
-        value = _without_private_keys(value)
+        value = mask_url_userinfo(_without_private_keys(value))
         for form in self._forms:
             if form in value:
                 value = value.replace(form, REDACTED)
@@ -206,6 +208,33 @@ class Redactor:
         """A :class:`~adfs_readiness.model.RunResult` (or any dataclass tree) with secrets
         replaced in every string it holds: target, findings, reasons, facts, metadata, changes."""
         return cast(_T, self.value(result))
+
+
+#: ``scheme://userinfo@``: a scheme (RFC 3986 3.1), then up to 512 characters without a space,
+#: "/", "?", "#", "@" or a bracket before an "@". Bounded repetitions: linear time.
+_URL_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]{0,30}://)[^\s/?#@\[\]]{1,512}@")
+
+
+def mask_url_userinfo(text: str) -> str:
+    """``text`` with the userinfo of every URL (``https://user:password@host``) shown as ``***@``
+    (as :func:`adfs_readiness.net.policy.without_userinfo` shows a URL): credentials in a URL are
+    a secret whoever wrote them there (a configuration, a redirect, an echoing server, an
+    exception's message), RFC 3986 3.2.1."""
+    if "://" not in text or "@" not in text:
+        return text
+    return _URL_USERINFO.sub(lambda m: f"{m.group(1)}***@", text)
+
+
+def redact_known(text: str) -> str:
+    """``text`` with every secret this process knows replaced: those the redacting log handlers
+    were taught (a run teaches them all of its secrets, :func:`protect_logs`), URL userinfo and
+    private keys. For text made outside a run's :class:`Redactor`: the one line of an unexpected
+    exception, which reaches standard error and every report (crash.py)."""
+    for handler in logging.getLogger().handlers:
+        formatter = handler.formatter
+        if isinstance(formatter, RedactingFormatter):
+            text = formatter.redactor.text(text)
+    return Redactor().text(text)
 
 
 def _secret_key(key: str) -> bool:

@@ -38,6 +38,7 @@ from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, read_text_capped
 from adfs_readiness.grading import grade
 from adfs_readiness.model import AcceptedRisk, Area, Finding, RunResult, Severity, Status
 from adfs_readiness.settings import SettingsError
+from adfs_readiness.toml_input import parse_untrusted_toml
 
 __all__ = ["EXPIRED_CHECK_ID", "Suppression", "load_suppressions", "apply_suppressions"]
 
@@ -85,7 +86,7 @@ def load_suppressions(path: Path) -> tuple[Suppression, ...]:
     """
     source = str(path)
     try:
-        data = tomllib.loads(read_text_capped(path, CONFIG_FILE_MAX_BYTES, setting=None))
+        data = parse_untrusted_toml(read_text_capped(path, CONFIG_FILE_MAX_BYTES, setting=None))
     except OSError as exc:
         raise SettingsError(source, "(file)", source, f"a readable suppressions file ({exc.strerror})") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

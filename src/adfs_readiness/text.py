@@ -31,13 +31,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["REPLACEMENT", "clean", "clean_value", "decode_text", "terminal_safe", "csv_cell"]
+__all__ = ["REPLACEMENT", "clean", "clean_value", "decode_text", "terminal_safe", "csv_cell", "markdown_safe"]
 
 REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSAFE_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": " "}
 _FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+# Markdown punctuation that makes emphasis, code, links or images ([ ] escaped), table cell breaks
+# (|) or strike-through; "<" and "&" become entities so no HTML passes.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 #: Nesting :func:`clean_value` walks (it recurses; the JSON reader refuses deeper documents long
 #: before this, json_input.DEFAULT_MAX_DEPTH).
 MAX_JSON_DEPTH = 200
@@ -100,3 +103,12 @@ def csv_cell(value: object) -> str:
     if first and first in _FORMULA_START:
         return "'" + text
     return text
+
+
+def markdown_safe(value: object) -> str:
+    """``str(value)`` made inert in Markdown (the Markdown report, the Teams/Slack card of the
+    webhook, which render it): punctuation backslash-escaped, ``<``/``&`` as entities, line breaks
+    as spaces (safe inside a table cell), lone surrogates replaced. A hostile entityID such as
+    ``[Re-enter your password](https://evil.example)`` is shown as text, never as a link."""
+    text = clean(str(value)).replace("&", "&amp;").replace("<", "&lt;").replace("\r", " ").replace("\n", " ")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

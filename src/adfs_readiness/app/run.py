@@ -107,9 +107,10 @@ def raw_checks_skip(path: Path) -> list[str]:
     import tomllib
 
     from adfs_readiness.files import CONFIG_FILE_MAX_BYTES, read_capped
+    from adfs_readiness.toml_input import parse_untrusted_toml
 
     try:
-        data = tomllib.loads(read_capped(path, CONFIG_FILE_MAX_BYTES, setting=None).decode("utf-8-sig"))
+        data = parse_untrusted_toml(read_capped(path, CONFIG_FILE_MAX_BYTES, setting=None).decode("utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []
     checks = data.get("checks")

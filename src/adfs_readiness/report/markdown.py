@@ -10,24 +10,17 @@ markup of its own.
 
 from __future__ import annotations
 
-import re
-
 from adfs_readiness.cert_inventory import run_certificates
 from adfs_readiness.model import RunChanges, RunResult, Status
 from adfs_readiness.report._common import human_utc, sort_findings
+from adfs_readiness.text import markdown_safe
 
 __all__ = ["render_markdown", "md_escape"]
 
-# Enough to keep server text inert: no emphasis, code, links or images ([ ] escaped), no table
-# cell breaks (|), no strike-through; "<" and "&" become entities so no HTML passes.
-_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-
-
 def md_escape(text: str) -> str:
     """``text`` with Markdown punctuation backslash-escaped and ``<``/``&`` as entities; line
-    breaks become spaces (safe inside a table cell)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace("\r", " ").replace("\n", " ")
-    return _SPECIAL.sub(r"\\\1", text)
+    breaks become spaces (safe inside a table cell): :func:`adfs_readiness.text.markdown_safe`."""
+    return markdown_safe(text)
 
 
 def render_markdown(result: RunResult) -> str:

@@ -18,6 +18,7 @@ from adfs_readiness.settings._problems import SettingProblem, SettingsError
 from adfs_readiness.settings._schema import read_section
 from adfs_readiness.settings.model import SECTIONS, Settings
 from adfs_readiness.settings.values import BACKSLASH_FIX, ValueContext
+from adfs_readiness.toml_input import parse_untrusted_toml
 
 __all__ = ["load_settings", "settings_from_mapping"]
 
@@ -46,7 +47,7 @@ def load_settings(path: Path) -> Settings:
     except UnicodeDecodeError:
         raise SettingsError(source, "(file)", "<binary>", "UTF-8 text") from None
     try:
-        data = tomllib.loads(text)
+        data = parse_untrusted_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(source, "(syntax)", str(exc), "valid TOML (see the example from 'adfs-readiness init')",
                             _syntax_fix(text, str(exc))) from None
