@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"Configuration: {state.config}")
             print(f"Secrets: {state.env_file}   (systemd EnvironmentFile=, or: set -a; . {state.env_file}; set +a)")
             print(f"Check it:  set -a; . {state.env_file}; set +a; adfs-readiness check --config {state.config}")
+            if state.lab_id:
+                print(f"Its secret variables end in _{state.lab_id} (this lab's id): a fleet of labs loads every "
+                      f"lab's lab.env (set -a; . DIR1/lab.env; . DIR2/lab.env; set +a)")
             print(f"Stop it:   adfs-readiness lab down --dir {state.dir}")
             return 0
         if args.lab_command == "status":
