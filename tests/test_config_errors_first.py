@@ -123,13 +123,12 @@ def test_a_prompt_without_a_terminal_is_one_configuration_error_before_anything_
     assert not (tmp_path / "r.json").exists()  # nothing ran
     err = proc.stderr
     assert err.startswith(f"adfs-readiness: configuration error: {config}: 2 problems:\n"), err
-    # (a *password* key's value is never echoed: a password typed there by mistake must not show)
-    assert ("  directory.password_source = <hidden>: expected a password source that needs no terminal: this run "
-            "has none to prompt for the LDAP bind password of svc-read@contoso.test on (standard input is not a "
+    assert ("  directory.password_source = 'prompt': expected a password source that needs no terminal: nobody can "
+            "answer a prompt for the LDAP bind password of svc-read@contoso.test in this run (standard input is not a "
             "terminal, as under cron, a systemd service or Task Scheduler); in directory, set password_source = "
             "\"env\" and password_env = \"ADFS_READINESS_LDAP_PASSWORD\"") in err, err
     assert 'or password_source = "keyring"' in err
-    assert "  sign_in_test.password_source = <hidden>: expected a password source that needs no terminal" in err
+    assert "  sign_in_test.password_source = 'prompt': expected a password source that needs no terminal" in err
     assert "sso-test@contoso.test" in err
     assert "Could not be determined" not in err + proc.stdout
 

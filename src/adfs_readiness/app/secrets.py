@@ -92,7 +92,7 @@ def prompt_problems(settings: Settings, fact_keys: Iterable[str], *, interactive
         return []
     return [SettingProblem(
         settings.source, key, "prompt",
-        f"a password source that needs no terminal: this run has none to prompt for {holds} on "
+        f"a password source that needs no terminal: nobody can answer a prompt for {holds} in this run "
         f"(standard input is not a terminal, as under cron, a systemd service or Task Scheduler)",
         f'in {section}, set password_source = "env" and password_env = "{variable}" (the variable from the '
         f'scheduler: systemd EnvironmentFile=, a secrets file the cron line loads), or password_source = '
