@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         if args.lab_command == "up":
             if args.scenario not in SCENARIOS:
                 raise SettingsError(COMMAND_LINE, "--scenario", args.scenario, f"one of: {', '.join(SCENARIOS)}")
-            print(f"Starting the lab '{args.scenario}' in {args.dir} (with a Samba DC this takes ~30 s)...")
+            slow = " (with a Samba DC this takes ~30 s)" if args.directory == "auto" else ""
+            print(f"Starting the lab '{args.scenario}' in {args.dir}{slow}...")
             state = start_lab(args.dir, args.scenario, directory=args.directory)
             print(f"Lab running (pid {state.pid}): {state.service_name} at {state.address}")
             print(state.directory_note)
