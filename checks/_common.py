@@ -111,8 +111,11 @@ def not_the_targets(error: ProbeError | None) -> bool:
 def not_determined_text(error: ProbeError, what: str) -> str:
     """"not determined: <why>; this says nothing about <what> (<what to do>)" for an error of
     :data:`NOT_THE_TARGETS`."""
-    advice = ("this tool refuses such addresses unless network.allow_link_local = true" if error.kind is
-              ProbeErrorKind.POLICY else "run again with a longer --deadline (network.deadline_seconds)")
+    # A policy refusal's reason names its own remedy (network.allow_link_local for a link-local
+    # target; credentials through their own settings for a URL's userinfo, which no setting lets
+    # through): one piece of advice for every refusal sent admins to the wrong setting.
+    advice = ("refused by this tool before anything was sent" if error.kind is ProbeErrorKind.POLICY
+              else "run again with a longer --deadline (network.deadline_seconds)")
     return f"not determined: {error.reason}; this says nothing about {what} ({advice})"
 
 

@@ -28,8 +28,10 @@ _SPECIAL_USE_TLDS = {
     "alt": "RFC 9476: outside the DNS",
     "internal": "ICANN reserved it for private use (2024): never delegated on the internet",
 }
-#: Top-level labels found in private use and never delegated (ICANN name collision, SSAC SAC045/SAC062).
-_PRIVATE_USE_TLDS = ("lan", "corp", "home", "intranet", "private", "priv", "localdomain", "localnet", "intra",
+#: Top-level labels found in private use and never delegated (ICANN name collision, SSAC SAC045/SAC062;
+#: ``corp``, ``home`` and ``mail`` are the three high-risk strings ICANN's board declined to delegate,
+#: resolution 2018.02.04.12).
+_PRIVATE_USE_TLDS = ("lan", "corp", "home", "mail", "intranet", "private", "priv", "localdomain", "localnet", "intra",
                      "domain", "workgroup")
 #: Special-use names below a public TLD.
 _SPECIAL_USE_SUFFIXES = {"home.arpa": "RFC 8375: residential home networks",

@@ -10,7 +10,12 @@ They are blockers: a certificate-file run asks whether this certificate can be d
 runs in a scope of its own (:mod:`adfs_readiness.engine.scope`) where nothing else is judged, so a
 certificate that would stop sign-in once bound (unreadable, self-signed or untrusted for external
 clients, the wrong name, expired or about to expire, a weak key, no Server Authentication EKU)
-makes the run NOT_READY.
+makes the run NOT_READY. A file protected by a password that was not given is not determined
+(``error``: the run is INCOMPLETE and says how to give the password), not a broken certificate; a
+password that was given and does not open the file is the admin's input too, but as issue 11 asks,
+a certificate that cannot be opened cannot be deployed: NOT_READY. A chain that does not verify
+says whether the file lacks a CA certificate (export again with the chain) or the complete chain
+ends at a root external clients do not trust (another CA is needed, not another export).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from adfs_readiness.api import Area, CannotDetermine, CheckContext, Outcome, Severity, Status, check
 from adfs_readiness.facts import CertificateInfo
-from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, CertificateFile
+from adfs_readiness.facts.tls import CERTIFICATE_FILE_FACT, CertificateFile, TrustFailure
 
 from ._tls import (
     REF_ADFS_REQUIREMENTS,
@@ -38,6 +43,10 @@ from ._tls import (
 )
 
 _NO_FILE = "No certificate file was given (check --certificate FILE)."
+#: How to give the password a protected file needs (the CLI flag, the setting, or a prompt).
+_GIVE_PASSWORD = ("Give the file's password: name an environment variable holding it with "
+                  "--certificate-password-env VAR (or [certificate] password_env in the configuration), or run "
+                  "the check interactively to be asked for it; then run the check again.")
 
 
 def _leaf(ctx: CheckContext) -> tuple[CertificateFile, CertificateInfo] | Outcome:
@@ -46,6 +55,12 @@ def _leaf(ctx: CheckContext) -> tuple[CertificateFile, CertificateInfo] | Outcom
     fact: CertificateFile = ctx.fact(CERTIFICATE_FILE_FACT)
     if fact.path is None:
         return Outcome(Status.SKIP, _NO_FILE)
+    if fact.password_missing and fact.error:
+        raise CannotDetermine(f"The certificate file {fact.path} is protected by a password and none was given, "
+                              f"so its certificate was not read; see certificate-file.readable.",
+                              {"path": fact.path, "format": fact.file_format, "password_given": False,
+                               "to_determine": "Give the file's password (certificate-file.readable says how) and "
+                                               "run the check again."})
     if fact.error or fact.leaf is None or not fact.leaf.decodable:
         raise CannotDetermine(f"The certificate file {fact.path} holds no readable certificate "
                               f"({_unreadable_reason(fact)}); see certificate-file.readable.",
@@ -78,14 +93,22 @@ def _unreadable_reason(fact: CertificateFile) -> str:
     references=(REF_ADFS_REQUIREMENTS, REF_SET_ADFS_SSL),
 )
 def certificate_file_readable(ctx: CheckContext) -> Outcome:
-    """SKIP without a file; FAIL (blocking) when the file cannot be read or opened (wrong PFX
-    password) or holds no decodable certificate; PASS naming the format and the certificate."""
+    """SKIP without a file; ERROR (not determined) when the file is protected by a password and
+    none was given (missing input, not a broken certificate: the run is INCOMPLETE and says how to
+    give it); FAIL (blocking) when the file cannot be read or opened with the password given
+    (wrong password: issue 11 counts a certificate that cannot be opened as one that cannot be
+    deployed) or holds no decodable certificate; PASS naming the format and the certificate."""
     fact: CertificateFile = ctx.fact(CERTIFICATE_FILE_FACT)
     if fact.path is None:
         return Outcome(Status.SKIP, _NO_FILE)
     evidence: dict[str, Any] = {"path": fact.path, "format": fact.file_format, "error": fact.error,
                                 "problems": list(fact.problems),
                                 "certificates": len(fact.certificates)}
+    if fact.password_missing and fact.error:
+        evidence.update(password_given=False, to_determine=_GIVE_PASSWORD)
+        return Outcome(Status.ERROR, f"The {fact.file_format or 'certificate'} file {fact.path} is protected by a "
+                                     f"password and none was given, so what it holds was not read.",
+                       evidence, remediation=_GIVE_PASSWORD)
     if fact.error or fact.leaf is None or not fact.leaf.decodable:
         return Outcome(Status.FAIL, f"The file {fact.path} cannot be used as a certificate: "
                                     f"{_unreadable_reason(fact)}.", evidence)
@@ -130,9 +153,13 @@ def certificate_file_names(ctx: CheckContext) -> Outcome:
     config = ctx.config
     names = list(leaf.san_dns) or ([f"CN {leaf.subject_cn}"] if leaf.subject_cn else [])
     if not config.federation.service_name:
+        # --domain names the UPN suffixes, not the host the certificate must name: saying it
+        # would have judged the names sent admins who gave it looking for the missing flag.
+        domains = (f" (--domain {', '.join(config.federation.domains)} gives the federated domains, not the "
+                   f"host the certificate must name)" if config.federation.domains else "")
         return Outcome(Status.SKIP, f"The certificate {leaf.label} names {', '.join(names) or 'nothing'}"
                                     f"{'' if leaf.san_dns else ' (no subjectAltName)'}; no federation service name "
-                                    f"was given (--service-name, --domain), so the names were not judged.",
+                                    f"was given (--service-name){domains}, so the names were not judged.",
                        {**_base(fact, leaf, ctx), "san_dns": list(leaf.san_dns), "subject_cn": leaf.subject_cn},
                        leaf.sha1)
     wanted = {config.federation.service_name: "fail"}
@@ -186,6 +213,10 @@ def certificate_file_key(ctx: CheckContext) -> Outcome:
                 "min_rsa_bits": minimum}
     if leaf.public_key_type is None:
         raise CannotDetermine(f"The key of {leaf.label} could not be read ({'; '.join(leaf.problems)}).", evidence)
+    if fact.password_missing and not fact.private_key_present:
+        raise CannotDetermine(f"The private key in {fact.path} is encrypted and no password was given, so whether it "
+                              f"belongs to {leaf.label} was not determined.",
+                              {**evidence, "to_determine": _GIVE_PASSWORD})
     failures, warnings = key_problems(leaf, minimum)
     if fact.private_key_present and fact.private_key_matches is False:
         failures.append("a private key in the file that belongs to another certificate")
@@ -234,8 +265,49 @@ def certificate_file_chain(ctx: CheckContext) -> Outcome:
                        evidence, leaf.sha1)
     inside = " The configured enterprise CA (tls.ca_bundle) trusts it." if internal.path.trusted else ""
     evidence["failure"] = external.path.failure.value if external.path.failure else None
+    cause, remedy = _chain_cause(fact, external.path.failure, internal.path.trusted)
+    if cause:
+        evidence["cause"] = cause
+    # A file is not a server: its missing intermediates are the file's, in the admin's words.
+    reason = (_FILE_INTERMEDIATE_MISSING if external.path.failure is TrustFailure.INTERMEDIATE_MISSING
+              else failure_text(external.path.failure))
     return Outcome(Status.FAIL, f"The certificate {leaf.label} does not verify for external clients: "
-                                f"{failure_text(external.path.failure)}.{inside}", evidence, leaf.sha1)
+                                f"{reason}.{inside}", evidence, leaf.sha1, remediation=remedy)
+
+
+def _chain_cause(fact: CertificateFile, failure: TrustFailure | None,
+                 trusted_inside: bool) -> tuple[str | None, str | None]:
+    """(cause, remediation) of a chain that does not verify externally, when the cause decides the
+    fix; (None, None) keeps the check's general remediation.
+
+    "incomplete_chain": the file lacks a CA certificate of the path, so exporting with the chain
+    fixes it. "untrusted_root": the path is complete (the file carries the self-signed root, or
+    the enterprise CA bundle closes it) but its root is not one external clients trust: another
+    export cannot help, a publicly trusted CA can (AD FS requirements, "TLS/SSL certificates")."""
+    last = fact.certificates[-1] if fact.certificates else None
+    if failure is TrustFailure.INTERMEDIATE_MISSING:
+        return "incomplete_chain", (
+            "The file holds the certificate without the CA certificates of its path. Export the PFX again with "
+            "'Include all certificates in the certification path' (Export-PfxCertificate -ChainOption BuildChain), "
+            "or import the issuing CA certificate on every AD FS server and Web Application Proxy.")
+    if failure is TrustFailure.SELF_SIGNED:
+        return "self_signed", (
+            "A self-signed certificate is trusted by no external client. Request the certificate from a publicly "
+            "trusted CA for the federation service name; exporting it again does not help.")
+    if failure is TrustFailure.UNTRUSTED_ROOT and ((last is not None and last.self_signed) or trusted_inside):
+        root = last.subject if last is not None and last.self_signed else "the enterprise root CA"
+        return "untrusted_root", (
+            f"The chain is complete but ends at {root}, a root CA that external clients (and Microsoft Entra ID) do "
+            "not trust: exporting the PFX again does not help. For the federation service use a certificate from "
+            "a publicly trusted CA; a certificate of an enterprise CA is trusted only on machines that hold its "
+            "root.")
+    return None, None
+
+
+_FILE_INTERMEDIATE_MISSING = ("the file holds only the certificate itself, without the intermediate CA "
+                              "certificate(s) that lead to a trusted root (export it with the whole chain, so AD FS "
+                              "and the Web Application Proxies send it; browsers may fetch missing intermediates, "
+                              "most other clients do not)")
 
 
 @check(

@@ -228,14 +228,16 @@ def mex(ctx: CheckContext) -> Outcome:
                 f"itself there, which is why AD FS serves them on http; Microsoft 365 rich clients do not use them. "
                 f"Disable them (Disable-AdfsEndpoint) unless a partner application needs them.")
     if transport:
-        usable = [e for e in document.endpoints if (e.address or "").lower().startswith("https://")
-                  and (e.path or "").endswith(("usernamemixed", "windowstransport"))]
+        # Judged per kind: an https windowstransport does not stand in for a plain-http
+        # usernamemixed (the username/password flow has then nothing left), and the reverse.
+        secure = {_kind(e.path) for e in document.endpoints if (e.address or "").lower().startswith("https://")}
+        kinds = sorted({_kind(e.path) for e in transport} & set(_FLOWS))
+        lost = [k for k in kinds if k not in secure]
         names = ", ".join(e.address or "?" for e in transport)
-        consequence = ("the https usernamemixed/windowstransport endpoints listed too are used instead" if usable else
-                       "no https usernamemixed or windowstransport endpoint is left, so WS-Trust sign-in of rich "
-                       "clients (older Office, Skype for Business, ADAL/MSAL username-password and Windows "
-                       "integrated flows) fails")
-        return Outcome(Status.WARN if usable else Status.FAIL,
+        parts = [f"the https {k} endpoint(s) listed too are used instead" for k in kinds if k in secure]
+        parts += [f"no https {k} endpoint is left, so {_FLOWS[k]} fails" for k in lost]
+        consequence = "; ".join(parts) or "the other endpoints listed are used instead"
+        return Outcome(Status.FAIL if lost else Status.WARN,
                        f"The MEX document publishes transport-secured WS-Trust endpoints over plain http ({names}): "
                        f"rich clients skip them (ADAL and MSAL accept only https endpoints from MEX), and "
                        f"{consequence}.{note}", evidence=evidence, remediation=_MEX_HTTP_FIX)
@@ -251,6 +253,21 @@ def _transport_secured(path: str | None) -> bool:
     endpoints, protected by WS-Security and meant for http."""
     last = (path or "").rstrip("/").rsplit("/", 1)[-1].lower()
     return last.endswith(("mixed", "transport")) or "mixed" in last
+
+
+#: The transport-secured WS-Trust endpoint kinds Microsoft 365 rich clients use, and the flow each one carries.
+_FLOWS = {
+    "usernamemixed": "WS-Trust username/password sign-in of rich clients (older Office, Skype for Business, "
+                     "ADAL/MSAL username-password flows)",
+    "windowstransport": "Windows-integrated WS-Trust sign-in of rich clients (domain-joined Office, Hybrid Azure AD "
+                        "join, ADAL/MSAL integrated Windows authentication)",
+}
+
+
+def _kind(path: str | None) -> str:
+    """The WS-Trust endpoint kind of a MEX address path: its last segment, lower case
+    (``/adfs/services/trust/13/usernamemixed`` -> ``usernamemixed``)."""
+    return (path or "").rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 _MEX_HTTP_FIX = (

@@ -88,6 +88,9 @@ def test_der_leaf_only_misses_the_intermediate_and_has_no_key(pki, good, tmp_pat
     assert result.facts[CERTIFICATE_FILE_FACT]["file_format"] == "DER"
     assert found["certificate-file.chain"].status is Status.FAIL
     assert found["certificate-file.chain"].evidence["failure"] == "intermediate_missing"
+    # The reason in a file's words: no server "sent" anything here.
+    summary = found["certificate-file.chain"].summary
+    assert "the file holds only the certificate itself" in summary and "server sent" not in summary, summary
     assert found["certificate-file.key"].status is Status.INFO
     assert found["certificate-file.names"].status is Status.PASS
 
@@ -121,18 +124,86 @@ def test_pfx_with_password_from_the_environment_through_the_cli(pki, good, tmp_p
     assert 'id="certificates"' in page and good.sha1 in page and "Certificate calendar" in page
 
 
-def test_pfx_wrong_or_missing_password_fails_the_run_with_the_reason_not_a_crash(good, tmp_path):
+def test_pfx_wrong_password_fails_the_run_with_the_reason_not_a_crash(good, tmp_path):
     path = tmp_path / "ssl.pfx"
     path.write_bytes(pfx(good, password=b"right"))
-    for password in ("wrong", None):
-        fact = read_certificate_file(path, password)
-        assert fact.file_format == "PKCS12" and fact.error and "could not be opened" in fact.error
-        found, result = judge(path, password)
-        readable = found.pop("certificate-file.readable")
-        assert readable.status is Status.FAIL and readable.blocker and "could not be opened" in readable.summary
-        assert {f.status for f in found.values()} == {Status.ERROR}
-        assert all("see certificate-file.readable" in f.summary for f in found.values())
-        assert result.grade.verdict is Verdict.NOT_READY
+    fact = read_certificate_file(path, "wrong")
+    assert fact.file_format == "PKCS12" and fact.error and "wrong password" in fact.error
+    assert not fact.password_missing
+    found, result = judge(path, "wrong")
+    readable = found.pop("certificate-file.readable")
+    assert readable.status is Status.FAIL and readable.blocker and "could not be opened" in readable.summary
+    assert {f.status for f in found.values()} == {Status.ERROR}
+    assert all("see certificate-file.readable" in f.summary for f in found.values())
+    assert result.grade.verdict is Verdict.NOT_READY
+
+
+def test_pfx_without_its_password_is_not_determined_and_says_how_to_give_it(good, tmp_path, capsys):
+    """A missing password is missing input, not a broken certificate: INCOMPLETE (exit 3) with the
+    way to give the password, never NOT_READY / F / "export the certificate again"."""
+    path = tmp_path / "ssl.pfx"
+    path.write_bytes(pfx(good, password=b"right"))
+    fact = read_certificate_file(path, None)
+    assert fact.password_missing and fact.file_format == "PKCS12" and not fact.certificates
+    found, result = judge(path, None)
+    readable = found.pop("certificate-file.readable")
+    assert readable.status is Status.ERROR and not readable.blocker
+    assert readable.summary.startswith(f"The PKCS12 file {path} is protected by a password and none was given")
+    assert "--certificate-password-env VAR" in readable.remediation and "Export" not in readable.remediation
+    assert {f.status for f in found.values()} == {Status.ERROR}
+    assert all("protected by a password and none was given" in f.summary for f in found.values())
+    assert result.grade.verdict is Verdict.INCOMPLETE
+    # Through the command line, non-interactive (no prompt) and without --certificate-password-env.
+    js = tmp_path / "r.json"
+    code = main(["check", "--service-name", FS, "--certificate", str(path), "--json", str(js), "--no-history",
+                 "--as-of", FIXED_NOW.isoformat()])
+    out = capsys.readouterr().out
+    doc = json.loads(js.read_text())
+    assert code == 3 and doc["verdict"] == "INCOMPLETE" and doc["exit_code"] == 3
+    assert "BLOCKS SSO" not in out and "Export the certificate again" not in out and "NOT READY" not in out
+    assert "--certificate-password-env VAR" in out
+    # A .pfx that is no PKCS#12 structure at all stays a broken file, password or not.
+    junk = tmp_path / "junk.pfx"
+    junk.write_bytes(b"\x30\x03\x02\x01\x05" + b"not a pfx" * 10)
+    broken = read_certificate_file(junk, None)
+    assert not broken.password_missing and "not a PFX/PKCS#12 file" in (broken.error or "")
+    assert judge(junk, None)[0]["certificate-file.readable"].status is Status.FAIL
+
+
+def test_an_encrypted_pem_key_without_password_is_not_judged_as_no_key(pki, good, tmp_path):
+    path = tmp_path / "ssl.pem"
+    key = good.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.BestAvailableEncryption(b"right"))
+    path.write_bytes(good.chain_pem() + key)
+    found, _ = judge(path, None, **lab_trust(pki, tmp_path))
+    assert found["certificate-file.readable"].status is Status.PASS
+    assert found["certificate-file.key"].status is Status.ERROR
+    assert "encrypted and no password was given" in found["certificate-file.key"].summary
+    found, _ = judge(path, "right", **lab_trust(pki, tmp_path))
+    assert found["certificate-file.key"].status is Status.PASS
+
+
+def test_chain_remediation_tells_an_incomplete_chain_from_an_untrusted_root(pki, good, tmp_path):
+    # Leaf alone (DER): the file lacks the intermediate; exporting with the chain fixes it.
+    leaf_only = tmp_path / "leaf.cer"
+    leaf_only.write_bytes(good.der)
+    chain = judge(leaf_only, **lab_trust(pki, tmp_path))[0]["certificate-file.chain"]
+    assert chain.evidence["cause"] == "incomplete_chain" and "-ChainOption BuildChain" in chain.remediation
+    # Leaf + intermediate + root, the root private (not in the external view): complete, untrusted.
+    full = tmp_path / "full.pem"
+    full.write_bytes(good.chain_pem() + pki.root.cert.public_bytes(serialization.Encoding.PEM))
+    chain = judge(full)[0]["certificate-file.chain"]
+    assert chain.status is Status.FAIL and chain.evidence["failure"] == "untrusted_root"
+    assert chain.evidence["cause"] == "untrusted_root"
+    assert "The chain is complete but ends at" in chain.remediation and "publicly trusted CA" in chain.remediation
+    assert "Include all certificates" not in chain.remediation
+    # Leaf + intermediate, the enterprise bundle holding the root (internal view trusts it): the same.
+    inside = tmp_path / "inside.pem"
+    inside.write_bytes(good.chain_pem())
+    bundle = tmp_path / "root.pem"
+    bundle.write_bytes(pki.ca_bundle_pem())
+    chain = judge(inside, tls=TlsSettings(ca_bundle=bundle))[0]["certificate-file.chain"]
+    assert chain.evidence["cause"] == "untrusted_root" and "enterprise root CA" in chain.remediation
 
 
 def test_unencrypted_pfx_without_password_and_mismatched_key(pki, good, tmp_path):

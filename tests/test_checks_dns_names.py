@@ -27,6 +27,7 @@ def judge(config: Settings, facts=None):
     ("sts.contoso.lan", ".lan name"),
     ("fs.contoso.corp", ".corp name"),
     ("adfs.home", ".home name"),
+    ("sts.contoso.mail", ".mail name"),  # with .corp and .home, never delegated (ICANN 2018)
     ("sts.home.arpa", "under home.arpa (RFC 8375"),
     ("sts.example.com", "under example.com"),
     ("sts.contoso.test", ".test name (RFC 6761"),

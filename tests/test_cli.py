@@ -93,6 +93,22 @@ def test_skip_by_id_and_by_area(tmp_path):
     assert {x["status"] for x in f.values()} == {"skip"} and "token-signing.expiry" in f
 
 
+def test_only_and_skip_take_the_same_forms_in_any_letter_case(tmp_path):
+    # "Metadata.Signature" passes the selector check case-insensitively; --only used to keep the
+    # raw spelling and then select no check at all (INCOMPLETE, "every check was skipped").
+    out = tmp_path / "o.json"
+    for selector, prefixes in (("Metadata.Signature", ("metadata.signature",)), ("METADATA.*", ("metadata.", "token-")),
+                               (" Token-Signing.* ", ("token-signing.",))):
+        assert main(["check", "--metadata", V4, "--as-of", "2017-06-01", "--only", selector, "--no-history",
+                     "--json", str(out), "-q"]) == 0, selector
+        ran = {k for k, f in findings(out).items() if f["status"] != "skip"}
+        assert ran and all(k.startswith(prefixes) for k in ran), (selector, ran)
+        main(["check", "--metadata", V4, "--as-of", "2017-06-01", "--skip", selector, "--no-history",
+              "--json", str(out), "-q"])
+        skipped = {k for k, f in findings(out).items() if f["summary"].startswith("Skipped by configuration")}
+        assert ran <= skipped, (selector, ran - skipped)
+
+
 def test_remediation_names_the_real_federation_service(tmp_path):
     out = tmp_path / "o.json"
     # 53 days before expiry (a warning): the generic remediation, which names the metadata URL.

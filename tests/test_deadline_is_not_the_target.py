@@ -17,6 +17,7 @@ from test_demo_lab import lab_now, run_lab
 from adfs_readiness.api import CheckContext
 from adfs_readiness.engine.registry import discover_checks
 from adfs_readiness.engine.runner import run_checks
+from adfs_readiness.net.policy import refused_address_reason
 from adfs_readiness.facts import HttpExchange, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.endpoints import EndpointAnswer, EndpointsFacts, EndpointVia
 from adfs_readiness.lab import Lab
@@ -67,8 +68,8 @@ def _answer(path: str, error: ProbeError) -> EndpointAnswer:
 
 @pytest.mark.parametrize("error", [
     ProbeError(ProbeErrorKind.DEADLINE, "the run's deadline passed while waiting for the server", "203.0.113.10:443"),
-    ProbeError(ProbeErrorKind.POLICY, "a link-local address (cloud instance metadata services answer at "
-                                      "169.254.169.254)", "169.254.169.254:443"),
+    # The policy's own reason, which names its remedy (network.allow_link_local).
+    ProbeError(ProbeErrorKind.POLICY, str(refused_address_reason("169.254.169.254")), "169.254.169.254:443"),
 ])
 def test_endpoint_checks_do_not_judge_an_answer_that_never_had_its_chance(error):
     paths = ("/adfs/ls/", "/adfs/services/trust/mex", *endpoint_checks.PATH_USERNAMEMIXED)

@@ -20,6 +20,8 @@ from adfs_readiness.lab.scenarios import SCENARIOS
 from adfs_readiness.model import Status, Verdict
 from adfs_readiness.probes.catalog import builtin_probes
 from adfs_readiness.report import render_html, report_dict
+from adfs_readiness.report._commands import empty_arguments
+from adfs_readiness.report.action_plan import action_plan
 from adfs_readiness.report.json_report import validate_report
 
 REGISTRY = discover_checks(strict=True)
@@ -59,6 +61,10 @@ def test_each_scenario_produces_the_finding_it_is_for(name, tmp_path):
     for check_id, status in expected:
         assert status in found[check_id], (check_id, status, found[check_id],
                                            [f.summary for f in result.findings if f.check_id == check_id])
+    # Every command of its action plan names every argument (no "Set-AdfsProperties -HostName").
+    for action in action_plan(result):
+        for line in action.script.lines if action.script else ():
+            assert empty_arguments(line) == [] and "<fs>" not in line, (action.finding.check_id, line)
 
 
 def test_healthy_lab_is_ready_and_the_tls_name_is_sent_as_sni(tmp_path):

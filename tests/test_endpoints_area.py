@@ -276,6 +276,61 @@ def test_mex_with_plain_http_endpoints(tmp_path, state, expected, phrases):
         assert evidence["plain_http_transport"] == []
 
 
+def _judge_mex(body: bytes) -> "endpoint_checks.Outcome":
+    """endpoints.mex on ``body`` as served by the service's MEX path (a 200 text/xml answer)."""
+    from adfs_readiness.facts import HttpExchange
+    from adfs_readiness.facts.endpoints import PATH_MEX, EndpointAnswer
+    from adfs_readiness.settings import FederationSettings, Settings
+
+    url = f"https://sts.contoso.com{PATH_MEX}"
+    exchange = HttpExchange(url=url, final_url=url, connect_address="127.0.0.1:443", status=200, reason="OK",
+                            headers={"content-type": "text/xml"}, redirects=(), elapsed_seconds=0.05,
+                            body_bytes=len(body), truncated=False, error=None)
+    answer = EndpointAnswer(path=PATH_MEX, via=EndpointVia.SERVICE, address="127.0.0.1:443", exchange=exchange)
+    facts = EndpointsFacts(configured=True, service_name="sts.contoso.com", external_places=("127.0.0.1:443",),
+                           answers=(answer,), mex=parse_mex(body, url=url, via=EndpointVia.SERVICE,
+                                                            address="127.0.0.1:443"))
+    ctx = CheckContext(facts={"endpoints": facts},
+                       config=Settings(federation=FederationSettings(service_name="sts.contoso.com")),
+                       now=datetime.now(timezone.utc))
+    return endpoint_checks.mex.function(ctx)
+
+
+_CORP = "https://corp.sts.microsoft.com/adfs/services/trust/"
+
+
+@pytest.mark.parametrize("name, to_http, status, kept, lost", [
+    # ADAL's own fixture (a real farm's MEX): /13 usernamemixed and windowstransport on http, the
+    # /2005 ones (and /13 windowstransport) on https, which ADAL and MSAL then use.
+    ("adal_mex_address.insecure.xml", (), "warn", ("usernamemixed", "windowstransport"), ()),
+    # Microsoft's corp MEX with one usernamemixed moved to http: the other one stands in.
+    ("adal_mex_microsoft_corp.xml", ("2005/usernamemixed",), "warn", ("usernamemixed",), ()),
+    # Both usernamemixed on http while windowstransport stays https: the username/password flow has
+    # nothing left (an https windowstransport does not stand in for it).
+    ("adal_mex_microsoft_corp.xml", ("2005/usernamemixed", "13/usernamemixed"), "fail", (), ("usernamemixed",)),
+    # And the reverse: windowstransport only on http.
+    ("adal_mex_microsoft_corp.xml", ("2005/windowstransport", "13/windowstransport"), "fail", (),
+     ("windowstransport",)),
+])
+def test_mex_plain_http_transport_endpoints_are_judged_per_kind_on_real_documents(corpus, name, to_http, status,
+                                                                                   kept, lost):
+    # Class 3: what rich clients then do, for each kind of WS-Trust endpoint: an https one of the
+    # same kind is used instead (warn), or that flow has nothing left (fail, naming the flow).
+    body = (corpus / "mex" / name).read_bytes()
+    for path in to_http:
+        body = body.replace(f"{_CORP}{path}".encode(), f"{_CORP}{path}".replace("https:", "http:").encode())
+    outcome = _judge_mex(body)
+    assert outcome.status.value == status, outcome.summary
+    assert "over plain http" in outcome.summary and "ADAL and MSAL accept only https" in outcome.summary
+    for kind in kept:
+        assert f"the https {kind} endpoint(s) listed too are used instead" in outcome.summary, outcome.summary
+    for kind in lost:
+        assert f"no https {kind} endpoint is left" in outcome.summary, outcome.summary
+    other = ({"usernamemixed", "windowstransport"} - set(kept) - set(lost))
+    assert not any(f"https {kind}" in outcome.summary for kind in other), outcome.summary
+    assert all(a.startswith("http://") for a in outcome.evidence["plain_http_transport"])
+
+
 def test_mex_with_one_plain_http_transport_endpoint_and_an_https_alternative_warns(corpus):
     from adfs_readiness_checks.endpoints import _transport_secured
 

@@ -96,6 +96,28 @@ def test_write_atomic_replaces_a_symlink_at_the_destination_without_following_it
     assert not link.is_symlink() and link.read_text() == "report"
 
 
+def test_write_atomic_refuses_a_device_fifo_or_a_link_to_one_and_leaves_it(tmp_path):
+    # As root, --json /dev/full replaced the device with a regular file, and --json /dev/stdout
+    # (a link to /proc/self/fd/1) would have replaced /dev/stdout for every program.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    to_device, to_fifo = tmp_path / "stdout", tmp_path / "to-pipe"
+    to_device.symlink_to("/dev/null")
+    to_fifo.symlink_to(fifo)
+    for target in (fifo, to_device, to_fifo):
+        with pytest.raises(UnsafePath, match="not a file: refused.*--format json"):
+            files.write_atomic(target, "{}")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.readlink(to_device) == "/dev/null" and os.readlink(to_fifo) == str(fifo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "stdout", "to-pipe"]  # no temp left
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    # A dangling link (planted for a file not yet there) is still replaced, never followed.
+    dangling = tmp_path / "report.json"
+    dangling.symlink_to(tmp_path / "not-there")
+    files.write_atomic(dangling, "{}")
+    assert not dangling.is_symlink() and not (tmp_path / "not-there").exists()
+
+
 def test_a_planted_temp_name_symlink_is_never_written_through(tmp_path):
     victim = tmp_path / "victim"
     victim.write_text("precious")

@@ -156,10 +156,11 @@ def test_class3_metadata_url_and_redirects_to_metadata_services_are_refused(tmp_
         run = run_cli("check", "--metadata", url, "--json", str(out), "-q", "--no-history", "--deadline", "20")
         run.assert_clean()
         finding = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "metadata.reachable")
-        # This tool's own policy refused the address before sending: not determined, never the
-        # target's failure (INCOMPLETE, exit 3), with the setting that allows it.
-        assert run.code == 3 and finding["status"] == "error", finding
-        assert words in finding["summary"] and "network.allow_link_local" in finding["summary"], finding["summary"]
+        # This tool refused the address before sending anything: not determined (INCOMPLETE,
+        # exit 3), never a failure of the target (issue 11 section 1; commit 1619608).
+        assert run.code == 3 and finding["status"] == "error"
+        assert f"not determined: {words}" in finding["summary"], finding["summary"]
+        assert "set network.allow_link_local = true" in finding["summary"]
 
     def redirect(connection, request: Request, stop: threading.Event) -> None:
         connection.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/api/token\r\n"
@@ -171,10 +172,8 @@ def test_class3_metadata_url_and_redirects_to_metadata_services_are_refused(tmp_
                        "-q", "--no-history", "--deadline", "20")
     run.assert_clean()
     finding = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "metadata.reachable")
-    # The target redirected to a cloud metadata address and this tool refused to follow: not
-    # determined (it never fetched the document), never a pass.
-    assert run.code == 3 and finding["status"] == "error", finding
-    assert "redirect refused: 169.254.169.254 is a link-local address" in finding["summary"], finding["summary"]
+    assert finding["status"] == "fail" and "redirect refused: 169.254.169.254 is a link-local address" in \
+        finding["summary"]
 
 
 def test_class3_and_7_credentials_in_a_url_are_refused_never_sent_never_echoed(tmp_path: Path) -> None:
@@ -191,12 +190,13 @@ def test_class3_and_7_credentials_in_a_url_are_refused_never_sent_never_echoed(t
     run.assert_clean()
     collected.assert_clean()
     assert server.connections == 0  # never sent, not even a TCP connection
-    assert run.code == 3  # refused by this tool before sending: not determined, not the target's failure
+    assert run.code == 3  # refused before sending: not determined (INCOMPLETE), not the target's failure
     report = json.loads((out / "r.json").read_text())
     finding = next(f for f in report["findings"] if f["check_id"] == "metadata.reachable")
-    assert finding["status"] == "error", finding
     assert "carries a user name or password before its host (user:password@): refused, never sent" in \
         finding["summary"]
+    # No setting lets credentials through: the advice is not the link-local one.
+    assert "allow_link_local" not in finding["summary"], finding["summary"]
     assert_no_secret(password, texts=(run.out, run.err, collected.out, collected.err),
                      folders=(out, _data_dir()))
 

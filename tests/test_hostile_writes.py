@@ -62,6 +62,21 @@ def test_planted_links_at_every_report_and_its_old_temp_name_are_not_followed(tm
     assert "NOT_READY" in (out / "report.json").read_text()
 
 
+def test_a_report_destination_that_is_a_device_or_a_link_to_one_is_refused_not_replaced(tmp_path):
+    # "--json /dev/stdout" as root: /dev/stdout is a link to /proc/self/fd/1; the atomic rename
+    # replaced such a node (and --json /dev/full the device itself) with a regular file.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "stdout"
+    link.symlink_to("/dev/null")
+    for target in (fifo, link):
+        run = run_cli("check", "--metadata", METADATA, "--no-history", "-q", "--json", target)
+        run.assert_clean()
+        assert run.code == 3 and "cannot write the report" in run.err and "not a file: refused" in run.err, run.err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and os.readlink(link) == "/dev/null"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "stdout"]
+
+
 def test_a_pre_created_snapshot_temp_file_does_not_make_the_snapshot_world_readable(tmp_path):
     snapshot = tmp_path / "evidence.json"
     planted = tmp_path / ".evidence.json.tmp"

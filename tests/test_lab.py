@@ -132,8 +132,13 @@ def test_certificate_validity_follows_the_injected_clock(name: str, now: datetim
     scenario = SCENARIOS[name]
     material = _material(name, now)
 
+    # "N days left" is N whole days as the checks count them (api.days_left), for 12 hours after
+    # the lab's clock: notAfter is N days and 12 hours away (12 hours less for an expired one).
+    def expiry(days: float) -> datetime:
+        return now + timedelta(days=days) + (timedelta(hours=12) if days >= 0 else -timedelta(hours=12))
+
     primary = material.token_signing[0].cert
-    assert primary.not_valid_after_utc == now + timedelta(days=scenario.token_signing_days_left)
+    assert primary.not_valid_after_utc == expiry(scenario.token_signing_days_left)
     assert primary.not_valid_after_utc - primary.not_valid_before_utc == timedelta(days=365)
     if scenario.token_signing_successor:
         successor = material.token_signing[1].cert
@@ -141,8 +146,8 @@ def test_certificate_validity_follows_the_injected_clock(name: str, now: datetim
         assert successor.not_valid_before_utc == primary.not_valid_after_utc - timedelta(days=20)
         assert successor.not_valid_before_utc <= now
     decrypting = material.token_decrypting[0].cert
-    assert decrypting.not_valid_after_utc == now + timedelta(days=scenario.token_decrypting_days_left)
-    assert material.tls.cert.not_valid_after_utc == now + timedelta(days=scenario.tls_days_left)
+    assert decrypting.not_valid_after_utc == expiry(scenario.token_decrypting_days_left)
+    assert material.tls.cert.not_valid_after_utc == expiry(scenario.tls_days_left)
 
 
 def test_scenario_day_counts(now: datetime) -> None:

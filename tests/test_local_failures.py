@@ -181,3 +181,43 @@ def test_a_directory_this_machine_cannot_reach_is_its_own_trouble(tmp_path: Path
         assert "_ldap._tcp.dc._msdcs.corp.contoso.com" in connect["summary"]
     else:
         assert "192.0.2.10:389" in connect["summary"]
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not a PEM certificate\n",
+                                     b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+def test_a_ca_bundle_this_machine_cannot_load_makes_a_certificate_file_run_incomplete(tmp_path: Path,
+                                                                                      content: bytes) -> None:
+    # The admin's own CA bundle (tls.external_ca_bundle) cannot be loaded: whether the file's chain
+    # is trusted depends on that bundle, so certificate-file.chain is not determined (INCOMPLETE,
+    # exit 3), never "the chain ends at a root CA that is not trusted" (NOT_READY). A missing
+    # bundle or a folder is refused by the settings before the run (exit 3, naming it).
+    from conftest import FIXED_NOW
+
+    from adfs_readiness.cli import main
+    from adfs_readiness.lab.pki import LabPki
+
+    pki = LabPki(FIXED_NOW)
+    cert = pki.issue_tls(["sts.contoso.test"], key_slot="local-bundle")
+    pem = tmp_path / "ssl.pem"
+    pem.write_bytes(cert.chain_pem() + cert.key_pem())
+    bundle = tmp_path / "root.pem"
+    bundle.write_bytes(content)
+    config = tmp_path / "c.toml"
+    config.write_text(f'[tls]\nexternal_ca_bundle = "{bundle}"\n')
+    out = tmp_path / "r.json"
+
+    def run() -> tuple[int, dict]:
+        code = main(["check", "--certificate", str(pem), "--service-name", "sts.contoso.test", "--config",
+                     str(config), "--as-of", FIXED_NOW.isoformat(), "--json", str(out), "-q", "--no-history"])
+        return code, json.loads(out.read_text())
+
+    code, report = run()
+    chain = _finding(report, "certificate-file.chain")
+    assert (code, report["verdict"]) == (3, "INCOMPLETE"), (chain["status"], chain["summary"])
+    assert chain["status"] == "error" and "the machine running the check could not do its part" in chain["summary"]
+    assert f"the CA bundle {bundle} could not be loaded on this machine" in chain["summary"], chain["summary"]
+    assert [f["check_id"] for f in report["findings"] if f["status"] == "fail"] == []
+    # The same run with the bundle readable: the lab root it holds makes the chain trusted.
+    bundle.write_bytes(pki.ca_bundle_pem())
+    code, report = run()
+    assert (code, report["verdict"]) == (0, "READY"), _finding(report, "certificate-file.chain")["summary"]

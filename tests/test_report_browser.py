@@ -116,7 +116,7 @@ def test_nothing_scrolls_sideways_at_390_px_even_with_everything_open(browser, r
 # --- print --------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo (poppler-utils) is not installed")
-def test_the_demo_prints_to_at_most_15_a4_pages_with_passes_and_facts_closed(browser, demo_report, tmp_path):
+def test_the_demo_prints_to_at_most_15_a4_pages_listing_the_passes_with_their_evidence_closed(browser, demo_report, tmp_path):
     page = open_page(browser, demo_report)
     pdf = tmp_path / "report.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True)
@@ -125,6 +125,24 @@ def test_the_demo_prints_to_at_most_15_a4_pages_with_passes_and_facts_closed(bro
     assert 3 <= pages <= MAX_DEMO_PAGES
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Fix first" in text and "directory.spn" in text and "setspn -D HOST/sts.contoso.test" in text
+    # The passes are half the evidence of a change request: on paper every passed check is listed,
+    # one line each (its id, title and targets), while its evidence stays collapsed; and paper is
+    # never told to "open" anything.
+    passed = page.evaluate("() => Array.from(document.querySelectorAll('details.passed-row code.check-id'))"
+                           ".map(e => e.textContent)")
+    assert len(passed) > 50
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    for check_id in passed:
+        assert any(line.startswith(check_id + " ") for line in lines), check_id
+    assert "checks passed" in text and "open a row" not in text and "opens on its own" not in text
+    assert "token-signing.expiry" in text and "18 days left" in text  # as the scenario list says (item 7)
+    # On screen the rows stay as they were: collapsed, with the hint, and no second list.
+    screen = page.evaluate("""() => ({
+        hint: Array.from(document.querySelectorAll('details.passed > summary')).every(
+            s => s.textContent.includes('open a row')),
+        printList: Array.from(document.querySelectorAll('.pass-print')).some(e => e.checkVisibility()),
+      })""")
+    assert screen == {"hint": True, "printList": False}
     page.context.close()
 
 

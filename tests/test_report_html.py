@@ -344,7 +344,7 @@ def test_legend_and_facts_collapsed_one_section_each(tree) -> None:
     legend = tree.get_element_by_id("legend")
     assert [p.text for p in legend.find_class("pill")] == ["FAIL", "ERROR", "WARN", "INFO", "PASS", "SKIP"]
     facts = tree.get_element_by_id("facts").xpath("./details")
-    assert [d.find("summary").text_content() for d in facts] == ["metadata", "Run details"]
+    assert [d.find("summary").text_content() for d in facts] == ["Federation metadata metadata", "Run details"]
     assert all(d.get("open") is None for d in facts)
     assert f"http://{FS}/adfs/services/trust" in facts[0].text_content()
 

@@ -60,6 +60,14 @@ def test_certificate_file_alone_is_a_run_about_that_file(tmp_path, pki):
     # The names are listed, and judging them is skipped with the reason.
     names = judged["certificate-file.names"]
     assert names["status"] == "skip" and FS in names["summary"] and "no federation service name" in names["summary"]
+    assert "(--service-name)" in names["summary"]
+    # --domain alone does not say which host the certificate must name: the skip says so, and
+    # does not send the admin to the flag just given.
+    code, doc, found = run(tmp_path, "--certificate", str(path), "--domain", "contoso.test",
+                           "--config", str(trusted_config(tmp_path, pki)))
+    names = found["certificate-file.names"]
+    assert names["status"] == "skip" and "(--service-name) (--domain contoso.test gives the federated domains, not " \
+        "the host the certificate must name)" in names["summary"], names["summary"]
     # Nothing of the live deployment was probed or judged.
     assert all(f["status"] == "skip" for k, f in found.items() if k not in judged)
     assert not {"dns", "tls", "metadata", "endpoints"} & set(doc["facts"])
@@ -113,6 +121,9 @@ def test_a_certificate_that_would_stop_sign_in_makes_the_run_not_ready(tmp_path,
     if case == "self-signed":
         assert "does not name" not in blockers["certificate-file.chain"]
         assert found["certificate-file.chain"]["evidence"]["failure"] == "self_signed"
+        # ... and its fix is a CA-issued certificate, not exporting a chain it does not have.
+        fix = found["certificate-file.chain"]["remediation"]
+        assert "publicly trusted CA" in fix and "Include all certificates" not in fix, fix
 
 
 @pytest.mark.parametrize("content", [b"not a certificate at all\n",

@@ -164,6 +164,76 @@ def test_a_clean_chain_has_no_encoding_warning(tmp_path, pki):
     assert view["verifier"] == "cryptography"
 
 
+def profile_chain(pki: LabPki, kind: str) -> tuple[LabCertificate, bytes]:
+    """A DER-clean chain the strict verifier refuses for its profile, and the root to trust:
+    "leaf-without-aki" (the lab's intermediate signs a leaf with no authorityKeyIdentifier, as
+    ``openssl x509 -req`` without an extension file does) or "root-without-key-usage" (a private
+    root with basicConstraints but no keyUsage, as ``openssl req -x509`` writes it)."""
+    key = pki.issue_tls([FS], key_slot="profile").key
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, FS)]))
+            .public_key(key.public_key()).serial_number(0x0A1D)
+            .not_valid_before(FIXED_NOW - timedelta(days=30)).not_valid_after(FIXED_NOW + timedelta(days=300))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(FS)]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True))
+    if kind == "leaf-without-aki":
+        cert = leaf.issuer_name(pki.intermediate.cert.subject).sign(pki.intermediate.key, hashes.SHA256())
+        return LabCertificate(cert, key, (cert, pki.intermediate.cert)), pki.ca_bundle_pem()
+    root_key = pki.issue_tls(["old-root.contoso.test"], key_slot="profile-root").key
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contoso Old Root CA")])
+    root = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(root_key.public_key())
+            .serial_number(1).not_valid_before(FIXED_NOW - timedelta(days=3000))
+            .not_valid_after(FIXED_NOW + timedelta(days=3000))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
+            .sign(root_key, hashes.SHA256()))
+    cert = (leaf.issuer_name(name).add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256()))
+    return LabCertificate(cert, key, (cert,)), root.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize("kind", ["leaf-without-aki", "root-without-key-usage"])
+def test_a_chain_refused_only_for_the_strict_profile_is_trusted_as_openssl_and_windows_trust_it(tmp_path, pki, kind):
+    # Class 1, profile half: RFC 5280 asks CAs for the AKI and a CA's keyUsage, but OpenSSL and
+    # Windows build the path without them. The strict verifier's refusal used to be "the chain
+    # ends at a root CA that is not trusted" (a root the admin had just configured) or "the
+    # verifier refused the chain": a failed blocker for a chain every real client accepts.
+    certificate, root_pem = profile_chain(pki, kind)
+    root = tmp_path / "root.pem"
+    root.write_bytes(root_pem)
+    with serve(tmp_path, certificate) as address:
+        found = judge(address, root)
+    (trust,) = found["tls.certificate-trust"]
+    assert trust.status is Status.PASS, trust.summary
+    for view in ("service_name", "chain_only"):
+        seen = trust.evidence["verification"]["external"][view]
+        assert seen["trusted"] and seen["verifier"] == "openssl", seen
+        assert "strict verifiers refuse it" in seen["message"] and "2.5.29." in seen["message"]
+    assert [f.status for f in found["tls.certificate-encoding"]] == [Status.PASS]
+    assert not any(f.blocker for fs in found.values() for f in fs)
+    # The same chain as a certificate file: the run is about that file, and READY.
+    pem = tmp_path / "ssl.pem"
+    pem.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificate.chain))
+    config = tmp_path / "c.toml"
+    config.write_text(f'[tls]\nexternal_ca_bundle = "{root}"\n')
+    out = tmp_path / "r.json"
+    code = main(["check", "--certificate", str(pem), "--service-name", FS, "--config", str(config),
+                 "--as-of", FIXED_NOW.isoformat(), "--json", str(out), "-q", "--no-history"])
+    chain = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "certificate-file.chain")
+    assert (code, chain["status"]) == (0, "pass"), chain["summary"]
+    # A chain that really ends at an unknown root is still refused, with that reason.
+    other = tmp_path / "other.pem"
+    other.write_bytes(pki.ca_bundle_pem() if kind == "root-without-key-usage"
+                      else profile_chain(pki, "root-without-key-usage")[1])
+    config.write_text(f'[tls]\nexternal_ca_bundle = "{other}"\n')
+    code = main(["check", "--certificate", str(pem), "--service-name", FS, "--config", str(config),
+                 "--as-of", FIXED_NOW.isoformat(), "--json", str(out), "-q", "--no-history"])
+    chain = next(f for f in json.loads(out.read_text())["findings"] if f["check_id"] == "certificate-file.chain")
+    assert (code, chain["status"]) == (2, "fail"), chain["summary"]
+    assert chain["evidence"]["failure"] in ("untrusted_root", "intermediate_missing"), chain["summary"]
+
+
 # --- class 8: no RFC 5746 secure renegotiation ---------------------------------------------------
 
 GNUTLS_SERV = shutil.which("gnutls-serv")

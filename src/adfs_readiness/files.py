@@ -217,6 +217,7 @@ class AtomicFile:
         try:
             if self._folder.is_dir(self.path.name):
                 raise UnsafePath(self.path, "is a folder", errno.EISDIR)
+            self._refuse_special(self._folder.entry_mode(self.path.name))
             self._tmp = f".{self.path.name[:100]}.{secrets.token_hex(8)}.tmp"
             fd = self._folder.create(self._tmp, mode)
         except BaseException:
@@ -225,6 +226,28 @@ class AtomicFile:
         self._raw = os.fdopen(fd, "wb")
         self.handle: IO[Any] = (io.TextIOWrapper(self._raw, encoding=encoding, errors="replace", newline=newline)
                            if text else self._raw)
+
+    def _refuse_special(self, mode: int | None) -> None:
+        """Refuse a destination that is a device, FIFO or socket, or a symlink to one (an admin's
+        ``--json /dev/stdout``: /dev/stdout links to /proc/self/fd/1). The rename that makes the
+        write atomic would replace that node with a regular file: as root, ``--json /dev/full``
+        removed the device and ``/dev/stdout`` would stop working for every program. A symlink
+        to a regular file (or dangling) is still replaced, never followed (a planted link)."""
+        if mode is None or stat.S_ISREG(mode):
+            return
+        if stat.S_ISLNK(mode):
+            try:
+                target = os.stat(self.path).st_mode
+            except OSError:
+                return  # dangling: replaced like any planted link
+            if stat.S_ISREG(target) or stat.S_ISDIR(target):
+                return
+            raise UnsafePath(self.path, "is a link to a device, FIFO or socket (such as /dev/stdout), not a file: "
+                                        "refused, the tool replaces the files it writes; give a file path (for "
+                                        "standard output use --format json)", errno.EINVAL)
+        raise UnsafePath(self.path, "is a device, FIFO or socket, not a file: refused, the tool replaces the files "
+                                    "it writes; give a file path (for standard output use --format json)",
+                         errno.EINVAL)
 
     def write(self, data: Any) -> int:
         """Write ``data`` (str in text mode, bytes otherwise); returns what the file object returns."""
@@ -409,6 +432,15 @@ class _Folder:
         except FileNotFoundError:
             return False
         return stat.S_ISDIR(info.st_mode)
+
+    def entry_mode(self, name: str) -> int | None:
+        """``st_mode`` of the entry ``name`` itself (a symlink is not followed), None when absent."""
+        try:
+            info = os.stat(name, dir_fd=self.fd, follow_symlinks=False) if self.fd is not None \
+                else os.lstat(self.folder / name)
+        except FileNotFoundError:
+            return None
+        return info.st_mode
 
     def create(self, name: str, mode: int) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY

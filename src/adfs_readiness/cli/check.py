@@ -26,11 +26,19 @@ EXAMPLES = (
 )
 
 
+def _selector_text(raw: str) -> str:
+    """A check selector as given on the command line, spelled as check ids are (lower case)."""
+    return raw.strip().lower()
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """--config and --only (shared with collect)."""
     p.add_argument("--config", metavar="PATH", type=Path, action="append",
                    help="TOML configuration (see 'init'); for check: repeat it, or give a folder, to check a fleet")
-    p.add_argument("--only", metavar="CHECK", action="append", default=[],
+    # Lower-cased here as checks.skip / --skip are (settings.values.CheckSelector): the
+    # selector check accepts "Metadata.Signature" case-insensitively, so a raw --only of it
+    # would pass validation and then select nothing (a run of no checks, INCOMPLETE).
+    p.add_argument("--only", metavar="CHECK", action="append", default=[], type=_selector_text,
                    help="run only this check, 'prefix.*' or 'area.*' (repeatable)")
 
 

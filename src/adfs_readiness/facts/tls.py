@@ -64,12 +64,16 @@ class TrustFailure(str, Enum):
 class TrustStoreInfo:
     """A trust store as used for one view: ``view`` ("external"/"internal"), the ``sources``
     (files) loaded, how many certificates it holds, and the files or certificates that could not
-    be loaded (``problems``)."""
+    be loaded (``problems``). ``local_failure``: a CA bundle the admin configured for this view
+    (``tls.ca_bundle``, ``tls.external_ca_bundle``) that this machine could not load (missing,
+    unreadable, no certificate in it), as a ProbeError of kind ``local``: the chain verdicts of
+    this view are then not determined (issue 11 section 1), never a failure of the target."""
 
     view: str
     sources: tuple[str, ...]
     certificates: int
     problems: tuple[str, ...] = ()
+    local_failure: ProbeError | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,11 @@ class CertificateFile:
             intermediates a server would send.
         error: why the file could not be read at all (wrong password, not a certificate, ...).
         problems: what else was wrong (undecodable blocks, ...).
+        password_missing: the file is protected by a password (a PKCS#12 structure that does not
+            open without one, or an encrypted PEM private key) and none was given: what it holds
+            was not determined (the admin's input is missing, not the certificate broken).
+        trust_stores: the external and internal stores the chain was verified with (a CA bundle
+            this machine could not load is recorded there as a local failure).
     """
 
     path: str | None
@@ -262,6 +271,8 @@ class CertificateFile:
     verifications: tuple[ViewVerification, ...] = ()
     error: str | None = None
     problems: tuple[str, ...] = ()
+    password_missing: bool = False
+    trust_stores: tuple[TrustStoreInfo, ...] = ()
 
     @property
     def leaf(self) -> CertificateInfo | None:

@@ -303,7 +303,7 @@ def _serve(folder: Path, scenario: str, directory: str, ready_fd: int) -> int:
             print(f"stopping the lab (signal {received})", flush=True)
     finally:
         served.stop()
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, LabError):
             state_file = folder / LAB_STATE_NAME
             if state_file.exists():
                 state = read_state(folder)

@@ -297,16 +297,30 @@ def _token(pki: LabPki, kind: Literal["signing", "encryption"], fs_name: str, no
     return pki.token_certificate(kind, fs_name, not_after - _TOKEN_LIFETIME, not_after, key_size=key_bits)
 
 
+#: How far past (before, for an expired one) a whole "N days left" a lab certificate's notAfter is
+#: set: a run a few seconds after the lab was built counts N days left, as the scenario list says,
+#: not N - 1 (``api.days_left`` counts whole days toward zero).
+_DAYS_LEFT_MARGIN = timedelta(hours=12)
+
+
+def _expiry(now: datetime, days_left: float) -> datetime:
+    """The notAfter of a certificate that ``api.days_left`` counts ``days_left`` days from ``now``
+    (and still does for the next 12 hours): the scenario list and the report say the same number."""
+    margin = _DAYS_LEFT_MARGIN if days_left >= 0 else -_DAYS_LEFT_MARGIN
+    return now + timedelta(days=days_left) + margin
+
+
 def build_material(scenario: Scenario, pki: LabPki, fs_name: str) -> LabMaterial:
     """Make the certificates and metadata of ``scenario`` for the federation service ``fs_name``,
-    with validity relative to ``pki.now``."""
+    with validity relative to ``pki.now``: a certificate of "N days left" has N whole days left
+    (``api.days_left``) for 12 hours after ``pki.now``."""
     now = pki.now
-    primary_expiry = now + timedelta(days=scenario.token_signing_days_left)
+    primary_expiry = _expiry(now, scenario.token_signing_days_left)
     signing = [_token(pki, "signing", fs_name, primary_expiry, scenario.token_signing_key_bits)]
     if scenario.token_signing_successor:
         generated = primary_expiry - _GENERATION_THRESHOLD
         signing.append(_token(pki, "signing", fs_name, generated + _TOKEN_LIFETIME, scenario.token_signing_key_bits))
-    decrypting = [_token(pki, "encryption", fs_name, now + timedelta(days=scenario.token_decrypting_days_left), 2048)]
+    decrypting = [_token(pki, "encryption", fs_name, _expiry(now, scenario.token_decrypting_days_left), 2048)]
     primary = signing[0]
     metadata = build_federation_metadata(
         fs_name,
@@ -320,7 +334,8 @@ def build_material(scenario: Scenario, pki: LabPki, fs_name: str) -> LabMaterial
     )
     names = [n.format(fs=fs_name) for n in scenario.tls_names or (fs_name,)]
     hash_algorithm = hashes.SHA1() if scenario.tls_hash == "sha1" else None
-    tls = pki.issue_tls(names, days_valid=30 + scenario.tls_days_left, not_before_offset_days=-30,
+    tls_days = (_expiry(now, scenario.tls_days_left) - now) / timedelta(days=1)
+    tls = pki.issue_tls(names, days_valid=30 + tls_days, not_before_offset_days=-30,
                         issuer=scenario.tls_issuer, key_size=scenario.tls_key_bits, hash=hash_algorithm)
     if not scenario.tls_send_chain:
         tls = replace(tls, chain=tls.chain[:1])

@@ -414,7 +414,9 @@ class HttpClient:
             return None
         refusal = _refusal(target, self.policy, None)
         if refusal is not None:
-            progress.error = ProbeError(refusal.kind, f"redirect refused: {refusal.reason}", current)
+            # The server chose that target: a finding about it (HTTP), not this tool's own
+            # refusal of an address the admin gave (POLICY, "not determined").
+            progress.error = ProbeError(ProbeErrorKind.HTTP, f"redirect refused: {refusal.reason}", current)
             return None
         trust = self.trust.https_context()
         if target_scheme == "https" and isinstance(trust, ProbeError):

@@ -54,11 +54,27 @@ def _pem_private_key(data: bytes, password: bytes | None, problems: list[str]) -
     try:
         return serialization.load_pem_private_key(data[data.rfind(b"-----BEGIN", 0, marker):], password)
     except TypeError:
-        problems.append("the private key is encrypted: give its password (--certificate-password-env VAR "
-                        "or interactively)")
+        problems.append(_KEY_PASSWORD_MISSING)
     except ValueError as exc:
         problems.append(f"the private key could not be read: {exc}")
     return None
+
+
+_KEY_PASSWORD_MISSING = ("the private key is encrypted and no password was given (--certificate-password-env VAR "
+                         "or interactively)")
+
+
+def _is_pkcs12(data: bytes) -> bool:
+    """``data`` parses as a PKCS#12 PFX structure (RFC 7292), read with asn1crypto without the
+    password: telling "needs a password" from "not a PFX at all" (cryptography's error is the same
+    for both)."""
+    from asn1crypto import pkcs12
+
+    try:
+        pfx = pkcs12.Pfx.load(data, strict=False)
+        return pfx["version"].native in (3, "v3") and pfx["auth_safe"]["content_type"].native in ("data", "signed_data")
+    except Exception:  # noqa: BLE001 - asn1crypto raises many types for non-DER input
+        return False
 
 
 def _load_pfx(data: bytes, password: bytes | None, max_iterations: int) -> tuple[Any, ValueError | None]:
@@ -99,10 +115,18 @@ def _read(data: bytes, path: Path, password: bytes | None, max_iterations: int) 
     if loaded is None:
         if isinstance(failure, _PfxRefused):
             return {"file_format": "PKCS12", "error": f"the PFX/PKCS#12 file was {failure}"}
+        structure = _is_pkcs12(data)
+        if structure and password is None:
+            # A missing password is missing input, not a broken certificate: not determined.
+            return {"file_format": "PKCS12", "password_missing": True,
+                    "error": "the PFX/PKCS#12 file is protected by a password and none was given "
+                             "(--certificate-password-env VAR, or run interactively to be asked)"}
+        if structure:
+            return {"file_format": "PKCS12", "error": f"the PFX/PKCS#12 file could not be opened with the password "
+                                                      f"given: wrong password ({failure})"}
         if path.suffix.lower() in _PFX_SUFFIXES:
-            why = ("wrong password, or not a PKCS#12 file" if password is not None else
-                   "it needs a password (--certificate-password-env VAR, or run interactively)")
-            return {"file_format": "PKCS12", "error": f"the PFX/PKCS#12 file could not be opened: {why} ({failure})"}
+            return {"file_format": "PKCS12", "error": f"the file is not a PFX/PKCS#12 file: its structure cannot be "
+                                                      f"read ({failure})"}
         # Neither a certificate nor a PFX: describe what can be read (a truncated DER, ...).
         return {"file_format": "DER", "certificates": [describe_certificate(data)], "key": None,
                 "problems": ["the file is neither a readable certificate (PEM/DER) nor a PKCS#12 file"]}
@@ -145,7 +169,8 @@ def read_certificate_file(path: Path, password: str | None, limits: Limits = Lim
     secret = password.encode("utf-8") if password is not None else None
     read = _read(data, path, secret, limits.max_pfx_iterations)
     if read.get("error"):
-        return CertificateFile(path=str(path), file_format=read["file_format"], error=read["error"])
+        return CertificateFile(path=str(path), file_format=read["file_format"], error=read["error"],
+                               password_missing=bool(read.get("password_missing")))
     key = read.get("key")
     certificates, matches = _order(list(read["certificates"]), key)
     key_type, key_bits = _key_facts(key)
@@ -159,6 +184,7 @@ def read_certificate_file(path: Path, password: str | None, limits: Limits = Lim
         private_key_bits=key_bits,
         leaf_public_key_sha256=public_key_sha256(certificates[0]) if certificates else None,
         problems=tuple(read.get("problems") or ()),
+        password_missing=_KEY_PASSWORD_MISSING in (read.get("problems") or ()),
     )
 
 
@@ -175,4 +201,5 @@ def probe_certificate_file(ctx: ProbeContext) -> CertificateFile:
         return fact
     stores = load_trust_stores(config)
     name = config.federation.service_name or (fact.certificates[0].san_dns[:1] or (None,))[0]
-    return replace(fact, verifications=verify_views(fact.certificates, name, ctx.now, stores))
+    return replace(fact, verifications=verify_views(fact.certificates, name, ctx.now, stores),
+                   trust_stores=tuple(store.info for store in stores))

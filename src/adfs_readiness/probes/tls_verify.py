@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import verification
 
-from adfs_readiness.facts import CertificateInfo
+from adfs_readiness.facts import CertificateInfo, ProbeError, ProbeErrorKind
 from adfs_readiness.facts.tls import ChainVerification, TrustFailure, TrustStoreInfo, ViewVerification
 from adfs_readiness.files import read_capped
 from adfs_readiness.pem import pem_blocks
@@ -91,15 +91,24 @@ def _read_pem_file(path: Path, problems: list[str], max_bytes: int) -> list[x509
     return certs
 
 
-def _store(view: str, files: Sequence[Path], max_bytes: int) -> TrustStore:
+def _store(view: str, files: Sequence[Path], max_bytes: int, configured: Sequence[Path] = ()) -> TrustStore:
     problems: list[str] = []
     certs: list[x509.Certificate] = []
+    local: ProbeError | None = None
     for path in files:
-        certs.extend(_read_pem_file(path, problems, max_bytes))
+        before = len(problems)
+        read = _read_pem_file(path, problems, max_bytes)
+        certs.extend(read)
+        if path in configured and local is None and not read:
+            # A CA bundle the admin configured and this machine cannot load: the verdicts of this
+            # view would be about this machine's file, not the target (issue 11 section 1).
+            why = "; ".join(problems[before:]) or f"{path}: no PEM certificate in it"
+            local = ProbeError(ProbeErrorKind.LOCAL, f"the CA bundle {path} could not be loaded on this machine "
+                                                     f"({why})", str(path))
     subjects = frozenset(c.subject.rfc4514_string() for c in certs)
     store = verification.Store(certs) if certs else None
     info = TrustStoreInfo(view=view, sources=tuple(str(p) for p in files), certificates=len(certs),
-                          problems=bounded_problems(problems))
+                          problems=bounded_problems(problems), local_failure=local)
     return TrustStore(info, store, subjects, tuple(certs))
 
 
@@ -117,7 +126,10 @@ def load_trust_stores(config: Settings) -> tuple[TrustStore, TrustStore]:
     if config.tls.ca_bundle is not None and Path(config.tls.ca_bundle) not in internal_files:
         internal_files.append(Path(config.tls.ca_bundle))
     max_bytes = config.limits.max_input_bytes
-    return _store("external", external_files, max_bytes), _store("internal", internal_files, max_bytes)
+    configured = [Path(p) for p in (config.tls.external_ca_bundle, config.tls.ca_bundle) if p is not None]
+    external_configured = [p for p in configured if p in external_files]
+    return (_store("external", external_files, max_bytes, external_configured),
+            _store("internal", internal_files, max_bytes, configured))
 
 
 def x509_of(info: CertificateInfo) -> x509.Certificate | None:
@@ -197,7 +209,8 @@ def _verify(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate],
             at: datetime, store: TrustStore, known_roots: frozenset[str], *,
             name_required: bool = True) -> ChainVerification:
     """Verify with cryptography's strict verifier; when it refuses for a reason that is not about
-    trust (the certificate's encoding, which OpenSSL and Windows accept, or — for a path-only
+    trust (the certificate's encoding or a profile extension, which OpenSSL and Windows accept
+    (:func:`_profile_refusal`), or — for a path-only
     verification, ``name_required`` False — a leaf without a subjectAltName), judge the chain as
     OpenSSL-based clients do (:func:`_verify_like_openssl`)."""
     when = at.isoformat()
@@ -217,7 +230,8 @@ def _verify(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate],
         path = verifier.verify(certs[0], list(certs[1:]))
     except verification.VerificationError as exc:
         message = str(exc)
-        strict_only = _encoding_refusal(message, chain) or (not name_required and "no subjectaltname" in message.lower())
+        strict_only = (_encoding_refusal(message, chain) or _profile_refusal(message)
+                       or (not name_required and "no subjectaltname" in message.lower()))
         if strict_only:
             return _verify_like_openssl(chain, certs, name, at, store, known_roots, message, name_required)
         return ChainVerification(False, _classify(message, chain, at, store, known_roots), message, name, when)
@@ -235,6 +249,17 @@ def _encoding_refusal(message: str, chain: Sequence[CertificateInfo]) -> bool:
     text = message.lower()
     return (any(c.encoding_problems for c in chain)
             or "parseerror" in text or "error parsing asn1" in text or "encodeddefault" in text)
+
+
+def _profile_refusal(message: str) -> bool:
+    """True when the strict verifier refused a certificate for an extension its CA/Browser Forum
+    profile requires or forbids ("invalid extension: 2.5.29.35: Certificate is missing required
+    extension": a leaf without authorityKeyIdentifier, a CA certificate without keyUsage, as
+    ``openssl x509 -req`` and some enterprise CAs write them). RFC 5280 4.2.1.1 and 4.2.1.3 ask
+    conforming CAs to write both, but OpenSSL's verifier and Windows' CryptoAPI do not need them
+    to build and trust the path, so trust is judged as those clients judge it (the strict
+    refusal kept in the message), not reported as an untrusted root or an unexplained refusal."""
+    return "invalid extension" in message.lower()
 
 
 def _verify_like_openssl(chain: Sequence[CertificateInfo], certs: Sequence[x509.Certificate], name: str,
@@ -267,7 +292,7 @@ def _verify_like_openssl(chain: Sequence[CertificateInfo], certs: Sequence[x509.
     # Thumbprints over OpenSSL's own DER: to_cryptography() would warn on a negative serial.
     thumbprints = tuple(hashlib.sha1(crypto.dump_certificate(crypto.FILETYPE_ASN1, c)).hexdigest().upper()  # noqa: S324
                         for c in path)
-    return ChainVerification(True, None, f"verified by OpenSSL; strict DER verifiers refuse it: {strict_message}",
+    return ChainVerification(True, None, f"verified by OpenSSL; strict verifiers refuse it: {strict_message}",
                              name, when, thumbprints, verifier="openssl")
 
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-__all__ = ["CommandScript", "commands_of", "fix_script"]
+__all__ = ["CommandScript", "commands_of", "empty_arguments", "fix_script"]
 
 # Approved PowerShell verbs (Get-Verb), the ones a remediation text may start a command with.
 _VERBS = (
@@ -235,8 +235,72 @@ def _read_command(text: str, head: re.Match[str]) -> tuple[str, int, str]:
             break
     while tokens and tokens[-1] == "|":
         tokens.pop()
-    command = " ".join(tokens)
+    command = " ".join(_fill_missing_values(tokens, tool if head.group("tool") else None))
     return command, i, ended_by
+
+
+#: PowerShell switch parameters remediation texts use: a bare one is complete.
+_SWITCHES = frozenset(
+    "force isprimary urgent assecurestring confirm whatif recurse passthru append wait nonewwindow "
+    "allowclobber skippublishercheck includechain".split())
+#: The placeholder a value-taking parameter named without its value gets.
+PLACEHOLDERS = {
+    "hostname": "<federation service name>",
+    "groupserviceaccountidentifier": "<DOMAIN\\gmsa-name$>",
+    "signingcertificate": "<token-signing certificate, Base64>",
+    "nextsigningcertificate": "<next token-signing certificate, Base64>",
+    "thumbprint": "<thumbprint>",
+}
+#: Tool switches that need arguments, and the placeholders for them.
+_TOOL_ARGUMENTS = {("setspn", "-s"): "<SPN> <service account>", ("setspn", "-d"): "<SPN> <account>",
+                   ("setspn", "-a"): "<SPN> <service account>"}
+_PARAMETER = re.compile(r"^-[A-Za-z][A-Za-z0-9]*$")
+#: Every placeholder a command may have been given (for tests and renderers to recognise them).
+FILLED_PLACEHOLDERS = frozenset(PLACEHOLDERS.values()) | frozenset(_TOOL_ARGUMENTS.values())
+
+
+def empty_arguments(line: str) -> list[str]:
+    """The parameters of command ``line`` named without a value (a value-taking ``-Parameter``
+    at the end, or followed by another parameter or a pipe); switches are complete bare. [] for
+    a complete command. The action plan's commands must all give []."""
+    tokens = line.split()
+    tool = tokens[0].lower() if tokens and tokens[0].lower() in _TOOLS else None
+    missing = []
+    for index, token in enumerate(tokens[1:], start=1):
+        if not _PARAMETER.match(token):
+            continue
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        bare = following is None or following == "|" or following.startswith("-")
+        if not bare:
+            continue
+        if tool is not None:
+            if (tool, token.lower()) in _TOOL_ARGUMENTS:
+                missing.append(token)
+        elif token[1:].lower() not in _SWITCHES:
+            missing.append(token)
+    return missing
+
+
+def _fill_missing_values(tokens: list[str], tool: str | None) -> list[str]:
+    """``tokens`` with a clearly marked placeholder after every parameter the text names without
+    its value (``Set-AdfsProperties -HostName`` → ``... -HostName <federation service name>``):
+    a copied command must never run with an empty argument. Switches stay bare."""
+    out: list[str] = []
+    for index, token in enumerate(tokens):
+        out.append(token)
+        if index == 0 or not _PARAMETER.match(token):
+            continue
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if tool is not None:
+            wanted = _TOOL_ARGUMENTS.get((tool.lower(), token.lower()))
+            if wanted and (following is None or following.startswith("-")):
+                out.append(wanted)
+            continue
+        if token[1:].lower() in _SWITCHES:
+            continue
+        if following is None or following == "|" or _PARAMETER.match(following):
+            out.append(PLACEHOLDERS.get(token[1:].lower(), f"<{token[1:]}>"))
+    return out
 
 
 def _list_continues(text: str, comma: int, tokens: list[str]) -> bool:

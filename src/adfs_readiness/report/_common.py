@@ -7,6 +7,7 @@ Nothing here judges: verdicts, grades, scores and reasons come from the graded `
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any, Iterable, Mapping
@@ -98,6 +99,12 @@ def metadata_run(result: RunResult) -> tuple[str, str | None] | None:
     return str(metadata.get("source_kind") or ""), entity_id
 
 
+def service_host(entity_id: str) -> str | None:
+    """The host of an entityID / URL (``http://fs.contoso.com/adfs/services/trust`` ->
+    ``fs.contoso.com``), None when it has none."""
+    return _host(entity_id)
+
+
 def _host(uri: str) -> str | None:
     try:
         host = urlsplit(uri.strip()).hostname
@@ -171,3 +178,25 @@ def jsonable(value: Any) -> Any:
     """``facts.to_jsonable`` in its total mode: never raises, so one odd evidence value never
     breaks a report."""
     return to_jsonable(value, total=True)
+
+
+#: An ISO 8601 date and time as checks write it (``datetime.isoformat()``): seconds, fractions
+#: and a zone optional. A date alone is left as it is (already readable).
+_ISO_DATETIME = re.compile(
+    r"\b(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<hm>\d{2}:\d{2})(?::\d{2}(?:\.\d{1,9})?)?"
+    r"(?P<zone>Z|[+-]\d{2}:\d{2})?(?![\d]|[:.]\d)")
+
+
+def readable_dates(text: str) -> str:
+    """``text`` with every ISO 8601 date-time shown to the minute with its zone, for people:
+    ``2026-09-21T01:57:27.827015+00:00`` -> ``2026-09-21 01:57 UTC``, ``...+02:00`` ->
+    ``... 01:57 UTC+02:00``, no zone -> ``2026-09-21 01:57``. The JSON report keeps the raw
+    values; only the HTML and text renderers call this."""
+
+    def shown(match: re.Match[str]) -> str:
+        zone = match.group("zone")
+        suffix = "" if zone is None else " UTC" if zone in ("Z", "+00:00", "-00:00") else f" UTC{zone}"
+        return f"{match.group('date')} {match.group('hm')}{suffix}"
+
+    return _ISO_DATETIME.sub(shown, text) if "-" in text and ":" in text else text
+

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from adfs_readiness.report._common import readable_dates
+
 __all__ = ["FACT_DEPTH", "FACT_ROWS", "MAX_ROWS", "Node", "node", "key_facts", "key_table"]
 
 #: Strings longer than this (characters) are shown shortened, with the full value in <details>.
@@ -169,9 +171,7 @@ def _short(value: Any, key: str) -> str | None:
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, str):
-        text = " ".join(value.split())
-        if key == "not_after" or key.endswith("_at"):
-            text = text.replace("T", " ")[:16] + (" UTC" if text.endswith("+00:00") else "")
+        text = readable_dates(" ".join(value.split()))
         return text if len(text) <= _KEY_FACT_TEXT else None
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
         shown = ", ".join(str(v) for v in value[:4]) + (f" (+{len(value) - 4} more)" if len(value) > 4 else "")
@@ -199,6 +199,7 @@ def _all_scalar(mapping: dict[str, Any]) -> bool:
 
 
 def _text_node(text: str) -> Node:
+    text = readable_dates(text)  # dates for people; the JSON report keeps them raw
     if len(text) > _LONG_TEXT:
         return Node("text", text=text, short=text[:_SHORT_TEXT] + "…")
     core = text.strip()

@@ -14,11 +14,11 @@ its card, its passed row or its skip line, whichever shows it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from adfs_readiness.model import STATUS_ORDER, Area, Finding, RunResult, Severity, Status
-from adfs_readiness.report._commands import fix_script
-from adfs_readiness.report._common import finding_sort_key, status_counts
+from adfs_readiness.report.action_plan import named_fix
+from adfs_readiness.report._common import finding_sort_key, readable_dates, status_counts
 from adfs_readiness.report._html_evidence import key_facts, key_table, node
 
 __all__ = ["FULL_ENTRIES", "LISTED_ENTRIES", "STATUS_TEXT", "areas_view", "is_web_url"]
@@ -29,6 +29,8 @@ LISTED_ENTRIES = 20
 #: Targets named in a passed check's row; per-target summaries in its details.
 _ROW_TARGETS = 6
 _ROW_DETAILS = 20
+#: Targets named on a passed check's printed line.
+_PRINT_TARGETS = 3
 
 STATUS_TEXT: dict[Status, tuple[str, str]] = {
     Status.FAIL: ("Fail", "The check found a problem. A failed blocker means single sign-on "
@@ -43,9 +45,13 @@ STATUS_TEXT: dict[Status, tuple[str, str]] = {
 }
 
 
-def areas_view(result: RunResult) -> tuple[list[dict[str, Any]], dict[int, str]]:
+def areas_view(result: RunResult, plan_numbers: Mapping[int, int] | None = None
+               ) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """(areas, anchors): the template data of each area that has findings, in ``Area`` order, and
-    the anchor (element id) that shows each finding, by its index in ``result.findings``."""
+    the anchor (element id) that shows each finding, by its index in ``result.findings``.
+
+    ``plan_numbers``: the Fix-first item (its priority) that lists each finding, by index; a card
+    whose command the plan prints names that item instead of printing the command again on paper."""
     anchors: dict[int, str] = {}
     by_area: dict[Area, list[tuple[int, Finding]]] = {}
     for index, f in enumerate(result.findings):
@@ -63,15 +69,17 @@ def areas_view(result: RunResult) -> tuple[list[dict[str, Any]], dict[int, str]]
             "title": area.title,
             "counts": [{"status": s.value, "n": counts[s.value], "label": STATUS_TEXT[s][0].lower()}
                        for s in STATUS_ORDER if counts[s.value]],
-            "cards": _cards(area, [m for m in members if Status(m[1].status) not in (Status.PASS, Status.SKIP)],
-                            anchors),
+            "cards": _cards(result, area,
+                            [m for m in members if Status(m[1].status) not in (Status.PASS, Status.SKIP)],
+                            anchors, plan_numbers or {}),
             "passed": _passed_rows(area, [m for m in members if Status(m[1].status) is Status.PASS], anchors),
             "skipped": _skip_lines(area, [m for m in members if Status(m[1].status) is Status.SKIP], anchors),
         })
     return areas, anchors
 
 
-def _cards(area: Area, members: list[tuple[int, Finding]], anchors: dict[int, str]) -> list[dict[str, Any]]:
+def _cards(result: RunResult, area: Area, members: list[tuple[int, Finding]], anchors: dict[int, str],
+           plan_numbers: Mapping[int, int]) -> list[dict[str, Any]]:
     groups: dict[tuple[Any, ...], list[tuple[int, Finding]]] = {}
     for index, f in members:
         key = (f.check_id, Status(f.status), f.remediation, f.blocker, f.suppression is not None)
@@ -85,16 +93,17 @@ def _cards(area: Area, members: list[tuple[int, Finding]], anchors: dict[int, st
             entry_anchor = anchor if n == 0 else f"finding-{index}"
             anchors[index] = entry_anchor if n < FULL_ENTRIES + LISTED_ENTRIES else anchor
             if n < FULL_ENTRIES:
-                entries.append({"anchor": entry_anchor, "target": f.target, "summary": f.summary,
+                entries.append({"anchor": entry_anchor, "target": f.target, "summary": readable_dates(f.summary),
                                 "facts": key_facts(f.evidence), "table": key_table(f.evidence),
                                 "evidence": node(dict(f.evidence)) if f.evidence else None,
                                 "suppression": _suppression(f)})
-        listed = [{"anchor": f"finding-{index}", "target": f.target, "summary": f.summary}
+        listed = [{"anchor": f"finding-{index}", "target": f.target, "summary": readable_dates(f.summary)}
                   for index, f in group[FULL_ENTRIES:FULL_ENTRIES + LISTED_ENTRIES]]
         status = Status(first.status)
         # A command is offered for a problem to fix; an "info" finding's text is a note, and an
         # undetermined one's fix is to remove what stopped the check.
-        script = fix_script(first.remediation, first.evidence) if status in (Status.FAIL, Status.WARN) else None
+        remediation, script = named_fix(result, first)
+        script = script if status in (Status.FAIL, Status.WARN) else None
         cards.append({
             "anchor": anchor, "area": area.value, "check_id": first.check_id, "title": first.title,
             "status": status.value, "pill": status.value.upper(), "status_label": STATUS_TEXT[status][0],
@@ -102,7 +111,7 @@ def _cards(area: Area, members: list[tuple[int, Finding]], anchors: dict[int, st
             "suppressed": first.suppression is not None, "total": len(group), "entries": entries, "listed": listed,
             "more": max(0, len(group) - FULL_ENTRIES - LISTED_ENTRIES),
             "targets": len({f.target for _, f in group}),
-            "remediation": first.remediation, "script": script,
+            "remediation": remediation, "script": script, "plan_number": plan_numbers.get(first_index),
             "references": [{"title": r.title, "url": r.url, "linkable": is_web_url(r.url)} for r in first.references],
         })
     return cards
@@ -124,8 +133,9 @@ def _passed_rows(area: Area, members: list[tuple[int, Finding]], anchors: dict[i
             "anchor": anchor, "area": area.value, "check_id": check_id, "title": first.title,
             "severity": Severity(first.severity).value, "count": len(group),
             "targets": targets[:_ROW_TARGETS], "more_targets": max(0, len(targets) - _ROW_TARGETS),
-            "summary": first.summary if len(summaries) == 1 else None,
-            "details": [{"target": f.target, "summary": f.summary} for _, f in group[:_ROW_DETAILS]],
+            "print_targets": targets[:_PRINT_TARGETS], "print_more": max(0, len(targets) - _PRINT_TARGETS),
+            "summary": readable_dates(first.summary) if len(summaries) == 1 else None,
+            "details": [{"target": f.target, "summary": readable_dates(f.summary)} for _, f in group[:_ROW_DETAILS]],
             "more_details": max(0, len(group) - _ROW_DETAILS),
             "evidence": node(dict(first.evidence)) if first.evidence else None,
             "references": [{"title": r.title, "url": r.url, "linkable": is_web_url(r.url)} for r in first.references],

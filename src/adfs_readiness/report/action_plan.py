@@ -22,6 +22,7 @@ not judge them.
 from __future__ import annotations
 
 import csv
+import ipaddress
 import math
 import re
 from dataclasses import dataclass
@@ -31,10 +32,10 @@ from typing import Any, Iterable, Mapping
 
 from adfs_readiness.model import Finding, RunResult, Severity, Status
 from adfs_readiness.report._commands import CommandScript, fix_script
-from adfs_readiness.report._common import run_now, utc
+from adfs_readiness.report._common import metadata_run, run_now, service_host, utc
 from adfs_readiness.text import csv_cell
 
-__all__ = ["Action", "ACTION_PLAN_COLUMNS", "action_plan", "render_action_plan_csv", "short_fix"]
+__all__ = ["Action", "ACTION_PLAN_COLUMNS", "action_plan", "named_fix", "render_action_plan_csv", "short_fix"]
 
 ACTION_PLAN_COLUMNS = ("priority", "check_id", "title", "status", "severity", "blocks_sso", "target",
                        "affected", "what_to_do", "command", "due_date", "summary")
@@ -110,13 +111,49 @@ def action_plan(result: RunResult) -> tuple[Action, ...]:
     for index, f in enumerate(result.findings):
         if Status(f.status) in _STATUS_RANK and f.suppression is None:
             groups.setdefault((f.check_id, Status(f.status).value, f.remediation), []).append((index, f))
-    drafts = [_draft(members, today) for members in groups.values()]
+    name = _known_service_name(result)
+    drafts = [_draft(members, today, name) for members in groups.values()]
     drafts.sort(key=lambda d: d["key"])
     return tuple(Action(priority=n, **{k: v for k, v in d.items() if k != "key"})
                  for n, d in enumerate(drafts, start=1))
 
 
-def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
+#: What a remediation text's ``<fs>`` becomes when the run knows no federation service name.
+SERVICE_NAME_PLACEHOLDER = "<federation service name>"
+
+
+def _known_service_name(result: RunResult) -> str | None:
+    """The federation service name the run knows for a command's ``<fs>``: a metadata run's
+    entityID host (the engine already put a configured name into the texts), else None."""
+    run = metadata_run(result)
+    if run is None or run[1] is None:
+        return None
+    host = service_host(run[1])
+    try:
+        ipaddress.ip_address(host or "")
+    except ValueError:
+        return host
+    return None  # an address is no federation service name (dns.fs-name-routable says so)
+
+
+def named_fix(result: RunResult, finding: Finding) -> tuple[str, CommandScript | None]:
+    """(remediation, command script) of ``finding`` as the plan shows them: ``<fs>`` named (the
+    run's known federation service name, else a placeholder) — for a report's finding card, so
+    it offers the same command as the plan."""
+    name = _known_service_name(result)
+    script = fix_script(finding.remediation, finding.evidence)
+    if script is not None:
+        script = CommandScript(tuple(_named(line, name) for line in script.lines), script.changing)
+    return _named(finding.remediation, name), script
+
+
+def _named(text: str, name: str | None) -> str:
+    """``text`` with ``<fs>`` replaced by the known service name, else by a placeholder that says
+    what it stands for: a command never carries a cryptic or empty argument."""
+    return text.replace("<fs>", name or SERVICE_NAME_PLACEHOLDER)
+
+
+def _draft(members: list[tuple[int, Finding]], today: date, name: str | None = None) -> dict[str, Any]:
     findings = tuple(f for _, f in members)
     first = findings[0]
     status = Status(first.status)
@@ -130,11 +167,17 @@ def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
     days_left = 0 if status is not Status.WARN else days
     affected = _affected(findings)
     if status is Status.ERROR:
-        what = f"Not determined: {_reason(first.summary)} Remove the cause and run the check again."
+        # A check that knows what would let it decide (a missing password, ...) says so in its
+        # evidence's ``to_determine``; otherwise the general advice.
+        step = first.evidence.get("to_determine")
+        step = step if isinstance(step, str) and step.strip() else "Remove the cause and run the check again."
+        what = f"Not determined: {_reason(first.summary)} {step}"
         script = None
     else:
         script = fix_script(first.remediation, first.evidence)
-        what = short_fix(first.remediation)
+        if script is not None:
+            script = CommandScript(tuple(_named(line, name) for line in script.lines), script.changing)
+        what = _named(short_fix(first.remediation), name)
         if script is not None and what.rstrip("…").strip() in script.text:
             what = ""  # the fix is the command itself: say it once
     key = (tier_rank, math.inf if days_left is None else days_left,
@@ -142,16 +185,16 @@ def _draft(members: list[tuple[int, Finding]], today: date) -> dict[str, Any]:
            _STATUS_RANK[status], members[0][0])
     return {
         "tier": tier, "findings": findings, "indexes": tuple(i for i, _ in members), "what": what,
-        "remediation": first.remediation, "script": script, "affected": affected, "days_left": days_left,
+        "remediation": _named(first.remediation, name), "script": script, "affected": affected, "days_left": days_left,
         "due": None if days_left is None else today + timedelta(days=days_left), "key": key,
     }
 
 
 def _reason(summary: str) -> str:
-    """An error finding's summary as the reason after "Not determined:": without the engine's own
-    "Could not be determined:" (said once, not twice), capitalised, ending in a full stop."""
+    """An error finding's summary as the reason after "Not determined:": without its own "Not
+    determined:" or the engine's "Could not be determined:" (said once, not twice), capitalised, ending in a full stop."""
     text = summary.strip()
-    for prefix in ("Could not be determined:", "Could not be determined -"):
+    for prefix in ("Not determined:", "Could not be determined:", "Could not be determined -"):
         if text.startswith(prefix):
             text = text[len(prefix):].strip()
     text = text[:1].upper() + text[1:]

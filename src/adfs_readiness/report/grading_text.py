@@ -39,14 +39,18 @@ def grading_rules_text() -> str:
         floor = min(score for score in range(101) if letter_for(score) == letter)
         bands.append(f"{letter} from {floor}")
     paragraphs = [
-        "Verdict: a failed blocker means NOT_READY whatever the score; a blocker check that could not be "
-        "determined means INCOMPLETE; any other failure, warning or undetermined check means "
-        "READY_WITH_WARNINGS; otherwise READY. Accepted risks (suppressions) are left out.",
+        "Verdict: a failure that blocks means NOT_READY whatever the score. A blocker check decides per "
+        "finding whether its failure blocks: most block whenever they fail, some only in the case their rule "
+        "names (adfs-readiness explain ID; e.g. directory.upn-routable only when at least "
+        "thresholds.upn_blocking_percent of the enabled users are affected). A blocker check that could not be "
+        "determined means INCOMPLETE; any other failure (a blocker check's below its condition included), "
+        "warning or undetermined check means READY_WITH_WARNINGS; otherwise READY. Accepted risks "
+        "(suppressions) are left out.",
         f"Score (0-100): every check that ran weighs by its severity ({weights}); the findings of one check "
         f"(one per target) share its weight. By status a finding loses this share of its part: {lost}; skipped "
         "findings are left out. Score = 100 x weight kept / total weight.",
-        f"Letter: {', '.join(bands)}, else F. Caps: a failed blocker caps the grade at F; any other failure caps "
-        "it at C when the check is high or critical, else at B.",
+        f"Letter: {', '.join(bands)}, else F. Caps: a failure that blocks caps the grade at F; any other failure "
+        "caps it at C when the check is high or critical, else at B.",
     ]
     return "How the grade is made\n\n" + "\n\n".join(textwrap.fill(p, _WIDTH) for p in paragraphs) + "\n"
 
@@ -89,7 +93,11 @@ def grading_explanation_text(doc: Mapping[str, Any]) -> str:
         lines.append(f"Cap at {cap.get('letter')} {state}: {cap.get('rule')} ({ids})")
     points = explained.get("points_lost") or []
     if points:
-        total = sum(float(p.get("points") or 0) for p in points)
+        # One figure everywhere: the report's own total (its unrounded rows summed, rounded once);
+        # a report older than points_lost_total only has the rows rounded to 0.01 to sum.
+        given = explained.get("points_lost_total")
+        total = float(given) if isinstance(given, (int, float)) and not isinstance(given, bool) else round(
+            sum(float(p.get("points") or 0) for p in points), 1)
         lines += ["", f"Points lost ({total:.1f} in all), largest first:"]
         for p in points:
             target = f" ({p.get('target')})" if p.get("target") else ""

@@ -42,6 +42,7 @@ from adfs_readiness.report._common import (
     iso_utc,
     jsonable,
     metadata_run,
+    readable_dates,
     status_counts,
     tool_version,
 )
@@ -98,6 +99,47 @@ def _template() -> jinja2.Template:
     return env.get_template(_TEMPLATE)
 
 
+#: The facts section's headings: what each fact holds, in the admin's words (the JSON key after it).
+FACT_TITLES = {
+    "metadata": "Federation metadata",
+    "tls": "SSL certificates and TLS",
+    "dns.internal": "DNS as the internal network sees it",
+    "dns.external": "DNS as the internet sees it",
+    "directory": "Active Directory",
+    "endpoints": "AD FS endpoints",
+    "cloud_realm": "Entra ID realm discovery",
+    "entra_federation": "Entra ID federation settings",
+    "entra_mfa_client": "Entra ID: the MFA client's certificates (Azure MFA adapter)",
+    "adfs_export": "AD FS server and proxy exports",
+    "sign_in": "Test sign-in",
+    "certificate_file": "Certificate file",
+}
+
+
+def fact_title(key: str) -> str:
+    """The heading of fact ``key``: its title, or (a plug-in's fact) the key in words."""
+    if key in FACT_TITLES:
+        return FACT_TITLES[key]
+    words = key.replace("_", " ").replace(".", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _empty_fact(value: Any) -> bool:
+    """A fact that holds nothing to read: a source that was not configured (``configured``
+    false), or nothing but empty values (no certificate file was given: every field null)."""
+    if isinstance(value, Mapping) and value.get("configured") is False:
+        return True
+    return not _has_content(value)
+
+
+def _has_content(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(_has_content(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_content(v) for v in value)
+    return value not in (None, "", False)
+
+
 def _view(result: RunResult) -> dict[str, Any]:
     grade = result.grade
     verdict = Verdict(grade.verdict)
@@ -105,10 +147,13 @@ def _view(result: RunResult) -> dict[str, Any]:
     script = _resource(_SCRIPT)
     score = max(0, min(100, int(grade.score)))
     circumference = 2 * math.pi * _GAUGE_RADIUS
-    areas, anchors = areas_view(result)
     plan = action_plan(result)
-    facts = [{"key": str(k), "node": node(jsonable(v), max_rows=FACT_ROWS, max_depth=FACT_DEPTH)}
-             for k, v in result.facts.items()]
+    # The Fix-first item that prints each finding's command (the plan shows the first items).
+    plan_numbers = {index: action.priority for action in plan[:MAX_PLAN_ITEMS] if action.script
+                    for index in action.indexes}
+    areas, anchors = areas_view(result, plan_numbers)
+    facts = [{"key": str(k), "title": fact_title(str(k)), "node": node(value, max_rows=FACT_ROWS, max_depth=FACT_DEPTH)}
+             for k, value in ((k, jsonable(v)) for k, v in result.facts.items()) if not _empty_fact(value)]
     return {
         "tool_name": TOOL_NAME,
         "tool_version": tool_version(result),
@@ -116,7 +161,7 @@ def _view(result: RunResult) -> dict[str, Any]:
         "checked": _checked_view(result),
         "started_human": human_utc(result.started_at),
         "started_iso": iso_utc(result.started_at),
-        "judged_as_of": str(result.metadata.get("judged_as_of") or ""),
+        "judged_as_of": readable_dates(str(result.metadata.get("judged_as_of") or "")),
         # Facts replayed from a recording rather than gathered live (the demo lab without Samba).
         "recorded_facts": [str(v) for v in dict(result.metadata.get("recorded_facts") or {}).values()],
         "provenance": result.provenance.line() if result.provenance is not None else "",
@@ -171,7 +216,7 @@ def _action_view(action: Action, anchors: Mapping[int, str]) -> dict[str, Any]:
     return {
         "priority": action.priority, "tier": action.tier, "status": status.value, "pill": status.value.upper(),
         "status_label": STATUS_TEXT[status][0], "check_id": f.check_id, "title": f.title,
-        "anchor": anchors.get(action.indexes[0], ""), "summary": f.summary, "what": action.what,
+        "anchor": anchors.get(action.indexes[0], ""), "summary": readable_dates(f.summary), "what": readable_dates(action.what),
         "script": action.script.text if action.script else None,
         "script_lines": list(action.script.lines) if action.script else [],
         "changing": bool(action.script and action.script.changing),
@@ -210,7 +255,7 @@ def _why_view(result: RunResult, plan: tuple[Action, ...], anchors: Mapping[int,
     for reason in sorted(result.grade.reasons, key=consequence):
         found = position.get((reason.check_id, reason.target), position.get((reason.check_id, None), -1))
         groups.setdefault(reason.kind, []).append({
-            "check_id": reason.check_id, "target": reason.target, "summary": reason.summary,
+            "check_id": reason.check_id, "target": reason.target, "summary": readable_dates(reason.summary),
             "anchor": anchors.get(found, ""),
         })
     order = ("blocker_failed", "blocker_undetermined", "failed", "undetermined", "warning", "nothing_checked")
@@ -262,7 +307,7 @@ def _grade_view(result: RunResult, anchors: Mapping[int, str]) -> dict[str, Any]
     return {
         "score": max(0, min(100, int(result.grade.score))), "letter": result.grade.letter,
         "score_letter": explanation.score_letter,
-        "lost": f"{sum(p.points for p in explanation.points_lost):.1f}",
+        "lost": f"{explanation.total_points_lost:.1f}",
         "rows": rows, "rest_count": len(rest), "rest_points": f"{sum(p.points for p in rest):.1f}",
         "caps": [{"letter": c.letter, "rule": c.rule, "check_ids": list(c.check_ids), "applied": c.applied}
                  for c in explanation.caps],
@@ -290,7 +335,7 @@ def _since_view(result: RunResult) -> dict[str, Any] | None:
     delta = int(result.grade.score) - changes.previous_score
 
     def row(kind: str, c: Any) -> dict[str, Any]:
-        return {"kind": kind, "check_id": c.check_id, "target": c.target, "title": c.title, "summary": c.summary,
+        return {"kind": kind, "check_id": c.check_id, "target": c.target, "title": c.title, "summary": readable_dates(c.summary),
                 "before": c.before.value if c.before else "absent", "after": c.after.value if c.after else "absent"}
 
     return {

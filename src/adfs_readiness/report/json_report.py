@@ -10,7 +10,7 @@ Shape (keys in this order)::
     schema_version, tool {name, version}, target, started_at, finished_at (ISO 8601 UTC),
     duration_seconds, score, grade, verdict, exit_code,
     verdict_reasons [{kind, check_id, target, summary}],
-    grading {score_letter, points_lost [{check_id, target, status, severity, points, shared_by}],
+    grading {score_letter, points_lost_total, points_lost [{check_id, target, status, severity, points, shared_by}],
              caps [{letter, rule, check_ids, applied}]}   (why this grade; when the grading gave it)
     counts {pass, warn, fail, error, skip, info},
     areas [{area, title, counts}],
@@ -91,9 +91,11 @@ def report_dict(result: RunResult) -> dict[str, Any]:
 
 def grading_dict(explanation: GradeExplanation) -> dict[str, Any]:
     """The ``grading`` object: the letter the score alone gives, the points (out of 100, rounded to
-    0.01) each finding cost, largest first, and the caps that apply to the letter."""
+    0.01) each finding cost, largest first, their total (the unrounded rows summed, rounded once
+    to 0.1: ``GradeExplanation.total_points_lost``) and the caps that apply to the letter."""
     return {
         "score_letter": explanation.score_letter,
+        "points_lost_total": explanation.total_points_lost,
         "points_lost": [{"check_id": p.check_id, "target": p.target, "status": p.status.value,
                          "severity": p.severity.value, "points": round(p.points, 2), "shared_by": p.shared_by}
                         for p in explanation.points_lost],

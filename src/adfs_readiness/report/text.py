@@ -34,6 +34,7 @@ from adfs_readiness.report._common import (
     duration_seconds,
     findings_by_area,
     human_utc,
+    readable_dates,
     sort_findings,
     status_counts,
     tool_version,
@@ -152,42 +153,62 @@ def _grade_line(console: Console, result: RunResult) -> None:
     for cap in explanation.caps:
         if cap.applied:
             rule = cap.rule.split(" caps ")[0].rstrip(".")  # "A failed blocker caps the grade at F: ..."
-            ids = cap.check_ids[0] + (f" +{len(cap.check_ids) - 1}" if len(cap.check_ids) > 1 else "")
+            # "and 1 more", not "+1": next to a score, "+1" reads as a point.
+            ids = cap.check_ids[0] + (f" and {len(cap.check_ids) - 1} more" if len(cap.check_ids) > 1 else "")
             line.append(f", capped at {cap.letter}: {rule[:1].lower() + rule[1:]} ({ids})")
     console.print(Text(terminal_safe(line.plain), style="dim"))
 
 
 def _fix_first(console: Console, plan: tuple[Action, ...], *, limit: int | None) -> None:
+    """The action plan, one numbered row per action; its commands are printed whole, one per line.
+
+    The prose wraps with a hanging indent; a command never does: a wrapped command pasted into a
+    shell is two commands (the second line starts with "-FilePath ..."), so each command line is
+    printed unwrapped and the terminal folds it if it must (a soft wrap copies back as one line).
+    """
     if not plan:
         return
     console.print()
     console.print(Text(f"Fix first ({len(plan)})", style="bold"))
-    grid = Table.grid(padding=(0, 1), pad_edge=True)
-    grid.add_column(justify="right", no_wrap=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for action in plan[:limit]:
+    shown = plan[:limit]
+    # One grid per action (the commands are printed between them): fixed column widths keep the
+    # rows aligned under each other.
+    number_width = max(len(str(a.priority)) for a in shown)
+    status_width = max(len(Status(a.finding.status).value) for a in shown)
+    for action in shown:
         f = action.finding
         status = Status(f.status)
+        grid = Table.grid(padding=(0, 1), pad_edge=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
         head = Text(terminal_safe(f.check_id), style="bold")
         targets = action.targets
         if targets:
-            more = f" +{len(targets) - 1} more" if len(targets) > 1 else ""
+            more = f" and {len(targets) - 1} more" if len(targets) > 1 else ""
             head.append(f" ({terminal_safe(targets[0])}{more})", style="dim")
         due = "due now" if action.due is not None and not action.days_left else action.due_text
         head.append(f" · {due} · {action.affected_text}", style="bold red" if due == "due now" else "dim")
         if action.tier == "blocker":
             head.append(" · BLOCKS SSO", style="bold red")
         if action.what:
-            head.append("\n" + terminal_safe(action.what))
+            head.append("\n" + terminal_safe(readable_dates(action.what)))
         if action.script is not None:
             head.append(":" if action.what and not action.what.endswith("…") else "")
-            for line in action.script.lines[:_SCRIPT_LINES]:
-                head.append("\n  " + terminal_safe(line), style="bold")
-            if len(action.script.lines) > _SCRIPT_LINES:
-                head.append(f"\n  (+{len(action.script.lines) - _SCRIPT_LINES} more: --action-plan PATH)", style="dim")
-        grid.add_row(f"{action.priority}", Text(status.value.upper(), style=_STATUS_STYLE[status]), head)
-    console.print(grid)
+        # Padded here: each action is a grid of its own, and the columns must line up across them.
+        grid.add_row(str(action.priority).rjust(number_width),
+                     Text(status.value.upper().ljust(status_width), style=_STATUS_STYLE[status]), head)
+        console.print(grid)
+        if action.script is None:
+            continue
+        # The commands start under the prose, two columns further in; never wrapped by us.
+        indent = " " * (1 + number_width + 1 + status_width + 1 + 2)
+        for line in action.script.lines[:_SCRIPT_LINES]:
+            console.print(Text(indent + terminal_safe(line), style="bold", no_wrap=True, overflow="ignore"),
+                          soft_wrap=True)
+        if len(action.script.lines) > _SCRIPT_LINES:
+            console.print(Text(f"{indent}(and {len(action.script.lines) - _SCRIPT_LINES} more: --action-plan PATH)",
+                               style="dim"))
     if limit is not None and len(plan) > limit:
         console.print(Text(f"  ...and {len(plan) - limit} more: --all prints them, --action-plan PATH writes the "
                            "plan as CSV.", style="dim"))
@@ -260,7 +281,8 @@ def _header(console: Console, result: RunResult) -> None:
         console.print(Text(terminal_safe(result.provenance.line()), style="bold"))
     as_of = result.metadata.get("judged_as_of")
     if as_of:
-        console.print(Text(f"Judged as of {terminal_safe(as_of)} (a projection: expiry is counted from that date)", style="bold"))
+        console.print(Text(f"Judged as of {terminal_safe(readable_dates(str(as_of)))} (a projection: expiry is "
+                           "counted from that date)", style="bold"))
     for note in dict(result.metadata.get("recorded_facts") or {}).values():
         console.print(Text(f"Recorded facts: {terminal_safe(str(note))}", style="bold"))
     console.print()
@@ -299,7 +321,7 @@ def _reasons(console: Console, result: RunResult) -> None:
         # Markup built here, with every outside value escaped: a directory value like "[/]"
         # must print as written, not close a style or raise MarkupError.
         line = Text.from_markup(
-            f"[{style}]{escape(terminal_safe(label))}[/{style}]{check}: {escape(terminal_safe(reason.summary))}"
+            f"[{style}]{escape(terminal_safe(label))}[/{style}]{check}: {escape(terminal_safe(readable_dates(reason.summary)))}"
             f"{target}",
             emoji=False,
         )
@@ -331,7 +353,7 @@ def _since_last_run(console: Console, result: RunResult) -> None:
             text.append(f" {c.before.value if c.before else 'absent'} -> {c.after.value if c.after else 'absent'}")
             if c.target:
                 text.append(f" ({terminal_safe(c.target)})", style="dim")
-            text.append(f": {terminal_safe(c.summary)}")
+            text.append(f": {terminal_safe(readable_dates(c.summary))}")
             grid.add_row(" -", text)
     for cert in changes.certificates:
         text = Text("closer  ", style="yellow")
@@ -381,7 +403,7 @@ def _area(
         status_cell = Text(status.value.upper(), style=_STATUS_STYLE[status])
         if finding.blocker:
             status_cell.append("\n" + _BLOCKS, style="bold red")
-        summary = Text(terminal_safe(finding.summary))
+        summary = Text(terminal_safe(readable_dates(finding.summary)))
         if finding.suppression is not None:
             # Accepted risks stay visible, marked, with who accepted them and until when.
             status_cell.append("\nSUPPRESSED", style="dim")
