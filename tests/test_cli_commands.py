@@ -122,6 +122,29 @@ def test_an_unknown_skip_in_the_file_is_refused_with_a_suggestion(tmp_path, caps
     assert "command line: --skip = 'tlss.*'" in err and "did you mean tls.*?" in err
 
 
+def test_a_skipped_finding_says_where_its_skip_came_from(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[federation]\nmetadata = "%s"\n[checks]\nskip = ["metadata.claims-offered", "token-signing.*"]\n' % V4)
+    out = tmp_path / "r.json"
+    main(["check", "--config", str(config), "--as-of", "2017-06-01", "--skip", "metadata.signature",
+          "--skip", "token-signing.expiry", "--json", str(out), "-q", "--no-history"])
+    summaries = {f["check_id"]: f["summary"] for f in json.loads(out.read_text())["findings"] if f["status"] == "skip"}
+    assert summaries["metadata.signature"] == "Skipped by --skip metadata.signature on the command line."
+    assert summaries["metadata.claims-offered"] == \
+        f"Skipped by configuration ({config}: checks.skip = metadata.claims-offered)."
+    # Both said it: both are named.
+    assert summaries["token-signing.expiry"] == ("Skipped by --skip token-signing.expiry on the command line and by "
+                                                 f"configuration ({config}: checks.skip = token-signing.*).")
+
+
+def test_a_skip_given_without_a_file_names_the_command_line(tmp_path):
+    out = tmp_path / "r.json"
+    main(["check", "--metadata", V4, "--as-of", "2017-06-01", "--skip", "token-signing.*", "--json", str(out),
+          "-q", "--no-history"])
+    summaries = {f["check_id"]: f["summary"] for f in json.loads(out.read_text())["findings"] if f["status"] == "skip"}
+    assert summaries["token-signing.expiry"] == "Skipped by --skip token-signing.* on the command line."
+
+
 def test_three_mistakes_in_a_file_are_reported_in_one_run(tmp_path, capsys):
     config = tmp_path / "c.toml"
     config.write_text('[federation]\nservice_name = "https://sts.contoso.com/adfs/ls/"\n'

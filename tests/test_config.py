@@ -107,6 +107,17 @@ def test_a_secret_under_a_wrong_key_is_still_hidden(tmp_path):
     assert str(info.value).count("<hidden>") == 2
 
 
+def test_a_password_source_shows_its_choice_but_hides_anything_else(tmp_path):
+    from adfs_readiness.settings._problems import shown_value
+
+    assert shown_value("directory.password_source", "prompt") == "'prompt'"
+    # A password typed into the source key by mistake stays hidden.
+    path = write(tmp_path, '[directory]\npassword_source = "Sup3rSecret!"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(path)
+    assert "Sup3rSecret" not in str(info.value) and "directory.password_source = <hidden>" in str(info.value)
+
+
 def test_toml_syntax_error_names_file_and_position(tmp_path):
     path = write(tmp_path, '[federation]\nservice_name = "sts.contoso.com\n')
     with pytest.raises(SettingsError) as info:

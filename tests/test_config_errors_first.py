@@ -4,6 +4,10 @@ misspelt checks.skip beside other mistakes of the file, a mistyped --metadata pa
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from adfs_readiness.app.run import RunInputs, prepare_settings
@@ -98,9 +102,49 @@ def test_an_export_or_a_prompt_needs_no_variable(tmp_path, no_secrets):
                                               'client_secret_env = "PC_TEST_GRAPH_SECRET"\nentra_export = "entra.json"')
                       .replace('password_env = "PC_TEST_LDAP_PASSWORD"', 'password_source = "prompt"'))
     with pytest.raises(SettingsError) as caught:
-        prepare_settings(load_registry(), RunInputs(config=config, environ={}))
+        prepare_settings(load_registry(), RunInputs(config=config, environ={}, interactive=True))
     # Graph is still read for the MFA client (adfs.mfa-adapter-certificate); the directory prompts.
     assert [p.key for p in caught.value.problems] == ["cloud.client_secret_env", "sign_in_test.password_env"]
+
+
+def test_a_prompt_without_a_terminal_is_one_configuration_error_before_anything_runs(tmp_path):
+    """Under cron, systemd or Task Scheduler (standard input not a terminal) nobody answers a
+    password prompt: the run refuses the configuration up front, naming each prompted key and
+    what to use under a scheduler, instead of running into per-check "not determined" findings."""
+    config = tmp_path / "adfs-readiness.toml"
+    config.write_text(_SECRETS_CONFIG.replace('password_env = "PC_TEST_LDAP_PASSWORD"', 'password_source = "prompt"')
+                      .replace('password_env = "PC_TEST_SIGNIN_PASSWORD"', 'password_source = "prompt"'))
+    env = {**os.environ, "PC_TEST_GRAPH_SECRET": "s3cret"}
+    proc = subprocess.run([sys.executable, "-m", "adfs_readiness", "check", "--config", str(config),
+                           "--json", str(tmp_path / "r.json"), "--no-history"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=120,
+                          start_new_session=True)
+    assert proc.returncode == 3, proc.stderr
+    assert not (tmp_path / "r.json").exists()  # nothing ran
+    err = proc.stderr
+    assert err.startswith(f"adfs-readiness: configuration error: {config}: 2 problems:\n"), err
+    assert ("  directory.password_source = 'prompt': expected a password source that needs no terminal: nobody can "
+            "answer a prompt for the LDAP bind password of svc-read@contoso.test in this run (standard input is not a "
+            "terminal, as under cron, a systemd service or Task Scheduler); in directory, set password_source = "
+            "\"env\" and password_env = \"ADFS_READINESS_LDAP_PASSWORD\"") in err, err
+    assert 'or password_source = "keyring"' in err
+    assert "  sign_in_test.password_source = 'prompt': expected a password source that needs no terminal" in err
+    assert "sso-test@contoso.test" in err
+    assert "Could not be determined" not in err + proc.stdout
+
+
+def test_a_prompt_with_a_terminal_is_left_to_its_probe(tmp_path, no_secrets):
+    config = tmp_path / "adfs-readiness.toml"
+    config.write_text(_SECRETS_CONFIG.replace('password_env = "PC_TEST_LDAP_PASSWORD"', 'password_source = "prompt"'))
+    environ = {"PC_TEST_GRAPH_SECRET": "x", "PC_TEST_SIGNIN_PASSWORD": "y"}
+    settings = prepare_settings(load_registry(), RunInputs(config=config, environ=environ, interactive=True))
+    assert settings.directory.password_source == "prompt"
+    with pytest.raises(SettingsError) as caught:
+        prepare_settings(load_registry(), RunInputs(config=config, environ=environ, interactive=False))
+    assert [p.key for p in caught.value.problems] == ["directory.password_source"]
+    # A run that does not read the directory never prompts: no problem without a terminal either.
+    prepare_settings(load_registry(), RunInputs(config=config, environ=environ, only=["metadata.*"],
+                                                interactive=False))
 
 
 def test_a_misspelt_skip_comes_with_every_other_problem_of_the_file(tmp_path, capsys):

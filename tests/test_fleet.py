@@ -74,16 +74,31 @@ def test_fleet_reports_a_broken_tenant_and_goes_on(tmp_path, capsys):
         code = main(["check", "--config", str(good), "--config", str(bad), "--out-dir", str(tmp_path / "o"),
                      "--no-history", "-q"])
     assert code == 3
+    err = capsys.readouterr().err.splitlines()
     index = json.loads((tmp_path / "o" / "index.json").read_text())
     broken, ok = index["rows"]
     assert broken["tenant"] == "broken" and broken["verdict"] is None and "service_name" in broken["error"]
     assert ok["verdict"] == "READY" and ok["change"] is None
     # One problem a line, as for a single run (not one line with literal "\\n" sequences).
-    err = capsys.readouterr().err.splitlines()
     assert err[0] == f"adfs-readiness: broken: {bad}: 2 problems:" and "\\n" not in "".join(err)
     assert err[1].startswith("  federation.service_name = 'https://not a name'")
     assert err[2].startswith("  federation.domains = 'contoso.com'")
     assert "not run:" in (tmp_path / "o" / "index.html").read_text()
+
+
+def test_fleet_listing_says_a_tenant_that_did_not_run_has_undetermined_blockers(tmp_path, capsys):
+    bad = tmp_path / "broken.toml"
+    bad.write_text('[federation]\nservice_name = "https://not a name"\n')
+    other = tmp_path / "other.toml"
+    other.write_text('[federation]\nservice_name = "sts.contoso.test"\nfarm_nodes = ["https://x"]\n')
+    code = main(["check", "--config", str(bad), "--config", str(other), "--out-dir", str(tmp_path / "o"),
+                 "--no-history"])
+    assert code == 3
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line for line in lines if line.startswith(("broken", "other"))}
+    # Neither ran: the blockers column says they are not known (not an empty cell that reads as none).
+    assert rows["broken"].split(None, 1)[1] == "NOT RUN              -    -  not determined (not run)"
+    assert rows["other"].endswith("  not determined (not run)")
 
 
 def test_fleet_refuses_single_report_options(tmp_path, capsys):

@@ -340,7 +340,9 @@ def test_class7_a_prompted_or_keyring_bind_password_echoed_by_the_ldap_server_le
     env = ({"TEST_KEYRING_PASSWORD": password, "PYTHON_KEYRING_BACKEND": "env_keyring.EnvironmentKeyring",
             "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
            if source == "keyring" else {})
-    stdin = f"{password}\n".encode() if source == "prompt" else None
+    # A prompt needs a terminal (without one the run refuses password_source = "prompt" up front):
+    # the password is typed on one, as an admin would.
+    typed = f"{password}\n".encode() if source == "prompt" else None
     with EchoingLdapServer() as ldap:
         config = tmp_path / "ldap.toml"
         config.write_text(f'[federation]\nservice_name = "sts.contoso.com"\n\n[directory]\n'
@@ -351,10 +353,10 @@ def test_class7_a_prompted_or_keyring_bind_password_echoed_by_the_ldap_server_le
         run = run_cli("check", "--config", str(config), "-vv", "--only", "directory.connect",
                       "--json", str(out / "r.json"), "--html", str(out / "r.html"), "--csv", str(out / "r.csv"),
                       "--metrics", str(out / "r.prom"), "--timeout", "3", "--deadline", "30",
-                      env=env, stdin=stdin, new_session=True)
+                      env=env, new_session=True, terminal_input=typed)
         collected = run_cli("collect", "--config", str(config), "--only", "directory.connect", "--out",
                             str(out / "snapshot.json"), "-q", "--timeout", "3", "--deadline", "30",
-                            env=env, stdin=stdin, new_session=True)
+                            env=env, new_session=True, terminal_input=typed)
     run.assert_clean()
     collected.assert_clean()
     report = json.loads((out / "r.json").read_text())

@@ -221,7 +221,7 @@ def test_lab_up_writes_a_configuration_that_checks_the_lab(lab):
     assert oct(os.stat(lab.env_file).st_mode & 0o777) == "0o600"
     if lab.directory == "live":
         assert lab.dc_pid and lab_status(Path(lab.dir)).dc_running
-        assert "ADFS_READINESS_LAB_LDAP_PASSWORD=" in Path(lab.env_file).read_text()
+        assert f"ADFS_READINESS_LAB_LDAP_PASSWORD_{lab.lab_id}=" in Path(lab.env_file).read_text()
     else:
         # The recording needs no directory secret (the STS's sign-in and Graph secrets stay): the
         # lab falls back to it where another lab's DC holds 127.0.0.1:389 (two runs at once).
@@ -249,6 +249,10 @@ def test_the_nightly_fleet_cron_line_runs_two_lab_tenants(lab, installed, tmp_pa
         tenants = Path(installed["/etc/adfs-readiness"]) / "tenants"
         shutil.copyfile(lab.config, tenants / "contoso.toml")
         shutil.copyfile(other.config, tenants / "fabrikam.toml")
+        # Both labs' secrets in the one secrets file the cron line loads (docs/scheduling.md): each
+        # lab names its variables with its own id, so neither overwrites the other's.
+        secrets = Path(installed["/etc/adfs-readiness"]) / "secrets.env"
+        secrets.write_text(secrets.read_text() + Path(other.env_file).read_text())
         env, jobs = crontab()
         command = substitute(jobs[1][2], installed)
         result = run_shell(command, cron_env({k: substitute(v, installed) for k, v in env.items()}), tmp_path)
@@ -258,6 +262,30 @@ def test_the_nightly_fleet_cron_line_runs_two_lab_tenants(lab, installed, tmp_pa
     index = json.loads((Path(installed["/var/lib/adfs-readiness"]) / "fleet" / "index.json").read_text())
     assert {r["tenant"]: r["verdict"] for r in index["rows"]} == {"fabrikam": "NOT_READY",
                                                                   "contoso": "READY_WITH_WARNINGS"}
+    assert all(r["error"] is None for r in index["rows"]), index["rows"]
+    # Each tenant read its lab with its own secrets: Graph and the directory answered (a secret of
+    # the other lab would make them "not determined": AADSTS7000215, a refused bind).
+    for tenant in ("contoso", "fabrikam"):
+        report = json.loads((Path(installed["/var/lib/adfs-readiness"]) / "fleet" / tenant / "report.json").read_text())
+        undetermined = {f["check_id"]: f["summary"] for f in report["findings"] if f["status"] == "error"}
+        assert undetermined == {}, (tenant, undetermined)
+        assert any(f["check_id"].startswith("cloud.") and f["status"] in ("pass", "warn", "fail")
+                   for f in report["findings"]), tenant
+
+
+def test_two_labs_name_their_secrets_apart(lab, tmp_path):
+    other = start_lab(tmp_path / "lab2", "healthy", directory="recorded")
+    try:
+        first, second = env_file(Path(lab.env_file)), env_file(Path(other.env_file))
+        assert lab.lab_id and other.lab_id and lab.lab_id != other.lab_id
+        assert set(first).isdisjoint(second), (first.keys(), second.keys())
+        assert f"ADFS_READINESS_LAB_GRAPH_SECRET_{other.lab_id}" in second
+        assert all(name.endswith(f"_{lab.lab_id}") for name in first)
+        # Each configuration names its own lab's variables.
+        assert f'client_secret_env = "ADFS_READINESS_LAB_GRAPH_SECRET_{other.lab_id}"' in Path(other.config).read_text()
+        assert f'client_secret_env = "ADFS_READINESS_LAB_GRAPH_SECRET_{lab.lab_id}"' in Path(lab.config).read_text()
+    finally:
+        stop_lab(tmp_path / "lab2")
 
 
 def systemd_unit(name: str) -> dict[str, list[str]]:

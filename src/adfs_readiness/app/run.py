@@ -16,7 +16,7 @@ from adfs_readiness.app.scheduled import ScheduleOptions
 from adfs_readiness.app.selection import selector_problems
 from adfs_readiness.engine.registry import CheckRegistry
 from adfs_readiness.history import data_dir, default_history_path
-from adfs_readiness.app.secrets import secret_problems
+from adfs_readiness.app.secrets import has_terminal, prompt_problems, secret_problems
 from adfs_readiness.engine.runner import plan_run
 from adfs_readiness.settings import (COMMAND_LINE, SettingProblem, Settings, SettingsError, apply_flags,
                                      load_settings)
@@ -42,6 +42,9 @@ class RunInputs:
         only: ``--only`` selectors (empty = every check).
         require_target: refuse a run with nothing to look at (check, collect).
         environ: where the secrets the settings name are looked up (None = ``os.environ``).
+        interactive: a prompt can be answered (None = standard input is a terminal,
+            :func:`adfs_readiness.app.secrets.has_terminal`); when not, a secret the settings
+            take from a prompt is a configuration error.
     """
 
     config: Path | None = None
@@ -49,6 +52,7 @@ class RunInputs:
     only: Sequence[str] = ()
     require_target: bool = True
     environ: Mapping[str, str] | None = None
+    interactive: bool | None = None
 
 
 def prepare_settings(registry: CheckRegistry, inputs: RunInputs) -> Settings:
@@ -82,8 +86,10 @@ def prepare_settings(registry: CheckRegistry, inputs: RunInputs) -> Settings:
     if not problems and inputs.require_target:
         problems += target_problems(settings)
     if not problems:
-        problems += secret_problems(settings, plan_run(registry, settings, inputs.only).fact_keys,
-                                    environ=inputs.environ, config=inputs.config)
+        fact_keys = plan_run(registry, settings, inputs.only).fact_keys
+        problems += secret_problems(settings, fact_keys, environ=inputs.environ, config=inputs.config)
+        interactive = has_terminal() if inputs.interactive is None else inputs.interactive
+        problems += prompt_problems(settings, fact_keys, interactive=interactive)
     if problems:
         raise SettingsError.of(_unique(problems))
     return settings

@@ -163,7 +163,9 @@ def _run_fleet(registry: Any, args: argparse.Namespace) -> int:
         for row in index["rows"]:
             verdict = row["verdict"] or "NOT RUN"
             score = row["score"] if row["score"] is not None else "-"
-            print(terminal_safe(f"{row['tenant']:24} {verdict:20} {row['grade'] or '-':2} {score:>3}  "
-                                f"{', '.join(row['blockers'])}"))
+            # A tenant that did not run has no blockers to list, which is not "none": say so, as
+            # the fleet index does.
+            blockers = ", ".join(row["blockers"]) if row["verdict"] else "not determined (not run)"
+            print(terminal_safe(f"{row['tenant']:24} {verdict:20} {row['grade'] or '-':2} {score:>3}  {blockers}"))
         print(f"Fleet index: {args.out_dir / 'index.html'}")
     return fleet_exit_code(outcomes)

@@ -63,13 +63,17 @@ def run(args: argparse.Namespace) -> int:
         if args.lab_command == "up":
             if args.scenario not in SCENARIOS:
                 raise SettingsError(COMMAND_LINE, "--scenario", args.scenario, f"one of: {', '.join(SCENARIOS)}")
-            print(f"Starting the lab '{args.scenario}' in {args.dir} (with a Samba DC this takes ~30 s)...")
+            slow = " (with a Samba DC this takes ~30 s)" if args.directory == "auto" else ""
+            print(f"Starting the lab '{args.scenario}' in {args.dir}{slow}...")
             state = start_lab(args.dir, args.scenario, directory=args.directory)
             print(f"Lab running (pid {state.pid}): {state.service_name} at {state.address}")
             print(state.directory_note)
             print(f"Configuration: {state.config}")
             print(f"Secrets: {state.env_file}   (systemd EnvironmentFile=, or: set -a; . {state.env_file}; set +a)")
             print(f"Check it:  set -a; . {state.env_file}; set +a; adfs-readiness check --config {state.config}")
+            if state.lab_id:
+                print(f"Its secret variables end in _{state.lab_id} (this lab's id): a fleet of labs loads every "
+                      f"lab's lab.env (set -a; . DIR1/lab.env; . DIR2/lab.env; set +a)")
             print(f"Stop it:   adfs-readiness lab down --dir {state.dir}")
             return 0
         if args.lab_command == "status":

@@ -150,6 +150,19 @@ def _run_probe(spec: ProbeSpec, ctx: ProbeContext, done: "queue.Queue[tuple[str,
     done.put((spec.key, value))
 
 
+def _skip_reason(c: Check, config: Settings) -> str:
+    """Why ``c`` was skipped, naming where the skip came from: ``--skip`` on the command line, the
+    configuration's ``checks.skip`` (its file), or both."""
+    flags, configured = config.checks.skipped_by(c.id, c.meta.area.value)
+    parts = []
+    if flags:
+        parts.append(" ".join(f"--skip {s}" for s in flags) + " on the command line")
+    if configured or not flags:
+        shown = ", ".join(configured)
+        parts.append(f"configuration ({config.source}: checks.skip{' = ' + shown if shown else ''})")
+    return f"Skipped by {' and by '.join(parts)}."
+
+
 def judge(plan: RunPlan, facts: Mapping[str, Any], config: Settings, now: datetime) -> list[Finding]:
     """Run every planned check on the facts (pure: no I/O) and return the findings in check order.
 
@@ -163,8 +176,7 @@ def judge(plan: RunPlan, facts: Mapping[str, Any], config: Settings, now: dateti
     findings: list[Finding] = []
     local: dict[str, list[ProbeError]] = {key: local_failures(value) for key, value in facts.items()}
     for c in plan.skipped:
-        findings.append(_finding(c, Outcome(Status.SKIP, f"Skipped by configuration ({config.source}: checks.skip)."),
-                                 config))
+        findings.append(_finding(c, Outcome(Status.SKIP, _skip_reason(c, config)), config))
     for c in plan.out_of_scope:
         reason = plan.scope.skip_reason() if plan.scope is not None else "Not part of this run's scope."
         findings.append(_finding(c, Outcome(Status.SKIP, reason), config))

@@ -48,6 +48,8 @@ class Lab:
         now: the lab's clock (aware UTC datetime); certificate validity is relative to it.
         workdir: a folder for the lab's PEM files (``ca-bundle.pem`` = the root CA to trust).
         fs_name: the federation service name.
+        sign_in_password_env: the environment variable the test account's password is put in
+            (a background lab names it per lab: several labs' secrets can share one environment).
 
     Attributes (after start): ``fs_name``, ``scenario``, ``address`` (HostPort 127.0.0.1:port to
     pin the name to), ``ca_bundle`` (Path), ``metadata_url`` (https://<fs_name>/FederationMetadata/
@@ -57,11 +59,12 @@ class Lab:
     """
 
     def __init__(self, scenario: str | Scenario, now: datetime, workdir: Path,
-                 fs_name: str = "sts.contoso.test") -> None:
+                 fs_name: str = "sts.contoso.test", sign_in_password_env: str = LAB_SIGN_IN_PASSWORD_ENV) -> None:
         self.scenario = get_scenario(scenario)
         self.now = now
         self.workdir = Path(workdir)
         self.fs_name = fs_name
+        self.sign_in_password_env = sign_in_password_env
         self.metadata_url = f"https://{fs_name}{METADATA_PATH}"
         self.ca_bundle = self.workdir / "ca-bundle.pem"
         self.pki = LabPki(now)
@@ -125,8 +128,8 @@ class Lab:
 
     def sign_in_config(self) -> SignInTestSettings:
         """The [sign_in_test] settings of the lab's test account (its password is in the environment
-        variable LAB_SIGN_IN_PASSWORD_ENV while the lab runs)."""
-        return SignInTestSettings(upn=LAB_SIGN_IN_UPN, password_env=LAB_SIGN_IN_PASSWORD_ENV)
+        variable :attr:`sign_in_password_env` while the lab runs)."""
+        return SignInTestSettings(upn=LAB_SIGN_IN_UPN, password_env=self.sign_in_password_env)
 
     def config_toml(self) -> str:
         """The same settings as :meth:`config` as a TOML configuration file's text (for tests and
@@ -141,7 +144,7 @@ class Lab:
                 f'[endpoints]\nprobe_urls = {quoted(self.probe_urls)}\n'
                 f'[cloud]\nrealm_discovery = false\n'
                 f'[tls]\nca_bundle = "{self.ca_bundle}"\nexternal_ca_bundle = "{self.ca_bundle}"\n'
-                + (f'[sign_in_test]\nupn = "{LAB_SIGN_IN_UPN}"\npassword_env = "{LAB_SIGN_IN_PASSWORD_ENV}"\n'
+                + (f'[sign_in_test]\nupn = "{LAB_SIGN_IN_UPN}"\npassword_env = "{self.sign_in_password_env}"\n'
                    if self.scenario.sign_in != "off" else ""))
 
     def _tls_setup(self) -> Any:
@@ -191,7 +194,7 @@ class Lab:
         if mode == "off":
             return None
         assert self.material is not None
-        os.environ[LAB_SIGN_IN_PASSWORD_ENV] = self.sign_in_password
+        os.environ[self.sign_in_password_env] = self.sign_in_password
         signing = self.material.token_signing[0]
         if mode == "wrong-key":
             signing = self.pki.token_certificate("signing", self.fs_name, self.now.replace(year=self.now.year - 1),
@@ -216,8 +219,8 @@ class Lab:
         if self._server is not None:
             self._server.stop()
             self._server = None
-        if self._sign_in is not None and os.environ.get(LAB_SIGN_IN_PASSWORD_ENV) == self.sign_in_password:
-            del os.environ[LAB_SIGN_IN_PASSWORD_ENV]
+        if self._sign_in is not None and os.environ.get(self.sign_in_password_env) == self.sign_in_password:
+            del os.environ[self.sign_in_password_env]
         self._sign_in = None
 
     def __enter__(self) -> Lab:

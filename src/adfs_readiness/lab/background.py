@@ -10,7 +10,9 @@ runs, on a loopback address of its own), writes into DIR:
 * ``ca-bundle.pem`` — the lab's root CA (the configuration trusts it);
 * ``lab.env`` — the lab's throwaway secrets as ``NAME=value`` lines (mode 0600; only a comment when
   the lab needs none), the shape of a
-  systemd ``EnvironmentFile=`` and of ``set -a; . FILE; set +a`` in a shell;
+  systemd ``EnvironmentFile=`` and of ``set -a; . FILE; set +a`` in a shell. The names end in the
+  lab's id (:func:`lab_id`, e.g. ``ADFS_READINESS_LAB_GRAPH_SECRET_3F9A1C``), so the ``lab.env``
+  files of several labs load into one environment (a fleet) without one overwriting another;
 * ``lab.json`` — what runs: the server's and the DC's process ids, the scenario, the addresses;
 * ``lab.log`` — the server's output,
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import select
@@ -37,7 +40,7 @@ from pathlib import Path
 from adfs_readiness.files import read_text_capped
 from adfs_readiness.json_input import parse_untrusted_json
 
-__all__ = ["LabState", "LabError", "start_lab", "lab_status", "stop_lab", "read_state", "LAB_CONFIG_NAME",
+__all__ = ["LabState", "LabError", "start_lab", "lab_status", "stop_lab", "read_state", "lab_id", "LAB_CONFIG_NAME",
            "LAB_ENV_NAME", "LAB_STATE_NAME"]
 
 LAB_CONFIG_NAME = "adfs-readiness.toml"
@@ -61,6 +64,8 @@ class LabState:
         directory_note: why. config: the configuration file. env_file: the secrets file (always
         written; a comment only when the lab needs no secret). service_name / address: the
         federation service and where it answers. dns_internal / dns_external: the DNS views.
+        lab_id: the suffix of the lab's secret variable names (:func:`lab_id`; "" in a state file
+            written before labs had one).
     """
 
     dir: str
@@ -76,6 +81,14 @@ class LabState:
     address: str
     dns_internal: str
     dns_external: str
+    lab_id: str = ""
+
+
+def lab_id(folder: Path) -> str:
+    """The id of the lab in ``folder`` (six upper-case hex digits of a SHA-256 of its absolute
+    path): the suffix of its secret variable names. The same folder keeps its names across
+    restarts (a secrets file or unit that loads them stays right); two folders get different ones."""
+    return hashlib.sha256(str(folder.expanduser().resolve()).encode()).hexdigest()[:6].upper()
 
 
 #: A lab state file is a few hundred bytes; anything far larger is not one.
@@ -255,7 +268,8 @@ def _serve(folder: Path, scenario: str, directory: str, ready_fd: int) -> int:
     served = start_directory(folder, directory, host_network=True, now=now, log=print)  # type: ignore[arg-type]
     print(served.note, flush=True)
     try:
-        with LabStack(scenario, folder, served, now=now) as stack:
+        ident = lab_id(folder)
+        with LabStack(scenario, folder, served, now=now, secret_suffix=ident) as stack:
             settings = stack.settings(f"lab ({scenario})", deadline_seconds=60.0, timeout_seconds=5.0)
             settings = settings.with_changes(history={"path": folder / "history.sqlite3"})
             bundle = folder / "ca-bundle.pem"
@@ -265,7 +279,9 @@ def _serve(folder: Path, scenario: str, directory: str, ready_fd: int) -> int:
             # is needed (a replayed directory needs none).
             env_file = folder / LAB_ENV_NAME
             lines = [f"{k}={v}\n" for k, v in stack.secrets.items()] or ["# this lab needs no secret\n"]
-            write_atomic(env_file, "# the lab's throwaway secrets (NAME=value)\n" + "".join(lines), mode=PRIVATE_MODE)
+            write_atomic(env_file, f"# the throwaway secrets of the lab in {folder} (NAME=value; the names end in "
+                                   f"its id {ident}, so several labs' files can be loaded together)\n" + "".join(lines),
+                         mode=PRIVATE_MODE)
             config = folder / LAB_CONFIG_NAME
             header = (f"Written by 'adfs-readiness lab up' at {now:%Y-%m-%d %H:%M} UTC: scenario {scenario}.\n"
                       f"The lab runs until 'adfs-readiness lab down --dir {folder}'. Paths are absolute: copy the file "
@@ -278,7 +294,7 @@ def _serve(folder: Path, scenario: str, directory: str, ready_fd: int) -> int:
                              directory_note=served.note, config=str(config),
                              env_file=str(env_file), service_name=stack.sts.fs_name,
                              address=str(stack.sts.address), dns_internal=str(stack.dns.internal.address),
-                             dns_external=str(stack.dns.external.address))
+                             dns_external=str(stack.dns.external.address), lab_id=ident)
             write_atomic(folder / LAB_STATE_NAME, json.dumps(asdict(state), indent=2) + "\n")
             os.write(ready_fd, b"ready\n")
             os.close(ready_fd)

@@ -24,7 +24,7 @@ from typing import Any, Callable, Literal
 
 from adfs_readiness.settings import DirectorySettings, LabSettings, Scope, Settings
 
-__all__ = ["LabStack", "DirectoryLab", "DirectoryMode", "start_directory", "packaged_recording",
+__all__ = ["LabStack", "DirectoryLab", "DirectoryMode", "start_directory", "packaged_recording", "lab_secret_names",
            "LAB_LDAP_PASSWORD_ENV", "LAB_GRAPH_SECRET_ENV", "HOST_DC_ADDRESS", "LAB_BASE_DN"]
 
 #: The environment variable holding the lab DC's throwaway password (the directory probe reads
@@ -32,6 +32,22 @@ __all__ = ["LabStack", "DirectoryLab", "DirectoryMode", "start_directory", "pack
 LAB_LDAP_PASSWORD_ENV = "ADFS_READINESS_LAB_LDAP_PASSWORD"
 #: ... and the lab Graph app registration's client secret.
 LAB_GRAPH_SECRET_ENV = "ADFS_READINESS_LAB_GRAPH_SECRET"
+
+
+def lab_secret_names(suffix: str = "") -> dict[str, str]:
+    """The environment variables of one lab's secrets: {"graph", "ldap", "sign_in"} -> name. With
+    ``suffix`` (a background lab's id, :func:`adfs_readiness.lab.background.lab_id`) each name ends
+    in ``_<suffix>``: every ``lab up`` writes its own random secrets into its ``lab.env``, and a
+    fleet of two labs loads both files into one environment — with shared names, the second file
+    would overwrite the first lab's secrets and that tenant's checks would be refused
+    (AADSTS7000215, a wrong bind password)."""
+    from adfs_readiness.lab import LAB_SIGN_IN_PASSWORD_ENV
+
+    end = f"_{suffix}" if suffix else ""
+    return {"graph": LAB_GRAPH_SECRET_ENV + end, "ldap": LAB_LDAP_PASSWORD_ENV + end,
+            "sign_in": LAB_SIGN_IN_PASSWORD_ENV + end}
+
+
 #: The loopback address a background lab's DC binds on the host ("bind interfaces only": Samba binds
 #: only addresses assigned to an interface, and 127.0.0.1 is the one lo has everywhere). When its
 #: ports 389/636/3268/3269 are taken, the lab replays the recording instead, saying why.
@@ -148,7 +164,7 @@ class LabStack:
     """Every lab server of one scenario, started together (a context manager).
 
     The Entra side is read from the lab's Graph with app credentials (the secret in
-    :data:`LAB_GRAPH_SECRET_ENV`, see :attr:`secrets`), the AD FS side from a folder of exports
+    ``secret_names["graph"]``, see :attr:`secrets`), the AD FS side from a folder of exports
     shaped like the bundled collector's (the AD FS node and the proxy).
 
     Args:
@@ -156,10 +172,14 @@ class LabStack:
         workdir: the lab's folder (PEM files, the exports, the recording).
         directory: how the directory area is served (:func:`start_directory`).
         now: the lab's clock (certificates are made relative to it); default: the real clock.
+        secret_suffix: ends the names of the lab's secret variables (:func:`lab_secret_names`);
+            empty for the one-process demo.
     """
 
-    def __init__(self, scenario: str, workdir: Path, directory: DirectoryLab, *, now: datetime | None = None) -> None:
+    def __init__(self, scenario: str, workdir: Path, directory: DirectoryLab, *, now: datetime | None = None,
+                 secret_suffix: str = "") -> None:
         self.scenario = scenario
+        self.secret_names = lab_secret_names(secret_suffix)
         self.workdir = Path(workdir)
         self.directory = directory
         self.now = now or datetime.now(timezone.utc)
@@ -179,7 +199,8 @@ class LabStack:
         # scenario shows its own fault (and "healthy" nothing).
         leftovers = self.scenario == "demo"
         try:
-            self.sts = self._stack.enter_context(Lab(self.scenario, now=self.now, workdir=self.workdir / "sts"))
+            self.sts = self._stack.enter_context(Lab(self.scenario, now=self.now, workdir=self.workdir / "sts",
+                                                     sign_in_password_env=self.secret_names["sign_in"]))
             self.dns = self._stack.enter_context(DnsLab(internal_zones=_internal_zones(self.directory.info, leftovers),
                                                         leftovers=leftovers))
             self.cloud = self._stack.enter_context(self._cloud_lab())
@@ -205,13 +226,12 @@ class LabStack:
         """The throwaway lab secrets a run needs in its environment (variable -> value): the lab
         Graph's client secret, the DC's password (live DC), the sign-in test account's password
         (scenarios that sign in)."""
-        from adfs_readiness.lab import LAB_SIGN_IN_PASSWORD_ENV
-
-        values = {LAB_GRAPH_SECRET_ENV: self.cloud.client_secret}
+        names = self.secret_names
+        values = {names["graph"]: self.cloud.client_secret}
         if self.directory.mode == "live":
-            values[LAB_LDAP_PASSWORD_ENV] = self.directory.info.admin_password
+            values[names["ldap"]] = self.directory.info.admin_password
         if self.sts.scenario.sign_in != "off":
-            values[LAB_SIGN_IN_PASSWORD_ENV] = self.sts.sign_in_password
+            values[names["sign_in"]] = self.sts.sign_in_password
         return values
 
     def settings(self, source: str, *, deadline_seconds: float, timeout_seconds: float) -> Settings:
@@ -237,7 +257,7 @@ class LabStack:
         ca = Path(d.info.ca_pem) if d.mode == "live" else None
         return config.with_changes(
             directory=DirectorySettings(server=server, base_dn=LAB_BASE_DN, bind_user=bind_user, ca_bundle=ca,
-                                        service_account="gmsa-adfs", password_env=LAB_LDAP_PASSWORD_ENV,
+                                        service_account="gmsa-adfs", password_env=self.secret_names["ldap"],
                                         ad_domain=config.directory.ad_domain, forest_root=config.directory.forest_root),
             lab=LabSettings(directory_recording=d.recording))
 
@@ -262,7 +282,7 @@ class LabStack:
         federation = federation_configuration("contoso.test", self.sts.fs_name, *signing)
         credentials = [key_credential(mfa_certificate(pki, "expired-stale")),
                        key_credential(mfa_certificate(pki, DEMO_MFA))]
-        return CloudLab(pki, self.workdir / "cloud", secret_env=LAB_GRAPH_SECRET_ENV,
+        return CloudLab(pki, self.workdir / "cloud", secret_env=self.secret_names["graph"],
                         domains={"contoso.test": CloudDomain("federated", auth_host=self.sts.fs_name,
                                                              federation=federation)},
                         service_principals={AZURE_MFA_CLIENT_APP_ID: credentials})

@@ -19,6 +19,7 @@ COMMAND_LINE = "command line"
 _SECRET_HINTS = ("pass", "secret", "pwd", "token", "credential", "private")
 #: Field terms that contain a hint but name no secret: the token-signing / token-decrypting
 #: thresholds are day counts an admin must see to fix.
+_PASSWORD_SOURCES = ("env", "prompt", "keyring")
 _NOT_SECRET_TERMS = ("token_signing", "token_decrypting", "token-signing", "token-decrypting")
 
 
@@ -29,7 +30,10 @@ def shown_value(key: str, value: Any) -> str:
         leaf = leaf.replace(term, "")
     # A *_env key holds the name of the variable that holds the secret (EnvName admits only names):
     # the admin must see which variable is meant.
-    if any(h in leaf for h in _SECRET_HINTS) and not leaf.endswith("_env"):
+    # A *_source key names where a password comes from: one of its few choices is no secret (any
+    # other text there might be a password typed in the wrong key, and stays hidden).
+    choice = leaf.endswith("_source") and value in _PASSWORD_SOURCES
+    if any(h in leaf for h in _SECRET_HINTS) and not leaf.endswith("_env") and not choice:
         return "<hidden>"
     if isinstance(value, str):
         return repr(value) if value else '""'

@@ -130,6 +130,9 @@ def apply_flags(settings: Settings, given: Mapping[str, Any],
                 assert isinstance(spec.value, ListOf), f.key
                 value = spec.value.parse_items(list(raw), ctx)
                 if f.mode == "extend":
+                    if f.key == "checks.skip":  # remembered, so a skipped finding names --skip
+                        changes.setdefault(section, {})["skip_from_command_line"] = (
+                            tuple(settings.checks.skip_from_command_line) + tuple(value))
                     value = tuple(getattr(getattr(settings, section), name)) + tuple(value)
             else:
                 value = spec.value.from_text(str(raw), ctx)

@@ -109,13 +109,28 @@ class ChecksSettings:
     Attributes:
         skip: check ids, ``prefix.*`` (``token-signing.*``) or ``area.*`` (``dns.*``) not to run;
             they are reported as ``skip``. ``--skip`` adds to the list.
+        skip_from_command_line: the part of ``skip`` that ``--skip`` added (not a file key), so a
+            skipped finding says where its skip came from.
     """
 
     skip: tuple[str, ...] = setting((), ListOf(CheckSelector(), example='["metadata.claims-offered", "dns.*"]'))
+    skip_from_command_line: tuple[str, ...] = ()
 
     def skips(self, check_id: str, area: str) -> bool:
         """True when ``skip`` selects the check ``check_id`` of area ``area``."""
         return any(selector_matches(s, check_id, area) for s in self.skip)
+
+    def skipped_by(self, check_id: str, area: str) -> tuple[list[str], list[str]]:
+        """The selectors that skip the check ``check_id`` of area ``area``: (those given with
+        ``--skip`` on the command line, those of the configuration: the file's ``checks.skip`` or
+        what a lab adds), each in order."""
+        rest = list(self.skip)
+        for s in self.skip_from_command_line:
+            if s in rest:
+                rest.remove(s)
+        flags = [s for s in dict.fromkeys(self.skip_from_command_line) if selector_matches(s, check_id, area)]
+        configured = [s for s in dict.fromkeys(rest) if selector_matches(s, check_id, area)]
+        return flags, configured
 
 
 @dataclass(frozen=True)
