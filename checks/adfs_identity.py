@@ -269,6 +269,9 @@ def _lockout_flags(mode: str) -> int | None:
 
 #: From log-only to enforced (Microsoft Learn, "AD FS Extranet Lockout and Extranet Smart Lockout":
 #: set the mode, then restart the AD FS service on every node of the farm).
+_ENFORCE_FIX = ("Once the familiar locations log-only mode records look right (after 3-7 days), enforce it: "
+                "Set-AdfsProperties -ExtranetLockoutMode AdfsSmartLockoutEnforce, then restart adfssrv on every node "
+                "of the farm.")
 _ENFORCE_COMMANDS = ("Set-AdfsProperties -ExtranetLockoutMode AdfsSmartLockoutEnforce",
                      "Restart-Service adfssrv  # on every AD FS server of the farm")
 
@@ -313,11 +316,11 @@ def smart_lockout(ctx: CheckContext) -> Outcome:
         evidence["commands"] = list(_ENFORCE_COMMANDS)
     if flags == 2:
         return Outcome(Status.WARN, "Extranet Smart Lockout only logs (AdfsSmartLockoutLogOnly): it locks nobody out.",
-                       evidence=evidence)
+                       evidence=evidence, remediation=_ENFORCE_FIX)
     if flags == 3:
         return Outcome(Status.WARN, "Extranet Smart Lockout only logs while the classic soft lockout stays enforced "
                                     "(AD FS 2019's mode 3): move to AdfsSmartLockoutEnforce once the familiar "
-                                    "locations are learnt.", evidence=evidence)
+                                    "locations are learnt.", evidence=evidence, remediation=_ENFORCE_FIX)
     if flags == 1:
         return Outcome(Status.INFO, "The classic extranet soft lockout is on (ADPasswordCounter, no Extranet Smart "
                                     "Lockout): a password attack also locks the real user out from the extranet.",

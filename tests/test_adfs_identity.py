@@ -198,3 +198,5 @@ def test_smart_lockout_action_plan_command_is_the_next_step_from_the_current_mod
     (finding,) = judge(write_farm(pki, tmp_path, **document), now)["adfs.smart-lockout"]
     script = fix_script(finding.remediation, finding.evidence)
     assert script is not None and script.lines[0] == command, script
+    # The words above the command say the same step (never "set log-only" to a farm that logs).
+    assert ("AdfsSmartLockoutLogOnly" in finding.remediation) == ("LogOnly" in command), finding.remediation
