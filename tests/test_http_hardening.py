@@ -23,58 +23,16 @@ from adfs_readiness.cli import main
 from adfs_readiness.facts import ProbeErrorKind, Redirect
 from adfs_readiness.net.http import fetch
 
+from hostile_servers import HostileServer
+
 V4 = (Path(__file__).parent / "corpus" / "metadata" / "msidentitymodel_adfs-v4-metadata.xml").read_bytes()
 Handler = Callable[[socket.socket, str, threading.Event], None]
 
 
-class _Server:
-    """A loopback TCP (optionally TLS) server running ``handler(connection, request_path, stop)``
-    for each connection in its own thread; ``stop`` is set when the test ends."""
-
-    def __init__(self, handler: Handler, tls: ssl.SSLContext | None = None) -> None:
-        self._handler, self._tls = handler, tls
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self.stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._accepter = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self) -> _Server:
-        self._accepter.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self._listener.close()
-        for thread in self._threads:
-            thread.join(5)
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, connection: socket.socket) -> None:
-        try:
-            connection.settimeout(10)
-            if self._tls is not None:
-                connection = self._tls.wrap_socket(connection, server_side=True)
-            request = b""
-            while b"\r\n\r\n" not in request:
-                data = connection.recv(4096)
-                if not data:
-                    return
-                request += data
-            self._handler(connection, request.split(b" ", 2)[1].decode(), self.stop)
-        except OSError:
-            pass  # the client went away: that is what the deadline tests want
-        finally:
-            connection.close()
+def _Server(handler: Handler, tls: ssl.SSLContext | None = None) -> HostileServer:
+    """The shared loopback hostile server (tests/hostile_servers.py), its handler given the request
+    path only: what these deadline and size tests need."""
+    return HostileServer(lambda connection, request, stop: handler(connection, request.path, stop), tls=tls)
 
 
 def _drip(connection: socket.socket, first: bytes, again: bytes, stop: threading.Event) -> None:
