@@ -11,7 +11,7 @@ from adfs_readiness.api import CannotDetermine, CheckContext, Outcome, Reference
 from adfs_readiness.facts.directory import DIRECTORY_FACT, DirectoryFacts, filetime_to_datetime
 
 from ._powershell import MAX_COMMANDS, ps_quoted
-from .directory_rules import RULE_CHECKS, SAMPLES, Problem, RuleReport, rule_report, scope
+from .directory_rules import RULE_CHECKS, SAMPLES, Problem, RuleReport, scan_rule_report, scope
 
 __all__ = ["attribute_commands",
            "REF_PREP_SYNC", "REF_NONROUTABLE", "REF_ADFS_REQUIREMENTS", "REF_DESIGN_CONCEPTS", "REF_ADSYNC_CONFIG",
@@ -221,7 +221,7 @@ def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: St
         return Outcome(Status.SKIP, f"The directory's schema has no {attribute} attribute (no Exchange "
                                     "schema extension), so there is nothing to check.", evidence={"attribute": attribute})
     objects, skipped = scope(facts.scan)
-    report = rule_report(check_id, objects, ctx.config.federation.domains)
+    report = scan_rule_report(facts.scan, check_id, ctx.config.federation.domains)
     csv = csv_path(ctx)
     evidence = _scan_evidence(facts, report, csv, skipped)
     commands = attribute_commands(check_id, report.problems)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from adfs_readiness.facts.directory import DirectoryObject
 
@@ -90,20 +90,33 @@ def _single(get: Callable[[DirectoryObject], str | None]) -> Callable[[Directory
     return values
 
 
-def _cross(check_id: str, attribute: str, objects: Sequence[DirectoryObject]) -> list[Problem]:
-    """Rows for the ``attribute`` values of objects whose address another object holds in another
-    of userPrincipalName / mail / smtp proxyAddresses (the same attribute is IdFix's rule)."""
+#: (object, dn lower, attribute, value as stored, normalised address) of every address another
+#: object may hold too, and address -> {dn lower: attributes holding it}.
+_CrossIndex = tuple[list[tuple[DirectoryObject, str, str, str, str]], dict[str, dict[str, set[str]]]]
+
+
+def _cross_index(objects: Sequence[DirectoryObject]) -> _CrossIndex:
+    """Every UPN, mail and smtp proxy address at least two objects hold, with its holders: the
+    same for the three checks that ask (upn-duplicates, mail, proxyaddresses), so computed once
+    per scan when the caller passes ``derive``."""
     candidates = _shared(objects, lambda o: [key for _, _, key in _addresses(o)])
-    if not candidates:
-        return []
     holders: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    held = []
+    held: list[tuple[DirectoryObject, str, str, str, str]] = []
+    if not candidates:
+        return held, holders
     for o in objects:
         mine = o.dn.lower()
         for attr, value, key in _addresses(o):
             if hash(key) in candidates:
                 holders[key][mine].add(attr)
                 held.append((o, mine, attr, value, key))
+    return held, holders
+
+
+def _cross(check_id: str, attribute: str, index: _CrossIndex) -> list[Problem]:
+    """Rows for the ``attribute`` values of objects whose address another object holds in another
+    of userPrincipalName / mail / smtp proxyAddresses (the same attribute is IdFix's rule)."""
+    held, holders = index
     out = []
     for o, mine, attr, value, key in held:
         if attr != attribute or len(holders[key]) < 2:
@@ -120,16 +133,25 @@ def _cross(check_id: str, attribute: str, objects: Sequence[DirectoryObject]) ->
     return out
 
 
-def duplicate_problems(check_id: str, objects: Sequence[DirectoryObject]) -> list[Problem]:
-    """Duplicate rows of ``check_id`` over the in-scope objects (unsorted; the caller sorts)."""
+def duplicate_problems(check_id: str, objects: Sequence[DirectoryObject],
+                       derive: Callable[[str, Callable[[], Any]], Any] | None = None) -> list[Problem]:
+    """Duplicate rows of ``check_id`` over the in-scope objects (unsorted; the caller sorts).
+    ``derive`` (:meth:`ScanResult.derived` of the scan ``objects`` are the scope of) keeps the
+    cross-attribute address index for the other checks that need it; None computes it here."""
+
+    def cross(attribute: str) -> list[Problem]:
+        index = (derive("address cross index", lambda: _cross_index(objects)) if derive is not None
+                 else _cross_index(objects))
+        return _cross(check_id, attribute, index)
+
     if check_id == "directory.upn-duplicates":
         users = [o for o in objects if o.object_class in ("user", "inetOrgPerson")]
         return (_rows(check_id, "userPrincipalName", _groups(users, _single(lambda o: o.user_principal_name)),
                       "userPrincipalName")
-                + _cross(check_id, "userPrincipalName", objects))
+                + cross("userPrincipalName"))
     if check_id == "directory.mail":
         return (_rows(check_id, "mail", _groups(objects, _single(lambda o: o.mail)), "mail")
-                + _cross(check_id, "mail", objects))
+                + cross("mail"))
     if check_id == "directory.mailnickname":
         return _rows(check_id, "mailNickname", _groups(objects, _single(lambda o: o.mail_nickname)), "mailNickname")
     if check_id == "directory.targetaddress":
@@ -143,5 +165,5 @@ def duplicate_problems(check_id: str, objects: Sequence[DirectoryObject]) -> lis
         def values(o: DirectoryObject) -> Iterable[tuple[str, str]]:
             return [(v, v.strip().lower()) for v in o.proxy_addresses if v.strip()]
         return (_rows(check_id, "proxyAddresses", _groups(objects, values), "proxy address")
-                + _cross(check_id, "proxyAddresses", objects))
+                + cross("proxyAddresses"))
     return []

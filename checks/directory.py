@@ -34,7 +34,7 @@ from ._directory_common import (
     rule_outcome,
 )
 from ._powershell import MAX_COMMANDS, plain_dns_name, ps_quoted
-from .directory_rules import SAMPLES, anchor_problems, in_scope, is_routable_suffix, rule_report
+from .directory_rules import SAMPLES, anchor_problems, in_scope, is_routable_suffix, scan_rule_report
 
 _UF_ACCOUNTDISABLE = 0x2  # userAccountControl ACCOUNTDISABLE (MS-ADTS 2.2.16)
 
@@ -298,7 +298,7 @@ def upn_routable(ctx: CheckContext) -> Outcome:
         return outcome
     facts: DirectoryFacts = ctx.fact(DIRECTORY_FACT)
     assert facts.scan is not None
-    report = rule_report("directory.upn-routable", in_scope(facts.scan), ctx.config.federation.domains)
+    report = scan_rule_report(facts.scan, "directory.upn-routable", ctx.config.federation.domains)
     affected_dns = {p.dn.lower() for p in report.problems}
     with_upn = [o for o in in_scope(facts.scan) if o.object_class in ("user", "inetOrgPerson")
                 and o.user_principal_name is not None and "@" in o.user_principal_name]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from adfs_readiness.facts.directory import DirectoryObject, ScanResult
 
@@ -26,7 +26,7 @@ from ._public_suffix import public_suffix_list
 __all__ = ["RULE_CHECKS", "CSV_COLUMNS", "Problem", "RuleReport", "skip_reason", "scope", "in_scope", "skipped_counts",
            "anchor_population",
            "upn_problems", "smtp_problems", "proxy_address_problems", "target_address_problems",
-           "mail_nickname_problems", "is_routable_suffix", "rule_report", "problem_rows", "anchor_problems",
+           "mail_nickname_problems", "is_routable_suffix", "rule_report", "scan_rule_report", "problem_rows", "anchor_problems",
            "SAMPLES"]
 
 #: check id -> the attribute it judges (lDAPDisplayName).
@@ -353,9 +353,20 @@ def _sorted(problems: Iterable[Problem]) -> tuple[Problem, ...]:
     return tuple(sorted(problems, key=lambda p: (p.dn.lower(), p.attribute, p.value, p.problem)))
 
 
-def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Sequence[str] = ()) -> RuleReport:
+def scan_rule_report(scan: ScanResult, check_id: str, verified: Sequence[str] = ()) -> RuleReport:
+    """:func:`rule_report` of ``check_id`` over the scan's objects in scope, computed once per scan
+    (:meth:`ScanResult.derived`): a check, its follow-up (upn-routable's blocking share) and the
+    CSV ask for the same report, and the duplicate checks share one address index."""
+    return scan.derived(f"rule report {check_id} {'|'.join(verified)}",  # type: ignore[no-any-return]
+                        lambda: rule_report(check_id, in_scope(scan), verified, derive=scan.derived))
+
+
+def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Sequence[str] = (),
+                derive: Callable[[str, Callable[[], Any]], Any] | None = None) -> RuleReport:
     """The :class:`RuleReport` of ``check_id`` (a key of :data:`RULE_CHECKS`) over the in-scope
-    ``objects``; ``verified``: domains known to be verified (the federated domains)."""
+    ``objects``; ``verified``: domains known to be verified (the federated domains); ``derive``:
+    the scan's :meth:`ScanResult.derived` when ``objects`` is its scope (shares work between
+    checks), else None."""
     from ._directory_duplicates import duplicate_problems
 
     attribute = RULE_CHECKS[check_id]
@@ -457,7 +468,7 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
                 count += 1
                 if len(o.given_name) > 63:
                     add(o, o.given_name, [(f"{len(o.given_name)} characters (at most 63)", "shorten it")])
-    problems += duplicate_problems(check_id, objects)
+    problems += duplicate_problems(check_id, objects, derive)
     if check_id == "directory.upn-duplicates":
         count = sum(1 for o in users if o.user_principal_name is not None)
     return RuleReport(check_id, attribute, count, _sorted(problems))
@@ -465,10 +476,9 @@ def rule_report(check_id: str, objects: Sequence[DirectoryObject], verified: Seq
 
 def problem_rows(scan: ScanResult, verified: Sequence[str] = ()) -> Iterator[Problem]:
     """Every problem row of every rule check (the CSV), check by check, each sorted by DN."""
-    objects = in_scope(scan)
     for check_id in RULE_CHECKS:
-        yield from rule_report(check_id, objects, verified).problems
-    yield from anchor_problems(objects)
+        yield from scan_rule_report(scan, check_id, verified).problems
+    yield from anchor_problems(in_scope(scan))
 
 
 _NO_GUID = "objectGUID not returned: the account reading the directory is denied read access to it"

@@ -155,3 +155,20 @@ def test_duplicates_count_distinct_objects_the_same_whatever_the_order_read(lab)
     # pdup1 holds SMTP:Shared@ once; it is one object however many rows name it.
     assert o.evidence["objects_with_problem"] == len({f["dn"] for f in o.evidence["first_objects"]}) or \
         o.evidence["objects_with_problem"] >= 20
+
+
+def test_the_shared_per_scan_reports_equal_the_rule_computed_alone(lab):
+    """The checks read each rule's report once per scan, and the three duplicate checks share one
+    address index (scan_rule_report; benchmarks/ad_scan.py). Every row equals what the rule gives
+    when computed alone, for every rule check, whichever check asked first."""
+    from adfs_readiness_checks.directory_rules import RULE_CHECKS, in_scope, rule_report, scan_rule_report
+
+    cfg, facts, rows = lab
+    alone = {c: rule_report(c, in_scope(facts.scan), cfg.federation.domains) for c in RULE_CHECKS}
+    for check_id in reversed(list(RULE_CHECKS)):  # the duplicate checks build the index in another order
+        shared = scan_rule_report(facts.scan, check_id, cfg.federation.domains)
+        assert shared == alone[check_id], check_id
+        assert scan_rule_report(facts.scan, check_id, cfg.federation.domains) is shared  # computed once
+    # The index is really exercised: the lab has cross-attribute duplicates.
+    assert any("of another object" in p.problem for c in ("directory.upn-duplicates", "directory.mail",
+                                                          "directory.proxyaddresses") for p in rows[c])
