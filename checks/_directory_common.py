@@ -220,7 +220,7 @@ def rule_outcome(ctx: CheckContext, check_id: str, what: str, problem_status: St
     if not facts.scan.attributes_in_schema.get(attribute, True):
         return Outcome(Status.SKIP, f"The directory's schema has no {attribute} attribute (no Exchange "
                                     "schema extension), so there is nothing to check.", evidence={"attribute": attribute})
-    objects, skipped = scope(facts.scan)
+    _, skipped = scope(facts.scan)  # the report reads the same scope (scan_rule_report)
     report = scan_rule_report(facts.scan, check_id, ctx.config.federation.domains)
     csv = csv_path(ctx)
     evidence = _scan_evidence(facts, report, csv, skipped)
